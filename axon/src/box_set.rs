@@ -1,0 +1,291 @@
+//! Declaring a component's boxes: [`BoxSet`], the [`boxes!`](crate::boxes)
+//! macro, and the default set [`Standard`].
+
+use std::fmt;
+use std::rc::{Rc, Weak};
+
+use crate::inbox::{Inbox, InboxNode};
+use crate::ipc::Ipc;
+use crate::linkage::AnyBox;
+use crate::outbox::{Outbox, OutboxNode};
+use crate::task::TaskDyn;
+
+/// Whether a box receives (inbox) or emits (outbox) messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Messages arrive here.
+    Inbox,
+    /// Messages leave from here.
+    Outbox,
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Direction::Inbox => "inbox",
+            Direction::Outbox => "outbox",
+        })
+    }
+}
+
+/// The static description of one declared box: what Axon keeps in a
+/// component's `Inboxes` and `Outboxes` dictionaries.
+#[derive(Clone, Copy)]
+pub struct BoxDecl {
+    /// The box's name, as used in linkages.
+    pub name: &'static str,
+    /// What flows through the box and what it means (from the doc comment).
+    pub doc: &'static str,
+    /// Inbox or outbox.
+    pub direction: Direction,
+    /// The name of the message type the box carries.
+    pub type_name: fn() -> &'static str,
+}
+
+impl fmt::Debug for BoxDecl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BoxDecl")
+            .field("name", &self.name)
+            .field("direction", &self.direction)
+            .field("type_name", &(self.type_name)())
+            .finish()
+    }
+}
+
+/// A description of one of a component's boxes, declared or added at run time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BoxInfo {
+    /// The box's name.
+    pub name: String,
+    /// Its doc string.
+    pub doc: String,
+    /// Inbox or outbox.
+    pub direction: Direction,
+    /// The message type it carries.
+    pub type_name: &'static str,
+}
+
+impl BoxInfo {
+    pub(crate) fn from_decl(decl: &BoxDecl) -> Self {
+        BoxInfo {
+            name: decl.name.to_string(),
+            doc: clean_doc(decl.doc),
+            direction: decl.direction,
+            type_name: (decl.type_name)(),
+        }
+    }
+}
+
+/// Turns the lines of a doc comment into one paragraph.
+pub(crate) fn clean_doc(doc: &str) -> String {
+    doc.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A component's set of declared boxes.
+///
+/// Implement it with the [`boxes!`](crate::boxes) macro, which declares a struct
+/// whose fields are the boxes and whose doc comments are the boxes' doc strings.
+/// Most components use [`Standard`] (`inbox`, `control`, `outbox`, `signal`)
+/// or [`NoBoxes`].
+pub trait BoxSet: Sized + 'static {
+    /// The declared boxes, in declaration order.
+    const BOXES: &'static [BoxDecl];
+
+    /// Creates the boxes for a new component.
+    #[doc(hidden)]
+    fn create(owner: &BoxOwner) -> Self;
+
+    /// The box at `index` in [`BOXES`](Self::BOXES), type-erased.
+    #[doc(hidden)]
+    fn erased(&self, index: usize) -> Option<ErasedBox>;
+}
+
+/// The component being built, as [`BoxSet::create`] sees it.
+#[doc(hidden)]
+pub struct BoxOwner {
+    pub(crate) task: Weak<dyn TaskDyn>,
+}
+
+impl BoxOwner {
+    /// Creates the box declared at `index`.
+    pub fn make<H: MakeBox>(&self, index: usize) -> H {
+        H::make(self, index as u32)
+    }
+}
+
+impl fmt::Debug for BoxOwner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BoxOwner")
+    }
+}
+
+/// A box handle type that [`BoxSet::create`] can create: [`Inbox`] or [`Outbox`].
+#[doc(hidden)]
+pub trait MakeBox: Sized {
+    #[doc(hidden)]
+    fn make(owner: &BoxOwner, index: u32) -> Self;
+    #[doc(hidden)]
+    fn erased(&self) -> ErasedBox;
+}
+
+impl<T: 'static> MakeBox for Inbox<T> {
+    fn make(owner: &BoxOwner, index: u32) -> Self {
+        Inbox::from_node(InboxNode::new(owner.task.clone(), index))
+    }
+
+    fn erased(&self) -> ErasedBox {
+        ErasedBox(self.node().clone())
+    }
+}
+
+impl<T: 'static> MakeBox for Outbox<T> {
+    fn make(owner: &BoxOwner, index: u32) -> Self {
+        Outbox::from_node(OutboxNode::new(owner.task.clone(), index))
+    }
+
+    fn erased(&self) -> ErasedBox {
+        ErasedBox(self.node().clone())
+    }
+}
+
+/// A box with its message type erased, as linkages handle it.
+#[doc(hidden)]
+#[derive(Clone)]
+pub struct ErasedBox(pub(crate) Rc<dyn AnyBox>);
+
+impl fmt::Debug for ErasedBox {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "ErasedBox({} of {})",
+            self.0.direction(),
+            self.0.type_name()
+        )
+    }
+}
+
+/// Declares a set of boxes: a struct with one field per box, implementing
+/// [`BoxSet`].
+///
+/// Each field is written `inbox name: Type` or `outbox name: Type`; the field
+/// name is the box's name and its doc comment is the box's doc string, as in
+/// Axon's `Inboxes = {"name": "doc"}`. A box carries exactly one message type,
+/// and linking boxes of different types is refused.
+///
+/// # Examples
+///
+/// ```
+/// use axon::ipc::Ipc;
+///
+/// axon::boxes! {
+///     /// The boxes of a component that counts what it receives.
+///     pub struct CounterBoxes {
+///         /// Anything to count.
+///         inbox inbox: String,
+///         /// `ProducerFinished` makes it report and end.
+///         inbox control: Ipc,
+///         /// The count, when it ends.
+///         outbox outbox: usize,
+///     }
+/// }
+///
+/// use axon::BoxSet;
+/// let names: Vec<_> = CounterBoxes::BOXES.iter().map(|b| b.name).collect();
+/// assert_eq!(names, ["inbox", "control", "outbox"]);
+/// assert_eq!(CounterBoxes::BOXES[1].doc.trim(), "`ProducerFinished` makes it report and end.");
+/// ```
+#[macro_export]
+macro_rules! boxes {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident $(< $($gen:ident),+ $(,)? >)? {
+            $(
+                $(#[doc = $doc:literal])*
+                $dir:ident $field:ident : $ty:ty
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        $vis struct $name $(< $($gen),+ >)? {
+            $(
+                $(#[doc = $doc])*
+                pub $field: $crate::boxes!(@handle $dir $ty),
+            )*
+        }
+
+        impl $(< $($gen: 'static),+ >)? ::core::fmt::Debug for $name $(< $($gen),+ >)? {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct(::core::stringify!($name))
+                    $( .field(::core::stringify!($field), &self.$field) )*
+                    .finish()
+            }
+        }
+
+        impl $(< $($gen: 'static),+ >)? $crate::BoxSet for $name $(< $($gen),+ >)? {
+            const BOXES: &'static [$crate::BoxDecl] = &[
+                $(
+                    $crate::BoxDecl {
+                        name: ::core::stringify!($field),
+                        doc: ::core::concat!($($doc, "\n",)* ""),
+                        direction: $crate::boxes!(@direction $dir),
+                        type_name: ::core::any::type_name::<$ty> as fn() -> &'static str,
+                    },
+                )*
+            ];
+
+            #[allow(unused_variables, unused_mut, clippy::redundant_field_names)]
+            fn create(owner: &$crate::BoxOwner) -> Self {
+                let mut index = 0usize;
+                let mut next = || {
+                    index += 1;
+                    index - 1
+                };
+                $name {
+                    $( $field: owner.make(next()), )*
+                }
+            }
+
+            #[allow(unused_variables, unused_mut, unused_assignments)]
+            fn erased(&self, index: usize) -> ::core::option::Option<$crate::ErasedBox> {
+                let mut i = 0usize;
+                $(
+                    if index == i {
+                        return ::core::option::Option::Some($crate::MakeBox::erased(&self.$field));
+                    }
+                    i += 1;
+                )*
+                ::core::option::Option::None
+            }
+        }
+    };
+    (@handle inbox $ty:ty) => { $crate::Inbox<$ty> };
+    (@handle outbox $ty:ty) => { $crate::Outbox<$ty> };
+    (@direction inbox) => { $crate::Direction::Inbox };
+    (@direction outbox) => { $crate::Direction::Outbox };
+}
+
+boxes! {
+    /// The boxes every Axon component has unless it says otherwise: data in on
+    /// `inbox`, data out on `outbox`, and [`Ipc`] messages on `control` and
+    /// `signal`. `I` and `O` are the data types in and out.
+    pub struct Standard<I, O> {
+        /// Default inbox for bulk data. Used in a pipeline much like stdin.
+        inbox inbox: I,
+        /// Secondary inbox often used for signals. The closest analogy is unix signals.
+        inbox control: Ipc,
+        /// Default data out outbox, used in a pipeline much like stdout.
+        outbox outbox: O,
+        /// The default signal based outbox: kinda like stderr, but more for sending signal type signals.
+        outbox signal: Ipc,
+    }
+}
+
+boxes! {
+    /// No boxes at all, for a component that only computes or only yields:
+    /// what Axon calls a bare microprocess.
+    pub struct NoBoxes {}
+}

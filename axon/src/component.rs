@@ -1,0 +1,328 @@
+//! [`Component`], the trait every component implements, and [`Cx`], what its
+//! body works through.
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::ops::Deref;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use crate::box_set::ErasedBox;
+use crate::box_set::{BoxSet, Direction};
+use crate::component_ref::{AsComponent, ComponentId, ComponentRef};
+use crate::error::{BoxError, LinkError};
+use crate::inbox::{Inbox, InboxNode};
+use crate::linkage::Linkage;
+use crate::outbox::{Outbox, OutboxNode};
+use crate::scheduler::Scheduler;
+use crate::task::{self, Task, TaskDyn};
+use crate::tracker::Tracker;
+use crate::yields::{Yield, Yieldable};
+
+/// A component: a body that runs as a resumable generator, with named boxes.
+///
+/// This is Axon's `component` class. Implement it for a struct holding the
+/// component's configuration (Axon's keyword arguments become fields, set by a
+/// constructor or builder); name its boxes with [`Boxes`](Self::Boxes); write
+/// its behaviour as the `async fn main`, which yields to the scheduler with
+/// `cx.yield_now().await` where Axon's `main` says `yield 1`.
+///
+/// A body may await only what axon gives it ([`Cx::yield_now`], [`Cx::yield_`],
+/// [`Cx::sleep`], [`Outbox::send`]). Blocking work belongs elsewhere.
+///
+/// # Examples
+///
+/// ```
+/// use axon::{Component, ComponentRef, Cx, Scheduler, Standard};
+/// use axon::ipc::ProducerFinished;
+///
+/// /// Sends `count` greetings, then says it has finished.
+/// struct Producer {
+///     count: usize,
+/// }
+///
+/// impl Component for Producer {
+///     type Boxes = Standard<(), String>;
+///
+///     async fn main(self, cx: Cx<Standard<(), String>>) {
+///         for n in 0..self.count {
+///             cx.outbox.send(format!("hello{n}")).await;
+///             cx.yield_now().await;
+///         }
+///         cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
+///     }
+/// }
+///
+/// /// Collects what it receives until told that the producer has finished.
+/// struct Consumer {
+///     seen: std::rc::Rc<std::cell::RefCell<Vec<String>>>,
+/// }
+///
+/// impl Component for Consumer {
+///     type Boxes = Standard<String, ()>;
+///
+///     async fn main(self, cx: Cx<Standard<String, ()>>) {
+///         loop {
+///             for msg in cx.inbox.drain() {
+///                 self.seen.borrow_mut().push(msg);
+///             }
+///             if cx.control.recv().is_some_and(|m| m.is_producer_finished()) {
+///                 break;
+///             }
+///             cx.pause();
+///             cx.yield_now().await;
+///         }
+///     }
+/// }
+///
+/// let seen = Default::default();
+/// let producer = ComponentRef::new(Producer { count: 3 });
+/// let consumer = ComponentRef::new(Consumer { seen: std::rc::Rc::clone(&seen) });
+/// producer.link((&producer, "outbox"), (&consumer, "inbox"))?;
+/// producer.link((&producer, "signal"), (&consumer, "control"))?;
+///
+/// let scheduler = Scheduler::new();
+/// producer.activate_on(&scheduler);
+/// consumer.activate_on(&scheduler);
+/// scheduler.run()?;
+/// assert_eq!(*seen.borrow(), ["hello0", "hello1", "hello2"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait Component: Sized + 'static {
+    /// The component's boxes: usually [`Standard`](crate::Standard)`<In, Out>`,
+    /// [`NoBoxes`](crate::NoBoxes), or a set declared with
+    /// [`boxes!`](crate::boxes).
+    type Boxes: BoxSet;
+
+    /// The component's behaviour: Axon's `main` generator.
+    ///
+    /// When it returns, the component has finished: its parents are woken and
+    /// the linkages it made are removed. A panic inside it ends only this
+    /// component (unless the scheduler is [fail-fast](Scheduler::set_fail_fast)).
+    fn main(self, cx: Cx<Self::Boxes>) -> impl Future<Output = ()> + 'static;
+
+    /// Makes the component and activates it on the current scheduler:
+    /// Axon's `X().activate()`.
+    fn activate(self) -> ComponentRef {
+        ComponentRef::new(self).activate()
+    }
+
+    /// Makes the component, activates it, and runs the current thread's
+    /// scheduler until no component is left: Axon's `X().run()`.
+    ///
+    /// # Errors
+    ///
+    /// An I/O error from the scheduler's idle wait (see [`Scheduler::run`]).
+    fn run(self) -> io::Result<()> {
+        let component = ComponentRef::new(self);
+        let scheduler = Scheduler::current();
+        scheduler.activate(&component);
+        scheduler.run()
+    }
+}
+
+/// What a component's body works through: its boxes (by [`Deref`]), and the
+/// Axon calls that act on the component itself.
+///
+/// `cx.inbox`, `cx.outbox` and the other boxes are the fields of the
+/// component's [`BoxSet`]. The rest is Axon's component API in Rust case:
+/// [`pause`](Self::pause), [`yield_now`](Self::yield_now), [`any_ready`](Self::any_ready),
+/// [`link`](Self::link), [`unlink`](Self::unlink),
+/// [`add_children`](Self::add_children), [`remove_child`](Self::remove_child),
+/// [`child_components`](Self::child_components), and dynamic boxes with
+/// [`add_inbox`](Self::add_inbox) and [`add_outbox`](Self::add_outbox).
+pub struct Cx<B> {
+    /// The component whose boxes these are.
+    task: Rc<Task<B>>,
+    /// The microprocess running this body: the component itself, or a
+    /// `WaitComplete` sub-task working on its behalf.
+    runner: Rc<dyn TaskDyn>,
+}
+
+impl<B> Cx<B> {
+    pub(crate) fn task(&self) -> &Rc<Task<B>> {
+        &self.task
+    }
+}
+
+impl<B: BoxSet> Cx<B> {
+    pub(crate) fn new(task: Rc<Task<B>>, runner: Rc<dyn TaskDyn>) -> Self {
+        Cx { task, runner }
+    }
+
+    /// This component, as a handle for links and for other components.
+    pub fn component(&self) -> ComponentRef {
+        let task: Rc<dyn TaskDyn> = self.task.clone();
+        ComponentRef(task)
+    }
+
+    /// This component's identity.
+    pub fn id(&self) -> ComponentId {
+        self.task.header().id()
+    }
+
+    /// Asks to be paused: from the end of this cycle the scheduler skips this
+    /// component until something wakes it: a message arriving in any of its
+    /// inboxes, a message it sent being collected, a child finishing, or
+    /// [`ComponentRef::unpause`].
+    ///
+    /// The pause takes effect at the next yield; code after `pause()` still
+    /// runs. If something wakes the component in the same cycle, the wake wins,
+    /// so no wake-up is lost.
+    pub fn pause(&self) {
+        task::pause(&self.runner);
+    }
+
+    /// Yields to the scheduler: Axon's `yield 1`. The body resumes here in the
+    /// next cycle, or when woken if it asked to pause.
+    pub async fn yield_now(&self) {
+        self.runner.header().yielder().yield_(Yield::Continue).await
+    }
+
+    /// Yields a value to the scheduler: a [`NewComponent`](crate::NewComponent)
+    /// to activate, a [`WaitComplete`](crate::WaitComplete) to run and wait for,
+    /// or `()` (the same as [`yield_now`](Self::yield_now)).
+    pub async fn yield_<Y: Yieldable<B>>(&self, value: Y) {
+        let value = value.into_yield(self).0;
+        self.runner.header().yielder().yield_(value).await
+    }
+
+    /// Sleeps for at least `duration`, letting everything else run. Other wakes
+    /// (deliveries, collections) do not cut it short.
+    pub async fn sleep(&self, duration: Duration) {
+        let deadline = Instant::now() + duration;
+        while Instant::now() < deadline {
+            self.wake_at(deadline);
+            self.pause();
+            self.yield_now().await;
+        }
+    }
+
+    /// Arranges for this body to be woken at `deadline` (or soon after), even if
+    /// it pauses and nothing else happens.
+    pub fn wake_at(&self, deadline: Instant) {
+        if let Some(scheduler) = self.runner.header().scheduler() {
+            scheduler.add_timer(deadline, &self.runner);
+        }
+    }
+
+    /// The name of the first inbox holding messages, in declaration order:
+    /// Axon's `anyReady()`.
+    pub fn any_ready(&self) -> Option<String> {
+        let task: &dyn TaskDyn = &*self.task;
+        task.any_ready()
+    }
+
+    /// Links two boxes, recording the linkage in this component's postoffice:
+    /// Axon's `self.link(source, sink)`. Write this component's own boxes as
+    /// `(&cx, "name")`. See [`Postoffice::link`](crate::Postoffice::link).
+    ///
+    /// # Errors
+    ///
+    /// [`LinkError`] names both boxes when the link is refused.
+    pub fn link<S, D>(&self, source: (&S, &str), sink: (&D, &str)) -> Result<Linkage, LinkError>
+    where
+        S: AsComponent + ?Sized,
+        D: AsComponent + ?Sized,
+    {
+        self.component().link(source, sink)
+    }
+
+    /// Removes a linkage this component made.
+    pub fn unlink(&self, linkage: &Linkage) {
+        self.component().unlink(linkage)
+    }
+
+    /// Removes every linkage this component made involving `component`.
+    pub fn unlink_component(&self, component: &ComponentRef) {
+        self.component().unlink_component(component)
+    }
+
+    /// Makes components children of this one (a finished child wakes it).
+    pub fn add_children<'a>(&self, children: impl IntoIterator<Item = &'a ComponentRef>) {
+        self.component().add_children(children)
+    }
+
+    /// Stops treating `child` as a child, and removes the linkages this
+    /// component made involving it.
+    pub fn remove_child(&self, child: &ComponentRef) {
+        self.component().remove_child(child)
+    }
+
+    /// This component's children.
+    pub fn child_components(&self) -> Vec<ComponentRef> {
+        self.component().child_components()
+    }
+
+    /// Adds an inbox at run time: Axon's `addInbox`. If `name` is taken, a
+    /// number is appended; the handle's [`name`](Inbox::name) says what it got.
+    pub fn add_inbox<T: 'static>(&self, name: &str, doc: &str) -> Inbox<T> {
+        let (_, node) = self.dyn_task().add_dynamic_box(name, doc, |owner, index| {
+            ErasedBox(InboxNode::<T>::new(owner, index))
+        });
+        let id = self.id();
+        Inbox::from_erased(&id, name, node).expect("a new inbox has the type it was made with")
+    }
+
+    /// Adds an outbox at run time: Axon's `addOutbox`.
+    pub fn add_outbox<T: 'static>(&self, name: &str, doc: &str) -> Outbox<T> {
+        let (_, node) = self.dyn_task().add_dynamic_box(name, doc, |owner, index| {
+            ErasedBox(OutboxNode::<T>::new(owner, index))
+        });
+        let id = self.id();
+        Outbox::from_erased(&id, name, node).expect("a new outbox has the type it was made with")
+    }
+
+    /// Deletes an inbox added at run time: Axon's `deleteInbox`. Messages still
+    /// in it are lost; remove its linkages first.
+    ///
+    /// # Errors
+    ///
+    /// [`BoxError::NoSuchBox`] if no inbox of that name was added.
+    pub fn delete_inbox(&self, name: &str) -> Result<(), BoxError> {
+        self.dyn_task().delete_dynamic_box(name, Direction::Inbox)
+    }
+
+    /// Deletes an outbox added at run time: Axon's `deleteOutbox`.
+    ///
+    /// # Errors
+    ///
+    /// [`BoxError::NoSuchBox`] if no outbox of that name was added.
+    pub fn delete_outbox(&self, name: &str) -> Result<(), BoxError> {
+        self.dyn_task().delete_dynamic_box(name, Direction::Outbox)
+    }
+
+    /// The scheduler running this component.
+    pub fn scheduler(&self) -> Scheduler {
+        self.runner
+            .header()
+            .scheduler()
+            .map(Scheduler::from_shared)
+            .unwrap_or_else(Scheduler::current)
+    }
+
+    /// The service registry of the scheduler running this component: Axon's
+    /// coordinating assistant tracker.
+    pub fn tracker(&self) -> Tracker {
+        self.scheduler().tracker()
+    }
+
+    fn dyn_task(&self) -> Rc<dyn TaskDyn> {
+        self.task.clone()
+    }
+}
+
+impl<B> Deref for Cx<B> {
+    type Target = B;
+
+    fn deref(&self) -> &B {
+        self.task.boxes()
+    }
+}
+
+impl<B: BoxSet> fmt::Debug for Cx<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cx").field("component", &self.id()).finish()
+    }
+}

@@ -1,0 +1,344 @@
+//! [`ComponentRef`], the handle through which components are wired, activated
+//! and inspected, and [`ComponentId`], their identity.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+
+use crate::box_set::{BoxInfo, Direction};
+use crate::component::{Component, Cx};
+use crate::error::{BoxError, LinkError};
+use crate::inbox::Inbox;
+use crate::linkage::Linkage;
+use crate::outbox::Outbox;
+use crate::remote::RemoteWaker;
+use crate::scheduler::Scheduler;
+use crate::task::{new_task, State, TaskDyn};
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The identity of a component: a process-wide unique number plus the name of
+/// its type, so that it displays as `Producer#3`.
+///
+/// Two ids are equal when their numbers are.
+#[derive(Clone, Copy)]
+pub struct ComponentId {
+    number: u64,
+    kind: &'static str,
+}
+
+impl ComponentId {
+    pub(crate) fn next(kind: &'static str) -> Self {
+        ComponentId {
+            number: NEXT_ID.fetch_add(1, AtomicOrdering::Relaxed),
+            kind,
+        }
+    }
+
+    /// The unique number (Axon's `id`).
+    pub fn number(&self) -> u64 {
+        self.number
+    }
+
+    /// The component's kind: its type's name without the module path.
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+}
+
+impl PartialEq for ComponentId {
+    fn eq(&self, other: &Self) -> bool {
+        self.number == other.number
+    }
+}
+
+impl Eq for ComponentId {}
+
+impl Hash for ComponentId {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.number.hash(state)
+    }
+}
+
+impl PartialOrd for ComponentId {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ComponentId {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.number.cmp(&other.number)
+    }
+}
+
+impl fmt::Display for ComponentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}#{}", self.kind, self.number)
+    }
+}
+
+impl fmt::Debug for ComponentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// The name a type gets as a component kind: its last path segment, generics
+/// kept (`kamaelia::Pipeline<..>` becomes `Pipeline<..>`).
+pub(crate) fn kind_of<T: ?Sized>() -> &'static str {
+    let full = std::any::type_name::<T>();
+    let base = full.split('<').next().unwrap_or(full);
+    let start = base.rfind("::").map(|i| i + 2).unwrap_or(0);
+    &full[start..]
+}
+
+/// A handle to a component: its boxes, its place in the scheduler, its children.
+///
+/// A `ComponentRef` is made from a value implementing [`Component`]. Making it
+/// creates the component's boxes, so it can be linked at once; it runs only once
+/// activated. Handles are cheap to clone and all refer to the same component.
+///
+/// Outside a component's body (in tests, or in plain code wiring a system up),
+/// the typed box handles from [`inbox`](Self::inbox) and [`outbox`](Self::outbox)
+/// let you send to and receive from it directly, as Axon's tests do.
+///
+/// # Examples
+///
+/// ```
+/// use axon::{ComponentRef, Standard, Component, Cx};
+///
+/// struct Quiet;
+/// impl Component for Quiet {
+///     type Boxes = Standard<u32, u32>;
+///     async fn main(self, _cx: Cx<Standard<u32, u32>>) {}
+/// }
+///
+/// let a = ComponentRef::new(Quiet);
+/// let b = ComponentRef::new(Quiet);
+/// a.link((&a, "outbox"), (&b, "inbox"))?;
+/// a.outbox::<u32>("outbox")?.try_send(7)?;
+/// assert_eq!(b.inbox::<u32>("inbox")?.recv(), Some(7));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct ComponentRef(pub(crate) Rc<dyn TaskDyn>);
+
+impl ComponentRef {
+    /// Makes a component from `component`, creating its boxes. It does not run
+    /// until activated.
+    pub fn new<C: Component>(component: C) -> Self {
+        ComponentRef(new_task(component))
+    }
+
+    /// The component's identity.
+    pub fn id(&self) -> ComponentId {
+        self.0.header().id()
+    }
+
+    /// Activates the component on the current thread's scheduler (the one
+    /// running, else the thread's default) and returns it, so that
+    /// `ComponentRef::new(x).activate()` reads as Axon's `X().activate()`.
+    ///
+    /// Activating a component that is already active, or has finished, does
+    /// nothing.
+    pub fn activate(self) -> Self {
+        Scheduler::current().activate(&self);
+        self
+    }
+
+    /// Activates the component on a given scheduler.
+    pub fn activate_on(&self, scheduler: &Scheduler) {
+        scheduler.activate(self);
+    }
+
+    /// A typed handle to one of the component's inboxes.
+    ///
+    /// # Errors
+    ///
+    /// [`BoxError`] if there is no inbox of that name or it carries another type.
+    pub fn inbox<T: 'static>(&self, name: &str) -> Result<Inbox<T>, BoxError> {
+        let node = self.0.find_box(name, Direction::Inbox)?;
+        Inbox::from_erased(&self.id(), name, node)
+    }
+
+    /// A typed handle to one of the component's outboxes.
+    ///
+    /// # Errors
+    ///
+    /// [`BoxError`] if there is no outbox of that name or it carries another type.
+    pub fn outbox<T: 'static>(&self, name: &str) -> Result<Outbox<T>, BoxError> {
+        let node = self.0.find_box(name, Direction::Outbox)?;
+        Outbox::from_erased(&self.id(), name, node)
+    }
+
+    /// The component's inboxes, declared ones first, with their doc strings
+    /// and the type each carries.
+    pub fn inboxes(&self) -> Vec<BoxInfo> {
+        self.0.box_infos(Direction::Inbox)
+    }
+
+    /// The component's outboxes, declared ones first.
+    pub fn outboxes(&self) -> Vec<BoxInfo> {
+        self.0.box_infos(Direction::Outbox)
+    }
+
+    /// The name of the first inbox holding messages, in declaration order:
+    /// Axon's `anyReady()`.
+    pub fn any_ready(&self) -> Option<String> {
+        self.0.any_ready()
+    }
+
+    /// Links two boxes, recording the linkage in this component's postoffice so
+    /// that [`unlink`](Self::unlink) and the component's close-down can remove it.
+    /// See [`Postoffice::link`](crate::Postoffice::link) for the rules.
+    ///
+    /// # Errors
+    ///
+    /// [`LinkError`] names both boxes when the link is refused.
+    pub fn link<S, D>(&self, source: (&S, &str), sink: (&D, &str)) -> Result<Linkage, LinkError>
+    where
+        S: AsComponent + ?Sized,
+        D: AsComponent + ?Sized,
+    {
+        self.0.postoffice(|po| po.link(source, sink))
+    }
+
+    /// Removes a linkage this component made. Removing one it did not make, or
+    /// one already removed, does nothing.
+    pub fn unlink(&self, linkage: &Linkage) {
+        self.0.postoffice(|po| po.unlink(linkage))
+    }
+
+    /// Removes every linkage this component made that involves `component`.
+    pub fn unlink_component(&self, component: &ComponentRef) {
+        self.0.postoffice(|po| po.unlink_component(component))
+    }
+
+    /// The linkages this component has made and not removed.
+    pub fn linkages(&self) -> Vec<Linkage> {
+        self.0.postoffice(|po| po.linkages())
+    }
+
+    /// Makes components children of this one: when a child finishes, this
+    /// component is woken. Adding does not activate them.
+    pub fn add_children<'a>(&self, children: impl IntoIterator<Item = &'a ComponentRef>) {
+        for child in children {
+            self.0.add_child(child);
+        }
+    }
+
+    /// Stops treating `child` as a child and removes every linkage this
+    /// component made involving it.
+    pub fn remove_child(&self, child: &ComponentRef) {
+        self.0.remove_child(child);
+    }
+
+    /// This component's children.
+    pub fn child_components(&self) -> Vec<ComponentRef> {
+        self.0.children()
+    }
+
+    /// Asks the scheduler to pause this component at the end of the current
+    /// cycle: Axon's `pause()`. A wake in the same cycle wins.
+    pub fn pause(&self) {
+        crate::task::pause(&self.0);
+    }
+
+    /// Wakes this component if it is paused: Axon's `unpause()`.
+    pub fn unpause(&self) {
+        crate::task::wake(&self.0);
+    }
+
+    /// Stops the component: it will not run its body again, and the scheduler
+    /// closes it down (waking its parents, removing its linkages) at its next turn.
+    pub fn stop(&self) {
+        self.0.header().request_stop();
+        crate::task::wake(&self.0);
+    }
+
+    /// True once activated.
+    pub fn is_activated(&self) -> bool {
+        self.0.header().state() != State::Created
+    }
+
+    /// True while the component sleeps, waiting to be woken.
+    pub fn is_paused(&self) -> bool {
+        self.0.header().state() == State::Sleeping
+    }
+
+    /// True once the component has been asked to stop or has finished.
+    pub fn is_stopped(&self) -> bool {
+        self.0.header().stop_requested() || self.is_finished()
+    }
+
+    /// True once the component's body has ended (normally, by panic, or stopped).
+    pub fn is_finished(&self) -> bool {
+        self.0.header().state() == State::Finished
+    }
+
+    /// If the body ended by panicking, the panic's message.
+    pub fn panic_message(&self) -> Option<String> {
+        self.0.panic_message()
+    }
+
+    /// A handle that wakes this component from any thread. `None` until the
+    /// component has been activated.
+    pub fn remote_waker(&self) -> Option<RemoteWaker> {
+        self.0.remote_waker()
+    }
+
+    pub(crate) fn same(&self, other: &ComponentRef) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl<C: Component> From<C> for ComponentRef {
+    fn from(component: C) -> Self {
+        ComponentRef::new(component)
+    }
+}
+
+impl PartialEq for ComponentRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.same(other)
+    }
+}
+
+impl Eq for ComponentRef {}
+
+impl fmt::Debug for ComponentRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({:?})", self.id(), self.0.header().state())
+    }
+}
+
+impl fmt::Display for ComponentRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.id(), f)
+    }
+}
+
+/// Anything that names a component in a linkage endpoint: a [`ComponentRef`]
+/// or, inside a body, the body's own [`Cx`].
+///
+/// `(&x, "boxname")` is how an endpoint is written, as in Axon's
+/// `(component, "boxname")`.
+pub trait AsComponent {
+    /// The component this refers to.
+    fn as_component(&self) -> ComponentRef;
+}
+
+impl AsComponent for ComponentRef {
+    fn as_component(&self) -> ComponentRef {
+        self.clone()
+    }
+}
+
+impl<B: crate::BoxSet> AsComponent for Cx<B> {
+    fn as_component(&self) -> ComponentRef {
+        self.component()
+    }
+}

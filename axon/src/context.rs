@@ -1,0 +1,64 @@
+//! The thread's current scheduler and running microprocess.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::scheduler::Scheduler;
+use crate::task::{self, TaskDyn};
+use crate::yields::Yield;
+
+thread_local! {
+    /// Schedulers running on this thread, innermost last.
+    static RUNNING: RefCell<Vec<Scheduler>> = const { RefCell::new(Vec::new()) };
+    /// The scheduler `Scheduler::current` gives when none is running: Axon's
+    /// `scheduler.run`, made on first use.
+    static DEFAULT: RefCell<Option<Scheduler>> = const { RefCell::new(None) };
+    /// The microprocess being resumed.
+    static TASK: RefCell<Option<Rc<dyn TaskDyn>>> = const { RefCell::new(None) };
+}
+
+/// The running scheduler, or the thread's default one.
+pub(crate) fn current_scheduler() -> Scheduler {
+    if let Some(s) = RUNNING.with(|r| r.borrow().last().cloned()) {
+        return s;
+    }
+    DEFAULT.with(|d| d.borrow_mut().get_or_insert_with(Scheduler::new).clone())
+}
+
+/// Marks a scheduler as running on this thread until the guard drops.
+pub(crate) struct Running(());
+
+pub(crate) fn enter(scheduler: &Scheduler) -> Running {
+    RUNNING.with(|r| r.borrow_mut().push(scheduler.clone()));
+    Running(())
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = RUNNING.try_with(|r| r.borrow_mut().pop());
+    }
+}
+
+/// Marks a task as the one being resumed until the guard drops.
+pub(crate) struct Resuming(Option<Rc<dyn TaskDyn>>);
+
+pub(crate) fn resuming(task: &Rc<dyn TaskDyn>) -> Resuming {
+    Resuming(TASK.with(|t| t.replace(Some(task.clone()))))
+}
+
+impl Drop for Resuming {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        let _ = TASK.try_with(|t| *t.borrow_mut() = previous);
+    }
+}
+
+/// Pauses the running microprocess and yields it: what a body does while it
+/// waits for room in an inbox.
+pub(crate) async fn pause_and_yield() {
+    let task = TASK
+        .with(|t| t.borrow().clone())
+        .expect("axon: `Outbox::send` was awaited outside a component's body");
+    task::pause(&task);
+    task.header().yielder().yield_(Yield::Continue).await;
+}

@@ -1,0 +1,366 @@
+//! Every error type axon returns.
+//!
+//! Each names the boxes and components involved, so that the message alone says
+//! what went wrong, and none loses a message: [`NoSpaceInBox`] hands the refused
+//! message back.
+
+use std::error::Error;
+use std::fmt;
+use std::rc::Weak;
+
+use crate::box_set::Direction;
+use crate::component_ref::ComponentId;
+use crate::task::TaskDyn;
+
+/// Names one box of one component, as errors and traces show it:
+/// `outbox "outbox" of Producer#3`.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct BoxLabel {
+    /// The component the box belongs to, if it still exists.
+    pub component: Option<ComponentId>,
+    /// Inbox or outbox.
+    pub direction: Direction,
+    /// The box's name.
+    pub name: String,
+}
+
+impl BoxLabel {
+    pub(crate) fn new(component: ComponentId, direction: Direction, name: &str) -> Self {
+        BoxLabel {
+            component: Some(component),
+            direction,
+            name: name.to_string(),
+        }
+    }
+
+    pub(crate) fn of(owner: &Weak<dyn TaskDyn>, direction: Direction, index: u32) -> Self {
+        match owner.upgrade() {
+            Some(task) => BoxLabel {
+                component: Some(task.header().id()),
+                direction,
+                name: task.box_name(index),
+            },
+            None => BoxLabel {
+                component: None,
+                direction,
+                name: format!("#{index}"),
+            },
+        }
+    }
+}
+
+impl fmt::Display for BoxLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.component {
+            Some(c) => write!(f, "{} {:?} of {}", self.direction, self.name, c),
+            None => write!(
+                f,
+                "{} {:?} of a component that no longer exists",
+                self.direction, self.name
+            ),
+        }
+    }
+}
+
+impl fmt::Debug for BoxLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// A send refused because the destination inbox is full: Axon's `noSpaceInBox`.
+///
+/// It carries the inbox's length and size limit (Axon's `size, capacity =
+/// e.args`) and the message, which [`into_inner`](Self::into_inner) gives back.
+pub struct NoSpaceInBox<T> {
+    len: usize,
+    capacity: usize,
+    message: T,
+    inbox: BoxLabel,
+}
+
+impl<T> NoSpaceInBox<T> {
+    pub(crate) fn new(len: usize, capacity: usize, message: T, inbox: BoxLabel) -> Self {
+        NoSpaceInBox {
+            len,
+            capacity,
+            message,
+            inbox,
+        }
+    }
+
+    /// How many messages the inbox held.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Always false: a full inbox is never empty (its limit is at least the
+    /// length). Present because `len` is.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The inbox's size limit.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The full inbox.
+    pub fn inbox(&self) -> &BoxLabel {
+        &self.inbox
+    }
+
+    /// The refused message.
+    pub fn message(&self) -> &T {
+        &self.message
+    }
+
+    /// Takes the refused message back.
+    pub fn into_inner(self) -> T {
+        self.message
+    }
+}
+
+impl<T> fmt::Debug for NoSpaceInBox<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NoSpaceInBox")
+            .field("len", &self.len)
+            .field("capacity", &self.capacity)
+            .field("inbox", &self.inbox)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Display for NoSpaceInBox<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} is full ({} of {} messages)",
+            self.inbox, self.len, self.capacity
+        )
+    }
+}
+
+impl<T> Error for NoSpaceInBox<T> {}
+
+/// A box looked up by name that is not there, or carries another type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BoxError {
+    /// The component has no box of that name and direction.
+    NoSuchBox {
+        /// The component searched.
+        component: ComponentId,
+        /// Inbox or outbox.
+        direction: Direction,
+        /// The name asked for.
+        name: String,
+        /// The names it does have, in that direction.
+        available: Vec<String>,
+    },
+    /// The box exists but carries another message type.
+    WrongType {
+        /// The box.
+        label: BoxLabel,
+        /// The type asked for.
+        expected: &'static str,
+        /// The type it carries.
+        actual: &'static str,
+    },
+}
+
+impl fmt::Display for BoxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BoxError::NoSuchBox {
+                component,
+                direction,
+                name,
+                available,
+            } => write!(
+                f,
+                "{component} has no {direction} {name:?} (its {direction}es: {})",
+                available.join(", ")
+            ),
+            BoxError::WrongType {
+                label,
+                expected,
+                actual,
+            } => write!(f, "{label} carries {actual}, not {expected}"),
+        }
+    }
+}
+
+impl Error for BoxError {}
+
+/// A linkage that was refused. [`kind`](Self::kind) says why; the `Display`
+/// text names both boxes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LinkError {
+    kind: Box<LinkErrorKind>,
+}
+
+impl LinkError {
+    /// Why the linkage was refused.
+    pub fn kind(&self) -> &LinkErrorKind {
+        &self.kind
+    }
+}
+
+impl From<LinkErrorKind> for LinkError {
+    fn from(kind: LinkErrorKind) -> Self {
+        LinkError {
+            kind: Box::new(kind),
+        }
+    }
+}
+
+impl fmt::Debug for LinkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.kind, f)
+    }
+}
+
+impl fmt::Display for LinkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.kind, f)
+    }
+}
+
+impl Error for LinkError {}
+
+/// Why a linkage was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LinkErrorKind {
+    /// A box named in the linkage does not exist.
+    NoSuchBox {
+        /// The component searched.
+        component: ComponentId,
+        /// The name asked for.
+        name: String,
+        /// Every box the component does have.
+        available: Vec<String>,
+    },
+    /// The two boxes carry different message types.
+    TypeMismatch {
+        /// The source box.
+        source: BoxLabel,
+        /// The type it carries.
+        source_type: &'static str,
+        /// The sink box.
+        sink: BoxLabel,
+        /// The type it carries.
+        sink_type: &'static str,
+    },
+    /// The source is already linked: one source feeds one sink (Axon's
+    /// `BoxAlreadyLinkedToDestination`).
+    AlreadyLinked {
+        /// The source box.
+        source: BoxLabel,
+        /// Where it is linked now.
+        current: BoxLabel,
+        /// Where it was asked to be linked.
+        requested: BoxLabel,
+    },
+    /// Messages cannot flow from an inbox to an outbox.
+    InboxToOutbox {
+        /// The source inbox.
+        source: BoxLabel,
+        /// The sink outbox.
+        sink: BoxLabel,
+    },
+    /// The link would close a loop of passthroughs, so messages would have no
+    /// final destination.
+    Cycle {
+        /// The source box.
+        source: BoxLabel,
+        /// The sink box.
+        sink: BoxLabel,
+    },
+}
+
+impl fmt::Display for LinkErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LinkErrorKind::NoSuchBox {
+                component,
+                name,
+                available,
+            } => write!(
+                f,
+                "cannot link: {component} has no box {name:?} (its boxes: {})",
+                available.join(", ")
+            ),
+            LinkErrorKind::TypeMismatch {
+                source,
+                source_type,
+                sink,
+                sink_type,
+            } => write!(
+                f,
+                "cannot link {source} to {sink}: {source} carries {source_type} but {sink} carries {sink_type}"
+            ),
+            LinkErrorKind::AlreadyLinked {
+                source,
+                current,
+                requested,
+            } => write!(
+                f,
+                "cannot link {source} to {requested}: it is already linked to {current}, and a box feeds only one destination"
+            ),
+            LinkErrorKind::InboxToOutbox { source, sink } => {
+                write!(f, "cannot link {source} to {sink}: messages cannot flow from an inbox to an outbox")
+            }
+            LinkErrorKind::Cycle { source, sink } => write!(
+                f,
+                "cannot link {source} to {sink}: it would close a loop of passthrough linkages"
+            ),
+        }
+    }
+}
+
+/// A service registry operation that failed: Axon's CAT exceptions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// A service of that name is already registered (Axon's `ServiceAlreadyExists`).
+    AlreadyExists(String),
+    /// No service of that name is registered.
+    NotFound(String),
+    /// The component has no inbox of that name (Axon's `BadInbox`).
+    BadInbox {
+        /// The component.
+        component: ComponentId,
+        /// The inbox asked for.
+        inbox: String,
+    },
+    /// A tracked value of that name already exists (Axon's `NamespaceClash`).
+    NamespaceClash(String),
+    /// No tracked value of that name exists, or it has another type (Axon's
+    /// `AccessToUndeclaredTrackedVariable`).
+    UndeclaredValue(String),
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServiceError::AlreadyExists(name) => {
+                write!(f, "service {name:?} is already registered")
+            }
+            ServiceError::NotFound(name) => write!(f, "no service {name:?} is registered"),
+            ServiceError::BadInbox { component, inbox } => {
+                write!(
+                    f,
+                    "{component} has no inbox {inbox:?} to register as a service"
+                )
+            }
+            ServiceError::NamespaceClash(name) => write!(f, "value {name:?} is already tracked"),
+            ServiceError::UndeclaredValue(name) => {
+                write!(f, "no tracked value {name:?} of that type")
+            }
+        }
+    }
+}
+
+impl Error for ServiceError {}

@@ -1,0 +1,507 @@
+//! [`Inbox`]: where messages arrive.
+//!
+//! # Delivery and wake-ups, as Axon does them
+//!
+//! An inbox is a FIFO queue owned by one component. Every outbox or inbox linked
+//! into it (however long the chain of passthrough links) sends straight into the
+//! queue of the *final* inbox: one hop, whatever the chain.
+//!
+//! * A delivery wakes the final inbox's owner.
+//! * A collection (`recv`, `drain`) wakes the owner of every outbox upstream in
+//!   the chain, so a producer paused on a full inbox learns there is room.
+//!
+//! Both wakes are idempotent within a scheduler cycle, so each inbox takes its
+//! slow path (waking) at most once per cycle per direction. The two `bool`
+//! flags below record that, and the owner's scheduler clears them at the end of
+//! the cycle. A flag is only ever set while the owner belongs to a scheduler
+//! that will clear it; otherwise every delivery takes the slow path.
+
+use std::any::{Any, TypeId};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::fmt;
+use std::rc::{Rc, Weak};
+
+use crate::box_set::{Direction, ErasedBox};
+use crate::component_ref::ComponentId;
+use crate::error::{BoxError, BoxLabel, NoSpaceInBox};
+use crate::linkage::{AnyBox, Links};
+use crate::task::{self, TaskDyn};
+
+/// An inbox: a queue of `T` messages owned by one component.
+///
+/// Inside a body, the inboxes are fields of the component's box set
+/// (`cx.inbox`, `cx.control`); outside, [`ComponentRef::inbox`] gives a handle.
+/// Handles are cheap to clone and all refer to the same box.
+///
+/// [`ComponentRef::inbox`]: crate::ComponentRef::inbox
+///
+/// # Examples
+///
+/// Axon's receive loop, `while self.dataReady("inbox"): self.recv("inbox")`,
+/// is a [`drain`](Self::drain):
+///
+/// ```
+/// use axon::{Component, ComponentRef, Cx, Scheduler, Standard};
+///
+/// struct Doubler;
+/// impl Component for Doubler {
+///     type Boxes = Standard<u32, u32>;
+///     async fn main(self, cx: Cx<Standard<u32, u32>>) {
+///         while !cx.control.data_ready() {
+///             for n in cx.inbox.drain() {
+///                 cx.outbox.send(n * 2).await;
+///             }
+///             cx.pause();
+///             cx.yield_now().await;
+///         }
+///     }
+/// }
+///
+/// let doubler = ComponentRef::new(Doubler);
+/// let sink = ComponentRef::new(Doubler);
+/// doubler.link((&doubler, "outbox"), (&sink, "inbox"))?;
+/// doubler.inbox::<u32>("inbox")?.deliver(21)?;
+/// let scheduler = Scheduler::new();
+/// doubler.activate_on(&scheduler);
+/// scheduler.run_cycle();
+/// assert_eq!(sink.inbox::<u32>("inbox")?.recv(), Some(42));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Inbox<T> {
+    node: Rc<InboxNode<T>>,
+}
+
+impl<T: 'static> Inbox<T> {
+    pub(crate) fn from_node(node: Rc<InboxNode<T>>) -> Self {
+        Inbox { node }
+    }
+
+    pub(crate) fn node(&self) -> &Rc<InboxNode<T>> {
+        &self.node
+    }
+
+    pub(crate) fn from_erased(
+        component: &ComponentId,
+        name: &str,
+        erased: ErasedBox,
+    ) -> Result<Self, BoxError> {
+        let actual = erased.0.type_name();
+        match erased.0.into_any().downcast::<InboxNode<T>>() {
+            Ok(node) => Ok(Inbox { node }),
+            Err(_) => Err(BoxError::WrongType {
+                label: BoxLabel::new(*component, Direction::Inbox, name),
+                expected: std::any::type_name::<T>(),
+                actual,
+            }),
+        }
+    }
+
+    /// Takes the oldest message, or `None` if there is none: Axon's `recv`.
+    ///
+    /// If this inbox is linked onward to another inbox (a passthrough), this
+    /// takes from the final inbox of the chain, as Axon does.
+    #[inline]
+    pub fn recv(&self) -> Option<T> {
+        self.node.pop()
+    }
+
+    /// True if messages are waiting in this inbox: Axon's `dataReady`.
+    ///
+    /// An inbox linked onward to another inbox holds nothing itself: its
+    /// messages wait in the final inbox.
+    #[inline]
+    pub fn data_ready(&self) -> bool {
+        !self.node.state.borrow().queue.is_empty()
+    }
+
+    /// How many messages are waiting in this inbox.
+    pub fn len(&self) -> usize {
+        self.node.state.borrow().queue.len()
+    }
+
+    /// True if no messages are waiting in this inbox.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Takes every waiting message at once, for a `for` loop: Axon's
+    /// `for msg in self.Inbox("inbox")`.
+    ///
+    /// The upstream producers are woken once for the whole batch. Messages
+    /// that arrive while you iterate wait for the next drain. If the iterator is
+    /// dropped before it is used up, the messages it still holds go back to the
+    /// front of the inbox, in order: nothing is lost.
+    pub fn drain(&self) -> Drain<T> {
+        InboxNode::drain(&self.node)
+    }
+
+    /// Limits the inbox to `size` messages (`None`: unlimited, the default):
+    /// Axon's `setInboxSize`. A send to a full inbox is refused with
+    /// [`NoSpaceInBox`].
+    ///
+    /// Only the final inbox of a chain limits it: a limited inbox that is linked
+    /// onward has no effect until the link is removed.
+    pub fn set_size(&self, size: Option<usize>) {
+        self.node.state.borrow_mut().capacity = size.unwrap_or(usize::MAX);
+    }
+
+    /// The size limit, if any.
+    pub fn size(&self) -> Option<usize> {
+        match self.node.state.borrow().capacity {
+            usize::MAX => None,
+            n => Some(n),
+        }
+    }
+
+    /// True if the inbox holds as many messages as its size limit allows.
+    pub fn is_full(&self) -> bool {
+        let st = self.node.state.borrow();
+        st.queue.len() >= st.capacity
+    }
+
+    /// Puts a message straight into this inbox (or the final inbox of its
+    /// chain), waking its owner: Axon's `_deliver`, for tests and for plain code
+    /// feeding a component.
+    ///
+    /// # Errors
+    ///
+    /// [`NoSpaceInBox`], holding the message, if the inbox is full.
+    pub fn deliver(&self, message: T) -> Result<(), NoSpaceInBox<T>> {
+        InboxNode::deliver(&self.node, message)
+    }
+
+    /// The inbox's name.
+    pub fn name(&self) -> String {
+        self.node.label().name
+    }
+}
+
+impl<T> Clone for Inbox<T> {
+    fn clone(&self) -> Self {
+        Inbox {
+            node: self.node.clone(),
+        }
+    }
+}
+
+impl<T: 'static> fmt::Debug for Inbox<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let st = self.node.state.borrow();
+        f.debug_struct("Inbox")
+            .field("type", &std::any::type_name::<T>())
+            .field("len", &st.queue.len())
+            .field("size", &(st.capacity != usize::MAX).then_some(st.capacity))
+            .finish()
+    }
+}
+
+/// The messages taken by [`Inbox::drain`], oldest first.
+///
+/// Dropping it before it is used up puts the rest back at the front of the inbox.
+pub struct Drain<T: 'static> {
+    node: Rc<InboxNode<T>>,
+    batch: VecDeque<T>,
+}
+
+impl<T: 'static> Iterator for Drain<T> {
+    type Item = T;
+
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        self.batch.pop_front()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.batch.len(), Some(self.batch.len()))
+    }
+}
+
+impl<T: 'static> ExactSizeIterator for Drain<T> {}
+
+impl<T: 'static> Drop for Drain<T> {
+    fn drop(&mut self) {
+        let batch = std::mem::take(&mut self.batch);
+        self.node.give_back(batch);
+    }
+}
+
+impl<T: 'static> fmt::Debug for Drain<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Drain")
+            .field("remaining", &self.batch.len())
+            .finish()
+    }
+}
+
+/// The shared state behind an [`Inbox`] handle.
+pub(crate) struct InboxNode<T> {
+    state: RefCell<InboxState<T>>,
+    owner: Weak<dyn TaskDyn>,
+    index: u32,
+}
+
+struct InboxState<T> {
+    queue: VecDeque<T>,
+    /// `usize::MAX` when unlimited.
+    capacity: usize,
+    /// The owner has been woken for a delivery this cycle.
+    delivered: bool,
+    /// The upstream outbox owners have been woken for a collection this cycle.
+    collected: bool,
+    /// Link bookkeeping and the drain buffer, allocated when first needed.
+    extra: Option<Box<InboxExtra<T>>>,
+}
+
+struct InboxExtra<T> {
+    links: Links,
+    /// The final inbox of the chain when this inbox is linked onward.
+    forward: Option<Rc<InboxNode<T>>>,
+    /// Owners of every outbox upstream of this (final) inbox.
+    pop_waiters: Vec<Weak<dyn TaskDyn>>,
+    /// The empty buffer that [`Inbox::drain`] swaps in, so draining never allocates.
+    spare: VecDeque<T>,
+}
+
+impl<T> Default for InboxExtra<T> {
+    fn default() -> Self {
+        InboxExtra {
+            links: Links::default(),
+            forward: None,
+            pop_waiters: Vec::new(),
+            spare: VecDeque::new(),
+        }
+    }
+}
+
+impl<T> InboxState<T> {
+    fn extra(&mut self) -> &mut InboxExtra<T> {
+        self.extra.get_or_insert_with(Default::default)
+    }
+
+    fn forward(&self) -> Option<Rc<InboxNode<T>>> {
+        self.extra.as_ref().and_then(|e| e.forward.clone())
+    }
+}
+
+impl<T: 'static> InboxNode<T> {
+    pub(crate) fn new(owner: Weak<dyn TaskDyn>, index: u32) -> Rc<Self> {
+        Rc::new(InboxNode {
+            state: RefCell::new(InboxState {
+                queue: VecDeque::new(),
+                capacity: usize::MAX,
+                delivered: false,
+                collected: false,
+                extra: None,
+            }),
+            owner,
+            index,
+        })
+    }
+
+    /// Appends to this inbox, which must be a final destination.
+    #[inline]
+    pub(crate) fn push(self: &Rc<Self>, message: T) -> Result<(), NoSpaceInBox<T>> {
+        let mut st = self.state.borrow_mut();
+        if st.queue.len() >= st.capacity {
+            let (len, capacity) = (st.queue.len(), st.capacity);
+            drop(st);
+            return Err(NoSpaceInBox::new(len, capacity, message, self.label()));
+        }
+        st.queue.push_back(message);
+        if !st.delivered {
+            drop(st);
+            self.on_delivery();
+        }
+        Ok(())
+    }
+
+    pub(crate) fn is_full(&self) -> bool {
+        let st = self.state.borrow();
+        st.queue.len() >= st.capacity
+    }
+
+    /// Appends to the final inbox of this inbox's chain.
+    pub(crate) fn deliver(self: &Rc<Self>, message: T) -> Result<(), NoSpaceInBox<T>> {
+        let forward = self.state.borrow().forward();
+        match forward {
+            Some(target) => target.push(message),
+            None => self.push(message),
+        }
+    }
+
+    #[inline]
+    fn pop(self: &Rc<Self>) -> Option<T> {
+        let mut st = self.state.borrow_mut();
+        match st.queue.pop_front() {
+            Some(message) => {
+                if !st.collected {
+                    drop(st);
+                    self.on_collection();
+                }
+                Some(message)
+            }
+            None => {
+                let forward = st.forward();
+                drop(st);
+                forward.and_then(|target| target.pop())
+            }
+        }
+    }
+
+    fn drain(self: &Rc<Self>) -> Drain<T> {
+        let mut st = self.state.borrow_mut();
+        if st.queue.is_empty() {
+            if let Some(target) = st.forward() {
+                drop(st);
+                return target.drain();
+            }
+            return Drain {
+                node: self.clone(),
+                batch: VecDeque::new(),
+            };
+        }
+        let spare = std::mem::take(&mut st.extra().spare);
+        let batch = std::mem::replace(&mut st.queue, spare);
+        let wake = !st.collected;
+        drop(st);
+        if wake {
+            self.on_collection();
+        }
+        Drain {
+            node: self.clone(),
+            batch,
+        }
+    }
+
+    /// Takes back what a [`Drain`] did not hand out, and its buffer.
+    fn give_back(&self, mut batch: VecDeque<T>) {
+        let mut st = self.state.borrow_mut();
+        if !batch.is_empty() {
+            if st.queue.is_empty() {
+                std::mem::swap(&mut st.queue, &mut batch);
+            } else {
+                while let Some(message) = batch.pop_back() {
+                    st.queue.push_front(message);
+                }
+            }
+        }
+        if batch.capacity() > 0 {
+            st.extra().spare = batch;
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn on_delivery(self: &Rc<Self>) {
+        let Some(owner) = self.owner.upgrade() else {
+            return;
+        };
+        if let Some(scheduler) = owner.header().scheduler() {
+            self.state.borrow_mut().delivered = true;
+            scheduler.mark_dirty(self.clone());
+        }
+        task::wake(&owner);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn on_collection(self: &Rc<Self>) {
+        if let Some(scheduler) = self.owner.upgrade().and_then(|o| o.header().scheduler()) {
+            self.state.borrow_mut().collected = true;
+            scheduler.mark_dirty(self.clone());
+        }
+        let st = self.state.borrow();
+        let Some(extra) = &st.extra else {
+            return;
+        };
+        let waiters: Vec<Rc<dyn TaskDyn>> =
+            extra.pop_waiters.iter().filter_map(Weak::upgrade).collect();
+        drop(st);
+        for waiter in &waiters {
+            task::wake(waiter);
+        }
+    }
+
+    pub(crate) fn label(&self) -> BoxLabel {
+        BoxLabel::of(&self.owner, Direction::Inbox, self.index)
+    }
+
+    /// Points this inbox at the final inbox of its chain (or back at itself),
+    /// returning the messages it held, which now belong downstream.
+    pub(crate) fn set_forward(&self, forward: Option<Rc<InboxNode<T>>>) -> VecDeque<T> {
+        let mut st = self.state.borrow_mut();
+        let moved = if forward.is_some() {
+            std::mem::take(&mut st.queue)
+        } else {
+            VecDeque::new()
+        };
+        st.extra().forward = forward;
+        moved
+    }
+
+    /// Appends messages moved from an inbox that was linked into this one.
+    /// They were already accepted once, so the size limit does not refuse them.
+    pub(crate) fn absorb(self: &Rc<Self>, moved: VecDeque<T>) {
+        if moved.is_empty() {
+            return;
+        }
+        self.state.borrow_mut().queue.extend(moved);
+        self.on_delivery();
+    }
+
+    pub(crate) fn set_pop_waiters(&self, waiters: Vec<Weak<dyn TaskDyn>>) {
+        let mut st = self.state.borrow_mut();
+        st.extra().pop_waiters = waiters;
+        // New producers may have joined: let the next collection wake them.
+        st.collected = false;
+        st.delivered = false;
+    }
+}
+
+/// What the scheduler needs of a box whose wake flags it must clear.
+pub(crate) trait DirtyBox {
+    fn clear_wake_flags(&self);
+}
+
+impl<T> DirtyBox for InboxNode<T> {
+    fn clear_wake_flags(&self) {
+        let mut st = self.state.borrow_mut();
+        st.delivered = false;
+        st.collected = false;
+    }
+}
+
+impl<T: 'static> AnyBox for InboxNode<T> {
+    fn direction(&self) -> Direction {
+        Direction::Inbox
+    }
+
+    fn item_type(&self) -> TypeId {
+        TypeId::of::<T>()
+    }
+
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<T>()
+    }
+
+    fn label(&self) -> BoxLabel {
+        InboxNode::label(self)
+    }
+
+    fn into_any(self: Rc<Self>) -> Rc<dyn Any> {
+        self
+    }
+
+    fn len(&self) -> usize {
+        self.state.borrow().queue.len()
+    }
+
+    fn with_links(&self, f: &mut dyn FnMut(&mut Links)) {
+        f(&mut self.state.borrow_mut().extra().links)
+    }
+
+    fn refresh_tree(self: Rc<Self>) {
+        crate::linkage::refresh::<T>(self);
+    }
+}

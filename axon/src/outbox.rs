@@ -1,0 +1,257 @@
+//! [`Outbox`]: where messages leave a component.
+
+use std::any::{Any, TypeId};
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::{Rc, Weak};
+
+use crate::box_set::{Direction, ErasedBox};
+use crate::component_ref::ComponentId;
+use crate::error::{BoxError, BoxLabel, NoSpaceInBox};
+use crate::inbox::InboxNode;
+use crate::linkage::{AnyBox, Links};
+use crate::task::TaskDyn;
+
+/// An outbox: sends `T` messages to whatever inbox it is linked to.
+///
+/// An outbox stores nothing. A send goes straight into the final inbox of the
+/// outbox's chain of linkages, in one hop. **A send from an outbox that is not
+/// linked is dropped**, as in Axon; each drop is traced at `TRACE` level
+/// (target `axon::outbox`).
+///
+/// There are two ways to send:
+///
+/// * [`send`](Self::send)`(msg).await`, inside a body, waits while the final
+///   inbox is full (the component pauses, and the consumer's next collection
+///   wakes it), so it never fails;
+/// * [`try_send`](Self::try_send)`(msg)` returns at once, handing the message
+///   back in [`NoSpaceInBox`] if the inbox is full: Axon's `send`, which raises
+///   `noSpaceInBox`.
+///
+/// # Examples
+///
+/// ```
+/// use axon::{Component, ComponentRef, Cx, Scheduler, Standard};
+///
+/// struct Producer;
+/// impl Component for Producer {
+///     type Boxes = Standard<(), u32>;
+///     async fn main(self, cx: Cx<Standard<(), u32>>) {
+///         for n in 0..10 {
+///             cx.outbox.send(n).await; // waits whenever the consumer is full
+///         }
+///     }
+/// }
+///
+/// struct Consumer;
+/// impl Component for Consumer {
+///     type Boxes = Standard<u32, ()>;
+///     async fn main(self, cx: Cx<Standard<u32, ()>>) {
+///         cx.yield_now().await;
+///     }
+/// }
+///
+/// let producer = ComponentRef::new(Producer);
+/// let consumer = ComponentRef::new(Consumer);
+/// producer.link((&producer, "outbox"), (&consumer, "inbox"))?;
+/// let inbox = consumer.inbox::<u32>("inbox")?;
+/// inbox.set_size(Some(3));
+///
+/// let scheduler = Scheduler::new();
+/// producer.activate_on(&scheduler);
+/// scheduler.run_cycle();
+/// assert_eq!(inbox.len(), 3); // full: the producer waits
+/// assert_eq!(inbox.recv(), Some(0)); // collecting wakes it
+/// scheduler.run_cycle();
+/// assert_eq!(inbox.len(), 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Outbox<T> {
+    node: Rc<OutboxNode<T>>,
+}
+
+impl<T: 'static> Outbox<T> {
+    pub(crate) fn from_node(node: Rc<OutboxNode<T>>) -> Self {
+        Outbox { node }
+    }
+
+    pub(crate) fn node(&self) -> &Rc<OutboxNode<T>> {
+        &self.node
+    }
+
+    pub(crate) fn from_erased(
+        component: &ComponentId,
+        name: &str,
+        erased: ErasedBox,
+    ) -> Result<Self, BoxError> {
+        let actual = erased.0.type_name();
+        match erased.0.into_any().downcast::<OutboxNode<T>>() {
+            Ok(node) => Ok(Outbox { node }),
+            Err(_) => Err(BoxError::WrongType {
+                label: BoxLabel::new(*component, Direction::Outbox, name),
+                expected: std::any::type_name::<T>(),
+                actual,
+            }),
+        }
+    }
+
+    /// Sends at once: Axon's `send`.
+    ///
+    /// Returns `Ok(())` when the message was delivered, or dropped because the
+    /// outbox is not linked.
+    ///
+    /// # Errors
+    ///
+    /// [`NoSpaceInBox`] if the final inbox is full. It carries the inbox's
+    /// length and size limit, and gives the message back with
+    /// [`into_inner`](NoSpaceInBox::into_inner).
+    #[inline]
+    pub fn try_send(&self, message: T) -> Result<(), NoSpaceInBox<T>> {
+        let st = self.node.state.borrow();
+        match &st.sink {
+            Some(sink) => sink.push(message),
+            None => {
+                drop(st);
+                self.node.dropped();
+                Ok(())
+            }
+        }
+    }
+
+    /// Sends, waiting while the final inbox is full.
+    ///
+    /// While it waits, the running component is paused; the consumer's next
+    /// collection wakes it. Call it from a component's body: awaiting it
+    /// elsewhere panics. A message to an unlinked outbox is dropped at once.
+    pub async fn send(&self, message: T) {
+        let mut message = message;
+        loop {
+            match self.try_send(message) {
+                Ok(()) => return,
+                Err(full) => message = full.into_inner(),
+            }
+            crate::context::pause_and_yield().await;
+        }
+    }
+
+    /// True if the outbox is linked, directly or through passthroughs, to an
+    /// inbox (so that sends are delivered rather than dropped).
+    pub fn is_linked(&self) -> bool {
+        self.node.state.borrow().sink.is_some()
+    }
+
+    /// True if the final inbox is full, so that [`try_send`](Self::try_send)
+    /// would fail.
+    pub fn is_full(&self) -> bool {
+        let st = self.node.state.borrow();
+        st.sink.as_ref().is_some_and(|sink| sink.is_full())
+    }
+
+    /// The outbox's name.
+    pub fn name(&self) -> String {
+        self.node.label().name
+    }
+}
+
+impl<T> Clone for Outbox<T> {
+    fn clone(&self) -> Self {
+        Outbox {
+            node: self.node.clone(),
+        }
+    }
+}
+
+impl<T: 'static> fmt::Debug for Outbox<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outbox")
+            .field("type", &std::any::type_name::<T>())
+            .field("linked", &self.is_linked())
+            .finish()
+    }
+}
+
+/// The shared state behind an [`Outbox`] handle.
+pub(crate) struct OutboxNode<T> {
+    state: RefCell<OutboxState<T>>,
+    owner: Weak<dyn TaskDyn>,
+    index: u32,
+}
+
+struct OutboxState<T> {
+    /// The final inbox of the chain, or `None` (sends are dropped).
+    sink: Option<Rc<InboxNode<T>>>,
+    links: Option<Box<Links>>,
+}
+
+impl<T: 'static> OutboxNode<T> {
+    pub(crate) fn new(owner: Weak<dyn TaskDyn>, index: u32) -> Rc<Self> {
+        Rc::new(OutboxNode {
+            state: RefCell::new(OutboxState {
+                sink: None,
+                links: None,
+            }),
+            owner,
+            index,
+        })
+    }
+
+    pub(crate) fn set_sink(&self, sink: Option<Rc<InboxNode<T>>>) {
+        self.state.borrow_mut().sink = sink;
+    }
+
+    pub(crate) fn owner_weak(&self) -> Weak<dyn TaskDyn> {
+        self.owner.clone()
+    }
+
+    pub(crate) fn label(&self) -> BoxLabel {
+        BoxLabel::of(&self.owner, Direction::Outbox, self.index)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn dropped(&self) {
+        tracing::trace!(
+            target: "axon::outbox",
+            outbox = %self.label(),
+            "message dropped: outbox is not linked"
+        );
+    }
+}
+
+impl<T: 'static> AnyBox for OutboxNode<T> {
+    fn direction(&self) -> Direction {
+        Direction::Outbox
+    }
+
+    fn item_type(&self) -> TypeId {
+        TypeId::of::<T>()
+    }
+
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<T>()
+    }
+
+    fn label(&self) -> BoxLabel {
+        OutboxNode::label(self)
+    }
+
+    fn into_any(self: Rc<Self>) -> Rc<dyn Any> {
+        self
+    }
+
+    fn len(&self) -> usize {
+        0
+    }
+
+    fn with_links(&self, f: &mut dyn FnMut(&mut Links)) {
+        f(self
+            .state
+            .borrow_mut()
+            .links
+            .get_or_insert_with(Default::default))
+    }
+
+    fn refresh_tree(self: Rc<Self>) {
+        crate::linkage::refresh::<T>(self);
+    }
+}

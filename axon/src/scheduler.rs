@@ -1,0 +1,697 @@
+//! [`Scheduler`]: round-robins the active microprocesses, one resume each per cycle.
+//!
+//! # The cycle
+//!
+//! Each cycle resumes every microprocess in the run queue once, in order. Then,
+//! as in Axon:
+//!
+//! 1. pause requests are granted, unless the microprocess was woken during the
+//!    cycle (a wake in the same cycle wins, so no wake-up is lost);
+//! 2. the run queue for the next cycle is the microprocesses that stayed active,
+//!    in order, followed by those woken or activated during this cycle, in the
+//!    order that happened. So round robin follows activation order, and a new
+//!    component first runs in the cycle after its activation.
+//!
+//! A paused microprocess is in no queue and costs nothing per cycle: a cycle's
+//! work is proportional to what is runnable, not to what exists.
+//!
+//! # Running
+//!
+//! [`run`](Scheduler::run) repeats cycles until no microprocess is left. When
+//! none is runnable it blocks in its [`Park`] (no CPU) until another thread wakes
+//! a component, a timer fires, or (with an I/O park) a socket is ready. While
+//! work is runnable it still polls the park without blocking every
+//! [`io_poll_interval`](Scheduler::set_io_poll_interval) cycles.
+//! [`run_cycle`](Scheduler::run_cycle) runs one cycle, for tests.
+//!
+//! # Panics in components
+//!
+//! A panic inside a component's body ends that component: it is reported
+//! through `tracing` (target `axon::scheduler`, level `ERROR`), closed down like
+//! a component that returned (parents woken, its linkages removed), and the
+//! others run on. [`set_fail_fast`](Scheduler::set_fail_fast) restores Axon's
+//! default, where the panic stops the scheduler and propagates out of `run`.
+
+use std::cell::{Cell, RefCell};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fmt;
+use std::io;
+use std::panic::{self, AssertUnwindSafe};
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::component_ref::{ComponentId, ComponentRef};
+use crate::context;
+use crate::coroutine::Step;
+use crate::inbox::DirtyBox;
+use crate::park::{Park, ThreadPark};
+use crate::remote::{Remote, RemoteShared, RemoteWaker};
+use crate::task::{self, new_sub_task, State, TaskDyn};
+use crate::tracker::Tracker;
+use crate::yields::Yield;
+
+/// The default number of cycles between non-blocking polls of the park while
+/// components are runnable.
+pub const DEFAULT_IO_POLL_INTERVAL: u32 = 32;
+
+/// Runs components: Axon's `scheduler`.
+///
+/// Each thread has a default scheduler, which [`Scheduler::current`] returns
+/// and which [`ComponentRef::activate`] and [`Component::run`] use, as Axon's
+/// `scheduler.run` singleton. Make more with [`Scheduler::new`]. A scheduler
+/// and its components stay on the thread that made them. Handles are cheap to
+/// clone.
+///
+/// [`Component::run`]: crate::Component::run
+///
+/// # Examples
+///
+/// Driving a scheduler one cycle at a time, as Axon's tests step
+/// `scheduler.main()`:
+///
+/// ```
+/// use axon::{Component, ComponentRef, Cx, NoBoxes, Scheduler};
+/// use std::{cell::Cell, rc::Rc};
+///
+/// struct Counter(Rc<Cell<u32>>);
+/// impl Component for Counter {
+///     type Boxes = NoBoxes;
+///     async fn main(self, cx: Cx<NoBoxes>) {
+///         for _ in 0..3 {
+///             self.0.set(self.0.get() + 1);
+///             cx.yield_now().await;
+///         }
+///     }
+/// }
+///
+/// let count = Rc::new(Cell::new(0));
+/// let scheduler = Scheduler::new();
+/// ComponentRef::new(Counter(count.clone())).activate_on(&scheduler);
+/// assert!(scheduler.run_cycle());
+/// assert_eq!(count.get(), 1);
+/// while scheduler.run_cycle() {}
+/// assert_eq!(count.get(), 3);
+/// ```
+#[derive(Clone)]
+pub struct Scheduler {
+    shared: Rc<SchedShared>,
+}
+
+/// The scheduler's state, shared with the tasks bound to it (weakly).
+pub(crate) struct SchedShared {
+    /// Counts cycles; a cycle's wakes are stamped with it. It advances at the
+    /// end of each cycle, so a wake between cycles counts for the next one.
+    clock: Cell<u32>,
+    cycles: Cell<u64>,
+    /// The run queue for the next cycle (survivors of the last one).
+    queue: RefCell<Vec<Rc<dyn TaskDyn>>>,
+    /// Woken or activated during this cycle: they run next cycle, after `queue`.
+    wakes: RefCell<Vec<Rc<dyn TaskDyn>>>,
+    /// An empty buffer, swapped with `queue` each cycle so cycles do not allocate.
+    spare: RefCell<Vec<Rc<dyn TaskDyn>>>,
+    /// Asked to pause during this cycle.
+    pauses: RefCell<Vec<Rc<dyn TaskDyn>>>,
+    /// Inboxes whose per-cycle wake flags must be cleared at the end of the cycle.
+    dirty: RefCell<Vec<Rc<dyn DirtyBox>>>,
+    /// Every activated microprocess that has not finished.
+    registry: RefCell<Registry>,
+    timers: RefCell<BinaryHeap<Reverse<Timer>>>,
+    timer_seq: Cell<u64>,
+    stopping: Cell<bool>,
+    running: Cell<bool>,
+    fail_fast: Cell<bool>,
+    io_poll_interval: Cell<u32>,
+    since_poll: Cell<u32>,
+    remote: Arc<RemoteShared>,
+    park: RefCell<Box<dyn Park>>,
+    tracker: Tracker,
+}
+
+#[derive(Default)]
+struct Registry {
+    slots: Vec<Option<Rc<dyn TaskDyn>>>,
+    free: Vec<u32>,
+    live: usize,
+}
+
+impl Registry {
+    fn insert(&mut self, task: Rc<dyn TaskDyn>) -> u32 {
+        self.live += 1;
+        match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Some(task);
+                slot
+            }
+            None => {
+                self.slots.push(Some(task));
+                (self.slots.len() - 1) as u32
+            }
+        }
+    }
+
+    fn remove(&mut self, slot: u32) -> Option<Rc<dyn TaskDyn>> {
+        let task = self.slots.get_mut(slot as usize)?.take()?;
+        self.live -= 1;
+        self.free.push(slot);
+        Some(task)
+    }
+
+    fn get(&self, slot: u32) -> Option<&Rc<dyn TaskDyn>> {
+        self.slots.get(slot as usize)?.as_ref()
+    }
+}
+
+struct Timer {
+    deadline: Instant,
+    seq: u64,
+    task: Weak<dyn TaskDyn>,
+}
+
+impl PartialEq for Timer {
+    fn eq(&self, other: &Self) -> bool {
+        (self.deadline, self.seq) == (other.deadline, other.seq)
+    }
+}
+
+impl Eq for Timer {}
+
+impl PartialOrd for Timer {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Timer {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.deadline, self.seq).cmp(&(other.deadline, other.seq))
+    }
+}
+
+impl SchedShared {
+    pub(crate) fn clock(&self) -> u32 {
+        self.clock.get()
+    }
+
+    pub(crate) fn push_wake(&self, task: Rc<dyn TaskDyn>) {
+        self.wakes.borrow_mut().push(task);
+    }
+
+    pub(crate) fn push_pause(&self, task: Rc<dyn TaskDyn>) {
+        self.pauses.borrow_mut().push(task);
+    }
+
+    pub(crate) fn mark_dirty(&self, inbox: Rc<dyn DirtyBox>) {
+        self.dirty.borrow_mut().push(inbox);
+    }
+
+    pub(crate) fn add_timer(&self, deadline: Instant, task: &Rc<dyn TaskDyn>) {
+        let seq = self.timer_seq.get();
+        self.timer_seq.set(seq + 1);
+        self.timers.borrow_mut().push(Reverse(Timer {
+            deadline,
+            seq,
+            task: Rc::downgrade(task),
+        }));
+    }
+
+    pub(crate) fn remote_waker(&self, slot: u32, id: ComponentId) -> RemoteWaker {
+        RemoteWaker {
+            shared: self.remote.clone(),
+            slot,
+            id,
+        }
+    }
+}
+
+impl Drop for SchedShared {
+    fn drop(&mut self) {
+        // Bodies hold their own tasks: drop them to free the components.
+        let tasks: Vec<_> = self.registry.get_mut().slots.drain(..).flatten().collect();
+        for task in tasks {
+            task.header().set_state(State::Finished);
+            drop(task.take_body());
+        }
+    }
+}
+
+impl Scheduler {
+    /// A new scheduler, with a [`ThreadPark`] for the current thread.
+    pub fn new() -> Self {
+        let park = ThreadPark::new();
+        let remote = Arc::new(RemoteShared::new(park.unparker()));
+        Scheduler {
+            shared: Rc::new(SchedShared {
+                clock: Cell::new(0),
+                cycles: Cell::new(0),
+                queue: RefCell::new(Vec::new()),
+                wakes: RefCell::new(Vec::new()),
+                spare: RefCell::new(Vec::new()),
+                pauses: RefCell::new(Vec::new()),
+                dirty: RefCell::new(Vec::new()),
+                registry: RefCell::new(Registry::default()),
+                timers: RefCell::new(BinaryHeap::new()),
+                timer_seq: Cell::new(0),
+                stopping: Cell::new(false),
+                running: Cell::new(false),
+                fail_fast: Cell::new(false),
+                io_poll_interval: Cell::new(DEFAULT_IO_POLL_INTERVAL),
+                since_poll: Cell::new(0),
+                remote,
+                park: RefCell::new(Box::new(park)),
+                tracker: Tracker::new(),
+            }),
+        }
+    }
+
+    /// The scheduler running on this thread, or else the thread's default
+    /// scheduler (made on first use).
+    pub fn current() -> Scheduler {
+        context::current_scheduler()
+    }
+
+    pub(crate) fn from_shared(shared: Rc<SchedShared>) -> Self {
+        Scheduler { shared }
+    }
+
+    /// Activates a component: it joins the run queue at the end of this cycle
+    /// and first runs in the next. Activating a component that is already
+    /// active on some scheduler, or has finished, does nothing.
+    pub fn activate(&self, component: &ComponentRef) {
+        self.activate_task(&component.0);
+    }
+
+    fn activate_task(&self, task: &Rc<dyn TaskDyn>) {
+        let header = task.header();
+        if header.state() != State::Created || !header.bind(Rc::downgrade(&self.shared)) {
+            tracing::warn!(target: "axon::scheduler", component = %header.id(), "activated twice; ignored");
+            return;
+        }
+        let slot = self.shared.registry.borrow_mut().insert(task.clone());
+        header.set_slot(slot);
+        header.set_state(State::Active);
+        task.clone().start();
+        self.shared.push_wake(task.clone());
+        tracing::debug!(target: "axon::scheduler", component = %header.id(), "activated");
+    }
+
+    /// Runs cycles until no microprocess is left: Axon's `runThreads()`.
+    ///
+    /// When nothing is runnable it blocks in its park without using CPU, until
+    /// another thread wakes a component or stops the scheduler, a timer fires,
+    /// or an I/O park delivers an event. A system in which everything is paused
+    /// forever therefore blocks forever, as in Axon.
+    ///
+    /// # Errors
+    ///
+    /// An I/O error from the park.
+    ///
+    /// # Panics
+    ///
+    /// If called while this scheduler is already running; and, when
+    /// [fail-fast](Self::set_fail_fast), with the panic of a component.
+    pub fn run(&self) -> io::Result<()> {
+        let _running = self.enter();
+        loop {
+            if self.absorb_remote() {
+                self.stop_all();
+                return Ok(());
+            }
+            if self.shared.registry.borrow().live == 0 {
+                return Ok(());
+            }
+            let next_timer = self.fire_timers();
+            if !self.runnable() {
+                let timeout = next_timer.map(|t| t.saturating_duration_since(Instant::now()));
+                self.park(timeout)?;
+                continue;
+            }
+            let since = self.shared.since_poll.get() + 1;
+            if since >= self.shared.io_poll_interval.get() {
+                self.shared.since_poll.set(0);
+                self.park(Some(Duration::ZERO))?;
+            } else {
+                self.shared.since_poll.set(since);
+            }
+            self.cycle();
+            if self.shared.stopping.get() {
+                self.stop_all();
+                return Ok(());
+            }
+        }
+    }
+
+    /// Runs one cycle without blocking, for tests: takes what other threads
+    /// asked for, fires due timers, polls the park without waiting, and resumes
+    /// each runnable microprocess once. Returns false once no microprocess is
+    /// left (or the scheduler was stopped), like Axon's `scheduler.main()`
+    /// raising `StopIteration`.
+    ///
+    /// # Panics
+    ///
+    /// If called while this scheduler is running; and, when
+    /// [fail-fast](Self::set_fail_fast), with the panic of a component.
+    pub fn run_cycle(&self) -> bool {
+        let _running = self.enter();
+        if self.absorb_remote() {
+            self.stop_all();
+            return false;
+        }
+        self.fire_timers();
+        if let Err(e) = self.park(Some(Duration::ZERO)) {
+            tracing::error!(target: "axon::scheduler", error = %e, "poll failed");
+        }
+        if self.runnable() {
+            self.cycle();
+        }
+        if self.shared.stopping.get() {
+            self.stop_all();
+            return false;
+        }
+        self.shared.registry.borrow().live > 0
+    }
+
+    /// Asks the scheduler to stop at the end of the current cycle: every
+    /// microprocess still registered is stopped (its body dropped, without
+    /// close-down) and `run` returns. Axon's `scheduler.stop()`.
+    pub fn stop(&self) {
+        self.shared.stopping.set(true);
+        self.shared.remote.clear_stop();
+    }
+
+    /// A handle for other threads, to stop the scheduler or wake components.
+    pub fn remote(&self) -> Remote {
+        Remote {
+            shared: self.shared.remote.clone(),
+        }
+    }
+
+    /// Every activated microprocess that has not finished, paused or not:
+    /// Axon's `listAllThreads()`.
+    pub fn list_all(&self) -> Vec<ComponentRef> {
+        self.shared
+            .registry
+            .borrow()
+            .slots
+            .iter()
+            .flatten()
+            .map(|t| ComponentRef(t.clone()))
+            .collect()
+    }
+
+    /// How many microprocesses are activated and not finished.
+    pub fn len(&self) -> usize {
+        self.shared.registry.borrow().live
+    }
+
+    /// True if no microprocess is activated and unfinished.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True if the component is paused, or is not one of this scheduler's
+    /// live microprocesses: Axon's `isThreadPaused`.
+    pub fn is_paused(&self, component: &ComponentRef) -> bool {
+        let header = component.0.header();
+        let ours = header
+            .scheduler()
+            .is_some_and(|s| Rc::ptr_eq(&s, &self.shared));
+        !ours
+            || matches!(
+                header.state(),
+                State::Sleeping | State::Created | State::Finished
+            )
+    }
+
+    /// Cycles run so far.
+    pub fn cycles(&self) -> u64 {
+        self.shared.cycles.get()
+    }
+
+    /// Whether a panic in a component stops the scheduler and propagates out of
+    /// `run` (`true`, Axon's default "mortal" mode), or only ends that component
+    /// (`false`, the default here, Axon's `immortalise()`).
+    pub fn set_fail_fast(&self, fail_fast: bool) {
+        self.shared.fail_fast.set(fail_fast);
+    }
+
+    /// How many cycles may pass, while components are runnable, between
+    /// non-blocking polls of the park for I/O (default
+    /// [`DEFAULT_IO_POLL_INTERVAL`]). Lower means fresher I/O, higher means
+    /// fewer system calls.
+    pub fn set_io_poll_interval(&self, cycles: u32) {
+        self.shared.io_poll_interval.set(cycles.max(1));
+    }
+
+    /// Replaces the park: how the scheduler waits when idle. Kamaelia's
+    /// Selector installs one that waits for socket readiness.
+    pub fn set_park(&self, park: Box<dyn Park>) {
+        self.shared.remote.set_unparker(park.unparker());
+        *self.shared.park.borrow_mut() = park;
+        // Anything queued for the old park is seen on the next absorb.
+    }
+
+    /// The scheduler's service registry: Axon's coordinating assistant tracker.
+    pub fn tracker(&self) -> Tracker {
+        self.shared.tracker.clone()
+    }
+
+    fn enter(&self) -> RunGuard {
+        assert!(
+            !self.shared.running.replace(true),
+            "axon: a scheduler was run while it was already running"
+        );
+        RunGuard {
+            shared: self.shared.clone(),
+            _context: context::enter(self),
+        }
+    }
+
+    fn runnable(&self) -> bool {
+        !self.shared.queue.borrow().is_empty() || !self.shared.wakes.borrow().is_empty()
+    }
+
+    fn park(&self, timeout: Option<Duration>) -> io::Result<()> {
+        self.shared.park.borrow_mut().park(timeout)?;
+        if timeout.is_none() || timeout.is_some_and(|t| !t.is_zero()) {
+            self.shared.since_poll.set(0);
+        }
+        Ok(())
+    }
+
+    /// Applies what other threads asked for; true if they asked to stop.
+    fn absorb_remote(&self) -> bool {
+        let stop = self.shared.remote.take(|slot, id| {
+            let task = self.shared.registry.borrow().get(slot).cloned();
+            if let Some(task) = task.filter(|t| t.header().id().number() == id) {
+                task::wake(&task);
+            }
+        });
+        if stop {
+            self.shared.remote.clear_stop();
+        }
+        stop
+    }
+
+    /// Wakes the microprocesses whose timers are due; returns the next deadline.
+    fn fire_timers(&self) -> Option<Instant> {
+        let now = Instant::now();
+        loop {
+            let due = {
+                let mut timers = self.shared.timers.borrow_mut();
+                match timers.peek() {
+                    Some(Reverse(t)) if t.deadline <= now => timers.pop().map(|Reverse(t)| t),
+                    Some(Reverse(t)) => return Some(t.deadline),
+                    None => return None,
+                }
+            };
+            if let Some(task) = due.and_then(|t| t.task.upgrade()) {
+                task::wake(&task);
+            }
+        }
+    }
+
+    fn cycle(&self) {
+        let shared = &self.shared;
+        let mut queue = std::mem::take(&mut *shared.queue.borrow_mut());
+        queue.append(&mut shared.wakes.borrow_mut());
+        let mut next = std::mem::take(&mut *shared.spare.borrow_mut());
+        for task in queue.drain(..) {
+            let header = task.header();
+            if header.state() != State::Active {
+                continue;
+            }
+            if header.stop_requested() {
+                self.finish(&task, None);
+                continue;
+            }
+            let outcome = {
+                let _resuming = context::resuming(&task);
+                panic::catch_unwind(AssertUnwindSafe(|| task.resume()))
+            };
+            match outcome {
+                Ok(Some(Step::Yielded(Yield::Continue))) => next.push(task),
+                Ok(Some(Step::Yielded(Yield::NewComponent(components)))) => {
+                    for component in &components {
+                        self.activate(component);
+                    }
+                    next.push(task);
+                }
+                Ok(Some(Step::Yielded(Yield::WaitComplete(start)))) => {
+                    let sub = new_sub_task(&task, start);
+                    header.set_state(State::Waiting);
+                    header.set_waiting_on(Some(sub.clone()));
+                    self.activate_task(&sub);
+                }
+                Ok(Some(Step::Complete)) | Ok(None) => self.finish(&task, None),
+                Err(payload) => {
+                    let message = panic_message(&*payload);
+                    tracing::error!(
+                        target: "axon::scheduler",
+                        component = %header.id(),
+                        panic = %message,
+                        "component panicked; it has been stopped"
+                    );
+                    self.finish(&task, Some(message));
+                    if shared.fail_fast.get() {
+                        shared.queue.borrow_mut().extend(next);
+                        self.stop_all();
+                        panic::resume_unwind(payload);
+                    }
+                }
+            }
+        }
+        // Pauses before wakes: a pause is granted only if no wake came this cycle.
+        let clock = shared.clock.get();
+        let mut pauses = std::mem::take(&mut *shared.pauses.borrow_mut());
+        for task in pauses.drain(..) {
+            let header = task.header();
+            if header.take_pause_request()
+                && header.state() == State::Active
+                && header.woken_at() != clock
+            {
+                header.set_state(State::Sleeping);
+            }
+        }
+        recycle(&shared.pauses, pauses);
+        let mut dirty = std::mem::take(&mut *shared.dirty.borrow_mut());
+        for inbox in dirty.drain(..) {
+            inbox.clear_wake_flags();
+        }
+        recycle(&shared.dirty, dirty);
+        shared.clock.set(clock.wrapping_add(1));
+        shared.cycles.set(shared.cycles.get() + 1);
+        next.retain(|t| t.header().state() == State::Active);
+        *shared.queue.borrow_mut() = next;
+        recycle(&shared.spare, queue);
+    }
+
+    /// Ends a microprocess: its body is dropped, it leaves the registry, its
+    /// parents are woken and the linkages it made are removed; a `WaitComplete`
+    /// sub-task resumes the microprocess waiting for it.
+    fn finish(&self, task: &Rc<dyn TaskDyn>, panic: Option<String>) {
+        let header = task.header();
+        if header.state() == State::Finished {
+            return;
+        }
+        header.set_state(State::Finished);
+        self.shared.registry.borrow_mut().remove(header.slot());
+        if let Some(message) = panic {
+            header.set_panic(message);
+        }
+        let body = task.take_body();
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| drop(body))) {
+            tracing::error!(
+                target: "axon::scheduler",
+                component = %header.id(),
+                panic = %panic_message(&*payload),
+                "component panicked while being dropped"
+            );
+        }
+        for parent in header.take_parents() {
+            task::wake(&parent);
+        }
+        if let Some(postoffice) = header.postoffice_if_any() {
+            postoffice.unlink_all();
+        }
+        if let Some(parent) = header.take_resume_after() {
+            let parent_header = parent.header();
+            if parent_header.state() == State::Waiting {
+                parent_header.set_waiting_on(None);
+                parent_header.set_state(State::Active);
+                self.shared.push_wake(parent.clone());
+            }
+        }
+        tracing::debug!(target: "axon::scheduler", component = %header.id(), "finished");
+    }
+
+    /// Stops every microprocess still registered, without close-down.
+    fn stop_all(&self) {
+        let shared = &self.shared;
+        shared.stopping.set(false);
+        let tasks: Vec<_> = {
+            let mut registry = shared.registry.borrow_mut();
+            registry.live = 0;
+            registry.free.clear();
+            registry.slots.drain(..).flatten().collect()
+        };
+        shared.queue.borrow_mut().clear();
+        shared.wakes.borrow_mut().clear();
+        shared.pauses.borrow_mut().clear();
+        shared.timers.borrow_mut().clear();
+        for task in tasks {
+            task.header().request_stop();
+            task.header().set_state(State::Finished);
+            let body = task.take_body();
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| drop(body)));
+        }
+        tracing::debug!(target: "axon::scheduler", "stopped");
+    }
+}
+
+/// Clears the scheduler's `running` mark and the thread's context when a run ends.
+struct RunGuard {
+    shared: Rc<SchedShared>,
+    _context: context::Running,
+}
+
+impl Drop for RunGuard {
+    fn drop(&mut self) {
+        self.shared.running.set(false);
+    }
+}
+
+/// Puts an emptied buffer back, so that its capacity is reused.
+fn recycle<T>(slot: &RefCell<Vec<T>>, mut buffer: Vec<T>) {
+    buffer.clear();
+    let mut slot = slot.borrow_mut();
+    if slot.is_empty() && slot.capacity() < buffer.capacity() {
+        *slot = buffer;
+    }
+}
+
+impl Default for Scheduler {
+    fn default() -> Self {
+        Scheduler::new()
+    }
+}
+
+impl fmt::Debug for Scheduler {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scheduler")
+            .field("live", &self.len())
+            .field("cycles", &self.cycles())
+            .finish()
+    }
+}
+
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with a non-string payload".to_string()
+    }
+}
