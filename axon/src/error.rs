@@ -4,6 +4,7 @@
 //! what went wrong, and none loses a message: [`NoSpaceInBox`] hands the refused
 //! message back.
 
+use std::borrow::Cow;
 use std::error::Error;
 use std::fmt;
 use std::rc::Weak;
@@ -21,7 +22,7 @@ pub struct BoxLabel {
     /// Inbox or outbox.
     pub direction: Direction,
     /// The box's name.
-    pub name: String,
+    pub name: Cow<'static, str>,
 }
 
 impl BoxLabel {
@@ -29,7 +30,7 @@ impl BoxLabel {
         BoxLabel {
             component: Some(component),
             direction,
-            name: name.to_string(),
+            name: Cow::Owned(name.to_string()),
         }
     }
 
@@ -43,7 +44,7 @@ impl BoxLabel {
             None => BoxLabel {
                 component: None,
                 direction,
-                name: format!("#{index}"),
+                name: Cow::Owned(format!("#{index}")),
             },
         }
     }

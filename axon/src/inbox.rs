@@ -64,7 +64,8 @@ use crate::task::{self, TaskDyn};
 /// doubler.inbox::<u32>("inbox")?.deliver(21)?;
 /// let scheduler = Scheduler::new();
 /// doubler.activate_on(&scheduler);
-/// scheduler.run_cycle();
+/// scheduler.run_cycle(); // activation is handled at the end of a cycle…
+/// scheduler.run_cycle(); // …so the doubler first runs in the next
 /// assert_eq!(sink.inbox::<u32>("inbox")?.recv(), Some(42));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -173,7 +174,7 @@ impl<T: 'static> Inbox<T> {
 
     /// The inbox's name.
     pub fn name(&self) -> String {
-        self.node.label().name
+        self.node.label().name.into_owned()
     }
 }
 
@@ -411,15 +412,14 @@ impl<T: 'static> InboxNode<T> {
             self.state.borrow_mut().collected = true;
             scheduler.mark_dirty(self.clone());
         }
+        // Waking touches only the waiters' headers and the scheduler's queues,
+        // never this inbox, so it is safe under this shared borrow (and no list
+        // of waiters is allocated per cycle).
         let st = self.state.borrow();
-        let Some(extra) = &st.extra else {
-            return;
-        };
-        let waiters: Vec<Rc<dyn TaskDyn>> =
-            extra.pop_waiters.iter().filter_map(Weak::upgrade).collect();
-        drop(st);
-        for waiter in &waiters {
-            task::wake(waiter);
+        if let Some(extra) = &st.extra {
+            for waiter in extra.pop_waiters.iter().filter_map(Weak::upgrade) {
+                task::wake(&waiter);
+            }
         }
     }
 

@@ -59,9 +59,11 @@ use crate::task::TaskDyn;
 ///
 /// let scheduler = Scheduler::new();
 /// producer.activate_on(&scheduler);
+/// scheduler.run_cycle(); // activation takes effect at the end of a cycle
 /// scheduler.run_cycle();
 /// assert_eq!(inbox.len(), 3); // full: the producer waits
-/// assert_eq!(inbox.recv(), Some(0)); // collecting wakes it
+/// assert_eq!(inbox.recv(), Some(0)); // collecting wakes it…
+/// scheduler.run_cycle(); // …for the cycle after next, as in Axon
 /// scheduler.run_cycle();
 /// assert_eq!(inbox.len(), 3);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -149,7 +151,7 @@ impl<T: 'static> Outbox<T> {
 
     /// The outbox's name.
     pub fn name(&self) -> String {
-        self.node.label().name
+        self.node.label().name.into_owned()
     }
 }
 

@@ -5,12 +5,14 @@
 //! Each cycle resumes every microprocess in the run queue once, in order. Then,
 //! as in Axon:
 //!
-//! 1. pause requests are granted, unless the microprocess was woken during the
-//!    cycle (a wake in the same cycle wins, so no wake-up is lost);
+//! 1. pause requests are granted, unless the microprocess was woken since the
+//!    previous cycle ended (a wake in the same cycle wins, so no wake-up is lost);
 //! 2. the run queue for the next cycle is the microprocesses that stayed active,
-//!    in order, followed by those woken or activated during this cycle, in the
-//!    order that happened. So round robin follows activation order, and a new
-//!    component first runs in the cycle after its activation.
+//!    in order, followed by those woken or activated since the previous cycle
+//!    ended, in the order that happened. So round robin follows activation
+//!    order, and a component activated or woken during a cycle (or between two
+//!    cycles) first runs in the cycle after that one ends, as in Axon, where
+//!    wakes are requests the scheduler handles at the end of each cycle.
 //!
 //! A paused microprocess is in no queue and costs nothing per cycle: a cycle's
 //! work is proportional to what is runnable, not to what exists.
@@ -89,7 +91,9 @@ pub const DEFAULT_IO_POLL_INTERVAL: u32 = 32;
 /// let count = Rc::new(Cell::new(0));
 /// let scheduler = Scheduler::new();
 /// ComponentRef::new(Counter(count.clone())).activate_on(&scheduler);
-/// assert!(scheduler.run_cycle());
+/// assert!(scheduler.run_cycle()); // the activation is handled at the end of this cycle
+/// assert_eq!(count.get(), 0);
+/// assert!(scheduler.run_cycle()); // so the component first runs in this one
 /// assert_eq!(count.get(), 1);
 /// while scheduler.run_cycle() {}
 /// assert_eq!(count.get(), 3);
@@ -107,7 +111,8 @@ pub(crate) struct SchedShared {
     cycles: Cell<u64>,
     /// The run queue for the next cycle (survivors of the last one).
     queue: RefCell<Vec<Rc<dyn TaskDyn>>>,
-    /// Woken or activated during this cycle: they run next cycle, after `queue`.
+    /// Woken or activated since the last cycle ended: they join the queue, after
+    /// the survivors, at the end of the current cycle.
     wakes: RefCell<Vec<Rc<dyn TaskDyn>>>,
     /// An empty buffer, swapped with `queue` each cycle so cycles do not allocate.
     spare: RefCell<Vec<Rc<dyn TaskDyn>>>,
@@ -275,8 +280,8 @@ impl Scheduler {
         Scheduler { shared }
     }
 
-    /// Activates a component: it joins the run queue at the end of this cycle
-    /// and first runs in the next. Activating a component that is already
+    /// Activates a component: it joins the run queue at the end of the current
+    /// (or, between cycles, the next) cycle, and runs from the cycle after. Activating a component that is already
     /// active on some scheduler, or has finished, does nothing.
     pub fn activate(&self, component: &ComponentRef) {
         self.activate_task(&component.0);
@@ -515,7 +520,6 @@ impl Scheduler {
     fn cycle(&self) {
         let shared = &self.shared;
         let mut queue = std::mem::take(&mut *shared.queue.borrow_mut());
-        queue.append(&mut shared.wakes.borrow_mut());
         let mut next = std::mem::take(&mut *shared.spare.borrow_mut());
         for task in queue.drain(..) {
             let header = task.header();
@@ -582,7 +586,10 @@ impl Scheduler {
         recycle(&shared.dirty, dirty);
         shared.clock.set(clock.wrapping_add(1));
         shared.cycles.set(shared.cycles.get() + 1);
+        // Then wakes: whatever was woken or activated since the last cycle ended
+        // joins the queue after the survivors, and first runs next cycle.
         next.retain(|t| t.header().state() == State::Active);
+        next.append(&mut shared.wakes.borrow_mut());
         *shared.queue.borrow_mut() = next;
         recycle(&shared.spare, queue);
     }

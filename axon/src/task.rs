@@ -16,13 +16,18 @@
 //! * Only an `Active` task is ever resumed, and only from the run queue.
 //! * A task is in the scheduler's registry exactly while it is `Active`,
 //!   `Sleeping` or `Waiting`, so the scheduler keeps running while any exist.
-//! * `woken_at` holds the clock of the cycle in which the task was last woken;
-//!   at the end of a cycle a pause request is granted only if that is not the
-//!   current cycle (a wake in the same cycle wins, as in Axon).
+//! * `woken_at` holds the clock of the cycle in which the task was last woken
+//!   (a wake between cycles counts for the next one); at the end of a cycle a
+//!   pause request is granted only if that is not the current cycle (a wake in
+//!   the same cycle wins, as in Axon).
+//! * A task woken from `Sleeping` joins the run queue at the end of the cycle
+//!   its wake counted for, so it never runs in that cycle; its own pause
+//!   requests are therefore never refused by the wake that woke it.
 //! * A task is never in the run queue twice: only a `Sleeping` to `Active`
 //!   transition (or activation) puts it on the wake list, and a task that ran
 //!   stays `Active` until the end of its cycle.
 
+use std::borrow::Cow;
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::{Rc, Weak};
 
@@ -411,10 +416,10 @@ impl dyn TaskDyn {
     }
 
     /// The name of the box at `index`, declared or dynamic.
-    pub(crate) fn box_name(&self, index: u32) -> String {
+    pub(crate) fn box_name(&self, index: u32) -> Cow<'static, str> {
         let index = index as usize;
         if let Some(decl) = self.declared().get(index) {
-            return decl.name.to_string();
+            return Cow::Borrowed(decl.name);
         }
         let dynamic = self.dynamic_index(index).and_then(|i| {
             self.header()
@@ -425,7 +430,7 @@ impl dyn TaskDyn {
                 })
                 .flatten()
         });
-        dynamic.unwrap_or_else(|| format!("#{index}"))
+        Cow::Owned(dynamic.unwrap_or_else(|| format!("#{index}")))
     }
 
     pub(crate) fn box_infos(&self, direction: Direction) -> Vec<BoxInfo> {

@@ -1,0 +1,259 @@
+// Ported from sparkslabs/kamaelia: Tests/Python/Axon/test_AdaptiveCommsComponent.py
+// Copyright 2010 British Broadcasting Corporation and Kamaelia Contributors,
+// Apache License 2.0.
+//
+// Behaviours are ported; no Python code or text is copied. Changes made in porting:
+//
+// * axon has no separate AdaptiveCommsComponent: every component can add and
+//   delete boxes at run time through its body's `Cx` (`add_inbox`,
+//   `add_outbox`, `delete_inbox`, `delete_outbox`). The tests therefore run
+//   inside a component's body (on a fail-fast scheduler, so that a failed
+//   assertion fails the test) and list boxes with `ComponentRef::inboxes` /
+//   `outboxes`.
+// * `addInbox` returns the name it chose; `Cx::add_inbox` returns a typed
+//   handle whose `name()` is that name.
+// * Python's KeyError from `deleteInbox`/`deleteOutbox` is `Err(BoxError::NoSuchBox)`.
+// * test_deleteInbox_validInbox / test_deleteOutbox_validOutbox delete one of
+//   the *declared* boxes at random. In axon the declared boxes are the fields of
+//   the component's box set and cannot be deleted (`delete_*` documents
+//   `NoSuchBox` for a name that was not added at run time), so the port deletes
+//   an added box, and checks that deleting a declared one is refused and leaves
+//   it in place.
+// * `added_inbox_receives_and_wakes_its_owner` is an addition: it checks that
+//   an added inbox can be linked to, wakes its owner on delivery, and is seen by
+//   `any_ready` after the declared inboxes, as Axon's added boxes share the
+//   owner's notify.
+//
+// Not ported:
+//
+// * test_SmokeTest_Arguments: Python ignores positional constructor arguments;
+//   a Rust component is a struct, there is nothing to ignore.
+// * test_trackResource_* and test_trackResourceInformation_*: axon has no
+//   resource-tracking dictionary on components; a Rust component keeps such
+//   state in its own fields.
+
+//! Ports of Axon's adaptive comms component tests, onto axon's dynamic boxes.
+
+mod util;
+
+use axon::{BoxError, ComponentRef, Cx, Inbox, Outbox, Scheduler, Standard};
+use util::run_in_body;
+
+type Boxes = Standard<u32, u32>;
+
+fn inbox_names(c: &ComponentRef) -> Vec<String> {
+    c.inboxes().into_iter().map(|b| b.name).collect()
+}
+
+fn outbox_names(c: &ComponentRef) -> Vec<String> {
+    c.outboxes().into_iter().map(|b| b.name).collect()
+}
+
+mod adaptive_comms_component_test {
+    use super::*;
+
+    #[test]
+    fn smoke_test_no_arguments() {
+        run_in_body(|cx: Cx<Boxes>| async move {
+            let me = cx.component();
+            assert_eq!(inbox_names(&me), ["inbox", "control"]);
+            assert_eq!(outbox_names(&me), ["outbox", "signal"]);
+            assert!(cx.inbox.is_empty() && cx.control.is_empty());
+            assert!(!cx.outbox.is_linked() && !cx.signal.is_linked());
+        });
+    }
+
+    #[test]
+    fn add_inbox_new_name() {
+        run_in_body(|cx: Cx<Boxes>| async move {
+            let added: Inbox<String> = cx.add_inbox("name", "an added inbox");
+            assert_eq!(added.name(), "name");
+            assert!(inbox_names(&cx.component()).contains(&"name".to_string()));
+            assert!(added.is_empty());
+        });
+    }
+
+    #[test]
+    fn add_inbox_existing_name() {
+        run_in_body(|cx: Cx<Boxes>| async move {
+            let first: Inbox<String> = cx.add_inbox("name", "");
+            let second: Inbox<String> = cx.add_inbox("name", "");
+            assert_eq!(first.name(), "name");
+            assert_ne!(second.name(), "name");
+            assert!(second.name().starts_with("name"), "{}", second.name());
+        });
+    }
+
+    #[test]
+    fn add_outbox_new_name() {
+        run_in_body(|cx: Cx<Boxes>| async move {
+            let added: Outbox<String> = cx.add_outbox("name", "an added outbox");
+            assert_eq!(added.name(), "name");
+            assert!(outbox_names(&cx.component()).contains(&"name".to_string()));
+            assert!(!added.is_linked());
+        });
+    }
+
+    #[test]
+    fn add_outbox_existing_name() {
+        run_in_body(|cx: Cx<Boxes>| async move {
+            let first: Outbox<String> = cx.add_outbox("name", "");
+            let second: Outbox<String> = cx.add_outbox("name", "");
+            assert_eq!(first.name(), "name");
+            assert_ne!(second.name(), "name");
+            assert!(second.name().starts_with("name"), "{}", second.name());
+        });
+    }
+
+    #[test]
+    fn inbox_modification() {
+        run_in_body(|cx: Cx<Boxes>| async move {
+            let me = cx.component();
+            let mut added = Vec::new();
+            for _ in 0..4 {
+                let before = inbox_names(&me);
+                let ib: Inbox<u32> = cx.add_inbox("name", "");
+                let name = ib.name();
+                assert!(!before.contains(&name), "a new name");
+                assert!(inbox_names(&me).contains(&name), "listed");
+                assert!(ib.is_empty());
+                added.push(name);
+            }
+            for name in &added {
+                cx.delete_inbox(name).unwrap();
+                assert!(!inbox_names(&me).contains(name), "deleted");
+            }
+            assert_eq!(inbox_names(&me), ["inbox", "control"]);
+            assert!(cx.inbox.is_empty() && cx.control.is_empty());
+        });
+    }
+
+    #[test]
+    fn outbox_modification() {
+        run_in_body(|cx: Cx<Boxes>| async move {
+            let me = cx.component();
+            let mut added = Vec::new();
+            for _ in 0..4 {
+                let before = outbox_names(&me);
+                let ob: Outbox<u32> = cx.add_outbox("name", "");
+                let name = ob.name();
+                assert!(!before.contains(&name), "a new name");
+                assert!(outbox_names(&me).contains(&name), "listed");
+                added.push(name);
+            }
+            for name in &added {
+                cx.delete_outbox(name).unwrap();
+                assert!(!outbox_names(&me).contains(name), "deleted");
+            }
+            assert_eq!(outbox_names(&me), ["outbox", "signal"]);
+        });
+    }
+
+    #[test]
+    fn delete_inbox_invalid_inbox() {
+        run_in_body(|cx: Cx<Boxes>| async move {
+            let err = cx.delete_inbox("NonExistantInbox").unwrap_err();
+            assert!(matches!(err, BoxError::NoSuchBox { .. }), "{err}");
+            let ib: Inbox<u32> = cx.add_inbox("once", "");
+            cx.delete_inbox(&ib.name()).unwrap();
+            let again = cx.delete_inbox(&ib.name()).unwrap_err();
+            assert!(
+                matches!(again, BoxError::NoSuchBox { .. }),
+                "already deleted"
+            );
+        });
+    }
+
+    #[test]
+    fn delete_inbox_valid_inbox() {
+        run_in_body(|cx: Cx<Boxes>| async move {
+            let me = cx.component();
+            let ib: Inbox<u32> = cx.add_inbox("doomed", "");
+            let before = inbox_names(&me);
+            cx.delete_inbox(&ib.name()).unwrap();
+            let after = inbox_names(&me);
+            assert_ne!(before, after);
+            assert!(!after.contains(&ib.name()));
+
+            // Declared inboxes are part of the component's type.
+            assert!(cx.delete_inbox("inbox").is_err());
+            assert!(inbox_names(&me).contains(&"inbox".to_string()));
+        });
+    }
+
+    #[test]
+    fn delete_outbox_invalid_outbox() {
+        run_in_body(|cx: Cx<Boxes>| async move {
+            let err = cx.delete_outbox("NonExistantInbox").unwrap_err();
+            assert!(matches!(err, BoxError::NoSuchBox { .. }), "{err}");
+            let ob: Outbox<u32> = cx.add_outbox("once", "");
+            cx.delete_outbox(&ob.name()).unwrap();
+            assert!(cx.delete_outbox(&ob.name()).is_err(), "already deleted");
+        });
+    }
+
+    #[test]
+    fn delete_outbox_valid_outbox() {
+        run_in_body(|cx: Cx<Boxes>| async move {
+            let me = cx.component();
+            let ob: Outbox<u32> = cx.add_outbox("doomed", "");
+            let before = outbox_names(&me);
+            cx.delete_outbox(&ob.name()).unwrap();
+            let after = outbox_names(&me);
+            assert_ne!(before, after);
+            assert!(!after.contains(&ob.name()));
+
+            assert!(cx.delete_outbox("outbox").is_err());
+            assert!(outbox_names(&me).contains(&"outbox".to_string()));
+        });
+    }
+
+    #[test]
+    fn added_inbox_receives_and_wakes_its_owner() {
+        let scheduler = Scheduler::new();
+        scheduler.set_fail_fast(true);
+        let name = std::rc::Rc::new(std::cell::RefCell::new(String::new()));
+        let got = util::Log::new();
+        let (n, log) = (name.clone(), got.clone());
+        let owner = util::body(move |cx: Cx<Boxes>| async move {
+            let ib: Inbox<u32> = cx.add_inbox("extra", "");
+            *n.borrow_mut() = ib.name();
+            loop {
+                if let Some(m) = ib.recv() {
+                    log.push(format!("got {m}"));
+                    return;
+                }
+                log.push("paused");
+                cx.pause();
+                cx.yield_now().await;
+            }
+        });
+        let feeder = util::body(|_: Cx<Boxes>| async {});
+        owner.activate_on(&scheduler);
+        util::run_cycles(&scheduler, 3);
+        assert!(owner.is_paused());
+        assert_eq!(got.entries(), ["paused"], "asleep until something arrives");
+
+        let name = name.borrow().clone();
+        feeder
+            .link((&feeder, "outbox"), (&owner, name.as_str()))
+            .unwrap();
+        feeder.outbox::<u32>("outbox").unwrap().try_send(9).unwrap();
+        assert_eq!(owner.any_ready(), Some(name.clone()));
+        assert!(!owner.is_paused(), "the delivery woke it");
+        // Woken between cycles: queued at the end of the next cycle, run in the
+        // one after.
+        assert!(scheduler.run_cycle(), "only queued");
+        assert_eq!(got.entries(), ["paused"]);
+        assert!(
+            !scheduler.run_cycle(),
+            "woken, it takes the message and ends"
+        );
+        assert_eq!(got.entries(), ["paused", "got 9"]);
+
+        // Added inboxes come after the declared ones for `any_ready`.
+        owner.inbox::<u32>(&name).unwrap().deliver(2).unwrap();
+        owner.inbox::<u32>("inbox").unwrap().deliver(1).unwrap();
+        assert_eq!(owner.any_ready().as_deref(), Some("inbox"));
+    }
+}
