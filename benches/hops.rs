@@ -9,6 +9,8 @@
 //! summary: nanoseconds per message hop (9 hops per message) for each, and how
 //! many times faster axon is than tokio.
 //!
+//! `HOPS_PROFILE=<case>` runs one case once, for a profiler.
+//!
 //! Set `HOPS_PYTHON=1` to also time the original Python Axon (needs
 //! `pip install kamaelia-axon==1.14.32`) on the same topology, with fewer
 //! messages since it is far slower.
@@ -255,6 +257,18 @@ fn python_axon_ns_per_hop() -> Option<(f64, u64)> {
 }
 
 fn main() {
+    // `HOPS_PROFILE=axon_drain` (or axon_recv, tokio_mpsc) runs one case once,
+    // without criterion, for profilers such as `valgrind --tool=callgrind`.
+    if let Some(case) = std::env::var_os("HOPS_PROFILE") {
+        let elapsed = match case.to_str() {
+            Some("axon_drain") => axon_pipeline(|| ComponentRef::new(DrainForwarder)),
+            Some("axon_recv") => axon_pipeline(|| ComponentRef::new(RecvForwarder)),
+            Some("tokio_mpsc") => tokio_pipeline(),
+            _ => panic!("HOPS_PROFILE is one of axon_drain, axon_recv, tokio_mpsc"),
+        };
+        println!("{:.2} ns/hop", elapsed.as_nanos() as f64 / HOPS as f64);
+        return;
+    }
     let seen = Seen::default();
     let mut criterion = Criterion::default().configure_from_args();
     bench(&mut criterion, &seen);

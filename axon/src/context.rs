@@ -53,12 +53,15 @@ impl Drop for Resuming {
     }
 }
 
-/// Pauses the running microprocess and yields it: what a body does while it
+/// Pauses the running microprocess and yields it from a hand-written future,
+/// which must then return `Poll::Pending`: what [`Outbox::send`] does while it
 /// waits for room in an inbox.
-pub(crate) async fn pause_and_yield() {
+///
+/// [`Outbox::send`]: crate::Outbox::send
+pub(crate) fn pause_and_yield_raw() {
     let task = TASK
         .with(|t| t.borrow().clone())
         .expect("axon: `Outbox::send` was awaited outside a component's body");
     task::pause(&task);
-    task.header().yielder().yield_(Yield::Continue).await;
+    task.header().yielder().yield_raw(Yield::Continue);
 }

@@ -57,6 +57,21 @@ impl Yielder {
         YIELDED.with(|y| y.set(true));
         self.co.yield_(value).await
     }
+
+    /// Yields from a hand-written future: hands `value` to the scheduler; the
+    /// caller must then return `Poll::Pending`, and is polled again when the
+    /// body is next resumed.
+    ///
+    /// This is what awaiting [`yield_`](Self::yield_) does, minus the await:
+    /// genawaiter's `yield_` stores the value at once, and the future it
+    /// returns only waits for the next resume, which is exactly when a pending
+    /// future inside the body is polled again. Dropping that future leaves the
+    /// resume argument (`()`) in genawaiter's airlock, where the next yield
+    /// overwrites it; genawaiter accepts that in every build.
+    pub(crate) fn yield_raw(&self, value: Yield) {
+        YIELDED.with(|y| y.set(true));
+        drop(self.co.yield_(value));
+    }
 }
 
 impl fmt::Debug for Yielder {

@@ -301,7 +301,7 @@ impl<T: 'static> InboxNode<T> {
     }
 
     /// Appends to this inbox, which must be a final destination.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push(self: &Rc<Self>, message: T) -> Result<(), NoSpaceInBox<T>> {
         let mut st = self.state.borrow_mut();
         if st.queue.len() >= st.capacity {
@@ -331,7 +331,7 @@ impl<T: 'static> InboxNode<T> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn pop(self: &Rc<Self>) -> Option<T> {
         let mut st = self.state.borrow_mut();
         match st.queue.pop_front() {

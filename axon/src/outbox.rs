@@ -3,7 +3,10 @@
 use std::any::{Any, TypeId};
 use std::cell::RefCell;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::{Rc, Weak};
+use std::task::{Context, Poll};
 
 use crate::box_set::{Direction, ErasedBox};
 use crate::component_ref::ComponentId;
@@ -107,7 +110,7 @@ impl<T: 'static> Outbox<T> {
     /// [`NoSpaceInBox`] if the final inbox is full. It carries the inbox's
     /// length and size limit, and gives the message back with
     /// [`into_inner`](NoSpaceInBox::into_inner).
-    #[inline]
+    #[inline(always)]
     pub fn try_send(&self, message: T) -> Result<(), NoSpaceInBox<T>> {
         let st = self.node.state.borrow();
         match &st.sink {
@@ -123,16 +126,13 @@ impl<T: 'static> Outbox<T> {
     /// Sends, waiting while the final inbox is full.
     ///
     /// While it waits, the running component is paused; the consumer's next
-    /// collection wakes it. Call it from a component's body: awaiting it
+    /// collection wakes it. Await it in a component's body: awaiting it
     /// elsewhere panics. A message to an unlinked outbox is dropped at once.
-    pub async fn send(&self, message: T) {
-        let mut message = message;
-        loop {
-            match self.try_send(message) {
-                Ok(()) => return,
-                Err(full) => message = full.into_inner(),
-            }
-            crate::context::pause_and_yield().await;
+    #[inline]
+    pub fn send(&self, message: T) -> Send<'_, T> {
+        Send {
+            outbox: self,
+            message: Some(message),
         }
     }
 
@@ -168,6 +168,49 @@ impl<T: 'static> fmt::Debug for Outbox<T> {
         f.debug_struct("Outbox")
             .field("type", &std::any::type_name::<T>())
             .field("linked", &self.is_linked())
+            .finish()
+    }
+}
+
+/// The future returned by [`Outbox::send`].
+///
+/// Written by hand rather than as an `async fn` so that, when there is room,
+/// awaiting it compiles down to one [`Outbox::try_send`].
+#[must_use = "a send does nothing unless it is awaited"]
+pub struct Send<'a, T: 'static> {
+    outbox: &'a Outbox<T>,
+    message: Option<T>,
+}
+
+// The message is never pinned: it is moved in and out by value.
+impl<T> Unpin for Send<'_, T> {}
+
+impl<T: 'static> Future for Send<'_, T> {
+    type Output = ();
+
+    // Always inlined: when there is room, awaiting a send is one `try_send`.
+    #[inline(always)]
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        let Some(message) = this.message.take() else {
+            return Poll::Ready(());
+        };
+        match this.outbox.try_send(message) {
+            Ok(()) => Poll::Ready(()),
+            Err(full) => {
+                this.message = Some(full.into_inner());
+                crate::context::pause_and_yield_raw();
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T: 'static> fmt::Debug for Send<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Send")
+            .field("outbox", self.outbox)
+            .field("done", &self.message.is_none())
             .finish()
     }
 }
