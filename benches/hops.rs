@@ -215,7 +215,8 @@ fn bench(c: &mut Criterion, seen: &Seen) {
     group.throughput(Throughput::Elements(HOPS));
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(8));
-    let cases: [(&'static str, fn() -> Duration); 3] = [
+    type Case = (&'static str, fn() -> Duration);
+    let cases: [Case; 3] = [
         ("axon_drain", || {
             axon_pipeline(|| ComponentRef::new(DrainForwarder))
         }),
