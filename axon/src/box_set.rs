@@ -87,11 +87,14 @@ pub(crate) fn clean_doc(doc: &str) -> String {
 
 /// A component's set of declared boxes.
 ///
+/// The set is a struct of box handles: cloning it clones the handles, which
+/// still refer to the same boxes.
+///
 /// Implement it with the [`boxes!`](crate::boxes) macro, which declares a struct
 /// whose fields are the boxes and whose doc comments are the boxes' doc strings.
 /// Most components use [`Standard`] (`inbox`, `control`, `outbox`, `signal`)
 /// or [`NoBoxes`].
-pub trait BoxSet: Sized + 'static {
+pub trait BoxSet: Clone + 'static {
     /// The declared boxes, in declaration order.
     const BOXES: &'static [BoxDecl];
 
@@ -215,6 +218,14 @@ macro_rules! boxes {
                 $(#[doc = $doc])*
                 pub $field: $crate::boxes!(@handle $dir $ty),
             )*
+        }
+
+        impl $(< $($gen: 'static),+ >)? ::core::clone::Clone for $name $(< $($gen),+ >)? {
+            fn clone(&self) -> Self {
+                $name {
+                    $( $field: ::core::clone::Clone::clone(&self.$field), )*
+                }
+            }
         }
 
         impl $(< $($gen: 'static),+ >)? ::core::fmt::Debug for $name $(< $($gen),+ >)? {

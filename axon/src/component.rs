@@ -5,7 +5,9 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::ops::Deref;
-use std::rc::Rc;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::box_set::ErasedBox;
@@ -16,7 +18,7 @@ use crate::inbox::{Inbox, InboxNode};
 use crate::linkage::Linkage;
 use crate::outbox::{Outbox, OutboxNode};
 use crate::scheduler::Scheduler;
-use crate::task::{self, Task, TaskDyn};
+use crate::task::{self, TaskDyn};
 use crate::tracker::Tracker;
 use crate::yields::{Yield, Yieldable};
 
@@ -133,33 +135,38 @@ pub trait Component: Sized + 'static {
 /// [`child_components`](Self::child_components), and dynamic boxes with
 /// [`add_inbox`](Self::add_inbox) and [`add_outbox`](Self::add_outbox).
 pub struct Cx<B> {
-    /// The component whose boxes these are.
-    task: Rc<Task<B>>,
+    boxes: B,
     /// The microprocess running this body: the component itself, or a
-    /// `WaitComplete` sub-task working on its behalf.
-    runner: Rc<dyn TaskDyn>,
-}
-
-impl<B> Cx<B> {
-    pub(crate) fn task(&self) -> &Rc<Task<B>> {
-        &self.task
-    }
+    /// `WaitComplete` sub-task working on its behalf. Weak, so that a body does
+    /// not keep its own task alive.
+    runner: Weak<dyn TaskDyn>,
 }
 
 impl<B: BoxSet> Cx<B> {
-    pub(crate) fn new(task: Rc<Task<B>>, runner: Rc<dyn TaskDyn>) -> Self {
-        Cx { task, runner }
+    pub(crate) fn new(boxes: B, runner: Weak<dyn TaskDyn>) -> Self {
+        Cx { boxes, runner }
+    }
+
+    fn runner(&self) -> Rc<dyn TaskDyn> {
+        self.runner
+            .upgrade()
+            .expect("axon: a body's task outlives the body")
+    }
+
+    /// The component whose boxes these are.
+    fn task(&self) -> Rc<dyn TaskDyn> {
+        let runner = self.runner();
+        runner.header().parent_of_sub().unwrap_or(runner)
     }
 
     /// This component, as a handle for links and for other components.
     pub fn component(&self) -> ComponentRef {
-        let task: Rc<dyn TaskDyn> = self.task.clone();
-        ComponentRef(task)
+        ComponentRef(self.task())
     }
 
     /// This component's identity.
     pub fn id(&self) -> ComponentId {
-        self.task.header().id()
+        self.task().header().id()
     }
 
     /// Asks to be paused: from the end of this cycle the scheduler skips this
@@ -171,21 +178,26 @@ impl<B: BoxSet> Cx<B> {
     /// runs. If something wakes the component in the same cycle, the wake wins,
     /// so no wake-up is lost.
     pub fn pause(&self) {
-        task::pause(&self.runner);
+        task::pause(&self.runner());
     }
 
     /// Yields to the scheduler: Axon's `yield 1`. The body resumes here in the
     /// next cycle, or when woken if it asked to pause.
-    pub async fn yield_now(&self) {
-        self.runner.header().yielder().yield_(Yield::Continue).await
+    pub fn yield_now(&self) -> YieldNow<'_> {
+        YieldNow {
+            runner: &self.runner,
+            yielded: false,
+        }
     }
 
     /// Yields a value to the scheduler: a [`NewComponent`](crate::NewComponent)
     /// to activate, a [`WaitComplete`](crate::WaitComplete) to run and wait for,
     /// or `()` (the same as [`yield_now`](Self::yield_now)).
-    pub async fn yield_<Y: Yieldable<B>>(&self, value: Y) {
-        let value = value.into_yield(self).0;
-        self.runner.header().yielder().yield_(value).await
+    pub fn yield_<Y: Yieldable<B>>(&self, value: Y) -> YieldWith<'_> {
+        YieldWith {
+            runner: &self.runner,
+            value: Some(value.into_yield(self).0),
+        }
     }
 
     /// Sleeps for at least `duration`, letting everything else run. Other wakes
@@ -202,16 +214,16 @@ impl<B: BoxSet> Cx<B> {
     /// Arranges for this body to be woken at `deadline` (or soon after), even if
     /// it pauses and nothing else happens.
     pub fn wake_at(&self, deadline: Instant) {
-        if let Some(scheduler) = self.runner.header().scheduler() {
-            scheduler.add_timer(deadline, &self.runner);
+        let runner = self.runner();
+        if let Some(scheduler) = runner.header().scheduler() {
+            scheduler.add_timer(deadline, &runner);
         }
     }
 
     /// The name of the first inbox holding messages, in declaration order:
     /// Axon's `anyReady()`.
     pub fn any_ready(&self) -> Option<String> {
-        let task: &dyn TaskDyn = &*self.task;
-        task.any_ready()
+        self.task().any_ready()
     }
 
     /// Links two boxes, recording the linkage in this component's postoffice:
@@ -258,20 +270,20 @@ impl<B: BoxSet> Cx<B> {
     /// Adds an inbox at run time: Axon's `addInbox`. If `name` is taken, a
     /// number is appended; the handle's [`name`](Inbox::name) says what it got.
     pub fn add_inbox<T: 'static>(&self, name: &str, doc: &str) -> Inbox<T> {
-        let (_, node) = self.dyn_task().add_dynamic_box(name, doc, |owner, index| {
+        let (actual, node) = self.task().add_dynamic_box(name, doc, |owner, index| {
             ErasedBox(InboxNode::<T>::new(owner, index))
         });
-        let id = self.id();
-        Inbox::from_erased(&id, name, node).expect("a new inbox has the type it was made with")
+        Inbox::from_erased(&self.id(), &actual, node)
+            .expect("a new inbox has the type it was made with")
     }
 
     /// Adds an outbox at run time: Axon's `addOutbox`.
     pub fn add_outbox<T: 'static>(&self, name: &str, doc: &str) -> Outbox<T> {
-        let (_, node) = self.dyn_task().add_dynamic_box(name, doc, |owner, index| {
+        let (actual, node) = self.task().add_dynamic_box(name, doc, |owner, index| {
             ErasedBox(OutboxNode::<T>::new(owner, index))
         });
-        let id = self.id();
-        Outbox::from_erased(&id, name, node).expect("a new outbox has the type it was made with")
+        Outbox::from_erased(&self.id(), &actual, node)
+            .expect("a new outbox has the type it was made with")
     }
 
     /// Deletes an inbox added at run time: Axon's `deleteInbox`. Messages still
@@ -281,7 +293,7 @@ impl<B: BoxSet> Cx<B> {
     ///
     /// [`BoxError::NoSuchBox`] if no inbox of that name was added.
     pub fn delete_inbox(&self, name: &str) -> Result<(), BoxError> {
-        self.dyn_task().delete_dynamic_box(name, Direction::Inbox)
+        self.task().delete_dynamic_box(name, Direction::Inbox)
     }
 
     /// Deletes an outbox added at run time: Axon's `deleteOutbox`.
@@ -290,12 +302,12 @@ impl<B: BoxSet> Cx<B> {
     ///
     /// [`BoxError::NoSuchBox`] if no outbox of that name was added.
     pub fn delete_outbox(&self, name: &str) -> Result<(), BoxError> {
-        self.dyn_task().delete_dynamic_box(name, Direction::Outbox)
+        self.task().delete_dynamic_box(name, Direction::Outbox)
     }
 
     /// The scheduler running this component.
     pub fn scheduler(&self) -> Scheduler {
-        self.runner
+        self.runner()
             .header()
             .scheduler()
             .map(Scheduler::from_shared)
@@ -307,22 +319,85 @@ impl<B: BoxSet> Cx<B> {
     pub fn tracker(&self) -> Tracker {
         self.scheduler().tracker()
     }
-
-    fn dyn_task(&self) -> Rc<dyn TaskDyn> {
-        self.task.clone()
-    }
 }
 
 impl<B> Deref for Cx<B> {
     type Target = B;
 
     fn deref(&self) -> &B {
-        self.task.boxes()
+        &self.boxes
     }
 }
 
 impl<B: BoxSet> fmt::Debug for Cx<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Cx").field("component", &self.id()).finish()
+    }
+}
+
+/// Yields `value` from the body `runner` is running: the first poll of a
+/// yield future.
+fn yield_value(runner: &Weak<dyn TaskDyn>, value: Yield) {
+    let runner = runner
+        .upgrade()
+        .expect("axon: a body's task outlives the body");
+    runner.header().yielder().yield_raw(value);
+}
+
+/// The future returned by [`Cx::yield_now`]: pending once, while the scheduler
+/// runs the others, then ready.
+#[must_use = "a yield does nothing unless it is awaited"]
+pub struct YieldNow<'a> {
+    runner: &'a Weak<dyn TaskDyn>,
+    yielded: bool,
+}
+
+impl Future for YieldNow<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        if std::mem::replace(&mut self.yielded, true) {
+            return Poll::Ready(());
+        }
+        yield_value(self.runner, Yield::Continue);
+        Poll::Pending
+    }
+}
+
+impl fmt::Debug for YieldNow<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("YieldNow")
+            .field("yielded", &self.yielded)
+            .finish()
+    }
+}
+
+/// The future returned by [`Cx::yield_`]: hands its value to the scheduler,
+/// then is ready when the body is resumed.
+#[must_use = "a yield does nothing unless it is awaited"]
+pub struct YieldWith<'a> {
+    runner: &'a Weak<dyn TaskDyn>,
+    value: Option<Yield>,
+}
+
+impl Future for YieldWith<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        match self.value.take() {
+            Some(value) => {
+                yield_value(self.runner, value);
+                Poll::Pending
+            }
+            None => Poll::Ready(()),
+        }
+    }
+}
+
+impl fmt::Debug for YieldWith<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("YieldWith")
+            .field("yielded", &self.value.is_none())
+            .finish()
     }
 }

@@ -30,6 +30,10 @@ pub struct ComponentId {
 }
 
 impl ComponentId {
+    pub(crate) fn new(number: u64, kind: &'static str) -> Self {
+        ComponentId { number, kind }
+    }
+
     pub(crate) fn next(kind: &'static str) -> Self {
         ComponentId {
             number: NEXT_ID.fetch_add(1, AtomicOrdering::Relaxed),

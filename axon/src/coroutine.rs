@@ -4,15 +4,17 @@
 //! of which are handled here so that nothing else in axon needs to know:
 //!
 //! * Only the `rc` flavour is used: it is the fastest safe one (the `stack`
-//!   flavour of 0.99.1 has unsound code fixed only on an unreleased branch), and a
-//!   component never leaves its scheduler's thread.
+//!   flavour of 0.99.1 has unsound code fixed only on an unreleased branch), and
+//!   a component never leaves its scheduler's thread.
 //! * The resume argument is `()`, so the "first resume argument is lost" quirk
 //!   cannot bite.
-//! * A finished generator is never resumed again: [`Coroutine`] remembers.
-//! * A body may await only its own yields. Anything else that returns `Pending`
-//!   makes genawaiter panic with "entered unreachable code". The guard below turns
-//!   that into a panic that says what went wrong and how to fix it; the scheduler
-//!   catches it like any other panic in a component.
+//! * A finished generator is never resumed again: [`Coroutine::resume`] drops it.
+//! * A body may await only axon's yields. Anything else that returns `Pending`
+//!   makes genawaiter panic (with one of three messages, depending on its
+//!   airlock); [`explain_panic`] adds what went wrong and how to fix it.
+//!   (The scheduler catches it like any other panic in a component.)
+//! * Yields are written by hand as small futures ([`Yielder::yield_raw`]), so a
+//!   suspended body stores a few bytes for its yield, not genawaiter's futures.
 
 use std::cell::Cell;
 use std::fmt;
@@ -37,37 +39,46 @@ pub(crate) enum Step {
     Complete,
 }
 
-/// A type-erased, resumable component body.
-pub(crate) trait Resumable {
-    /// Runs the body until its next yield or its end.
-    fn resume(&mut self) -> Step;
+/// A component's body as a resumable generator.
+///
+/// [`resume`](Self::resume) takes the coroutine by value when it completes, so
+/// a finished generator cannot be resumed again.
+pub(crate) struct Coroutine<F: Future<Output = ()>> {
+    gen: Gen<Yield, (), F>,
 }
 
-/// Builds a body once the task `T` that will run it exists.
-pub(crate) type BodyBuilder<T> = Box<dyn FnOnce(T) -> Box<dyn Resumable>>;
+impl<F: Future<Output = ()>> Coroutine<F> {
+    /// Runs the body until its next yield or its end. On the end, `slot` is
+    /// emptied (the body is dropped), so it is never resumed again.
+    pub(crate) fn resume(slot: &mut Option<Self>) -> Option<Step> {
+        let coroutine = slot.as_mut()?;
+        YIELDED.with(|y| y.set(false));
+        match coroutine.gen.resume() {
+            GeneratorState::Yielded(value) => Some(Step::Yielded(value)),
+            GeneratorState::Complete(()) => {
+                *slot = None;
+                Some(Step::Complete)
+            }
+        }
+    }
+}
 
-/// The yield half of a coroutine, kept by the microprocess it belongs to.
+/// The yield half of a coroutine, kept by the task it runs in.
 pub(crate) struct Yielder {
     co: Co<Yield>,
 }
 
 impl Yielder {
-    /// Suspends the running body, handing `value` to the scheduler.
-    pub(crate) async fn yield_(&self, value: Yield) {
-        YIELDED.with(|y| y.set(true));
-        self.co.yield_(value).await
-    }
-
     /// Yields from a hand-written future: hands `value` to the scheduler; the
     /// caller must then return `Poll::Pending`, and is polled again when the
     /// body is next resumed.
     ///
-    /// This is what awaiting [`yield_`](Self::yield_) does, minus the await:
-    /// genawaiter's `yield_` stores the value at once, and the future it
-    /// returns only waits for the next resume, which is exactly when a pending
-    /// future inside the body is polled again. Dropping that future leaves the
-    /// resume argument (`()`) in genawaiter's airlock, where the next yield
-    /// overwrites it; genawaiter accepts that in every build.
+    /// This is what awaiting genawaiter's `yield_` does, minus the await:
+    /// `yield_` stores the value at once, and the future it returns only waits
+    /// for the next resume, which is exactly when a pending future inside the
+    /// body is polled again. Dropping that future leaves the resume argument
+    /// (`()`) in genawaiter's airlock, where the next yield overwrites it;
+    /// genawaiter accepts that in every build.
     pub(crate) fn yield_raw(&self, value: Yield) {
         YIELDED.with(|y| y.set(true));
         drop(self.co.yield_(value));
@@ -80,53 +91,42 @@ impl fmt::Debug for Yielder {
     }
 }
 
-struct Coroutine<F: Future<Output = ()>> {
-    gen: Gen<Yield, (), F>,
-    complete: bool,
-}
-
-impl<F: Future<Output = ()>> Resumable for Coroutine<F> {
-    fn resume(&mut self) -> Step {
-        assert!(!self.complete, "axon resumed a finished coroutine");
-        YIELDED.with(|y| y.set(false));
-        match self.gen.resume() {
-            GeneratorState::Yielded(value) => Step::Yielded(value),
-            GeneratorState::Complete(()) => {
-                self.complete = true;
-                Step::Complete
-            }
-        }
-    }
-}
-
-/// Builds a coroutine. `producer` receives the [`Yielder`] through which the body
-/// it returns will yield, and returns that body.
-pub(crate) fn coroutine<P, F>(producer: P) -> Box<dyn Resumable>
+/// Builds a coroutine from a body, and the yielder through which it yields.
+/// The body is not run.
+pub(crate) fn coroutine<F>(body: F) -> (Coroutine<F>, Yielder)
 where
-    P: FnOnce(Yielder) -> F,
-    F: Future<Output = ()> + 'static,
+    F: Future<Output = ()>,
 {
-    let gen = Gen::new(move |co| guarded(producer(Yielder { co })));
-    Box::new(Coroutine {
-        gen,
-        complete: false,
-    })
+    let mut co = None;
+    let gen = Gen::new(|c| {
+        co = Some(c);
+        body
+    });
+    let co = co.expect("genawaiter calls the producer at once");
+    (Coroutine { gen }, Yielder { co })
 }
 
-/// Wraps a body so that awaiting anything but an axon yield fails clearly.
-async fn guarded<F: Future<Output = ()>>(body: F) {
-    let mut body = std::pin::pin!(body);
-    std::future::poll_fn(|cx| {
-        let poll = body.as_mut().poll(cx);
-        if poll.is_pending() && !YIELDED.with(|y| y.get()) {
-            panic!(
-                "a component awaited a future that is not an axon yield; component \
-                 bodies may await only `Cx` yields and the futures axon returns \
-                 (blocking or I/O work belongs in a threaded component or behind \
-                 the Selector)"
-            );
-        }
-        poll
-    })
-    .await
+/// What genawaiter says when a body returns `Pending` without having yielded,
+/// depending on what its airlock held.
+const FOREIGN_AWAIT_PANICS: [&str; 3] = [
+    "entered unreachable code",
+    "resumed via a non-async method",
+    "misused async generator",
+];
+
+/// The message for a panic caught while resuming a body, explaining
+/// genawaiter's panics for a body that awaited a future that is not one of
+/// axon's yields.
+pub(crate) fn explain_panic(message: String) -> String {
+    let foreign = FOREIGN_AWAIT_PANICS.iter().any(|p| message.contains(p));
+    if !YIELDED.with(|y| y.get()) && foreign {
+        format!(
+            "{message}: the component awaited a future that is not an axon yield; \
+             component bodies may await only axon's futures (`Cx::yield_now`, \
+             `Cx::yield_`, `Cx::sleep`, `Outbox::send`), and blocking or I/O work \
+             belongs in a threaded component or behind the Selector"
+        )
+    } else {
+        message
+    }
 }

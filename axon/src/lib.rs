@@ -184,7 +184,7 @@ mod yields;
 pub use box_set::{
     BoxDecl, BoxInfo, BoxOwner, BoxSet, Direction, ErasedBox, MakeBox, NoBoxes, Standard,
 };
-pub use component::{Component, Cx};
+pub use component::{Component, Cx, YieldNow, YieldWith};
 pub use component_ref::{AsComponent, ComponentId, ComponentRef};
 pub use error::{BoxError, BoxLabel, LinkError, LinkErrorKind, NoSpaceInBox, ServiceError};
 pub use inbox::{Drain, Inbox};

@@ -46,11 +46,11 @@ use std::time::{Duration, Instant};
 
 use crate::component_ref::{ComponentId, ComponentRef};
 use crate::context;
-use crate::coroutine::Step;
+use crate::coroutine::{explain_panic, Step};
 use crate::inbox::DirtyBox;
 use crate::park::{Park, ThreadPark};
 use crate::remote::{Remote, RemoteShared, RemoteWaker};
-use crate::task::{self, new_sub_task, State, TaskDyn};
+use crate::task::{self, State, TaskDyn};
 use crate::tracker::Tracker;
 use crate::yields::Yield;
 
@@ -236,7 +236,7 @@ impl Drop for SchedShared {
         let tasks: Vec<_> = self.registry.get_mut().slots.drain(..).flatten().collect();
         for task in tasks {
             task.header().set_state(State::Finished);
-            drop(task.take_body());
+            task.drop_body();
         }
     }
 }
@@ -296,7 +296,6 @@ impl Scheduler {
         let slot = self.shared.registry.borrow_mut().insert(task.clone());
         header.set_slot(slot);
         header.set_state(State::Active);
-        task.clone().start();
         self.shared.push_wake(task.clone());
         tracing::debug!(target: "axon::scheduler", component = %header.id(), "activated");
     }
@@ -328,6 +327,7 @@ impl Scheduler {
             }
             let next_timer = self.fire_timers();
             if !self.runnable() {
+                self.compact();
                 let timeout = next_timer.map(|t| t.saturating_duration_since(Instant::now()));
                 self.park(timeout)?;
                 continue;
@@ -373,6 +373,9 @@ impl Scheduler {
         if self.shared.stopping.get() {
             self.stop_all();
             return false;
+        }
+        if !self.runnable() {
+            self.compact();
         }
         self.shared.registry.borrow().live > 0
     }
@@ -473,6 +476,24 @@ impl Scheduler {
         }
     }
 
+    /// Gives back run-queue memory left over from a burst of activity, so that
+    /// a million components that ran once and paused cost nothing in queues.
+    fn compact(&self) {
+        fn shrink<T>(buffer: &RefCell<Vec<T>>) {
+            let mut buffer = buffer.borrow_mut();
+            if buffer.capacity() > 256 && buffer.len() * 4 < buffer.capacity() {
+                let keep = (buffer.len() * 2).max(256);
+                buffer.shrink_to(keep);
+            }
+        }
+        let shared = &self.shared;
+        shrink(&shared.queue);
+        shrink(&shared.spare);
+        shrink(&shared.wakes);
+        shrink(&shared.pauses);
+        shrink(&shared.dirty);
+    }
+
     fn runnable(&self) -> bool {
         !self.shared.queue.borrow().is_empty() || !self.shared.wakes.borrow().is_empty()
     }
@@ -542,15 +563,18 @@ impl Scheduler {
                     }
                     next.push(task);
                 }
-                Ok(Some(Step::Yielded(Yield::WaitComplete(start)))) => {
-                    let sub = new_sub_task(&task, start);
+                Ok(Some(Step::Yielded(Yield::WaitComplete(wait)))) => {
+                    if let Some(tag) = &wait.tag {
+                        tracing::debug!(target: "axon::scheduler", component = %header.id(), %tag, "WaitComplete");
+                    }
+                    let sub = (wait.start)(&task);
                     header.set_state(State::Waiting);
                     header.set_waiting_on(Some(sub.clone()));
                     self.activate_task(&sub);
                 }
                 Ok(Some(Step::Complete)) | Ok(None) => self.finish(&task, None),
                 Err(payload) => {
-                    let message = panic_message(&*payload);
+                    let message = explain_panic(panic_message(&*payload));
                     tracing::error!(
                         target: "axon::scheduler",
                         component = %header.id(),
@@ -607,8 +631,7 @@ impl Scheduler {
         if let Some(message) = panic {
             header.set_panic(message);
         }
-        let body = task.take_body();
-        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| drop(body))) {
+        if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| task.drop_body())) {
             tracing::error!(
                 target: "axon::scheduler",
                 component = %header.id(),
@@ -622,7 +645,7 @@ impl Scheduler {
         if let Some(postoffice) = header.postoffice_if_any() {
             postoffice.unlink_all();
         }
-        if let Some(parent) = header.take_resume_after() {
+        if let Some(parent) = header.parent_of_sub() {
             let parent_header = parent.header();
             if parent_header.state() == State::Waiting {
                 parent_header.set_waiting_on(None);
@@ -650,8 +673,7 @@ impl Scheduler {
         for task in tasks {
             task.header().request_stop();
             task.header().set_state(State::Finished);
-            let body = task.take_body();
-            let _ = panic::catch_unwind(AssertUnwindSafe(|| drop(body)));
+            let _ = panic::catch_unwind(AssertUnwindSafe(|| task.drop_body()));
         }
         tracing::debug!(target: "axon::scheduler", "stopped");
     }

@@ -29,6 +29,7 @@
 
 use std::borrow::Cow;
 use std::cell::{Cell, OnceCell, RefCell};
+use std::future::Future;
 use std::rc::{Rc, Weak};
 
 use crate::box_set::{
@@ -36,12 +37,11 @@ use crate::box_set::{
 };
 use crate::component::{Component, Cx};
 use crate::component_ref::{kind_of, ComponentId, ComponentRef};
-use crate::coroutine::{coroutine, BodyBuilder, Resumable, Step, Yielder};
+use crate::coroutine::{coroutine, Coroutine, Step, Yielder};
 use crate::error::{BoxError, LinkError, LinkErrorKind};
 use crate::postoffice::Postoffice;
 use crate::remote::RemoteWaker;
 use crate::scheduler::SchedShared;
-use crate::yields::WaitStart;
 
 /// Where a microprocess is in its life. See the module docs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,17 +53,19 @@ pub(crate) enum State {
     Finished,
 }
 
-/// The non-generic part of every task.
+/// The non-generic part of every task. Kept small: a paused component costs
+/// little more than this and its body.
 pub(crate) struct Header {
-    id: ComponentId,
+    number: u64,
+    kind: fn() -> &'static str,
     state: Cell<State>,
     pause_requested: Cell<bool>,
     stop_requested: Cell<bool>,
     woken_at: Cell<u32>,
     slot: Cell<u32>,
     scheduler: OnceCell<Weak<SchedShared>>,
-    yielder: OnceCell<Yielder>,
-    extra: RefCell<Option<Box<Extra>>>,
+    yielder: Yielder,
+    extra: OnceCell<Box<RefCell<Extra>>>,
 }
 
 /// What few tasks need, allocated on first use.
@@ -75,8 +77,9 @@ struct Extra {
     dynamic: Vec<Option<DynamicBox>>,
     /// The `WaitComplete` sub-task this task is waiting for.
     waiting_on: Option<Rc<dyn TaskDyn>>,
-    /// For a `WaitComplete` sub-task: the task to resume when it finishes.
-    resume_after: Option<Weak<dyn TaskDyn>>,
+    /// For a `WaitComplete` sub-task: the task it works for, to resume when it
+    /// finishes.
+    parent: Option<Weak<dyn TaskDyn>>,
     panic: Option<String>,
 }
 
@@ -87,22 +90,23 @@ struct DynamicBox {
 }
 
 impl Header {
-    fn new(id: ComponentId) -> Self {
+    fn new(id: ComponentId, kind: fn() -> &'static str, yielder: Yielder) -> Self {
         Header {
-            id,
+            number: id.number(),
+            kind,
             state: Cell::new(State::Created),
             pause_requested: Cell::new(false),
             stop_requested: Cell::new(false),
             woken_at: Cell::new(u32::MAX),
             slot: Cell::new(u32::MAX),
             scheduler: OnceCell::new(),
-            yielder: OnceCell::new(),
-            extra: RefCell::new(None),
+            yielder,
+            extra: OnceCell::new(),
         }
     }
 
     pub(crate) fn id(&self) -> ComponentId {
-        self.id
+        ComponentId::new(self.number, (self.kind)())
     }
 
     pub(crate) fn state(&self) -> State {
@@ -147,24 +151,20 @@ impl Header {
         self.scheduler.set(scheduler).is_ok()
     }
 
-    pub(crate) fn set_yielder(&self, yielder: Yielder) {
-        let fresh = self.yielder.set(yielder).is_ok();
-        debug_assert!(fresh, "a task's body was built twice");
+    pub(crate) fn yielder(&self) -> &Yielder {
+        &self.yielder
     }
 
-    pub(crate) fn yielder(&self) -> &Yielder {
-        self.yielder
-            .get()
-            .expect("axon: yield from a component whose body has not started")
+    fn extra(&self) -> &RefCell<Extra> {
+        self.extra.get_or_init(Default::default)
     }
 
     fn with_extra<R>(&self, f: impl FnOnce(&mut Extra) -> R) -> R {
-        let mut extra = self.extra.borrow_mut();
-        f(extra.get_or_insert_with(Default::default))
+        f(&mut self.extra().borrow_mut())
     }
 
     fn read_extra<R>(&self, f: impl FnOnce(&Extra) -> R) -> Option<R> {
-        self.extra.borrow().as_deref().map(f)
+        self.extra.get().map(|e| f(&e.borrow()))
     }
 
     pub(crate) fn waiting_on(&self) -> Option<Rc<dyn TaskDyn>> {
@@ -175,23 +175,20 @@ impl Header {
         self.with_extra(|e| e.waiting_on = sub);
     }
 
-    pub(crate) fn take_resume_after(&self) -> Option<Rc<dyn TaskDyn>> {
-        self.extra
-            .borrow_mut()
-            .as_mut()
-            .and_then(|e| e.resume_after.take())
-            .and_then(|w| w.upgrade())
+    /// For a `WaitComplete` sub-task, the task it works for.
+    pub(crate) fn parent_of_sub(&self) -> Option<Rc<dyn TaskDyn>> {
+        self.read_extra(|e| e.parent.as_ref().and_then(Weak::upgrade))
+            .flatten()
     }
 
     pub(crate) fn take_parents(&self) -> Vec<Rc<dyn TaskDyn>> {
-        self.extra
-            .borrow_mut()
-            .as_mut()
-            .map(|e| std::mem::take(&mut e.parents))
-            .unwrap_or_default()
-            .iter()
-            .filter_map(Weak::upgrade)
-            .collect()
+        match self.extra.get() {
+            Some(e) => std::mem::take(&mut e.borrow_mut().parents)
+                .iter()
+                .filter_map(Weak::upgrade)
+                .collect(),
+            None => Vec::new(),
+        }
     }
 
     pub(crate) fn set_panic(&self, message: String) {
@@ -203,39 +200,27 @@ impl Header {
     }
 }
 
-/// A task with its message type erased: what the scheduler and the boxes hold.
+/// A task with its types erased: what the scheduler and the boxes hold.
 pub(crate) trait TaskDyn {
     fn header(&self) -> &Header;
     fn declared(&self) -> &'static [BoxDecl];
     fn declared_box(&self, index: usize) -> Option<ErasedBox>;
-    /// Builds the body's coroutine. Called once, at activation.
-    fn start(self: Rc<Self>);
-    /// Runs the body to its next yield; `None` if it has no running body.
+    /// Runs the body to its next yield; `None` if it has no body any more.
     fn resume(&self) -> Option<Step>;
-    /// Takes the body out, so that it can be dropped outside any borrow.
-    fn take_body(&self) -> Option<Box<dyn Resumable>>;
+    /// Drops the body. Called outside any borrow of the scheduler, since the
+    /// body's destructors may do anything.
+    fn drop_body(&self);
 }
 
-enum Body<B> {
-    Unstarted(BodyBuilder<Rc<Task<B>>>),
-    Running(Box<dyn Resumable>),
-    Done,
-}
-
-/// A component: its header, its boxes, its body.
-pub(crate) struct Task<B> {
+/// A component: its header, its boxes, its body (the generator running its
+/// `main`, stored inline, until it finishes).
+pub(crate) struct Task<B, F: Future<Output = ()>> {
     header: Header,
     boxes: B,
-    body: RefCell<Body<B>>,
+    body: RefCell<Option<Coroutine<F>>>,
 }
 
-impl<B> Task<B> {
-    pub(crate) fn boxes(&self) -> &B {
-        &self.boxes
-    }
-}
-
-impl<B: BoxSet> TaskDyn for Task<B> {
+impl<B: BoxSet, F: Future<Output = ()> + 'static> TaskDyn for Task<B, F> {
     fn header(&self) -> &Header {
         &self.header
     }
@@ -248,67 +233,71 @@ impl<B: BoxSet> TaskDyn for Task<B> {
         self.boxes.erased(index)
     }
 
-    fn start(self: Rc<Self>) {
-        let body = std::mem::replace(&mut *self.body.borrow_mut(), Body::Done);
-        let running = match body {
-            Body::Unstarted(start) => Body::Running(start(self.clone())),
-            other => other,
-        };
-        *self.body.borrow_mut() = running;
-    }
-
     fn resume(&self) -> Option<Step> {
-        match &mut *self.body.borrow_mut() {
-            Body::Running(body) => Some(body.resume()),
-            _ => None,
-        }
+        Coroutine::resume(&mut self.body.borrow_mut())
     }
 
-    fn take_body(&self) -> Option<Box<dyn Resumable>> {
-        match std::mem::replace(&mut *self.body.borrow_mut(), Body::Done) {
-            Body::Running(body) => Some(body),
-            _ => None,
-        }
+    fn drop_body(&self) {
+        let body = self.body.borrow_mut().take();
+        drop(body);
     }
 }
 
-/// Makes the task for a component: its boxes now, its body at activation.
+/// Makes the task for a component: its boxes, and its body ready to run.
 pub(crate) fn new_task<C: Component>(component: C) -> Rc<dyn TaskDyn> {
-    let task: Rc<Task<C::Boxes>> = Rc::new_cyclic(|weak: &Weak<Task<C::Boxes>>| {
-        let owner = BoxOwner { task: weak.clone() };
+    build_task(
+        kind_of::<C>,
+        |owner| C::Boxes::create(owner),
+        |boxes, runner| component.main(Cx::new(boxes, runner)),
+    )
+}
+
+/// Builds a task around a body made from the task's boxes and a weak handle
+/// to the task itself (what the body's `Cx` holds).
+pub(crate) fn build_task<B, F>(
+    kind: fn() -> &'static str,
+    make_boxes: impl FnOnce(&BoxOwner) -> B,
+    make_body: impl FnOnce(B, Weak<dyn TaskDyn>) -> F,
+) -> Rc<dyn TaskDyn>
+where
+    B: BoxSet,
+    F: Future<Output = ()> + 'static,
+{
+    let task: Rc<Task<B, F>> = Rc::new_cyclic(|weak: &Weak<Task<B, F>>| {
+        let weak: Weak<dyn TaskDyn> = weak.clone();
+        let boxes = make_boxes(&BoxOwner { task: weak.clone() });
+        let (body, yielder) = coroutine(make_body(boxes.clone(), weak));
         Task {
-            header: Header::new(ComponentId::next(kind_of::<C>())),
-            boxes: C::Boxes::create(&owner),
-            body: RefCell::new(Body::Unstarted(Box::new(
-                move |task: Rc<Task<C::Boxes>>| {
-                    let runner: Rc<dyn TaskDyn> = task.clone();
-                    coroutine(move |yielder| {
-                        runner.header().set_yielder(yielder);
-                        component.main(Cx::new(task, runner))
-                    })
-                },
-            ))),
+            header: Header::new(ComponentId::next((kind)()), kind, yielder),
+            boxes,
+            body: RefCell::new(Some(body)),
         }
     });
     task
 }
 
-/// Makes the task that runs a `WaitComplete` sub-body for `parent`.
-pub(crate) fn new_sub_task(parent: &Rc<dyn TaskDyn>, wait: WaitStart) -> Rc<dyn TaskDyn> {
-    let start = wait.start;
-    let task: Rc<Task<NoBoxes>> = Rc::new(Task {
-        header: Header::new(ComponentId::next("WaitComplete")),
-        boxes: NoBoxes {},
-        body: RefCell::new(Body::Unstarted(Box::new(move |task: Rc<Task<NoBoxes>>| {
-            start(task)
-        }))),
-    });
-    task.header
-        .with_extra(|e| e.resume_after = Some(Rc::downgrade(parent)));
-    if let Some(tag) = wait.tag {
-        tracing::debug!(target: "axon::scheduler", sub = %task.header.id, %tag, "WaitComplete started");
+/// Makes the task that runs a `WaitComplete` sub-body for `parent`, sharing
+/// its boxes.
+pub(crate) fn new_sub_task<B, F>(
+    parent: &Rc<dyn TaskDyn>,
+    boxes: B,
+    make_body: impl FnOnce(Cx<B>) -> F,
+) -> Rc<dyn TaskDyn>
+where
+    B: BoxSet,
+    F: Future<Output = ()> + 'static,
+{
+    fn kind() -> &'static str {
+        "WaitComplete"
     }
-    task
+    let sub = build_task(
+        kind,
+        |_| NoBoxes {},
+        |_, runner| make_body(Cx::new(boxes, runner)),
+    );
+    sub.header()
+        .with_extra(|e| e.parent = Some(Rc::downgrade(parent)));
+    sub
 }
 
 /// Wakes a task: Axon's `unpause`. A wake of an active task still counts, so

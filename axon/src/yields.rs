@@ -4,10 +4,10 @@ use std::fmt;
 use std::future::Future;
 use std::rc::Rc;
 
+use crate::box_set::BoxSet;
 use crate::component::Cx;
 use crate::component_ref::ComponentRef;
-use crate::coroutine::{coroutine, BodyBuilder};
-use crate::task::{Task, TaskDyn};
+use crate::task::{new_sub_task, TaskDyn};
 
 /// What a body yields, as the scheduler sees it.
 pub(crate) enum Yield {
@@ -17,14 +17,14 @@ pub(crate) enum Yield {
     NewComponent(Vec<ComponentRef>),
     /// Axon's `yield WaitComplete(...)`: run this as its own microprocess and
     /// resume me after it has finished.
-    WaitComplete(WaitStart),
+    WaitComplete(Box<WaitStart>),
 }
 
-/// Builds the sub-microprocess of a [`WaitComplete`] once the scheduler has
-/// created the task it will run as.
+/// Builds the sub-microprocess of a [`WaitComplete`] for the task that
+/// yielded it.
 pub(crate) struct WaitStart {
     pub(crate) tag: Option<String>,
-    pub(crate) start: BodyBuilder<Rc<dyn TaskDyn>>,
+    pub(crate) start: Box<dyn FnOnce(&Rc<dyn TaskDyn>) -> Rc<dyn TaskDyn>>,
 }
 
 /// Asks the scheduler to activate some components: Axon's `newComponent`.
@@ -197,22 +197,16 @@ impl<B> Yieldable<B> for NewComponent {
 
 impl<B, F, Fut> Yieldable<B> for WaitComplete<F>
 where
-    B: crate::BoxSet,
+    B: BoxSet,
     F: FnOnce(Cx<B>) -> Fut + 'static,
     Fut: Future<Output = ()> + 'static,
 {
     fn into_yield(self, cx: &Cx<B>) -> RawYield {
-        let task: Rc<Task<B>> = cx.task().clone();
+        let boxes = B::clone(cx);
         let body = self.body;
-        let start = Box::new(move |runner: Rc<dyn TaskDyn>| {
-            coroutine(move |yielder| {
-                runner.header().set_yielder(yielder);
-                body(Cx::new(task, runner))
-            })
-        });
-        RawYield(Yield::WaitComplete(WaitStart {
+        RawYield(Yield::WaitComplete(Box::new(WaitStart {
             tag: self.tag,
-            start,
-        }))
+            start: Box::new(move |parent| new_sub_task(parent, boxes, body)),
+        })))
     }
 }
