@@ -245,11 +245,9 @@ impl<B: BoxSet, F: Future<Output = ()> + 'static> TaskDyn for Task<B, F> {
 
 /// Makes the task for a component: its boxes, and its body ready to run.
 pub(crate) fn new_task<C: Component>(component: C) -> Rc<dyn TaskDyn> {
-    build_task(
-        kind_of::<C>,
-        |owner| C::Boxes::create(owner),
-        |boxes, runner| component.main(Cx::new(boxes, runner)),
-    )
+    build_task(kind_of::<C>, C::Boxes::create, |boxes, runner| {
+        component.main(Cx::new(boxes, runner))
+    })
 }
 
 /// Builds a task around a body made from the task's boxes and a weak handle

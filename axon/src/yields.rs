@@ -24,8 +24,11 @@ pub(crate) enum Yield {
 /// yielded it.
 pub(crate) struct WaitStart {
     pub(crate) tag: Option<String>,
-    pub(crate) start: Box<dyn FnOnce(&Rc<dyn TaskDyn>) -> Rc<dyn TaskDyn>>,
+    pub(crate) start: SubTaskBuilder,
 }
+
+/// Makes a `WaitComplete` sub-task, given the task it works for.
+pub(crate) type SubTaskBuilder = Box<dyn FnOnce(&Rc<dyn TaskDyn>) -> Rc<dyn TaskDyn>>;
 
 /// Asks the scheduler to activate some components: Axon's `newComponent`.
 ///
