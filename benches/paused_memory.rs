@@ -143,20 +143,21 @@ fn main() {
         "{:<52} {:>12} {:>12} {:>12}",
         "case", "heap B/comp", "allocs/comp", "RSS B/comp"
     );
-    let cases: [(&str, Box<dyn Fn() -> ComponentRef>, bool); 3] = [
+    type Case = (&'static str, fn() -> ComponentRef, bool);
+    let cases: [Case; 3] = [
         (
             "no boxes (runtime overhead only)",
-            Box::new(|| ComponentRef::new(Idle)),
+            || ComponentRef::new(Idle),
             false,
         ),
         (
             "inbox, control, outbox, signal (unlinked)",
-            Box::new(|| ComponentRef::new(IdleWithBoxes)),
+            || ComponentRef::new(IdleWithBoxes),
             false,
         ),
         (
             "inbox, control, outbox, signal, outbox->inbox chain",
-            Box::new(|| ComponentRef::new(IdleWithBoxes)),
+            || ComponentRef::new(IdleWithBoxes),
             true,
         ),
     ];
