@@ -21,11 +21,16 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::rc::{Rc, Weak};
+use std::sync::Arc;
+
+use crossbeam_queue::SegQueue;
 
 use crate::box_set::{Direction, ErasedBox};
 use crate::component_ref::ComponentId;
 use crate::error::{BoxError, BoxLabel, NoSpaceInBox};
 use crate::linkage::{AnyBox, Links};
+use crate::remote::RemoteSender;
+use crate::scheduler::Pump;
 use crate::task::{self, TaskDyn};
 
 /// An inbox: a queue of `T` messages owned by one component.
@@ -175,6 +180,35 @@ impl<T: 'static> Inbox<T> {
     /// The inbox's name.
     pub fn name(&self) -> String {
         self.node.label().name.into_owned()
+    }
+
+    /// A handle for sending into this inbox from other threads; `None` until
+    /// the inbox's component has been activated. See [`RemoteSender`].
+    pub fn remote_sender(&self) -> Option<RemoteSender<T>>
+    where
+        T: Send,
+    {
+        let scheduler = self.node.owner.upgrade()?.header().scheduler()?;
+        let inbox = Rc::downgrade(&self.node);
+        Some(scheduler.remote_sender(move |queue| Rc::new(InboxPump { inbox, queue })))
+    }
+}
+
+/// Moves messages sent from other threads into an inbox.
+struct InboxPump<T> {
+    inbox: Weak<InboxNode<T>>,
+    queue: Arc<SegQueue<T>>,
+}
+
+impl<T: 'static> Pump for InboxPump<T> {
+    fn pump(&self) -> bool {
+        let Some(inbox) = self.inbox.upgrade() else {
+            return false;
+        };
+        while let Some(message) = self.queue.pop() {
+            inbox.deliver_unbounded(message);
+        }
+        true
     }
 }
 
@@ -438,6 +472,21 @@ impl<T: 'static> InboxNode<T> {
         };
         st.extra().forward = forward;
         moved
+    }
+
+    /// Appends to the final inbox of this inbox's chain, whatever its size limit.
+    fn deliver_unbounded(self: &Rc<Self>, message: T) {
+        let target = self
+            .state
+            .borrow()
+            .forward()
+            .unwrap_or_else(|| self.clone());
+        let mut st = target.state.borrow_mut();
+        st.queue.push_back(message);
+        if !st.delivered {
+            drop(st);
+            target.on_delivery();
+        }
     }
 
     /// Appends messages moved from an inbox that was linked into this one.

@@ -192,7 +192,7 @@ pub use linkage::{Linkage, Passthrough};
 pub use outbox::{Outbox, Send};
 pub use park::{Park, ThreadPark, Unparker};
 pub use postoffice::Postoffice;
-pub use remote::{Remote, RemoteWaker};
+pub use remote::{Remote, RemoteSender, RemoteWaker};
 pub use scheduler::{Scheduler, DEFAULT_IO_POLL_INTERVAL};
 pub use tracker::{Service, Tracker};
 pub use yields::{NewComponent, RawYield, WaitComplete, Yieldable};

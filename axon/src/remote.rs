@@ -9,11 +9,19 @@ use crossbeam_queue::SegQueue;
 use crate::component_ref::ComponentId;
 use crate::park::Unparker;
 
+/// What another thread asked of a scheduler.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Request {
+    /// Wake the component in this registry slot, if it still has this id (so a
+    /// stale request cannot wake a newcomer).
+    Wake(u32, u64),
+    /// Move what a [`RemoteSender`] queued into its inbox.
+    Pump(u32),
+}
+
 /// The thread-safe half of a scheduler.
 pub(crate) struct RemoteShared {
-    /// Components to wake: (registry slot, id), checked against the slot's
-    /// occupant so a stale request cannot wake a newcomer.
-    wakes: SegQueue<(u32, u64)>,
+    requests: SegQueue<Request>,
     /// Set when something was queued or a stop requested since the scheduler
     /// last looked; coalesces unparks.
     pending: AtomicBool,
@@ -24,7 +32,7 @@ pub(crate) struct RemoteShared {
 impl RemoteShared {
     pub(crate) fn new(unparker: Unparker) -> Self {
         RemoteShared {
-            wakes: SegQueue::new(),
+            requests: SegQueue::new(),
             pending: AtomicBool::new(false),
             stop: AtomicBool::new(false),
             unparker: Mutex::new(unparker),
@@ -44,12 +52,12 @@ impl RemoteShared {
         *self.unparker.lock().unwrap_or_else(PoisonError::into_inner) = unparker;
     }
 
-    /// Takes what other threads asked for since the last call: the wakes, and
-    /// whether to stop.
-    pub(crate) fn take(&self, mut wake: impl FnMut(u32, u64)) -> bool {
+    /// Takes what other threads asked for since the last call, and says
+    /// whether they asked to stop.
+    pub(crate) fn take(&self, mut handle: impl FnMut(Request)) -> bool {
         if self.pending.swap(false, Ordering::AcqRel) {
-            while let Some((slot, id)) = self.wakes.pop() {
-                wake(slot, id);
+            while let Some(request) = self.requests.pop() {
+                handle(request);
             }
         }
         self.stop.load(Ordering::Acquire)
@@ -120,7 +128,9 @@ impl RemoteWaker {
     /// Wakes the component if it is paused (or keeps it awake through the
     /// current cycle). Waking a component that has finished does nothing.
     pub fn wake(&self) {
-        self.shared.wakes.push((self.slot, self.id.number()));
+        self.shared
+            .requests
+            .push(Request::Wake(self.slot, self.id.number()));
         self.shared.notify();
     }
 
@@ -133,5 +143,71 @@ impl RemoteWaker {
 impl fmt::Debug for RemoteWaker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "RemoteWaker({})", self.id)
+    }
+}
+
+/// Sends messages into an inbox from any thread.
+///
+/// Get one with [`Inbox::remote_sender`](crate::Inbox::remote_sender) once the
+/// inbox's component is activated. Messages are queued without blocking and
+/// moved into the inbox by its scheduler, which wakes for them, so they arrive
+/// in the order sent. They are always accepted, even past the inbox's size
+/// limit (which bounds senders on the scheduler's own thread): a sender on
+/// another thread is trusted to pace itself.
+///
+/// # Examples
+///
+/// ```
+/// use axon::{Component, ComponentRef, Cx, Scheduler, Standard};
+/// use axon::ipc::{Ipc, ShutdownMicroprocess};
+///
+/// /// Waits until told to stop.
+/// struct Waiter;
+/// impl Component for Waiter {
+///     type Boxes = Standard<(), ()>;
+///     async fn main(self, cx: Cx<Standard<(), ()>>) {
+///         while cx.control.recv().is_none() {
+///             cx.pause();
+///             cx.yield_now().await;
+///         }
+///     }
+/// }
+///
+/// let scheduler = Scheduler::new();
+/// let waiter = ComponentRef::new(Waiter);
+/// waiter.activate_on(&scheduler);
+/// let control = waiter.inbox::<Ipc>("control")?.remote_sender().unwrap();
+/// std::thread::spawn(move || control.send(ShutdownMicroprocess::new().into()));
+/// scheduler.run()?; // returns once the waiter has been told to stop
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct RemoteSender<T> {
+    pub(crate) shared: Arc<RemoteShared>,
+    pub(crate) queue: Arc<SegQueue<T>>,
+    pub(crate) pump: u32,
+}
+
+impl<T: Send> RemoteSender<T> {
+    /// Queues `message` for the inbox and wakes its scheduler.
+    pub fn send(&self, message: T) {
+        self.queue.push(message);
+        self.shared.requests.push(Request::Pump(self.pump));
+        self.shared.notify();
+    }
+}
+
+impl<T> Clone for RemoteSender<T> {
+    fn clone(&self) -> Self {
+        RemoteSender {
+            shared: self.shared.clone(),
+            queue: self.queue.clone(),
+            pump: self.pump,
+        }
+    }
+}
+
+impl<T> fmt::Debug for RemoteSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RemoteSender")
     }
 }

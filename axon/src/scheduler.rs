@@ -49,7 +49,15 @@ use crate::context;
 use crate::coroutine::{explain_panic, Step};
 use crate::inbox::DirtyBox;
 use crate::park::{Park, ThreadPark};
-use crate::remote::{Remote, RemoteShared, RemoteWaker};
+use crate::remote::{Remote, RemoteSender, RemoteShared, RemoteWaker, Request};
+
+use crossbeam_queue::SegQueue;
+
+/// Moves what a [`RemoteSender`] queued into its inbox; false once the inbox
+/// is gone, so the pump can be dropped.
+pub(crate) trait Pump {
+    fn pump(&self) -> bool;
+}
 use crate::task::{self, State, TaskDyn};
 use crate::tracker::Tracker;
 use crate::yields::Yield;
@@ -130,6 +138,9 @@ pub(crate) struct SchedShared {
     io_poll_interval: Cell<u32>,
     since_poll: Cell<u32>,
     remote: Arc<RemoteShared>,
+    /// Move messages queued by [`RemoteSender`]s into their inboxes; indexed by
+    /// the sender's pump number.
+    pumps: RefCell<Vec<Option<Rc<dyn Pump>>>>,
     park: RefCell<Box<dyn Park>>,
     tracker: Tracker,
 }
@@ -221,6 +232,28 @@ impl SchedShared {
         }));
     }
 
+    /// Registers a pump and makes the sender that feeds it.
+    pub(crate) fn remote_sender<T: 'static>(
+        &self,
+        pump: impl FnOnce(Arc<SegQueue<T>>) -> Rc<dyn Pump>,
+    ) -> RemoteSender<T> {
+        let queue = Arc::new(SegQueue::new());
+        let mut pumps = self.pumps.borrow_mut();
+        let index = match pumps.iter().position(Option::is_none) {
+            Some(free) => free,
+            None => {
+                pumps.push(None);
+                pumps.len() - 1
+            }
+        };
+        pumps[index] = Some(pump(queue.clone()));
+        RemoteSender {
+            shared: self.remote.clone(),
+            queue,
+            pump: index as u32,
+        }
+    }
+
     pub(crate) fn remote_waker(&self, slot: u32, id: ComponentId) -> RemoteWaker {
         RemoteWaker {
             shared: self.remote.clone(),
@@ -264,6 +297,7 @@ impl Scheduler {
                 io_poll_interval: Cell::new(DEFAULT_IO_POLL_INTERVAL),
                 since_poll: Cell::new(0),
                 remote,
+                pumps: RefCell::new(Vec::new()),
                 park: RefCell::new(Box::new(park)),
                 tracker: Tracker::new(),
             }),
@@ -317,41 +351,21 @@ impl Scheduler {
     /// [fail-fast](Self::set_fail_fast), with the panic of a component.
     pub fn run(&self) -> io::Result<()> {
         let _running = self.enter();
-        loop {
-            if self.absorb_remote() {
+        while self.shared.registry.borrow().live > 0 {
+            if self.cycle(true)? {
                 self.stop_all();
-                return Ok(());
-            }
-            if self.shared.registry.borrow().live == 0 {
-                return Ok(());
-            }
-            let next_timer = self.fire_timers();
-            if !self.runnable() {
-                self.compact();
-                let timeout = next_timer.map(|t| t.saturating_duration_since(Instant::now()));
-                self.park(timeout)?;
-                continue;
-            }
-            let since = self.shared.since_poll.get() + 1;
-            if since >= self.shared.io_poll_interval.get() {
-                self.shared.since_poll.set(0);
-                self.park(Some(Duration::ZERO))?;
-            } else {
-                self.shared.since_poll.set(since);
-            }
-            self.cycle();
-            if self.shared.stopping.get() {
-                self.stop_all();
-                return Ok(());
+                break;
             }
         }
+        Ok(())
     }
 
-    /// Runs one cycle without blocking, for tests: takes what other threads
-    /// asked for, fires due timers, polls the park without waiting, and resumes
-    /// each runnable microprocess once. Returns false once no microprocess is
-    /// left (or the scheduler was stopped), like Axon's `scheduler.main()`
-    /// raising `StopIteration`.
+    /// Runs one cycle without blocking, for tests: resumes each runnable
+    /// microprocess once, then does the end-of-cycle work (pauses, then what
+    /// other threads asked for, due timers and a poll of the park that does not
+    /// wait, then wakes). Returns false once no microprocess is left (or the
+    /// scheduler was stopped), like Axon's `scheduler.main()` raising
+    /// `StopIteration`.
     ///
     /// # Panics
     ///
@@ -359,25 +373,17 @@ impl Scheduler {
     /// [fail-fast](Self::set_fail_fast), with the panic of a component.
     pub fn run_cycle(&self) -> bool {
         let _running = self.enter();
-        if self.absorb_remote() {
-            self.stop_all();
-            return false;
+        match self.cycle(false) {
+            Ok(true) => {
+                self.stop_all();
+                false
+            }
+            Ok(false) => self.shared.registry.borrow().live > 0,
+            Err(e) => {
+                tracing::error!(target: "axon::scheduler", error = %e, "poll failed");
+                self.shared.registry.borrow().live > 0
+            }
         }
-        self.fire_timers();
-        if let Err(e) = self.park(Some(Duration::ZERO)) {
-            tracing::error!(target: "axon::scheduler", error = %e, "poll failed");
-        }
-        if self.runnable() {
-            self.cycle();
-        }
-        if self.shared.stopping.get() {
-            self.stop_all();
-            return false;
-        }
-        if !self.runnable() {
-            self.compact();
-        }
-        self.shared.registry.borrow().live > 0
     }
 
     /// Asks the scheduler to stop at the end of the current cycle: every
@@ -432,7 +438,8 @@ impl Scheduler {
             )
     }
 
-    /// Cycles run so far.
+    /// Cycles run so far. A step in which nothing was runnable (only waiting,
+    /// or polling, for wakes) does not count.
     pub fn cycles(&self) -> u64 {
         self.shared.cycles.get()
     }
@@ -494,24 +501,28 @@ impl Scheduler {
         shrink(&shared.dirty);
     }
 
-    fn runnable(&self) -> bool {
-        !self.shared.queue.borrow().is_empty() || !self.shared.wakes.borrow().is_empty()
-    }
-
-    fn park(&self, timeout: Option<Duration>) -> io::Result<()> {
-        self.shared.park.borrow_mut().park(timeout)?;
-        if timeout.is_none() || timeout.is_some_and(|t| !t.is_zero()) {
-            self.shared.since_poll.set(0);
-        }
-        Ok(())
-    }
-
     /// Applies what other threads asked for; true if they asked to stop.
     fn absorb_remote(&self) -> bool {
-        let stop = self.shared.remote.take(|slot, id| {
-            let task = self.shared.registry.borrow().get(slot).cloned();
-            if let Some(task) = task.filter(|t| t.header().id().number() == id) {
-                task::wake(&task);
+        let stop = self.shared.remote.take(|request| match request {
+            Request::Wake(slot, id) => {
+                let task = self.shared.registry.borrow().get(slot).cloned();
+                if let Some(task) = task.filter(|t| t.header().id().number() == id) {
+                    task::wake(&task);
+                }
+            }
+            Request::Pump(pump) => {
+                let found = self
+                    .shared
+                    .pumps
+                    .borrow()
+                    .get(pump as usize)
+                    .cloned()
+                    .flatten();
+                if let Some(found) = found {
+                    if !found.pump() {
+                        self.shared.pumps.borrow_mut()[pump as usize] = None;
+                    }
+                }
             }
         });
         if stop {
@@ -538,8 +549,21 @@ impl Scheduler {
         }
     }
 
-    fn cycle(&self) {
+    /// One cycle: each queued microprocess is resumed once, then the end of
+    /// the cycle: pauses are granted, then wakes are handled, which is where
+    /// the scheduler waits (see [`wait_for_wakes`](Self::wait_for_wakes)).
+    /// Returns true if the scheduler must stop.
+    fn cycle(&self, may_block: bool) -> io::Result<bool> {
         let shared = &self.shared;
+        if shared.queue.borrow().is_empty() && shared.wakes.borrow().is_empty() {
+            // Nothing to run: this is not a cycle but a continuation of the
+            // last one's wait. What is woken now runs in the next cycle.
+            let stop = self.wait_for_wakes(may_block, true)?;
+            let mut wakes = std::mem::take(&mut *shared.wakes.borrow_mut());
+            shared.queue.borrow_mut().append(&mut wakes);
+            recycle(&shared.wakes, wakes);
+            return Ok(stop || shared.stopping.get());
+        }
         let mut queue = std::mem::take(&mut *shared.queue.borrow_mut());
         let mut next = std::mem::take(&mut *shared.spare.borrow_mut());
         for task in queue.drain(..) {
@@ -608,14 +632,55 @@ impl Scheduler {
             inbox.clear_wake_flags();
         }
         recycle(&shared.dirty, dirty);
+        next.retain(|t| t.header().state() == State::Active);
+        let waited = self.wait_for_wakes(may_block, next.is_empty());
+        // Then wakes: whatever was woken or activated since the last cycle ended
+        // (including while waiting just now) joins the queue after the
+        // survivors, and first runs next cycle.
         shared.clock.set(clock.wrapping_add(1));
         shared.cycles.set(shared.cycles.get() + 1);
-        // Then wakes: whatever was woken or activated since the last cycle ended
-        // joins the queue after the survivors, and first runs next cycle.
-        next.retain(|t| t.header().state() == State::Active);
         next.append(&mut shared.wakes.borrow_mut());
         *shared.queue.borrow_mut() = next;
         recycle(&shared.spare, queue);
+        Ok(waited? || shared.stopping.get())
+    }
+
+    /// The end-of-cycle wait, as Axon's wake processing: takes what other
+    /// threads asked for and wakes components whose timers are due, then polls
+    /// the park: blocking (until a wake, an I/O event or the next timer) when
+    /// `may_block` and nothing is runnable, without blocking every
+    /// `io_poll_interval` cycles otherwise (and always when `!may_block`).
+    /// Whatever is woken meanwhile runs next cycle. Returns true if another
+    /// thread asked the scheduler to stop.
+    fn wait_for_wakes(&self, may_block: bool, nothing_queued: bool) -> io::Result<bool> {
+        let shared = &self.shared;
+        if self.absorb_remote() {
+            return Ok(true);
+        }
+        let next_timer = self.fire_timers();
+        let idle =
+            nothing_queued && shared.wakes.borrow().is_empty() && shared.registry.borrow().live > 0;
+        let since = shared.since_poll.get() + 1;
+        let timeout = if may_block && idle {
+            self.compact();
+            Some(next_timer.map(|t| t.saturating_duration_since(Instant::now())))
+        } else if !may_block || since >= shared.io_poll_interval.get() {
+            Some(Some(Duration::ZERO))
+        } else {
+            shared.since_poll.set(since);
+            None
+        };
+        let Some(timeout) = timeout else {
+            return Ok(false);
+        };
+        shared.since_poll.set(0);
+        shared.park.borrow_mut().park(timeout)?;
+        let stop = self.absorb_remote();
+        self.fire_timers();
+        if !may_block && idle {
+            self.compact();
+        }
+        Ok(stop)
     }
 
     /// Ends a microprocess: its body is dropped, it leaves the registry, its

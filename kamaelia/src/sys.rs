@@ -1,0 +1,191 @@
+//! The fence around the operating system: every call into `polling` and
+//! `socket2` is here, so that the components never touch them and no type of
+//! theirs appears in a public signature.
+//!
+//! Provides:
+//!
+//! * [`Poller`]: readiness notification for sockets (epoll, kqueue, …), in
+//!   edge-triggered mode where the platform has it, with a thread-safe wake-up;
+//! * [`listen`]: a non-blocking TCP listener with `SO_REUSEADDR` and a real
+//!   backlog;
+//! * [`connect`]: a non-blocking TCP connect, and [`connect_result`] to learn
+//!   how it went.
+
+use std::fmt;
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::num::NonZeroUsize;
+use std::os::fd::{AsFd, AsRawFd};
+use std::sync::Arc;
+use std::time::Duration;
+
+use polling::{Event, Events, PollMode};
+use socket2::{Domain, Protocol, Socket, Type};
+
+/// Readiness notification for registered sockets.
+///
+/// # Invariant
+///
+/// Every source registered with [`add`](Self::add) stays open until it has
+/// been [`delete`](Self::delete)d: the caller (the Selector) keeps a strong
+/// reference to each registered source until it deletes it, and deletes every
+/// source before dropping the poller.
+pub(crate) struct Poller {
+    poller: Arc<polling::Poller>,
+    events: Events,
+    mode: PollMode,
+}
+
+impl Poller {
+    pub(crate) fn new() -> io::Result<Self> {
+        let poller = polling::Poller::new()?;
+        // Edge-triggered: one event per change of readiness, so a component
+        // that stops reading (its consumer is full) is not woken again and
+        // again. Level-triggered where the platform has no edge mode.
+        let mode = if poller.supports_edge() {
+            PollMode::Edge
+        } else {
+            PollMode::Level
+        };
+        Ok(Poller {
+            poller: Arc::new(poller),
+            events: Events::with_capacity(NonZeroUsize::new(1024).expect("1024 is not zero")),
+            mode,
+        })
+    }
+
+    /// Watches `source` for the given readiness, reporting it under `key`.
+    pub(crate) fn add(
+        &self,
+        source: &dyn AsFd,
+        key: usize,
+        readable: bool,
+        writable: bool,
+    ) -> io::Result<()> {
+        // SAFETY: by this type's invariant, the source stays open until it is
+        // deleted from the poller.
+        unsafe {
+            self.poller.add_with_mode(
+                source.as_fd().as_raw_fd(),
+                Event::new(key, readable, writable),
+                self.mode,
+            )
+        }
+    }
+
+    /// Changes what `source` is watched for.
+    pub(crate) fn modify(
+        &self,
+        source: &dyn AsFd,
+        key: usize,
+        readable: bool,
+        writable: bool,
+    ) -> io::Result<()> {
+        self.poller.modify_with_mode(
+            source.as_fd(),
+            Event::new(key, readable, writable),
+            self.mode,
+        )
+    }
+
+    /// Stops watching `source`.
+    pub(crate) fn delete(&self, source: &dyn AsFd) -> io::Result<()> {
+        self.poller.delete(source.as_fd())
+    }
+
+    /// Waits for readiness (at most `timeout`; `None` waits until something
+    /// happens or [`Notifier::notify`] is called) and calls `ready` for each
+    /// event with its key and whether it is readable and writable.
+    pub(crate) fn wait(
+        &mut self,
+        timeout: Option<Duration>,
+        mut ready: impl FnMut(usize, bool, bool),
+    ) -> io::Result<()> {
+        self.events.clear();
+        self.poller.wait(&mut self.events, timeout)?;
+        for event in self.events.iter() {
+            // An error or hang-up is reported as both: the owner's next read or
+            // write finds out what happened.
+            let broken = event.is_err().unwrap_or(false) || event.is_interrupt();
+            ready(
+                event.key,
+                event.readable || broken,
+                event.writable || broken,
+            );
+        }
+        Ok(())
+    }
+
+    /// A handle that wakes a waiting [`wait`](Self::wait) from any thread.
+    pub(crate) fn notifier(&self) -> Notifier {
+        Notifier(self.poller.clone())
+    }
+}
+
+impl fmt::Debug for Poller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Poller").field("mode", &self.mode).finish()
+    }
+}
+
+/// Wakes a [`Poller`] from any thread.
+#[derive(Clone)]
+pub(crate) struct Notifier(Arc<polling::Poller>);
+
+impl Notifier {
+    pub(crate) fn notify(&self) {
+        if let Err(e) = self.0.notify() {
+            tracing::error!(target: "kamaelia::selector", error = %e, "could not wake the poller");
+        }
+    }
+}
+
+/// Options for a listening socket.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ListenOptions {
+    pub(crate) backlog: i32,
+    pub(crate) reuse_port: bool,
+}
+
+/// Binds a non-blocking TCP listener to `address`, with `SO_REUSEADDR` (so a
+/// restarted server can bind at once: Kamaelia's `FastRestartServer`).
+pub(crate) fn listen(address: SocketAddr, options: ListenOptions) -> io::Result<TcpListener> {
+    let socket = Socket::new(Domain::for_address(address), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    if options.reuse_port {
+        socket.set_reuse_port(true)?;
+    }
+    socket.set_nonblocking(true)?;
+    socket.bind(&address.into())?;
+    socket.listen(options.backlog)?;
+    Ok(socket.into())
+}
+
+/// Starts a non-blocking connect to `address`. The stream is writable once the
+/// attempt has ended; [`connect_result`] then says how.
+pub(crate) fn connect(address: SocketAddr) -> io::Result<TcpStream> {
+    let socket = Socket::new(Domain::for_address(address), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_nonblocking(true)?;
+    match socket.connect(&address.into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(EINPROGRESS) => {}
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+        Err(e) => return Err(e),
+    }
+    Ok(socket.into())
+}
+
+/// How a non-blocking connect ended: `Ok` if connected.
+pub(crate) fn connect_result(stream: &TcpStream) -> io::Result<()> {
+    if let Some(error) = socket2::SockRef::from(stream).take_error()? {
+        return Err(error);
+    }
+    // No pending error but not connected yet means the attempt is still running.
+    stream.peer_addr().map(drop)
+}
+
+/// `EINPROGRESS`: what a non-blocking connect returns while it works.
+#[cfg(target_os = "linux")]
+const EINPROGRESS: i32 = 115;
+#[cfg(not(target_os = "linux"))]
+const EINPROGRESS: i32 = 36;
