@@ -267,6 +267,14 @@ impl<B: BoxSet> Cx<B> {
         self.component().child_components()
     }
 
+    /// The children that have finished since the last call, in the order they
+    /// finished. (They stay children until [`remove_child`](Self::remove_child).)
+    /// A parent with many children learns this way which ended without looking
+    /// at them all, where Kamaelia's chassis scan them with `childrenDone()`.
+    pub fn finished_children(&self) -> Vec<ComponentRef> {
+        self.task().header().take_finished_children()
+    }
+
     /// Adds an inbox at run time: Axon's `addInbox`. If `name` is taken, a
     /// number is appended; the handle's [`name`](Inbox::name) says what it got.
     pub fn add_inbox<T: 'static>(&self, name: &str, doc: &str) -> Inbox<T> {

@@ -705,6 +705,7 @@ impl Scheduler {
             );
         }
         for parent in header.take_parents() {
+            parent.header().child_finished(ComponentRef(task.clone()));
             task::wake(&parent);
         }
         if let Some(postoffice) = header.postoffice_if_any() {

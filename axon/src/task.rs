@@ -72,6 +72,8 @@ pub(crate) struct Header {
 #[derive(Default)]
 struct Extra {
     children: Vec<ComponentRef>,
+    /// Children that have finished since the last `take_finished_children`.
+    finished: Vec<ComponentRef>,
     parents: Vec<Weak<dyn TaskDyn>>,
     postoffice: Rc<Postoffice>,
     dynamic: Vec<Option<DynamicBox>>,
@@ -187,6 +189,22 @@ impl Header {
                 .iter()
                 .filter_map(Weak::upgrade)
                 .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Records that `child` (one of this task's children) has finished.
+    pub(crate) fn child_finished(&self, child: ComponentRef) {
+        self.with_extra(|e| {
+            if e.children.contains(&child) {
+                e.finished.push(child);
+            }
+        });
+    }
+
+    pub(crate) fn take_finished_children(&self) -> Vec<ComponentRef> {
+        match self.extra.get() {
+            Some(e) => std::mem::take(&mut e.borrow_mut().finished),
             None => Vec::new(),
         }
     }
@@ -538,8 +556,10 @@ impl dyn TaskDyn {
 
     pub(crate) fn remove_child(self: &Rc<Self>, child: &ComponentRef) {
         let me: Weak<dyn TaskDyn> = Rc::downgrade(self);
-        self.header()
-            .with_extra(|e| e.children.retain(|c| !c.same(child)));
+        self.header().with_extra(|e| {
+            e.children.retain(|c| !c.same(child));
+            e.finished.retain(|c| !c.same(child));
+        });
         child
             .0
             .header()

@@ -150,7 +150,11 @@ pub(crate) struct ListenOptions {
 /// Binds a non-blocking TCP listener to `address`, with `SO_REUSEADDR` (so a
 /// restarted server can bind at once: Kamaelia's `FastRestartServer`).
 pub(crate) fn listen(address: SocketAddr, options: ListenOptions) -> io::Result<TcpListener> {
-    let socket = Socket::new(Domain::for_address(address), Type::STREAM, Some(Protocol::TCP))?;
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
     socket.set_reuse_address(true)?;
     if options.reuse_port {
         socket.set_reuse_port(true)?;
@@ -164,7 +168,11 @@ pub(crate) fn listen(address: SocketAddr, options: ListenOptions) -> io::Result<
 /// Starts a non-blocking connect to `address`. The stream is writable once the
 /// attempt has ended; [`connect_result`] then says how.
 pub(crate) fn connect(address: SocketAddr) -> io::Result<TcpStream> {
-    let socket = Socket::new(Domain::for_address(address), Type::STREAM, Some(Protocol::TCP))?;
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
     socket.set_nonblocking(true)?;
     match socket.connect(&address.into()) {
         Ok(()) => {}

@@ -1,0 +1,479 @@
+//! [`ServerCore`] and [`SimpleServer`]: a protocol handler per connection.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use axon::ipc::{ErrorInformation, Ipc, ProducerFinished, ShutdownMicroprocess};
+use axon::{Component, ComponentId, ComponentRef, Cx, Outbox, Scheduler};
+use bytes::Bytes;
+
+use crate::ipc::{server_shutdown, ConnectionInfo, SocketActivity, SocketShutdown};
+use crate::tcp_server::{bind, ConnectionOptions, ListenOptions, TcpServer};
+
+/// The port a [`ServerCore`] listens on unless told otherwise (Kamaelia's 1601).
+pub const DEFAULT_PORT: u16 = 1601;
+
+/// The default size limit of each protocol handler's `inbox`, in chunks: while
+/// it is full the connection's adapter stops reading.
+pub const DEFAULT_HANDLER_INBOX_SIZE: usize = 64;
+
+/// How long a controlled shutdown waits for connections to flush and close
+/// before closing them anyway.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+type Protocol = Rc<dyn Fn(&ConnectionInfo) -> ComponentRef>;
+
+axon::boxes! {
+    /// The boxes of a [`ServerCore`].
+    pub struct ServerCoreBoxes {
+        /// From the TCPServer: new and closed connections (Kamaelia's
+        /// `_socketactivity`).
+        inbox socketactivity: SocketActivity,
+        /// Any `ShutdownMicroprocess` (such as [`server_shutdown`]): shut the
+        /// server down in an orderly way.
+        inbox control: Ipc,
+        /// Not used (so that a server can sit in chassis like Seq).
+        inbox inbox: Ipc,
+        /// Shutdown messages to the TCPServer (Kamaelia's `_serversignal`).
+        outbox serversignal: Ipc,
+        /// Not used.
+        outbox outbox: Ipc,
+        /// `ProducerFinished` once the server has shut down; `ErrorInformation`
+        /// if it could not start.
+        outbox signal: Ipc,
+    }
+}
+
+/// A TCP server that runs a protocol handler component for each connection:
+/// Kamaelia's `ServerCore`.
+///
+/// Give it a factory that makes a protocol handler for a connection from a
+/// [`ConnectionInfo`] (the client's address and port, and the address and
+/// port it connected to). The handler receives the client's bytes on its
+/// `inbox` and sends bytes to the client from its `outbox`: any component with
+/// `inbox`/`outbox` carrying [`Bytes`] and `control`/`signal` carrying [`Ipc`]
+/// will do (such as one with [`Standard`](axon::Standard)`<Bytes, Bytes>`). Do
+/// not activate it: the server wires it up, then activates it.
+///
+/// For each connection the server links, as Kamaelia does:
+/// adapter `outbox` → handler `inbox`; handler `outbox` → adapter `inbox`;
+/// handler `signal` → adapter `control` (so a handler closes its connection by
+/// sending `ProducerFinished` or `ShutdownMicroprocess`); adapter `signal` →
+/// handler `control` (so the handler hears [`PeerClosed`](crate::ipc::PeerClosed)
+/// and [`SocketShutdown`]); and, if the handler has a `serversignal` outbox
+/// carrying [`Ipc`], handler `serversignal` → server `control`, so a handler
+/// can shut the whole server down. Both inboxes get size limits, so memory per
+/// connection is bounded.
+///
+/// A `ShutdownMicroprocess` on `control` shuts the server down in order: it
+/// stops accepting, sends `ProducerFinished` to every handler (which finishes,
+/// and so makes its adapter send what is queued and close), waits for the
+/// connections to close, and ends. Connections still open after the grace
+/// period ([`shutdown_grace`](Self::shutdown_grace)) are closed, and their
+/// handlers stopped.
+///
+/// # Examples
+///
+/// ```no_run
+/// use axon::{Component, Cx, Standard};
+/// use bytes::Bytes;
+/// use kamaelia::ServerCore;
+///
+/// /// Echoes what it receives.
+/// struct Echo;
+/// impl Component for Echo {
+///     type Boxes = Standard<Bytes, Bytes>;
+///     async fn main(self, cx: Cx<Standard<Bytes, Bytes>>) {
+///         while !cx.control.data_ready() {
+///             for data in cx.inbox.drain() {
+///                 cx.outbox.send(data).await;
+///             }
+///             cx.pause();
+///             cx.yield_now().await;
+///         }
+///     }
+/// }
+///
+/// ServerCore::new(|_info: &kamaelia::ipc::ConnectionInfo| Echo)
+///     .port(12345)
+///     .run()?;
+/// # std::io::Result::Ok(())
+/// ```
+///
+/// # Inboxes
+///
+/// * `socketactivity` ([`SocketActivity`]): from the TCPServer.
+/// * `control` ([`Ipc`]): `ShutdownMicroprocess` shuts the server down.
+/// * `inbox` ([`Ipc`]): not used.
+///
+/// # Outboxes
+///
+/// * `serversignal` ([`Ipc`]): to the TCPServer.
+/// * `outbox` ([`Ipc`]): not used.
+/// * `signal` ([`Ipc`]): `ProducerFinished` when it has shut down.
+pub struct ServerCore {
+    protocol: Protocol,
+    host: String,
+    port: u16,
+    listen: ListenOptions,
+    connection: ConnectionOptions,
+    handler_inbox_size: usize,
+    shutdown_grace: Duration,
+    shutdown_on_signals: bool,
+    listener: Option<TcpListener>,
+}
+
+impl ServerCore {
+    /// A server making each connection's protocol handler with `protocol`.
+    /// It listens on all interfaces (`0.0.0.0`), port [`DEFAULT_PORT`], until
+    /// told otherwise.
+    pub fn new<F, P>(protocol: F) -> Self
+    where
+        F: Fn(&ConnectionInfo) -> P + 'static,
+        P: Into<ComponentRef>,
+    {
+        ServerCore {
+            protocol: Rc::new(move |info| protocol(info).into()),
+            host: "0.0.0.0".to_string(),
+            port: DEFAULT_PORT,
+            listen: ListenOptions::default(),
+            connection: ConnectionOptions::default(),
+            handler_inbox_size: DEFAULT_HANDLER_INBOX_SIZE,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            shutdown_on_signals: false,
+            listener: None,
+        }
+    }
+
+    /// Listens on this host or address (default `0.0.0.0`).
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.host = host.into();
+        self
+    }
+
+    /// Listens on this port (default [`DEFAULT_PORT`]; 0: any free port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Sets how the listening socket is made (backlog, `SO_REUSEPORT`).
+    pub fn listen_options(mut self, options: ListenOptions) -> Self {
+        self.listen = options;
+        self
+    }
+
+    /// Sets how each connection is set up (`TCP_NODELAY`, read size, the size
+    /// limit of each adapter's `inbox`).
+    pub fn connection_options(mut self, options: ConnectionOptions) -> Self {
+        self.connection = options;
+        self
+    }
+
+    /// Sets the size limit of each protocol handler's `inbox` (default
+    /// [`DEFAULT_HANDLER_INBOX_SIZE`]).
+    pub fn handler_inbox_size(mut self, messages: usize) -> Self {
+        self.handler_inbox_size = messages.max(1);
+        self
+    }
+
+    /// Sets how long a controlled shutdown waits for connections to close
+    /// before closing them (default [`DEFAULT_SHUTDOWN_GRACE`]).
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
+    }
+
+    /// Shuts the server down in order on SIGINT or SIGTERM (a second signal
+    /// exits the process at once).
+    pub fn shutdown_on_signals(mut self) -> Self {
+        self.shutdown_on_signals = true;
+        self
+    }
+
+    /// Binds the listening socket now, so that an error (address in use, no
+    /// permission, …) is returned here.
+    ///
+    /// # Errors
+    ///
+    /// If the host does not resolve or the address cannot be bound.
+    pub fn bind(mut self) -> io::Result<Self> {
+        if self.listener.is_none() {
+            self.listener = Some(bind(&self.host, self.port, self.listen)?);
+        }
+        Ok(self)
+    }
+
+    /// The address the server listens on, once bound.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    /// Binds (if not yet bound) and activates the server on the current
+    /// scheduler: Kamaelia's `ServerCore(...).activate()`.
+    ///
+    /// # Errors
+    ///
+    /// As [`bind`](Self::bind).
+    pub fn activate(self) -> io::Result<ComponentRef> {
+        let server = ComponentRef::new(self.bind()?);
+        server.activate_on(&Scheduler::current());
+        Ok(server)
+    }
+
+    /// Binds, activates, and runs the current thread's scheduler until the
+    /// server (and everything else on the scheduler) has ended: Kamaelia's
+    /// `ServerCore(...).run()`.
+    ///
+    /// # Errors
+    ///
+    /// As [`bind`](Self::bind), or an I/O error from the scheduler's wait.
+    pub fn run(self) -> io::Result<()> {
+        self.activate()?;
+        Scheduler::current().run()
+    }
+}
+
+impl fmt::Debug for ServerCore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerCore")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("bound", &self.local_addr())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Makes a [`ServerCore`] whose protocol handlers need nothing about their
+/// connection: Kamaelia's `SimpleServer`.
+///
+/// # Examples
+///
+/// ```no_run
+/// # use axon::{Component, Cx, Standard};
+/// # use bytes::Bytes;
+/// # struct EchoProtocol;
+/// # impl Component for EchoProtocol {
+/// #     type Boxes = Standard<Bytes, Bytes>;
+/// #     async fn main(self, _cx: Cx<Standard<Bytes, Bytes>>) {}
+/// # }
+/// use kamaelia::SimpleServer;
+///
+/// SimpleServer::new(|| EchoProtocol).port(12345).run()?;
+/// # std::io::Result::Ok(())
+/// ```
+#[derive(Debug)]
+pub struct SimpleServer;
+
+impl SimpleServer {
+    /// A server making each connection's handler with `protocol()`.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new<F, P>(protocol: F) -> ServerCore
+    where
+        F: Fn() -> P + 'static,
+        P: Into<ComponentRef>,
+    {
+        ServerCore::new(move |_: &ConnectionInfo| protocol())
+    }
+}
+
+/// One connection, as the server wired it.
+struct Connection {
+    csa: ComponentRef,
+    handler: ComponentRef,
+    /// Linked to the handler's `control`.
+    to_handler: Outbox<Ipc>,
+    /// Linked to the adapter's `control`.
+    to_csa: Outbox<Ipc>,
+}
+
+impl Component for ServerCore {
+    type Boxes = ServerCoreBoxes;
+
+    async fn main(mut self, cx: Cx<ServerCoreBoxes>) {
+        let listener = match self.listener.take() {
+            Some(listener) => listener,
+            None => match bind(&self.host, self.port, self.listen) {
+                Ok(listener) => listener,
+                Err(e) => {
+                    tracing::error!(target: "kamaelia::server_core", host = %self.host, port = self.port, error = %e, "cannot listen");
+                    cx.signal
+                        .send(ErrorInformation::new(cx.id(), e).into())
+                        .await;
+                    return;
+                }
+            },
+        };
+        if let Ok(address) = listener.local_addr() {
+            tracing::info!(target: "kamaelia::server_core", %address, "listening");
+        }
+        let server = ComponentRef::new(
+            TcpServer::from_listener(listener).connection_options(self.connection),
+        );
+        let wired = cx
+            .link(
+                (&server, "protocol_handler_signal"),
+                (&cx, "socketactivity"),
+            )
+            .and_then(|_| cx.link((&cx, "serversignal"), (&server, "control")));
+        if let Err(e) = wired {
+            tracing::error!(target: "kamaelia::server_core", error = %e, "cannot wire the TCP server");
+            return;
+        }
+        cx.add_children([&server]);
+        server.activate_on(&cx.scheduler());
+        if self.shutdown_on_signals {
+            if let Some(control) = cx.control.remote_sender() {
+                crate::signals::on_termination(move || control.send(server_shutdown()));
+            }
+        }
+
+        let mut connections: HashMap<ComponentId, Connection> = HashMap::new();
+        let mut deadline: Option<Instant> = None;
+        loop {
+            for activity in cx.socketactivity.drain() {
+                match activity {
+                    SocketActivity::NewCsa { csa, info } => match self.connect(&cx, csa, &info) {
+                        Ok(connection) => {
+                            if deadline.is_some() {
+                                connection
+                                    .to_handler
+                                    .send(ProducerFinished::from(cx.id()).into())
+                                    .await;
+                            }
+                            connections.insert(connection.csa.id(), connection);
+                        }
+                        Err(e) => {
+                            tracing::error!(target: "kamaelia::server_core", %info, error = %e, "cannot set up a connection");
+                        }
+                    },
+                    SocketActivity::ShutdownCsa { csa, how_died } => {
+                        if let Some(connection) = connections.remove(&csa) {
+                            let forced = deadline.is_some_and(|d| Instant::now() >= d);
+                            close(&cx, connection, SocketShutdown { csa, how_died }, forced).await;
+                        }
+                    }
+                }
+            }
+            // A handler that has ended (without closing its connection itself)
+            // is done with the connection: send what it queued, then close.
+            for child in cx.finished_children() {
+                if let Some(connection) = connections.values().find(|c| c.handler == child) {
+                    connection
+                        .to_csa
+                        .send(ProducerFinished::from(cx.id()).into())
+                        .await;
+                }
+            }
+            if deadline.is_none() && cx.control.drain().any(|m| m.is_shutdown_microprocess()) {
+                let at = Instant::now() + self.shutdown_grace;
+                deadline = Some(at);
+                tracing::info!(target: "kamaelia::server_core", server = %cx.id(), open = connections.len(), "shutting down");
+                cx.serversignal.send(server_shutdown()).await;
+                for connection in connections.values() {
+                    connection
+                        .to_handler
+                        .send(ProducerFinished::from(cx.id()).into())
+                        .await;
+                }
+                cx.wake_at(at);
+            }
+            if let Some(at) = deadline {
+                if Instant::now() >= at {
+                    for connection in connections.values() {
+                        connection
+                            .to_csa
+                            .send(ShutdownMicroprocess::new().into())
+                            .await;
+                    }
+                }
+                if connections.is_empty() && server.is_finished() {
+                    break;
+                }
+            }
+            cx.pause();
+            cx.yield_now().await;
+        }
+        cx.remove_child(&server);
+        cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
+    }
+}
+
+impl ServerCore {
+    /// Makes and wires the protocol handler for a new connection, and
+    /// activates the adapter, then the handler.
+    fn connect(
+        &self,
+        cx: &Cx<ServerCoreBoxes>,
+        csa: ComponentRef,
+        info: &ConnectionInfo,
+    ) -> Result<Connection, axon::LinkError> {
+        let handler = (self.protocol)(info);
+        let to_handler = cx.add_outbox::<Ipc>(
+            "protocolHandlerShutdownSignal",
+            "tells a protocol handler its connection is closing",
+        );
+        let to_csa =
+            cx.add_outbox::<Ipc>("connectedSocketShutdownSignal", "tells an adapter to close");
+        let me = cx.component();
+        let wiring = (|| {
+            cx.link((&csa, "outbox"), (&handler, "inbox"))?;
+            cx.link((&handler, "outbox"), (&csa, "inbox"))?;
+            cx.link((&me, to_handler.name().as_str()), (&handler, "control"))?;
+            cx.link((&me, to_csa.name().as_str()), (&csa, "control"))?;
+            cx.link((&handler, "signal"), (&csa, "control"))?;
+            cx.link((&csa, "signal"), (&handler, "control"))?;
+            if handler.outbox::<Ipc>("serversignal").is_ok() {
+                cx.link((&handler, "serversignal"), (cx, "control"))?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = wiring {
+            cx.unlink_component(&csa);
+            cx.unlink_component(&handler);
+            let _ = cx.delete_outbox(&to_handler.name());
+            let _ = cx.delete_outbox(&to_csa.name());
+            return Err(e);
+        }
+        if let Ok(inbox) = handler.inbox::<Bytes>("inbox") {
+            inbox.set_size(Some(self.handler_inbox_size));
+        }
+        cx.add_children([&csa, &handler]);
+        let scheduler = cx.scheduler();
+        csa.activate_on(&scheduler);
+        handler.activate_on(&scheduler);
+        tracing::debug!(target: "kamaelia::server_core", %info, handler = %handler.id(), "connection");
+        Ok(Connection {
+            csa,
+            handler,
+            to_handler,
+            to_csa,
+        })
+    }
+}
+
+/// Unwires a closed connection: its handler hears `SocketShutdown` (and, if
+/// the server is past its shutdown grace, is stopped).
+async fn close(
+    cx: &Cx<ServerCoreBoxes>,
+    connection: Connection,
+    shutdown: SocketShutdown,
+    forced: bool,
+) {
+    connection.to_handler.send(shutdown.to_ipc(cx.id())).await;
+    connection
+        .to_csa
+        .send(ShutdownMicroprocess::new().into())
+        .await;
+    cx.remove_child(&connection.csa);
+    cx.remove_child(&connection.handler);
+    let _ = cx.delete_outbox(&connection.to_handler.name());
+    let _ = cx.delete_outbox(&connection.to_csa.name());
+    if forced && !connection.handler.is_finished() {
+        connection.handler.stop();
+    }
+}

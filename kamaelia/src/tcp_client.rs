@@ -1,0 +1,240 @@
+//! [`TcpClient`]: a TCP connection to a server, as a component.
+
+use std::fmt;
+use std::io;
+use std::net::{TcpStream, ToSocketAddrs};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axon::ipc::{Ipc, Payload, ProducerFinished};
+use axon::{Component, ComponentRef, Cx};
+use bytes::Bytes;
+
+use crate::connected_socket_adapter::ConnectedSocketAdapter;
+use crate::ipc::{Ready, Selectable, SelectorRequest, SocketShutdown};
+use crate::selector::Selector;
+use crate::sys;
+use crate::tcp_server::ConnectionOptions;
+
+/// How long a connect may take unless told otherwise (Kamaelia's 60 s).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
+
+axon::boxes! {
+    /// The boxes of a [`TcpClient`].
+    pub struct TcpClientBoxes {
+        /// Bytes to send to the server (kept until connected).
+        inbox inbox: Bytes,
+        /// While connecting, `ProducerFinished` or `ShutdownMicroprocess`
+        /// abandons the attempt; once connected, it goes to the connection's
+        /// adapter (`ProducerFinished`: send what is queued, then close).
+        inbox control: Ipc,
+        /// From the Selector, while connecting.
+        inbox connect_ready: Ready,
+        /// From the connection's adapter when the socket has closed
+        /// (Kamaelia's `_socketFeedback`).
+        inbox socket_feedback: SocketShutdown,
+        /// Bytes received from the server.
+        outbox outbox: Bytes,
+        /// When the client ends, whatever the reason: `ProducerFinished`
+        /// carrying a [`SocketShutdown`] whose `how_died` says why (`None` for
+        /// an orderly close).
+        outbox signal: Ipc,
+        /// Requests to the Selector.
+        outbox selector_signal: SelectorRequest,
+    }
+}
+
+/// Connects to a TCP server and carries bytes both ways: Kamaelia's
+/// `TCPClient`.
+///
+/// Bytes sent to `inbox` go to the server (those sent before the connection is
+/// made wait for it); bytes from the server come out of `outbox`. However it
+/// ends (the connection refused, the connect timing out, the server closing,
+/// or told to close on `control`), it sends one `ProducerFinished` out of
+/// `signal` carrying a [`SocketShutdown`] with the reason, and ends.
+///
+/// # Inboxes
+///
+/// * `inbox` ([`Bytes`]): data to send.
+/// * `control` ([`Ipc`]): `ProducerFinished` or `ShutdownMicroprocess` closes.
+/// * `connect_ready` ([`Ready`]), `socket_feedback` ([`SocketShutdown`]): internal.
+///
+/// # Outboxes
+///
+/// * `outbox` ([`Bytes`]): data received.
+/// * `signal` ([`Ipc`]): the final `ProducerFinished`.
+/// * `selector_signal` ([`SelectorRequest`]): internal.
+pub struct TcpClient {
+    host: String,
+    port: u16,
+    connect_timeout: Duration,
+    delay: Duration,
+    options: ConnectionOptions,
+}
+
+impl TcpClient {
+    /// A client for `host:port`.
+    pub fn new(host: impl Into<String>, port: u16) -> Self {
+        TcpClient {
+            host: host.into(),
+            port,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            delay: Duration::ZERO,
+            options: ConnectionOptions::default(),
+        }
+    }
+
+    /// Gives up connecting after this long (default [`DEFAULT_CONNECT_TIMEOUT`]).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Waits this long before connecting (Kamaelia's `delay`).
+    pub fn delay(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+
+    /// Sets how the connection is set up (`TCP_NODELAY`, read size, the size
+    /// limit of the adapter's `inbox`).
+    pub fn connection_options(mut self, options: ConnectionOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Resolves the address and starts a non-blocking connect.
+    fn start_connect(&self) -> io::Result<TcpStream> {
+        let mut last = None;
+        for address in (self.host.as_str(), self.port).to_socket_addrs()? {
+            match sys::connect(address) {
+                Ok(stream) => return Ok(stream),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{:?} resolves to no address", self.host),
+            )
+        }))
+    }
+}
+
+impl fmt::Debug for TcpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpClient")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Component for TcpClient {
+    type Boxes = TcpClientBoxes;
+
+    async fn main(self, cx: Cx<TcpClientBoxes>) {
+        if !self.delay.is_zero() {
+            cx.sleep(self.delay).await;
+        }
+        let outcome = match self.start_connect() {
+            Ok(stream) => self.connect(&cx, Rc::new(stream)).await,
+            Err(e) => Err(e),
+        };
+        let shutdown = match outcome {
+            Ok(csa) => {
+                // Connected: the adapter does the work; wait for it to close.
+                let shutdown = loop {
+                    if let Some(shutdown) = cx.socket_feedback.recv() {
+                        break shutdown;
+                    }
+                    cx.pause();
+                    cx.yield_now().await;
+                };
+                cx.remove_child(&csa);
+                shutdown
+            }
+            Err(e) => SocketShutdown {
+                csa: cx.id(),
+                how_died: Some(Arc::new(e)),
+            },
+        };
+        if let Some(e) = &shutdown.how_died {
+            tracing::debug!(target: "kamaelia::tcp_client", host = %self.host, port = self.port, error = %e, "client ended");
+        }
+        cx.signal
+            .send(
+                ProducerFinished::from(cx.id())
+                    .with_message(Payload::new(shutdown))
+                    .into(),
+            )
+            .await;
+    }
+}
+
+impl TcpClient {
+    /// Waits for the connect to finish, then wires in an adapter for the
+    /// connection.
+    async fn connect(
+        &self,
+        cx: &Cx<TcpClientBoxes>,
+        stream: Rc<TcpStream>,
+    ) -> io::Result<ComponentRef> {
+        let selector = Selector::service(&cx.scheduler())?;
+        cx.link((cx, "selector_signal"), (&selector, "notify"))
+            .map_err(io::Error::other)?;
+        let selectable = Selectable::new(stream.clone());
+        cx.selector_signal
+            .send(SelectorRequest::NewWriter {
+                selectable: selectable.clone(),
+                reply: cx.connect_ready.clone(),
+            })
+            .await;
+        let deadline = Instant::now() + self.connect_timeout;
+        let result = loop {
+            if cx.connect_ready.drain().count() > 0 {
+                match sys::connect_result(&stream) {
+                    Ok(()) => break Ok(()),
+                    Err(e) if e.kind() == io::ErrorKind::NotConnected => {}
+                    Err(e) => break Err(e),
+                }
+            }
+            if cx.control.drain().any(|m| m.is_end_of_stream()) {
+                break Err(io::Error::new(
+                    io::ErrorKind::Interrupted,
+                    "connect abandoned: told to close",
+                ));
+            }
+            if Instant::now() >= deadline {
+                break Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("connect timed out after {:?}", self.connect_timeout),
+                ));
+            }
+            cx.wake_at(deadline);
+            cx.pause();
+            cx.yield_now().await;
+        };
+        cx.selector_signal
+            .send(SelectorRequest::RemoveWriter { selectable })
+            .await;
+        result?;
+        stream.set_nodelay(self.options.nodelay)?;
+        let csa = ComponentRef::new(
+            ConnectedSocketAdapter::from_shared(stream)?.read_size(self.options.read_size),
+        );
+        csa.inbox::<Bytes>("inbox")
+            .map_err(io::Error::other)?
+            .set_size(Some(self.options.csa_inbox_size));
+        let me = cx.component();
+        cx.link((&csa, "creator_feedback"), (&me, "socket_feedback"))
+            .and_then(|_| cx.link((&csa, "outbox"), (&me, "outbox")))
+            .and_then(|_| cx.link((&me, "inbox"), (&csa, "inbox")))
+            .and_then(|_| cx.link((&me, "control"), (&csa, "control")))
+            .map_err(io::Error::other)?;
+        cx.add_children([&csa]);
+        csa.activate_on(&cx.scheduler());
+        Ok(csa)
+    }
+}

@@ -1,0 +1,314 @@
+//! [`TcpServer`]: accepts connections and makes an adapter for each.
+
+use std::fmt;
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use axon::ipc::{Ipc, ProducerFinished};
+use axon::{Component, ComponentRef, Cx};
+use bytes::Bytes;
+
+use crate::connected_socket_adapter::{ConnectedSocketAdapter, DEFAULT_READ_SIZE};
+use crate::ipc::{
+    ConnectionInfo, Ready, Selectable, SelectorRequest, SocketActivity, SocketShutdown,
+};
+use crate::selector::Selector;
+use crate::sys;
+
+/// The default listen backlog. (Kamaelia's was 5, and 50 simultaneous
+/// connects took it 8 seconds.)
+pub const DEFAULT_BACKLOG: i32 = 1024;
+
+/// The default size limit of each adapter's `inbox`, in messages.
+pub const DEFAULT_CSA_INBOX_SIZE: usize = 64;
+
+/// How long to wait before accepting again after running out of file
+/// descriptors.
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
+
+/// How each accepted connection is set up.
+#[derive(Clone, Copy, Debug)]
+pub struct ConnectionOptions {
+    /// Disable Nagle's algorithm (`TCP_NODELAY`), so that small replies go out
+    /// at once. Default: on.
+    pub nodelay: bool,
+    /// The size of each read (see [`ConnectedSocketAdapter::read_size`]).
+    pub read_size: usize,
+    /// The size limit of each adapter's `inbox`, in messages: with the read
+    /// size of whoever fills it, this bounds the data waiting to be sent.
+    pub csa_inbox_size: usize,
+}
+
+impl Default for ConnectionOptions {
+    fn default() -> Self {
+        ConnectionOptions {
+            nodelay: true,
+            read_size: DEFAULT_READ_SIZE,
+            csa_inbox_size: DEFAULT_CSA_INBOX_SIZE,
+        }
+    }
+}
+
+/// How a listening socket is made.
+#[derive(Clone, Copy, Debug)]
+pub struct ListenOptions {
+    /// The listen backlog (the kernel may cap it). Default [`DEFAULT_BACKLOG`].
+    pub backlog: i32,
+    /// Set `SO_REUSEPORT`, so that several sockets (say, one per scheduler)
+    /// can listen on the same port. Default: off.
+    pub reuse_port: bool,
+}
+
+impl Default for ListenOptions {
+    fn default() -> Self {
+        ListenOptions {
+            backlog: DEFAULT_BACKLOG,
+            reuse_port: false,
+        }
+    }
+}
+
+/// Binds a listening socket (non-blocking, `SO_REUSEADDR`) to the first of
+/// `address`'s resolved addresses that works.
+pub(crate) fn bind(address: &str, port: u16, options: ListenOptions) -> io::Result<TcpListener> {
+    use std::net::ToSocketAddrs;
+    let mut last = None;
+    for addr in (address, port).to_socket_addrs()? {
+        match sys::listen(
+            addr,
+            sys::ListenOptions {
+                backlog: options.backlog,
+                reuse_port: options.reuse_port,
+            },
+        ) {
+            Ok(listener) => return Ok(listener),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{address:?} resolves to no address"),
+        )
+    }))
+}
+
+axon::boxes! {
+    /// The boxes of a [`TcpServer`].
+    pub struct TcpServerBoxes {
+        /// From the Selector: connections are waiting to be accepted.
+        inbox newconnection: Ready,
+        /// Any `ShutdownMicroprocess` (such as [`server_shutdown`](crate::ipc::server_shutdown)):
+        /// stop accepting; end once every adapter has closed.
+        inbox control: Ipc,
+        /// `SocketShutdown` from the adapters this server made
+        /// (Kamaelia's `_feedbackFromCSA`).
+        inbox feedback_from_csa: SocketShutdown,
+        /// A new connection's adapter (not activated), or an adapter that has
+        /// closed (Kamaelia's `protocolHandlerSignal`).
+        outbox protocol_handler_signal: SocketActivity,
+        /// `ProducerFinished` once the server has stopped.
+        outbox signal: Ipc,
+        /// Requests to the Selector (Kamaelia's `_selectorSignal`).
+        outbox selector_signal: SelectorRequest,
+    }
+}
+
+/// Accepts TCP connections: Kamaelia's `TCPServer`.
+///
+/// For each connection it makes a [`ConnectedSocketAdapter`] (not activated:
+/// whoever receives it wires it up first) and sends
+/// [`SocketActivity::NewCsa`] out of `protocol_handler_signal`; when an adapter
+/// reports that its socket closed, it sends [`SocketActivity::ShutdownCsa`].
+/// It accepts every waiting connection each time the Selector says the
+/// listener is ready. A socket that cannot be bound is an error from
+/// [`TcpServer::bind`], not a silent exit.
+///
+/// # Inboxes
+///
+/// * `newconnection` ([`Ready`]): from the Selector.
+/// * `control` ([`Ipc`]): `ShutdownMicroprocess` stops accepting.
+/// * `feedback_from_csa` ([`SocketShutdown`]): from its adapters.
+///
+/// # Outboxes
+///
+/// * `protocol_handler_signal` ([`SocketActivity`]): new and closed connections.
+/// * `signal` ([`Ipc`]): `ProducerFinished` when it has stopped.
+/// * `selector_signal` ([`SelectorRequest`]): to the Selector.
+pub struct TcpServer {
+    listener: Rc<TcpListener>,
+    options: ConnectionOptions,
+}
+
+impl TcpServer {
+    /// Binds to `host:port` (port 0: any free port).
+    ///
+    /// # Errors
+    ///
+    /// If the address does not resolve or cannot be bound (in use, no
+    /// permission, …).
+    pub fn bind(host: &str, port: u16, listen: ListenOptions) -> io::Result<Self> {
+        Ok(TcpServer::from_listener(bind(host, port, listen)?))
+    }
+
+    /// Serves an already bound, non-blocking listener.
+    pub fn from_listener(listener: TcpListener) -> Self {
+        TcpServer {
+            listener: Rc::new(listener),
+            options: ConnectionOptions::default(),
+        }
+    }
+
+    /// Sets how accepted connections are set up.
+    pub fn connection_options(mut self, options: ConnectionOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The address the server listens on.
+    ///
+    /// # Errors
+    ///
+    /// As [`TcpListener::local_addr`].
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+}
+
+impl fmt::Debug for TcpServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpServer")
+            .field("address", &self.listener.local_addr().ok())
+            .finish()
+    }
+}
+
+impl Component for TcpServer {
+    type Boxes = TcpServerBoxes;
+
+    async fn main(self, cx: Cx<TcpServerBoxes>) {
+        let selectable = Selectable::new(self.listener.clone());
+        match Selector::service(&cx.scheduler()) {
+            Ok(selector) => {
+                if let Err(e) = cx.link((&cx, "selector_signal"), (&selector, "notify")) {
+                    tracing::error!(target: "kamaelia::tcp_server", error = %e, "cannot reach the selector");
+                }
+            }
+            Err(e) => {
+                tracing::error!(target: "kamaelia::tcp_server", error = %e, "no selector; not accepting");
+            }
+        }
+        cx.selector_signal
+            .send(SelectorRequest::NewReader {
+                selectable: selectable.clone(),
+                reply: cx.newconnection.clone(),
+            })
+            .await;
+        let mut listener = Some(self.listener.clone());
+        let mut retry_at: Option<Instant> = None;
+        loop {
+            let notified = cx.newconnection.drain().count() > 0;
+            let retry_due = retry_at.is_some_and(|t| Instant::now() >= t);
+            if let Some(l) = &listener {
+                if notified || retry_due {
+                    retry_at = None;
+                    if let Err(e) = self.accept_all(&cx, l).await {
+                        tracing::warn!(target: "kamaelia::tcp_server", error = %e, "cannot accept now; retrying soon");
+                        let at = Instant::now() + ACCEPT_RETRY;
+                        retry_at = Some(at);
+                        cx.wake_at(at);
+                    }
+                }
+            }
+            for closed in cx.feedback_from_csa.drain() {
+                if let Some(csa) = cx
+                    .child_components()
+                    .into_iter()
+                    .find(|c| c.id() == closed.csa)
+                {
+                    cx.remove_child(&csa);
+                }
+                cx.protocol_handler_signal
+                    .send(SocketActivity::ShutdownCsa {
+                        csa: closed.csa,
+                        how_died: closed.how_died,
+                    })
+                    .await;
+            }
+            if cx.control.drain().any(|m| m.is_shutdown_microprocess()) && listener.is_some() {
+                cx.selector_signal
+                    .send(SelectorRequest::RemoveReader {
+                        selectable: selectable.clone(),
+                    })
+                    .await;
+                listener = None;
+                tracing::debug!(target: "kamaelia::tcp_server", server = %cx.id(), "stopped accepting");
+            }
+            if listener.is_none() && cx.child_components().is_empty() {
+                break;
+            }
+            cx.pause();
+            cx.yield_now().await;
+        }
+        cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
+    }
+}
+
+impl TcpServer {
+    /// Accepts every waiting connection. Errors that concern one connection
+    /// are skipped; one that stops all accepting (no file descriptors left) is
+    /// returned.
+    async fn accept_all(&self, cx: &Cx<TcpServerBoxes>, listener: &TcpListener) -> io::Result<()> {
+        loop {
+            match listener.accept() {
+                Ok((socket, peer)) => match self.adapter(socket, peer) {
+                    Ok((csa, info)) => {
+                        cx.add_children([&csa]);
+                        if let Err(e) =
+                            cx.link((&csa, "creator_feedback"), (cx, "feedback_from_csa"))
+                        {
+                            tracing::error!(target: "kamaelia::tcp_server", error = %e, "cannot link a new adapter");
+                        }
+                        cx.protocol_handler_signal
+                            .send(SocketActivity::NewCsa { csa, info })
+                            .await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(target: "kamaelia::tcp_server", %peer, error = %e, "dropped a connection that could not be set up");
+                    }
+                },
+                Err(e) => match e.kind() {
+                    io::ErrorKind::WouldBlock => return Ok(()),
+                    io::ErrorKind::Interrupted
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::ConnectionReset => {}
+                    _ => return Err(e),
+                },
+            }
+        }
+    }
+
+    fn adapter(
+        &self,
+        socket: TcpStream,
+        peer: SocketAddr,
+    ) -> io::Result<(ComponentRef, ConnectionInfo)> {
+        socket.set_nodelay(self.options.nodelay)?;
+        let local = socket.local_addr()?;
+        let info = ConnectionInfo {
+            peer: peer.ip(),
+            peer_port: peer.port(),
+            local_ip: local.ip(),
+            local_port: local.port(),
+        };
+        let csa = ComponentRef::new(
+            ConnectedSocketAdapter::new(socket)?.read_size(self.options.read_size),
+        );
+        csa.inbox::<Bytes>("inbox")
+            .map_err(io::Error::other)?
+            .set_size(Some(self.options.csa_inbox_size));
+        Ok((csa, info))
+    }
+}
