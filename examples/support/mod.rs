@@ -47,6 +47,7 @@ pub(crate) fn args(name: &str, about: &str, host: &str, port: u16) -> Args {
 }
 
 /// Says where the example listens, on stdout: the first line the tests read.
+#[allow(dead_code)] // not every example listens
 pub(crate) fn listening(name: &str, address: Option<SocketAddr>) {
     match address {
         Some(address) => println!("{name} listening on {address}"),

@@ -6,6 +6,7 @@ use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::rc::Rc;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axon::ipc::Ipc;
 use axon::{Component, Cx, Inbox, Outbox};
@@ -64,13 +65,18 @@ axon::boxes! {
 /// * While the consumer of `outbox` is full it stops reading (the peer is then
 ///   held back by TCP), and resumes when the consumer collects.
 ///
-/// When the peer closes its side, the adapter tells whoever is linked to its
-/// `signal` outbox (`ProducerFinished` carrying [`PeerClosed`](crate::ipc::PeerClosed))
-/// and keeps sending what it is given until told to finish on `control`; with
-/// nothing linked to `signal` it sends what is queued and closes. When it
-/// closes (asked to, or on an error such as a reset), it shuts the socket down,
-/// stops watching it, and sends [`SocketShutdown`] out of `creator_feedback`
-/// and (inside a `ProducerFinished`) out of `signal`.
+/// Told to finish (`ProducerFinished` on `control`), it sends everything queued,
+/// then shuts its sending side (the peer reads the end of the data), and keeps
+/// receiving until the peer closes too, or until its [linger](Self::linger)
+/// time has passed: an orderly close that never cuts off the last data sent.
+///
+/// When the peer closes its side first, the adapter tells whoever is linked to
+/// its `signal` outbox (`ProducerFinished` carrying [`PeerClosed`](crate::ipc::PeerClosed))
+/// and keeps sending what it is given until told to finish; with nothing
+/// linked to `signal` it finishes at once. When it closes (after finishing, on
+/// `ShutdownMicroprocess`, or on an error such as a reset), it shuts the socket
+/// down, stops watching it, and sends [`SocketShutdown`] out of
+/// `creator_feedback` and (inside a `ProducerFinished`) out of `signal`.
 ///
 /// # Inboxes
 ///
@@ -89,6 +95,7 @@ axon::boxes! {
 pub struct ConnectedSocketAdapter {
     socket: Rc<TcpStream>,
     read_size: usize,
+    linger: Option<Duration>,
 }
 
 impl ConnectedSocketAdapter {
@@ -108,6 +115,7 @@ impl ConnectedSocketAdapter {
         Ok(ConnectedSocketAdapter {
             socket,
             read_size: DEFAULT_READ_SIZE,
+            linger: None,
         })
     }
 
@@ -115,6 +123,14 @@ impl ConnectedSocketAdapter {
     /// (default [`DEFAULT_READ_SIZE`]).
     pub fn read_size(mut self, bytes: usize) -> Self {
         self.read_size = bytes.max(1);
+        self
+    }
+
+    /// After finishing (everything sent and the sending side shut), how long
+    /// to wait for the peer to close before closing anyway. `None` (the
+    /// default) waits for as long as the peer keeps the connection open.
+    pub fn linger(mut self, linger: Option<Duration>) -> Self {
+        self.linger = linger;
         self
     }
 }
@@ -267,7 +283,7 @@ impl Component for ConnectedSocketAdapter {
                         can_write: true,
                         eof: false,
                     };
-                    serve(&cx, connection).await
+                    serve(&cx, connection, self.linger).await
                 }
                 Err(e) => Some(io::Error::other(e)),
             },
@@ -296,9 +312,15 @@ impl Component for ConnectedSocketAdapter {
 
 /// The adapter's life while the socket is open. Returns the error that ended
 /// it, if one did.
-async fn serve(cx: &Cx<CsaBoxes>, mut conn: Connection) -> Option<io::Error> {
+async fn serve(
+    cx: &Cx<CsaBoxes>,
+    mut conn: Connection,
+    linger: Option<Duration>,
+) -> Option<io::Error> {
     let mut closing = Closing::No;
     let mut told_peer_closed = false;
+    // Set once everything has been sent and the sending side shut.
+    let mut lingering_until: Option<Option<Instant>> = None;
     loop {
         while cx.read_ready.recv().is_some() {
             conn.can_read = true;
@@ -335,7 +357,23 @@ async fn serve(cx: &Cx<CsaBoxes>, mut conn: Connection) -> Option<io::Error> {
             }
         }
         if closing == Closing::Flush && !conn.has_output(&cx.inbox) {
-            return None;
+            if conn.eof {
+                return None;
+            }
+            match lingering_until {
+                None => {
+                    if let Err(e) = conn.socket.shutdown(Shutdown::Write) {
+                        return Some(e);
+                    }
+                    let until = linger.map(|l| Instant::now() + l);
+                    if let Some(at) = until {
+                        cx.wake_at(at);
+                    }
+                    lingering_until = Some(until);
+                }
+                Some(Some(at)) if Instant::now() >= at => return None,
+                Some(_) => {}
+            }
         }
         let can_read = conn.can_read && !conn.eof && conn.stash.is_none();
         let can_write = conn.can_write && conn.has_output(&cx.inbox);

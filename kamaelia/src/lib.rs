@@ -45,6 +45,7 @@
 //! | [`ConnectedSocketAdapter`] | one connection: bytes out of `outbox`, bytes in on `inbox` |
 //! | [`ServerCore`] | a TcpServer plus a protocol handler per connection, shut down in order on `control` |
 //! | [`TcpClient`] | connects to a server; bytes both ways, like an adapter |
+//! | [`ConsoleReader`], [`ConsoleEchoer`] | standard input and output as components |
 //!
 //! The messages between them are in [`ipc`]. Everything is bounded: each
 //! adapter's and handler's inbox has a size limit, so a client that sends
@@ -55,15 +56,17 @@
 #![cfg(unix)]
 
 mod connected_socket_adapter;
+mod console;
 pub mod ipc;
 mod selector;
 mod server_core;
-mod signals;
+pub mod signals;
 mod sys;
 mod tcp_client;
 mod tcp_server;
 
 pub use connected_socket_adapter::{ConnectedSocketAdapter, CsaBoxes, DEFAULT_READ_SIZE};
+pub use console::{ConsoleEchoer, ConsoleReader, ConsoleReaderBoxes};
 pub use selector::{Selector, SelectorBoxes, SELECTOR_SERVICE, SELECTOR_SHUTDOWN_SERVICE};
 pub use server_core::{
     ServerCore, ServerCoreBoxes, SimpleServer, DEFAULT_HANDLER_INBOX_SIZE, DEFAULT_PORT,
@@ -72,5 +75,5 @@ pub use server_core::{
 pub use tcp_client::{TcpClient, TcpClientBoxes, DEFAULT_CONNECT_TIMEOUT};
 pub use tcp_server::{
     ConnectionOptions, ListenOptions, TcpServer, TcpServerBoxes, DEFAULT_BACKLOG,
-    DEFAULT_CSA_INBOX_SIZE,
+    DEFAULT_CSA_INBOX_SIZE, DEFAULT_LINGER,
 };

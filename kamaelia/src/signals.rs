@@ -1,4 +1,4 @@
-//! Reacting to SIGINT and SIGTERM.
+//! Reacting to SIGINT and SIGTERM: shutting a system down in order.
 
 use std::process;
 use std::thread;
@@ -6,11 +6,15 @@ use std::thread;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 
-/// Calls `first` when the process first gets SIGINT or SIGTERM (from a thread
-/// of its own, so it must only hand the news over, e.g. through a
-/// [`RemoteSender`](axon::RemoteSender)); on a second signal, exits at once
-/// with status 130.
-pub(crate) fn on_termination(first: impl FnOnce() + Send + 'static) {
+/// Calls `first` when the process first gets SIGINT or SIGTERM; on a second
+/// one, exits at once with status 130.
+///
+/// `first` runs on a thread of its own, so it should only hand the news to
+/// the components, through [`RemoteSender`](axon::RemoteSender)s (for
+/// example, sending `ShutdownMicroprocess` to a server's `control`).
+/// [`ServerCore::shutdown_on_signals`](crate::ServerCore::shutdown_on_signals)
+/// does this for a server.
+pub fn on_termination(first: impl FnOnce() + Send + 'static) {
     let mut signals = match Signals::new([SIGINT, SIGTERM]) {
         Ok(signals) => signals,
         Err(e) => {

@@ -25,9 +25,9 @@ axon::boxes! {
     pub struct TcpClientBoxes {
         /// Bytes to send to the server (kept until connected).
         inbox inbox: Bytes,
-        /// While connecting, `ProducerFinished` or `ShutdownMicroprocess`
-        /// abandons the attempt; once connected, it goes to the connection's
-        /// adapter (`ProducerFinished`: send what is queued, then close).
+        /// `ProducerFinished`: send what is queued (connecting first, if need
+        /// be), then close. `ShutdownMicroprocess`: close now, or abandon the
+        /// connect.
         inbox control: Ipc,
         /// From the Selector, while connecting.
         inbox connect_ready: Ready,
@@ -53,6 +53,10 @@ axon::boxes! {
 /// ends (the connection refused, the connect timing out, the server closing,
 /// or told to close on `control`), it sends one `ProducerFinished` out of
 /// `signal` carrying a [`SocketShutdown`] with the reason, and ends.
+///
+/// A `ProducerFinished` on `control` means "no more to send": the client
+/// connects if it has not yet, sends what it was given, then closes. A
+/// `ShutdownMicroprocess` closes at once, abandoning a connect under way.
 ///
 /// # Inboxes
 ///
@@ -192,6 +196,8 @@ impl TcpClient {
             })
             .await;
         let deadline = Instant::now() + self.connect_timeout;
+        // Messages for the connection, kept until it exists.
+        let mut held = Vec::new();
         let result = loop {
             if cx.connect_ready.drain().count() > 0 {
                 match sys::connect_result(&stream) {
@@ -200,10 +206,18 @@ impl TcpClient {
                     Err(e) => break Err(e),
                 }
             }
-            if cx.control.drain().any(|m| m.is_end_of_stream()) {
+            let mut abandon = false;
+            for message in cx.control.drain() {
+                if message.is_shutdown_microprocess() {
+                    abandon = true;
+                } else {
+                    held.push(message);
+                }
+            }
+            if abandon {
                 break Err(io::Error::new(
                     io::ErrorKind::Interrupted,
-                    "connect abandoned: told to close",
+                    "connect abandoned: told to shut down",
                 ));
             }
             if Instant::now() >= deadline {
@@ -233,6 +247,11 @@ impl TcpClient {
             .and_then(|_| cx.link((&me, "inbox"), (&csa, "inbox")))
             .and_then(|_| cx.link((&me, "control"), (&csa, "control")))
             .map_err(io::Error::other)?;
+        // Now linked through to the adapter: what arrived while connecting
+        // goes on to it.
+        for message in held {
+            let _ = cx.control.deliver(message);
+        }
         cx.add_children([&csa]);
         csa.activate_on(&cx.scheduler());
         Ok(csa)

@@ -39,7 +39,16 @@ pub struct ConnectionOptions {
     /// The size limit of each adapter's `inbox`, in messages: with the read
     /// size of whoever fills it, this bounds the data waiting to be sent.
     pub csa_inbox_size: usize,
+    /// After finishing, how long an adapter waits for the peer to close (see
+    /// [`ConnectedSocketAdapter::linger`]). Default: [`DEFAULT_LINGER`] for a
+    /// server's connections; a [`TcpClient`](crate::TcpClient) waits for the
+    /// server whatever this says.
+    pub linger: Option<Duration>,
 }
+
+/// How long a server's connection, having sent everything, waits for the
+/// client to close before closing anyway.
+pub const DEFAULT_LINGER: Duration = Duration::from_secs(5);
 
 impl Default for ConnectionOptions {
     fn default() -> Self {
@@ -47,6 +56,7 @@ impl Default for ConnectionOptions {
             nodelay: true,
             read_size: DEFAULT_READ_SIZE,
             csa_inbox_size: DEFAULT_CSA_INBOX_SIZE,
+            linger: Some(DEFAULT_LINGER),
         }
     }
 }
@@ -304,7 +314,9 @@ impl TcpServer {
             local_port: local.port(),
         };
         let csa = ComponentRef::new(
-            ConnectedSocketAdapter::new(socket)?.read_size(self.options.read_size),
+            ConnectedSocketAdapter::new(socket)?
+                .read_size(self.options.read_size)
+                .linger(self.options.linger),
         );
         csa.inbox::<Bytes>("inbox")
             .map_err(io::Error::other)?
