@@ -7,7 +7,8 @@
 //! self.Inbox(...)`, and one `recv` at a time) and on tokio's `current_thread`
 //! runtime with bounded mpsc channels of capacity 1024. A run ends with a
 //! summary: nanoseconds per message hop (9 hops per message) for each, and how
-//! many times faster axon is than tokio.
+//! many times faster axon is than tokio, from rounds in which the cases take
+//! turns (so that the machine's drifting speed affects them alike).
 //!
 //! `HOPS_PROFILE=<case>` runs one case once, for a profiler.
 //!
@@ -28,6 +29,7 @@ const FORWARDERS: usize = 8;
 const HOPS: u64 = MESSAGES * (FORWARDERS as u64 + 1);
 const CAPACITY: usize = 1024;
 const EXPECTED_SUM: u64 = MESSAGES * (MESSAGES - 1) / 2;
+const INTERLEAVED_ROUNDS: usize = 9;
 
 struct Source;
 
@@ -275,11 +277,28 @@ fn main() {
     bench(&mut criterion, &seen);
     criterion.final_summary();
 
+    // Criterion measures one case after another, and this machine's speed
+    // drifts over seconds. For the summary, take turns instead: every case
+    // once per round, medians over the rounds.
+    let turns = Seen::default();
+    for _ in 0..INTERLEAVED_ROUNDS {
+        turns.record(
+            "axon_drain",
+            axon_pipeline(|| ComponentRef::new(DrainForwarder)),
+        );
+        turns.record(
+            "axon_recv",
+            axon_pipeline(|| ComponentRef::new(RecvForwarder)),
+        );
+        turns.record("tokio_mpsc", tokio_pipeline());
+    }
+    let seen = turns;
     let tokio = seen.median_ns_per_hop("tokio_mpsc");
     println!();
     println!(
         "source → {FORWARDERS} forwarders → sink, {MESSAGES} u64 messages, inboxes/channels bounded to {CAPACITY}"
     );
+    println!("(medians of {INTERLEAVED_ROUNDS} rounds in which the cases take turns)");
     println!("{:<44} {:>10} {:>14}", "case", "ns/hop", "vs tokio");
     for (name, label) in [
         ("axon_drain", "axon, forwarders drain (for msg in drain())"),

@@ -1,6 +1,6 @@
 //! The thread's current scheduler and running microprocess.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use crate::scheduler::Scheduler;
@@ -13,8 +13,9 @@ thread_local! {
     /// The scheduler `Scheduler::current` gives when none is running: Axon's
     /// `scheduler.run`, made on first use.
     static DEFAULT: RefCell<Option<Scheduler>> = const { RefCell::new(None) };
-    /// The microprocess being resumed.
-    static TASK: RefCell<Option<Rc<dyn TaskDyn>>> = const { RefCell::new(None) };
+    /// The registry slot of the microprocess being resumed (`u32::MAX`: none).
+    /// A slot, not a handle, so that marking costs no reference counting.
+    static TASK: Cell<u32> = const { Cell::new(u32::MAX) };
 }
 
 /// The running scheduler, or the thread's default one.
@@ -40,16 +41,15 @@ impl Drop for Running {
 }
 
 /// Marks a task as the one being resumed until the guard drops.
-pub(crate) struct Resuming(Option<Rc<dyn TaskDyn>>);
+pub(crate) struct Resuming(u32);
 
 pub(crate) fn resuming(task: &Rc<dyn TaskDyn>) -> Resuming {
-    Resuming(TASK.with(|t| t.replace(Some(task.clone()))))
+    Resuming(TASK.with(|t| t.replace(task.header().slot())))
 }
 
 impl Drop for Resuming {
     fn drop(&mut self) {
-        let previous = self.0.take();
-        let _ = TASK.try_with(|t| *t.borrow_mut() = previous);
+        let _ = TASK.try_with(|t| t.set(self.0));
     }
 }
 
@@ -59,8 +59,9 @@ impl Drop for Resuming {
 ///
 /// [`Outbox::send`]: crate::Outbox::send
 pub(crate) fn pause_and_yield_raw() {
-    let task = TASK
-        .with(|t| t.borrow().clone())
+    let task = RUNNING
+        .with(|r| r.borrow().last().cloned())
+        .and_then(|scheduler| scheduler.task_in_slot(TASK.with(Cell::get)))
         .expect("axon: `Outbox::send` was awaited outside a component's body");
     task::pause(&task);
     task.header().yielder().yield_raw(Yield::Continue);

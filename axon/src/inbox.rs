@@ -11,10 +11,12 @@
 //!   the chain, so a producer paused on a full inbox learns there is room.
 //!
 //! Both wakes are idempotent within a scheduler cycle, so each inbox takes its
-//! slow path (waking) at most once per cycle per direction. The two `bool`
-//! flags below record that, and the owner's scheduler clears them at the end of
-//! the cycle. A flag is only ever set while the owner belongs to a scheduler
-//! that will clear it; otherwise every delivery takes the slow path.
+//! slow path (waking) at most once per cycle per direction. It records when it
+//! last did with the thread's *epoch*, a counter every scheduler on the thread
+//! advances at the end of each cycle: while the epoch has not moved, the owner's
+//! scheduler is still in the cycle whose wake was recorded, so another wake
+//! would change nothing. A stamp left by an epoch that has moved on only causes
+//! one more (harmless) wake.
 
 use std::any::{Any, TypeId};
 use std::cell::RefCell;
@@ -30,7 +32,10 @@ use crate::component_ref::ComponentId;
 use crate::error::{BoxError, BoxLabel, NoSpaceInBox};
 use crate::linkage::{AnyBox, Links};
 use crate::remote::RemoteSender;
-use crate::scheduler::Pump;
+use crate::scheduler::{epoch, Pump};
+
+/// An epoch no cycle has: the stamp of an inbox that has not woken anyone.
+const NEVER: u64 = u64::MAX;
 use crate::task::{self, TaskDyn};
 
 /// An inbox: a queue of `T` messages owned by one component.
@@ -235,7 +240,9 @@ impl<T: 'static> fmt::Debug for Inbox<T> {
 ///
 /// Dropping it before it is used up puts the rest back at the front of the inbox.
 pub struct Drain<T: 'static> {
-    node: Rc<InboxNode<T>>,
+    /// The inbox to give the buffer (and anything not taken) back to; `None`
+    /// for an empty drain, which has nothing to give back.
+    node: Option<Rc<InboxNode<T>>>,
     batch: VecDeque<T>,
 }
 
@@ -256,8 +263,9 @@ impl<T: 'static> ExactSizeIterator for Drain<T> {}
 
 impl<T: 'static> Drop for Drain<T> {
     fn drop(&mut self) {
-        let batch = std::mem::take(&mut self.batch);
-        self.node.give_back(batch);
+        if let Some(node) = self.node.take() {
+            node.give_back(std::mem::take(&mut self.batch));
+        }
     }
 }
 
@@ -280,10 +288,11 @@ struct InboxState<T> {
     queue: VecDeque<T>,
     /// `usize::MAX` when unlimited.
     capacity: usize,
-    /// The owner has been woken for a delivery this cycle.
-    delivered: bool,
-    /// The upstream outbox owners have been woken for a collection this cycle.
-    collected: bool,
+    /// The epoch in which the owner was last woken for a delivery.
+    delivered: u64,
+    /// The epoch in which the upstream outbox owners were last woken for a
+    /// collection.
+    collected: u64,
     /// Link bookkeeping and the drain buffer, allocated when first needed.
     extra: Option<Box<InboxExtra<T>>>,
 }
@@ -325,8 +334,8 @@ impl<T: 'static> InboxNode<T> {
             state: RefCell::new(InboxState {
                 queue: VecDeque::new(),
                 capacity: usize::MAX,
-                delivered: false,
-                collected: false,
+                delivered: NEVER,
+                collected: NEVER,
                 extra: None,
             }),
             owner,
@@ -344,7 +353,7 @@ impl<T: 'static> InboxNode<T> {
             return Err(NoSpaceInBox::new(len, capacity, message, self.label()));
         }
         st.queue.push_back(message);
-        if !st.delivered {
+        if st.delivered != epoch() {
             drop(st);
             self.on_delivery();
         }
@@ -370,7 +379,7 @@ impl<T: 'static> InboxNode<T> {
         let mut st = self.state.borrow_mut();
         match st.queue.pop_front() {
             Some(message) => {
-                if !st.collected {
+                if st.collected != epoch() {
                     drop(st);
                     self.on_collection();
                 }
@@ -392,19 +401,19 @@ impl<T: 'static> InboxNode<T> {
                 return target.drain();
             }
             return Drain {
-                node: self.clone(),
+                node: None,
                 batch: VecDeque::new(),
             };
         }
         let spare = std::mem::take(&mut st.extra().spare);
         let batch = std::mem::replace(&mut st.queue, spare);
-        let wake = !st.collected;
+        let wake = st.collected != epoch();
         drop(st);
         if wake {
             self.on_collection();
         }
         Drain {
-            node: self.clone(),
+            node: Some(self.clone()),
             batch,
         }
     }
@@ -429,27 +438,20 @@ impl<T: 'static> InboxNode<T> {
     #[cold]
     #[inline(never)]
     fn on_delivery(self: &Rc<Self>) {
-        let Some(owner) = self.owner.upgrade() else {
-            return;
-        };
-        if let Some(scheduler) = owner.header().scheduler() {
-            self.state.borrow_mut().delivered = true;
-            scheduler.mark_dirty(self.clone());
+        self.state.borrow_mut().delivered = epoch();
+        if let Some(owner) = self.owner.upgrade() {
+            task::wake(&owner);
         }
-        task::wake(&owner);
     }
 
     #[cold]
     #[inline(never)]
     fn on_collection(self: &Rc<Self>) {
-        if let Some(scheduler) = self.owner.upgrade().and_then(|o| o.header().scheduler()) {
-            self.state.borrow_mut().collected = true;
-            scheduler.mark_dirty(self.clone());
-        }
+        let mut st = self.state.borrow_mut();
+        st.collected = epoch();
         // Waking touches only the waiters' headers and the scheduler's queues,
-        // never this inbox, so it is safe under this shared borrow (and no list
-        // of waiters is allocated per cycle).
-        let st = self.state.borrow();
+        // never this inbox, so it is safe under this borrow (and no list of
+        // waiters is allocated).
         if let Some(extra) = &st.extra {
             for waiter in extra.pop_waiters.iter().filter_map(Weak::upgrade) {
                 task::wake(&waiter);
@@ -483,7 +485,7 @@ impl<T: 'static> InboxNode<T> {
             .unwrap_or_else(|| self.clone());
         let mut st = target.state.borrow_mut();
         st.queue.push_back(message);
-        if !st.delivered {
+        if st.delivered != epoch() {
             drop(st);
             target.on_delivery();
         }
@@ -503,21 +505,8 @@ impl<T: 'static> InboxNode<T> {
         let mut st = self.state.borrow_mut();
         st.extra().pop_waiters = waiters;
         // New producers may have joined: let the next collection wake them.
-        st.collected = false;
-        st.delivered = false;
-    }
-}
-
-/// What the scheduler needs of a box whose wake flags it must clear.
-pub(crate) trait DirtyBox {
-    fn clear_wake_flags(&self);
-}
-
-impl<T> DirtyBox for InboxNode<T> {
-    fn clear_wake_flags(&self) {
-        let mut st = self.state.borrow_mut();
-        st.delivered = false;
-        st.collected = false;
+        st.collected = NEVER;
+        st.delivered = NEVER;
     }
 }
 

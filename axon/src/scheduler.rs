@@ -47,7 +47,6 @@ use std::time::{Duration, Instant};
 use crate::component_ref::{ComponentId, ComponentRef};
 use crate::context;
 use crate::coroutine::{explain_panic, Step};
-use crate::inbox::DirtyBox;
 use crate::park::{Park, ThreadPark};
 use crate::remote::{Remote, RemoteSender, RemoteShared, RemoteWaker, Request};
 
@@ -61,6 +60,24 @@ pub(crate) trait Pump {
 use crate::task::{self, State, TaskDyn};
 use crate::tracker::Tracker;
 use crate::yields::Yield;
+
+thread_local! {
+    /// Advanced by every scheduler on this thread when its pauses have been
+    /// granted, and again when its wait for wakes is over: each stretch in
+    /// which a wake's effect is the same gets its own epoch. Inboxes stamp it
+    /// to wake each owner at most once per stretch.
+    static EPOCH: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The thread's current epoch (see [`EPOCH`]).
+#[inline(always)]
+pub(crate) fn epoch() -> u64 {
+    EPOCH.with(Cell::get)
+}
+
+fn advance_epoch() {
+    EPOCH.with(|e| e.set(e.get() + 1));
+}
 
 /// The default number of cycles between non-blocking polls of the park while
 /// components are runnable.
@@ -124,10 +141,6 @@ pub(crate) struct SchedShared {
     wakes: RefCell<Vec<Rc<dyn TaskDyn>>>,
     /// An empty buffer, swapped with `queue` each cycle so cycles do not allocate.
     spare: RefCell<Vec<Rc<dyn TaskDyn>>>,
-    /// Asked to pause during this cycle.
-    pauses: RefCell<Vec<Rc<dyn TaskDyn>>>,
-    /// Inboxes whose per-cycle wake flags must be cleared at the end of the cycle.
-    dirty: RefCell<Vec<Rc<dyn DirtyBox>>>,
     /// Every activated microprocess that has not finished.
     registry: RefCell<Registry>,
     timers: RefCell<BinaryHeap<Reverse<Timer>>>,
@@ -214,14 +227,6 @@ impl SchedShared {
         self.wakes.borrow_mut().push(task);
     }
 
-    pub(crate) fn push_pause(&self, task: Rc<dyn TaskDyn>) {
-        self.pauses.borrow_mut().push(task);
-    }
-
-    pub(crate) fn mark_dirty(&self, inbox: Rc<dyn DirtyBox>) {
-        self.dirty.borrow_mut().push(inbox);
-    }
-
     pub(crate) fn add_timer(&self, deadline: Instant, task: &Rc<dyn TaskDyn>) {
         let seq = self.timer_seq.get();
         self.timer_seq.set(seq + 1);
@@ -286,8 +291,6 @@ impl Scheduler {
                 queue: RefCell::new(Vec::new()),
                 wakes: RefCell::new(Vec::new()),
                 spare: RefCell::new(Vec::new()),
-                pauses: RefCell::new(Vec::new()),
-                dirty: RefCell::new(Vec::new()),
                 registry: RefCell::new(Registry::default()),
                 timers: RefCell::new(BinaryHeap::new()),
                 timer_seq: Cell::new(0),
@@ -308,6 +311,11 @@ impl Scheduler {
     /// scheduler (made on first use).
     pub fn current() -> Scheduler {
         context::current_scheduler()
+    }
+
+    /// The microprocess in a registry slot, if any.
+    pub(crate) fn task_in_slot(&self, slot: u32) -> Option<Rc<dyn TaskDyn>> {
+        self.shared.registry.borrow().get(slot).cloned()
     }
 
     pub(crate) fn from_shared(shared: Rc<SchedShared>) -> Self {
@@ -497,8 +505,6 @@ impl Scheduler {
         shrink(&shared.queue);
         shrink(&shared.spare);
         shrink(&shared.wakes);
-        shrink(&shared.pauses);
-        shrink(&shared.dirty);
     }
 
     /// Applies what other threads asked for; true if they asked to stop.
@@ -557,12 +563,16 @@ impl Scheduler {
         let shared = &self.shared;
         if shared.queue.borrow().is_empty() && shared.wakes.borrow().is_empty() {
             // Nothing to run: this is not a cycle but a continuation of the
-            // last one's wait. What is woken now runs in the next cycle.
-            let stop = self.wait_for_wakes(may_block, true)?;
-            let mut wakes = std::mem::take(&mut *shared.wakes.borrow_mut());
-            shared.queue.borrow_mut().append(&mut wakes);
-            recycle(&shared.wakes, wakes);
-            return Ok(stop || shared.stopping.get());
+            // last one's wait, so wakes now count for the last cycle (and its
+            // own epoch), and what is woken runs in the next cycle.
+            let clock = shared.clock.get();
+            shared.clock.set(clock.wrapping_sub(1));
+            advance_epoch();
+            let waited = self.wait_for_wakes(may_block, true);
+            advance_epoch();
+            shared.clock.set(clock);
+            self.merge_wakes(&mut shared.queue.borrow_mut());
+            return Ok(waited? || shared.stopping.get());
         }
         let mut queue = std::mem::take(&mut *shared.queue.borrow_mut());
         let mut next = std::mem::take(&mut *shared.spare.borrow_mut());
@@ -614,10 +624,11 @@ impl Scheduler {
                 }
             }
         }
-        // Pauses before wakes: a pause is granted only if no wake came this cycle.
+        // Pauses before wakes: a pause is granted only if no wake came this
+        // cycle. Only what ran can have asked (a pause asked of a microprocess
+        // that was then woken is overridden by the wake, below).
         let clock = shared.clock.get();
-        let mut pauses = std::mem::take(&mut *shared.pauses.borrow_mut());
-        for task in pauses.drain(..) {
+        next.retain(|task| {
             let header = task.header();
             if header.take_pause_request()
                 && header.state() == State::Active
@@ -625,24 +636,32 @@ impl Scheduler {
             {
                 header.set_state(State::Sleeping);
             }
-        }
-        recycle(&shared.pauses, pauses);
-        let mut dirty = std::mem::take(&mut *shared.dirty.borrow_mut());
-        for inbox in dirty.drain(..) {
-            inbox.clear_wake_flags();
-        }
-        recycle(&shared.dirty, dirty);
-        next.retain(|t| t.header().state() == State::Active);
+            header.state() == State::Active
+        });
+        // Deliveries from here on must wake again: their owners may have paused.
+        advance_epoch();
         let waited = self.wait_for_wakes(may_block, next.is_empty());
         // Then wakes: whatever was woken or activated since the last cycle ended
         // (including while waiting just now) joins the queue after the
         // survivors, and first runs next cycle.
         shared.clock.set(clock.wrapping_add(1));
+        advance_epoch();
         shared.cycles.set(shared.cycles.get() + 1);
-        next.append(&mut shared.wakes.borrow_mut());
+        self.merge_wakes(&mut next);
         *shared.queue.borrow_mut() = next;
         recycle(&shared.spare, queue);
         Ok(waited? || shared.stopping.get())
+    }
+
+    /// Appends the woken and activated microprocesses to `queue`. A wake wins
+    /// over a pause asked in the same cycle, so their pause requests go.
+    fn merge_wakes(&self, queue: &mut Vec<Rc<dyn TaskDyn>>) {
+        let mut wakes = std::mem::take(&mut *self.shared.wakes.borrow_mut());
+        for task in &wakes {
+            task.header().take_pause_request();
+        }
+        queue.append(&mut wakes);
+        recycle(&self.shared.wakes, wakes);
     }
 
     /// The end-of-cycle wait, as Axon's wake processing: takes what other
@@ -734,7 +753,6 @@ impl Scheduler {
         };
         shared.queue.borrow_mut().clear();
         shared.wakes.borrow_mut().clear();
-        shared.pauses.borrow_mut().clear();
         shared.timers.borrow_mut().clear();
         for task in tasks {
             task.header().request_stop();

@@ -343,15 +343,11 @@ pub(crate) fn wake(task: &Rc<dyn TaskDyn>) {
 }
 
 /// Asks for a task to be paused at the end of the current cycle: Axon's `pause`.
+/// The scheduler looks at the request after the task's next turn.
 pub(crate) fn pause(task: &Rc<dyn TaskDyn>) {
     let header = task.header();
-    if header.state() != State::Active || header.pause_requested.replace(true) {
-        return;
-    }
-    if let Some(scheduler) = header.scheduler() {
-        scheduler.push_pause(task.clone());
-    } else {
-        header.pause_requested.set(false);
+    if header.state() == State::Active {
+        header.pause_requested.set(true);
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice, Read};
 use std::net::{Shutdown, TcpStream};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -192,7 +192,7 @@ impl Connection {
                 *slice = IoSlice::new(data);
             }
             let count = self.pending.len().min(WRITE_BATCH);
-            match (&*self.socket).write_vectored(&slices[..count]) {
+            match crate::sys::send(&self.socket, &slices[..count]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(mut written) => {
                     while written > 0 {
@@ -267,12 +267,6 @@ impl Component for ConnectedSocketAdapter {
                             reply: cx.read_ready.clone(),
                         })
                         .await;
-                    cx.selector_signal
-                        .send(SelectorRequest::NewWriter {
-                            selectable: selectable.clone(),
-                            reply: cx.send_ready.clone(),
-                        })
-                        .await;
                     let connection = Connection {
                         socket: self.socket.clone(),
                         read_size: self.read_size,
@@ -283,7 +277,7 @@ impl Component for ConnectedSocketAdapter {
                         can_write: true,
                         eof: false,
                     };
-                    serve(&cx, connection, self.linger).await
+                    serve(&cx, connection, &selectable, self.linger).await
                 }
                 Err(e) => Some(io::Error::other(e)),
             },
@@ -315,24 +309,31 @@ impl Component for ConnectedSocketAdapter {
 async fn serve(
     cx: &Cx<CsaBoxes>,
     mut conn: Connection,
+    selectable: &Selectable,
     linger: Option<Duration>,
 ) -> Option<io::Error> {
     let mut closing = Closing::No;
+    // Watched for writability only while the socket has refused output: most
+    // connections never fill their socket, and need no such notices.
+    let mut watching_writes = false;
     let mut told_peer_closed = false;
     // Set once everything has been sent and the sending side shut.
     let mut lingering_until: Option<Option<Instant>> = None;
     loop {
-        while cx.read_ready.recv().is_some() {
-            conn.can_read = true;
+        // Most turns find these empty: look before taking.
+        if cx.read_ready.data_ready() {
+            conn.can_read |= cx.read_ready.drain().count() > 0;
         }
-        while cx.send_ready.recv().is_some() {
-            conn.can_write = true;
+        if cx.send_ready.data_ready() {
+            conn.can_write |= cx.send_ready.drain().count() > 0;
         }
-        for message in cx.control.drain() {
-            if message.is_shutdown_microprocess() {
-                closing = Closing::Now;
-            } else if message.is_producer_finished() && closing == Closing::No {
-                closing = Closing::Flush;
+        if cx.control.data_ready() {
+            for message in cx.control.drain() {
+                if message.is_shutdown_microprocess() {
+                    closing = Closing::Now;
+                } else if message.is_producer_finished() && closing == Closing::No {
+                    closing = Closing::Flush;
+                }
             }
         }
         if closing == Closing::Now {
@@ -342,6 +343,20 @@ async fn serve(
             if let Err(e) = conn.flush(&cx.inbox) {
                 return Some(e);
             }
+        }
+        let blocked = !conn.can_write && conn.has_output(&cx.inbox);
+        if blocked != watching_writes {
+            watching_writes = blocked;
+            let selectable = selectable.clone();
+            let request = if blocked {
+                SelectorRequest::NewWriter {
+                    selectable,
+                    reply: cx.send_ready.clone(),
+                }
+            } else {
+                SelectorRequest::RemoveWriter { selectable }
+            };
+            cx.selector_signal.send(request).await;
         }
         if conn.can_read || conn.stash.is_some() {
             if let Err(e) = conn.receive(&cx.outbox) {

@@ -46,6 +46,7 @@
 //! | [`ServerCore`] | a TcpServer plus a protocol handler per connection, shut down in order on `control` |
 //! | [`TcpClient`] | connects to a server; bytes both ways, like an adapter |
 //! | [`ConsoleReader`], [`ConsoleEchoer`] | standard input and output as components |
+//! | [`EchoProtocol`] | a protocol handler that echoes |
 //!
 //! The messages between them are in [`ipc`]. Everything is bounded: each
 //! adapter's and handler's inbox has a size limit, so a client that sends
@@ -57,6 +58,7 @@
 
 mod connected_socket_adapter;
 mod console;
+mod echo_protocol;
 pub mod ipc;
 mod selector;
 mod server_core;
@@ -67,6 +69,7 @@ mod tcp_server;
 
 pub use connected_socket_adapter::{ConnectedSocketAdapter, CsaBoxes, DEFAULT_READ_SIZE};
 pub use console::{ConsoleEchoer, ConsoleReader, ConsoleReaderBoxes};
+pub use echo_protocol::EchoProtocol;
 pub use selector::{Selector, SelectorBoxes, SELECTOR_SERVICE, SELECTOR_SHUTDOWN_SERVICE};
 pub use server_core::{
     ServerCore, ServerCoreBoxes, SimpleServer, DEFAULT_HANDLER_INBOX_SIZE, DEFAULT_PORT,

@@ -9,10 +9,11 @@
 //! * [`listen`]: a non-blocking TCP listener with `SO_REUSEADDR` and a real
 //!   backlog;
 //! * [`connect`]: a non-blocking TCP connect, and [`connect_result`] to learn
-//!   how it went.
+//!   how it went;
+//! * [`send`]: one or several buffers on a socket, with the socket's own calls.
 
 use std::fmt;
-use std::io;
+use std::io::{self, IoSlice};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::num::NonZeroUsize;
 use std::os::fd::{AsFd, AsRawFd};
@@ -181,6 +182,18 @@ pub(crate) fn connect(address: SocketAddr) -> io::Result<TcpStream> {
         Err(e) => return Err(e),
     }
     Ok(socket.into())
+}
+
+/// Sends `buffers` on a connected socket, returning how many bytes it took.
+///
+/// One buffer goes with `send`, several with `sendmsg`: both are the socket's
+/// own calls, cheaper than `write`/`writev`, which pass through the file layer.
+pub(crate) fn send(stream: &TcpStream, buffers: &[IoSlice<'_>]) -> io::Result<usize> {
+    use std::io::Write;
+    match buffers {
+        [one] => (&*stream).write(one),
+        many => socket2::SockRef::from(stream).send_vectored(many),
+    }
 }
 
 /// How a non-blocking connect ended: `Ok` if connected.

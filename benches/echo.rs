@@ -1,0 +1,272 @@
+//! Echo round trips per second: the kamaelia echo server against a tokio
+//! `current_thread` echo server, in the same run.
+//!
+//! `cargo bench --bench echo` (`ECHO_PYTHON=1` adds the original Kamaelia)
+//!
+//! 50 connections, each ping-ponging 64-byte messages (the load generator of
+//! `examples/loadgen`). Each server runs on a thread pinned to CPU 0 and the
+//! load generator on one pinned to CPU 1, so the server has one core to itself.
+//! The servers take turns over several rounds (the VM's speed drifts); the
+//! summary gives each one's median and the ratio.
+
+#[path = "../examples/loadgen/load.rs"]
+mod load;
+
+use std::io;
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use axon::ipc::Ipc;
+use axon::RemoteSender;
+use kamaelia::{EchoProtocol, SimpleServer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const CONNECTIONS: usize = 50;
+const SIZE: usize = 64;
+const ROUNDS: usize = 3;
+const SERVER_CPU: usize = 0;
+const CLIENT_CPU: usize = 1;
+
+fn pin(cpu: usize) {
+    let pinned = core_affinity::get_core_ids()
+        .and_then(|ids| ids.into_iter().find(|id| id.id == cpu))
+        .is_some_and(core_affinity::set_for_current);
+    if !pinned {
+        eprintln!("could not pin to CPU {cpu}; figures will be noisier");
+    }
+}
+
+/// A server under test, running on its own pinned thread.
+trait Server {
+    fn address(&self) -> SocketAddr;
+    fn stop(self: Box<Self>);
+}
+
+struct Kamaelia {
+    address: SocketAddr,
+    control: RemoteSender<Ipc>,
+    thread: thread::JoinHandle<io::Result<()>>,
+}
+
+impl Kamaelia {
+    fn start() -> Box<dyn Server> {
+        let (tx, rx) = mpsc::channel();
+        let thread = thread::spawn(move || {
+            pin(SERVER_CPU);
+            let server = SimpleServer::new(|| EchoProtocol)
+                .host("127.0.0.1")
+                .port(0)
+                .bind()?;
+            let address = server.local_addr().expect("bound");
+            let server = server.activate()?;
+            let control = server
+                .inbox::<Ipc>("control")
+                .map_err(io::Error::other)?
+                .remote_sender()
+                .expect("activated");
+            tx.send((address, control)).expect("the bench waits");
+            axon::Scheduler::current().run()
+        });
+        let (address, control) = rx.recv().expect("the server starts");
+        Box::new(Kamaelia {
+            address,
+            control,
+            thread,
+        })
+    }
+}
+
+impl Server for Kamaelia {
+    fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    fn stop(self: Box<Self>) {
+        self.control.send(kamaelia::ipc::server_shutdown());
+        self.thread.join().expect("no panic").expect("ran");
+    }
+}
+
+struct Tokio {
+    address: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: thread::JoinHandle<()>,
+}
+
+impl Tokio {
+    fn start() -> Box<dyn Server> {
+        let (tx, rx) = mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = thread::spawn(move || {
+            pin(SERVER_CPU);
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
+                tx.send(listener.local_addr().expect("bound"))
+                    .expect("the bench waits");
+                let accept = async {
+                    loop {
+                        let (mut socket, _) = listener.accept().await.expect("accept");
+                        socket.set_nodelay(true).expect("nodelay");
+                        tokio::spawn(async move {
+                            let mut buf = vec![0u8; 32 * 1024];
+                            loop {
+                                match socket.read(&mut buf).await {
+                                    Ok(0) | Err(_) => return,
+                                    Ok(n) => {
+                                        if socket.write_all(&buf[..n]).await.is_err() {
+                                            return;
+                                        }
+                                    }
+                                }
+                            }
+                        });
+                    }
+                };
+                tokio::select! {
+                    _ = accept => {}
+                    _ = stopped => {}
+                }
+            });
+        });
+        let address = rx.recv().expect("the server starts");
+        Box::new(Tokio {
+            address,
+            stop,
+            thread,
+        })
+    }
+}
+
+impl Server for Tokio {
+    fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    fn stop(self: Box<Self>) {
+        let _ = self.stop.send(());
+        self.thread.join().expect("no panic");
+    }
+}
+
+/// The original Kamaelia (Python): `FastRestartServer(protocol=EchoProtocol)`.
+struct Python {
+    address: SocketAddr,
+    child: Child,
+}
+
+impl Python {
+    fn start() -> Option<Box<dyn Server>> {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/python/echo_server.py");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let mut child = Command::new("taskset")
+            .args([
+                "-c",
+                &SERVER_CPU.to_string(),
+                "python3",
+                script,
+                &port.to_string(),
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .ok()?;
+        let mut line = String::new();
+        let stdout = child.stdout.take()?;
+        io::BufRead::read_line(&mut io::BufReader::new(stdout), &mut line).ok()?;
+        if !line.starts_with("listening") {
+            let _ = child.kill();
+            return None;
+        }
+        Some(Box::new(Python {
+            address: SocketAddr::from(([127, 0, 0, 1], port)),
+            child,
+        }))
+    }
+}
+
+impl Server for Python {
+    fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    fn stop(mut self: Box<Self>) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn measure(server: Box<dyn Server>, warmup: Duration, duration: Duration) -> f64 {
+    let address = server.address();
+    let measured = thread::spawn(move || {
+        pin(CLIENT_CPU);
+        load::run(&load::Load {
+            address,
+            connections: CONNECTIONS,
+            size: SIZE,
+            warmup,
+            duration,
+        })
+    })
+    .join()
+    .expect("no panic")
+    .expect("the load ran");
+    server.stop();
+    measured.per_second()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let (warmup, duration) = (Duration::from_secs(1), Duration::from_secs(4));
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for round in 1..=ROUNDS {
+        let k = measure(Kamaelia::start(), warmup, duration);
+        let t = measure(Tokio::start(), warmup, duration);
+        println!("round {round}: kamaelia {k:.0} round trips/s, tokio {t:.0} round trips/s");
+        ours.push(k);
+        theirs.push(t);
+    }
+    let (k, t) = (median(ours), median(theirs));
+    println!();
+    println!(
+        "{CONNECTIONS} connections x {SIZE}-byte ping-pong, server on CPU {SERVER_CPU}, load on CPU {CLIENT_CPU}"
+    );
+    println!("{:<46} {:>14}", "server", "round trips/s");
+    println!("{:<46} {:>14.0}", "kamaelia SimpleServer + EchoProtocol", k);
+    println!(
+        "{:<46} {:>14.0}",
+        "tokio current_thread, read/write_all per task", t
+    );
+    println!("ratio kamaelia/tokio: {:.2}x", k / t);
+    if std::env::var_os("ECHO_PYTHON").is_some() {
+        match Python::start() {
+            Some(server) => {
+                let p = measure(server, warmup, duration);
+                println!(
+                    "{:<46} {:>14.0}",
+                    "Python Kamaelia 1.14.32 FastRestartServer", p
+                );
+                println!("ratio kamaelia/python: {:.1}x", k / p);
+            }
+            None => println!("Python Kamaelia: not run (pip install kamaelia==1.14.32)"),
+        }
+    }
+}
