@@ -295,7 +295,8 @@ impl<B: BoxSet> Cx<B> {
     }
 
     /// Deletes an inbox added at run time: Axon's `deleteInbox`. Messages still
-    /// in it are lost; remove its linkages first.
+    /// in it are lost. Unlike Axon, the links into and out of it go with it, so
+    /// nothing goes on sending into a box no one reads.
     ///
     /// # Errors
     ///
@@ -304,7 +305,8 @@ impl<B: BoxSet> Cx<B> {
         self.task().delete_dynamic_box(name, Direction::Inbox)
     }
 
-    /// Deletes an outbox added at run time: Axon's `deleteOutbox`.
+    /// Deletes an outbox added at run time: Axon's `deleteOutbox`. Its links
+    /// go with it, as for [`delete_inbox`](Self::delete_inbox).
     ///
     /// # Errors
     ///

@@ -224,6 +224,17 @@ pub(crate) fn unlink_boxes(source: &Rc<dyn AnyBox>, sink: &Rc<dyn AnyBox>) {
     root_of(sink.clone()).refresh_tree();
 }
 
+/// Removes every link into and out of `node`: for a box that is being
+/// deleted, so that nothing keeps sending into a queue no one reads.
+pub(crate) fn detach(node: &Rc<dyn AnyBox>) {
+    if let Some(target) = target_of(&**node) {
+        unlink_boxes(node, &target);
+    }
+    for source in sources_of(&**node) {
+        unlink_boxes(&source, node);
+    }
+}
+
 /// A link between two boxes, as returned by [`Postoffice::link`]: a handle
 /// for unlinking it later and for seeing what it joins.
 ///
@@ -289,9 +300,18 @@ impl Linkage {
         self.inner.passthrough
     }
 
-    /// True until the linkage is unlinked.
+    /// True until the linkage is unlinked, or one of its boxes is deleted.
     pub fn is_live(&self) -> bool {
         self.inner.live.get()
+            && match (
+                self.inner.source_box.upgrade(),
+                self.inner.sink_box.upgrade(),
+            ) {
+                (Some(source), Some(sink)) => {
+                    target_of(&*source).is_some_and(|target| same_box(&target, &sink))
+                }
+                _ => false,
+            }
     }
 
     pub(crate) fn involves(&self, component: ComponentId) -> bool {

@@ -29,8 +29,10 @@
 
 use std::borrow::Cow;
 use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::HashMap;
 use std::future::Future;
 use std::rc::{Rc, Weak};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use crate::box_set::{
     clean_doc, BoxDecl, BoxInfo, BoxOwner, BoxSet, Direction, ErasedBox, NoBoxes,
@@ -42,6 +44,10 @@ use crate::error::{BoxError, LinkError, LinkErrorKind};
 use crate::postoffice::Postoffice;
 use crate::remote::RemoteWaker;
 use crate::scheduler::SchedShared;
+
+/// Numbers appended to a dynamic box's name when the wanted one is taken
+/// (Axon appends an id the same way).
+static NEXT_BOX: AtomicU64 = AtomicU64::new(1);
 
 /// Where a microprocess is in its life. See the module docs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,7 +82,7 @@ struct Extra {
     finished: Vec<ComponentRef>,
     parents: Vec<Weak<dyn TaskDyn>>,
     postoffice: Rc<Postoffice>,
-    dynamic: Vec<Option<DynamicBox>>,
+    dynamic: DynamicBoxes,
     /// The `WaitComplete` sub-task this task is waiting for.
     waiting_on: Option<Rc<dyn TaskDyn>>,
     /// For a `WaitComplete` sub-task: the task it works for, to resume when it
@@ -89,6 +95,55 @@ struct DynamicBox {
     name: String,
     doc: String,
     node: ErasedBox,
+}
+
+/// The boxes added at run time. Deleted boxes' slots are reused, so a server
+/// that adds and deletes boxes per connection does not grow; names are
+/// indexed, so finding one does not depend on how many there are.
+#[derive(Default)]
+struct DynamicBoxes {
+    slots: Vec<Option<DynamicBox>>,
+    free: Vec<usize>,
+    by_name: HashMap<String, usize>,
+}
+
+impl DynamicBoxes {
+    fn get(&self, name: &str) -> Option<&DynamicBox> {
+        self.by_name
+            .get(name)
+            .and_then(|&slot| self.slots[slot].as_ref())
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &DynamicBox> {
+        self.slots.iter().flatten()
+    }
+
+    /// The slot the next added box will take.
+    fn next_slot(&self) -> usize {
+        self.free.last().copied().unwrap_or(self.slots.len())
+    }
+
+    fn insert(&mut self, entry: DynamicBox) -> usize {
+        let slot = self.next_slot();
+        if slot == self.slots.len() {
+            self.slots.push(None);
+        } else {
+            self.free.pop();
+        }
+        self.by_name.insert(entry.name.clone(), slot);
+        self.slots[slot] = Some(entry);
+        slot
+    }
+
+    fn remove(&mut self, name: &str, direction: Direction) -> Option<DynamicBox> {
+        let slot = *self.by_name.get(name)?;
+        if self.slots[slot].as_ref()?.node.0.direction() != direction {
+            return None;
+        }
+        self.by_name.remove(name);
+        self.free.push(slot);
+        self.slots[slot].take()
+    }
 }
 
 impl Header {
@@ -409,9 +464,10 @@ impl dyn TaskDyn {
         }
         self.header()
             .read_extra(|e| {
-                e.dynamic.iter().flatten().find_map(|b| {
-                    (b.name == name && b.node.0.direction() == direction).then(|| b.node.clone())
-                })
+                e.dynamic
+                    .get(name)
+                    .filter(|b| b.node.0.direction() == direction)
+                    .map(|b| b.node.clone())
             })
             .flatten()
     }
@@ -426,6 +482,7 @@ impl dyn TaskDyn {
             self.header()
                 .read_extra(|e| {
                     e.dynamic
+                        .slots
                         .get(i)
                         .and_then(|b| b.as_ref().map(|b| b.name.clone()))
                 })
@@ -444,7 +501,6 @@ impl dyn TaskDyn {
         if let Some(dynamic) = self.header().read_extra(|e| {
             e.dynamic
                 .iter()
-                .flatten()
                 .filter(|b| b.node.0.direction() == direction)
                 .map(|b| BoxInfo {
                     name: b.name.clone(),
@@ -472,7 +528,6 @@ impl dyn TaskDyn {
             .read_extra(|e| {
                 e.dynamic
                     .iter()
-                    .flatten()
                     .find(|b| b.node.0.direction() == Direction::Inbox && b.node.0.len() > 0)
                     .map(|b| b.name.clone())
             })
@@ -492,39 +547,36 @@ impl dyn TaskDyn {
         };
         let mut name = wanted.to_string();
         while direction_taken(&name) {
-            name = format!(
-                "{wanted}{}",
-                crate::component_ref::ComponentId::next("box").number()
-            );
+            name = format!("{wanted}{}", NEXT_BOX.fetch_add(1, AtomicOrdering::Relaxed));
         }
-        let index = self.declared().len() + self.header().with_extra(|e| e.dynamic.len());
+        let slot = self.header().with_extra(|e| e.dynamic.next_slot());
+        let index = self.declared().len() + slot;
         let node = make(Rc::downgrade(self), index as u32);
         let entry = DynamicBox {
             name: name.clone(),
             doc: clean_doc(doc),
             node: node.clone(),
         };
-        self.header().with_extra(|e| e.dynamic.push(Some(entry)));
+        let taken = self.header().with_extra(|e| e.dynamic.insert(entry));
+        debug_assert_eq!(taken, slot);
         (name, node)
     }
 
-    /// Deletes a box added at run time. Messages in it are lost, as in Axon.
+    /// Deletes a box added at run time, and the links into and out of it.
+    /// Messages in it are lost, as in Axon.
     pub(crate) fn delete_dynamic_box(
         &self,
         name: &str,
         direction: Direction,
     ) -> Result<(), BoxError> {
-        let removed = self.header().with_extra(|e| {
-            e.dynamic
-                .iter_mut()
-                .find(|b| {
-                    b.as_ref()
-                        .is_some_and(|b| b.name == name && b.node.0.direction() == direction)
-                })
-                .and_then(Option::take)
-        });
+        let removed = self
+            .header()
+            .with_extra(|e| e.dynamic.remove(name, direction));
         match removed {
-            Some(_) => Ok(()),
+            Some(entry) => {
+                crate::linkage::detach(&entry.node.0);
+                Ok(())
+            }
             None => Err(BoxError::NoSuchBox {
                 component: self.header().id(),
                 direction,

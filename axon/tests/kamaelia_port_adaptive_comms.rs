@@ -24,6 +24,10 @@
 //   `any_ready` after the declared inboxes, as Axon's added boxes share the
 //   owner's notify.
 //
+// * `deleted_box_slot_is_reused_cleanly` is an addition: a component that adds
+//   and deletes a box per connection must not grow, and a box taking a deleted
+//   one's place must not receive what was meant for the deleted one.
+//
 // Not ported:
 //
 // * test_SmokeTest_Arguments: Python ignores positional constructor arguments;
@@ -255,5 +259,38 @@ mod adaptive_comms_component_test {
         owner.inbox::<u32>(&name).unwrap().deliver(2).unwrap();
         owner.inbox::<u32>("inbox").unwrap().deliver(1).unwrap();
         assert_eq!(owner.any_ready().as_deref(), Some("inbox"));
+    }
+
+    #[test]
+    fn deleted_box_slot_is_reused_cleanly() {
+        run_in_body(|cx: Cx<Boxes>| async move {
+            let me = cx.component();
+            let feeder = util::body(|_: Cx<Boxes>| async {});
+            let keep: Inbox<u32> = cx.add_inbox("keep", "");
+            for round in 0..1000u32 {
+                let old: Inbox<u32> = cx.add_inbox("conn", "");
+                let link = feeder
+                    .link((&feeder, "outbox"), (&me, old.name().as_str()))
+                    .unwrap();
+                assert!(link.is_live());
+                cx.delete_inbox(&old.name()).unwrap();
+                assert!(!link.is_live(), "deleting a box removes its links");
+                let new: Inbox<u32> = cx.add_inbox("conn", "");
+                assert_eq!(new.name(), "conn", "the name is free again");
+                // The link to the deleted box went with it.
+                assert!(feeder
+                    .outbox::<u32>("outbox")
+                    .unwrap()
+                    .try_send(round)
+                    .is_ok());
+                assert_eq!(new.recv(), None, "nothing meant for the old box");
+                me.inbox::<u32>("conn").unwrap().deliver(round).unwrap();
+                assert_eq!(new.recv(), Some(round));
+                cx.delete_inbox(&new.name()).unwrap();
+            }
+            assert_eq!(inbox_names(&me), ["inbox", "control", "keep"]);
+            me.inbox::<u32>("keep").unwrap().deliver(7).unwrap();
+            assert_eq!(keep.recv(), Some(7), "the kept box was never disturbed");
+        });
     }
 }

@@ -333,6 +333,9 @@ impl Component for ServerCore {
         }
 
         let mut connections: HashMap<ComponentId, Connection> = HashMap::new();
+        // Handler id -> adapter id, so a finished handler finds its connection
+        // without a scan over every open connection.
+        let mut by_handler: HashMap<ComponentId, ComponentId> = HashMap::new();
         let mut deadline: Option<Instant> = None;
         loop {
             for activity in cx.socketactivity.drain() {
@@ -345,6 +348,7 @@ impl Component for ServerCore {
                                     .send(ProducerFinished::from(cx.id()).into())
                                     .await;
                             }
+                            by_handler.insert(connection.handler.id(), connection.csa.id());
                             connections.insert(connection.csa.id(), connection);
                         }
                         Err(e) => {
@@ -353,6 +357,7 @@ impl Component for ServerCore {
                     },
                     SocketActivity::ShutdownCsa { csa, how_died } => {
                         if let Some(connection) = connections.remove(&csa) {
+                            by_handler.remove(&connection.handler.id());
                             let forced = deadline.is_some_and(|d| Instant::now() >= d);
                             close(&cx, connection, SocketShutdown { csa, how_died }, forced).await;
                         }
@@ -362,7 +367,10 @@ impl Component for ServerCore {
             // A handler that has ended (without closing its connection itself)
             // is done with the connection: send what it queued, then close.
             for child in cx.finished_children() {
-                if let Some(connection) = connections.values().find(|c| c.handler == child) {
+                let connection = by_handler
+                    .get(&child.id())
+                    .and_then(|csa| connections.get(csa));
+                if let Some(connection) = connection {
                     connection
                         .to_csa
                         .send(ProducerFinished::from(cx.id()).into())

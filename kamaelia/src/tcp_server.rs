@@ -1,5 +1,6 @@
 //! [`TcpServer`]: accepts connections and makes an adapter for each.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -7,7 +8,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use axon::ipc::{Ipc, ProducerFinished};
-use axon::{Component, ComponentRef, Cx};
+use axon::{Component, ComponentId, ComponentRef, Cx};
 use bytes::Bytes;
 
 use crate::connected_socket_adapter::{ConnectedSocketAdapter, DEFAULT_READ_SIZE};
@@ -218,13 +219,15 @@ impl Component for TcpServer {
             .await;
         let mut listener = Some(self.listener.clone());
         let mut retry_at: Option<Instant> = None;
+        // The adapters still open, by id (they are also this server's children).
+        let mut open: HashMap<ComponentId, ComponentRef> = HashMap::new();
         loop {
             let notified = cx.newconnection.drain().count() > 0;
             let retry_due = retry_at.is_some_and(|t| Instant::now() >= t);
             if let Some(l) = &listener {
                 if notified || retry_due {
                     retry_at = None;
-                    if let Err(e) = self.accept_all(&cx, l).await {
+                    if let Err(e) = self.accept_all(&cx, l, &mut open).await {
                         tracing::warn!(target: "kamaelia::tcp_server", error = %e, "cannot accept now; retrying soon");
                         let at = Instant::now() + ACCEPT_RETRY;
                         retry_at = Some(at);
@@ -233,11 +236,7 @@ impl Component for TcpServer {
                 }
             }
             for closed in cx.feedback_from_csa.drain() {
-                if let Some(csa) = cx
-                    .child_components()
-                    .into_iter()
-                    .find(|c| c.id() == closed.csa)
-                {
+                if let Some(csa) = open.remove(&closed.csa) {
                     cx.remove_child(&csa);
                 }
                 cx.protocol_handler_signal
@@ -256,7 +255,7 @@ impl Component for TcpServer {
                 listener = None;
                 tracing::debug!(target: "kamaelia::tcp_server", server = %cx.id(), "stopped accepting");
             }
-            if listener.is_none() && cx.child_components().is_empty() {
+            if listener.is_none() && open.is_empty() {
                 break;
             }
             cx.pause();
@@ -270,12 +269,18 @@ impl TcpServer {
     /// Accepts every waiting connection. Errors that concern one connection
     /// are skipped; one that stops all accepting (no file descriptors left) is
     /// returned.
-    async fn accept_all(&self, cx: &Cx<TcpServerBoxes>, listener: &TcpListener) -> io::Result<()> {
+    async fn accept_all(
+        &self,
+        cx: &Cx<TcpServerBoxes>,
+        listener: &TcpListener,
+        open: &mut HashMap<ComponentId, ComponentRef>,
+    ) -> io::Result<()> {
         loop {
             match listener.accept() {
                 Ok((socket, peer)) => match self.adapter(socket, peer) {
                     Ok((csa, info)) => {
                         cx.add_children([&csa]);
+                        open.insert(csa.id(), csa.clone());
                         if let Err(e) =
                             cx.link((&csa, "creator_feedback"), (cx, "feedback_from_csa"))
                         {
