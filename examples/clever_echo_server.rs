@@ -30,9 +30,15 @@ impl Component for CleverEchoProtocol {
             "Welcome! You have connected to {local_ip} on port {local_port} from {peer} on port {peer_port}"
         );
         cx.outbox.send(Bytes::from(welcome)).await;
-        while !shutdown(&cx) {
+        loop {
+            // Whatever the client sent before it finished is already in
+            // `inbox`, so look at `control` first and still echo the rest.
+            let finished = shutdown(&cx);
             for data in cx.inbox.drain() {
                 cx.outbox.send(data).await;
+            }
+            if finished {
+                return;
             }
             cx.pause();
             cx.yield_now().await;
@@ -43,8 +49,8 @@ impl Component for CleverEchoProtocol {
 /// True once a `ProducerFinished` has arrived on `control`.
 fn shutdown(cx: &Cx<Standard<Bytes, Bytes>>) -> bool {
     cx.control
-        .recv()
-        .is_some_and(|msg: Ipc| msg.is_producer_finished())
+        .drain()
+        .any(|msg: Ipc| msg.is_producer_finished())
 }
 
 fn main() -> std::io::Result<()> {

@@ -17,9 +17,15 @@ impl Component for EchoProtocol {
     type Boxes = Standard<Bytes, Bytes>;
 
     async fn main(self, cx: Cx<Standard<Bytes, Bytes>>) {
-        while !shutdown(&cx) {
+        loop {
+            // Whatever the client sent before it finished is already in
+            // `inbox`, so look at `control` first and still echo the rest.
+            let finished = shutdown(&cx);
             for data in cx.inbox.drain() {
                 cx.outbox.send(data).await;
+            }
+            if finished {
+                return;
             }
             cx.pause();
             cx.yield_now().await;
@@ -30,8 +36,8 @@ impl Component for EchoProtocol {
 /// True once a `ProducerFinished` has arrived on `control`.
 fn shutdown(cx: &Cx<Standard<Bytes, Bytes>>) -> bool {
     cx.control
-        .recv()
-        .is_some_and(|msg: Ipc| msg.is_producer_finished())
+        .drain()
+        .any(|msg: Ipc| msg.is_producer_finished())
 }
 
 fn main() -> std::io::Result<()> {

@@ -13,8 +13,11 @@
 //! Unlike the guide's server, lines keep their newline (so they do not run
 //! together), a line is shared by every client it goes to rather than copied
 //! (a `Bytes`), a line over 4096 bytes gets an error and its client is closed,
-//! and a client that stops reading is closed once its queue is full, so no
-//! client can make the server's memory grow. Ctrl-C shuts down in order.
+//! and a client that falls [`CLIENT_QUEUE`] lines behind is closed, so no
+//! client can make the server's memory grow. A client that keeps reading misses
+//! no line: the hub takes [`HUB_QUEUE`] lines at a time, so a client pasting a
+//! thousand lines is slowed to the pace the others read at, rather than
+//! outrunning them. Ctrl-C shuts down in order.
 
 mod support;
 
@@ -29,8 +32,12 @@ use kamaelia::ServerCore;
 /// The longest line a client may send, newline included.
 const MAX_LINE: usize = 4096;
 
-/// How many lines may wait for a client that is slow to read.
-const CLIENT_QUEUE: usize = 64;
+/// How many lines may wait for a client that is slow to read. One that falls
+/// this far behind is closed.
+const CLIENT_QUEUE: usize = 1024;
+
+/// How many lines the hub holds before the clients sending them must wait.
+const HUB_QUEUE: usize = 64;
 
 /// A line from one client, on its way to the others.
 #[derive(Clone, Debug)]
@@ -66,6 +73,7 @@ impl Component for ChatHub {
 
     async fn main(self, cx: Cx<HubBoxes>) {
         let mut members: HashMap<ComponentId, (Outbox<ChatLine>, Linkage)> = HashMap::new();
+        cx.inbox.set_size(Some(HUB_QUEUE));
         while cx.control.recv().is_none() {
             for change in cx.membership.drain() {
                 match change {
@@ -88,8 +96,9 @@ impl Component for ChatHub {
             }
             for line in cx.inbox.drain() {
                 for (id, (outbox, _)) in &members {
-                    // A client whose queue is full is not reading: it misses
-                    // the line, and its handler closes it.
+                    // A client whose queue is full has stopped reading: it
+                    // misses the line, and its handler, finding its queue
+                    // full, closes it.
                     if *id != line.from && outbox.try_send(line.clone()).is_err() {
                         tracing::debug!(client = %id, "dropped a line for a slow client");
                     }
@@ -143,6 +152,8 @@ impl Component for ChatProtocol {
             .send(Membership::Join(cx.component()))
             .await;
         let mut partial: Vec<u8> = Vec::new();
+        // A line the connection had no room for yet.
+        let mut unsent: Option<Bytes> = None;
         loop {
             for data in cx.inbox.drain() {
                 for piece in data.split_inclusive(|&b| b == b'\n') {
@@ -164,12 +175,18 @@ impl Component for ChatProtocol {
                     }
                 }
             }
-            for line in cx.chat.drain() {
-                if cx.outbox.try_send(line.text).is_err() {
-                    tracing::info!(client = %cx.id(), "not reading; closing it");
-                    cx.signal.send(ShutdownMicroprocess::new().into()).await;
-                    leave(&cx).await;
-                    return;
+            // Full, the hub may have dropped a line for this client: close it
+            // rather than let it read on with a gap.
+            if cx.chat.len() >= CLIENT_QUEUE {
+                tracing::info!(client = %cx.id(), "{CLIENT_QUEUE} lines behind; closing it");
+                cx.signal.send(ShutdownMicroprocess::new().into()).await;
+                leave(&cx).await;
+                return;
+            }
+            while let Some(text) = unsent.take().or_else(|| cx.chat.recv().map(|l| l.text)) {
+                if let Err(full) = cx.outbox.try_send(text) {
+                    unsent = Some(full.into_inner());
+                    break;
                 }
             }
             if let Some(message) = cx.control.recv() {

@@ -229,15 +229,14 @@ impl Connection {
             if self.read_buf.len() < self.read_size.min(1024) {
                 self.read_buf = BytesMut::zeroed(self.read_size);
             }
-            let room = self.read_buf.len();
+            // Read until the read would block, even after a short read: the
+            // peer's FIN may have come with the last data, in the same
+            // edge-triggered notice, and no further notice would tell of it.
+            // (`polling` does not report EPOLLRDHUP, which would let a short
+            // read stop here.)
             match (&*self.socket).read(&mut self.read_buf[..]) {
                 Ok(0) => self.eof = true,
                 Ok(n) => {
-                    // A short read emptied the socket: with edge-triggered
-                    // readiness, the next data brings a new notice.
-                    if n < room {
-                        self.can_read = false;
-                    }
                     let chunk = self.read_buf.split_to(n).freeze();
                     if let Err(full) = outbox.try_send(chunk) {
                         self.stash = Some(full.into_inner());

@@ -1,0 +1,323 @@
+//! System tests of the chat server (`examples/simple_server.rs`), run as a
+//! real process on 127.0.0.1 with an ephemeral port and real TCP clients.
+//!
+//! Covers: each line reaches every other client and not its sender; a line
+//! split across writes arrives whole; lines batched in one write arrive as
+//! separate, newline-terminated lines; binary bytes pass intact; a client's
+//! reset does not disturb the others; an over-long line gets an error line and
+//! its client is closed; a client that never reads is closed while the others
+//! carry on, and the server's memory stays bounded; SIGTERM closes the
+//! clients (delivering what was pending) and exits 0.
+//!
+//! Ordering argument used throughout: the hub handles lines one at a time in
+//! the order it receives them, and each client's lines are written to it in
+//! that order. So once a line L sent by A has reached the other clients, any
+//! line M sent afterwards is handled after L; if A's next line is M, the hub
+//! did not send L back to A (it would have arrived before M). No test waits
+//! for "nothing to arrive".
+
+mod util;
+
+use util::{assert_exit_ok, Client, Example};
+
+/// The longest line the chat server accepts, newline included.
+const MAX_LINE: usize = 4096;
+
+/// Starts the chat server.
+fn chat_server() -> Example {
+    Example::server("simple_server")
+}
+
+/// Connects `count` clients and proves that each has joined the chat: each
+/// new client says `joined <n>` and every earlier client must receive it. (A
+/// line a client sends is handled after that client joined, and a client that
+/// receives a line has joined.)
+fn join(server: &Example, count: usize) -> Vec<Client> {
+    let mut clients: Vec<Client> = Vec::new();
+    for n in 0..count {
+        let mut client = Client::named(server.addr(), &format!("client {n}"));
+        if n > 0 {
+            let line = format!("joined {n}\n");
+            client.send(line.as_bytes());
+            for earlier in &mut clients {
+                earlier.expect_line(line.as_bytes());
+            }
+        }
+        clients.push(client);
+    }
+    clients
+}
+
+#[test]
+fn each_line_reaches_every_other_client_but_not_its_sender() {
+    let server = chat_server();
+    let mut c = join(&server, 3);
+
+    c[0].send(b"hello from 0\n");
+    c[1].expect_line(b"hello from 0\n");
+    c[2].expect_line(b"hello from 0\n");
+
+    c[2].send(b"hello from 2\n");
+    // Client 0's next line is client 2's: its own line did not come back.
+    c[0].expect_line(b"hello from 2\n");
+    c[1].expect_line(b"hello from 2\n");
+
+    c[1].send(b"hello from 1\n");
+    c[0].expect_line(b"hello from 1\n");
+    // Client 2's next line is client 1's: its own did not come back.
+    c[2].expect_line(b"hello from 1\n");
+
+    // And client 1's own line did not come back either.
+    c[0].send(b"bye from 0\n");
+    c[1].expect_line(b"bye from 0\n");
+    c[2].expect_line(b"bye from 0\n");
+}
+
+#[test]
+fn a_line_split_across_writes_arrives_whole() {
+    let server = chat_server();
+    let mut c = join(&server, 3);
+
+    // Client 0 writes its line in three pieces. Between the pieces a whole
+    // round trip of another client's line passes through the server (client 0
+    // receives it), so the server has the first piece long before the next is
+    // written; it cannot see the pieces as one read.
+    c[0].send(b"a line ");
+    c[1].send(b"meanwhile 1\n");
+    c[0].expect_line(b"meanwhile 1\n");
+    c[2].expect_line(b"meanwhile 1\n");
+
+    c[0].send(b"in three");
+    c[2].send(b"meanwhile 2\n");
+    c[0].expect_line(b"meanwhile 2\n");
+    c[1].expect_line(b"meanwhile 2\n");
+
+    c[0].send(b" pieces\n");
+    c[1].expect_line(b"a line in three pieces\n");
+    c[2].expect_line(b"a line in three pieces\n");
+}
+
+#[test]
+fn lines_batched_in_one_write_arrive_as_separate_lines() {
+    let server = chat_server();
+    let mut c = join(&server, 3);
+
+    c[0].send(b"one\ntwo\nthree\n");
+    for reader in [1, 2] {
+        c[reader].expect_line(b"one\n");
+        c[reader].expect_line(b"two\n");
+        c[reader].expect_line(b"three\n");
+    }
+    // Lines from different clients do not run together either.
+    c[1].send(b"four\n");
+    c[0].expect_line(b"four\n");
+    c[2].expect_line(b"four\n");
+}
+
+#[test]
+fn a_large_batch_of_lines_in_one_write_reaches_every_other_client() {
+    // A client pasting many lines at once (here 200, more than the hub or a
+    // connection holds at a time) is not a slow reader: the others read
+    // everything, so each must get every line.
+    let server = chat_server();
+    let mut c = join(&server, 3);
+
+    let lines: Vec<String> = (0..200).map(|n| format!("batched line {n}\n")).collect();
+    c[0].send(lines.concat().as_bytes());
+    for reader in [1, 2] {
+        for (n, line) in lines.iter().enumerate() {
+            let got = c[reader]
+                .try_read_line()
+                .unwrap_or_else(|e| panic!("line {n} of {}: {e}", lines.len()));
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                line.as_str(),
+                "client {reader}: line {n} of the batch"
+            );
+        }
+    }
+    c[2].send(b"after the batch\n");
+    c[0].expect_line(b"after the batch\n");
+    c[1].expect_line(b"after the batch\n");
+}
+
+#[test]
+fn binary_bytes_pass_through_intact() {
+    let server = chat_server();
+    let mut c = join(&server, 3);
+
+    // Every byte value but the newline, then bytes that are not UTF-8.
+    let mut line: Vec<u8> = (0u8..=255).filter(|&b| b != b'\n').collect();
+    line.extend_from_slice(&[0xff, 0xfe, 0xc3, 0x28, 0xa0, 0xa1, 0x00, b'\r']);
+    line.push(b'\n');
+    c[0].send(&line);
+    c[1].expect_line(&line);
+    c[2].expect_line(&line);
+}
+
+#[test]
+fn an_unterminated_last_line_is_delivered_with_a_newline() {
+    let server = chat_server();
+    let mut c = join(&server, 3);
+
+    c[0].send(b"no newline at the end");
+    c[0].shutdown_write();
+    c[1].expect_line(b"no newline at the end\n");
+    c[2].expect_line(b"no newline at the end\n");
+    // The client is done: the server closes it.
+    c[0].expect_eof();
+}
+
+#[test]
+fn a_client_that_resets_does_not_disturb_the_others() {
+    let server = chat_server();
+    let mut c = join(&server, 4);
+
+    // Client 3 has a line waiting that it never reads, and resets.
+    c[0].send(b"before the reset\n");
+    for reader in [1, 2] {
+        c[reader].expect_line(b"before the reset\n");
+    }
+    let reset = c.pop().expect("four clients");
+    reset.reset();
+
+    // The others keep chatting, both ways.
+    c[1].send(b"after the reset\n");
+    c[0].expect_line(b"after the reset\n");
+    c[2].expect_line(b"after the reset\n");
+    c[2].send(b"still here\n");
+    c[0].expect_line(b"still here\n");
+    c[1].expect_line(b"still here\n");
+
+    // And the server still takes new clients.
+    let mut newcomer = Client::named(server.addr(), "newcomer");
+    newcomer.send(b"new here\n");
+    for client in &mut c {
+        client.expect_line(b"new here\n");
+    }
+    c[0].send(b"welcome\n");
+    newcomer.expect_line(b"welcome\n");
+}
+
+#[test]
+fn an_over_long_line_gets_an_error_line_and_its_client_is_closed() {
+    let server = chat_server();
+    let mut c = join(&server, 3);
+
+    // The longest line allowed (newline included) goes through.
+    let mut longest = vec![b'a'; MAX_LINE - 1];
+    longest.push(b'\n');
+    c[0].send(&longest);
+    c[1].expect_line(&longest);
+    c[2].expect_line(&longest);
+
+    // One byte more is refused: an error line, then the connection closes.
+    let mut too_long = vec![b'b'; MAX_LINE];
+    too_long.push(b'\n');
+    c[0].send(&too_long);
+    let error = c[0].read_line();
+    let text = String::from_utf8_lossy(&error);
+    assert!(
+        text.starts_with("error: ") && text.ends_with('\n'),
+        "expected an `error: …` line, got {text:?}"
+    );
+    c[0].expect_eof();
+
+    // The others are unaffected, and nothing of the refused line reached them:
+    // their next line is the one sent after it.
+    c[1].send(b"carry on\n");
+    c[2].expect_line(b"carry on\n");
+    c[2].send(b"carrying on\n");
+    c[1].expect_line(b"carrying on\n");
+}
+
+#[test]
+fn an_over_long_line_without_a_newline_is_refused_too() {
+    let server = chat_server();
+    let mut c = join(&server, 2);
+
+    // Far past the limit, never ending: the server must not keep collecting.
+    c[0].send(&vec![b'z'; 3 * MAX_LINE]);
+    let error = c[0].read_line();
+    assert!(
+        error.starts_with(b"error: "),
+        "expected an `error: …` line, got {:?}",
+        String::from_utf8_lossy(&error)
+    );
+    c[0].expect_eof();
+
+    let mut other = Client::named(server.addr(), "other");
+    other.send(b"hello\n");
+    c[1].expect_line(b"hello\n");
+}
+
+#[test]
+fn a_client_that_never_reads_is_closed_and_the_server_stays_bounded() {
+    // Client 0 writes, client 1 reads everything, client 2 never reads. The
+    // server may hold only a bounded queue for client 2 (1024 lines in its
+    // handler, 64 chunks in its connection, plus the kernel's socket buffers, a
+    // few MiB on loopback); once that is full it must close client 2 rather
+    // than buffer more. So client 2, reading only at the end, gets far less than
+    // was sent, then the end of the connection.
+    const LINE: usize = 4000;
+    const BATCH: usize = 32; // below every queue, so client 1 keeps up
+    const FLOOD: usize = 64 * 1024 * 1024;
+    const BOUND: usize = 32 * 1024 * 1024;
+
+    let server = chat_server();
+    let mut c = join(&server, 3);
+
+    let mut batch = Vec::with_capacity(LINE * BATCH);
+    for n in 0..BATCH {
+        let mut line = format!("{n:04} ").into_bytes();
+        line.resize(LINE - 1, b'.');
+        line.push(b'\n');
+        batch.extend_from_slice(&line);
+    }
+    let batches = FLOOD / batch.len() + 1;
+    for _ in 0..batches {
+        c[0].send(&batch);
+        // Client 1 reads the whole batch before the next is sent.
+        let got = c[1].read_exact_n(batch.len());
+        util::assert_same_bytes(&got, &batch, "a batch as client 1 read it");
+    }
+    let sent = batches * batch.len();
+
+    // The writer and the reader are still served.
+    c[1].send(b"still chatting\n");
+    c[0].expect_line(b"still chatting\n");
+
+    let received = c[2].drain_until_closed();
+    assert!(
+        received < BOUND && received < sent,
+        "the client that never read got {received} of {sent} bytes: the server kept \
+         buffering for it instead of closing it"
+    );
+    if let Some(peak) = server.peak_memory() {
+        assert!(
+            peak < (48 << 20),
+            "the server's peak memory reached {peak} bytes while {sent} bytes went to a \
+             client that did not read"
+        );
+    }
+}
+
+#[test]
+fn sigterm_closes_every_client_after_its_pending_output_and_exits_0() {
+    let mut server = chat_server();
+    let mut c = join(&server, 3);
+
+    // A line reaches client 2, so the hub has handled it; client 1 has not
+    // read it yet when the server is told to stop.
+    c[0].send(b"last words\n");
+    c[2].expect_line(b"last words\n");
+
+    server.signal(libc::SIGTERM);
+    c[1].expect_line(b"last words\n");
+    for client in &mut c {
+        client.expect_eof();
+    }
+    drop(c);
+    let status = server.wait();
+    assert_exit_ok(&server, status);
+}

@@ -1,0 +1,183 @@
+//! System tests of the echo server (`examples/echo_server.rs`), run as a real
+//! process on 127.0.0.1 with an ephemeral port and real TCP clients.
+//!
+//! Covers: 8 MiB echoed intact while the client writes and reads at the same
+//! time; a client that half-closes still receives all of its echo, then the
+//! end of the stream; a client that sends but never reads can push only a
+//! bounded amount into the server (back-pressure), and gets it all back once it
+//! reads; SIGTERM with a client connected closes it and exits 0; `--help` and a
+//! bad argument.
+
+mod util;
+
+use std::io::{self, Write};
+use std::thread;
+use std::time::Duration;
+
+use util::{assert_exit_ok, assert_same_bytes, pattern, run_example, Client, Example};
+
+fn echo_server() -> Example {
+    Example::server("echo_server")
+}
+
+#[test]
+fn eight_mib_full_duplex_echo_is_intact() {
+    const SIZE: usize = 8 * 1024 * 1024;
+    let server = echo_server();
+    let mut client = Client::named(server.addr(), "echo client");
+    let data = pattern(SIZE, 0x8_0001);
+
+    // A writer thread sends everything, in chunks of varying sizes, while this
+    // thread reads: neither side waits for the other, so the server must
+    // carry both directions at once.
+    let mut writer = client.stream.try_clone().expect("clone the stream");
+    let to_send = data.clone();
+    let sender = thread::spawn(move || -> io::Result<()> {
+        let sizes = [1, 7, 1000, 4096, 32 * 1024, 65_537, 200_000];
+        let mut at = 0;
+        let mut turn = 0;
+        while at < to_send.len() {
+            let end = (at + sizes[turn % sizes.len()]).min(to_send.len());
+            writer.write_all(&to_send[at..end])?;
+            at = end;
+            turn += 1;
+        }
+        Ok(())
+    });
+
+    let echoed = client.read_exact_n(SIZE);
+    sender
+        .join()
+        .expect("the writer thread panicked")
+        .expect("writing 8 MiB");
+    assert_same_bytes(&echoed, &data, "the 8 MiB echo");
+}
+
+#[test]
+fn half_close_still_receives_all_the_echo_then_eof() {
+    // 256 KiB, a whole number of the server's 32 KiB reads, written at once and
+    // followed by the end of the stream.
+    let server = echo_server();
+    let mut client = Client::named(server.addr(), "half-closing client");
+    let data = pattern(256 * 1024, 0xa1f);
+    client.send(&data);
+    client.shutdown_write();
+    let echoed = client.read_to_end();
+    assert_same_bytes(&echoed, &data, "the echo after a half-close");
+}
+
+#[test]
+fn half_close_after_a_short_message_still_receives_the_echo_then_eof() {
+    let server = echo_server();
+    let mut client = Client::named(server.addr(), "half-closing client");
+    client.send(b"hello, then goodbye\n");
+    client.shutdown_write();
+    let echoed = client.read_to_end();
+    assert_eq!(
+        String::from_utf8_lossy(&echoed),
+        "hello, then goodbye\n",
+        "the echo after a half-close"
+    );
+}
+
+#[test]
+fn a_client_that_never_reads_can_only_push_a_bounded_amount_into_the_server() {
+    // The client writes and never reads. The echo comes back until the
+    // client's receive buffer and the server's send buffer are full; then the
+    // adapter's inbox (64 chunks) fills, the handler waits, its inbox (64
+    // chunks of at most 32 KiB) fills, the adapter stops reading, and TCP
+    // holds the client back. So what the client can write is the kernel's
+    // buffers on both sides (a few MiB each on loopback, at most ~20 MiB with
+    // Linux's default autotuning limits) plus about 4 MiB in the server. A
+    // server that kept reading into memory would take everything: the bound is
+    // 32 MiB.
+    //
+    // The client knows the server has stopped taking data when a write makes
+    // no progress for STALL. That timeout only ends the writing: a slow server
+    // makes the client stop early (a weaker check), never a wrong failure.
+    const BOUND: usize = 32 * 1024 * 1024;
+    const STALL: Duration = Duration::from_secs(2);
+    const CHUNK: usize = 64 * 1024;
+
+    let server = echo_server();
+    let mut client = Client::named(server.addr(), "client that does not read");
+    client
+        .stream
+        .set_write_timeout(Some(STALL))
+        .expect("write timeout");
+    let data = pattern(BOUND + CHUNK, 0xb0b);
+    let mut written = 0;
+    loop {
+        match client.stream.write(&data[written..written + CHUNK]) {
+            Ok(0) => panic!("the connection closed after {written} bytes"),
+            Ok(n) => written += n,
+            Err(e) if util::is_timeout(&e) => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => panic!("write failed after {written} bytes: {e}"),
+        }
+        assert!(
+            written < BOUND,
+            "the server took {written} bytes from a client that reads nothing: it is \
+             buffering instead of holding the client back"
+        );
+    }
+    assert!(written > 0, "the server took nothing at all");
+
+    // Held back, not dropped: once the client reads, all of it comes back and
+    // the server carries on.
+    let echoed = client.read_exact_n(written);
+    assert_same_bytes(&echoed, &data[..written], "the echo after back-pressure");
+    client.send(b"and more\n");
+    assert_eq!(client.read_exact_n(9), b"and more\n");
+}
+
+#[test]
+fn sigterm_with_a_client_connected_closes_it_and_exits_0() {
+    let mut server = echo_server();
+    let mut client = Client::named(server.addr(), "echo client");
+    client.send(b"ping\n");
+    assert_eq!(client.read_exact_n(5), b"ping\n");
+
+    server.signal(libc::SIGTERM);
+    client.expect_eof();
+    drop(client);
+    let status = server.wait();
+    assert_exit_ok(&server, status);
+}
+
+#[test]
+fn help_prints_the_usage_and_exits_0() {
+    let (status, out, err) = run_example("echo_server", &["--help"], b"");
+    assert!(
+        status.success(),
+        "--help exited with {status}; stderr:\n{err}"
+    );
+    assert!(
+        out.contains("Usage:") && out.contains("--host") && out.contains("--port"),
+        "--help printed no usage: {out:?}"
+    );
+    assert!(
+        !out.contains("listening"),
+        "--help started a server: {out:?}"
+    );
+}
+
+#[test]
+fn a_bad_argument_is_reported_and_exits_non_zero() {
+    for args in [&["--bogus"][..], &["--port", "not-a-port"][..]] {
+        let (status, out, err) = run_example("echo_server", args, b"");
+        assert!(
+            !status.success(),
+            "{args:?} exited with {status}; stdout: {out:?}"
+        );
+        assert!(
+            status.code().is_some(),
+            "{args:?}: killed by a signal ({status}), not an error exit"
+        );
+        assert!(
+            err.contains(args[0]) || err.contains(args[args.len() - 1]),
+            "{args:?}: stderr does not name the bad argument: {err:?}"
+        );
+        assert!(!out.contains("listening"), "{args:?} started a server");
+    }
+}

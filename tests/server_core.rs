@@ -1,0 +1,405 @@
+//! System tests of `ServerCore` run in-process, on a scheduler thread of its
+//! own, with protocol handlers written here, and real TCP clients on 127.0.0.1.
+//!
+//! Covers: a bind failure is reported (as an error from `bind`, and on
+//! `signal` when the server binds as it starts); an orderly shutdown (through
+//! the server's `control`) delivers all pending output before closing, and
+//! `run()` returns Ok; the handler factory gets the connection's
+//! `ConnectionInfo`; a handler with a `serversignal` outbox can shut the server
+//! down; a handler that sends `ProducerFinished` on its `signal` has its
+//! connection closed after its queued output; a handler told `PeerClosed` can
+//! still send everything before the connection closes.
+
+mod util;
+
+use std::io;
+use std::net::{TcpListener, TcpStream};
+use std::sync::mpsc;
+
+use axon::ipc::{Ipc, ProducerFinished};
+use axon::{Component, ComponentRef, Cx, Scheduler};
+use bytes::Bytes;
+use kamaelia::ipc::{server_shutdown, ConnectionInfo, PeerClosed, SocketShutdown};
+use kamaelia::{EchoProtocol, ServerCore, SimpleServer};
+use util::{
+    assert_same_bytes, pattern, Client, Event, Forwarder, InProcessServer, SchedulerThread,
+    HANG_GUARD, SLOW_HANG_GUARD,
+};
+
+/// True if `message` is the `ProducerFinished` carrying `PeerClosed`.
+fn is_peer_closed(message: &Ipc) -> bool {
+    matches!(message, Ipc::ProducerFinished(pf)
+        if pf.message.as_ref().is_some_and(|m| m.downcast_ref::<PeerClosed>().is_some()))
+}
+
+/// The `SocketShutdown` a message carries, if it does.
+fn socket_shutdown(message: &Ipc) -> Option<SocketShutdown> {
+    match message {
+        Ipc::ProducerFinished(pf) => pf
+            .message
+            .as_ref()
+            .and_then(|m| m.downcast_ref::<SocketShutdown>())
+            .cloned(),
+        _ => None,
+    }
+}
+
+#[test]
+fn bind_failure_is_reported_as_address_in_use() {
+    // std's listener sets SO_REUSEADDR, as ServerCore's does; on Linux a second
+    // bind is still refused while the first socket listens.
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let port = taken.local_addr().expect("local address").port();
+    let result = ServerCore::new(|_: &ConnectionInfo| EchoProtocol)
+        .host("127.0.0.1")
+        .port(port)
+        .bind();
+    match result {
+        Err(e) => assert_eq!(
+            e.kind(),
+            io::ErrorKind::AddrInUse,
+            "binding a port in use failed, but not with AddrInUse: {e}"
+        ),
+        Ok(server) => panic!(
+            "bound {:?}, a port another socket listens on",
+            server.local_addr()
+        ),
+    }
+    // The first listener is untouched.
+    assert_eq!(taken.local_addr().expect("still bound").port(), port);
+}
+
+#[test]
+fn bind_failure_when_starting_unbound_is_reported_on_signal() {
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let port = taken.local_addr().expect("local address").port();
+    let (tx, events) = mpsc::channel();
+    let (mut thread, ()) = SchedulerThread::start(move || {
+        // Not bound beforehand: the server binds as it starts, and fails.
+        let server = ComponentRef::new(
+            ServerCore::new(|_: &ConnectionInfo| EchoProtocol)
+                .host("127.0.0.1")
+                .port(port),
+        );
+        let forwarder = ComponentRef::new(Forwarder::<()>::new(tx));
+        forwarder
+            .link((&server, "signal"), (&forwarder, "control"))
+            .expect("link the server's signal");
+        let scheduler = Scheduler::current();
+        server.activate_on(&scheduler);
+        forwarder.activate_on(&scheduler);
+    });
+    match events.recv_timeout(HANG_GUARD) {
+        Ok(Event::Signal(Ipc::ErrorInformation(info))) => {
+            let error = info
+                .exception
+                .as_ref()
+                .expect("ErrorInformation carries the error");
+            let io_error = error
+                .downcast_ref::<io::Error>()
+                .unwrap_or_else(|| panic!("the error is not an io::Error: {error}"));
+            assert_eq!(io_error.kind(), io::ErrorKind::AddrInUse, "{io_error}");
+        }
+        other => panic!("expected ErrorInformation on the server's signal, got {other:?}"),
+    }
+    thread.join_ok();
+    drop(taken);
+}
+
+axon::boxes! {
+    /// The boxes of a [`Blaster`].
+    struct BlasterBoxes {
+        /// Bytes from the client (ignored).
+        inbox inbox: Bytes,
+        /// From the server and the connection.
+        inbox control: Ipc,
+        /// Bytes to the client.
+        outbox outbox: Bytes,
+        /// To the connection.
+        outbox signal: Ipc,
+    }
+}
+
+/// Sends `size` bytes of a pattern as soon as it starts (telling the test it
+/// has started), then waits for any message on `control` and ends.
+struct Blaster {
+    size: usize,
+    seed: u64,
+    started: mpsc::Sender<()>,
+}
+
+impl Component for Blaster {
+    type Boxes = BlasterBoxes;
+
+    async fn main(self, cx: Cx<BlasterBoxes>) {
+        let _ = self.started.send(());
+        let data = Bytes::from(pattern(self.size, self.seed));
+        let mut at = 0;
+        while at < data.len() {
+            let end = (at + 64 * 1024).min(data.len());
+            cx.outbox.send(data.slice(at..end)).await;
+            at = end;
+        }
+        while cx.control.recv().is_none() {
+            cx.pause();
+            cx.yield_now().await;
+        }
+    }
+}
+
+#[test]
+fn shutdown_delivers_pending_output_then_closes_and_run_returns_ok() {
+    // The handler queues 8 MiB for a client that has read nothing; the server
+    // is then told to shut down. Everything queued must still reach the
+    // client, then the end of the stream, and the scheduler must finish.
+    const SIZE: usize = 8 * 1024 * 1024;
+    const SEED: u64 = 0x5eed;
+    let (started_tx, started) = mpsc::channel();
+    let mut server = InProcessServer::start(move || {
+        ServerCore::new(move |_: &ConnectionInfo| Blaster {
+            size: SIZE,
+            seed: SEED,
+            started: started_tx.clone(),
+        })
+        // Long enough that only a hang would force the connection closed.
+        .shutdown_grace(SLOW_HANG_GUARD)
+    });
+    let mut client = Client::named(server.addr, "client that reads late");
+    started
+        .recv_timeout(HANG_GUARD)
+        .expect("the connection's handler never started");
+
+    server.shutdown();
+    let received = client.read_to_end();
+    assert_same_bytes(
+        &received,
+        &pattern(SIZE, SEED),
+        "the output pending at shutdown",
+    );
+    drop(client);
+
+    server.expect_finished_signal();
+    server.thread.join_ok();
+    // The listener has closed with the server.
+    let refused = TcpStream::connect(server.addr);
+    assert!(
+        refused.is_err(),
+        "the port still accepts connections after the server finished"
+    );
+}
+
+#[test]
+fn the_handler_factory_gets_the_connection_info() {
+    let (tx, infos) = mpsc::channel();
+    let mut server = InProcessServer::start(move || {
+        ServerCore::new(move |info: &ConnectionInfo| {
+            let _ = tx.send(*info);
+            EchoProtocol
+        })
+    });
+    let mut clients = Vec::new();
+    for n in 0..2 {
+        let mut client = Client::named(server.addr, &format!("client {n}"));
+        let info = infos
+            .recv_timeout(HANG_GUARD)
+            .expect("the factory was not called for a connection");
+        let me = client.local_addr();
+        assert_eq!(
+            info,
+            ConnectionInfo {
+                peer: me.ip(),
+                peer_port: me.port(),
+                local_ip: server.addr.ip(),
+                local_port: server.addr.port(),
+            },
+            "client {n}: the factory's ConnectionInfo does not match the connection"
+        );
+        // The handler made for it serves it.
+        client.send(b"echo\n");
+        assert_eq!(client.read_line(), b"echo\n");
+        clients.push(client);
+    }
+
+    server.shutdown();
+    for client in &mut clients {
+        client.expect_eof();
+    }
+    drop(clients);
+    server.expect_finished_signal();
+    server.thread.join_ok();
+}
+
+axon::boxes! {
+    /// The boxes of a [`Stopper`]: the standard four and `serversignal`.
+    struct StopperBoxes {
+        /// Bytes from the client.
+        inbox inbox: Bytes,
+        /// From the server and the connection.
+        inbox control: Ipc,
+        /// Bytes to the client.
+        outbox outbox: Bytes,
+        /// To the connection.
+        outbox signal: Ipc,
+        /// To the server's `control`.
+        outbox serversignal: Ipc,
+    }
+}
+
+/// Echoes; on a line `stop` it answers `stopping` and shuts the whole server
+/// down through `serversignal`. Ends on any message on `control`.
+struct Stopper;
+
+impl Component for Stopper {
+    type Boxes = StopperBoxes;
+
+    async fn main(self, cx: Cx<StopperBoxes>) {
+        loop {
+            for data in cx.inbox.drain() {
+                if &data[..] == b"stop\n" {
+                    cx.outbox.send(Bytes::from_static(b"stopping\n")).await;
+                    cx.serversignal.send(server_shutdown()).await;
+                } else {
+                    cx.outbox.send(data).await;
+                }
+            }
+            if cx.control.recv().is_some() {
+                return;
+            }
+            cx.pause();
+            cx.yield_now().await;
+        }
+    }
+}
+
+#[test]
+fn a_handler_can_shut_the_server_down_through_serversignal() {
+    let mut server = InProcessServer::start(|| ServerCore::new(|_: &ConnectionInfo| Stopper));
+    let mut bystander = Client::named(server.addr, "bystander");
+    bystander.send(b"hello\n");
+    assert_eq!(bystander.read_line(), b"hello\n");
+    let mut stopper = Client::named(server.addr, "stopper");
+    stopper.send(b"stop\n");
+    assert_eq!(stopper.read_line(), b"stopping\n");
+
+    // The whole server shuts down: every client is closed, the server signals
+    // that it has finished, and the scheduler's run returns.
+    stopper.expect_eof();
+    bystander.expect_eof();
+    drop((stopper, bystander));
+    server.expect_finished_signal();
+    server.thread.join_ok();
+    assert!(
+        TcpStream::connect(server.addr).is_err(),
+        "the port still accepts connections after the server shut down"
+    );
+}
+
+axon::boxes! {
+    /// The boxes of a [`SayAndClose`].
+    struct SayAndCloseBoxes {
+        /// Bytes from the client (ignored).
+        inbox inbox: Bytes,
+        /// From the server and the connection.
+        inbox control: Ipc,
+        /// Bytes to the client.
+        outbox outbox: Bytes,
+        /// To the connection.
+        outbox signal: Ipc,
+    }
+}
+
+/// Sends `size` bytes, then `ProducerFinished` on `signal` (closing its
+/// connection), then reports every `control` message to the test until the
+/// connection has closed.
+struct SayAndClose {
+    size: usize,
+    seed: u64,
+    control: mpsc::Sender<Ipc>,
+}
+
+impl Component for SayAndClose {
+    type Boxes = SayAndCloseBoxes;
+
+    async fn main(self, cx: Cx<SayAndCloseBoxes>) {
+        let data = Bytes::from(pattern(self.size, self.seed));
+        for chunk in data.chunks(100_000) {
+            cx.outbox.send(data.slice_ref(chunk)).await;
+        }
+        cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
+        loop {
+            for message in cx.control.drain() {
+                let closed = socket_shutdown(&message).is_some();
+                let _ = self.control.send(message);
+                if closed {
+                    return;
+                }
+            }
+            cx.pause();
+            cx.yield_now().await;
+        }
+    }
+}
+
+#[test]
+fn producer_finished_on_a_handlers_signal_closes_the_connection_after_its_output() {
+    const SIZE: usize = 2 * 1024 * 1024;
+    const SEED: u64 = 0xc105e;
+    let (tx, control) = mpsc::channel();
+    let mut server = InProcessServer::start(move || {
+        ServerCore::new(move |_: &ConnectionInfo| SayAndClose {
+            size: SIZE,
+            seed: SEED,
+            control: tx.clone(),
+        })
+    });
+    let mut client = Client::named(server.addr, "client");
+    let received = client.read_to_end();
+    assert_same_bytes(&received, &pattern(SIZE, SEED), "the handler's output");
+    drop(client);
+
+    // The handler hears that its connection closed in order.
+    let shutdown = loop {
+        let message = control
+            .recv_timeout(HANG_GUARD)
+            .expect("the handler was not told its connection closed");
+        if let Some(shutdown) = socket_shutdown(&message) {
+            break shutdown;
+        }
+        assert!(
+            is_peer_closed(&message),
+            "unexpected message on the handler's control: {message:?}"
+        );
+    };
+    assert!(
+        shutdown.how_died.is_none(),
+        "an orderly close reported an error: {:?}",
+        shutdown.how_died
+    );
+
+    // The server itself is still up.
+    let mut second = Client::named(server.addr, "second client");
+    assert_eq!(second.read_exact_n(16), pattern(SIZE, SEED)[..16]);
+    drop(second);
+    server.shutdown();
+    server.expect_finished_signal();
+    server.thread.join_ok();
+}
+
+#[test]
+fn after_peer_closed_a_handler_still_sends_everything_then_the_connection_closes() {
+    // With a handler that echoes what is left when told PeerClosed, a client
+    // that writes and half-closes gets all of it back, then the end of the
+    // stream. Both a whole number of the adapter's 32 KiB reads and an odd size.
+    let mut server = InProcessServer::start(|| SimpleServer::new(|| EchoProtocol));
+    for (size, seed) in [(256 * 1024, 1), (100_003, 2), (6, 3)] {
+        let mut client = Client::named(server.addr, &format!("client sending {size} bytes"));
+        let data = pattern(size, seed);
+        client.send(&data);
+        client.shutdown_write();
+        let echoed = client.read_to_end();
+        assert_same_bytes(&echoed, &data, &format!("the echo of {size} bytes"));
+    }
+    server.shutdown();
+    server.expect_finished_signal();
+    server.thread.join_ok();
+}

@@ -1,0 +1,248 @@
+//! System tests of `TcpClient`, in-process on a scheduler thread of its own
+//! against servers on 127.0.0.1, and of the `tcp_client` example binary.
+//!
+//! Covers: a refused connect ends the client with one `ProducerFinished`
+//! carrying a `SocketShutdown` whose `how_died` is `ConnectionRefused`; data
+//! round-trips through an echo server and, after `ProducerFinished` on the
+//! client's `control`, the client ends with `how_died: None`; a server that
+//! closes ends the client the same way; the binary prints the clever echo
+//! server's greeting and the echo of its input and exits 0, and reports a
+//! refused connect on stderr with exit status 1.
+
+mod util;
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener};
+use std::sync::mpsc;
+use std::thread;
+
+use axon::ipc::{Ipc, ProducerFinished};
+use axon::{ComponentRef, RemoteSender, Scheduler};
+use bytes::Bytes;
+use kamaelia::ipc::SocketShutdown;
+use kamaelia::TcpClient;
+use util::{
+    assert_same_bytes, closed_port, pattern, run_example, Event, Example, Forwarder,
+    SchedulerThread, HANG_GUARD,
+};
+
+/// A `TcpClient` on a scheduler thread, its output and final signal
+/// forwarded to the test.
+struct ClientRig {
+    inbox: RemoteSender<Bytes>,
+    control: RemoteSender<Ipc>,
+    events: mpsc::Receiver<Event<Bytes>>,
+    thread: SchedulerThread,
+}
+
+impl ClientRig {
+    /// Starts a `TcpClient` for 127.0.0.1:`port`.
+    fn start(port: u16) -> ClientRig {
+        let (tx, events) = mpsc::channel();
+        let (thread, (inbox, control)) = SchedulerThread::start(move || {
+            let client = ComponentRef::new(TcpClient::new("127.0.0.1", port));
+            let forwarder = ComponentRef::new(Forwarder::new(tx));
+            forwarder
+                .link((&client, "outbox"), (&forwarder, "inbox"))
+                .and_then(|_| forwarder.link((&client, "signal"), (&forwarder, "control")))
+                .expect("link the client to the forwarder");
+            let scheduler = Scheduler::current();
+            client.activate_on(&scheduler);
+            forwarder.activate_on(&scheduler);
+            let inbox = client
+                .inbox::<Bytes>("inbox")
+                .expect("the client's inbox")
+                .remote_sender()
+                .expect("the client is active");
+            let control = client
+                .inbox::<Ipc>("control")
+                .expect("the client's control")
+                .remote_sender()
+                .expect("the client is active");
+            (inbox, control)
+        });
+        ClientRig {
+            inbox,
+            control,
+            events,
+            thread,
+        }
+    }
+
+    /// Collects what the client received until its final signal; returns
+    /// both.
+    fn collect_until_signal(&self) -> (Vec<u8>, Ipc) {
+        let mut received = Vec::new();
+        loop {
+            match self.events.recv_timeout(HANG_GUARD) {
+                Ok(Event::Data(data)) => received.extend_from_slice(&data),
+                Ok(Event::Signal(signal)) => return (received, signal),
+                Err(e) => panic!(
+                    "the client sent no final signal ({e}) after receiving {} bytes",
+                    received.len()
+                ),
+            }
+        }
+    }
+
+    /// Waits for the scheduler to finish, and asserts that the client sent
+    /// nothing after its final signal.
+    fn finish(mut self) {
+        self.thread.join_ok();
+        let late: Vec<_> = self.events.try_iter().collect();
+        assert!(
+            late.is_empty(),
+            "the client sent more after its final signal: {late:?}"
+        );
+    }
+}
+
+/// The `SocketShutdown` in a client's final signal.
+fn final_shutdown(signal: &Ipc) -> SocketShutdown {
+    match signal {
+        Ipc::ProducerFinished(finished) => finished
+            .message
+            .as_ref()
+            .and_then(|m| m.downcast_ref::<SocketShutdown>())
+            .cloned()
+            .unwrap_or_else(|| {
+                panic!("the final ProducerFinished carries no SocketShutdown: {finished:?}")
+            }),
+        other => panic!("the client's final signal is not ProducerFinished: {other:?}"),
+    }
+}
+
+/// A one-connection server on 127.0.0.1 running `serve` on a thread; its
+/// result comes back on the returned channel.
+fn one_connection_server<T: Send + 'static>(
+    serve: impl FnOnce(std::net::TcpStream) -> T + Send + 'static,
+) -> (SocketAddr, mpsc::Receiver<T>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local address");
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("accept");
+        stream
+            .set_read_timeout(Some(HANG_GUARD))
+            .expect("read timeout");
+        let _ = tx.send(serve(stream));
+    });
+    (addr, rx)
+}
+
+#[test]
+fn a_refused_connect_ends_the_client_with_connection_refused() {
+    let rig = ClientRig::start(closed_port());
+    let (received, signal) = rig.collect_until_signal();
+    assert!(received.is_empty(), "data from a refused connection?");
+    let shutdown = final_shutdown(&signal);
+    let error = shutdown
+        .how_died
+        .as_ref()
+        .expect("a refused connect reports why");
+    assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused, "{error}");
+    rig.finish();
+}
+
+#[test]
+fn data_round_trips_and_producer_finished_closes_in_order() {
+    const SIZE: usize = 1024 * 1024;
+    // A std echo server: echoes until the end of the stream, then closes.
+    let (addr, echoed_count) = one_connection_server(|stream| {
+        let mut reader = stream.try_clone().expect("clone");
+        let mut writer = stream;
+        let count = io::copy(&mut reader, &mut writer);
+        let _ = writer.shutdown(Shutdown::Both);
+        count.map_err(|e| e.to_string())
+    });
+    let rig = ClientRig::start(addr.port());
+    let data = pattern(SIZE, 0x7c9);
+    // Sent at once, before the connection is made: the client keeps it.
+    for chunk in data.chunks(64 * 1024) {
+        rig.inbox.send(Bytes::copy_from_slice(chunk));
+    }
+    rig.control.send(ProducerFinished::new().into());
+
+    let (received, signal) = rig.collect_until_signal();
+    assert_same_bytes(&received, &data, "the echo through TcpClient");
+    let shutdown = final_shutdown(&signal);
+    assert!(
+        shutdown.how_died.is_none(),
+        "an orderly close reported an error: {:?}",
+        shutdown.how_died
+    );
+    let count = echoed_count
+        .recv_timeout(HANG_GUARD)
+        .expect("the echo server did not finish");
+    assert_eq!(count, Ok(SIZE as u64), "what the echo server received");
+    rig.finish();
+}
+
+#[test]
+fn a_server_that_closes_ends_the_client_without_an_error() {
+    let (addr, served) = one_connection_server(|mut stream| {
+        // Wait for the client's hello, answer, and close.
+        let mut hello = [0u8; 6];
+        stream.read_exact(&mut hello).expect("the client's hello");
+        stream.write_all(b"bye\n").expect("write");
+        hello
+    });
+    let rig = ClientRig::start(addr.port());
+    rig.inbox.send(Bytes::from_static(b"hello\n"));
+    let (received, signal) = rig.collect_until_signal();
+    assert_eq!(String::from_utf8_lossy(&received), "bye\n");
+    let shutdown = final_shutdown(&signal);
+    assert!(
+        shutdown.how_died.is_none(),
+        "the server's orderly close reported an error: {:?}",
+        shutdown.how_died
+    );
+    assert_eq!(
+        &served.recv_timeout(HANG_GUARD).expect("the server"),
+        b"hello\n"
+    );
+    rig.finish();
+}
+
+#[test]
+fn the_binary_prints_the_clever_greeting_and_the_echo_then_exits_0() {
+    let server = Example::server("clever_echo_server");
+    let port = server.addr().port().to_string();
+    let (status, out, err) = run_example(
+        "tcp_client",
+        &["--host", "127.0.0.1", "--port", &port],
+        b"hello\n",
+    );
+    assert!(
+        status.success(),
+        "tcp_client exited with {status}; stderr:\n{err}"
+    );
+    let prefix =
+        format!("Welcome! You have connected to 127.0.0.1 on port {port} from 127.0.0.1 on port ");
+    let rest = out
+        .strip_prefix(&prefix)
+        .unwrap_or_else(|| panic!("tcp_client printed {out:?}, not the greeting"));
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    assert!(
+        (1..=5).contains(&digits),
+        "no client port in the greeting: {out:?}"
+    );
+    assert_eq!(&rest[digits..], "hello\n", "after the greeting: {out:?}");
+}
+
+#[test]
+fn the_binary_reports_a_refused_connect_and_exits_1() {
+    let port = closed_port().to_string();
+    let (status, out, err) =
+        run_example("tcp_client", &["--host", "127.0.0.1", "--port", &port], b"");
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "tcp_client to a closed port exited with {status}; stderr:\n{err}"
+    );
+    assert!(
+        err.to_lowercase().contains("refused"),
+        "stderr does not say the connection was refused: {err:?}"
+    );
+    assert!(out.is_empty(), "stdout: {out:?}");
+}

@@ -1,0 +1,778 @@
+//! Helpers shared by the socket tests: running an example binary and talking
+//! to it, a TCP client with hang guards, and running components on a scheduler
+//! of their own thread.
+//!
+//! Each test file pulls this in with `mod util;` and uses only part of it.
+//!
+//! Nothing here waits for a fixed time to let something happen: every wait is
+//! for an event (a line on stdout, bytes or end of stream on a socket, a
+//! channel message, a process exit). The timeouts ([`HANG_GUARD`]) only turn a
+//! hang into a failure.
+#![allow(dead_code)]
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::thread;
+use std::time::Duration;
+
+use axon::ipc::Ipc;
+use axon::{Component, ComponentRef, Cx, RemoteSender, Scheduler, Standard};
+use kamaelia::ServerCore;
+
+/// How long any single wait may take before the test decides that something
+/// has hung. It is never used to let something happen.
+pub(crate) const HANG_GUARD: Duration = Duration::from_secs(10);
+
+/// A longer guard for waits that follow a large transfer in an unoptimised
+/// build.
+pub(crate) const SLOW_HANG_GUARD: Duration = Duration::from_secs(30);
+
+// ---------------------------------------------------------------------------
+// Example binaries
+// ---------------------------------------------------------------------------
+
+/// Where `cargo` put the example binary `name`: next to this test's own
+/// directory (`target/<profile>/deps/<test>-<hash>` →
+/// `target/<profile>/examples/<name>`).
+pub(crate) fn example_path(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test executable's path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("the test executable lives in target/<profile>/deps");
+    let path = profile_dir.join("examples").join(name);
+    assert!(
+        path.is_file(),
+        "example binary {} not found: run the tests with `cargo test` (which builds the \
+         examples), or run `cargo build --examples` first",
+        path.display()
+    );
+    path
+}
+
+/// A running example binary. Killed (SIGKILL) on drop if it is still running,
+/// so a failing test leaves no process behind.
+pub(crate) struct Example {
+    name: String,
+    pid: u32,
+    /// The address from its `<name> listening on <addr>` line, if it printed one.
+    pub(crate) addr: Option<SocketAddr>,
+    exit: mpsc::Receiver<ExitStatus>,
+    status: Option<ExitStatus>,
+    stdout_lines: mpsc::Receiver<String>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    /// Disconnects when the example's stderr has closed and been read.
+    stderr_closed: mpsc::Receiver<()>,
+    /// Its standard input, if piped.
+    pub(crate) stdin: Option<ChildStdin>,
+}
+
+impl Example {
+    /// Starts a server example on 127.0.0.1, any free port, and waits for it
+    /// to say where it listens.
+    pub(crate) fn server(name: &str) -> Example {
+        Example::start(name, &["--host", "127.0.0.1", "--port", "0"])
+    }
+
+    /// Starts the example `name` with `args` and waits for its first line on
+    /// stdout, which must be `<name> listening on <addr>`.
+    pub(crate) fn start(name: &str, args: &[&str]) -> Example {
+        let mut example = Example::spawn(name, args, Stdio::null());
+        let first = example.next_stdout_line().unwrap_or_else(|| {
+            panic!(
+                "{name} ended without saying where it listens; stderr:\n{}",
+                example.stderr()
+            )
+        });
+        let prefix = format!("{name} listening on ");
+        let addr = first
+            .strip_prefix(&prefix)
+            .unwrap_or_else(|| panic!("{name}'s first line is {first:?}, not {prefix:?}…"))
+            .trim()
+            .parse::<SocketAddr>()
+            .unwrap_or_else(|e| panic!("{name}'s first line {first:?}: bad address: {e}"));
+        assert!(
+            addr.ip().is_loopback(),
+            "{name} listens on {addr}, not on 127.0.0.1"
+        );
+        assert_ne!(addr.port(), 0, "{name} reported port 0");
+        example.addr = Some(addr);
+        example
+    }
+
+    /// Starts the example `name` with `args`, its stdin as given, reading its
+    /// stdout and stderr in the background.
+    pub(crate) fn spawn(name: &str, args: &[&str], stdin: Stdio) -> Example {
+        let mut child: Child = Command::new(example_path(name))
+            .args(args)
+            .stdin(stdin)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        let pid = child.id();
+        let stdin = child.stdin.take();
+
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (line_tx, stdout_lines) = mpsc::channel();
+        thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut line = String::new();
+                match reader.read_line(&mut line) {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {
+                        if line_tx.send(line).is_err() {
+                            // Nobody listens any more: keep draining the pipe
+                            // so the example never blocks on its stdout.
+                            let _ = io::copy(&mut reader, &mut io::sink());
+                            return;
+                        }
+                    }
+                }
+            }
+        });
+
+        let stderr_pipe = child.stderr.take().expect("piped stderr");
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let sink = stderr.clone();
+        let (stderr_open, stderr_closed) = mpsc::channel::<()>();
+        thread::spawn(move || {
+            let _open = stderr_open;
+            let mut pipe = stderr_pipe;
+            let mut chunk = [0u8; 4096];
+            loop {
+                match pipe.read(&mut chunk) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => sink
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .extend_from_slice(&chunk[..n]),
+                }
+            }
+        });
+
+        let (exit_tx, exit) = mpsc::channel();
+        thread::spawn(move || {
+            if let Ok(status) = child.wait() {
+                let _ = exit_tx.send(status);
+            }
+        });
+
+        Example {
+            name: name.to_string(),
+            pid,
+            addr: None,
+            exit,
+            status: None,
+            stdout_lines,
+            stderr,
+            stderr_closed,
+            stdin,
+        }
+    }
+
+    /// The address the server listens on.
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+            .expect("this example did not say where it listens")
+    }
+
+    /// The next line the example printed on stdout (with its newline), or
+    /// `None` once stdout has closed.
+    pub(crate) fn next_stdout_line(&mut self) -> Option<String> {
+        match self.stdout_lines.recv_timeout(HANG_GUARD) {
+            Ok(line) => Some(line),
+            Err(mpsc::RecvTimeoutError::Disconnected) => None,
+            Err(mpsc::RecvTimeoutError::Timeout) => panic!(
+                "{} printed nothing on stdout within {HANG_GUARD:?}; stderr:\n{}",
+                self.name,
+                self.stderr()
+            ),
+        }
+    }
+
+    /// Everything the example printed on stdout after the lines already read,
+    /// up to its end. Call after it has exited.
+    pub(crate) fn rest_of_stdout(&mut self) -> String {
+        let mut out = String::new();
+        while let Some(line) = self.next_stdout_line() {
+            out.push_str(&line);
+        }
+        out
+    }
+
+    /// What the example has written to stderr so far.
+    pub(crate) fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap_or_else(PoisonError::into_inner))
+            .into_owned()
+    }
+
+    /// Everything the example wrote to stderr, waiting for the pipe to close.
+    /// Call after it has exited.
+    pub(crate) fn whole_stderr(&self) -> String {
+        if let Err(mpsc::RecvTimeoutError::Timeout) = self.stderr_closed.recv_timeout(HANG_GUARD) {
+            panic!(
+                "{}'s stderr stayed open {HANG_GUARD:?} after it exited",
+                self.name
+            );
+        }
+        self.stderr()
+    }
+
+    /// Sends a signal to the example.
+    pub(crate) fn signal(&self, signal: libc::c_int) {
+        assert!(self.status.is_none(), "{} has already exited", self.name);
+        let pid = libc::pid_t::try_from(self.pid).expect("a pid fits in pid_t");
+        // SAFETY: kill(2) takes plain integers and touches no memory of ours.
+        // The process has not been reaped (its waiter has not reported), so the
+        // pid is still the example's.
+        let result = unsafe { libc::kill(pid, signal) };
+        assert_eq!(
+            result,
+            0,
+            "kill({pid}, {signal}): {}",
+            io::Error::last_os_error()
+        );
+    }
+
+    /// Waits for the example to exit (at most [`SLOW_HANG_GUARD`]: a server
+    /// may linger a few seconds for its clients to close).
+    pub(crate) fn wait(&mut self) -> ExitStatus {
+        self.wait_within(SLOW_HANG_GUARD)
+    }
+
+    /// Waits for the example to exit, at most `guard`.
+    pub(crate) fn wait_within(&mut self, guard: Duration) -> ExitStatus {
+        if let Some(status) = self.status {
+            return status;
+        }
+        match self.exit.recv_timeout(guard) {
+            Ok(status) => {
+                self.status = Some(status);
+                status
+            }
+            Err(_) => panic!(
+                "{} did not exit within {guard:?}; stderr:\n{}",
+                self.name,
+                self.stderr()
+            ),
+        }
+    }
+
+    /// Sends SIGTERM and waits for the example to exit.
+    pub(crate) fn terminate(&mut self) -> ExitStatus {
+        self.signal(libc::SIGTERM);
+        self.wait()
+    }
+
+    /// Sends SIGINT (Ctrl-C) and waits for the example to exit.
+    pub(crate) fn interrupt(&mut self) -> ExitStatus {
+        self.signal(libc::SIGINT);
+        self.wait()
+    }
+
+    /// The example's peak resident memory so far (`VmHWM`), in bytes, from
+    /// `/proc`; `None` where there is no `/proc`.
+    pub(crate) fn peak_memory(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let kib: u64 = line
+            .trim_start_matches("VmHWM:")
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kib * 1024)
+    }
+}
+
+impl Drop for Example {
+    fn drop(&mut self) {
+        if self.status.is_some() {
+            return;
+        }
+        if let Ok(status) = self.exit.try_recv() {
+            self.status = Some(status);
+            return;
+        }
+        if let Ok(pid) = libc::pid_t::try_from(self.pid) {
+            // SAFETY: as in `signal`: plain integers, and the waiter thread has
+            // not reported the process reaped.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+        let _ = self.exit.recv_timeout(HANG_GUARD);
+    }
+}
+
+/// Asserts that an example exited by itself with status 0.
+pub(crate) fn assert_exit_ok(example: &Example, status: ExitStatus) {
+    assert!(
+        status.success(),
+        "{} exited with {status}, not 0; stderr:\n{}",
+        example.name,
+        example.stderr()
+    );
+}
+
+/// Runs the example `name` with `args` and `stdin` as its input, to its end:
+/// returns its exit status, stdout and stderr.
+pub(crate) fn run_example(name: &str, args: &[&str], stdin: &[u8]) -> (ExitStatus, String, String) {
+    let mut example = Example::spawn(name, args, Stdio::piped());
+    let mut input = example.stdin.take().expect("piped stdin");
+    input
+        .write_all(stdin)
+        .unwrap_or_else(|e| panic!("{name}: writing its stdin: {e}"));
+    drop(input);
+    let status = example.wait_within(HANG_GUARD);
+    let out = example.rest_of_stdout();
+    let err = example.whole_stderr();
+    (status, out, err)
+}
+
+// ---------------------------------------------------------------------------
+// A TCP client with hang guards
+// ---------------------------------------------------------------------------
+
+/// A test's TCP connection: std's `TcpStream`, every read guarded by
+/// [`HANG_GUARD`], with line reading that keeps what it read past a line.
+pub(crate) struct Client {
+    pub(crate) stream: TcpStream,
+    /// Received but not yet handed out.
+    buffer: Vec<u8>,
+    name: String,
+}
+
+impl Client {
+    /// Connects to `addr` (Nagle off, so small writes go out at once).
+    pub(crate) fn connect(addr: SocketAddr) -> Client {
+        Client::named(addr, &format!("client of {addr}"))
+    }
+
+    /// Connects to `addr`, naming the client in failure messages.
+    pub(crate) fn named(addr: SocketAddr, name: &str) -> Client {
+        assert!(addr.ip().is_loopback(), "tests only talk to 127.0.0.1");
+        let stream =
+            TcpStream::connect(addr).unwrap_or_else(|e| panic!("{name}: connect {addr}: {e}"));
+        stream.set_nodelay(true).expect("TCP_NODELAY");
+        stream
+            .set_read_timeout(Some(HANG_GUARD))
+            .expect("read timeout");
+        stream
+            .set_write_timeout(Some(SLOW_HANG_GUARD))
+            .expect("write timeout");
+        Client {
+            stream,
+            buffer: Vec::new(),
+            name: name.to_string(),
+        }
+    }
+
+    /// Sends all of `data`.
+    pub(crate) fn send(&mut self, data: &[u8]) {
+        let name = &self.name;
+        self.stream
+            .write_all(data)
+            .unwrap_or_else(|e| panic!("{name}: write: {e}"));
+    }
+
+    /// Reads more into the buffer; returns how many bytes (0 at end of stream).
+    fn fill(&mut self) -> io::Result<usize> {
+        let mut chunk = [0u8; 64 * 1024];
+        let n = self.stream.read(&mut chunk)?;
+        self.buffer.extend_from_slice(&chunk[..n]);
+        Ok(n)
+    }
+
+    fn fill_or_panic(&mut self, waiting_for: &str) {
+        if let Err(e) = self.try_fill(waiting_for) {
+            panic!("{e}");
+        }
+    }
+
+    /// Reads more, or says why nothing more came.
+    fn try_fill(&mut self, waiting_for: &str) -> Result<(), String> {
+        match self.fill() {
+            Ok(0) => Err(format!(
+                "{}: end of stream while waiting for {waiting_for} (have {:?})",
+                self.name,
+                String::from_utf8_lossy(&self.buffer)
+            )),
+            Ok(_) => Ok(()),
+            Err(e) if is_timeout(&e) => Err(format!(
+                "{}: nothing arrived within {HANG_GUARD:?} while waiting for {waiting_for} \
+                 (have {:?})",
+                self.name,
+                String::from_utf8_lossy(&self.buffer)
+            )),
+            Err(e) => Err(format!(
+                "{}: {e} while waiting for {waiting_for} (have {:?})",
+                self.name,
+                String::from_utf8_lossy(&self.buffer)
+            )),
+        }
+    }
+
+    /// Reads one line, newline included, or says why none came.
+    pub(crate) fn try_read_line(&mut self) -> Result<Vec<u8>, String> {
+        loop {
+            if let Some(at) = self.buffer.iter().position(|&b| b == b'\n') {
+                return Ok(self.buffer.drain(..=at).collect());
+            }
+            self.try_fill("a line")?;
+        }
+    }
+
+    /// Reads one line, newline included.
+    pub(crate) fn read_line(&mut self) -> Vec<u8> {
+        self.try_read_line().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Reads one line and asserts that it is `expected` (newline included).
+    pub(crate) fn expect_line(&mut self, expected: &[u8]) {
+        let line = self.read_line();
+        assert_eq!(
+            String::from_utf8_lossy(&line),
+            String::from_utf8_lossy(expected),
+            "{}: unexpected line",
+            self.name
+        );
+        assert_eq!(line, expected, "{}: unexpected line bytes", self.name);
+    }
+
+    /// Reads exactly `n` bytes.
+    pub(crate) fn read_exact_n(&mut self, n: usize) -> Vec<u8> {
+        while self.buffer.len() < n {
+            let want = format!("{n} bytes");
+            self.fill_or_panic(&want);
+        }
+        self.buffer.drain(..n).collect()
+    }
+
+    /// Reads everything up to the end of the stream.
+    pub(crate) fn read_to_end(&mut self) -> Vec<u8> {
+        loop {
+            match self.fill() {
+                Ok(0) => return std::mem::take(&mut self.buffer),
+                Ok(_) => {}
+                Err(e) if is_timeout(&e) => panic!(
+                    "{}: the connection stayed open for {HANG_GUARD:?} with nothing more, \
+                     after {} bytes, while waiting for the end of the stream",
+                    self.name,
+                    self.buffer.len()
+                ),
+                Err(e) => panic!(
+                    "{}: {e} while reading to the end of the stream (after {} bytes)",
+                    self.name,
+                    self.buffer.len()
+                ),
+            }
+        }
+    }
+
+    /// Asserts that nothing more arrives: the next read is the end of the
+    /// stream.
+    pub(crate) fn expect_eof(&mut self) {
+        assert!(
+            self.buffer.is_empty(),
+            "{}: expected the end of the stream, have {:?}",
+            self.name,
+            String::from_utf8_lossy(&self.buffer)
+        );
+        match self.fill() {
+            Ok(0) => {}
+            Ok(_) => panic!(
+                "{}: expected the end of the stream, got {:?}",
+                self.name,
+                String::from_utf8_lossy(&self.buffer)
+            ),
+            Err(e) if is_timeout(&e) => panic!(
+                "{}: expected the end of the stream; the connection stayed open for \
+                 {HANG_GUARD:?} with nothing more",
+                self.name
+            ),
+            Err(e) => panic!(
+                "{}: expected the end of the stream, got the error {e}",
+                self.name
+            ),
+        }
+    }
+
+    /// Reads until the server closes the connection, whether in order (end of
+    /// stream) or by a reset; returns how many bytes arrived before.
+    pub(crate) fn drain_until_closed(&mut self) -> usize {
+        let mut total = std::mem::take(&mut self.buffer).len();
+        let mut chunk = vec![0u8; 256 * 1024];
+        loop {
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return total,
+                Ok(n) => total += n,
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => return total,
+                Err(e) if is_timeout(&e) => panic!(
+                    "{}: the connection stayed open for {HANG_GUARD:?} with nothing more, \
+                     after {total} bytes, while waiting for the server to close it",
+                    self.name
+                ),
+                Err(e) => panic!(
+                    "{}: {e} while waiting for the server to close (after {total} bytes)",
+                    self.name
+                ),
+            }
+        }
+    }
+
+    /// Shuts the sending side: the server reads the end of the stream.
+    pub(crate) fn shutdown_write(&self) {
+        self.stream
+            .shutdown(Shutdown::Write)
+            .unwrap_or_else(|e| panic!("{}: shutdown: {e}", self.name));
+    }
+
+    /// Resets the connection: SO_LINGER 0, then close, so the kernel sends RST
+    /// instead of FIN.
+    pub(crate) fn reset(self) {
+        socket2::SockRef::from(&self.stream)
+            .set_linger(Some(Duration::ZERO))
+            .expect("SO_LINGER 0");
+        drop(self.stream);
+    }
+
+    /// The client's own address.
+    pub(crate) fn local_addr(&self) -> SocketAddr {
+        self.stream.local_addr().expect("local address")
+    }
+
+    /// The server's address, as the client sees it.
+    pub(crate) fn peer_addr(&self) -> SocketAddr {
+        self.stream.peer_addr().expect("peer address")
+    }
+}
+
+/// True for the error a read or write gets when its socket timeout passes.
+pub(crate) fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+/// Binds a port on 127.0.0.1, then frees it: a port where (almost certainly)
+/// nothing listens, so a connect to it is refused.
+pub(crate) fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let port = listener.local_addr().expect("local address").port();
+    drop(listener);
+    port
+}
+
+/// A deterministic pseudo-random byte pattern (xorshift), so a transfer that
+/// loses, repeats or reorders bytes is caught.
+pub(crate) fn pattern(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        out.extend_from_slice(&state.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// Asserts that two byte strings are equal, reporting the first difference
+/// rather than both strings.
+pub(crate) fn assert_same_bytes(got: &[u8], expected: &[u8], what: &str) {
+    if let Some(at) = got.iter().zip(expected).position(|(a, b)| a != b) {
+        panic!(
+            "{what}: first difference at byte {at} of {} (got {} bytes)",
+            expected.len(),
+            got.len()
+        );
+    }
+    assert_eq!(
+        got.len(),
+        expected.len(),
+        "{what}: lengths differ (the shorter is a prefix of the longer)"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Components on a scheduler thread of their own
+// ---------------------------------------------------------------------------
+
+/// A scheduler running on a thread of its own.
+pub(crate) struct SchedulerThread {
+    done: mpsc::Receiver<io::Result<()>>,
+    result: Option<io::Result<()>>,
+    handle: Option<thread::JoinHandle<()>>,
+}
+
+impl SchedulerThread {
+    /// Starts a thread that calls `setup` (which makes and activates
+    /// components on the thread's [`Scheduler::current`]), hands its result
+    /// back, then runs the scheduler until every component has ended.
+    ///
+    /// Components are not `Send`, so `setup` makes them on the thread.
+    pub(crate) fn start<T, F>(setup: F) -> (SchedulerThread, T)
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let (setup_tx, setup_rx) = mpsc::channel();
+        let (done_tx, done) = mpsc::channel();
+        let handle = thread::Builder::new()
+            .name("test-scheduler".into())
+            .spawn(move || {
+                let value = setup();
+                if setup_tx.send(value).is_err() {
+                    return;
+                }
+                let _ = done_tx.send(Scheduler::current().run());
+            })
+            .expect("spawn the scheduler thread");
+        let value = setup_rx
+            .recv_timeout(HANG_GUARD)
+            .expect("the scheduler thread's setup failed (see its panic above)");
+        (
+            SchedulerThread {
+                done,
+                result: None,
+                handle: Some(handle),
+            },
+            value,
+        )
+    }
+
+    /// Waits (at most [`SLOW_HANG_GUARD`]) for the scheduler's `run` to return,
+    /// and returns what it returned.
+    pub(crate) fn join(&mut self) -> &io::Result<()> {
+        if self.result.is_none() {
+            let result = self.done.recv_timeout(SLOW_HANG_GUARD).unwrap_or_else(|e| {
+                panic!("the scheduler did not finish within {SLOW_HANG_GUARD:?}: {e}")
+            });
+            self.result = Some(result);
+            if let Some(handle) = self.handle.take() {
+                handle.join().expect("the scheduler thread panicked");
+            }
+        }
+        self.result.as_ref().expect("set above")
+    }
+
+    /// Waits for the scheduler to finish, and asserts that `run` returned Ok.
+    pub(crate) fn join_ok(&mut self) {
+        if let Err(e) = self.join() {
+            panic!("the scheduler's run() failed: {e}");
+        }
+    }
+}
+
+/// What a [`Forwarder`] saw.
+#[derive(Debug)]
+pub(crate) enum Event<T> {
+    /// A message on its `inbox`.
+    Data(T),
+    /// A message on its `control` (the last event).
+    Signal(Ipc),
+}
+
+/// Forwards what arrives on its `inbox` and `control` to a channel for the
+/// test thread; ends after the first `control` message.
+pub(crate) struct Forwarder<T> {
+    tx: mpsc::Sender<Event<T>>,
+}
+
+impl<T> Forwarder<T> {
+    /// A forwarder into `tx`.
+    pub(crate) fn new(tx: mpsc::Sender<Event<T>>) -> Self {
+        Forwarder { tx }
+    }
+}
+
+impl<T: 'static> Component for Forwarder<T> {
+    type Boxes = Standard<T, ()>;
+
+    async fn main(self, cx: Cx<Standard<T, ()>>) {
+        loop {
+            for data in cx.inbox.drain() {
+                let _ = self.tx.send(Event::Data(data));
+            }
+            if let Some(message) = cx.control.recv() {
+                for data in cx.inbox.drain() {
+                    let _ = self.tx.send(Event::Data(data));
+                }
+                let _ = self.tx.send(Event::Signal(message));
+                return;
+            }
+            cx.pause();
+            cx.yield_now().await;
+        }
+    }
+}
+
+/// A [`ServerCore`] running on a scheduler thread of its own, listening on
+/// 127.0.0.1 (any free port).
+pub(crate) struct InProcessServer {
+    pub(crate) addr: SocketAddr,
+    /// The server's `control` inbox: send [`kamaelia::ipc::server_shutdown`].
+    pub(crate) control: RemoteSender<Ipc>,
+    /// What the server sent out of `signal`.
+    pub(crate) signals: mpsc::Receiver<Event<()>>,
+    pub(crate) thread: SchedulerThread,
+}
+
+impl InProcessServer {
+    /// Starts the server `make` returns (made on the scheduler thread), on
+    /// 127.0.0.1 port 0.
+    pub(crate) fn start<F>(make: F) -> InProcessServer
+    where
+        F: FnOnce() -> ServerCore + Send + 'static,
+    {
+        let (signal_tx, signals) = mpsc::channel();
+        let (thread, (addr, control)) = SchedulerThread::start(move || {
+            let server = make()
+                .host("127.0.0.1")
+                .port(0)
+                .bind()
+                .expect("bind 127.0.0.1:0");
+            let addr = server.local_addr().expect("bound");
+            let server = server.activate().expect("activate the server");
+            let forwarder = ComponentRef::new(Forwarder::new(signal_tx));
+            forwarder
+                .link((&server, "signal"), (&forwarder, "control"))
+                .expect("link the server's signal");
+            forwarder.activate_on(&Scheduler::current());
+            let control = server
+                .inbox::<Ipc>("control")
+                .expect("the server's control inbox")
+                .remote_sender()
+                .expect("the server is active");
+            (addr, control)
+        });
+        InProcessServer {
+            addr,
+            control,
+            signals,
+            thread,
+        }
+    }
+
+    /// Asks the server to shut down in order.
+    pub(crate) fn shutdown(&self) {
+        self.control.send(kamaelia::ipc::server_shutdown());
+    }
+
+    /// Waits for the server's `signal` and asserts it is `ProducerFinished`.
+    pub(crate) fn expect_finished_signal(&self) {
+        match self.signals.recv_timeout(SLOW_HANG_GUARD) {
+            Ok(Event::Signal(Ipc::ProducerFinished(_))) => {}
+            other => panic!("expected ProducerFinished from the server, got {other:?}"),
+        }
+    }
+}
