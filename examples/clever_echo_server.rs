@@ -1,15 +1,15 @@
 //! `cargo run --example clever_echo_server` — then `nc 127.0.0.1 12345`.
 //!
 //! Kamaelia's ServerCore example: a protocol handler that is told about its
-//! connection, greets the client with it, then echoes.
+//! connection, greets the client with it, then echoes (as
+//! [`kamaelia::EchoProtocol`], to which it hands its boxes after the greeting).
 
 mod support;
 
-use axon::ipc::Ipc;
 use axon::{Component, Cx, Standard};
 use bytes::Bytes;
 use kamaelia::ipc::ConnectionInfo;
-use kamaelia::ServerCore;
+use kamaelia::{EchoProtocol, ServerCore};
 
 /// Greets the client with where it connected from and to, then echoes.
 struct CleverEchoProtocol {
@@ -30,27 +30,9 @@ impl Component for CleverEchoProtocol {
             "Welcome! You have connected to {local_ip} on port {local_port} from {peer} on port {peer_port}"
         );
         cx.outbox.send(Bytes::from(welcome)).await;
-        loop {
-            // Whatever the client sent before it finished is already in
-            // `inbox`, so look at `control` first and still echo the rest.
-            let finished = shutdown(&cx);
-            for data in cx.inbox.drain() {
-                cx.outbox.send(data).await;
-            }
-            if finished {
-                return;
-            }
-            cx.pause();
-            cx.yield_now().await;
-        }
+        // The rest is plain echoing: hand the same boxes to the one that does it.
+        EchoProtocol.main(cx).await;
     }
-}
-
-/// True once a `ProducerFinished` has arrived on `control`.
-fn shutdown(cx: &Cx<Standard<Bytes, Bytes>>) -> bool {
-    cx.control
-        .drain()
-        .any(|msg: Ipc| msg.is_producer_finished())
 }
 
 fn main() -> std::io::Result<()> {

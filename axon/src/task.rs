@@ -415,16 +415,21 @@ impl dyn TaskDyn {
     /// Finds a box by name and direction.
     pub(crate) fn find_box(&self, name: &str, direction: Direction) -> Result<ErasedBox, BoxError> {
         self.lookup(name, direction)
-            .ok_or_else(|| BoxError::NoSuchBox {
-                component: self.header().id(),
-                direction,
-                name: name.to_string(),
-                available: self
-                    .box_infos(direction)
-                    .into_iter()
-                    .map(|b| b.name)
-                    .collect(),
-            })
+            .ok_or_else(|| self.no_such_box(name, direction))
+    }
+
+    /// The error for a box that is not there, listing those that are.
+    fn no_such_box(&self, name: &str, direction: Direction) -> BoxError {
+        BoxError::NoSuchBox {
+            component: self.header().id(),
+            direction,
+            name: name.to_string(),
+            available: self
+                .box_infos(direction)
+                .into_iter()
+                .map(|b| b.name)
+                .collect(),
+        }
     }
 
     /// Finds a box by name, trying `preferred` first, then the other direction.
@@ -577,16 +582,7 @@ impl dyn TaskDyn {
                 crate::linkage::detach(&entry.node.0);
                 Ok(())
             }
-            None => Err(BoxError::NoSuchBox {
-                component: self.header().id(),
-                direction,
-                name: name.to_string(),
-                available: self
-                    .box_infos(direction)
-                    .into_iter()
-                    .map(|b| b.name)
-                    .collect(),
-            }),
+            None => Err(self.no_such_box(name, direction)),
         }
     }
 
