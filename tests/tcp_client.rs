@@ -231,6 +231,37 @@ fn the_binary_prints_the_clever_greeting_and_the_echo_then_exits_0() {
 }
 
 #[test]
+fn the_binary_sends_all_of_a_large_input_and_prints_all_of_the_echo() {
+    // Much more than the console reader reads ahead (64 lines) or the
+    // connection holds, and one line far longer than the 64 KiB pieces the
+    // reader sends it in: all of it must come back, in order, unchanged.
+    let mut input = Vec::new();
+    for n in 0..50_000 {
+        input.extend_from_slice(format!("line {n}\n").as_bytes());
+    }
+    input.extend(std::iter::repeat_n(b'x', 300_000));
+    input.push(b'\n');
+    input.extend_from_slice(b"last line, no newline");
+
+    let server = Example::server("echo_server");
+    let port = server.addr().port().to_string();
+    let (status, out, err) = run_example(
+        "tcp_client",
+        &["--host", "127.0.0.1", "--port", &port],
+        &input,
+    );
+    assert!(
+        status.success(),
+        "tcp_client exited with {status}; stderr:\n{err}"
+    );
+    assert_eq!(out.len(), input.len(), "bytes echoed and printed");
+    assert!(
+        out.as_bytes() == input.as_slice(),
+        "the echo differs from the input"
+    );
+}
+
+#[test]
 fn the_binary_reports_a_refused_connect_and_exits_1() {
     let port = closed_port().to_string();
     let (status, out, err) =

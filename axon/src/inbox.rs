@@ -31,12 +31,12 @@ use crate::box_set::{Direction, ErasedBox};
 use crate::component_ref::ComponentId;
 use crate::error::{BoxError, BoxLabel, NoSpaceInBox};
 use crate::linkage::{AnyBox, Links};
-use crate::remote::RemoteSender;
-use crate::scheduler::{epoch, Pump};
+use crate::remote::{Pump, RemoteSender};
+use crate::scheduler::epoch;
+use crate::task::{self, TaskDyn};
 
 /// An epoch no cycle has: the stamp of an inbox that has not woken anyone.
 const NEVER: u64 = u64::MAX;
-use crate::task::{self, TaskDyn};
 
 /// An inbox: a queue of `T` messages owned by one component.
 ///
@@ -346,8 +346,15 @@ impl<T: 'static> InboxNode<T> {
     /// Appends to this inbox, which must be a final destination.
     #[inline(always)]
     pub(crate) fn push(self: &Rc<Self>, message: T) -> Result<(), NoSpaceInBox<T>> {
+        self.append(message, true)
+    }
+
+    /// Appends to this inbox, which must be a final destination, refusing
+    /// the message if `bounded` and the inbox is full.
+    #[inline(always)]
+    fn append(self: &Rc<Self>, message: T, bounded: bool) -> Result<(), NoSpaceInBox<T>> {
         let mut st = self.state.borrow_mut();
-        if st.queue.len() >= st.capacity {
+        if bounded && st.queue.len() >= st.capacity {
             let (len, capacity) = (st.queue.len(), st.capacity);
             drop(st);
             return Err(NoSpaceInBox::new(len, capacity, message, self.label()));
@@ -367,11 +374,13 @@ impl<T: 'static> InboxNode<T> {
 
     /// Appends to the final inbox of this inbox's chain.
     pub(crate) fn deliver(self: &Rc<Self>, message: T) -> Result<(), NoSpaceInBox<T>> {
+        self.final_inbox().push(message)
+    }
+
+    /// The final inbox of this inbox's chain (itself, if it is not linked on).
+    fn final_inbox(self: &Rc<Self>) -> Rc<Self> {
         let forward = self.state.borrow().forward();
-        match forward {
-            Some(target) => target.push(message),
-            None => self.push(message),
-        }
+        forward.unwrap_or_else(|| self.clone())
     }
 
     #[inline(always)]
@@ -478,17 +487,8 @@ impl<T: 'static> InboxNode<T> {
 
     /// Appends to the final inbox of this inbox's chain, whatever its size limit.
     fn deliver_unbounded(self: &Rc<Self>, message: T) {
-        let target = self
-            .state
-            .borrow()
-            .forward()
-            .unwrap_or_else(|| self.clone());
-        let mut st = target.state.borrow_mut();
-        st.queue.push_back(message);
-        if st.delivered != epoch() {
-            drop(st);
-            target.on_delivery();
-        }
+        let accepted = self.final_inbox().append(message, false);
+        debug_assert!(accepted.is_ok(), "an unbounded append is never refused");
     }
 
     /// Appends messages moved from an inbox that was linked into this one.

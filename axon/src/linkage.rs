@@ -314,10 +314,6 @@ impl Linkage {
             }
     }
 
-    pub(crate) fn involves(&self, component: ComponentId) -> bool {
-        self.inner.source.component == component || self.inner.sink.component == component
-    }
-
     /// Removes the link from the boxes. Idempotent.
     pub(crate) fn disengage(&self) {
         if !self.inner.live.replace(false) {

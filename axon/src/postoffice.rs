@@ -1,6 +1,7 @@
 //! [`Postoffice`]: makes linkages and remembers them so they can be removed.
 
 use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::box_set::Direction;
@@ -46,7 +47,62 @@ use crate::linkage::{link_boxes, Linkage};
 /// ```
 #[derive(Default)]
 pub struct Postoffice {
-    linkages: RefCell<Vec<Linkage>>,
+    book: RefCell<Book>,
+}
+
+/// The linkages a postoffice has made, indexed so that removing those of one
+/// component costs the same with ten or ten thousand others recorded (a
+/// server records several per connection).
+#[derive(Default)]
+struct Book {
+    /// Numbers the linkages in the order they were made.
+    next: u64,
+    /// Every linkage, by its number.
+    all: BTreeMap<u64, Linkage>,
+    /// (component number, linkage number) for both ends of each linkage.
+    ends: BTreeSet<(u64, u64)>,
+}
+
+impl Book {
+    fn ends_of(linkage: &Linkage) -> [u64; 2] {
+        [
+            linkage.source_pair().0.number(),
+            linkage.sink_pair().0.number(),
+        ]
+    }
+
+    fn insert(&mut self, linkage: Linkage) {
+        let number = self.next;
+        self.next += 1;
+        for end in Book::ends_of(&linkage) {
+            self.ends.insert((end, number));
+        }
+        self.all.insert(number, linkage);
+    }
+
+    fn remove(&mut self, number: u64) -> Option<Linkage> {
+        let linkage = self.all.remove(&number)?;
+        for end in Book::ends_of(&linkage) {
+            self.ends.remove(&(end, number));
+        }
+        Some(linkage)
+    }
+
+    /// The numbers of the linkages `component` is an end of.
+    fn of(&self, component: u64) -> Vec<u64> {
+        self.ends
+            .range((component, 0)..=(component, u64::MAX))
+            .map(|&(_, number)| number)
+            .collect()
+    }
+
+    fn find(&self, linkage: &Linkage) -> Option<u64> {
+        let source = linkage.source_pair().0.number();
+        self.ends
+            .range((source, 0)..=(source, u64::MAX))
+            .map(|&(_, number)| number)
+            .find(|number| self.all.get(number) == Some(linkage))
+    }
 }
 
 impl Postoffice {
@@ -90,20 +146,18 @@ impl Postoffice {
             passthrough,
         );
         tracing::debug!(target: "axon::linkage", linkage = %linkage, "linked");
-        self.linkages.borrow_mut().push(linkage.clone());
+        self.book.borrow_mut().insert(linkage.clone());
         Ok(linkage)
     }
 
     /// Removes a linkage this postoffice made. Does nothing if it did not make
     /// it, or if it was already removed.
     pub fn unlink(&self, linkage: &Linkage) {
-        let found = {
-            let mut linkages = self.linkages.borrow_mut();
-            let before = linkages.len();
-            linkages.retain(|l| l != linkage);
-            linkages.len() != before
+        let removed = {
+            let mut book = self.book.borrow_mut();
+            book.find(linkage).and_then(|number| book.remove(number))
         };
-        if found {
+        if let Some(linkage) = removed {
             linkage.disengage();
         }
     }
@@ -111,13 +165,15 @@ impl Postoffice {
     /// Removes every linkage this postoffice made whose source or sink belongs
     /// to `component`.
     pub fn unlink_component(&self, component: &ComponentRef) {
-        let id = component.id();
         let removed: Vec<Linkage> = {
-            let mut linkages = self.linkages.borrow_mut();
-            let (gone, kept) = linkages.drain(..).partition(|l| l.involves(id));
-            *linkages = kept;
-            gone
+            let mut book = self.book.borrow_mut();
+            book.of(component.id().number())
+                .into_iter()
+                .filter_map(|number| book.remove(number))
+                .collect()
         };
+        // Disengaged outside the borrow: unlinking may drop boxes, and with
+        // them anything their messages own.
         for linkage in removed {
             linkage.disengage();
         }
@@ -125,30 +181,27 @@ impl Postoffice {
 
     /// Removes every linkage this postoffice made.
     pub fn unlink_all(&self) {
-        let removed = std::mem::take(&mut *self.linkages.borrow_mut());
-        for linkage in removed {
+        let removed = std::mem::take(&mut *self.book.borrow_mut());
+        for linkage in removed.all.into_values() {
             linkage.disengage();
         }
     }
 
     /// True if this postoffice made `linkage` and has not removed it.
     pub fn is_registered(&self, linkage: &Linkage) -> bool {
-        self.linkages.borrow().contains(linkage)
+        self.book.borrow().find(linkage).is_some()
     }
 
-    /// The linkages this postoffice has made and not removed.
+    /// The linkages this postoffice has made and not removed, in the order
+    /// they were made.
     pub fn linkages(&self) -> Vec<Linkage> {
-        self.linkages.borrow().clone()
+        self.book.borrow().all.values().cloned().collect()
     }
 }
 
 impl fmt::Debug for Postoffice {
     /// Axon's format: `{{ POSTOFFICE: links [...] }}`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{{{{ POSTOFFICE: links {:?} }}}}",
-            self.linkages.borrow()
-        )
+        write!(f, "{{{{ POSTOFFICE: links {:?} }}}}", self.linkages())
     }
 }

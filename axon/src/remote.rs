@@ -9,6 +9,12 @@ use crossbeam_queue::SegQueue;
 use crate::component_ref::ComponentId;
 use crate::park::Unparker;
 
+/// Moves what a [`RemoteSender`] queued into its inbox; false once the inbox
+/// is gone, so the pump can be dropped.
+pub(crate) trait Pump {
+    fn pump(&self) -> bool;
+}
+
 /// What another thread asked of a scheduler.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Request {

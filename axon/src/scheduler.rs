@@ -44,19 +44,13 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crossbeam_queue::SegQueue;
+
 use crate::component_ref::{ComponentId, ComponentRef};
 use crate::context;
 use crate::coroutine::{explain_panic, Step};
 use crate::park::{Park, ThreadPark};
-use crate::remote::{Remote, RemoteSender, RemoteShared, RemoteWaker, Request};
-
-use crossbeam_queue::SegQueue;
-
-/// Moves what a [`RemoteSender`] queued into its inbox; false once the inbox
-/// is gone, so the pump can be dropped.
-pub(crate) trait Pump {
-    fn pump(&self) -> bool;
-}
+use crate::remote::{Pump, Remote, RemoteSender, RemoteShared, RemoteWaker, Request};
 use crate::task::{self, State, TaskDyn};
 use crate::tracker::Tracker;
 use crate::yields::Yield;

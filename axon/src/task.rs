@@ -29,7 +29,7 @@
 
 use std::borrow::Cow;
 use std::cell::{Cell, OnceCell, RefCell};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
@@ -77,7 +77,7 @@ pub(crate) struct Header {
 /// What few tasks need, allocated on first use.
 #[derive(Default)]
 struct Extra {
-    children: Vec<ComponentRef>,
+    children: Children,
     /// Children that have finished since the last `take_finished_children`.
     finished: Vec<ComponentRef>,
     parents: Vec<Weak<dyn TaskDyn>>,
@@ -95,6 +95,42 @@ struct DynamicBox {
     name: String,
     doc: String,
     node: ErasedBox,
+}
+
+/// A task's children, in the order they were added, indexed by component so
+/// that adding or removing one does not look at the others (a server has two
+/// per connection).
+#[derive(Default)]
+struct Children {
+    /// Numbers the children in the order they were added.
+    next: u64,
+    in_order: BTreeMap<u64, ComponentRef>,
+    /// Component number -> its place in `in_order`.
+    place: HashMap<u64, u64>,
+}
+
+impl Children {
+    /// Adds `child`; false if it was already there.
+    fn add(&mut self, child: &ComponentRef) -> bool {
+        let number = child.id().number();
+        if self.place.contains_key(&number) {
+            return false;
+        }
+        self.place.insert(number, self.next);
+        self.in_order.insert(self.next, child.clone());
+        self.next += 1;
+        true
+    }
+
+    fn remove(&mut self, child: &ComponentRef) {
+        if let Some(place) = self.place.remove(&child.id().number()) {
+            self.in_order.remove(&place);
+        }
+    }
+
+    fn to_vec(&self) -> Vec<ComponentRef> {
+        self.in_order.values().cloned().collect()
+    }
 }
 
 /// The boxes added at run time. Deleted boxes' slots are reused, so a server
@@ -248,13 +284,11 @@ impl Header {
         }
     }
 
-    /// Records that `child` (one of this task's children) has finished.
+    /// Records that `child` has finished. Only a parent hears of it (the
+    /// child's parents are exactly those it was added to and not removed
+    /// from), so it is one of this task's children.
     pub(crate) fn child_finished(&self, child: ComponentRef) {
-        self.with_extra(|e| {
-            if e.children.contains(&child) {
-                e.finished.push(child);
-            }
-        });
+        self.with_extra(|e| e.finished.push(child));
     }
 
     pub(crate) fn take_finished_children(&self) -> Vec<ComponentRef> {
@@ -593,16 +627,17 @@ impl dyn TaskDyn {
     }
 
     pub(crate) fn add_child(self: &Rc<Self>, child: &ComponentRef) {
-        let me = Rc::downgrade(self);
-        child.0.header().with_extra(|e| e.parents.push(me));
-        self.header().with_extra(|e| e.children.push(child.clone()));
+        if self.header().with_extra(|e| e.children.add(child)) {
+            let me = Rc::downgrade(self);
+            child.0.header().with_extra(|e| e.parents.push(me));
+        }
     }
 
     pub(crate) fn remove_child(self: &Rc<Self>, child: &ComponentRef) {
         let me: Weak<dyn TaskDyn> = Rc::downgrade(self);
         self.header().with_extra(|e| {
-            e.children.retain(|c| !c.same(child));
             e.finished.retain(|c| !c.same(child));
+            e.children.remove(child);
         });
         child
             .0
@@ -613,7 +648,7 @@ impl dyn TaskDyn {
 
     pub(crate) fn children(&self) -> Vec<ComponentRef> {
         self.header()
-            .read_extra(|e| e.children.clone())
+            .read_extra(|e| e.children.to_vec())
             .unwrap_or_default()
     }
 

@@ -1,7 +1,8 @@
 //! [`ConsoleReader`] and [`ConsoleEchoer`]: a program's terminal as components.
 
 use std::fmt;
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
+use std::sync::mpsc::{self, TryRecvError};
 use std::thread;
 
 use axon::ipc::{Ipc, ProducerFinished};
@@ -14,8 +15,6 @@ axon::boxes! {
         /// Any message ends the reader (the thread reading the terminal is
         /// left to the end of the process).
         inbox control: Ipc,
-        /// Lines from the reading thread (`None`: end of input).
-        inbox lines: Option<Bytes>,
         /// Each line read, with its newline.
         outbox outbox: Bytes,
         /// `ProducerFinished` at the end of input.
@@ -23,17 +22,25 @@ axon::boxes! {
     }
 }
 
+/// How many lines the reading thread may read ahead of the component.
+const READ_AHEAD: usize = 64;
+
+/// The most input sent as one message: a longer line comes in pieces.
+const MAX_PIECE: usize = 64 * 1024;
+
 /// Reads lines from standard input and sends each out of `outbox`, newline
 /// included: Kamaelia's `ConsoleReader`.
 ///
 /// Reading blocks, so a thread of its own reads and hands each line to the
-/// component (no component ever blocks). At the end of input it sends
-/// `ProducerFinished` out of `signal` and ends.
+/// component (no component ever blocks). The thread reads at most 64 lines
+/// ahead of what the component has sent on, so input piped from a large file
+/// is read at the pace of whatever consumes it; a line over 64 KiB comes in
+/// pieces. At the end of input it sends `ProducerFinished` out of `signal` and
+/// ends.
 ///
 /// # Inboxes
 ///
 /// * `control` ([`Ipc`]): any message ends it.
-/// * `lines`: internal.
 ///
 /// # Outboxes
 ///
@@ -46,32 +53,41 @@ impl Component for ConsoleReader {
     type Boxes = ConsoleReaderBoxes;
 
     async fn main(self, cx: Cx<ConsoleReaderBoxes>) {
-        let Some(lines) = cx.lines.remote_sender() else {
+        let Some(waker) = cx.component().remote_waker() else {
             return;
         };
+        let (lines, read) = mpsc::sync_channel::<Bytes>(READ_AHEAD);
         let spawned = thread::Builder::new()
             .name("kamaelia-console-reader".into())
             .spawn(move || {
-                let stdin = io::stdin();
-                let mut input = stdin.lock();
+                let mut input = io::stdin().lock();
                 loop {
                     let mut line = Vec::new();
-                    match input.read_until(b'\n', &mut line) {
+                    let mut piece = input.by_ref().take(MAX_PIECE as u64);
+                    match piece.read_until(b'\n', &mut line) {
                         Ok(0) | Err(_) => break,
-                        Ok(_) => lines.send(Some(Bytes::from(line))),
+                        Ok(_) => {
+                            // Blocks while the component is READ_AHEAD behind.
+                            if lines.send(Bytes::from(line)).is_err() {
+                                return;
+                            }
+                            waker.wake();
+                        }
                     }
                 }
-                lines.send(None);
+                drop(lines);
+                waker.wake();
             });
         if let Err(e) = spawned {
             tracing::error!(target: "kamaelia::console", error = %e, "cannot start the console reader");
             return;
         }
         loop {
-            for line in cx.lines.drain() {
-                match line {
-                    Some(line) => cx.outbox.send(line).await,
-                    None => {
+            loop {
+                match read.try_recv() {
+                    Ok(line) => cx.outbox.send(line).await,
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
                         cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
                         return;
                     }
