@@ -190,8 +190,7 @@ impl Component for ChatProtocol {
                 }
             }
             if let Some(message) = cx.control.recv() {
-                let peer_closed = matches!(&message, Ipc::ProducerFinished(pf)
-                    if pf.message.as_ref().is_some_and(|m| m.downcast_ref::<PeerClosed>().is_some()));
+                let peer_closed = message.finished_with::<PeerClosed>().is_some();
                 if peer_closed && !partial.is_empty() {
                     partial.push(b'\n');
                     let line = ChatLine {

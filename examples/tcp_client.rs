@@ -74,11 +74,9 @@ impl axon::Component for Reporter {
 
     async fn main(self, cx: axon::Cx<axon::Standard<(), ()>>) {
         loop {
-            if let Some(Ipc::ProducerFinished(finished)) = cx.control.recv() {
-                let reason = finished
-                    .message
-                    .as_ref()
-                    .and_then(|m| m.downcast_ref::<SocketShutdown>())
+            if let Some(message) = cx.control.recv() {
+                let reason = message
+                    .finished_with::<SocketShutdown>()
                     .and_then(|s| s.how_died.as_ref().map(|e| e.to_string()));
                 if let Some(reason) = reason {
                     eprintln!("tcp_client: connection ended: {reason}");

@@ -28,20 +28,12 @@ use util::{
 
 /// True if `message` is the `ProducerFinished` carrying `PeerClosed`.
 fn is_peer_closed(message: &Ipc) -> bool {
-    matches!(message, Ipc::ProducerFinished(pf)
-        if pf.message.as_ref().is_some_and(|m| m.downcast_ref::<PeerClosed>().is_some()))
+    message.finished_with::<PeerClosed>().is_some()
 }
 
 /// The `SocketShutdown` a message carries, if it does.
 fn socket_shutdown(message: &Ipc) -> Option<SocketShutdown> {
-    match message {
-        Ipc::ProducerFinished(pf) => pf
-            .message
-            .as_ref()
-            .and_then(|m| m.downcast_ref::<SocketShutdown>())
-            .cloned(),
-        _ => None,
-    }
+    message.finished_with::<SocketShutdown>().cloned()
 }
 
 #[test]

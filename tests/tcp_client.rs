@@ -99,17 +99,14 @@ impl ClientRig {
 
 /// The `SocketShutdown` in a client's final signal.
 fn final_shutdown(signal: &Ipc) -> SocketShutdown {
-    match signal {
-        Ipc::ProducerFinished(finished) => finished
-            .message
-            .as_ref()
-            .and_then(|m| m.downcast_ref::<SocketShutdown>())
-            .cloned()
-            .unwrap_or_else(|| {
-                panic!("the final ProducerFinished carries no SocketShutdown: {finished:?}")
-            }),
-        other => panic!("the client's final signal is not ProducerFinished: {other:?}"),
-    }
+    signal
+        .finished_with::<SocketShutdown>()
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!(
+                "the client's final signal is not ProducerFinished with SocketShutdown: {signal:?}"
+            )
+        })
 }
 
 /// A one-connection server on 127.0.0.1 running `serve` on a thread; its

@@ -120,6 +120,23 @@ impl Ipc {
     pub fn is_end_of_stream(&self) -> bool {
         self.is_producer_finished() || self.is_shutdown_microprocess()
     }
+
+    /// The message of a [`ProducerFinished`], if this is one whose message is
+    /// a `T`: why the producer finished.
+    ///
+    /// ```
+    /// use axon::ipc::{Ipc, Payload, ProducerFinished};
+    ///
+    /// let finished: Ipc = ProducerFinished::new().with_message(Payload::new(7u32)).into();
+    /// assert_eq!(finished.finished_with::<u32>(), Some(&7));
+    /// assert_eq!(finished.finished_with::<String>(), None);
+    /// ```
+    pub fn finished_with<T: Any>(&self) -> Option<&T> {
+        match self {
+            Ipc::ProducerFinished(pf) => pf.message.as_ref()?.downcast_ref(),
+            _ => None,
+        }
+    }
 }
 
 macro_rules! into_ipc {

@@ -45,6 +45,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_queue::SegQueue;
+use slab::Slab;
 
 use crate::component_ref::{ComponentId, ComponentRef};
 use crate::context;
@@ -147,44 +148,13 @@ pub(crate) struct SchedShared {
     remote: Arc<RemoteShared>,
     /// Move messages queued by [`RemoteSender`]s into their inboxes; indexed by
     /// the sender's pump number.
-    pumps: RefCell<Vec<Option<Rc<dyn Pump>>>>,
+    pumps: RefCell<Slab<Rc<dyn Pump>>>,
     park: RefCell<Box<dyn Park>>,
     tracker: Tracker,
 }
 
-#[derive(Default)]
-struct Registry {
-    slots: Vec<Option<Rc<dyn TaskDyn>>>,
-    free: Vec<u32>,
-    live: usize,
-}
-
-impl Registry {
-    fn insert(&mut self, task: Rc<dyn TaskDyn>) -> u32 {
-        self.live += 1;
-        match self.free.pop() {
-            Some(slot) => {
-                self.slots[slot as usize] = Some(task);
-                slot
-            }
-            None => {
-                self.slots.push(Some(task));
-                (self.slots.len() - 1) as u32
-            }
-        }
-    }
-
-    fn remove(&mut self, slot: u32) -> Option<Rc<dyn TaskDyn>> {
-        let task = self.slots.get_mut(slot as usize)?.take()?;
-        self.live -= 1;
-        self.free.push(slot);
-        Some(task)
-    }
-
-    fn get(&self, slot: u32) -> Option<&Rc<dyn TaskDyn>> {
-        self.slots.get(slot as usize)?.as_ref()
-    }
-}
+/// Every activated microprocess that has not finished, by registry slot.
+type Registry = Slab<Rc<dyn TaskDyn>>;
 
 struct Timer {
     deadline: Instant,
@@ -237,15 +207,7 @@ impl SchedShared {
         pump: impl FnOnce(Arc<SegQueue<T>>) -> Rc<dyn Pump>,
     ) -> RemoteSender<T> {
         let queue = Arc::new(SegQueue::new());
-        let mut pumps = self.pumps.borrow_mut();
-        let index = match pumps.iter().position(Option::is_none) {
-            Some(free) => free,
-            None => {
-                pumps.push(None);
-                pumps.len() - 1
-            }
-        };
-        pumps[index] = Some(pump(queue.clone()));
+        let index = self.pumps.borrow_mut().insert(pump(queue.clone()));
         RemoteSender {
             shared: self.remote.clone(),
             queue,
@@ -265,7 +227,7 @@ impl SchedShared {
 impl Drop for SchedShared {
     fn drop(&mut self) {
         // Bodies hold their own tasks: drop them to free the components.
-        let tasks: Vec<_> = self.registry.get_mut().slots.drain(..).flatten().collect();
+        let tasks: Vec<_> = self.registry.get_mut().drain().collect();
         for task in tasks {
             task.header().set_state(State::Finished);
             task.drop_body();
@@ -285,7 +247,7 @@ impl Scheduler {
                 queue: RefCell::new(Vec::new()),
                 wakes: RefCell::new(Vec::new()),
                 spare: RefCell::new(Vec::new()),
-                registry: RefCell::new(Registry::default()),
+                registry: RefCell::new(Registry::new()),
                 timers: RefCell::new(BinaryHeap::new()),
                 timer_seq: Cell::new(0),
                 stopping: Cell::new(false),
@@ -294,7 +256,7 @@ impl Scheduler {
                 io_poll_interval: Cell::new(DEFAULT_IO_POLL_INTERVAL),
                 since_poll: Cell::new(0),
                 remote,
-                pumps: RefCell::new(Vec::new()),
+                pumps: RefCell::new(Slab::new()),
                 park: RefCell::new(Box::new(park)),
                 tracker: Tracker::new(),
             }),
@@ -309,7 +271,7 @@ impl Scheduler {
 
     /// The microprocess in a registry slot, if any.
     pub(crate) fn task_in_slot(&self, slot: u32) -> Option<Rc<dyn TaskDyn>> {
-        self.shared.registry.borrow().get(slot).cloned()
+        self.shared.registry.borrow().get(slot as usize).cloned()
     }
 
     pub(crate) fn from_shared(shared: Rc<SchedShared>) -> Self {
@@ -329,7 +291,7 @@ impl Scheduler {
             tracing::warn!(target: "axon::scheduler", component = %header.id(), "activated twice; ignored");
             return;
         }
-        let slot = self.shared.registry.borrow_mut().insert(task.clone());
+        let slot = self.shared.registry.borrow_mut().insert(task.clone()) as u32;
         header.set_slot(slot);
         header.set_state(State::Active);
         self.shared.push_wake(task.clone());
@@ -353,7 +315,7 @@ impl Scheduler {
     /// [fail-fast](Self::set_fail_fast), with the panic of a component.
     pub fn run(&self) -> io::Result<()> {
         let _running = self.enter();
-        while self.shared.registry.borrow().live > 0 {
+        while !self.shared.registry.borrow().is_empty() {
             if self.cycle(true)? {
                 self.stop_all();
                 break;
@@ -380,10 +342,10 @@ impl Scheduler {
                 self.stop_all();
                 false
             }
-            Ok(false) => self.shared.registry.borrow().live > 0,
+            Ok(false) => !self.shared.registry.borrow().is_empty(),
             Err(e) => {
                 tracing::error!(target: "axon::scheduler", error = %e, "poll failed");
-                self.shared.registry.borrow().live > 0
+                !self.shared.registry.borrow().is_empty()
             }
         }
     }
@@ -409,16 +371,14 @@ impl Scheduler {
         self.shared
             .registry
             .borrow()
-            .slots
             .iter()
-            .flatten()
-            .map(|t| ComponentRef(t.clone()))
+            .map(|(_, t)| ComponentRef(t.clone()))
             .collect()
     }
 
     /// How many microprocesses are activated and not finished.
     pub fn len(&self) -> usize {
-        self.shared.registry.borrow().live
+        self.shared.registry.borrow().len()
     }
 
     /// True if no microprocess is activated and unfinished.
@@ -505,22 +465,16 @@ impl Scheduler {
     fn absorb_remote(&self) -> bool {
         let stop = self.shared.remote.take(|request| match request {
             Request::Wake(slot, id) => {
-                let task = self.shared.registry.borrow().get(slot).cloned();
+                let task = self.shared.registry.borrow().get(slot as usize).cloned();
                 if let Some(task) = task.filter(|t| t.header().id().number() == id) {
                     task::wake(&task);
                 }
             }
             Request::Pump(pump) => {
-                let found = self
-                    .shared
-                    .pumps
-                    .borrow()
-                    .get(pump as usize)
-                    .cloned()
-                    .flatten();
+                let found = self.shared.pumps.borrow().get(pump as usize).cloned();
                 if let Some(found) = found {
                     if !found.pump() {
-                        self.shared.pumps.borrow_mut()[pump as usize] = None;
+                        self.shared.pumps.borrow_mut().try_remove(pump as usize);
                     }
                 }
             }
@@ -671,8 +625,9 @@ impl Scheduler {
             return Ok(true);
         }
         let next_timer = self.fire_timers();
-        let idle =
-            nothing_queued && shared.wakes.borrow().is_empty() && shared.registry.borrow().live > 0;
+        let idle = nothing_queued
+            && shared.wakes.borrow().is_empty()
+            && !shared.registry.borrow().is_empty();
         let since = shared.since_poll.get() + 1;
         let timeout = if may_block && idle {
             self.compact();
@@ -705,7 +660,10 @@ impl Scheduler {
             return;
         }
         header.set_state(State::Finished);
-        self.shared.registry.borrow_mut().remove(header.slot());
+        self.shared
+            .registry
+            .borrow_mut()
+            .try_remove(header.slot() as usize);
         if let Some(message) = panic {
             header.set_panic(message);
         }
@@ -739,12 +697,7 @@ impl Scheduler {
     fn stop_all(&self) {
         let shared = &self.shared;
         shared.stopping.set(false);
-        let tasks: Vec<_> = {
-            let mut registry = shared.registry.borrow_mut();
-            registry.live = 0;
-            registry.free.clear();
-            registry.slots.drain(..).flatten().collect()
-        };
+        let tasks: Vec<_> = { shared.registry.borrow_mut().drain().collect() };
         shared.queue.borrow_mut().clear();
         shared.wakes.borrow_mut().clear();
         shared.timers.borrow_mut().clear();

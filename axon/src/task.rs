@@ -34,6 +34,8 @@ use std::future::Future;
 use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
+use slab::Slab;
+
 use crate::box_set::{
     clean_doc, BoxDecl, BoxInfo, BoxOwner, BoxSet, Direction, ErasedBox, NoBoxes,
 };
@@ -138,8 +140,7 @@ impl Children {
 /// indexed, so finding one does not depend on how many there are.
 #[derive(Default)]
 struct DynamicBoxes {
-    slots: Vec<Option<DynamicBox>>,
-    free: Vec<usize>,
+    slots: Slab<DynamicBox>,
     by_name: HashMap<String, usize>,
 }
 
@@ -147,38 +148,32 @@ impl DynamicBoxes {
     fn get(&self, name: &str) -> Option<&DynamicBox> {
         self.by_name
             .get(name)
-            .and_then(|&slot| self.slots[slot].as_ref())
+            .and_then(|&slot| self.slots.get(slot))
     }
 
     fn iter(&self) -> impl Iterator<Item = &DynamicBox> {
-        self.slots.iter().flatten()
+        self.slots.iter().map(|(_, b)| b)
     }
 
     /// The slot the next added box will take.
     fn next_slot(&self) -> usize {
-        self.free.last().copied().unwrap_or(self.slots.len())
+        self.slots.vacant_key()
     }
 
     fn insert(&mut self, entry: DynamicBox) -> usize {
-        let slot = self.next_slot();
-        if slot == self.slots.len() {
-            self.slots.push(None);
-        } else {
-            self.free.pop();
-        }
-        self.by_name.insert(entry.name.clone(), slot);
-        self.slots[slot] = Some(entry);
+        let name = entry.name.clone();
+        let slot = self.slots.insert(entry);
+        self.by_name.insert(name, slot);
         slot
     }
 
     fn remove(&mut self, name: &str, direction: Direction) -> Option<DynamicBox> {
         let slot = *self.by_name.get(name)?;
-        if self.slots[slot].as_ref()?.node.0.direction() != direction {
+        if self.slots.get(slot)?.node.0.direction() != direction {
             return None;
         }
         self.by_name.remove(name);
-        self.free.push(slot);
-        self.slots[slot].take()
+        self.slots.try_remove(slot)
     }
 }
 
@@ -519,12 +514,7 @@ impl dyn TaskDyn {
         }
         let dynamic = self.dynamic_index(index).and_then(|i| {
             self.header()
-                .read_extra(|e| {
-                    e.dynamic
-                        .slots
-                        .get(i)
-                        .and_then(|b| b.as_ref().map(|b| b.name.clone()))
-                })
+                .read_extra(|e| e.dynamic.slots.get(i).map(|b| b.name.clone()))
                 .flatten()
         });
         Cow::Owned(dynamic.unwrap_or_else(|| format!("#{index}")))
@@ -663,5 +653,45 @@ impl dyn TaskDyn {
         }
         let scheduler = header.scheduler()?;
         Some(scheduler.remote_waker(header.slot(), header.id()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inbox::InboxNode;
+    use crate::Standard;
+
+    struct Idle;
+
+    impl Component for Idle {
+        type Boxes = Standard<u32, u32>;
+
+        async fn main(self, _cx: Cx<Standard<u32, u32>>) {}
+    }
+
+    /// A server adds and deletes a box per connection: what it keeps for
+    /// dynamic boxes must not grow with the number of connections it has had.
+    #[test]
+    fn deleted_dynamic_boxes_leave_nothing_behind() {
+        let component = ComponentRef::new(Idle);
+        let task = &component.0;
+        let add = |name: &str| {
+            task.add_dynamic_box(name, "", |owner, index| {
+                ErasedBox(InboxNode::<u32>::new(owner, index))
+            })
+            .0
+        };
+        let kept = add("kept");
+        for _ in 0..1000 {
+            let name = add("conn");
+            task.delete_dynamic_box(&name, Direction::Inbox).unwrap();
+        }
+        let (slots, names) = task
+            .header()
+            .read_extra(|e| (e.dynamic.slots.capacity(), e.dynamic.by_name.len()))
+            .unwrap();
+        assert!(slots <= 4, "{slots} slots for one box and one at a time");
+        assert_eq!(names, 1, "only {kept:?} is still named");
     }
 }

@@ -7,21 +7,15 @@ mod util;
 use axon::{Component, ComponentRef, Cx, Direction, Scheduler, Standard};
 use util::{Counter, Log};
 
-/// Only its boxes are used.
-struct Plain;
-
-impl Component for Plain {
-    type Boxes = Standard<String, String>;
-
-    async fn main(self, _cx: Cx<Standard<String, String>>) {}
-}
-
+/// A component whose boxes carry strings; only its boxes are used.
 fn plain() -> ComponentRef {
-    ComponentRef::new(Plain)
+    util::plain::<String, String>()
 }
 
 /// Sends `count` numbered messages with `send(..).await`, logging each one
-/// once it has gone, and counting its resumes.
+/// once it has gone. It counts its resumes: the start of its body, and the
+/// return of each `send(..).await` (immediate when there is room, else once the
+/// scheduler resumes it).
 struct Producer {
     count: u32,
     sent: Log,
@@ -35,6 +29,7 @@ impl Component for Producer {
         self.resumes.bump();
         for n in 0..self.count {
             cx.outbox.send(format!("m{n}")).await;
+            self.resumes.bump();
             self.sent.push(format!("m{n}"));
         }
     }
@@ -59,10 +54,9 @@ fn try_send_to_a_full_inbox_is_refused_and_gives_the_message_back() {
     assert_eq!(err.inbox().component, Some(b.id()));
     assert_eq!(err.inbox().direction, Direction::Inbox);
     assert_eq!(err.inbox().name, "inbox");
-    let text = err.to_string();
-    assert!(
-        text.contains(&b.id().to_string()) && text.contains('2'),
-        "{text}"
+    assert_eq!(
+        err.to_string(),
+        format!("inbox \"inbox\" of {} is full (2 of 2 messages)", b.id())
     );
     assert_eq!(err.into_inner(), "three");
 
@@ -77,6 +71,25 @@ fn try_send_to_a_full_inbox_is_refused_and_gives_the_message_back() {
     let err = inbox.deliver("four".into()).unwrap_err();
     assert_eq!((err.len(), err.capacity()), (0, 0));
     assert_eq!(err.into_inner(), "four");
+
+    // Shrinking the limit below what an inbox holds keeps what it holds, and
+    // the refusal reports both numbers, each where it belongs.
+    inbox.set_size(None);
+    for m in ["five", "six", "seven"] {
+        inbox.deliver(m.into()).unwrap();
+    }
+    inbox.set_size(Some(2));
+    let err = outbox.try_send("eight".into()).unwrap_err();
+    assert_eq!((err.len(), err.capacity()), (3, 2));
+    assert_eq!(
+        err.to_string(),
+        format!("{} is full (3 of 2 messages)", err.inbox())
+    );
+    assert_eq!(
+        err.inbox().to_string(),
+        format!("inbox \"inbox\" of {}", b.id())
+    );
+    assert_eq!(inbox.len(), 3, "the refused message was not queued");
 }
 
 #[test]
@@ -101,6 +114,11 @@ fn send_waits_while_the_inbox_is_full_and_resumes_when_the_consumer_collects() {
     util::run_cycles(&scheduler, 1);
     assert_eq!(sent.entries(), ["m0", "m1"]);
     assert_eq!(inbox.len(), 2);
+    assert_eq!(
+        resumes.get(),
+        3,
+        "the start, then two sends that found room; the third is waiting"
+    );
     assert!(
         producer.is_paused(),
         "waiting for room, the producer is paused"
@@ -110,6 +128,11 @@ fn send_waits_while_the_inbox_is_full_and_resumes_when_the_consumer_collects() {
     util::run_cycles(&scheduler, 10);
     assert_eq!(scheduler.cycles(), cycles, "nothing ran while it waited");
     assert_eq!(sent.len(), 2);
+    assert_eq!(
+        resumes.get(),
+        3,
+        "the producer is not resumed while the inbox stays full"
+    );
 
     assert_eq!(inbox.recv().as_deref(), Some("m0"));
     assert!(!producer.is_paused(), "collecting woke it");
@@ -117,9 +140,19 @@ fn send_waits_while_the_inbox_is_full_and_resumes_when_the_consumer_collects() {
     // runs in the one after.
     util::run_cycles(&scheduler, 1);
     assert_eq!(sent.len(), 2, "only queued");
+    assert_eq!(resumes.get(), 3, "only queued");
     util::run_cycles(&scheduler, 1);
     assert_eq!(sent.entries(), ["m0", "m1", "m2"]);
     assert_eq!(inbox.len(), 2);
+    assert_eq!(
+        resumes.get(),
+        4,
+        "resumed once, its send completed, and the next one waits"
+    );
+    let cycles = scheduler.cycles();
+    util::run_cycles(&scheduler, 10);
+    assert_eq!(scheduler.cycles(), cycles, "nothing ran while it waited");
+    assert_eq!(resumes.get(), 4, "full again: not resumed");
 
     let mut received = vec!["m0".to_string()];
     for _ in 0..20 {
@@ -131,7 +164,11 @@ fn send_waits_while_the_inbox_is_full_and_resumes_when_the_consumer_collects() {
     received.extend(inbox.drain());
     assert!(producer.is_finished());
     assert_eq!(received, ["m0", "m1", "m2", "m3", "m4"]);
-    assert_eq!(resumes.get(), 1, "the body started once");
+    assert_eq!(
+        resumes.get(),
+        6,
+        "the body started once, and each of its five sends returned once"
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use axon::ipc::Ipc;
 use axon::{Component, ComponentRef, Cx, Inbox, Park, Scheduler, Unparker};
+use slab::Slab;
 
 use crate::ipc::{Ready, Selectable, SelectorRequest};
 use crate::sys;
@@ -150,8 +151,8 @@ pub(crate) struct SelectorCore {
 
 #[derive(Default)]
 struct Watched {
-    slots: Vec<Option<Registration>>,
-    free: Vec<usize>,
+    /// The registrations; a registration's slot is its key in the poller.
+    slots: Slab<Registration>,
     /// Slot of each watched source, by identity.
     by_source: HashMap<usize, usize>,
 }
@@ -239,9 +240,7 @@ impl SelectorCore {
         let mut watched = self.watched.borrow_mut();
         let poller = self.poller.borrow();
         if let Some(slot) = watched.by_source.get(&selectable.identity()).copied() {
-            let registration = watched.slots[slot]
-                .as_mut()
-                .expect("indexed slots are occupied");
+            let registration = &mut watched.slots[slot];
             let target = registration.target(interest);
             if target.is_some() {
                 tracing::debug!(target: "kamaelia::selector", ?selectable, ?interest, "already watched; request ignored");
@@ -257,19 +256,13 @@ impl SelectorCore {
             writer: None,
         };
         *registration.target(interest) = Some(reply);
-        let slot = watched.free.pop().unwrap_or_else(|| {
-            watched.slots.push(None);
-            watched.slots.len() - 1
-        });
+        let slot = watched.slots.vacant_key();
         let (r, w) = registration.interests();
-        if let Err(e) = poller.add(registration.selectable.source(), slot, r, w) {
-            watched.free.push(slot);
-            return Err(e);
-        }
+        poller.add(registration.selectable.source(), slot, r, w)?;
         watched
             .by_source
             .insert(registration.selectable.identity(), slot);
-        watched.slots[slot] = Some(registration);
+        watched.slots.insert(registration);
         Ok(())
     }
 
@@ -281,17 +274,14 @@ impl SelectorCore {
         let Some(slot) = watched.by_source.get(&selectable.identity()).copied() else {
             return Ok(());
         };
-        let registration = watched.slots[slot]
-            .as_mut()
-            .expect("indexed slots are occupied");
+        let registration = &mut watched.slots[slot];
         *registration.target(interest) = None;
         let (r, w) = registration.interests();
         if r || w {
             return poller.modify(registration.selectable.source(), slot, r, w);
         }
-        let registration = watched.slots[slot].take().expect("checked above");
+        let registration = watched.slots.remove(slot);
         watched.by_source.remove(&selectable.identity());
-        watched.free.push(slot);
         drop(watched);
         // Deleted before the last reference to the source can go (the
         // poller's invariant).
@@ -310,7 +300,7 @@ impl SelectorCore {
         for &(slot, readable, writable) in ready.iter() {
             let targets = {
                 let watched = self.watched.borrow();
-                match watched.slots.get(slot).and_then(Option::as_ref) {
+                match watched.slots.get(slot) {
                     Some(reg) => (
                         reg.reader.clone().filter(|_| readable),
                         reg.writer.clone().filter(|_| writable),
@@ -333,7 +323,7 @@ impl SelectorCore {
 impl Drop for SelectorCore {
     fn drop(&mut self) {
         let poller = self.poller.get_mut();
-        for registration in self.watched.get_mut().slots.drain(..).flatten() {
+        for registration in self.watched.get_mut().slots.drain() {
             let _ = poller.delete(registration.selectable.source());
         }
     }

@@ -177,7 +177,7 @@ pub(crate) fn connect(address: SocketAddr) -> io::Result<TcpStream> {
     socket.set_nonblocking(true)?;
     match socket.connect(&address.into()) {
         Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(EINPROGRESS) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
         Err(e) => return Err(e),
     }
@@ -204,9 +204,3 @@ pub(crate) fn connect_result(stream: &TcpStream) -> io::Result<()> {
     // No pending error but not connected yet means the attempt is still running.
     stream.peer_addr().map(drop)
 }
-
-/// `EINPROGRESS`: what a non-blocking connect returns while it works.
-#[cfg(target_os = "linux")]
-const EINPROGRESS: i32 = 115;
-#[cfg(not(target_os = "linux"))]
-const EINPROGRESS: i32 = 36;

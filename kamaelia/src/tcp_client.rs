@@ -11,7 +11,6 @@ use axon::ipc::{Ipc, Payload, ProducerFinished};
 use axon::{Component, ComponentRef, Cx};
 use bytes::Bytes;
 
-use crate::connected_socket_adapter::ConnectedSocketAdapter;
 use crate::ipc::{Ready, Selectable, SelectorRequest, SocketShutdown};
 use crate::selector::Selector;
 use crate::sys;
@@ -196,6 +195,7 @@ impl TcpClient {
             })
             .await;
         let deadline = Instant::now() + self.connect_timeout;
+        cx.wake_at(deadline);
         // Messages for the connection, kept until it exists.
         let mut held = Vec::new();
         let result = loop {
@@ -226,7 +226,6 @@ impl TcpClient {
                     format!("connect timed out after {:?}", self.connect_timeout),
                 ));
             }
-            cx.wake_at(deadline);
             cx.pause();
             cx.yield_now().await;
         };
@@ -234,13 +233,12 @@ impl TcpClient {
             .send(SelectorRequest::RemoveWriter { selectable })
             .await;
         result?;
-        stream.set_nodelay(self.options.nodelay)?;
-        let csa = ComponentRef::new(
-            ConnectedSocketAdapter::from_shared(stream)?.read_size(self.options.read_size),
-        );
-        csa.inbox::<Bytes>("inbox")
-            .map_err(io::Error::other)?
-            .set_size(Some(self.options.csa_inbox_size));
+        // The client waits for the server to close, however long it takes.
+        let options = ConnectionOptions {
+            linger: None,
+            ..self.options
+        };
+        let csa = options.adapter(stream)?;
         let me = cx.component();
         cx.link((&csa, "creator_feedback"), (&me, "socket_feedback"))
             .and_then(|_| cx.link((&csa, "outbox"), (&me, "outbox")))

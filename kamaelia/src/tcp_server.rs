@@ -47,6 +47,23 @@ pub struct ConnectionOptions {
     pub linger: Option<Duration>,
 }
 
+impl ConnectionOptions {
+    /// Sets up a connected socket as these options say, and makes its adapter
+    /// (not activated).
+    pub(crate) fn adapter(&self, socket: Rc<TcpStream>) -> io::Result<ComponentRef> {
+        socket.set_nodelay(self.nodelay)?;
+        let csa = ComponentRef::new(
+            ConnectedSocketAdapter::from_shared(socket)?
+                .read_size(self.read_size)
+                .linger(self.linger),
+        );
+        csa.inbox::<Bytes>("inbox")
+            .map_err(io::Error::other)?
+            .set_size(Some(self.csa_inbox_size));
+        Ok(csa)
+    }
+}
+
 /// How long a server's connection, having sent everything, waits for the
 /// client to close before closing anyway.
 pub const DEFAULT_LINGER: Duration = Duration::from_secs(5);
@@ -310,7 +327,6 @@ impl TcpServer {
         socket: TcpStream,
         peer: SocketAddr,
     ) -> io::Result<(ComponentRef, ConnectionInfo)> {
-        socket.set_nodelay(self.options.nodelay)?;
         let local = socket.local_addr()?;
         let info = ConnectionInfo {
             peer: peer.ip(),
@@ -318,14 +334,7 @@ impl TcpServer {
             local_ip: local.ip(),
             local_port: local.port(),
         };
-        let csa = ComponentRef::new(
-            ConnectedSocketAdapter::new(socket)?
-                .read_size(self.options.read_size)
-                .linger(self.options.linger),
-        );
-        csa.inbox::<Bytes>("inbox")
-            .map_err(io::Error::other)?
-            .set_size(Some(self.options.csa_inbox_size));
+        let csa = self.options.adapter(Rc::new(socket))?;
         Ok((csa, info))
     }
 }

@@ -1,6 +1,7 @@
 //! Helpers shared by axon's integration tests: instrumented components, a
-//! component whose body is a closure, and parks that tell a test when the
-//! scheduler blocks.
+//! component whose body is a closure, bounded ways to step a scheduler, and
+//! parks that tell a test when the scheduler blocks (or fail it if it would
+//! block forever).
 //!
 //! Each test file pulls this in with `mod util;` and uses only part of it.
 #![allow(dead_code)]
@@ -12,6 +13,7 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex, PoisonError};
+use std::thread::{self, Thread};
 use std::time::Duration;
 
 use axon::{BoxSet, Component, ComponentRef, Cx, Park, Scheduler, Standard, Unparker};
@@ -127,6 +129,33 @@ pub(crate) fn busy_waiters(scheduler: &Scheduler, n: usize) -> Vec<(ComponentRef
         .collect()
 }
 
+/// Counts every turn, including its first, and asks to pause after each: the
+/// count is one plus how many times something woke it.
+pub(crate) struct PauseEveryTurn {
+    pub(crate) turns: Counter,
+}
+
+impl Component for PauseEveryTurn {
+    type Boxes = Standard<u32, u32>;
+
+    async fn main(self, cx: Cx<Standard<u32, u32>>) {
+        loop {
+            self.turns.bump();
+            cx.pause();
+            cx.yield_now().await;
+        }
+    }
+}
+
+/// Makes (without activating) a [`PauseEveryTurn`], and its turn count.
+pub(crate) fn pause_every_turn() -> (ComponentRef, Counter) {
+    let turns = Counter::new();
+    let c = ComponentRef::new(PauseEveryTurn {
+        turns: turns.clone(),
+    });
+    (c, turns)
+}
+
 /// A component whose body is the closure it was made with, for one-off
 /// behaviours in a test.
 pub(crate) struct Body<B, F> {
@@ -160,6 +189,12 @@ where
     })
 }
 
+/// Makes (without activating) a component that does nothing and ends at once,
+/// for tests in which only its boxes matter.
+pub(crate) fn plain<I: 'static, O: 'static>() -> ComponentRef {
+    body(|_: Cx<Standard<I, O>>| async {})
+}
+
 /// Runs `n` cycles, failing if the scheduler runs out of components.
 pub(crate) fn run_cycles(scheduler: &Scheduler, n: usize) {
     for i in 0..n {
@@ -168,6 +203,12 @@ pub(crate) fn run_cycles(scheduler: &Scheduler, n: usize) {
             "the scheduler ended after {i} of {n} cycles, with components expected to be alive"
         );
     }
+}
+
+/// Axon's tests' `runForAWhile`: 100 cycles, failing if the scheduler runs
+/// out of components.
+pub(crate) fn run_for_a_while(scheduler: &Scheduler) {
+    run_cycles(scheduler, 100);
 }
 
 /// Runs the cycle at whose end the components activated since the last cycle
@@ -280,9 +321,55 @@ impl Park for RecordingPark {
     }
 }
 
+/// The message [`FailOnBlockPark`] panics with.
+pub(crate) const WOULD_BLOCK_FOREVER: &str = "the scheduler would block forever: a wake was lost";
+
+/// A [`Park`] for tests in which nothing on another thread will wake the
+/// scheduler: a wait with no timeout could then never end, so it panics
+/// (failing the test with [`WOULD_BLOCK_FOREVER`]) instead of hanging. A wait
+/// with a timeout (a pending timer) really waits, up to that timeout, and ends
+/// early if its unparker is used.
+pub(crate) struct FailOnBlockPark {
+    thread: Thread,
+}
+
+impl FailOnBlockPark {
+    /// A park for the current thread, which must be the scheduler's.
+    pub(crate) fn new() -> Self {
+        FailOnBlockPark {
+            thread: thread::current(),
+        }
+    }
+
+    /// Installs a new one on `scheduler`.
+    pub(crate) fn install(scheduler: &Scheduler) {
+        scheduler.set_park(Box::new(FailOnBlockPark::new()));
+    }
+}
+
+impl Park for FailOnBlockPark {
+    fn park(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        match timeout {
+            None => panic!("{WOULD_BLOCK_FOREVER}"),
+            // A zero timeout only polls.
+            Some(t) if t.is_zero() => {}
+            // Returning early (a stray unpark token) is allowed: the scheduler
+            // then parks again for what is left of the timer.
+            Some(t) => thread::park_timeout(t),
+        }
+        Ok(())
+    }
+
+    fn unparker(&self) -> Unparker {
+        let thread = self.thread.clone();
+        Unparker::new(move || thread.unpark())
+    }
+}
+
 /// Runs `f` as the body of a component on a fresh fail-fast scheduler, so that
 /// a failed assertion inside the body fails the test, and checks that the body
-/// ran to its end.
+/// ran to its end. The scheduler has a [`FailOnBlockPark`], so a body left
+/// paused with nothing to wake it fails the test instead of hanging it.
 pub(crate) fn run_in_body<B, F, Fut>(f: F)
 where
     B: BoxSet,
@@ -291,6 +378,7 @@ where
 {
     let scheduler = Scheduler::new();
     scheduler.set_fail_fast(true);
+    FailOnBlockPark::install(&scheduler);
     let done = Counter::new();
     let finished = done.clone();
     let c = body(move |cx: Cx<B>| async move {
