@@ -4,19 +4,11 @@
 
 mod util;
 
-use axon::{Component, ComponentRef, Cx, Postoffice, Scheduler, Standard};
+use axon::{ComponentRef, Postoffice, Scheduler};
 
-/// Only its boxes are used.
-struct Plain;
-
-impl Component for Plain {
-    type Boxes = Standard<u32, u32>;
-
-    async fn main(self, _cx: Cx<Standard<u32, u32>>) {}
-}
-
+/// A component whose standard boxes carry `u32`s; only its boxes are used.
 fn plain() -> ComponentRef {
-    ComponentRef::new(Plain)
+    util::plain::<u32, u32>()
 }
 
 /// Every ordering of `items`.

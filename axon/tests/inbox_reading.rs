@@ -22,7 +22,7 @@ axon::boxes! {
 }
 
 fn plain() -> ComponentRef {
-    util::body(|_: Cx<Boxes>| async {})
+    util::plain::<u32, u32>()
 }
 
 #[test]

@@ -330,17 +330,13 @@ mod component_test {
 
 mod message_delivery_notifications_test {
     use super::*;
-    use util::{run_cycles, unpause_detectors, Counter};
+    use util::{run_for_a_while, unpause_detectors, Counter};
 
     /// A scheduler with `n` unpause detectors on it.
     fn init_components(n: usize) -> (Scheduler, Vec<ComponentRef>, Vec<Counter>) {
         let scheduler = Scheduler::new();
         let (components, counts) = unpause_detectors(&scheduler, n).into_iter().unzip();
         (scheduler, components, counts)
-    }
-
-    fn run_for_a_while(scheduler: &Scheduler) {
-        run_cycles(scheduler, 100);
     }
 
     fn send(c: &ComponentRef) {

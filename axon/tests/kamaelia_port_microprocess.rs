@@ -102,8 +102,16 @@ fn smoke_test_no_arguments() {
 fn str() {
     let a = ComponentRef::new(Idle);
     let b = ComponentRef::new(Idle);
+    assert_eq!(a.to_string(), format!("Idle#{}", a.id().number()));
     assert_ne!(a.to_string(), b.to_string());
-    assert_eq!(a.to_string(), a.to_string());
+    // Stable over the instance's life: running it to its end does not change
+    // the name it is known by.
+    let before = a.to_string();
+    let scheduler = Scheduler::new();
+    a.activate_on(&scheduler);
+    util::run_until_done(&scheduler, 5);
+    assert!(a.is_finished());
+    assert_eq!(a.to_string(), before);
 }
 
 #[test]
@@ -184,18 +192,25 @@ fn pause() {
     let i = Counter::new();
     let thr = ComponentRef::new(Counting { i: i.clone() });
     thr.activate_on(&scheduler);
-    util::run_cycles(&scheduler, 1);
+    util::start(&scheduler);
     assert!(!thr.is_paused());
     assert!(!scheduler.is_paused(&thr));
 
+    // The request is granted at the end of the cycle, after one more turn.
     thr.pause();
     util::run_cycles(&scheduler, 1);
+    assert_eq!(i.get(), 1);
     assert!(thr.is_paused());
     assert!(scheduler.is_paused(&thr));
+    util::run_cycles(&scheduler, 3);
+    assert_eq!(i.get(), 1, "reported paused, and really not resumed");
 
     thr.unpause();
     assert!(!thr.is_paused());
     assert!(!scheduler.is_paused(&thr));
+    // Queued by the next cycle, resumed from the one after.
+    util::run_cycles(&scheduler, 3);
+    assert_eq!(i.get(), 3, "resumed again once unpaused");
 }
 
 #[test]

@@ -34,21 +34,11 @@
 
 mod util;
 
-use axon::{
-    Component, ComponentRef, Cx, LinkErrorKind, Passthrough, Postoffice, Scheduler, Standard,
-};
+use axon::{ComponentRef, LinkErrorKind, Passthrough, Postoffice, Scheduler};
 
-/// Does nothing; the boxes are what matter.
-struct Plain;
-
-impl Component for Plain {
-    type Boxes = Standard<u32, u32>;
-
-    async fn main(self, _cx: Cx<Standard<u32, u32>>) {}
-}
-
+/// A component whose standard boxes carry `u32`s; only its boxes are used.
 fn plain() -> ComponentRef {
-    ComponentRef::new(Plain)
+    util::plain::<u32, u32>()
 }
 
 fn inbox_len(c: &ComponentRef, name: &str) -> usize {
@@ -384,7 +374,7 @@ mod linkagechaining_test {
 mod size_limited_boxes_test {
     use super::*;
     use axon::NoSpaceInBox;
-    use util::{run_cycles, unpause_detectors};
+    use util::{run_for_a_while, unpause_detectors};
 
     fn init_components(n: usize) -> (Scheduler, Vec<ComponentRef>) {
         let scheduler = Scheduler::new();
@@ -393,10 +383,6 @@ mod size_limited_boxes_test {
             .map(|(c, _)| c)
             .collect();
         (scheduler, components)
-    }
-
-    fn run_for_a_while(s: &Scheduler) {
-        run_cycles(s, 100);
     }
 
     fn send(c: &ComponentRef) -> Result<(), NoSpaceInBox<u32>> {
@@ -502,15 +488,27 @@ mod size_limited_boxes_test {
     #[test]
     fn setting_size_limit_to_none_sets_to_unlimited() {
         let (s, c) = init_components(2);
-        set_size(&c[1], None);
-        assert_eq!(c[1].inbox::<u32>("inbox").unwrap().size(), None);
+        let inbox = c[1].inbox::<u32>("inbox").unwrap();
+        // None is also the default, so the limit is set and seen to bite first:
+        // otherwise a `set_size(None)` that did nothing would pass.
+        set_size(&c[1], Some(5));
         c[0].link((&c[0], "outbox"), (&c[1], "inbox")).unwrap();
+        run_for_a_while(&s);
+        for _ in 0..5 {
+            send(&c[0]).unwrap();
+        }
+        assert!(send(&c[0]).is_err(), "limited to 5");
+        assert_eq!(inbox.drain().count(), 5);
+
+        set_size(&c[1], None);
+        assert_eq!(inbox.size(), None);
         run_for_a_while(&s);
         for _ in 0..9999 {
             send(&c[0]).unwrap();
         }
-        run_cycles(&s, 9999);
-        assert_eq!(c[1].inbox::<u32>("inbox").unwrap().len(), 9999);
+        run_for_a_while(&s);
+        assert_eq!(inbox.len(), 9999);
+        assert!(!inbox.is_full());
     }
 
     #[test]

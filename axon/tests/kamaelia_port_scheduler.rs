@@ -23,7 +23,9 @@
 //   class-wide `scheduler.run`. axon's equivalent, `Scheduler::current()`, is
 //   the thread's default scheduler, made on first use; `Scheduler::new()` makes
 //   an independent one. The port checks that split, and test_importsuccess
-//   checks that the default is one scheduler per thread.
+//   checks that every call to `Scheduler::current()` on a thread gives the
+//   same scheduler (the one a bare `activate()` uses), and another thread gets
+//   its own.
 // * test_directUsageOfMainDoesntBlock timed a thread out after 5 s. The port
 //   installs a park that records how the scheduler asks to wait: stepping with
 //   `run_cycle` while everything is paused only ever polls (zero timeout), and
@@ -104,6 +106,8 @@ mod scheduler_test {
         assert!(Scheduler::current().list_all().contains(&c));
         let d = ComponentRef::new(PausesOnce).activate();
         assert!(Scheduler::current().list_all().contains(&d));
+        let elsewhere = thread::spawn(|| Scheduler::current().len()).join().unwrap();
+        assert_eq!(elsewhere, 0, "another thread has a default of its own");
     }
 
     #[test]

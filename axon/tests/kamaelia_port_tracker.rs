@@ -84,8 +84,12 @@ mod coordinating_assistant_tracker_test {
                 inbox: "badinbox".into()
             })
         );
-        assert!(
-            cat.register_service("someservice", &c, "outbox").is_err(),
+        assert_eq!(
+            cat.register_service("someservice", &c, "outbox"),
+            Err(ServiceError::BadInbox {
+                component: c.id(),
+                inbox: "outbox".into()
+            }),
             "an outbox is not an inbox"
         );
         assert!(cat.services_registered().is_empty());
@@ -117,7 +121,10 @@ mod coordinating_assistant_tracker_test {
         cat.register_service("someservice", &c, "control").unwrap();
         cat.deregister_service("someservice").unwrap();
         assert!(cat.services_registered().is_empty());
-        assert!(cat.retrieve_service("someservice").is_err());
+        assert_eq!(
+            cat.retrieve_service("someservice"),
+            Err(ServiceError::NotFound("someservice".into()))
+        );
     }
 
     #[test]
@@ -133,7 +140,18 @@ mod coordinating_assistant_tracker_test {
     fn track_value_basic() {
         let cat = Tracker::new();
         cat.track_value(HITS, 5u32).unwrap();
+        cat.track_value("stats.pages.title", String::from("home"))
+            .unwrap();
         assert_eq!(*cat.retrieve_value::<u32>(HITS).unwrap(), 5);
+        assert_eq!(
+            *cat.retrieve_value::<String>("stats.pages.title").unwrap(),
+            "home",
+            "each name keeps its own value, of its own type"
+        );
+        assert!(
+            cat.services_registered().is_empty(),
+            "values are not services"
+        );
     }
 
     #[test]
@@ -151,7 +169,18 @@ mod coordinating_assistant_tracker_test {
     fn retrieve_value_basic() {
         let cat = Tracker::new();
         cat.track_value(HITS, 5u32).unwrap();
-        assert_eq!(*cat.retrieve_value::<u32>(HITS).unwrap(), 5);
+        let first = cat.retrieve_value::<u32>(HITS).unwrap();
+        let second = cat.retrieve_value::<u32>(HITS).unwrap();
+        assert_eq!(*first, 5);
+        assert!(
+            std::rc::Rc::ptr_eq(&first, &second),
+            "retrieving shares the tracked value rather than taking or copying it"
+        );
+        assert_eq!(
+            cat.retrieve_value::<String>(HITS).unwrap_err(),
+            ServiceError::UndeclaredValue(HITS.into()),
+            "a value is only found as the type it was tracked with"
+        );
     }
 
     #[test]
@@ -178,8 +207,9 @@ mod coordinating_assistant_tracker_test {
             cat.update_value(HITS, 10u32),
             Err(ServiceError::UndeclaredValue(HITS.into()))
         );
-        assert!(
-            cat.retrieve_value::<u32>(HITS).is_err(),
+        assert_eq!(
+            cat.retrieve_value::<u32>(HITS).unwrap_err(),
+            ServiceError::UndeclaredValue(HITS.into()),
             "not created by the update"
         );
     }
@@ -197,6 +227,10 @@ mod coordinating_assistant_tracker_test {
         assert!(provider.panic_message().is_none());
         let service = scheduler.tracker().retrieve_service("echo").unwrap();
         assert_eq!(service.component, provider);
-        assert!(Scheduler::new().tracker().retrieve_service("echo").is_err());
+        assert_eq!(
+            Scheduler::new().tracker().retrieve_service("echo"),
+            Err(ServiceError::NotFound("echo".into())),
+            "another scheduler has its own tracker"
+        );
     }
 }

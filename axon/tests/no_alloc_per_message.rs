@@ -160,9 +160,19 @@ fn pump(
     let target = received.get() + messages;
     budget.set(messages);
     source.unpause();
-    while received.get() < target {
+    // At least a message a cycle once the pipeline is full: a lost wake (every
+    // component paused with messages in flight) fails here instead of spinning.
+    let limit = messages + 100;
+    for _ in 0..limit {
+        if received.get() >= target {
+            return;
+        }
         assert!(scheduler.run_cycle(), "the pipeline ended early");
     }
+    panic!(
+        "{} of {messages} messages arrived in {limit} cycles",
+        messages - (target - received.get())
+    );
 }
 
 fn assert_no_allocation_per_message(middle: Vec<ComponentRef>) {

@@ -7,7 +7,7 @@ mod util;
 use std::panic::{self, AssertUnwindSafe};
 
 use axon::{ComponentRef, Cx, NoBoxes, Scheduler, Standard};
-use util::{start, Counter, UnpauseDetector};
+use util::{start, Counter, FailOnBlockPark, UnpauseDetector};
 
 /// Yields once, then panics with `message`.
 fn panics_on_second_turn(message: &'static str) -> ComponentRef {
@@ -65,8 +65,12 @@ fn a_panic_ends_only_that_component() {
 
     util::run_cycles(&scheduler, 5);
     assert_eq!(woken.get(), 1, "the parent learns that its child ended");
-    while scheduler.run_cycle() && resumes.get() < 10 {}
-    assert_eq!(resumes.get(), 10, "the others run on");
+    // The survivor has had one turn per cycle since start: 7 so far. Its 8th
+    // to 10th turns count, and the 11th ends it.
+    assert_eq!(resumes.get(), 7, "the others ran on through the panic");
+    util::run_cycles(&scheduler, 4);
+    assert_eq!(resumes.get(), 10);
+    assert!(survivor.is_finished());
     assert!(survivor.panic_message().is_none());
 }
 
@@ -106,7 +110,10 @@ fn awaiting_a_foreign_future_ends_the_component_with_a_clear_panic() {
     let other = counts(3, &resumes);
     misuser.activate_on(&scheduler);
     other.activate_on(&scheduler);
-    scheduler.run().unwrap();
+    // Were the foreign future left pending instead, nothing could wake the
+    // misuser: the park fails the test rather than letting `run` block.
+    FailOnBlockPark::install(&scheduler);
+    util::run_until_done(&scheduler, 10);
 
     assert!(misuser.is_finished());
     let message = misuser.panic_message().expect("ended by a panic");

@@ -11,7 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use axon::{ComponentRef, Cx, NewComponent, NoBoxes, Scheduler, Standard, WaitComplete};
-use util::{run_cycles, Counter, Log, SignalPark, HANG_GUARD};
+use util::{run_cycles, Log, SignalPark, HANG_GUARD};
 
 /// Logs `{name}{n}` on each of its first `turns` resumes, then ends.
 fn tracer(log: &Log, name: &'static str, turns: usize) -> ComponentRef {
@@ -101,15 +101,7 @@ fn yielding_new_component_activates_it_for_the_next_cycle() {
 #[test]
 fn paused_components_are_not_resumed_at_all() {
     let scheduler = Scheduler::new();
-    let resumes = Counter::new();
-    let r = resumes.clone();
-    let sleeper = util::body(move |cx: Cx<NoBoxes>| async move {
-        loop {
-            r.bump();
-            cx.pause();
-            cx.yield_now().await;
-        }
-    });
+    let (sleeper, resumes) = util::pause_every_turn();
     sleeper.activate_on(&scheduler);
     let (_busy, busy_resumes) = util::busy_waiters(&scheduler, 1).remove(0);
     run_cycles(&scheduler, 1000);

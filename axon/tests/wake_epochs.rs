@@ -6,6 +6,8 @@
 //! in that same cycle a producer sends it another message. The consumer must
 //! run again for that one.
 
+mod util;
+
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::rc::Rc;
@@ -107,9 +109,7 @@ fn a_delivery_during_the_end_of_cycle_wait_then_one_in_the_next_cycle_both_wake(
     // both; in cycle 2 both pause, and the wait at the end of cycle 2 (the
     // second park call) delivers.
     let (scheduler, received, calls) = system(2);
-    for _ in 0..6 {
-        assert!(scheduler.run_cycle());
-    }
+    util::run_cycles(&scheduler, 6);
     assert!(calls.get() >= 2);
     assert_eq!(
         received.get(),
@@ -123,9 +123,7 @@ fn a_delivery_during_an_idle_wait_then_one_in_the_next_cycle_both_wake() {
     // After cycle 2 both are asleep, so the third `run_cycle` only waits (an
     // idle wait), and its park call delivers.
     let (scheduler, received, calls) = system(3);
-    for _ in 0..8 {
-        assert!(scheduler.run_cycle());
-    }
+    util::run_cycles(&scheduler, 8);
     assert!(calls.get() >= 3);
     assert_eq!(received.get(), 2);
 }
@@ -135,31 +133,14 @@ fn each_outside_wake_runs_a_paused_component_exactly_once() {
     // A wake counts for the stretch in which it happened, so the woken
     // component's own pause afterwards is granted: one turn per wake.
     let scheduler = Scheduler::new();
-    let turns = Rc::new(Cell::new(0));
-    let t = turns.clone();
-    struct Sleeper(Rc<Cell<u32>>);
-    impl Component for Sleeper {
-        type Boxes = Standard<u32, ()>;
-        async fn main(self, cx: Cx<Standard<u32, ()>>) {
-            loop {
-                self.0.set(self.0.get() + 1);
-                cx.pause();
-                cx.yield_now().await;
-            }
-        }
-    }
-    let sleeper = ComponentRef::new(Sleeper(t));
+    let (sleeper, turns) = util::pause_every_turn();
     sleeper.activate_on(&scheduler);
-    for _ in 0..4 {
-        scheduler.run_cycle();
-    }
+    util::run_cycles(&scheduler, 4);
     assert_eq!(turns.get(), 1);
     let inbox = sleeper.inbox::<u32>("inbox").unwrap();
     for wake in 1..=5 {
         inbox.deliver(wake).unwrap();
-        for _ in 0..4 {
-            scheduler.run_cycle();
-        }
-        assert_eq!(turns.get(), 1 + wake, "one turn per delivery");
+        util::run_cycles(&scheduler, 4);
+        assert_eq!(turns.get(), 1 + u64::from(wake), "one turn per delivery");
     }
 }

@@ -183,15 +183,7 @@ fn a_wake_later_in_the_cycle_than_the_pause_wins() {
 #[test]
 fn a_wake_earlier_in_the_cycle_than_the_pause_wins() {
     let scheduler = Scheduler::new();
-    let resumes = Counter::new();
-    let r = resumes.clone();
-    let sleeper = util::body(move |cx: Cx<NoBoxes>| async move {
-        loop {
-            r.bump();
-            cx.pause();
-            cx.yield_now().await;
-        }
-    });
+    let (sleeper, resumes) = util::pause_every_turn();
     // Activated first: wakes the sleeper in cycle 2 (their first turn), before
     // the sleeper asks to pause in the same cycle.
     let s = sleeper.clone();
