@@ -26,7 +26,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const CONNECTIONS: usize = 50;
 const SIZE: usize = 64;
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 9;
 const SERVER_CPU: usize = 0;
 const CLIENT_CPU: usize = 1;
 
@@ -235,7 +235,7 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let (warmup, duration) = (Duration::from_secs(1), Duration::from_secs(4));
+    let (warmup, duration) = (Duration::from_millis(500), Duration::from_secs(2));
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     for round in 1..=ROUNDS {
         let k = measure(Kamaelia::start(), warmup, duration);

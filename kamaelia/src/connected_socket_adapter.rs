@@ -218,25 +218,42 @@ impl Connection {
 
     /// Reads until the socket has nothing more (or the consumer is full),
     /// sending each chunk out of `outbox`.
-    fn receive(&mut self, outbox: &Outbox<Bytes>) -> io::Result<()> {
+    ///
+    /// The Selector's notice is taken only here, when the adapter is about to
+    /// read: while the consumer is full, or after the end of the input, it
+    /// stays in `notices`, and the Selector stops reporting the socket.
+    fn receive(&mut self, notices: &Inbox<Ready>, outbox: &Outbox<Bytes>) -> io::Result<()> {
         if let Some(chunk) = self.stash.take() {
             if let Err(full) = outbox.try_send(chunk) {
                 self.stash = Some(full.into_inner());
                 return Ok(());
             }
         }
-        while self.can_read && !self.eof {
+        if self.eof {
+            return Ok(());
+        }
+        // The Selector sends a notice only into an empty inbox: one at most.
+        if notices.recv().is_some() {
+            self.can_read = true;
+        }
+        while self.can_read {
             if self.read_buf.len() < self.read_size.min(1024) {
                 self.read_buf = BytesMut::zeroed(self.read_size);
             }
-            // Read until the read would block, even after a short read: the
-            // peer's FIN may have come with the last data, in the same
-            // edge-triggered notice, and no further notice would tell of it.
-            // (`polling` does not report EPOLLRDHUP, which would let a short
-            // read stop here.)
+            let room = self.read_buf.len();
             match (&*self.socket).read(&mut self.read_buf[..]) {
-                Ok(0) => self.eof = true,
+                Ok(0) => {
+                    self.eof = true;
+                    self.can_read = false;
+                }
                 Ok(n) => {
+                    // A short read has emptied the socket. The Selector is
+                    // level-triggered, so more data, or a FIN that came with
+                    // this data, is reported at its next wait: no read that
+                    // would only find `WouldBlock`.
+                    if n < room {
+                        self.can_read = false;
+                    }
                     let chunk = self.read_buf.split_to(n).freeze();
                     if let Err(full) = outbox.try_send(chunk) {
                         self.stash = Some(full.into_inner());
@@ -319,10 +336,7 @@ async fn serve(
     // Set once everything has been sent and the sending side shut.
     let mut lingering_until: Option<Option<Instant>> = None;
     loop {
-        // Most turns find these empty: look before taking.
-        if cx.read_ready.data_ready() {
-            conn.can_read |= cx.read_ready.drain().count() > 0;
-        }
+        // Most turns find it empty: look before taking.
         if cx.send_ready.data_ready() {
             conn.can_write |= cx.send_ready.drain().count() > 0;
         }
@@ -357,8 +371,8 @@ async fn serve(
             };
             cx.selector_signal.send(request).await;
         }
-        if conn.can_read || conn.stash.is_some() {
-            if let Err(e) = conn.receive(&cx.outbox) {
+        if !conn.eof || conn.stash.is_some() {
+            if let Err(e) = conn.receive(&cx.read_ready, &cx.outbox) {
                 return Some(e);
             }
         }

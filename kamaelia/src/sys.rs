@@ -4,8 +4,8 @@
 //!
 //! Provides:
 //!
-//! * [`Poller`]: readiness notification for sockets (epoll, kqueue, …), in
-//!   edge-triggered mode where the platform has it, with a thread-safe wake-up;
+//! * [`Poller`]: level-triggered readiness notification for sockets (epoll,
+//!   kqueue, …), with a thread-safe wake-up;
 //! * [`listen`]: a non-blocking TCP listener with `SO_REUSEADDR` and a real
 //!   backlog;
 //! * [`connect`]: a non-blocking TCP connect, and [`connect_result`] to learn
@@ -34,24 +34,20 @@ use socket2::{Domain, Protocol, Socket, Type};
 pub(crate) struct Poller {
     poller: Arc<polling::Poller>,
     events: Events,
-    mode: PollMode,
 }
+
+/// Level-triggered: a socket is reported for as long as it is ready, so a
+/// reader may stop after a short read (a FIN that came with the data is still
+/// reported), and the Selector mutes a socket whose owner is not taking
+/// notices, instead of the poller forgetting it.
+const MODE: PollMode = PollMode::Level;
 
 impl Poller {
     pub(crate) fn new() -> io::Result<Self> {
         let poller = polling::Poller::new()?;
-        // Edge-triggered: one event per change of readiness, so a component
-        // that stops reading (its consumer is full) is not woken again and
-        // again. Level-triggered where the platform has no edge mode.
-        let mode = if poller.supports_edge() {
-            PollMode::Edge
-        } else {
-            PollMode::Level
-        };
         Ok(Poller {
             poller: Arc::new(poller),
             events: Events::with_capacity(NonZeroUsize::new(1024).expect("1024 is not zero")),
-            mode,
         })
     }
 
@@ -69,7 +65,7 @@ impl Poller {
             self.poller.add_with_mode(
                 source.as_fd().as_raw_fd(),
                 Event::new(key, readable, writable),
-                self.mode,
+                MODE,
             )
         }
     }
@@ -82,11 +78,8 @@ impl Poller {
         readable: bool,
         writable: bool,
     ) -> io::Result<()> {
-        self.poller.modify_with_mode(
-            source.as_fd(),
-            Event::new(key, readable, writable),
-            self.mode,
-        )
+        self.poller
+            .modify_with_mode(source.as_fd(), Event::new(key, readable, writable), MODE)
     }
 
     /// Stops watching `source`.
@@ -125,7 +118,7 @@ impl Poller {
 
 impl fmt::Debug for Poller {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Poller").field("mode", &self.mode).finish()
+        f.debug_struct("Poller").field("mode", &MODE).finish()
     }
 }
 

@@ -239,8 +239,12 @@ impl Component for TcpServer {
         // The adapters still open, by id (they are also this server's children).
         let mut open: HashMap<ComponentId, ComponentRef> = HashMap::new();
         loop {
-            let notified = cx.newconnection.drain().count() > 0;
             let retry_due = retry_at.is_some_and(|t| Instant::now() >= t);
+            // While waiting to retry, the Selector's notice is left untaken,
+            // which mutes the listener instead of waking this server at every
+            // poll for connections it cannot accept yet.
+            let notified =
+                (retry_at.is_none() || retry_due) && cx.newconnection.drain().count() > 0;
             if let Some(l) = &listener {
                 if notified || retry_due {
                     retry_at = None;
