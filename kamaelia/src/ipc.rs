@@ -27,10 +27,12 @@ use axon::{ComponentId, ComponentRef, Inbox};
 /// "This socket may be ready": what the Selector sends to the inbox a component
 /// named when it asked to be told.
 ///
-/// Readiness is reported when it changes (edge-triggered), and a second
-/// notice is not sent while one is still waiting to be received. So a component
-/// told a socket is readable reads until the read would block, and one told it
-/// is writable writes until the write would block.
+/// Readiness is level-triggered: while the socket stays ready, taking the
+/// notice brings another. A second notice is not sent while one is still
+/// waiting to be received, and while it waits the Selector does not watch that
+/// socket (in that direction) at all. So a component may read as much as it
+/// likes per notice, and one that cannot act on readiness now simply leaves
+/// the notice where it is until it can.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Ready;
 
