@@ -351,7 +351,7 @@ impl SelectorCore {
     /// one still there, the Selector mutes that direction (stops asking the
     /// poller about it) until the notice has been taken.
     fn poll(&self, timeout: Option<Duration>) -> io::Result<()> {
-        self.unmute_taken()?;
+        self.unmute_taken();
         let mut ready = self.ready.borrow_mut();
         ready.clear();
         self.poller
@@ -382,21 +382,25 @@ impl SelectorCore {
                 if !was_muted {
                     watched.muted.push(slot);
                 }
-                registration.sync(&poller, slot)?;
+                if let Err(e) = registration.sync(&poller, slot) {
+                    tracing::error!(target: "kamaelia::selector", error = %e, "could not mute a socket");
+                }
             }
         }
         Ok(())
     }
 
     /// Unmutes the directions whose last notice has been taken.
-    fn unmute_taken(&self) -> io::Result<()> {
+    ///
+    /// An error here (or in muting) is logged, not returned: it concerns one
+    /// socket, and failing the park would stop the whole scheduler.
+    fn unmute_taken(&self) {
         let mut watched = self.watched.borrow_mut();
         if watched.muted.is_empty() {
-            return Ok(());
+            return;
         }
         let watched = &mut *watched;
         let poller = self.poller.borrow();
-        let mut result = Ok(());
         watched.muted.retain(|&slot| {
             let Some(registration) = watched.slots.get_mut(slot) else {
                 return false;
@@ -414,12 +418,11 @@ impl SelectorCore {
             }
             if changed {
                 if let Err(e) = registration.sync(&poller, slot) {
-                    result = Err(e);
+                    tracing::error!(target: "kamaelia::selector", error = %e, "could not unmute a socket");
                 }
             }
             registration.is_muted()
         });
-        result
     }
 }
 
