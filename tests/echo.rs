@@ -5,11 +5,13 @@
 //! time; a client that half-closes still receives all of its echo, then the
 //! end of the stream; a client that sends but never reads can push only a
 //! bounded amount into the server (back-pressure), and gets it all back once it
-//! reads; SIGTERM with a client connected closes it and exits 0; `--help` and a
-//! bad argument.
+//! reads; a server out of file descriptors holds new clients back and serves
+//! them once others leave; SIGTERM with a client connected closes it and exits
+//! 0; `--help` and a bad argument.
 
 mod util;
 
+use std::fs;
 use std::io::{self, Write};
 use std::thread;
 use std::time::Duration;
@@ -77,6 +79,76 @@ fn half_close_after_a_short_message_still_receives_the_echo_then_eof() {
         String::from_utf8_lossy(&echoed),
         "hello, then goodbye\n",
         "the echo after a half-close"
+    );
+}
+
+/// Sets the soft limit on open files of the running process `pid`.
+fn set_open_files_limit(pid: u32, limit: usize) {
+    let pid = libc::pid_t::try_from(pid).expect("a pid fits pid_t");
+    let mut old = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: prlimit reads `new` and writes `old`, both valid for the call.
+    let got = unsafe { libc::prlimit(pid, libc::RLIMIT_NOFILE, std::ptr::null(), &mut old) };
+    assert_eq!(got, 0, "prlimit (get): {}", io::Error::last_os_error());
+    let new = libc::rlimit {
+        rlim_cur: limit as libc::rlim_t,
+        rlim_max: old.rlim_max,
+    };
+    // SAFETY: as above.
+    let set = unsafe { libc::prlimit(pid, libc::RLIMIT_NOFILE, &new, std::ptr::null_mut()) };
+    assert_eq!(set, 0, "prlimit (set): {}", io::Error::last_os_error());
+}
+
+#[test]
+fn out_of_file_descriptors_the_server_holds_clients_back_and_serves_them_once_others_leave() {
+    let mut server = echo_server();
+    // One client served first, so that everything the server opens for itself
+    // (its poller among them) is open before counting.
+    let mut first = Client::named(server.addr(), "first client");
+    first.send(b"first\n");
+    first.expect_line(b"first\n");
+    let open = fs::read_dir(format!("/proc/{}/fd", server.pid()))
+        .expect("the server's descriptors")
+        .count();
+    // Room for exactly one more connection.
+    set_open_files_limit(server.pid(), open + 1);
+
+    let mut second = Client::named(server.addr(), "second client");
+    second.send(b"second\n");
+    second.expect_line(b"second\n");
+    // The kernel completes these connections, but the server cannot accept
+    // them: accepting fails with EMFILE, and it must carry on.
+    let mut waiting: Vec<Client> = (0..3)
+        .map(|n| {
+            let mut client = Client::named(server.addr(), &format!("waiting client {n}"));
+            client.send(format!("waiting {n}\n").as_bytes());
+            client
+        })
+        .collect();
+
+    // Two leave; their descriptors are freed once the server has closed their
+    // connections, and it accepts the others on its next try. (With one
+    // descriptor left per departure, the three waiting clients are served
+    // as the earlier ones leave.)
+    drop(first);
+    drop(second);
+    let last = waiting.pop().expect("three waiting");
+    for (n, client) in waiting.iter_mut().enumerate() {
+        client.expect_line(format!("waiting {n}\n").as_bytes());
+    }
+    drop(waiting);
+    let mut last = last;
+    last.expect_line(b"waiting 2\n");
+
+    // The limit was really reached (or this test proved nothing).
+    let status = server.terminate();
+    assert_exit_ok(&server, status);
+    let stderr = server.whole_stderr();
+    assert!(
+        stderr.contains("cannot accept now") && stderr.contains("os error 24"),
+        "the server never ran out of descriptors:\n{stderr}"
     );
 }
 

@@ -175,6 +175,11 @@ impl Example {
         }
     }
 
+    /// The process id of the running example.
+    pub(crate) fn pid(&self) -> u32 {
+        self.pid
+    }
+
     /// The address the server listens on.
     pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
