@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use axon::ipc::{Ipc, ShutdownMicroprocess};
 use axon::{Component, ComponentId, ComponentRef, Cx, Linkage, Outbox, Scheduler};
 use bytes::Bytes;
-use kamaelia::ipc::PeerClosed;
+use kamaelia::ipc::{PeerClosed, SocketShutdown};
 use kamaelia::ServerCore;
 
 /// The longest line a client may send, newline included.
@@ -200,6 +200,15 @@ impl Component for ChatProtocol {
                     cx.to_hub.send(line).await;
                 }
                 leave(&cx).await;
+                // Unless the connection has gone, the lines queued for this
+                // client still go out (the server's shutdown waits for them,
+                // up to its grace).
+                if message.finished_with::<SocketShutdown>().is_none() {
+                    while let Some(text) = unsent.take().or_else(|| cx.chat.recv().map(|l| l.text))
+                    {
+                        cx.outbox.send(text).await;
+                    }
+                }
                 return;
             }
             cx.pause();

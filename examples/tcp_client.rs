@@ -34,11 +34,12 @@ fn main() -> std::io::Result<()> {
         .and_then(|_| wiring.link((&client, "signal"), (&echoer, "control")))
         .map_err(std::io::Error::other)?;
 
-    // Tell the user why it ended, if it was an error.
+    // Tell the user why it ended, if it was an error, and stop reading.
     let failed = Rc::new(Cell::new(false));
     let report = ComponentRef::new(Reporter(failed.clone()));
     wiring
         .link((&echoer, "signal"), (&report, "control"))
+        .and_then(|_| wiring.link((&report, "signal"), (&reader, "control")))
         .map_err(std::io::Error::other)?;
 
     let scheduler = Scheduler::current();
@@ -66,7 +67,8 @@ fn main() -> std::io::Result<()> {
     std::process::exit(if failed.get() { 1 } else { 0 })
 }
 
-/// Reports how the connection ended (and whether it failed), then ends.
+/// Reports how the connection ended (and whether it failed), then tells the
+/// console reader to stop, and ends.
 struct Reporter(Rc<Cell<bool>>);
 
 impl axon::Component for Reporter {
@@ -82,6 +84,7 @@ impl axon::Component for Reporter {
                     eprintln!("tcp_client: connection ended: {reason}");
                     self.0.set(true);
                 }
+                cx.signal.send(ShutdownMicroprocess::new().into()).await;
                 return;
             }
             cx.pause();

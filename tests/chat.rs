@@ -18,7 +18,7 @@
 
 mod util;
 
-use util::{assert_exit_ok, Client, Example};
+use util::{assert_exit_ok, assert_same_bytes, Client, Example};
 
 /// The longest line the chat server accepts, newline included.
 const MAX_LINE: usize = 4096;
@@ -251,6 +251,39 @@ fn an_over_long_line_without_a_newline_is_refused_too() {
     c[1].expect_line(b"hello\n");
 }
 
+/// The length of each line [`send_in_batches`] sends, newline included.
+const LINE: usize = 4000;
+
+/// How many lines [`send_in_batches`] sends at a time: below every queue on
+/// the way, so a client that reads each batch keeps up.
+const BATCH: usize = 32;
+
+/// Client `writer` sends `batches` batches of [`BATCH`] numbered lines of
+/// [`LINE`] bytes; client `reader` reads each whole batch before the next is
+/// sent. Returns everything sent. (When `reader` has a batch, the hub has
+/// handled every line of it, for every client.)
+fn send_in_batches(c: &mut [Client], writer: usize, reader: usize, batches: usize) -> Vec<u8> {
+    let mut sent = Vec::with_capacity(batches * BATCH * LINE);
+    for b in 0..batches {
+        let mut batch = Vec::with_capacity(BATCH * LINE);
+        for n in b * BATCH..(b + 1) * BATCH {
+            let mut line = format!("{n:06} ").into_bytes();
+            line.resize(LINE - 1, b'.');
+            line.push(b'\n');
+            batch.extend_from_slice(&line);
+        }
+        c[writer].send(&batch);
+        let got = c[reader].read_exact_n(batch.len());
+        assert_same_bytes(
+            &got,
+            &batch,
+            &format!("batch {b} as client {reader} read it"),
+        );
+        sent.extend_from_slice(&batch);
+    }
+    sent
+}
+
 #[test]
 fn a_client_that_never_reads_is_closed_and_the_server_stays_bounded() {
     // Client 0 writes, client 1 reads everything, client 2 never reads. The
@@ -259,29 +292,13 @@ fn a_client_that_never_reads_is_closed_and_the_server_stays_bounded() {
     // few MiB on loopback); once that is full it must close client 2 rather
     // than buffer more. So client 2, reading only at the end, gets far less than
     // was sent, then the end of the connection.
-    const LINE: usize = 4000;
-    const BATCH: usize = 32; // below every queue, so client 1 keeps up
     const FLOOD: usize = 64 * 1024 * 1024;
     const BOUND: usize = 32 * 1024 * 1024;
 
     let server = chat_server();
     let mut c = join(&server, 3);
 
-    let mut batch = Vec::with_capacity(LINE * BATCH);
-    for n in 0..BATCH {
-        let mut line = format!("{n:04} ").into_bytes();
-        line.resize(LINE - 1, b'.');
-        line.push(b'\n');
-        batch.extend_from_slice(&line);
-    }
-    let batches = FLOOD / batch.len() + 1;
-    for _ in 0..batches {
-        c[0].send(&batch);
-        // Client 1 reads the whole batch before the next is sent.
-        let got = c[1].read_exact_n(batch.len());
-        util::assert_same_bytes(&got, &batch, "a batch as client 1 read it");
-    }
-    let sent = batches * batch.len();
+    let sent = send_in_batches(&mut c, 0, 1, FLOOD / (BATCH * LINE) + 1).len();
 
     // The writer and the reader are still served.
     c[1].send(b"still chatting\n");
@@ -304,19 +321,28 @@ fn a_client_that_never_reads_is_closed_and_the_server_stays_bounded() {
 
 #[test]
 fn sigterm_closes_every_client_after_its_pending_output_and_exits_0() {
+    // Client 0 sends, client 2 reads everything, and client 1 reads nothing
+    // until the server is told to stop. Once client 2 has the last batch, the
+    // hub has handled every line, so all of them are pending for client 1:
+    // 1216 lines (4.9 MB), more than the kernel's buffers and the
+    // connection's queue (64 chunks) hold, so some wait in client 1's chat
+    // handler, and fewer than the 1024 lines it may hold before closing a
+    // client that does not read. All of it must arrive, then the end of the
+    // stream.
+    const BATCHES: usize = 1216 / BATCH;
     let mut server = chat_server();
     let mut c = join(&server, 3);
 
-    // A line reaches client 2, so the hub has handled it; client 1 has not
-    // read it yet when the server is told to stop.
-    c[0].send(b"last words\n");
-    c[2].expect_line(b"last words\n");
-
+    let sent = send_in_batches(&mut c, 0, 2, BATCHES);
     server.signal(libc::SIGTERM);
-    c[1].expect_line(b"last words\n");
-    for client in &mut c {
-        client.expect_eof();
-    }
+    let received = c[1].read_to_end();
+    assert_same_bytes(
+        &received,
+        &sent,
+        "what was pending for client 1 when the server was told to stop",
+    );
+    c[0].expect_eof();
+    c[2].expect_eof();
     drop(c);
     let status = server.wait();
     assert_exit_ok(&server, status);

@@ -7,12 +7,13 @@
 //! bounded amount into the server (back-pressure), and gets it all back once it
 //! reads; a server out of file descriptors holds new clients back and serves
 //! them once others leave; SIGTERM with a client connected closes it and exits
-//! 0; `--help` and a bad argument.
+//! 0; `--help`, a bad argument, and a port already in use.
 
 mod util;
 
 use std::fs;
 use std::io::{self, Write};
+use std::net::TcpListener;
 use std::thread;
 use std::time::Duration;
 
@@ -236,7 +237,12 @@ fn help_prints_the_usage_and_exits_0() {
 
 #[test]
 fn a_bad_argument_is_reported_and_exits_non_zero() {
-    for args in [&["--bogus"][..], &["--port", "not-a-port"][..]] {
+    // The usage printed with the error names every option, so the check is
+    // for the offending token itself, which the usage does not contain.
+    for (args, bad) in [
+        (&["--bogus"][..], "--bogus"),
+        (&["--port", "not-a-port"][..], "not-a-port"),
+    ] {
         let (status, out, err) = run_example("echo_server", args, b"");
         assert!(
             !status.success(),
@@ -247,9 +253,44 @@ fn a_bad_argument_is_reported_and_exits_non_zero() {
             "{args:?}: killed by a signal ({status}), not an error exit"
         );
         assert!(
-            err.contains(args[0]) || err.contains(args[args.len() - 1]),
-            "{args:?}: stderr does not name the bad argument: {err:?}"
+            err.contains(bad),
+            "{args:?}: stderr does not name the bad argument {bad:?}: {err:?}"
         );
         assert!(!out.contains("listening"), "{args:?} started a server");
     }
+}
+
+#[test]
+fn a_port_in_use_is_reported_and_exits_non_zero() {
+    // std's listener sets SO_REUSEADDR, as the server's does; on Linux a
+    // second bind is still refused while this one listens.
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let port = taken
+        .local_addr()
+        .expect("local address")
+        .port()
+        .to_string();
+    let (status, out, err) = run_example(
+        "echo_server",
+        &["--host", "127.0.0.1", "--port", &port],
+        b"",
+    );
+    assert!(
+        !status.success(),
+        "echo_server on a port in use exited with {status}; stdout: {out:?}"
+    );
+    assert!(
+        status.code().is_some(),
+        "killed by a signal ({status}), not an error exit; stderr: {err:?}"
+    );
+    let lower = err.to_lowercase();
+    assert!(
+        lower.contains("address already in use") || lower.contains("addrinuse"),
+        "stderr does not say the address is in use: {err:?}"
+    );
+    assert!(
+        !out.contains("listening"),
+        "echo_server said it listens on a port in use: {out:?}"
+    );
+    drop(taken);
 }

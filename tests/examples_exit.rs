@@ -6,12 +6,9 @@
 mod util;
 
 use std::io::Read;
-use std::net::TcpListener;
 use std::process::Stdio;
-use std::sync::mpsc;
-use std::thread;
 
-use util::{assert_exit_ok, Client, Example, HANG_GUARD};
+use util::{assert_exit_ok, one_connection_server, Client, Example, HANG_GUARD};
 
 /// Starts the server example `name`, connects clients and proves they are
 /// served, sends `signal`, and checks that the clients are closed and the
@@ -87,18 +84,8 @@ fn clever_echo_server_exits_0_on_sigterm() {
 /// proves it is connected and printing, sends `signal`, and checks that it
 /// closes its connection in order and exits 0.
 fn tcp_client_exits_0_on(signal: libc::c_int) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    let port = listener
-        .local_addr()
-        .expect("local address")
-        .port()
-        .to_string();
-    let (accepted_tx, accepted) = mpsc::channel();
-    thread::spawn(move || {
-        if let Ok((stream, _)) = listener.accept() {
-            let _ = accepted_tx.send(stream);
-        }
-    });
+    let (addr, accepted) = one_connection_server(|stream| stream);
+    let port = addr.port().to_string();
     let mut client = Example::spawn(
         "tcp_client",
         &["--host", "127.0.0.1", "--port", &port],
@@ -107,9 +94,6 @@ fn tcp_client_exits_0_on(signal: libc::c_int) {
     let mut connection = accepted
         .recv_timeout(HANG_GUARD)
         .expect("tcp_client did not connect");
-    connection
-        .set_read_timeout(Some(HANG_GUARD))
-        .expect("read timeout");
     std::io::Write::write_all(&mut connection, b"from the server\n").expect("write");
     assert_eq!(
         client.next_stdout_line().as_deref(),
@@ -128,6 +112,26 @@ fn tcp_client_exits_0_on(signal: libc::c_int) {
         "tcp_client sent {rest:?} with nothing typed"
     );
     drop(connection);
+    let status = client.wait();
+    assert_exit_ok(&client, status);
+}
+
+#[test]
+fn tcp_client_exits_0_when_the_server_closes_even_with_stdin_open() {
+    let (addr, served) = one_connection_server(|mut stream| {
+        std::io::Write::write_all(&mut stream, b"bye\n").expect("write");
+    });
+    let port = addr.port().to_string();
+    let mut client = Example::spawn(
+        "tcp_client",
+        &["--host", "127.0.0.1", "--port", &port],
+        Stdio::piped(),
+    );
+    served
+        .recv_timeout(HANG_GUARD)
+        .expect("tcp_client did not connect");
+    assert_eq!(client.next_stdout_line().as_deref(), Some("bye\n"));
+    // The server has closed; nothing was typed and stdin stays open.
     let status = client.wait();
     assert_exit_ok(&client, status);
 }

@@ -8,7 +8,9 @@
 //! `ConnectionInfo`; a handler with a `serversignal` outbox can shut the server
 //! down; a handler that sends `ProducerFinished` on its `signal` has its
 //! connection closed after its queued output; a handler told `PeerClosed` can
-//! still send everything before the connection closes.
+//! still send everything before the connection closes; a client's reset reaches
+//! its handler as a `SocketShutdown` with `ConnectionReset`, and the server
+//! carries on.
 
 mod util;
 
@@ -17,12 +19,12 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::mpsc;
 
 use axon::ipc::{Ipc, ProducerFinished};
-use axon::{Component, ComponentRef, Cx, Scheduler};
+use axon::{Component, ComponentRef, Cx, Scheduler, Standard};
 use bytes::Bytes;
 use kamaelia::ipc::{server_shutdown, ConnectionInfo, PeerClosed, SocketShutdown};
 use kamaelia::{EchoProtocol, ServerCore, SimpleServer};
 use util::{
-    assert_same_bytes, pattern, Client, Event, Forwarder, InProcessServer, SchedulerThread,
+    assert_same_bytes, forward_signal, pattern, Client, Event, InProcessServer, SchedulerThread,
     HANG_GUARD, SLOW_HANG_GUARD,
 };
 
@@ -57,8 +59,11 @@ fn bind_failure_is_reported_as_address_in_use() {
             server.local_addr()
         ),
     }
-    // The first listener is untouched.
-    assert_eq!(taken.local_addr().expect("still bound").port(), port);
+    // The first listener is untouched: it still accepts connections.
+    let client = TcpStream::connect(("127.0.0.1", port)).expect("connect to the first listener");
+    let (accepted, from) = taken.accept().expect("the first listener accepts");
+    assert_eq!(from, client.local_addr().expect("the client's address"));
+    drop((accepted, client));
 }
 
 #[test]
@@ -73,13 +78,8 @@ fn bind_failure_when_starting_unbound_is_reported_on_signal() {
                 .host("127.0.0.1")
                 .port(port),
         );
-        let forwarder = ComponentRef::new(Forwarder::<()>::new(tx));
-        forwarder
-            .link((&server, "signal"), (&forwarder, "control"))
-            .expect("link the server's signal");
-        let scheduler = Scheduler::current();
-        server.activate_on(&scheduler);
-        forwarder.activate_on(&scheduler);
+        server.activate_on(&Scheduler::current());
+        forward_signal(&server, tx);
     });
     match events.recv_timeout(HANG_GUARD) {
         Ok(Event::Signal(Ipc::ErrorInformation(info))) => {
@@ -98,20 +98,6 @@ fn bind_failure_when_starting_unbound_is_reported_on_signal() {
     drop(taken);
 }
 
-axon::boxes! {
-    /// The boxes of a [`Blaster`].
-    struct BlasterBoxes {
-        /// Bytes from the client (ignored).
-        inbox inbox: Bytes,
-        /// From the server and the connection.
-        inbox control: Ipc,
-        /// Bytes to the client.
-        outbox outbox: Bytes,
-        /// To the connection.
-        outbox signal: Ipc,
-    }
-}
-
 /// Sends `size` bytes of a pattern as soon as it starts (telling the test it
 /// has started), then waits for any message on `control` and ends.
 struct Blaster {
@@ -121,9 +107,9 @@ struct Blaster {
 }
 
 impl Component for Blaster {
-    type Boxes = BlasterBoxes;
+    type Boxes = Standard<Bytes, Bytes>;
 
-    async fn main(self, cx: Cx<BlasterBoxes>) {
+    async fn main(self, cx: Cx<Standard<Bytes, Bytes>>) {
         let _ = self.started.send(());
         let data = Bytes::from(pattern(self.size, self.seed));
         let mut at = 0;
@@ -286,20 +272,6 @@ fn a_handler_can_shut_the_server_down_through_serversignal() {
     );
 }
 
-axon::boxes! {
-    /// The boxes of a [`SayAndClose`].
-    struct SayAndCloseBoxes {
-        /// Bytes from the client (ignored).
-        inbox inbox: Bytes,
-        /// From the server and the connection.
-        inbox control: Ipc,
-        /// Bytes to the client.
-        outbox outbox: Bytes,
-        /// To the connection.
-        outbox signal: Ipc,
-    }
-}
-
 /// Sends `size` bytes, then `ProducerFinished` on `signal` (closing its
 /// connection), then reports every `control` message to the test until the
 /// connection has closed.
@@ -310,25 +282,59 @@ struct SayAndClose {
 }
 
 impl Component for SayAndClose {
-    type Boxes = SayAndCloseBoxes;
+    type Boxes = Standard<Bytes, Bytes>;
 
-    async fn main(self, cx: Cx<SayAndCloseBoxes>) {
+    async fn main(self, cx: Cx<Standard<Bytes, Bytes>>) {
         let data = Bytes::from(pattern(self.size, self.seed));
         for chunk in data.chunks(100_000) {
             cx.outbox.send(data.slice_ref(chunk)).await;
         }
         cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
-        loop {
-            for message in cx.control.drain() {
-                let closed = socket_shutdown(&message).is_some();
-                let _ = self.control.send(message);
-                if closed {
-                    return;
-                }
+        report_control_until_closed(&cx, &self.control, false).await;
+    }
+}
+
+/// Sends every message on a handler's `control` to `tx`, until the one that
+/// says its connection has closed (`SocketShutdown`). If `close_when_told`,
+/// the first other message (`PeerClosed`, or the server's `ProducerFinished`)
+/// makes the handler close its connection (`ProducerFinished` on `signal`).
+async fn report_control_until_closed(
+    cx: &Cx<Standard<Bytes, Bytes>>,
+    tx: &mpsc::Sender<Ipc>,
+    close_when_told: bool,
+) {
+    let mut closing = !close_when_told;
+    loop {
+        for message in cx.control.drain() {
+            let closed = socket_shutdown(&message).is_some();
+            let _ = tx.send(message);
+            if closed {
+                return;
             }
-            cx.pause();
-            cx.yield_now().await;
+            if !closing {
+                closing = true;
+                cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
+            }
         }
+        cx.pause();
+        cx.yield_now().await;
+    }
+}
+
+/// Waits for the `SocketShutdown` a handler reports (see
+/// [`report_control_until_closed`]); a `PeerClosed` before it is allowed.
+fn reported_shutdown(control: &mpsc::Receiver<Ipc>) -> SocketShutdown {
+    loop {
+        let message = control
+            .recv_timeout(HANG_GUARD)
+            .expect("the handler was not told its connection closed");
+        if let Some(shutdown) = socket_shutdown(&message) {
+            return shutdown;
+        }
+        assert!(
+            is_peer_closed(&message),
+            "unexpected message on the handler's control: {message:?}"
+        );
     }
 }
 
@@ -350,18 +356,7 @@ fn producer_finished_on_a_handlers_signal_closes_the_connection_after_its_output
     drop(client);
 
     // The handler hears that its connection closed in order.
-    let shutdown = loop {
-        let message = control
-            .recv_timeout(HANG_GUARD)
-            .expect("the handler was not told its connection closed");
-        if let Some(shutdown) = socket_shutdown(&message) {
-            break shutdown;
-        }
-        assert!(
-            is_peer_closed(&message),
-            "unexpected message on the handler's control: {message:?}"
-        );
-    };
+    let shutdown = reported_shutdown(&control);
     assert!(
         shutdown.how_died.is_none(),
         "an orderly close reported an error: {:?}",
@@ -391,6 +386,81 @@ fn after_peer_closed_a_handler_still_sends_everything_then_the_connection_closes
         let echoed = client.read_to_end();
         assert_same_bytes(&echoed, &data, &format!("the echo of {size} bytes"));
     }
+    server.shutdown();
+    server.expect_finished_signal();
+    server.thread.join_ok();
+}
+
+/// Says `hello`, then reports every `control` message to the test until its
+/// connection has closed; closes the connection when told the client has
+/// closed its side.
+struct HelloAndReport {
+    control: mpsc::Sender<Ipc>,
+}
+
+impl Component for HelloAndReport {
+    type Boxes = Standard<Bytes, Bytes>;
+
+    async fn main(self, cx: Cx<Standard<Bytes, Bytes>>) {
+        cx.outbox.send(Bytes::from_static(b"hello\n")).await;
+        report_control_until_closed(&cx, &self.control, true).await;
+    }
+}
+
+#[test]
+fn a_client_reset_is_reported_to_the_handler_as_connection_reset() {
+    let (tx, control) = mpsc::channel();
+    let mut server = InProcessServer::start(move || {
+        ServerCore::new(move |_: &ConnectionInfo| HelloAndReport {
+            control: tx.clone(),
+        })
+    });
+    let mut client = Client::named(server.addr, "client that resets");
+    // Its handler runs and its connection is served: the reset comes on an
+    // established connection.
+    assert_eq!(client.read_line(), b"hello\n");
+    client.reset();
+
+    let shutdown = reported_shutdown(&control);
+    let error = shutdown
+        .how_died
+        .as_ref()
+        .expect("a reset connection reports why it died");
+    assert_eq!(error.kind(), io::ErrorKind::ConnectionReset, "{error}");
+
+    // The server still serves a new client, which closes in order.
+    let mut second = Client::named(server.addr, "second client");
+    assert_eq!(second.read_line(), b"hello\n");
+    second.shutdown_write();
+    second.expect_eof();
+    let shutdown = reported_shutdown(&control);
+    assert!(
+        shutdown.how_died.is_none(),
+        "the second client's orderly close reported an error: {:?}",
+        shutdown.how_died
+    );
+    drop(second);
+
+    server.shutdown();
+    server.expect_finished_signal();
+    server.thread.join_ok();
+}
+
+/// Has no use for bytes: its boxes cannot be wired to a connection.
+struct Mismatched;
+
+impl Component for Mismatched {
+    type Boxes = Standard<u32, u32>;
+
+    async fn main(self, _cx: Cx<Standard<u32, u32>>) {}
+}
+
+#[test]
+fn a_connection_whose_handler_cannot_be_wired_is_closed_and_shutdown_completes() {
+    let mut server = InProcessServer::start(|| ServerCore::new(|_: &ConnectionInfo| Mismatched));
+    let mut client = Client::named(server.addr, "client of an unwirable handler");
+    // Its adapter is started told to close: the client sees the end at once.
+    client.expect_eof();
     server.shutdown();
     server.expect_finished_signal();
     server.thread.join_ok();

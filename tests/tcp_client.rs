@@ -3,18 +3,18 @@
 //!
 //! Covers: a refused connect ends the client with one `ProducerFinished`
 //! carrying a `SocketShutdown` whose `how_died` is `ConnectionRefused`; data
-//! round-trips through an echo server and, after `ProducerFinished` on the
-//! client's `control`, the client ends with `how_died: None`; a server that
-//! closes ends the client the same way; the binary prints the clever echo
+//! and `ProducerFinished` given to the client before it connects are kept
+//! until it is connected, round-trip through an echo server, and the client
+//! ends with `how_died: None`; a server that closes ends the client the same
+//! way; the client sends nothing after its final signal; the binary prints the clever echo
 //! server's greeting and the echo of its input and exits 0, and reports a
 //! refused connect on stderr with exit status 1.
 
 mod util;
 
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener};
+use std::net::{Shutdown, SocketAddr};
 use std::sync::mpsc;
-use std::thread;
 
 use axon::ipc::{Ipc, ProducerFinished};
 use axon::{ComponentRef, RemoteSender, Scheduler};
@@ -22,15 +22,14 @@ use bytes::Bytes;
 use kamaelia::ipc::SocketShutdown;
 use kamaelia::TcpClient;
 use util::{
-    assert_same_bytes, closed_port, pattern, run_example, Event, Example, Forwarder,
-    SchedulerThread, HANG_GUARD,
+    assert_same_bytes, clever_greeting, closed_port, forward_all, one_connection_server, pattern,
+    run_example, Event, Example, SchedulerThread, HANG_GUARD,
 };
 
-/// A `TcpClient` on a scheduler thread, its output and final signal
-/// forwarded to the test.
+/// A `TcpClient` on a scheduler thread, everything it sends out of `outbox`
+/// and `signal` forwarded to the test until it has finished.
 struct ClientRig {
     inbox: RemoteSender<Bytes>,
-    control: RemoteSender<Ipc>,
     events: mpsc::Receiver<Event<Bytes>>,
     thread: SchedulerThread,
 }
@@ -38,32 +37,40 @@ struct ClientRig {
 impl ClientRig {
     /// Starts a `TcpClient` for 127.0.0.1:`port`.
     fn start(port: u16) -> ClientRig {
+        ClientRig::launch(port, None)
+    }
+
+    /// Starts a `TcpClient` for 127.0.0.1:`port` that, before it runs at
+    /// all, has `input` in its `inbox` and `ProducerFinished` on its
+    /// `control`: everything it is given arrives before its connection is
+    /// made.
+    fn start_given_all_of(port: u16, input: Vec<Bytes>) -> ClientRig {
+        ClientRig::launch(port, Some(input))
+    }
+
+    fn launch(port: u16, given: Option<Vec<Bytes>>) -> ClientRig {
         let (tx, events) = mpsc::channel();
-        let (thread, (inbox, control)) = SchedulerThread::start(move || {
+        let (thread, inbox) = SchedulerThread::start(move || {
             let client = ComponentRef::new(TcpClient::new("127.0.0.1", port));
-            let forwarder = ComponentRef::new(Forwarder::new(tx));
-            forwarder
-                .link((&client, "outbox"), (&forwarder, "inbox"))
-                .and_then(|_| forwarder.link((&client, "signal"), (&forwarder, "control")))
-                .expect("link the client to the forwarder");
-            let scheduler = Scheduler::current();
-            client.activate_on(&scheduler);
-            forwarder.activate_on(&scheduler);
-            let inbox = client
-                .inbox::<Bytes>("inbox")
-                .expect("the client's inbox")
-                .remote_sender()
-                .expect("the client is active");
-            let control = client
-                .inbox::<Ipc>("control")
-                .expect("the client's control")
-                .remote_sender()
-                .expect("the client is active");
-            (inbox, control)
+            forward_all(&client, tx);
+            let inbox = client.inbox::<Bytes>("inbox").expect("the client's inbox");
+            if let Some(input) = given {
+                for chunk in input {
+                    inbox
+                        .deliver(chunk)
+                        .expect("the client's inbox takes the input");
+                }
+                client
+                    .inbox::<Ipc>("control")
+                    .expect("the client's control")
+                    .deliver(ProducerFinished::new().into())
+                    .expect("the client's control takes ProducerFinished");
+            }
+            client.activate_on(&Scheduler::current());
+            inbox.remote_sender().expect("the client is active")
         });
         ClientRig {
             inbox,
-            control,
             events,
             thread,
         }
@@ -85,8 +92,9 @@ impl ClientRig {
         }
     }
 
-    /// Waits for the scheduler to finish, and asserts that the client sent
-    /// nothing after its final signal.
+    /// Waits for the scheduler to finish (the forwarder ends only once the
+    /// client has), and asserts that the client sent nothing after its final
+    /// signal.
     fn finish(mut self) {
         self.thread.join_ok();
         let late: Vec<_> = self.events.try_iter().collect();
@@ -107,24 +115,6 @@ fn final_shutdown(signal: &Ipc) -> SocketShutdown {
                 "the client's final signal is not ProducerFinished with SocketShutdown: {signal:?}"
             )
         })
-}
-
-/// A one-connection server on 127.0.0.1 running `serve` on a thread; its
-/// result comes back on the returned channel.
-fn one_connection_server<T: Send + 'static>(
-    serve: impl FnOnce(std::net::TcpStream) -> T + Send + 'static,
-) -> (SocketAddr, mpsc::Receiver<T>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    let addr = listener.local_addr().expect("local address");
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let (stream, _) = listener.accept().expect("accept");
-        stream
-            .set_read_timeout(Some(HANG_GUARD))
-            .expect("read timeout");
-        let _ = tx.send(serve(stream));
-    });
-    (addr, rx)
 }
 
 #[test]
@@ -152,13 +142,11 @@ fn data_round_trips_and_producer_finished_closes_in_order() {
         let _ = writer.shutdown(Shutdown::Both);
         count.map_err(|e| e.to_string())
     });
-    let rig = ClientRig::start(addr.port());
     let data = pattern(SIZE, 0x7c9);
-    // Sent at once, before the connection is made: the client keeps it.
-    for chunk in data.chunks(64 * 1024) {
-        rig.inbox.send(Bytes::copy_from_slice(chunk));
-    }
-    rig.control.send(ProducerFinished::new().into());
+    // All of it, and the end of it, given before the client has even started
+    // to connect: the client keeps it until it is connected.
+    let chunks = data.chunks(64 * 1024).map(Bytes::copy_from_slice).collect();
+    let rig = ClientRig::start_given_all_of(addr.port(), chunks);
 
     let (received, signal) = rig.collect_until_signal();
     assert_same_bytes(&received, &data, "the echo through TcpClient");
@@ -214,17 +202,25 @@ fn the_binary_prints_the_clever_greeting_and_the_echo_then_exits_0() {
         status.success(),
         "tcp_client exited with {status}; stderr:\n{err}"
     );
-    let prefix =
-        format!("Welcome! You have connected to 127.0.0.1 on port {port} from 127.0.0.1 on port ");
-    let rest = out
-        .strip_prefix(&prefix)
+    // The client's port is tcp_client's own: read it from the greeting, then
+    // check the whole output against the greeting for that port.
+    let (_, after) = out
+        .rsplit_once(" on port ")
         .unwrap_or_else(|| panic!("tcp_client printed {out:?}, not the greeting"));
-    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    let digits = after.chars().take_while(char::is_ascii_digit).count();
     assert!(
         (1..=5).contains(&digits),
         "no client port in the greeting: {out:?}"
     );
-    assert_eq!(&rest[digits..], "hello\n", "after the greeting: {out:?}");
+    let client_port: u16 = after[..digits]
+        .parse()
+        .unwrap_or_else(|e| panic!("the client port in {out:?}: {e}"));
+    let client = SocketAddr::from(([127, 0, 0, 1], client_port));
+    assert_eq!(
+        out,
+        format!("{}hello\n", clever_greeting(server.addr(), client)),
+        "the greeting, then the echo"
+    );
 }
 
 #[test]

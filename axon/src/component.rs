@@ -153,10 +153,14 @@ impl<B: BoxSet> Cx<B> {
             .expect("axon: a body's task outlives the body")
     }
 
-    /// The component whose boxes these are.
+    /// The component whose boxes these are: the top of the chain when a
+    /// `WaitComplete` body itself waits on another.
     fn task(&self) -> Rc<dyn TaskDyn> {
-        let runner = self.runner();
-        runner.header().parent_of_sub().unwrap_or(runner)
+        let mut task = self.runner();
+        while let Some(parent) = task.header().parent_of_sub() {
+            task = parent;
+        }
+        task
     }
 
     /// This component, as a handle for links and for other components.

@@ -10,13 +10,13 @@
 //!   cannot bite.
 //! * A finished generator is never resumed again: [`Coroutine::resume`] drops it.
 //! * A body may await only axon's yields. Anything else that returns `Pending`
-//!   makes genawaiter panic (with one of three messages, depending on its
-//!   airlock); [`explain_panic`] adds what went wrong and how to fix it.
+//!   makes genawaiter panic (its airlock still holds the resume argument, as
+//!   nothing was yielded); [`explain_panic`] adds what went wrong and how to
+//!   fix it.
 //!   (The scheduler catches it like any other panic in a component.)
 //! * Yields are written by hand as small futures ([`Yielder::yield_raw`]), so a
 //!   suspended body stores a few bytes for its yield, not genawaiter's futures.
 
-use std::cell::Cell;
 use std::fmt;
 use std::future::Future;
 
@@ -24,12 +24,6 @@ use genawaiter::rc::{Co, Gen};
 use genawaiter::GeneratorState;
 
 use crate::yields::Yield;
-
-thread_local! {
-    /// Set when a body yields through axon, cleared before every resume. A body
-    /// that returns `Pending` without setting it awaited a foreign future.
-    static YIELDED: Cell<bool> = const { Cell::new(false) };
-}
 
 /// What one resume of a coroutine produced.
 pub(crate) enum Step {
@@ -52,7 +46,6 @@ impl<F: Future<Output = ()>> Coroutine<F> {
     /// emptied (the body is dropped), so it is never resumed again.
     pub(crate) fn resume(slot: &mut Option<Self>) -> Option<Step> {
         let coroutine = slot.as_mut()?;
-        YIELDED.with(|y| y.set(false));
         match coroutine.gen.resume() {
             GeneratorState::Yielded(value) => Some(Step::Yielded(value)),
             GeneratorState::Complete(()) => {
@@ -80,7 +73,6 @@ impl Yielder {
     /// (`()`) in genawaiter's airlock, where the next yield overwrites it;
     /// genawaiter accepts that in every build.
     pub(crate) fn yield_raw(&self, value: Yield) {
-        YIELDED.with(|y| y.set(true));
         drop(self.co.yield_(value));
     }
 }
@@ -106,20 +98,18 @@ where
     (Coroutine { gen }, Yielder { co })
 }
 
-/// What genawaiter says when a body returns `Pending` without having yielded,
-/// depending on what its airlock held.
-const FOREIGN_AWAIT_PANICS: [&str; 3] = [
-    "entered unreachable code",
-    "resumed via a non-async method",
-    "misused async generator",
-];
+/// What genawaiter says when a body returns `Pending` without having yielded
+/// (its airlock still holds the resume argument): the first in debug builds,
+/// the second in release builds. No other path leads there, since every axon
+/// yield stores its value before returning `Pending`.
+const FOREIGN_AWAIT_PANICS: [&str; 2] =
+    ["resumed via a non-async method", "misused async generator"];
 
 /// The message for a panic caught while resuming a body, explaining
 /// genawaiter's panics for a body that awaited a future that is not one of
 /// axon's yields.
 pub(crate) fn explain_panic(message: String) -> String {
-    let foreign = FOREIGN_AWAIT_PANICS.iter().any(|p| message.contains(p));
-    if !YIELDED.with(|y| y.get()) && foreign {
+    if FOREIGN_AWAIT_PANICS.iter().any(|p| message.contains(p)) {
         format!(
             "{message}: the component awaited a future that is not an axon yield; \
              component bodies may await only axon's futures (`Cx::yield_now`, \

@@ -25,13 +25,11 @@ use std::fmt;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 
-use crossbeam_queue::SegQueue;
-
 use crate::box_set::{Direction, ErasedBox};
 use crate::component_ref::ComponentId;
 use crate::error::{BoxError, BoxLabel, NoSpaceInBox};
 use crate::linkage::{AnyBox, Links};
-use crate::remote::{Pump, RemoteSender};
+use crate::remote::{Pump, RemoteQueue, RemoteSender};
 use crate::scheduler::epoch;
 use crate::task::{self, TaskDyn};
 
@@ -194,15 +192,20 @@ impl<T: 'static> Inbox<T> {
         T: Send,
     {
         let scheduler = self.node.owner.upgrade()?.header().scheduler()?;
-        let inbox = Rc::downgrade(&self.node);
-        Some(scheduler.remote_sender(move |queue| Rc::new(InboxPump { inbox, queue })))
+        // One queue and pump per inbox, however many senders are made.
+        let mut st = self.node.state.borrow_mut();
+        let (queue, pump) = st.extra().remote.get_or_insert_with(|| {
+            let inbox = Rc::downgrade(&self.node);
+            scheduler.add_pump(move |queue| Rc::new(InboxPump { inbox, queue }))
+        });
+        Some(scheduler.remote_sender(queue.clone(), *pump))
     }
 }
 
 /// Moves messages sent from other threads into an inbox.
 struct InboxPump<T> {
     inbox: Weak<InboxNode<T>>,
-    queue: Arc<SegQueue<T>>,
+    queue: Arc<RemoteQueue<T>>,
 }
 
 impl<T: 'static> Pump for InboxPump<T> {
@@ -210,9 +213,11 @@ impl<T: 'static> Pump for InboxPump<T> {
         let Some(inbox) = self.inbox.upgrade() else {
             return false;
         };
-        while let Some(message) = self.queue.pop() {
-            inbox.deliver_unbounded(message);
-        }
+        let target = inbox.final_inbox();
+        self.queue.take_each(|message| {
+            let accepted = target.append(message, false);
+            debug_assert!(accepted.is_ok(), "an unbounded append is never refused");
+        });
         true
     }
 }
@@ -305,6 +310,8 @@ struct InboxExtra<T> {
     pop_waiters: Vec<Weak<dyn TaskDyn>>,
     /// The empty buffer that [`Inbox::drain`] swaps in, so draining never allocates.
     spare: VecDeque<T>,
+    /// The queue (and its pump's number) of this inbox's remote senders.
+    remote: Option<(Arc<RemoteQueue<T>>, u32)>,
 }
 
 impl<T> Default for InboxExtra<T> {
@@ -314,6 +321,7 @@ impl<T> Default for InboxExtra<T> {
             forward: None,
             pop_waiters: Vec::new(),
             spare: VecDeque::new(),
+            remote: None,
         }
     }
 }
@@ -483,12 +491,6 @@ impl<T: 'static> InboxNode<T> {
         };
         st.extra().forward = forward;
         moved
-    }
-
-    /// Appends to the final inbox of this inbox's chain, whatever its size limit.
-    fn deliver_unbounded(self: &Rc<Self>, message: T) {
-        let accepted = self.final_inbox().append(message, false);
-        debug_assert!(accepted.is_ok(), "an unbounded append is never refused");
     }
 
     /// Appends messages moved from an inbox that was linked into this one.

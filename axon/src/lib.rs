@@ -189,7 +189,7 @@ pub use component_ref::{AsComponent, ComponentId, ComponentRef};
 pub use error::{BoxError, BoxLabel, LinkError, LinkErrorKind, NoSpaceInBox, ServiceError};
 pub use inbox::{Drain, Inbox};
 pub use linkage::{Linkage, Passthrough};
-pub use outbox::{Outbox, Send};
+pub use outbox::{Outbox, SendFuture};
 pub use park::{Park, ThreadPark, Unparker};
 pub use postoffice::Postoffice;
 pub use remote::{Remote, RemoteSender, RemoteWaker};

@@ -129,8 +129,8 @@ impl<T: 'static> Outbox<T> {
     /// collection wakes it. Await it in a component's body: awaiting it
     /// elsewhere panics. A message to an unlinked outbox is dropped at once.
     #[inline]
-    pub fn send(&self, message: T) -> Send<'_, T> {
-        Send {
+    pub fn send(&self, message: T) -> SendFuture<'_, T> {
+        SendFuture {
             outbox: self,
             message: Some(message),
         }
@@ -177,15 +177,15 @@ impl<T: 'static> fmt::Debug for Outbox<T> {
 /// Written by hand rather than as an `async fn` so that, when there is room,
 /// awaiting it compiles down to one [`Outbox::try_send`].
 #[must_use = "a send does nothing unless it is awaited"]
-pub struct Send<'a, T: 'static> {
+pub struct SendFuture<'a, T: 'static> {
     outbox: &'a Outbox<T>,
     message: Option<T>,
 }
 
 // The message is never pinned: it is moved in and out by value.
-impl<T> Unpin for Send<'_, T> {}
+impl<T> Unpin for SendFuture<'_, T> {}
 
-impl<T: 'static> Future for Send<'_, T> {
+impl<T: 'static> Future for SendFuture<'_, T> {
     type Output = ();
 
     // Always inlined: when there is room, awaiting a send is one `try_send`.
@@ -206,9 +206,9 @@ impl<T: 'static> Future for Send<'_, T> {
     }
 }
 
-impl<T: 'static> fmt::Debug for Send<'_, T> {
+impl<T: 'static> fmt::Debug for SendFuture<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Send")
+        f.debug_struct("SendFuture")
             .field("outbox", self.outbox)
             .field("done", &self.message.is_none())
             .finish()

@@ -167,7 +167,7 @@ impl Postoffice {
     pub fn unlink_component(&self, component: &ComponentRef) {
         let removed: Vec<Linkage> = {
             let mut book = self.book.borrow_mut();
-            book.of(component.id().number())
+            book.of(component.0.header().number())
                 .into_iter()
                 .filter_map(|number| book.remove(number))
                 .collect()

@@ -189,16 +189,46 @@ impl fmt::Debug for RemoteWaker {
 /// ```
 pub struct RemoteSender<T> {
     pub(crate) shared: Arc<RemoteShared>,
-    pub(crate) queue: Arc<SegQueue<T>>,
+    pub(crate) queue: Arc<RemoteQueue<T>>,
     pub(crate) pump: u32,
+}
+
+/// Messages sent from other threads to one inbox, waiting for its scheduler.
+pub(crate) struct RemoteQueue<T> {
+    pub(crate) messages: SegQueue<T>,
+    /// Set while a request to pump this queue is on its way: a burst of sends
+    /// costs the scheduler one pump, not one per message.
+    pub(crate) scheduled: AtomicBool,
+}
+
+impl<T> RemoteQueue<T> {
+    pub(crate) fn new() -> Self {
+        RemoteQueue {
+            messages: SegQueue::new(),
+            scheduled: AtomicBool::new(false),
+        }
+    }
+
+    /// Takes what has been queued; the next send after this asks for a pump
+    /// again.
+    pub(crate) fn take_each(&self, mut f: impl FnMut(T)) {
+        // Cleared before draining, so that a message queued after the drain
+        // has looked comes with a request of its own.
+        self.scheduled.store(false, Ordering::SeqCst);
+        while let Some(message) = self.messages.pop() {
+            f(message);
+        }
+    }
 }
 
 impl<T: Send> RemoteSender<T> {
     /// Queues `message` for the inbox and wakes its scheduler.
     pub fn send(&self, message: T) {
-        self.queue.push(message);
-        self.shared.requests.push(Request::Pump(self.pump));
-        self.shared.notify();
+        self.queue.messages.push(message);
+        if !self.queue.scheduled.swap(true, Ordering::SeqCst) {
+            self.shared.requests.push(Request::Pump(self.pump));
+            self.shared.notify();
+        }
     }
 }
 

@@ -44,14 +44,13 @@ use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_queue::SegQueue;
 use slab::Slab;
 
 use crate::component_ref::{ComponentId, ComponentRef};
 use crate::context;
 use crate::coroutine::{explain_panic, Step};
 use crate::park::{Park, ThreadPark};
-use crate::remote::{Pump, Remote, RemoteSender, RemoteShared, RemoteWaker, Request};
+use crate::remote::{Pump, Remote, RemoteQueue, RemoteSender, RemoteShared, RemoteWaker, Request};
 use crate::task::{self, State, TaskDyn};
 use crate::tracker::Tracker;
 use crate::yields::Yield;
@@ -201,17 +200,26 @@ impl SchedShared {
         }));
     }
 
-    /// Registers a pump and makes the sender that feeds it.
-    pub(crate) fn remote_sender<T: 'static>(
+    /// Registers a pump for a new queue, returning both.
+    pub(crate) fn add_pump<T: 'static>(
         &self,
-        pump: impl FnOnce(Arc<SegQueue<T>>) -> Rc<dyn Pump>,
-    ) -> RemoteSender<T> {
-        let queue = Arc::new(SegQueue::new());
+        pump: impl FnOnce(Arc<RemoteQueue<T>>) -> Rc<dyn Pump>,
+    ) -> (Arc<RemoteQueue<T>>, u32) {
+        let queue = Arc::new(RemoteQueue::new());
         let index = self.pumps.borrow_mut().insert(pump(queue.clone()));
+        (queue, index as u32)
+    }
+
+    /// A sender into the queue of pump `pump`.
+    pub(crate) fn remote_sender<T>(
+        &self,
+        queue: Arc<RemoteQueue<T>>,
+        pump: u32,
+    ) -> RemoteSender<T> {
         RemoteSender {
             shared: self.remote.clone(),
             queue,
-            pump: index as u32,
+            pump,
         }
     }
 
@@ -466,7 +474,7 @@ impl Scheduler {
         let stop = self.shared.remote.take(|request| match request {
             Request::Wake(slot, id) => {
                 let task = self.shared.registry.borrow().get(slot as usize).cloned();
-                if let Some(task) = task.filter(|t| t.header().id().number() == id) {
+                if let Some(task) = task.filter(|t| t.header().number() == id) {
                     task::wake(&task);
                 }
             }

@@ -114,7 +114,7 @@ struct Children {
 impl Children {
     /// Adds `child`; false if it was already there.
     fn add(&mut self, child: &ComponentRef) -> bool {
-        let number = child.id().number();
+        let number = child.0.header().number();
         if self.place.contains_key(&number) {
             return false;
         }
@@ -125,7 +125,7 @@ impl Children {
     }
 
     fn remove(&mut self, child: &ComponentRef) {
-        if let Some(place) = self.place.remove(&child.id().number()) {
+        if let Some(place) = self.place.remove(&child.0.header().number()) {
             self.in_order.remove(&place);
         }
     }
@@ -195,6 +195,11 @@ impl Header {
 
     pub(crate) fn id(&self) -> ComponentId {
         ComponentId::new(self.number, (self.kind)())
+    }
+
+    /// The number of [`id`](Self::id), without working out the kind's name.
+    pub(crate) fn number(&self) -> u64 {
+        self.number
     }
 
     pub(crate) fn state(&self) -> State {

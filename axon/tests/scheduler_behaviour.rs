@@ -260,6 +260,46 @@ fn wait_complete_runs_the_sub_body_then_resumes_the_parent() {
 }
 
 #[test]
+fn a_nested_wait_complete_body_speaks_for_the_component() {
+    let scheduler = Scheduler::new();
+    let log = Log::new();
+    let l = log.clone();
+    let component = util::body(move |cx: Cx<Standard<u32, ()>>| async move {
+        let me = cx.id();
+        let l = l.clone();
+        cx.yield_(WaitComplete::new(
+            move |cx: Cx<Standard<u32, ()>>| async move {
+                cx.yield_(WaitComplete::new(
+                    move |cx: Cx<Standard<u32, ()>>| async move {
+                        l.push(format!("same id: {}", cx.id() == me));
+                        while cx
+                            .inbox
+                            .recv()
+                            .map(|m| l.push(format!("got {m}")))
+                            .is_none()
+                        {
+                            cx.pause();
+                            cx.yield_now().await;
+                        }
+                    },
+                ))
+                .await;
+            },
+        ))
+        .await;
+    });
+    component.activate_on(&scheduler);
+    run_cycles(&scheduler, 5);
+    assert!(
+        !component.is_finished(),
+        "the inner body waits for a message"
+    );
+    component.inbox::<u32>("inbox").unwrap().deliver(7).unwrap();
+    util::run_until_done(&scheduler, 10);
+    assert_eq!(log.entries(), ["same id: true", "got 7"]);
+}
+
+#[test]
 fn a_delivery_to_the_parent_while_it_waits_wakes_the_paused_sub_body() {
     let scheduler = Scheduler::new();
     let log = Log::new();

@@ -13,7 +13,7 @@ use axon::{Component, Cx, Inbox, Outbox};
 use bytes::{Buf, Bytes, BytesMut};
 
 use crate::ipc::{peer_closed, Ready, Selectable, SelectorRequest, SocketShutdown};
-use crate::selector::Selector;
+use crate::selector::link_selector;
 
 /// The default size of a read, and so the largest chunk sent out of `outbox`
 /// (Kamaelia's 32768).
@@ -53,7 +53,7 @@ axon::boxes! {
 /// of `outbox`, bytes sent to `inbox` go to the peer. Kamaelia's
 /// `ConnectedSocketAdapter` (CSA).
 ///
-/// It asks the [`Selector`] to tell it when the socket is ready, then reads
+/// It asks the [`Selector`](crate::Selector) to tell it when the socket is ready, then reads
 /// until the socket has nothing more and writes until it takes no more. It
 /// never spins:
 ///
@@ -274,29 +274,26 @@ impl Component for ConnectedSocketAdapter {
 
     async fn main(self, cx: Cx<CsaBoxes>) {
         let selectable = Selectable::new(self.socket.clone());
-        let how_died = match Selector::service(&cx.scheduler()) {
-            Ok(selector) => match cx.link((&cx, "selector_signal"), (&selector, "notify")) {
-                Ok(_) => {
-                    cx.selector_signal
-                        .send(SelectorRequest::NewReader {
-                            selectable: selectable.clone(),
-                            reply: cx.read_ready.clone(),
-                        })
-                        .await;
-                    let connection = Connection {
-                        socket: self.socket.clone(),
-                        read_size: self.read_size,
-                        read_buf: BytesMut::new(),
-                        pending: VecDeque::new(),
-                        stash: None,
-                        can_read: true,
-                        can_write: true,
-                        eof: false,
-                    };
-                    serve(&cx, connection, &selectable, self.linger).await
-                }
-                Err(e) => Some(io::Error::other(e)),
-            },
+        let how_died = match link_selector(&cx) {
+            Ok(()) => {
+                cx.selector_signal
+                    .send(SelectorRequest::NewReader {
+                        selectable: selectable.clone(),
+                        reply: cx.read_ready.clone(),
+                    })
+                    .await;
+                let connection = Connection {
+                    socket: self.socket.clone(),
+                    read_size: self.read_size,
+                    read_buf: BytesMut::new(),
+                    pending: VecDeque::new(),
+                    stash: None,
+                    can_read: true,
+                    can_write: true,
+                    eof: false,
+                };
+                serve(&cx, connection, &selectable, self.linger).await
+            }
             Err(e) => Some(e),
         };
         if let Some(e) = &how_died {

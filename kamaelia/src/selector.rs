@@ -109,6 +109,16 @@ impl Selector {
     }
 }
 
+/// Links `cx`'s `selector_signal` outbox to the `notify` inbox of the
+/// Selector serving its scheduler, starting one if need be: how TcpServer,
+/// TcpClient and the adapter reach it.
+pub(crate) fn link_selector<B: axon::BoxSet>(cx: &Cx<B>) -> io::Result<()> {
+    let selector = Selector::service(&cx.scheduler())?;
+    cx.link((cx, "selector_signal"), (&selector, "notify"))
+        .map(drop)
+        .map_err(io::Error::other)
+}
+
 impl Component for Selector {
     type Boxes = SelectorBoxes;
 

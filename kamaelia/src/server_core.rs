@@ -337,10 +337,13 @@ impl Component for ServerCore {
         // without a scan over every open connection.
         let mut by_handler: HashMap<ComponentId, ComponentId> = HashMap::new();
         let mut deadline: Option<Instant> = None;
+        // Set once the grace has run out and every adapter has been told to
+        // close at once (each is told once).
+        let mut forced = false;
         loop {
             for activity in cx.socketactivity.drain() {
                 match activity {
-                    SocketActivity::NewCsa { csa, info } => match self.connect(&cx, csa, &info) {
+                    SocketActivity::NewCsa { csa, info } => match self.connect(&cx, &csa, &info) {
                         Ok(connection) => {
                             if deadline.is_some() {
                                 connection
@@ -348,17 +351,29 @@ impl Component for ServerCore {
                                     .send(ProducerFinished::from(cx.id()).into())
                                     .await;
                             }
+                            if forced {
+                                connection
+                                    .to_csa
+                                    .send(ShutdownMicroprocess::new().into())
+                                    .await;
+                            }
                             by_handler.insert(connection.handler.id(), connection.csa.id());
                             connections.insert(connection.csa.id(), connection);
                         }
                         Err(e) => {
                             tracing::error!(target: "kamaelia::server_core", %info, error = %e, "cannot set up a connection");
+                            // Started told to close, the adapter shuts its
+                            // socket and reports back, so the TcpServer does
+                            // not wait for it for ever.
+                            if let Ok(control) = csa.inbox::<Ipc>("control") {
+                                let _ = control.deliver(ShutdownMicroprocess::new().into());
+                            }
+                            csa.activate_on(&cx.scheduler());
                         }
                     },
                     SocketActivity::ShutdownCsa { csa, how_died } => {
                         if let Some(connection) = connections.remove(&csa) {
                             by_handler.remove(&connection.handler.id());
-                            let forced = deadline.is_some_and(|d| Instant::now() >= d);
                             close(&cx, connection, SocketShutdown { csa, how_died }, forced).await;
                         }
                     }
@@ -391,7 +406,8 @@ impl Component for ServerCore {
                 cx.wake_at(at);
             }
             if let Some(at) = deadline {
-                if Instant::now() >= at {
+                if !forced && Instant::now() >= at {
+                    forced = true;
                     for connection in connections.values() {
                         connection
                             .to_csa
@@ -417,7 +433,7 @@ impl ServerCore {
     fn connect(
         &self,
         cx: &Cx<ServerCoreBoxes>,
-        csa: ComponentRef,
+        csa: &ComponentRef,
         info: &ConnectionInfo,
     ) -> Result<Connection, axon::LinkError> {
         let handler = (self.protocol)(info);
@@ -429,19 +445,19 @@ impl ServerCore {
             cx.add_outbox::<Ipc>("connectedSocketShutdownSignal", "tells an adapter to close");
         let me = cx.component();
         let wiring = (|| {
-            cx.link((&csa, "outbox"), (&handler, "inbox"))?;
-            cx.link((&handler, "outbox"), (&csa, "inbox"))?;
+            cx.link((csa, "outbox"), (&handler, "inbox"))?;
+            cx.link((&handler, "outbox"), (csa, "inbox"))?;
             cx.link((&me, to_handler.name().as_str()), (&handler, "control"))?;
-            cx.link((&me, to_csa.name().as_str()), (&csa, "control"))?;
-            cx.link((&handler, "signal"), (&csa, "control"))?;
-            cx.link((&csa, "signal"), (&handler, "control"))?;
+            cx.link((&me, to_csa.name().as_str()), (csa, "control"))?;
+            cx.link((&handler, "signal"), (csa, "control"))?;
+            cx.link((csa, "signal"), (&handler, "control"))?;
             if handler.outbox::<Ipc>("serversignal").is_ok() {
                 cx.link((&handler, "serversignal"), (cx, "control"))?;
             }
             Ok(())
         })();
         if let Err(e) = wiring {
-            cx.unlink_component(&csa);
+            cx.unlink_component(csa);
             cx.unlink_component(&handler);
             let _ = cx.delete_outbox(&to_handler.name());
             let _ = cx.delete_outbox(&to_csa.name());
@@ -450,13 +466,13 @@ impl ServerCore {
         if let Ok(inbox) = handler.inbox::<Bytes>("inbox") {
             inbox.set_size(Some(self.handler_inbox_size));
         }
-        cx.add_children([&csa, &handler]);
+        cx.add_children([csa, &handler]);
         let scheduler = cx.scheduler();
         csa.activate_on(&scheduler);
         handler.activate_on(&scheduler);
         tracing::debug!(target: "kamaelia::server_core", %info, handler = %handler.id(), "connection");
         Ok(Connection {
-            csa,
+            csa: csa.clone(),
             handler,
             to_handler,
             to_csa,

@@ -23,6 +23,8 @@ use std::time::Duration;
 use polling::{Event, Events, PollMode};
 use socket2::{Domain, Protocol, Socket, Type};
 
+use crate::tcp_server::ListenOptions;
+
 /// Readiness notification for registered sockets.
 ///
 /// # Invariant
@@ -134,16 +136,9 @@ impl Notifier {
     }
 }
 
-/// Options for a listening socket.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct ListenOptions {
-    pub(crate) backlog: i32,
-    pub(crate) reuse_port: bool,
-}
-
 /// Binds a non-blocking TCP listener to `address`, with `SO_REUSEADDR` (so a
 /// restarted server can bind at once: Kamaelia's `FastRestartServer`).
-pub(crate) fn listen(address: SocketAddr, options: ListenOptions) -> io::Result<TcpListener> {
+pub(crate) fn listen(address: SocketAddr, options: &ListenOptions) -> io::Result<TcpListener> {
     let socket = Socket::new(
         Domain::for_address(address),
         Type::STREAM,

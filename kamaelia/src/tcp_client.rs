@@ -12,7 +12,7 @@ use axon::{Component, ComponentRef, Cx};
 use bytes::Bytes;
 
 use crate::ipc::{Ready, Selectable, SelectorRequest, SocketShutdown};
-use crate::selector::Selector;
+use crate::selector::link_selector;
 use crate::sys;
 use crate::tcp_server::ConnectionOptions;
 
@@ -74,6 +74,9 @@ pub struct TcpClient {
     connect_timeout: Duration,
     delay: Duration,
     options: ConnectionOptions,
+    /// Addresses to use instead of resolving `host`, for tests.
+    #[cfg(test)]
+    addresses: Option<Vec<std::net::SocketAddr>>,
 }
 
 impl TcpClient {
@@ -85,6 +88,8 @@ impl TcpClient {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             delay: Duration::ZERO,
             options: ConnectionOptions::default(),
+            #[cfg(test)]
+            addresses: None,
         }
     }
 
@@ -106,23 +111,6 @@ impl TcpClient {
         self.options = options;
         self
     }
-
-    /// Resolves the address and starts a non-blocking connect.
-    fn start_connect(&self) -> io::Result<TcpStream> {
-        let mut last = None;
-        for address in (self.host.as_str(), self.port).to_socket_addrs()? {
-            match sys::connect(address) {
-                Ok(stream) => return Ok(stream),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{:?} resolves to no address", self.host),
-            )
-        }))
-    }
 }
 
 impl fmt::Debug for TcpClient {
@@ -141,10 +129,7 @@ impl Component for TcpClient {
         if !self.delay.is_zero() {
             cx.sleep(self.delay).await;
         }
-        let outcome = match self.start_connect() {
-            Ok(stream) => self.connect(&cx, Rc::new(stream)).await,
-            Err(e) => Err(e),
-        };
+        let outcome = self.connect(&cx).await;
         let shutdown = match outcome {
             Ok(csa) => {
                 // Connected: the adapter does the work; wait for it to close.
@@ -177,16 +162,69 @@ impl Component for TcpClient {
 }
 
 impl TcpClient {
-    /// Waits for the connect to finish, then wires in an adapter for the
-    /// connection.
-    async fn connect(
+    /// Connects to the first of the host's addresses that accepts, within
+    /// the connect timeout, then wires in an adapter for the connection.
+    async fn connect(&self, cx: &Cx<TcpClientBoxes>) -> io::Result<ComponentRef> {
+        let deadline = Instant::now() + self.connect_timeout;
+        cx.wake_at(deadline);
+        link_selector(cx)?;
+        // Messages for the connection, kept until it exists.
+        let mut held = Vec::new();
+        let mut last = None;
+        for address in self.resolve()? {
+            let attempt = match sys::connect(address) {
+                Ok(stream) => {
+                    let stream = Rc::new(stream);
+                    self.wait_connected(cx, &stream, deadline, &mut held)
+                        .await
+                        .map(|()| stream)
+                }
+                Err(e) => Err(e),
+            };
+            match attempt {
+                Ok(stream) => return self.adopt(cx, stream, held),
+                // Out of time, or told to stop: no other address is tried.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    return Err(e)
+                }
+                Err(e) => {
+                    tracing::debug!(target: "kamaelia::tcp_client", %address, error = %e, "connect failed; trying the next address");
+                    last = Some(e);
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{:?} resolves to no address", self.host),
+            )
+        }))
+    }
+
+    /// The host's addresses. (A blocking lookup: a name that is slow to
+    /// resolve holds up the scheduler.)
+    fn resolve(&self) -> io::Result<Vec<std::net::SocketAddr>> {
+        #[cfg(test)]
+        if let Some(addresses) = &self.addresses {
+            return Ok(addresses.clone());
+        }
+        Ok((self.host.as_str(), self.port).to_socket_addrs()?.collect())
+    }
+
+    /// Waits for a non-blocking connect to end, keeping in `held` what
+    /// arrives on `control` meanwhile.
+    async fn wait_connected(
         &self,
         cx: &Cx<TcpClientBoxes>,
-        stream: Rc<TcpStream>,
-    ) -> io::Result<ComponentRef> {
-        let selector = Selector::service(&cx.scheduler())?;
-        cx.link((cx, "selector_signal"), (&selector, "notify"))
-            .map_err(io::Error::other)?;
+        stream: &Rc<TcpStream>,
+        deadline: Instant,
+        held: &mut Vec<Ipc>,
+    ) -> io::Result<()> {
         let selectable = Selectable::new(stream.clone());
         cx.selector_signal
             .send(SelectorRequest::NewWriter {
@@ -194,13 +232,9 @@ impl TcpClient {
                 reply: cx.connect_ready.clone(),
             })
             .await;
-        let deadline = Instant::now() + self.connect_timeout;
-        cx.wake_at(deadline);
-        // Messages for the connection, kept until it exists.
-        let mut held = Vec::new();
         let result = loop {
             if cx.connect_ready.drain().count() > 0 {
-                match sys::connect_result(&stream) {
+                match sys::connect_result(stream) {
                     Ok(()) => break Ok(()),
                     Err(e) if e.kind() == io::ErrorKind::NotConnected => {}
                     Err(e) => break Err(e),
@@ -232,7 +266,17 @@ impl TcpClient {
         cx.selector_signal
             .send(SelectorRequest::RemoveWriter { selectable })
             .await;
-        result?;
+        result
+    }
+
+    /// Wires an adapter for the connected `stream` between this client's
+    /// boxes, hands it what was held, and starts it.
+    fn adopt(
+        &self,
+        cx: &Cx<TcpClientBoxes>,
+        stream: Rc<TcpStream>,
+        held: Vec<Ipc>,
+    ) -> io::Result<ComponentRef> {
         // The client waits for the server to close, however long it takes.
         let options = ConnectionOptions {
             linger: None,
@@ -253,5 +297,41 @@ impl TcpClient {
         cx.add_children([&csa]);
         csa.activate_on(&cx.scheduler());
         Ok(csa)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+
+    use axon::Scheduler;
+
+    use super::*;
+
+    #[test]
+    fn an_address_that_refuses_is_followed_by_the_next() {
+        let refusing = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let closed = refusing.local_addr().expect("bound");
+        drop(refusing);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("non-blocking");
+        let mut client = TcpClient::new("unused", 0);
+        client.addresses = Some(vec![closed, listener.local_addr().expect("bound")]);
+
+        let scheduler = Scheduler::new();
+        let client = ComponentRef::new(client);
+        client.activate_on(&scheduler);
+        for _ in 0..1000 {
+            if listener.accept().is_ok() {
+                assert!(!client.is_finished(), "connected, so still running");
+                return;
+            }
+            assert!(
+                !client.is_finished(),
+                "the client gave up after the first address"
+            );
+            scheduler.run_cycle();
+        }
+        panic!("the second address was never tried");
     }
 }

@@ -15,7 +15,7 @@ use crate::connected_socket_adapter::{ConnectedSocketAdapter, DEFAULT_READ_SIZE}
 use crate::ipc::{
     ConnectionInfo, Ready, Selectable, SelectorRequest, SocketActivity, SocketShutdown,
 };
-use crate::selector::Selector;
+use crate::selector::link_selector;
 use crate::sys;
 
 /// The default listen backlog. (Kamaelia's was 5, and 50 simultaneous
@@ -28,6 +28,10 @@ pub const DEFAULT_CSA_INBOX_SIZE: usize = 64;
 /// How long to wait before accepting again after running out of file
 /// descriptors.
 const ACCEPT_RETRY: Duration = Duration::from_millis(100);
+
+/// Connections accepted per turn, so that a flood of them cannot keep the
+/// other components from running.
+const ACCEPT_BATCH: usize = 64;
 
 /// How each accepted connection is set up.
 #[derive(Clone, Copy, Debug)]
@@ -104,13 +108,7 @@ pub(crate) fn bind(address: &str, port: u16, options: ListenOptions) -> io::Resu
     use std::net::ToSocketAddrs;
     let mut last = None;
     for addr in (address, port).to_socket_addrs()? {
-        match sys::listen(
-            addr,
-            sys::ListenOptions {
-                backlog: options.backlog,
-                reuse_port: options.reuse_port,
-            },
-        ) {
+        match sys::listen(addr, &options) {
             Ok(listener) => return Ok(listener),
             Err(e) => last = Some(e),
         }
@@ -150,7 +148,8 @@ axon::boxes! {
 /// whoever receives it wires it up first) and sends
 /// [`SocketActivity::NewCsa`] out of `protocol_handler_signal`; when an adapter
 /// reports that its socket closed, it sends [`SocketActivity::ShutdownCsa`].
-/// It accepts every waiting connection each time the Selector says the
+/// It accepts every waiting connection (up to 64 per turn, so that a flood
+/// cannot starve the other components) each time the Selector says the
 /// listener is ready. A socket that cannot be bound is an error from
 /// [`TcpServer::bind`], not a silent exit.
 ///
@@ -217,24 +216,22 @@ impl Component for TcpServer {
     type Boxes = TcpServerBoxes;
 
     async fn main(self, cx: Cx<TcpServerBoxes>) {
-        let selectable = Selectable::new(self.listener.clone());
-        match Selector::service(&cx.scheduler()) {
-            Ok(selector) => {
-                if let Err(e) = cx.link((&cx, "selector_signal"), (&selector, "notify")) {
-                    tracing::error!(target: "kamaelia::tcp_server", error = %e, "cannot reach the selector");
-                }
-            }
-            Err(e) => {
-                tracing::error!(target: "kamaelia::tcp_server", error = %e, "no selector; not accepting");
-            }
+        let TcpServer { listener, options } = self;
+        if let Err(e) = link_selector(&cx) {
+            tracing::error!(target: "kamaelia::tcp_server", error = %e, "no selector; not accepting");
+            cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
+            return;
         }
         cx.selector_signal
             .send(SelectorRequest::NewReader {
-                selectable: selectable.clone(),
+                selectable: Selectable::new(listener.clone()),
                 reply: cx.newconnection.clone(),
             })
             .await;
-        let mut listener = Some(self.listener.clone());
+        // Dropped once accepting stops, so that the socket closes (when the
+        // Selector lets go of it too) and the kernel stops completing
+        // connections nobody will take.
+        let mut listener = Some(listener);
         let mut retry_at: Option<Instant> = None;
         // The adapters still open, by id (they are also this server's children).
         let mut open: HashMap<ComponentId, ComponentRef> = HashMap::new();
@@ -248,7 +245,7 @@ impl Component for TcpServer {
             if let Some(l) = &listener {
                 if notified || retry_due {
                     retry_at = None;
-                    if let Err(e) = self.accept_all(&cx, l, &mut open).await {
+                    if let Err(e) = accept_all(&cx, l, &options, &mut open).await {
                         tracing::warn!(target: "kamaelia::tcp_server", error = %e, "cannot accept now; retrying soon");
                         let at = Instant::now() + ACCEPT_RETRY;
                         retry_at = Some(at);
@@ -267,14 +264,15 @@ impl Component for TcpServer {
                     })
                     .await;
             }
-            if cx.control.drain().any(|m| m.is_shutdown_microprocess()) && listener.is_some() {
-                cx.selector_signal
-                    .send(SelectorRequest::RemoveReader {
-                        selectable: selectable.clone(),
-                    })
-                    .await;
-                listener = None;
-                tracing::debug!(target: "kamaelia::tcp_server", server = %cx.id(), "stopped accepting");
+            if cx.control.drain().any(|m| m.is_shutdown_microprocess()) {
+                if let Some(l) = listener.take() {
+                    cx.selector_signal
+                        .send(SelectorRequest::RemoveReader {
+                            selectable: Selectable::new(l),
+                        })
+                        .await;
+                    tracing::debug!(target: "kamaelia::tcp_server", server = %cx.id(), "stopped accepting");
+                }
             }
             if listener.is_none() && open.is_empty() {
                 break;
@@ -286,59 +284,59 @@ impl Component for TcpServer {
     }
 }
 
-impl TcpServer {
-    /// Accepts every waiting connection. Errors that concern one connection
-    /// are skipped; one that stops all accepting (no file descriptors left) is
-    /// returned.
-    async fn accept_all(
-        &self,
-        cx: &Cx<TcpServerBoxes>,
-        listener: &TcpListener,
-        open: &mut HashMap<ComponentId, ComponentRef>,
-    ) -> io::Result<()> {
-        loop {
-            match listener.accept() {
-                Ok((socket, peer)) => match self.adapter(socket, peer) {
-                    Ok((csa, info)) => {
-                        cx.add_children([&csa]);
-                        open.insert(csa.id(), csa.clone());
-                        if let Err(e) =
-                            cx.link((&csa, "creator_feedback"), (cx, "feedback_from_csa"))
-                        {
-                            tracing::error!(target: "kamaelia::tcp_server", error = %e, "cannot link a new adapter");
-                        }
-                        cx.protocol_handler_signal
-                            .send(SocketActivity::NewCsa { csa, info })
-                            .await;
+/// Makes the (not yet activated) adapter for an accepted connection, and says
+/// who is connected to what.
+fn adapter(
+    options: &ConnectionOptions,
+    socket: TcpStream,
+    peer: SocketAddr,
+) -> io::Result<(ComponentRef, ConnectionInfo)> {
+    let local = socket.local_addr()?;
+    let info = ConnectionInfo {
+        peer: peer.ip(),
+        peer_port: peer.port(),
+        local_ip: local.ip(),
+        local_port: local.port(),
+    };
+    let csa = options.adapter(Rc::new(socket))?;
+    Ok((csa, info))
+}
+
+/// Accepts the waiting connections, at most [`ACCEPT_BATCH`] (the Selector
+/// reports the listener again if more are waiting). Errors that concern one
+/// connection are skipped; one that stops all accepting (no file descriptors
+/// left) is returned.
+async fn accept_all(
+    cx: &Cx<TcpServerBoxes>,
+    listener: &TcpListener,
+    options: &ConnectionOptions,
+    open: &mut HashMap<ComponentId, ComponentRef>,
+) -> io::Result<()> {
+    for _ in 0..ACCEPT_BATCH {
+        match listener.accept() {
+            Ok((socket, peer)) => match adapter(options, socket, peer) {
+                Ok((csa, info)) => {
+                    cx.add_children([&csa]);
+                    open.insert(csa.id(), csa.clone());
+                    if let Err(e) = cx.link((&csa, "creator_feedback"), (cx, "feedback_from_csa")) {
+                        tracing::error!(target: "kamaelia::tcp_server", error = %e, "cannot link a new adapter");
                     }
-                    Err(e) => {
-                        tracing::warn!(target: "kamaelia::tcp_server", %peer, error = %e, "dropped a connection that could not be set up");
-                    }
-                },
-                Err(e) => match e.kind() {
-                    io::ErrorKind::WouldBlock => return Ok(()),
-                    io::ErrorKind::Interrupted
-                    | io::ErrorKind::ConnectionAborted
-                    | io::ErrorKind::ConnectionReset => {}
-                    _ => return Err(e),
-                },
-            }
+                    cx.protocol_handler_signal
+                        .send(SocketActivity::NewCsa { csa, info })
+                        .await;
+                }
+                Err(e) => {
+                    tracing::warn!(target: "kamaelia::tcp_server", %peer, error = %e, "dropped a connection that could not be set up");
+                }
+            },
+            Err(e) => match e.kind() {
+                io::ErrorKind::WouldBlock => return Ok(()),
+                io::ErrorKind::Interrupted
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::ConnectionReset => {}
+                _ => return Err(e),
+            },
         }
     }
-
-    fn adapter(
-        &self,
-        socket: TcpStream,
-        peer: SocketAddr,
-    ) -> io::Result<(ComponentRef, ConnectionInfo)> {
-        let local = socket.local_addr()?;
-        let info = ConnectionInfo {
-            peer: peer.ip(),
-            peer_port: peer.port(),
-            local_ip: local.ip(),
-            local_port: local.port(),
-        };
-        let csa = self.options.adapter(Rc::new(socket))?;
-        Ok((csa, info))
-    }
+    Ok(())
 }

@@ -11,7 +11,7 @@
 #![allow(dead_code)]
 
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
@@ -37,7 +37,7 @@ pub(crate) const SLOW_HANG_GUARD: Duration = Duration::from_secs(30);
 /// Where `cargo` put the example binary `name`: next to this test's own
 /// directory (`target/<profile>/deps/<test>-<hash>` →
 /// `target/<profile>/examples/<name>`).
-pub(crate) fn example_path(name: &str) -> PathBuf {
+fn example_path(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test executable's path");
     let profile_dir = exe
         .parent()
@@ -59,7 +59,7 @@ pub(crate) struct Example {
     name: String,
     pid: u32,
     /// The address from its `<name> listening on <addr>` line, if it printed one.
-    pub(crate) addr: Option<SocketAddr>,
+    addr: Option<SocketAddr>,
     exit: mpsc::Receiver<ExitStatus>,
     status: Option<ExitStatus>,
     stdout_lines: mpsc::Receiver<String>,
@@ -67,7 +67,7 @@ pub(crate) struct Example {
     /// Disconnects when the example's stderr has closed and been read.
     stderr_closed: mpsc::Receiver<()>,
     /// Its standard input, if piped.
-    pub(crate) stdin: Option<ChildStdin>,
+    stdin: Option<ChildStdin>,
 }
 
 impl Example {
@@ -79,7 +79,7 @@ impl Example {
 
     /// Starts the example `name` with `args` and waits for its first line on
     /// stdout, which must be `<name> listening on <addr>`.
-    pub(crate) fn start(name: &str, args: &[&str]) -> Example {
+    fn start(name: &str, args: &[&str]) -> Example {
         let mut example = Example::spawn(name, args, Stdio::null());
         let first = example.next_stdout_line().unwrap_or_else(|| {
             panic!(
@@ -202,7 +202,7 @@ impl Example {
 
     /// Everything the example printed on stdout after the lines already read,
     /// up to its end. Call after it has exited.
-    pub(crate) fn rest_of_stdout(&mut self) -> String {
+    fn rest_of_stdout(&mut self) -> String {
         let mut out = String::new();
         while let Some(line) = self.next_stdout_line() {
             out.push_str(&line);
@@ -211,7 +211,7 @@ impl Example {
     }
 
     /// What the example has written to stderr so far.
-    pub(crate) fn stderr(&self) -> String {
+    fn stderr(&self) -> String {
         String::from_utf8_lossy(&self.stderr.lock().unwrap_or_else(PoisonError::into_inner))
             .into_owned()
     }
@@ -251,7 +251,7 @@ impl Example {
     }
 
     /// Waits for the example to exit, at most `guard`.
-    pub(crate) fn wait_within(&mut self, guard: Duration) -> ExitStatus {
+    fn wait_within(&mut self, guard: Duration) -> ExitStatus {
         if let Some(status) = self.status {
             return status;
         }
@@ -271,12 +271,6 @@ impl Example {
     /// Sends SIGTERM and waits for the example to exit.
     pub(crate) fn terminate(&mut self) -> ExitStatus {
         self.signal(libc::SIGTERM);
-        self.wait()
-    }
-
-    /// Sends SIGINT (Ctrl-C) and waits for the example to exit.
-    pub(crate) fn interrupt(&mut self) -> ExitStatus {
-        self.signal(libc::SIGINT);
         self.wait()
     }
 
@@ -326,6 +320,18 @@ pub(crate) fn assert_exit_ok(example: &Example, status: ExitStatus) {
     );
 }
 
+/// The greeting the clever echo server sends a client connected from
+/// `client` to `server` (no newline follows it).
+pub(crate) fn clever_greeting(server: SocketAddr, client: SocketAddr) -> String {
+    format!(
+        "Welcome! You have connected to {} on port {} from {} on port {}",
+        server.ip(),
+        server.port(),
+        client.ip(),
+        client.port()
+    )
+}
+
 /// Runs the example `name` with `args` and `stdin` as its input, to its end:
 /// returns its exit status, stdout and stderr.
 pub(crate) fn run_example(name: &str, args: &[&str], stdin: &[u8]) -> (ExitStatus, String, String) {
@@ -355,12 +361,8 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    /// Connects to `addr` (Nagle off, so small writes go out at once).
-    pub(crate) fn connect(addr: SocketAddr) -> Client {
-        Client::named(addr, &format!("client of {addr}"))
-    }
-
-    /// Connects to `addr`, naming the client in failure messages.
+    /// Connects to `addr` (Nagle off, so small writes go out at once), naming
+    /// the client in failure messages.
     pub(crate) fn named(addr: SocketAddr, name: &str) -> Client {
         assert!(addr.ip().is_loopback(), "tests only talk to 127.0.0.1");
         let stream =
@@ -570,10 +572,29 @@ pub(crate) fn is_timeout(e: &io::Error) -> bool {
 /// Binds a port on 127.0.0.1, then frees it: a port where (almost certainly)
 /// nothing listens, so a connect to it is refused.
 pub(crate) fn closed_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     let port = listener.local_addr().expect("local address").port();
     drop(listener);
     port
+}
+
+/// A server for one connection on 127.0.0.1: a thread accepts it, sets its
+/// read timeout to [`HANG_GUARD`], and runs `serve` on it; what `serve`
+/// returns comes back on the returned channel.
+pub(crate) fn one_connection_server<T: Send + 'static>(
+    serve: impl FnOnce(TcpStream) -> T + Send + 'static,
+) -> (SocketAddr, mpsc::Receiver<T>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local address");
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("accept");
+        stream
+            .set_read_timeout(Some(HANG_GUARD))
+            .expect("read timeout");
+        let _ = tx.send(serve(stream));
+    });
+    (addr, rx)
 }
 
 /// A deterministic pseudo-random byte pattern (xorshift), so a transfer that
@@ -657,7 +678,7 @@ impl SchedulerThread {
 
     /// Waits (at most [`SLOW_HANG_GUARD`]) for the scheduler's `run` to return,
     /// and returns what it returned.
-    pub(crate) fn join(&mut self) -> &io::Result<()> {
+    fn join(&mut self) -> &io::Result<()> {
         if self.result.is_none() {
             let result = self.done.recv_timeout(SLOW_HANG_GUARD).unwrap_or_else(|e| {
                 panic!("the scheduler did not finish within {SLOW_HANG_GUARD:?}: {e}")
@@ -678,26 +699,21 @@ impl SchedulerThread {
     }
 }
 
-/// What a [`Forwarder`] saw.
+/// What a forwarder (see [`forward_signal`], [`forward_all`]) saw.
 #[derive(Debug)]
 pub(crate) enum Event<T> {
     /// A message on its `inbox`.
     Data(T),
-    /// A message on its `control` (the last event).
+    /// A message on its `control`.
     Signal(Ipc),
 }
 
 /// Forwards what arrives on its `inbox` and `control` to a channel for the
-/// test thread; ends after the first `control` message.
-pub(crate) struct Forwarder<T> {
+/// test thread, until its first `control` message or, if
+/// `until_children_end`, until every one of its children has finished.
+struct Forwarder<T> {
     tx: mpsc::Sender<Event<T>>,
-}
-
-impl<T> Forwarder<T> {
-    /// A forwarder into `tx`.
-    pub(crate) fn new(tx: mpsc::Sender<Event<T>>) -> Self {
-        Forwarder { tx }
-    }
+    until_children_end: bool,
 }
 
 impl<T: 'static> Component for Forwarder<T> {
@@ -705,14 +721,20 @@ impl<T: 'static> Component for Forwarder<T> {
 
     async fn main(self, cx: Cx<Standard<T, ()>>) {
         loop {
+            // Looked at before draining: whatever a child sent before it
+            // finished is in the inboxes now, and is forwarded below.
+            let children_ended = self.until_children_end
+                && cx.child_components().iter().all(ComponentRef::is_finished);
             for data in cx.inbox.drain() {
                 let _ = self.tx.send(Event::Data(data));
             }
-            if let Some(message) = cx.control.recv() {
-                for data in cx.inbox.drain() {
-                    let _ = self.tx.send(Event::Data(data));
-                }
+            while let Some(message) = cx.control.recv() {
                 let _ = self.tx.send(Event::Signal(message));
+                if !self.until_children_end {
+                    return;
+                }
+            }
+            if children_ended {
                 return;
             }
             cx.pause();
@@ -721,14 +743,60 @@ impl<T: 'static> Component for Forwarder<T> {
     }
 }
 
+/// Makes a forwarder into `tx`, links `source`'s `signal` to the forwarder's
+/// `control` (and `source`'s `outbox` to its `inbox`, if `data`), and
+/// activates it on this thread's scheduler.
+fn attach_forwarder<T: 'static>(
+    source: &ComponentRef,
+    tx: mpsc::Sender<Event<T>>,
+    data: bool,
+    until_source_ends: bool,
+) {
+    let forwarder = ComponentRef::new(Forwarder {
+        tx,
+        until_children_end: until_source_ends,
+    });
+    if data {
+        forwarder
+            .link((source, "outbox"), (&forwarder, "inbox"))
+            .expect("link the source's outbox to the forwarder");
+    }
+    forwarder
+        .link((source, "signal"), (&forwarder, "control"))
+        .expect("link the source's signal to the forwarder");
+    if until_source_ends {
+        // A finished child wakes the forwarder, so it sees the source end.
+        forwarder.add_children([source]);
+    }
+    forwarder.activate_on(&Scheduler::current());
+}
+
+/// Forwards the first message `source` sends out of `signal` to `tx` as an
+/// [`Event::Signal`]. Call on the scheduler thread (in
+/// [`SchedulerThread::start`]'s setup).
+pub(crate) fn forward_signal(source: &ComponentRef, tx: mpsc::Sender<Event<()>>) {
+    attach_forwarder(source, tx, false, false);
+}
+
+/// Forwards everything `source` sends out of `outbox` and `signal` to `tx`,
+/// until `source` has finished, so a test can check that nothing followed
+/// its final signal. Call on the scheduler thread.
+///
+/// Messages on the two boxes are forwarded in the order the forwarder finds
+/// them, data first: data sent after the signal, before the forwarder ran,
+/// shows as sent before it.
+pub(crate) fn forward_all<T: 'static>(source: &ComponentRef, tx: mpsc::Sender<Event<T>>) {
+    attach_forwarder(source, tx, true, true);
+}
+
 /// A [`ServerCore`] running on a scheduler thread of its own, listening on
 /// 127.0.0.1 (any free port).
 pub(crate) struct InProcessServer {
     pub(crate) addr: SocketAddr,
-    /// The server's `control` inbox: send [`kamaelia::ipc::server_shutdown`].
-    pub(crate) control: RemoteSender<Ipc>,
+    /// The server's `control` inbox: see [`InProcessServer::shutdown`].
+    control: RemoteSender<Ipc>,
     /// What the server sent out of `signal`.
-    pub(crate) signals: mpsc::Receiver<Event<()>>,
+    signals: mpsc::Receiver<Event<()>>,
     pub(crate) thread: SchedulerThread,
 }
 
@@ -748,11 +816,7 @@ impl InProcessServer {
                 .expect("bind 127.0.0.1:0");
             let addr = server.local_addr().expect("bound");
             let server = server.activate().expect("activate the server");
-            let forwarder = ComponentRef::new(Forwarder::new(signal_tx));
-            forwarder
-                .link((&server, "signal"), (&forwarder, "control"))
-                .expect("link the server's signal");
-            forwarder.activate_on(&Scheduler::current());
+            forward_signal(&server, signal_tx);
             let control = server
                 .inbox::<Ipc>("control")
                 .expect("the server's control inbox")
