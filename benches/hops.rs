@@ -183,7 +183,7 @@ fn tokio_pipeline() -> Duration {
     elapsed
 }
 
-/// Per-iteration times seen by criterion's timing loops, for the summary.
+/// Times of the interleaved rounds, for the summary.
 #[derive(Default)]
 struct Seen {
     runs: RefCell<Vec<(&'static str, f64)>>,
@@ -212,7 +212,7 @@ impl Seen {
     }
 }
 
-fn bench(c: &mut Criterion, seen: &Seen) {
+fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("hops");
     group.throughput(Throughput::Elements(HOPS));
     group.sample_size(10);
@@ -229,11 +229,7 @@ fn bench(c: &mut Criterion, seen: &Seen) {
     ];
     for (name, run) in cases {
         group.bench_function(name, |b| {
-            b.iter_custom(|iters| {
-                let total: Duration = (0..iters).map(|_| run()).sum();
-                seen.record(name, total / iters as u32);
-                total
-            })
+            b.iter_custom(|iters| (0..iters).map(|_| run()).sum())
         });
     }
     group.finish();
@@ -272,27 +268,25 @@ fn main() {
         println!("{:.2} ns/hop", elapsed.as_nanos() as f64 / HOPS as f64);
         return;
     }
-    let seen = Seen::default();
     let mut criterion = Criterion::default().configure_from_args();
-    bench(&mut criterion, &seen);
+    bench(&mut criterion);
     criterion.final_summary();
 
     // Criterion measures one case after another, and this machine's speed
     // drifts over seconds. For the summary, take turns instead: every case
     // once per round, medians over the rounds.
-    let turns = Seen::default();
+    let seen = Seen::default();
     for _ in 0..INTERLEAVED_ROUNDS {
-        turns.record(
+        seen.record(
             "axon_drain",
             axon_pipeline(|| ComponentRef::new(DrainForwarder)),
         );
-        turns.record(
+        seen.record(
             "axon_recv",
             axon_pipeline(|| ComponentRef::new(RecvForwarder)),
         );
-        turns.record("tokio_mpsc", tokio_pipeline());
+        seen.record("tokio_mpsc", tokio_pipeline());
     }
-    let seen = turns;
     let tokio = seen.median_ns_per_hop("tokio_mpsc");
     println!();
     println!(

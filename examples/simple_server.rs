@@ -24,7 +24,7 @@ mod support;
 use std::collections::HashMap;
 
 use axon::ipc::{Ipc, ShutdownMicroprocess};
-use axon::{Component, ComponentId, ComponentRef, Cx, Linkage, Outbox, Scheduler};
+use axon::{Component, ComponentId, ComponentRef, Cx, Outbox, Scheduler};
 use bytes::Bytes;
 use kamaelia::ipc::{PeerClosed, SocketShutdown};
 use kamaelia::ServerCore;
@@ -72,7 +72,7 @@ impl Component for ChatHub {
     type Boxes = HubBoxes;
 
     async fn main(self, cx: Cx<HubBoxes>) {
-        let mut members: HashMap<ComponentId, (Outbox<ChatLine>, Linkage)> = HashMap::new();
+        let mut members: HashMap<ComponentId, Outbox<ChatLine>> = HashMap::new();
         cx.inbox.set_size(Some(HUB_QUEUE));
         while cx.control.recv().is_none() {
             for change in cx.membership.drain() {
@@ -80,22 +80,22 @@ impl Component for ChatHub {
                     Membership::Join(handler) => {
                         let outbox = cx.add_outbox::<ChatLine>("client", "lines for one client");
                         match cx.link((&cx, outbox.name().as_str()), (&handler, "chat")) {
-                            Ok(linkage) => {
-                                members.insert(handler.id(), (outbox, linkage));
+                            Ok(_) => {
+                                members.insert(handler.id(), outbox);
                             }
                             Err(e) => tracing::error!("cannot add a client: {e}"),
                         }
                     }
                     Membership::Leave(id) => {
-                        if let Some((outbox, linkage)) = members.remove(&id) {
-                            cx.unlink(&linkage);
+                        // Deleting the outbox removes its link too.
+                        if let Some(outbox) = members.remove(&id) {
                             let _ = cx.delete_outbox(&outbox.name());
                         }
                     }
                 }
             }
             for line in cx.inbox.drain() {
-                for (id, (outbox, _)) in &members {
+                for (id, outbox) in &members {
                     // A client whose queue is full has stopped reading: it
                     // misses the line, and its handler, finding its queue
                     // full, closes it.

@@ -300,7 +300,8 @@ impl<B: BoxSet> Cx<B> {
 
     /// Deletes an inbox added at run time: Axon's `deleteInbox`. Messages still
     /// in it are lost. Unlike Axon, the links into and out of it go with it, so
-    /// nothing goes on sending into a box no one reads.
+    /// nothing goes on sending into a box no one reads, and so does this
+    /// component's own record of them (its [`linkages`](ComponentRef::linkages)).
     ///
     /// # Errors
     ///

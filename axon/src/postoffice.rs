@@ -179,6 +179,28 @@ impl Postoffice {
         }
     }
 
+    /// Forgets the linkages this postoffice made to or from box `name` of
+    /// component `component` (by number), a box that has been deleted (and
+    /// so already detached from them).
+    pub(crate) fn forget_box(&self, component: u64, name: &str) {
+        let mut book = self.book.borrow_mut();
+        let gone: Vec<u64> = book
+            .of(component)
+            .into_iter()
+            .filter(|number| {
+                book.all.get(number).is_some_and(|l| {
+                    [l.source_pair(), l.sink_pair()]
+                        .iter()
+                        .any(|(id, end)| id.number() == component && *end == name)
+                })
+            })
+            .collect();
+        // Dropped after the borrow: a linkage may hold the last handle on a box.
+        let removed: Vec<Linkage> = gone.into_iter().filter_map(|n| book.remove(n)).collect();
+        drop(book);
+        drop(removed);
+    }
+
     /// Removes every linkage this postoffice made.
     pub fn unlink_all(&self) {
         let removed = std::mem::take(&mut *self.book.borrow_mut());

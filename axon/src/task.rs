@@ -156,17 +156,6 @@ impl DynamicBoxes {
     }
 
     /// The slot the next added box will take.
-    fn next_slot(&self) -> usize {
-        self.slots.vacant_key()
-    }
-
-    fn insert(&mut self, entry: DynamicBox) -> usize {
-        let name = entry.name.clone();
-        let slot = self.slots.insert(entry);
-        self.by_name.insert(name, slot);
-        slot
-    }
-
     fn remove(&mut self, name: &str, direction: Direction) -> Option<DynamicBox> {
         let slot = *self.by_name.get(name)?;
         if self.slots.get(slot)?.node.0.direction() != direction {
@@ -583,16 +572,19 @@ impl dyn TaskDyn {
         while direction_taken(&name) {
             name = format!("{wanted}{}", NEXT_BOX.fetch_add(1, AtomicOrdering::Relaxed));
         }
-        let slot = self.header().with_extra(|e| e.dynamic.next_slot());
-        let index = self.declared().len() + slot;
-        let node = make(Rc::downgrade(self), index as u32);
-        let entry = DynamicBox {
-            name: name.clone(),
-            doc: clean_doc(doc),
-            node: node.clone(),
-        };
-        let taken = self.header().with_extra(|e| e.dynamic.insert(entry));
-        debug_assert_eq!(taken, slot);
+        let (owner, declared) = (Rc::downgrade(self), self.declared().len());
+        let node = self.header().with_extra(|e| {
+            let vacant = e.dynamic.slots.vacant_entry();
+            let slot = vacant.key();
+            let node = make(owner, (declared + slot) as u32);
+            vacant.insert(DynamicBox {
+                name: name.clone(),
+                doc: clean_doc(doc),
+                node: node.clone(),
+            });
+            e.dynamic.by_name.insert(name.clone(), slot);
+            node
+        });
         (name, node)
     }
 
@@ -609,6 +601,10 @@ impl dyn TaskDyn {
         match removed {
             Some(entry) => {
                 crate::linkage::detach(&entry.node.0);
+                // The owner's own record of those links goes too (links that
+                // other components made stay in their records, dead).
+                let number = self.header().number();
+                self.postoffice(|po| po.forget_box(number, name));
                 Ok(())
             }
             None => Err(self.no_such_box(name, direction)),

@@ -3,6 +3,8 @@
 //! order things were added in, list each thing once, and removing one thing
 //! leaves the rest as they were.
 
+mod util;
+
 use axon::{Component, ComponentRef, Cx, Postoffice, Standard};
 
 struct Idle;
@@ -78,4 +80,20 @@ fn removing_one_connections_links_leaves_the_others_in_order() {
     po.unlink_all();
     assert!(po.linkages().is_empty());
     assert!(made.iter().all(|l| !l.is_live()));
+}
+
+#[test]
+fn a_deleted_box_takes_its_owners_record_of_its_links_with_it() {
+    util::run_in_body(|cx: Cx<Standard<u32, u32>>| async move {
+        let me = cx.component();
+        let sink = idle();
+        let kept = cx.link((&cx, "outbox"), (&sink, "inbox")).unwrap();
+        for _ in 0..100 {
+            let outbox = cx.add_outbox::<u32>("client", "one connection's");
+            cx.link((&cx, outbox.name().as_str()), (&sink, "inbox"))
+                .unwrap();
+            cx.delete_outbox(&outbox.name()).unwrap();
+        }
+        assert_eq!(me.linkages(), [kept], "only the link of the kept box");
+    });
 }
