@@ -10,17 +10,18 @@ use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::box_set::ErasedBox;
-use crate::box_set::{BoxSet, Direction};
-use crate::component_ref::{AsComponent, ComponentId, ComponentRef};
+use crate::boxes::inbox::InboxNode;
+use crate::boxes::outbox::OutboxNode;
+use crate::boxes::{BoxSet, ErasedBox, Inbox, Linkage, Outbox, Standard};
+use crate::component_ref::ComponentRef;
 use crate::error::{BoxError, LinkError};
-use crate::inbox::{Inbox, InboxNode};
-use crate::linkage::Linkage;
-use crate::outbox::{Outbox, OutboxNode};
-use crate::scheduler::Scheduler;
-use crate::task::{self, TaskDyn};
+use crate::id::{kind_of, ComponentId, Direction};
+use crate::postoffice::{Agrees, LinkEnd};
+use crate::runtime::scheduler::Scheduler;
+use crate::task::yields::Yield;
+use crate::task::{self, build_task, TaskDyn};
 use crate::tracker::Tracker;
-use crate::yields::{Yield, Yieldable};
+use crate::yields::Yieldable;
 
 /// A component: a body that runs as a resumable generator, with named boxes.
 ///
@@ -124,6 +125,13 @@ pub trait Component: Sized + 'static {
     }
 }
 
+/// Makes the task for a component: its boxes, and its body ready to run.
+pub(crate) fn new_task<C: Component>(component: C) -> Rc<dyn TaskDyn> {
+    build_task(kind_of::<C>, C::Boxes::create, |boxes, runner| {
+        component.main(Cx::new(boxes, runner))
+    })
+}
+
 /// What a component's body works through: its boxes (by [`Deref`]), and the
 /// Axon calls that act on the component itself.
 ///
@@ -185,6 +193,17 @@ impl<B: BoxSet> Cx<B> {
         task::pause(&self.runner());
     }
 
+    /// Pauses and yields in one call: sleeps until something wakes this
+    /// component (a message arriving, a message it sent being collected, a
+    /// child finishing, a timer). Axon's `self.pause(); yield 1`.
+    ///
+    /// Waking is level-free: the component may be woken for something other
+    /// than what it waits for, so check again after `idle()` returns.
+    pub async fn idle(&self) {
+        self.pause();
+        self.yield_now().await;
+    }
+
     /// Yields to the scheduler: Axon's `yield 1`. The body resumes here in the
     /// next cycle, or when woken if it asked to pause.
     pub fn yield_now(&self) -> YieldNow<'_> {
@@ -219,7 +238,7 @@ impl<B: BoxSet> Cx<B> {
     /// it pauses and nothing else happens.
     pub fn wake_at(&self, deadline: Instant) {
         let runner = self.runner();
-        if let Some(scheduler) = runner.header().scheduler() {
+        if let Some(scheduler) = Scheduler::of_task(&*runner) {
             scheduler.add_timer(deadline, &runner);
         }
     }
@@ -231,16 +250,19 @@ impl<B: BoxSet> Cx<B> {
     }
 
     /// Links two boxes, recording the linkage in this component's postoffice:
-    /// Axon's `self.link(source, sink)`. Write this component's own boxes as
-    /// `(&cx, "name")`. See [`Postoffice::link`](crate::Postoffice::link).
+    /// Axon's `self.link(source, sink)`. Write an end as a typed box handle
+    /// (`&cx.outbox`, `&child_inbox`), which the compiler checks, or as
+    /// `(&component, "name")` (this component's own boxes: `(&cx, "name")`).
+    /// See [`Postoffice::link`](crate::Postoffice::link).
     ///
     /// # Errors
     ///
     /// [`LinkError`] names both boxes when the link is refused.
-    pub fn link<S, D>(&self, source: (&S, &str), sink: (&D, &str)) -> Result<Linkage, LinkError>
+    pub fn link<S, D>(&self, source: S, sink: D) -> Result<Linkage, LinkError>
     where
-        S: AsComponent + ?Sized,
-        D: AsComponent + ?Sized,
+        S: LinkEnd,
+        D: LinkEnd,
+        S::Item: Agrees<D::Item>,
     {
         self.component().link(source, sink)
     }
@@ -276,7 +298,12 @@ impl<B: BoxSet> Cx<B> {
     /// A parent with many children learns this way which ended without looking
     /// at them all, where Kamaelia's chassis scan them with `childrenDone()`.
     pub fn finished_children(&self) -> Vec<ComponentRef> {
-        self.task().header().take_finished_children()
+        self.task()
+            .header()
+            .take_finished_children()
+            .into_iter()
+            .map(ComponentRef)
+            .collect()
     }
 
     /// Adds an inbox at run time: Axon's `addInbox`. If `name` is taken, a
@@ -322,17 +349,57 @@ impl<B: BoxSet> Cx<B> {
 
     /// The scheduler running this component.
     pub fn scheduler(&self) -> Scheduler {
-        self.runner()
-            .header()
-            .scheduler()
-            .map(Scheduler::from_shared)
-            .unwrap_or_else(Scheduler::current)
+        Scheduler::of_task(&*self.runner()).unwrap_or_else(Scheduler::current)
     }
 
     /// The service registry of the scheduler running this component: Axon's
     /// coordinating assistant tracker.
     pub fn tracker(&self) -> Tracker {
         self.scheduler().tracker()
+    }
+}
+
+/// For components with the [`Standard`] boxes.
+impl<I: 'static, O: 'static> Cx<Standard<I, O>> {
+    /// Waits for the next message on `inbox`, until the input is exhausted
+    /// and `control` has spoken: the receive loop of most components.
+    ///
+    /// Returns `Some(message)` while `inbox` has messages, waiting (asleep)
+    /// while it is empty. Returns `None` once `inbox` is empty **and** a
+    /// message has arrived on `control` (a `ProducerFinished`, say), which is
+    /// left there for the caller. So everything sent before the producer
+    /// finished is received, however far behind this component is.
+    ///
+    /// # Examples
+    ///
+    /// Kamaelia's EchoProtocol:
+    ///
+    /// ```
+    /// use axon::{Component, Cx, Standard};
+    ///
+    /// struct Echo;
+    ///
+    /// impl Component for Echo {
+    ///     type Boxes = Standard<String, String>;
+    ///
+    ///     async fn main(self, cx: Cx<Self::Boxes>) {
+    ///         while let Some(line) = cx.recv_until_finished().await {
+    ///             cx.outbox.send(line).await;
+    ///         }
+    ///     }
+    /// }
+    /// # let _ = Echo;
+    /// ```
+    pub async fn recv_until_finished(&self) -> Option<I> {
+        loop {
+            if let Some(message) = self.inbox.recv() {
+                return Some(message);
+            }
+            if self.control.data_ready() {
+                return None;
+            }
+            self.idle().await;
+        }
     }
 }
 

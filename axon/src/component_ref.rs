@@ -1,103 +1,17 @@
 //! [`ComponentRef`], the handle through which components are wired, activated
-//! and inspected, and [`ComponentId`], their identity.
+//! and inspected; and the [`Scheduler`] methods that take one.
 
-use std::cmp::Ordering;
 use std::fmt;
-use std::hash::{Hash, Hasher};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
-use crate::box_set::{BoxInfo, Direction};
-use crate::component::{Component, Cx};
+use crate::boxes::{BoxInfo, Inbox, Linkage, Outbox};
+use crate::component::{new_task, Component, Cx};
 use crate::error::{BoxError, LinkError};
-use crate::inbox::Inbox;
-use crate::linkage::Linkage;
-use crate::outbox::Outbox;
-use crate::remote::RemoteWaker;
-use crate::scheduler::Scheduler;
-use crate::task::{new_task, State, TaskDyn};
-
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
-/// The identity of a component: a process-wide unique number plus the name of
-/// its type, so that it displays as `Producer#3`.
-///
-/// Two ids are equal when their numbers are.
-#[derive(Clone, Copy)]
-pub struct ComponentId {
-    number: u64,
-    kind: &'static str,
-}
-
-impl ComponentId {
-    pub(crate) fn new(number: u64, kind: &'static str) -> Self {
-        ComponentId { number, kind }
-    }
-
-    pub(crate) fn next(kind: &'static str) -> Self {
-        ComponentId {
-            number: NEXT_ID.fetch_add(1, AtomicOrdering::Relaxed),
-            kind,
-        }
-    }
-
-    /// The unique number (Axon's `id`).
-    pub fn number(&self) -> u64 {
-        self.number
-    }
-
-    /// The component's kind: its type's name without the module path.
-    pub fn kind(&self) -> &'static str {
-        self.kind
-    }
-}
-
-impl PartialEq for ComponentId {
-    fn eq(&self, other: &Self) -> bool {
-        self.number == other.number
-    }
-}
-
-impl Eq for ComponentId {}
-
-impl Hash for ComponentId {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.number.hash(state)
-    }
-}
-
-impl PartialOrd for ComponentId {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for ComponentId {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.number.cmp(&other.number)
-    }
-}
-
-impl fmt::Display for ComponentId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}#{}", self.kind, self.number)
-    }
-}
-
-impl fmt::Debug for ComponentId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
-}
-
-/// The name a type gets as a component kind: its last path segment, generics
-/// kept (`kamaelia::Pipeline<..>` becomes `Pipeline<..>`).
-pub(crate) fn kind_of<T: ?Sized>() -> &'static str {
-    let full = std::any::type_name::<T>();
-    let base = full.split('<').next().unwrap_or(full);
-    let start = base.rfind("::").map(|i| i + 2).unwrap_or(0);
-    &full[start..]
-}
+use crate::id::{ComponentId, Direction};
+use crate::postoffice::{LinkEnd, Postoffice};
+use crate::runtime::remote::RemoteWaker;
+use crate::runtime::scheduler::Scheduler;
+use crate::task::{State, TaskDyn};
 
 /// A handle to a component: its boxes, its place in the scheduler, its children.
 ///
@@ -202,47 +116,53 @@ impl ComponentRef {
     /// # Errors
     ///
     /// [`LinkError`] names both boxes when the link is refused.
-    pub fn link<S, D>(&self, source: (&S, &str), sink: (&D, &str)) -> Result<Linkage, LinkError>
+    pub fn link<S, D>(&self, source: S, sink: D) -> Result<Linkage, LinkError>
     where
-        S: AsComponent + ?Sized,
-        D: AsComponent + ?Sized,
+        S: LinkEnd,
+        D: LinkEnd,
+        S::Item: crate::postoffice::Agrees<D::Item>,
     {
-        self.0.postoffice(|po| po.link(source, sink))
+        self.postoffice().link(source, sink)
+    }
+
+    /// This component's postoffice: the linkages it has made.
+    pub fn postoffice(&self) -> Postoffice {
+        Postoffice::from_book(self.0.book())
     }
 
     /// Removes a linkage this component made. Removing one it did not make, or
     /// one already removed, does nothing.
     pub fn unlink(&self, linkage: &Linkage) {
-        self.0.postoffice(|po| po.unlink(linkage))
+        self.postoffice().unlink(linkage)
     }
 
     /// Removes every linkage this component made that involves `component`.
     pub fn unlink_component(&self, component: &ComponentRef) {
-        self.0.postoffice(|po| po.unlink_component(component))
+        self.postoffice().unlink_component(component)
     }
 
     /// The linkages this component has made and not removed.
     pub fn linkages(&self) -> Vec<Linkage> {
-        self.0.postoffice(|po| po.linkages())
+        self.postoffice().linkages()
     }
 
     /// Makes components children of this one: when a child finishes, this
     /// component is woken. Adding does not activate them.
     pub fn add_children<'a>(&self, children: impl IntoIterator<Item = &'a ComponentRef>) {
         for child in children {
-            self.0.add_child(child);
+            self.0.add_child(&child.0);
         }
     }
 
     /// Stops treating `child` as a child and removes every linkage this
     /// component made involving it.
     pub fn remove_child(&self, child: &ComponentRef) {
-        self.0.remove_child(child);
+        self.0.remove_child(&child.0);
     }
 
     /// This component's children.
     pub fn child_components(&self) -> Vec<ComponentRef> {
-        self.0.children()
+        self.0.children().into_iter().map(ComponentRef).collect()
     }
 
     /// Asks the scheduler to pause this component at the end of the current
@@ -291,7 +211,12 @@ impl ComponentRef {
     /// A handle that wakes this component from any thread. `None` until the
     /// component has been activated.
     pub fn remote_waker(&self) -> Option<RemoteWaker> {
-        self.0.remote_waker()
+        let header = self.0.header();
+        if header.state() == State::Created {
+            return None;
+        }
+        let scheduler = Scheduler::of_task(&*self.0)?;
+        Some(scheduler.remote_waker(header.slot(), header.id()))
     }
 
     pub(crate) fn same(&self, other: &ComponentRef) -> bool {
@@ -344,5 +269,33 @@ impl AsComponent for ComponentRef {
 impl<B: crate::BoxSet> AsComponent for Cx<B> {
     fn as_component(&self) -> ComponentRef {
         self.component()
+    }
+}
+
+/// The scheduler's methods that take or give components.
+impl Scheduler {
+    /// Activates a component: it joins the run queue at the end of the current
+    /// (or, between cycles, the next) cycle, and runs from the cycle after.
+    /// Activating a component that is already active on some scheduler, or has
+    /// finished, does nothing.
+    pub fn activate(&self, component: &ComponentRef) {
+        self.activate_task(&component.0);
+    }
+
+    /// Every activated microprocess that has not finished, paused or not:
+    /// Axon's `listAllThreads()`.
+    pub fn list_all(&self) -> Vec<ComponentRef> {
+        self.tasks().into_iter().map(ComponentRef).collect()
+    }
+
+    /// True if the component is paused, or is not one of this scheduler's
+    /// live microprocesses: Axon's `isThreadPaused`.
+    pub fn is_paused(&self, component: &ComponentRef) -> bool {
+        let ours = Scheduler::of_task(&*component.0).is_some_and(|s| s.same(self));
+        !ours
+            || matches!(
+                component.0.header().state(),
+                State::Sleeping | State::Created | State::Finished
+            )
     }
 }

@@ -7,11 +7,8 @@
 use std::borrow::Cow;
 use std::error::Error;
 use std::fmt;
-use std::rc::Weak;
 
-use crate::box_set::Direction;
-use crate::component_ref::ComponentId;
-use crate::task::TaskDyn;
+use crate::id::{ComponentId, Direction};
 
 /// Names one box of one component, as errors and traces show it:
 /// `outbox "outbox" of Producer#3`.
@@ -31,21 +28,6 @@ impl BoxLabel {
             component: Some(component),
             direction,
             name: Cow::Owned(name.to_string()),
-        }
-    }
-
-    pub(crate) fn of(owner: &Weak<dyn TaskDyn>, direction: Direction, index: u32) -> Self {
-        match owner.upgrade() {
-            Some(task) => BoxLabel {
-                component: Some(task.header().id()),
-                direction,
-                name: task.box_name(index),
-            },
-            None => BoxLabel {
-                component: None,
-                direction,
-                name: Cow::Owned(format!("#{index}")),
-            },
         }
     }
 }

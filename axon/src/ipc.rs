@@ -28,7 +28,7 @@ use std::error::Error;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::component_ref::ComponentId;
+use crate::id::ComponentId;
 
 /// Any value attached to a message, shared cheaply between the copies a
 /// broadcast makes. Look inside with [`Payload::downcast_ref`].

@@ -26,7 +26,7 @@
 //! impl Component for Producer {
 //!     type Boxes = Standard<(), String>;
 //!
-//!     async fn main(self, cx: Cx<Standard<(), String>>) {
+//!     async fn main(self, cx: Cx<Self::Boxes>) {
 //!         for n in 0..self.count {
 //!             cx.outbox.send(format!("hello{n}")).await;
 //!             cx.yield_now().await;
@@ -42,9 +42,14 @@
 //! A box carries one message type. `cx.outbox.send(msg).await` delivers
 //! straight into whatever inbox the outbox is linked to (and drops the message
 //! if it is linked to nothing, as Axon does). `cx.inbox.recv()` takes the oldest
-//! message; `for msg in cx.inbox.drain()` takes them all. A component with
-//! nothing to do calls `cx.pause()` and yields; a delivery to any of its inboxes
-//! wakes it again.
+//! message, or `None`; `for msg in cx.inbox.drain()` takes them all;
+//! `cx.inbox.next().await` waits for one. A component with nothing to do
+//! calls `cx.idle().await` (Axon's `self.pause(); yield 1`); a delivery to any
+//! of its inboxes wakes it again.
+//!
+//! Most components receive until their producer has finished, and
+//! [`Cx::recv_until_finished`] is that loop: it yields every message sent
+//! before a message arrived on `control`, then `None`.
 //!
 //! ```
 //! use axon::{Component, Cx, Standard};
@@ -58,17 +63,10 @@
 //! impl Component for Consumer {
 //!     type Boxes = Standard<String, ()>;
 //!
-//!     async fn main(self, cx: Cx<Standard<String, ()>>) {
-//!         loop {
-//!             for msg in cx.inbox.drain() {
-//!                 println!("{msg}");
-//! #               self.seen.borrow_mut().push(msg);
-//!             }
-//!             if cx.control.recv().is_some_and(|m| m.is_producer_finished()) {
-//!                 return;
-//!             }
-//!             cx.pause();
-//!             cx.yield_now().await;
+//!     async fn main(self, cx: Cx<Self::Boxes>) {
+//!         while let Some(msg) = cx.recv_until_finished().await {
+//!             println!("{msg}");
+//! #           self.seen.borrow_mut().push(msg);
 //!         }
 //!     }
 //! }
@@ -79,8 +77,9 @@
 //!
 //! [`ComponentRef::new`] makes a component (its boxes exist at once, its body
 //! waits for activation). Link an outbox to an inbox with `link`, naming each
-//! end as `(&component, "box")`. Linking boxes of different types is refused
-//! with an error naming both boxes and both types. Inside a body, a parent links
+//! end as `(&component, "box")`, as in Axon, or by its typed handle
+//! (`&cx.outbox`), which the compiler checks. Linking boxes of different types
+//! by name is refused with an error naming both boxes and both types. Inside a body, a parent links
 //! its own boxes to its children's with [`Cx::link`] and `(&cx, "box")`; an
 //! inbox-to-inbox or outbox-to-outbox link (a *passthrough*) lets a parent
 //! hand its input to a child or re-emit a child's output. However long the
@@ -110,12 +109,9 @@
 //! # struct Consumer { seen: Rc<RefCell<Vec<String>>> }
 //! # impl Component for Consumer {
 //! #     type Boxes = Standard<String, ()>;
-//! #     async fn main(self, cx: Cx<Standard<String, ()>>) {
-//! #         loop {
-//! #             for msg in cx.inbox.drain() { self.seen.borrow_mut().push(msg); }
-//! #             if cx.control.recv().is_some_and(|m| m.is_producer_finished()) { return; }
-//! #             cx.pause();
-//! #             cx.yield_now().await;
+//! #     async fn main(self, cx: Cx<Self::Boxes>) {
+//! #         while let Some(msg) = cx.recv_until_finished().await {
+//! #             self.seen.borrow_mut().push(msg);
 //! #         }
 //! #     }
 //! # }
@@ -147,6 +143,22 @@
 //! body returns, the linkages it made are removed and its parent (see
 //! [`Cx::add_children`]) is woken.
 //!
+//! # The layers of this crate
+//!
+//! A module imports only from its own layer or the layers below it:
+//!
+//! | layer | modules | what it is |
+//! |---|---|---|
+//! | leaves | `id`, `epoch`, `error`, `ipc` | identities, the thread's wake epoch, errors, Axon's messages |
+//! | boxes | `boxes/` (`inbox`, `outbox`, `graph`, `linkage`, `owner`) | queues, the link graph, one-hop delivery; reaches its owners only through the `Owner` trait |
+//! | task | `task/` (`state`, `dynamic`, `family`, `coroutine`, `current`, `yields`) | one microprocess: lifecycle, body, dynamic boxes, children; reaches its scheduler only through the `Host` trait |
+//! | runtime | `runtime/` (`scheduler`, `context`, `park`, `remote`) | the round-robin scheduler, its idle wait, other threads |
+//! | API | `component`, `component_ref`, `postoffice`, `tracker`, `yields` | what users write against: `Component`, `Cx`, `ComponentRef`, `Postoffice`, `Tracker` |
+//!
+//! The API layer may add methods to lower types (`Scheduler::activate`, which
+//! takes a `ComponentRef`, lives in `component_ref.rs`), never the other way
+//! round.
+//!
 //! # What else is here
 //!
 //! * Bounded inboxes: [`Inbox::set_size`]; a full inbox refuses
@@ -163,36 +175,43 @@
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
-mod box_set;
+// Leaves.
+mod epoch;
+mod error;
+mod id;
+pub mod ipc;
+// The box layer.
+mod boxes;
+// The task layer.
+mod task;
+// The runtime.
+mod runtime;
+// The public API.
 mod component;
 mod component_ref;
-mod context;
-mod coroutine;
-mod error;
-mod inbox;
-pub mod ipc;
-mod linkage;
-mod outbox;
-mod park;
 mod postoffice;
-mod remote;
-mod scheduler;
-mod task;
 mod tracker;
 mod yields;
 
-pub use box_set::{
-    BoxDecl, BoxInfo, BoxOwner, BoxSet, Direction, ErasedBox, MakeBox, NoBoxes, Standard,
+pub use boxes::{
+    BoxDecl, BoxInfo, BoxSet, Drain, Inbox, Linkage, Next, NoBoxes, Outbox, Passthrough,
+    SendFuture, Standard,
 };
 pub use component::{Component, Cx, YieldNow, YieldWith};
-pub use component_ref::{AsComponent, ComponentId, ComponentRef};
+pub use component_ref::{AsComponent, ComponentRef};
 pub use error::{BoxError, BoxLabel, LinkError, LinkErrorKind, NoSpaceInBox, ServiceError};
-pub use inbox::{Drain, Inbox};
-pub use linkage::{Linkage, Passthrough};
-pub use outbox::{Outbox, SendFuture};
-pub use park::{Park, ThreadPark, Unparker};
-pub use postoffice::Postoffice;
-pub use remote::{Remote, RemoteSender, RemoteWaker};
-pub use scheduler::{Scheduler, DEFAULT_IO_POLL_INTERVAL};
+pub use id::{ComponentId, Direction};
+pub use postoffice::{Agrees, LinkEnd, Named, Postoffice, Typed};
+pub use runtime::park::{Park, ThreadPark, Unparker};
+pub use runtime::remote::{Remote, RemoteSender, RemoteWaker};
+pub use runtime::scheduler::{Scheduler, DEFAULT_IO_POLL_INTERVAL};
 pub use tracker::{Service, Tracker};
-pub use yields::{NewComponent, RawYield, WaitComplete, Yieldable};
+pub use yields::{NewComponent, WaitComplete, Yieldable};
+
+/// Plumbing that the [`boxes!`] macro and sealed traits need to name; not
+/// part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::boxes::{BoxOwner, ErasedBox, MakeBox};
+    pub use crate::yields::RawYield;
+}

@@ -1,13 +1,16 @@
-//! [`Postoffice`]: makes linkages and remembers them so they can be removed.
+//! [`Postoffice`]: makes linkages and remembers them so they can be removed;
+//! and [`LinkEnd`], the two ways of naming a box to link: `(&component,
+//! "name")` as in Axon, or a typed box handle, which the compiler checks.
 
-use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::marker::PhantomData;
 
-use crate::box_set::Direction;
+use crate::boxes::graph::link_boxes;
+use crate::boxes::linkage::SharedBook;
+use crate::boxes::{ErasedBox, Inbox, Linkage, Outbox};
 use crate::component_ref::{AsComponent, ComponentRef};
 use crate::error::LinkError;
-use crate::linkage::{link_boxes, Linkage};
+use crate::id::{ComponentId, Direction};
 
 /// Makes linkages between boxes and keeps track of them: Axon's `postoffice`.
 ///
@@ -45,64 +48,9 @@ use crate::linkage::{link_boxes, Linkage};
 /// assert_eq!(b.inbox::<String>("inbox")?.recv().as_deref(), Some("bye"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Postoffice {
-    book: RefCell<Book>,
-}
-
-/// The linkages a postoffice has made, indexed so that removing those of one
-/// component costs the same with ten or ten thousand others recorded (a
-/// server records several per connection).
-#[derive(Default)]
-struct Book {
-    /// Numbers the linkages in the order they were made.
-    next: u64,
-    /// Every linkage, by its number.
-    all: BTreeMap<u64, Linkage>,
-    /// (component number, linkage number) for both ends of each linkage.
-    ends: BTreeSet<(u64, u64)>,
-}
-
-impl Book {
-    fn ends_of(linkage: &Linkage) -> [u64; 2] {
-        [
-            linkage.source_pair().0.number(),
-            linkage.sink_pair().0.number(),
-        ]
-    }
-
-    fn insert(&mut self, linkage: Linkage) {
-        let number = self.next;
-        self.next += 1;
-        for end in Book::ends_of(&linkage) {
-            self.ends.insert((end, number));
-        }
-        self.all.insert(number, linkage);
-    }
-
-    fn remove(&mut self, number: u64) -> Option<Linkage> {
-        let linkage = self.all.remove(&number)?;
-        for end in Book::ends_of(&linkage) {
-            self.ends.remove(&(end, number));
-        }
-        Some(linkage)
-    }
-
-    /// The numbers of the linkages `component` is an end of.
-    fn of(&self, component: u64) -> Vec<u64> {
-        self.ends
-            .range((component, 0)..=(component, u64::MAX))
-            .map(|&(_, number)| number)
-            .collect()
-    }
-
-    fn find(&self, linkage: &Linkage) -> Option<u64> {
-        let source = linkage.source_pair().0.number();
-        self.ends
-            .range((source, 0)..=(source, u64::MAX))
-            .map(|&(_, number)| number)
-            .find(|number| self.all.get(number) == Some(linkage))
-    }
+    book: SharedBook,
 }
 
 impl Postoffice {
@@ -111,12 +59,24 @@ impl Postoffice {
         Postoffice::default()
     }
 
-    /// Links the `source` box to the `sink` box, each written `(&component,
-    /// "boxname")`, and records the linkage.
+    pub(crate) fn from_book(book: SharedBook) -> Self {
+        Postoffice { book }
+    }
+
+    /// Links the `source` box to the `sink` box, and records the linkage.
+    ///
+    /// Each end is written `(&component, "boxname")`, as in Axon, or is a
+    /// typed box handle (`&Outbox<T>`, `&Inbox<T>`, such as `&cx.outbox`). When
+    /// both ends are typed, the compiler checks that they carry the same
+    /// message type; otherwise the check is made here, and refused with an
+    /// error naming both boxes and both types.
     ///
     /// The kind of linkage follows from the boxes (see [`Passthrough`]): a
     /// source name is looked up among the outboxes first, a sink name among the
     /// inboxes first, so an outbox-to-inbox link is made whenever possible.
+    ///
+    /// Linking costs the same however many boxes are already linked to the
+    /// sink: only the source's own tree of links is re-pointed.
     ///
     /// [`Passthrough`]: crate::Passthrough
     ///
@@ -126,23 +86,18 @@ impl Postoffice {
     /// carry different message types, the source is already linked elsewhere
     /// (one source feeds one sink), the link goes from an inbox to an outbox, or
     /// it would close a loop of passthroughs.
-    pub fn link<S, D>(&self, source: (&S, &str), sink: (&D, &str)) -> Result<Linkage, LinkError>
+    pub fn link<S, D>(&self, source: S, sink: D) -> Result<Linkage, LinkError>
     where
-        S: AsComponent + ?Sized,
-        D: AsComponent + ?Sized,
+        S: LinkEnd,
+        D: LinkEnd,
+        S::Item: Agrees<D::Item>,
     {
-        let (source_component, source_name) = (source.0.as_component(), source.1);
-        let (sink_component, sink_name) = (sink.0.as_component(), sink.1);
-        let source_box = source_component
-            .0
-            .find_box_either(source_name, Direction::Outbox)?;
-        let sink_box = sink_component
-            .0
-            .find_box_either(sink_name, Direction::Inbox)?;
+        let (source_id, source_name, source_box) = source.resolve(Direction::Outbox)?;
+        let (sink_id, sink_name, sink_box) = sink.resolve(Direction::Inbox)?;
         let passthrough = link_boxes(&source_box.0, &sink_box.0)?;
         let linkage = Linkage::new(
-            (source_component.id(), source_name, &source_box.0),
-            (sink_component.id(), sink_name, &sink_box.0),
+            (source_id, &source_name, &source_box.0),
+            (sink_id, &sink_name, &sink_box.0),
             passthrough,
         );
         tracing::debug!(target: "axon::linkage", linkage = %linkage, "linked");
@@ -153,10 +108,7 @@ impl Postoffice {
     /// Removes a linkage this postoffice made. Does nothing if it did not make
     /// it, or if it was already removed.
     pub fn unlink(&self, linkage: &Linkage) {
-        let removed = {
-            let mut book = self.book.borrow_mut();
-            book.find(linkage).and_then(|number| book.remove(number))
-        };
+        let removed = self.book.borrow_mut().take(linkage);
         if let Some(linkage) = removed {
             linkage.disengage();
         }
@@ -165,13 +117,10 @@ impl Postoffice {
     /// Removes every linkage this postoffice made whose source or sink belongs
     /// to `component`.
     pub fn unlink_component(&self, component: &ComponentRef) {
-        let removed: Vec<Linkage> = {
-            let mut book = self.book.borrow_mut();
-            book.of(component.0.header().number())
-                .into_iter()
-                .filter_map(|number| book.remove(number))
-                .collect()
-        };
+        let removed = self
+            .book
+            .borrow_mut()
+            .take_component(component.id().number());
         // Disengaged outside the borrow: unlinking may drop boxes, and with
         // them anything their messages own.
         for linkage in removed {
@@ -179,45 +128,128 @@ impl Postoffice {
         }
     }
 
-    /// Forgets the linkages this postoffice made to or from box `name` of
-    /// component `component` (by number), a box that has been deleted (and
-    /// so already detached from them).
-    pub(crate) fn forget_box(&self, component: u64, name: &str) {
-        let mut book = self.book.borrow_mut();
-        let gone: Vec<u64> = book
-            .of(component)
-            .into_iter()
-            .filter(|number| {
-                book.all.get(number).is_some_and(|l| {
-                    [l.source_pair(), l.sink_pair()]
-                        .iter()
-                        .any(|(id, end)| id.number() == component && *end == name)
-                })
-            })
-            .collect();
-        // Dropped after the borrow: a linkage may hold the last handle on a box.
-        let removed: Vec<Linkage> = gone.into_iter().filter_map(|n| book.remove(n)).collect();
-        drop(book);
-        drop(removed);
-    }
-
     /// Removes every linkage this postoffice made.
     pub fn unlink_all(&self) {
-        let removed = std::mem::take(&mut *self.book.borrow_mut());
-        for linkage in removed.all.into_values() {
+        let removed = self.book.borrow_mut().take_all();
+        for linkage in removed {
             linkage.disengage();
         }
     }
 
     /// True if this postoffice made `linkage` and has not removed it.
     pub fn is_registered(&self, linkage: &Linkage) -> bool {
-        self.book.borrow().find(linkage).is_some()
+        self.book.borrow().contains(linkage)
     }
 
     /// The linkages this postoffice has made and not removed, in the order
     /// they were made.
     pub fn linkages(&self) -> Vec<Linkage> {
-        self.book.borrow().all.values().cloned().collect()
+        self.book.borrow().linkages()
+    }
+}
+
+/// One end of a link: `(&component, "boxname")`, or a typed box handle
+/// (`&Outbox<T>`, `&Inbox<T>`).
+///
+/// # Examples
+///
+/// ```
+/// use axon::{Component, ComponentRef, Cx, Postoffice, Standard};
+///
+/// struct Idle;
+/// impl Component for Idle {
+///     type Boxes = Standard<String, String>;
+///     async fn main(self, _cx: Cx<Standard<String, String>>) {}
+/// }
+///
+/// let (a, b) = (ComponentRef::new(Idle), ComponentRef::new(Idle));
+/// let (out, inbox) = (a.outbox::<String>("outbox")?, b.inbox::<String>("inbox")?);
+/// Postoffice::new().link(&out, &inbox)?; // checked by the compiler
+/// out.try_send("hi".into())?;
+/// assert_eq!(inbox.recv().as_deref(), Some("hi"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Typed ends of different types do not compile:
+///
+/// ```compile_fail
+/// # use axon::{Component, ComponentRef, Cx, Postoffice, Standard};
+/// # struct Idle;
+/// # impl Component for Idle {
+/// #     type Boxes = Standard<String, u32>;
+/// #     async fn main(self, _cx: Cx<Standard<String, u32>>) {}
+/// # }
+/// # let a = ComponentRef::new(Idle);
+/// let out = a.outbox::<u32>("outbox").unwrap();
+/// let inbox = a.inbox::<String>("inbox").unwrap();
+/// Postoffice::new().link(&out, &inbox);
+/// ```
+pub trait LinkEnd {
+    /// [`Typed<T>`] for a box handle carrying `T`, [`Named`] for a box
+    /// named by a string (checked when linked).
+    type Item;
+
+    /// The box this end names, with its component and name. `preferred` is
+    /// the direction a name is looked up in first.
+    #[doc(hidden)]
+    fn resolve(&self, preferred: Direction) -> Result<(ComponentId, String, ErasedBox), LinkError>;
+}
+
+/// The [`LinkEnd::Item`] of a box named by a string: its type is checked
+/// when the link is made.
+#[derive(Debug)]
+pub struct Named;
+
+/// The [`LinkEnd::Item`] of a typed box handle carrying `T`.
+#[derive(Debug)]
+pub struct Typed<T>(PhantomData<fn() -> T>);
+
+/// Says that two link ends may carry the same message type: always, unless
+/// both are typed handles of different types, which do not compile.
+#[diagnostic::on_unimplemented(
+    message = "cannot link a box carrying `{Self}` to a box carrying `{Other}`",
+    label = "the two boxes carry different message types"
+)]
+pub trait Agrees<Other> {}
+
+impl<T> Agrees<Typed<T>> for Typed<T> {}
+impl<T> Agrees<Named> for Typed<T> {}
+impl<T> Agrees<Typed<T>> for Named {}
+impl Agrees<Named> for Named {}
+
+impl<S: AsComponent + ?Sized> LinkEnd for (&S, &str) {
+    type Item = Named;
+
+    fn resolve(&self, preferred: Direction) -> Result<(ComponentId, String, ErasedBox), LinkError> {
+        let component = self.0.as_component();
+        let found = component.0.find_box_either(self.1, preferred)?;
+        Ok((component.id(), self.1.to_string(), found))
+    }
+}
+
+/// The id and name of a box from its handle (a box whose component is gone
+/// is named as such).
+fn handle_end(erased: ErasedBox) -> (ComponentId, String, ErasedBox) {
+    let label = erased.0.label();
+    let id = label
+        .component
+        .unwrap_or_else(|| ComponentId::new(0, "(dropped)"));
+    (id, label.name.into_owned(), erased)
+}
+
+impl<T: 'static> LinkEnd for &Outbox<T> {
+    type Item = Typed<T>;
+
+    fn resolve(&self, _: Direction) -> Result<(ComponentId, String, ErasedBox), LinkError> {
+        Ok(handle_end(ErasedBox(self.node().clone())))
+    }
+}
+
+impl<T: 'static> LinkEnd for &Inbox<T> {
+    type Item = Typed<T>;
+
+    fn resolve(&self, _: Direction) -> Result<(ComponentId, String, ErasedBox), LinkError> {
+        Ok(handle_end(ErasedBox(self.node().clone())))
     }
 }
 

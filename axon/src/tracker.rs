@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::rc::Rc;
 
-use crate::box_set::Direction;
 use crate::component_ref::ComponentRef;
 use crate::error::ServiceError;
+use crate::id::Direction;
+use crate::runtime::scheduler::Scheduler;
 
 /// A registry of services (named inboxes that components offer to others) and
 /// of tracked values: Axon's coordinating assistant tracker (the CAT).
@@ -192,5 +193,12 @@ impl fmt::Debug for Tracker {
             .field("services", &inner.services.keys().collect::<Vec<_>>())
             .field("values", &inner.values.keys().collect::<Vec<_>>())
             .finish()
+    }
+}
+
+impl Scheduler {
+    /// The scheduler's service registry: Axon's coordinating assistant tracker.
+    pub fn tracker(&self) -> Tracker {
+        self.extension::<Tracker>()
     }
 }

@@ -4,31 +4,35 @@ use std::fmt;
 use std::future::Future;
 use std::rc::Rc;
 
-use crate::box_set::BoxSet;
+use crate::boxes::{BoxSet, NoBoxes};
 use crate::component::Cx;
 use crate::component_ref::ComponentRef;
-use crate::task::{new_sub_task, TaskDyn};
+use crate::task::yields::{WaitStart, Yield};
+use crate::task::{build_task, TaskDyn};
 
-/// What a body yields, as the scheduler sees it.
-pub(crate) enum Yield {
-    /// Axon's `yield 1`: run me again next cycle unless I paused.
-    Continue,
-    /// Axon's `yield newComponent(...)`: activate these, then carry on.
-    NewComponent(Vec<ComponentRef>),
-    /// Axon's `yield WaitComplete(...)`: run this as its own microprocess and
-    /// resume me after it has finished.
-    WaitComplete(Box<WaitStart>),
+/// Makes the task that runs a `WaitComplete` sub-body for `parent`, sharing
+/// its boxes.
+fn new_sub_task<B, F>(
+    parent: &Rc<dyn TaskDyn>,
+    boxes: B,
+    make_body: impl FnOnce(Cx<B>) -> F,
+) -> Rc<dyn TaskDyn>
+where
+    B: BoxSet,
+    F: Future<Output = ()> + 'static,
+{
+    fn kind() -> &'static str {
+        "WaitComplete"
+    }
+    let sub = build_task(
+        kind,
+        |_| NoBoxes {},
+        |_, runner| make_body(Cx::new(boxes, runner)),
+    );
+    sub.header()
+        .with_extra(|e| e.parent = Some(Rc::downgrade(parent)));
+    sub
 }
-
-/// Builds the sub-microprocess of a [`WaitComplete`] for the task that
-/// yielded it.
-pub(crate) struct WaitStart {
-    pub(crate) tag: Option<String>,
-    pub(crate) start: SubTaskBuilder,
-}
-
-/// Makes a `WaitComplete` sub-task, given the task it works for.
-pub(crate) type SubTaskBuilder = Box<dyn FnOnce(&Rc<dyn TaskDyn>) -> Rc<dyn TaskDyn>>;
 
 /// Asks the scheduler to activate some components: Axon's `newComponent`.
 ///
@@ -194,7 +198,9 @@ impl<B> Yieldable<B> for () {
 
 impl<B> Yieldable<B> for NewComponent {
     fn into_yield(self, _cx: &Cx<B>) -> RawYield {
-        RawYield(Yield::NewComponent(self.components))
+        RawYield(Yield::NewComponent(
+            self.components.into_iter().map(|c| c.0).collect(),
+        ))
     }
 }
 

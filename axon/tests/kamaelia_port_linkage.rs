@@ -47,7 +47,7 @@ mod linkage_test {
         let link = a.link((&a, "outbox"), (&b, "inbox")).unwrap();
         assert_eq!(link.source_pair(), (a.id(), "outbox"));
         assert_eq!(link.sink_pair(), (b.id(), "inbox"));
-        assert_eq!(link.passthrough(), Passthrough::None);
+        assert_eq!(link.passthrough(), Passthrough::Normal);
         assert!(link.is_live());
     }
 
@@ -57,7 +57,7 @@ mod linkage_test {
         let link = a.link((&a, "signal"), (&b, "control")).unwrap();
         assert_eq!(link.source_pair(), (a.id(), "signal"));
         assert_eq!(link.sink_pair(), (b.id(), "control"));
-        assert_eq!(link.passthrough(), Passthrough::None);
+        assert_eq!(link.passthrough(), Passthrough::Normal);
     }
 
     #[test]

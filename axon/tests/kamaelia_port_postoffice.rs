@@ -133,7 +133,7 @@ mod postoffice_test {
         let p = Postoffice::new();
         let (c1, c2) = (plain(), plain());
         let l = p.link((&c1, "outbox"), (&c2, "inbox")).unwrap();
-        assert_eq!(l.passthrough(), Passthrough::None);
+        assert_eq!(l.passthrough(), Passthrough::Normal);
         assert_eq!(
             current_target(&p, (&c1, "outbox")),
             Some((c2.id().number(), "inbox".into()))

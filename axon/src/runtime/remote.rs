@@ -6,8 +6,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crossbeam_queue::SegQueue;
 
-use crate::component_ref::ComponentId;
-use crate::park::Unparker;
+use std::rc::{Rc, Weak};
+
+use crate::boxes::inbox::InboxNode;
+use crate::boxes::Inbox;
+use crate::id::ComponentId;
+use crate::runtime::park::Unparker;
+use crate::runtime::scheduler::Scheduler;
 
 /// Moves what a [`RemoteSender`] queued into its inbox; false once the inbox
 /// is gone, so the pump can be dropped.
@@ -245,5 +250,48 @@ impl<T> Clone for RemoteSender<T> {
 impl<T> fmt::Debug for RemoteSender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("RemoteSender")
+    }
+}
+
+impl<T: Send + 'static> Inbox<T> {
+    /// A handle for sending into this inbox from other threads; `None` until
+    /// the inbox's component has been activated. See [`RemoteSender`].
+    pub fn remote_sender(&self) -> Option<RemoteSender<T>> {
+        let node = self.node();
+        let scheduler = Scheduler::of_host(node.host()?)?;
+        // One queue and pump per inbox, however many senders are made.
+        let (queue, pump) = node.with_remote(|slot| {
+            if let Some(found) = slot
+                .as_ref()
+                .and_then(|b| b.downcast_ref::<(Arc<RemoteQueue<T>>, u32)>())
+            {
+                return found.clone();
+            }
+            let inbox = Rc::downgrade(node);
+            let made = scheduler.add_pump(move |queue| Rc::new(InboxPump { inbox, queue }));
+            *slot = Some(Box::new(made.clone()));
+            made
+        });
+        Some(scheduler.remote_sender(queue, pump))
+    }
+}
+
+/// Moves messages sent from other threads into an inbox.
+struct InboxPump<T> {
+    inbox: Weak<InboxNode<T>>,
+    queue: Arc<RemoteQueue<T>>,
+}
+
+impl<T: 'static> Pump for InboxPump<T> {
+    fn pump(&self) -> bool {
+        let Some(inbox) = self.inbox.upgrade() else {
+            return false;
+        };
+        let target = inbox.final_inbox();
+        self.queue.take_each(|message| {
+            let accepted = target.append(message, false);
+            debug_assert!(accepted.is_ok(), "an unbounded append is never refused");
+        });
+        true
     }
 }

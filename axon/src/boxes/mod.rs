@@ -1,32 +1,29 @@
-//! Declaring a component's boxes: [`BoxSet`], the [`boxes!`](crate::boxes)
-//! macro, and the default set [`Standard`].
+//! The box layer: [`Inbox`], [`Outbox`], the link graph between them,
+//! [`Linkage`], and declaring a component's boxes ([`BoxSet`], the
+//! [`boxes!`](crate::boxes) macro, and the default set [`Standard`]).
+//!
+//! This layer knows nothing of tasks or schedulers: it reaches the component
+//! that owns a box only through the [`Owner`](owner::Owner) trait, which the
+//! task layer implements.
+
+pub(crate) mod graph;
+pub(crate) mod inbox;
+pub(crate) mod linkage;
+pub(crate) mod outbox;
+pub(crate) mod owner;
 
 use std::fmt;
 use std::rc::{Rc, Weak};
 
-use crate::inbox::{Inbox, InboxNode};
+pub use self::inbox::{Drain, Inbox, Next};
+pub use self::linkage::{Linkage, Passthrough};
+pub use self::outbox::{Outbox, SendFuture};
+use crate::boxes::graph::AnyBox;
+use crate::boxes::inbox::InboxNode;
+use crate::boxes::outbox::OutboxNode;
+use crate::boxes::owner::Owner;
+use crate::id::Direction;
 use crate::ipc::Ipc;
-use crate::linkage::AnyBox;
-use crate::outbox::{Outbox, OutboxNode};
-use crate::task::TaskDyn;
-
-/// Whether a box receives (inbox) or emits (outbox) messages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Direction {
-    /// Messages arrive here.
-    Inbox,
-    /// Messages leave from here.
-    Outbox,
-}
-
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Direction::Inbox => "inbox",
-            Direction::Outbox => "outbox",
-        })
-    }
-}
 
 /// The static description of one declared box: what Axon keeps in a
 /// component's `Inboxes` and `Outboxes` dictionaries.
@@ -110,7 +107,7 @@ pub trait BoxSet: Clone + 'static {
 /// The component being built, as [`BoxSet::create`] sees it.
 #[doc(hidden)]
 pub struct BoxOwner {
-    pub(crate) task: Weak<dyn TaskDyn>,
+    pub(crate) owner: Weak<dyn Owner>,
 }
 
 impl BoxOwner {
@@ -137,7 +134,7 @@ pub trait MakeBox: Sized {
 
 impl<T: 'static> MakeBox for Inbox<T> {
     fn make(owner: &BoxOwner, index: u32) -> Self {
-        Inbox::from_node(InboxNode::new(owner.task.clone(), index))
+        Inbox::from_node(InboxNode::new(owner.owner.clone(), index))
     }
 
     fn erased(&self) -> ErasedBox {
@@ -147,7 +144,7 @@ impl<T: 'static> MakeBox for Inbox<T> {
 
 impl<T: 'static> MakeBox for Outbox<T> {
     fn make(owner: &BoxOwner, index: u32) -> Self {
-        Outbox::from_node(OutboxNode::new(owner.task.clone(), index))
+        Outbox::from_node(OutboxNode::new(owner.owner.clone(), index))
     }
 
     fn erased(&self) -> ErasedBox {
@@ -249,7 +246,7 @@ macro_rules! boxes {
             ];
 
             #[allow(unused_variables, unused_mut, clippy::redundant_field_names)]
-            fn create(owner: &$crate::BoxOwner) -> Self {
+            fn create(owner: &$crate::__private::BoxOwner) -> Self {
                 let mut index = 0usize;
                 let mut next = || {
                     index += 1;
@@ -261,11 +258,11 @@ macro_rules! boxes {
             }
 
             #[allow(unused_variables, unused_mut, unused_assignments)]
-            fn erased(&self, index: usize) -> ::core::option::Option<$crate::ErasedBox> {
+            fn erased(&self, index: usize) -> ::core::option::Option<$crate::__private::ErasedBox> {
                 let mut i = 0usize;
                 $(
                     if index == i {
-                        return ::core::option::Option::Some($crate::MakeBox::erased(&self.$field));
+                        return ::core::option::Option::Some($crate::__private::MakeBox::erased(&self.$field));
                     }
                     i += 1;
                 )*
@@ -284,13 +281,15 @@ boxes! {
     /// `inbox`, data out on `outbox`, and [`Ipc`] messages on `control` and
     /// `signal`. `I` and `O` are the data types in and out.
     pub struct Standard<I, O> {
-        /// Default inbox for bulk data. Used in a pipeline much like stdin.
+        /// Data in: in a pipeline, much like stdin.
         inbox inbox: I,
-        /// Secondary inbox often used for signals. The closest analogy is unix signals.
+        /// Control messages in, such as `ProducerFinished` and
+        /// `ShutdownMicroprocess`: the closest analogy is unix signals.
         inbox control: Ipc,
-        /// Default data out outbox, used in a pipeline much like stdout.
+        /// Data out: in a pipeline, much like stdout.
         outbox outbox: O,
-        /// The default signal based outbox: kinda like stderr, but more for sending signal type signals.
+        /// Signals out, usually to the next component's `control`: the
+        /// closest analogy is stderr.
         outbox signal: Ipc,
     }
 }

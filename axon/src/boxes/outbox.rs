@@ -1,19 +1,20 @@
 //! [`Outbox`]: where messages leave a component.
 
 use std::any::{Any, TypeId};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 
-use crate::box_set::{Direction, ErasedBox};
-use crate::component_ref::ComponentId;
+use crate::boxes::graph::{target_of, AnyBox, Links};
+use crate::boxes::inbox::{InboxNode, Sender};
+use crate::boxes::owner::{label_of, Owner};
+use crate::boxes::ErasedBox;
+use crate::epoch::{epoch, NEVER};
 use crate::error::{BoxError, BoxLabel, NoSpaceInBox};
-use crate::inbox::InboxNode;
-use crate::linkage::{AnyBox, Links};
-use crate::task::TaskDyn;
+use crate::id::{ComponentId, Direction};
 
 /// An outbox: sends `T` messages to whatever inbox it is linked to.
 ///
@@ -109,15 +110,30 @@ impl<T: 'static> Outbox<T> {
     ///
     /// [`NoSpaceInBox`] if the final inbox is full. It carries the inbox's
     /// length and size limit, and gives the message back with
-    /// [`into_inner`](NoSpaceInBox::into_inner).
+    /// [`into_inner`](NoSpaceInBox::into_inner). The consumer's next
+    /// collection wakes this outbox's owner.
     #[inline(always)]
     pub fn try_send(&self, message: T) -> Result<(), NoSpaceInBox<T>> {
-        let st = self.node.state.borrow();
+        let node = &self.node;
+        let st = node.state.borrow();
         match &st.sink {
-            Some(sink) => sink.push(message),
+            // The hot path: this epoch's wake and registration are done.
+            Some(sink) if node.stamp.get() == epoch() => match sink.offer(message) {
+                Ok(()) => Ok(()),
+                Err(message) => {
+                    let sink = sink.clone();
+                    drop(st);
+                    Err(node.refused(&sink, message))
+                }
+            },
+            Some(sink) => {
+                let sink = sink.clone();
+                drop(st);
+                node.send_slow(&sink, message)
+            }
             None => {
                 drop(st);
-                self.node.dropped();
+                node.dropped();
                 Ok(())
             }
         }
@@ -152,6 +168,11 @@ impl<T: 'static> Outbox<T> {
     /// The outbox's name.
     pub fn name(&self) -> String {
         self.node.label().name.into_owned()
+    }
+
+    /// The component this outbox belongs to, if it still exists.
+    pub fn component(&self) -> Option<ComponentId> {
+        self.node.owner.upgrade().map(|o| o.id())
     }
 }
 
@@ -199,7 +220,7 @@ impl<T: 'static> Future for SendFuture<'_, T> {
             Ok(()) => Poll::Ready(()),
             Err(full) => {
                 this.message = Some(full.into_inner());
-                crate::context::pause_and_yield_raw();
+                this.outbox.node.suspend_running();
                 Poll::Pending
             }
         }
@@ -218,7 +239,14 @@ impl<T: 'static> fmt::Debug for SendFuture<'_, T> {
 /// The shared state behind an [`Outbox`] handle.
 pub(crate) struct OutboxNode<T> {
     state: RefCell<OutboxState<T>>,
-    owner: Weak<dyn TaskDyn>,
+    /// The epoch of this outbox's last slow-path send: while it is current,
+    /// the sink's owner has been woken and this outbox is on the sink's list
+    /// of senders, so a send is one push.
+    stamp: Cell<u64>,
+    /// True while this outbox is on its sink's list of senders (until the
+    /// next collection there tells it).
+    registered: Cell<bool>,
+    owner: Weak<dyn Owner>,
     index: u32,
 }
 
@@ -229,27 +257,75 @@ struct OutboxState<T> {
 }
 
 impl<T: 'static> OutboxNode<T> {
-    pub(crate) fn new(owner: Weak<dyn TaskDyn>, index: u32) -> Rc<Self> {
+    pub(crate) fn new(owner: Weak<dyn Owner>, index: u32) -> Rc<Self> {
         Rc::new(OutboxNode {
             state: RefCell::new(OutboxState {
                 sink: None,
                 links: None,
             }),
+            stamp: Cell::new(NEVER),
+            registered: Cell::new(false),
             owner,
             index,
         })
     }
 
+    /// Points the outbox at a new final inbox (or none). Its stamps start
+    /// afresh: the new sink's owner has not been woken, nor has this outbox
+    /// joined its senders.
     pub(crate) fn set_sink(&self, sink: Option<Rc<InboxNode<T>>>) {
         self.state.borrow_mut().sink = sink;
+        self.stamp.set(NEVER);
+        self.registered.set(false);
     }
 
-    pub(crate) fn owner_weak(&self) -> Weak<dyn TaskDyn> {
-        self.owner.clone()
+    /// The first send of an epoch: deliver, wake the sink's owner, and join
+    /// the sink's senders so that the collection of this message wakes ours.
+    #[cold]
+    #[inline(never)]
+    fn send_slow(
+        self: &Rc<Self>,
+        sink: &Rc<InboxNode<T>>,
+        message: T,
+    ) -> Result<(), NoSpaceInBox<T>> {
+        match sink.offer(message) {
+            Ok(()) => {
+                self.stamp.set(epoch());
+                self.register(sink);
+                sink.wake_owner_once();
+                Ok(())
+            }
+            Err(message) => Err(self.refused(sink, message)),
+        }
+    }
+
+    /// A refused send: the next collection must wake us, to try again.
+    #[cold]
+    #[inline(never)]
+    fn refused(self: &Rc<Self>, sink: &Rc<InboxNode<T>>, message: T) -> NoSpaceInBox<T> {
+        self.register(sink);
+        let (len, capacity) = sink.len_and_capacity();
+        NoSpaceInBox::new(len, capacity, message, sink.label())
+    }
+
+    fn register(self: &Rc<Self>, sink: &Rc<InboxNode<T>>) {
+        if !self.registered.replace(true) {
+            let me: Weak<dyn Sender> = Rc::downgrade(self) as Weak<dyn Sender>;
+            sink.add_sender(me);
+        }
+    }
+
+    /// Pauses and yields the running body, for a send waiting for room.
+    fn suspend_running(&self) {
+        let owner = self
+            .owner
+            .upgrade()
+            .expect("axon: an outbox was awaited after its component was dropped");
+        owner.pause_and_yield_running();
     }
 
     pub(crate) fn label(&self) -> BoxLabel {
-        BoxLabel::of(&self.owner, Direction::Outbox, self.index)
+        label_of(&self.owner, Direction::Outbox, self.index)
     }
 
     #[cold]
@@ -260,6 +336,33 @@ impl<T: 'static> OutboxNode<T> {
             outbox = %self.label(),
             "message dropped: outbox is not linked"
         );
+    }
+}
+
+impl<T: 'static> Sender for OutboxNode<T> {
+    fn collected(&self) {
+        self.registered.set(false);
+        if let Some(owner) = self.owner.upgrade() {
+            owner.wake();
+        }
+        // The message also left through the outboxes this one is linked to
+        // (outbox-to-outbox passthroughs): their owners are woken too, as in
+        // Axon. The walk is as long as the passthrough chain.
+        let mut next = target_of(self);
+        while let Some(node) = next.filter(|n| n.direction() == Direction::Outbox) {
+            if let Some(owner) = node.owner().upgrade() {
+                owner.wake();
+            }
+            next = target_of(&*node);
+        }
+    }
+}
+
+impl<T> Drop for OutboxNode<T> {
+    fn drop(&mut self) {
+        if let Some(links) = self.state.get_mut().links.as_mut() {
+            links.leave_target();
+        }
     }
 }
 
@@ -280,6 +383,10 @@ impl<T: 'static> AnyBox for OutboxNode<T> {
         OutboxNode::label(self)
     }
 
+    fn owner(&self) -> &Weak<dyn Owner> {
+        &self.owner
+    }
+
     fn into_any(self: Rc<Self>) -> Rc<dyn Any> {
         self
     }
@@ -296,7 +403,7 @@ impl<T: 'static> AnyBox for OutboxNode<T> {
             .get_or_insert_with(Default::default))
     }
 
-    fn refresh_tree(self: Rc<Self>) {
-        crate::linkage::refresh::<T>(self);
+    fn adopt(self: Rc<Self>, top: &Rc<dyn AnyBox>) {
+        crate::boxes::graph::retarget::<T>(top, None);
     }
 }

@@ -23,7 +23,7 @@ use std::future::Future;
 use genawaiter::rc::{Co, Gen};
 use genawaiter::GeneratorState;
 
-use crate::yields::Yield;
+use crate::task::yields::Yield;
 
 /// What one resume of a coroutine produced.
 pub(crate) enum Step {

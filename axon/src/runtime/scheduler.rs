@@ -34,6 +34,7 @@
 //! others run on. [`set_fail_fast`](Scheduler::set_fail_fast) restores Axon's
 //! default, where the panic stops the scheduler and propagates out of `run`.
 
+use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -46,32 +47,17 @@ use std::time::{Duration, Instant};
 
 use slab::Slab;
 
-use crate::component_ref::{ComponentId, ComponentRef};
-use crate::context;
-use crate::coroutine::{explain_panic, Step};
-use crate::park::{Park, ThreadPark};
-use crate::remote::{Pump, Remote, RemoteQueue, RemoteSender, RemoteShared, RemoteWaker, Request};
-use crate::task::{self, State, TaskDyn};
-use crate::tracker::Tracker;
-use crate::yields::Yield;
-
-thread_local! {
-    /// Advanced by every scheduler on this thread when its pauses have been
-    /// granted, and again when its wait for wakes is over: each stretch in
-    /// which a wake's effect is the same gets its own epoch. Inboxes stamp it
-    /// to wake each owner at most once per stretch.
-    static EPOCH: Cell<u64> = const { Cell::new(0) };
-}
-
-/// The thread's current epoch (see [`EPOCH`]).
-#[inline(always)]
-pub(crate) fn epoch() -> u64 {
-    EPOCH.with(Cell::get)
-}
-
-fn advance_epoch() {
-    EPOCH.with(|e| e.set(e.get() + 1));
-}
+use crate::epoch::advance_epoch;
+use crate::id::ComponentId;
+use crate::runtime::context;
+use crate::runtime::park::{Park, ThreadPark};
+use crate::runtime::remote::{
+    Pump, Remote, RemoteQueue, RemoteSender, RemoteShared, RemoteWaker, Request,
+};
+use crate::task::coroutine::{explain_panic, Step};
+use crate::task::current;
+use crate::task::yields::Yield;
+use crate::task::{self, Host, State, TaskDyn};
 
 /// The default number of cycles between non-blocking polls of the park while
 /// components are runnable.
@@ -149,7 +135,9 @@ pub(crate) struct SchedShared {
     /// the sender's pump number.
     pumps: RefCell<Slab<Rc<dyn Pump>>>,
     park: RefCell<Box<dyn Park>>,
-    tracker: Tracker,
+    /// Per-scheduler values of the layers above (the service registry), one
+    /// per type.
+    extensions: RefCell<Vec<Rc<dyn Any>>>,
 }
 
 /// Every activated microprocess that has not finished, by registry slot.
@@ -181,15 +169,21 @@ impl Ord for Timer {
     }
 }
 
-impl SchedShared {
-    pub(crate) fn clock(&self) -> u32 {
+impl Host for SchedShared {
+    fn clock(&self) -> u32 {
         self.clock.get()
     }
 
-    pub(crate) fn push_wake(&self, task: Rc<dyn TaskDyn>) {
+    fn push_wake(&self, task: Rc<dyn TaskDyn>) {
         self.wakes.borrow_mut().push(task);
     }
 
+    fn as_any(self: Rc<Self>) -> Rc<dyn Any> {
+        self
+    }
+}
+
+impl SchedShared {
     pub(crate) fn add_timer(&self, deadline: Instant, task: &Rc<dyn TaskDyn>) {
         let seq = self.timer_seq.get();
         self.timer_seq.set(seq + 1);
@@ -266,7 +260,7 @@ impl Scheduler {
                 remote,
                 pumps: RefCell::new(Slab::new()),
                 park: RefCell::new(Box::new(park)),
-                tracker: Tracker::new(),
+                extensions: RefCell::new(Vec::new()),
             }),
         }
     }
@@ -277,25 +271,62 @@ impl Scheduler {
         context::current_scheduler()
     }
 
-    /// The microprocess in a registry slot, if any.
-    pub(crate) fn task_in_slot(&self, slot: u32) -> Option<Rc<dyn TaskDyn>> {
-        self.shared.registry.borrow().get(slot as usize).cloned()
+    /// The scheduler a task was activated on, while it exists.
+    pub(crate) fn of_task(task: &dyn TaskDyn) -> Option<Scheduler> {
+        Scheduler::of_host(task.header().scheduler()?.as_any())
     }
 
-    pub(crate) fn from_shared(shared: Rc<SchedShared>) -> Self {
-        Scheduler { shared }
+    /// The scheduler behind a host handed out by [`Host::as_any`].
+    pub(crate) fn of_host(host: Rc<dyn Any>) -> Option<Scheduler> {
+        host.downcast::<SchedShared>()
+            .ok()
+            .map(|shared| Scheduler { shared })
     }
 
-    /// Activates a component: it joins the run queue at the end of the current
-    /// (or, between cycles, the next) cycle, and runs from the cycle after. Activating a component that is already
-    /// active on some scheduler, or has finished, does nothing.
-    pub fn activate(&self, component: &ComponentRef) {
-        self.activate_task(&component.0);
+    /// True if both handles are the same scheduler.
+    pub(crate) fn same(&self, other: &Scheduler) -> bool {
+        Rc::ptr_eq(&self.shared, &other.shared)
     }
 
-    fn activate_task(&self, task: &Rc<dyn TaskDyn>) {
+    /// This scheduler's value of type `E`, made on first use.
+    pub(crate) fn extension<E: Default + Clone + 'static>(&self) -> E {
+        let mut extensions = self.shared.extensions.borrow_mut();
+        if let Some(found) = extensions.iter().find_map(|e| e.downcast_ref::<E>()) {
+            return found.clone();
+        }
+        let made = E::default();
+        extensions.push(Rc::new(made.clone()));
+        made
+    }
+
+    pub(crate) fn add_timer(&self, deadline: Instant, task: &Rc<dyn TaskDyn>) {
+        self.shared.add_timer(deadline, task);
+    }
+
+    pub(crate) fn add_pump<T: 'static>(
+        &self,
+        pump: impl FnOnce(Arc<RemoteQueue<T>>) -> Rc<dyn Pump>,
+    ) -> (Arc<RemoteQueue<T>>, u32) {
+        self.shared.add_pump(pump)
+    }
+
+    pub(crate) fn remote_sender<T>(
+        &self,
+        queue: Arc<RemoteQueue<T>>,
+        pump: u32,
+    ) -> RemoteSender<T> {
+        self.shared.remote_sender(queue, pump)
+    }
+
+    pub(crate) fn remote_waker(&self, slot: u32, id: ComponentId) -> RemoteWaker {
+        self.shared.remote_waker(slot, id)
+    }
+
+    /// Activates a task (see `Scheduler::activate`).
+    pub(crate) fn activate_task(&self, task: &Rc<dyn TaskDyn>) {
         let header = task.header();
-        if header.state() != State::Created || !header.bind(Rc::downgrade(&self.shared)) {
+        let host: Weak<dyn Host> = Rc::downgrade(&self.shared) as Weak<dyn Host>;
+        if header.state() != State::Created || !header.bind(host) {
             tracing::warn!(target: "axon::scheduler", component = %header.id(), "activated twice; ignored");
             return;
         }
@@ -373,14 +404,13 @@ impl Scheduler {
         }
     }
 
-    /// Every activated microprocess that has not finished, paused or not:
-    /// Axon's `listAllThreads()`.
-    pub fn list_all(&self) -> Vec<ComponentRef> {
+    /// Every activated microprocess that has not finished.
+    pub(crate) fn tasks(&self) -> Vec<Rc<dyn TaskDyn>> {
         self.shared
             .registry
             .borrow()
             .iter()
-            .map(|(_, t)| ComponentRef(t.clone()))
+            .map(|(_, t)| t.clone())
             .collect()
     }
 
@@ -392,20 +422,6 @@ impl Scheduler {
     /// True if no microprocess is activated and unfinished.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// True if the component is paused, or is not one of this scheduler's
-    /// live microprocesses: Axon's `isThreadPaused`.
-    pub fn is_paused(&self, component: &ComponentRef) -> bool {
-        let header = component.0.header();
-        let ours = header
-            .scheduler()
-            .is_some_and(|s| Rc::ptr_eq(&s, &self.shared));
-        !ours
-            || matches!(
-                header.state(),
-                State::Sleeping | State::Created | State::Finished
-            )
     }
 
     /// Cycles run so far. A step in which nothing was runnable (only waiting,
@@ -435,11 +451,6 @@ impl Scheduler {
         self.shared.remote.set_unparker(park.unparker());
         *self.shared.park.borrow_mut() = park;
         // Anything queued for the old park is seen on the next absorb.
-    }
-
-    /// The scheduler's service registry: Axon's coordinating assistant tracker.
-    pub fn tracker(&self) -> Tracker {
-        self.shared.tracker.clone()
     }
 
     fn enter(&self) -> RunGuard {
@@ -542,14 +553,14 @@ impl Scheduler {
                 continue;
             }
             let outcome = {
-                let _resuming = context::resuming(&task);
+                let _resuming = current::resuming(&task);
                 panic::catch_unwind(AssertUnwindSafe(|| task.resume()))
             };
             match outcome {
                 Ok(Some(Step::Yielded(Yield::Continue))) => next.push(task),
                 Ok(Some(Step::Yielded(Yield::NewComponent(components)))) => {
                     for component in &components {
-                        self.activate(component);
+                        self.activate_task(component);
                     }
                     next.push(task);
                 }
@@ -684,11 +695,14 @@ impl Scheduler {
             );
         }
         for parent in header.take_parents() {
-            parent.header().child_finished(ComponentRef(task.clone()));
+            parent.header().child_finished(task.clone());
             task::wake(&parent);
         }
-        if let Some(postoffice) = header.postoffice_if_any() {
-            postoffice.unlink_all();
+        if let Some(book) = header.book_if_any() {
+            let removed = book.borrow_mut().take_all();
+            for linkage in removed {
+                linkage.disengage();
+            }
         }
         if let Some(parent) = header.parent_of_sub() {
             let parent_header = parent.header();

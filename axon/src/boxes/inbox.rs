@@ -1,40 +1,45 @@
 //! [`Inbox`]: where messages arrive.
 //!
-//! # Delivery and wake-ups, as Axon does them
+//! # Delivery and wake-ups
 //!
 //! An inbox is a FIFO queue owned by one component. Every outbox or inbox linked
 //! into it (however long the chain of passthrough links) sends straight into the
 //! queue of the *final* inbox: one hop, whatever the chain.
 //!
 //! * A delivery wakes the final inbox's owner.
-//! * A collection (`recv`, `drain`) wakes the owner of every outbox upstream in
-//!   the chain, so a producer paused on a full inbox learns there is room.
+//! * A collection (`recv`, `drain`, `next`) wakes the owners of the outboxes
+//!   that have sent into the inbox, or been refused by it, since they were last
+//!   woken this way, and the owners of the outboxes their messages passed
+//!   through (outbox-to-outbox passthroughs). So a producer paused on a full
+//!   inbox learns there is room, and a paused producer is woken when its
+//!   message is collected, as in Axon; but a source that has sent nothing is
+//!   not woken, however many sources the inbox has.
 //!
-//! Both wakes are idempotent within a scheduler cycle, so each inbox takes its
-//! slow path (waking) at most once per cycle per direction. It records when it
-//! last did with the thread's *epoch*, a counter every scheduler on the thread
-//! advances at the end of each cycle: while the epoch has not moved, the owner's
-//! scheduler is still in the cycle whose wake was recorded, so another wake
-//! would change nothing. A stamp left by an epoch that has moved on only causes
-//! one more (harmless) wake.
+//! Waking is idempotent within a scheduler cycle, so each box takes its slow
+//! path at most once per *epoch* (see `epoch.rs`): an outbox stamps the epoch of
+//! its last slow-path send (it woke the inbox's owner and put itself on the
+//! inbox's list of senders), and later sends in the same epoch are one push.
+//!
+//! **Where this differs from Axon:** Axon wakes every outbox owner upstream on
+//! every collection, including outboxes linked in after the message was sent
+//! and outboxes that never sent anything. Here only the senders (and those
+//! refused) are woken: with ten thousand sources, one collection wakes one.
 
 use std::any::{Any, TypeId};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::{Rc, Weak};
-use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use crate::box_set::{Direction, ErasedBox};
-use crate::component_ref::ComponentId;
+use crate::boxes::graph::{AnyBox, Links};
+use crate::boxes::owner::{label_of, Owner};
+use crate::boxes::ErasedBox;
+use crate::epoch::{epoch, NEVER};
 use crate::error::{BoxError, BoxLabel, NoSpaceInBox};
-use crate::linkage::{AnyBox, Links};
-use crate::remote::{Pump, RemoteQueue, RemoteSender};
-use crate::scheduler::epoch;
-use crate::task::{self, TaskDyn};
-
-/// An epoch no cycle has: the stamp of an inbox that has not woken anyone.
-const NEVER: u64 = u64::MAX;
+use crate::id::{ComponentId, Direction};
 
 /// An inbox: a queue of `T` messages owned by one component.
 ///
@@ -46,8 +51,9 @@ const NEVER: u64 = u64::MAX;
 ///
 /// # Examples
 ///
-/// Axon's receive loop, `while self.dataReady("inbox"): self.recv("inbox")`,
-/// is a [`drain`](Self::drain):
+/// A body waits for its next message with [`next`](Self::next) or, for the
+/// standard boxes, with [`Cx::recv_until_finished`](crate::Cx::recv_until_finished),
+/// which also ends the loop once `control` has spoken and the inbox is empty:
 ///
 /// ```
 /// use axon::{Component, ComponentRef, Cx, Scheduler, Standard};
@@ -56,12 +62,8 @@ const NEVER: u64 = u64::MAX;
 /// impl Component for Doubler {
 ///     type Boxes = Standard<u32, u32>;
 ///     async fn main(self, cx: Cx<Standard<u32, u32>>) {
-///         while !cx.control.data_ready() {
-///             for n in cx.inbox.drain() {
-///                 cx.outbox.send(n * 2).await;
-///             }
-///             cx.pause();
-///             cx.yield_now().await;
+///         while let Some(n) = cx.recv_until_finished().await {
+///             cx.outbox.send(n * 2).await;
 ///         }
 ///     }
 /// }
@@ -115,6 +117,17 @@ impl<T: 'static> Inbox<T> {
         self.node.pop()
     }
 
+    /// Waits for the next message and takes it: inside a body, the component
+    /// sleeps (costing nothing) while the inbox is empty, and a delivery wakes
+    /// it. Await it in a component's body: awaiting it elsewhere panics.
+    ///
+    /// It never ends by itself: to stop when told to, wait with
+    /// [`Cx::recv_until_finished`](crate::Cx::recv_until_finished), or use
+    /// [`recv`](Self::recv) and look at `control` yourself.
+    pub fn next(&self) -> Next<'_, T> {
+        Next { inbox: self }
+    }
+
     /// True if messages are waiting in this inbox: Axon's `dataReady`.
     ///
     /// An inbox linked onward to another inbox holds nothing itself: its
@@ -137,10 +150,11 @@ impl<T: 'static> Inbox<T> {
     /// Takes every waiting message at once, for a `for` loop: Axon's
     /// `for msg in self.Inbox("inbox")`.
     ///
-    /// The upstream producers are woken once for the whole batch. Messages
-    /// that arrive while you iterate wait for the next drain. If the iterator is
-    /// dropped before it is used up, the messages it still holds go back to the
-    /// front of the inbox, in order: nothing is lost.
+    /// The producers are woken once for the whole batch. Messages that arrive
+    /// while you iterate wait for the next drain. If the iterator is dropped
+    /// before it is used up, the messages it still holds go back to the front
+    /// of the inbox, in order (or, if the inbox has been linked onward since,
+    /// to the front of the inbox it now forwards to): nothing is lost.
     pub fn drain(&self) -> Drain<T> {
         InboxNode::drain(&self.node)
     }
@@ -165,8 +179,7 @@ impl<T: 'static> Inbox<T> {
 
     /// True if the inbox holds as many messages as its size limit allows.
     pub fn is_full(&self) -> bool {
-        let st = self.node.state.borrow();
-        st.queue.len() >= st.capacity
+        self.node.is_full()
     }
 
     /// Puts a message straight into this inbox (or the final inbox of its
@@ -177,7 +190,7 @@ impl<T: 'static> Inbox<T> {
     ///
     /// [`NoSpaceInBox`], holding the message, if the inbox is full.
     pub fn deliver(&self, message: T) -> Result<(), NoSpaceInBox<T>> {
-        InboxNode::deliver(&self.node, message)
+        self.node.final_inbox().append(message, true)
     }
 
     /// The inbox's name.
@@ -185,40 +198,9 @@ impl<T: 'static> Inbox<T> {
         self.node.label().name.into_owned()
     }
 
-    /// A handle for sending into this inbox from other threads; `None` until
-    /// the inbox's component has been activated. See [`RemoteSender`].
-    pub fn remote_sender(&self) -> Option<RemoteSender<T>>
-    where
-        T: Send,
-    {
-        let scheduler = self.node.owner.upgrade()?.header().scheduler()?;
-        // One queue and pump per inbox, however many senders are made.
-        let mut st = self.node.state.borrow_mut();
-        let (queue, pump) = st.extra().remote.get_or_insert_with(|| {
-            let inbox = Rc::downgrade(&self.node);
-            scheduler.add_pump(move |queue| Rc::new(InboxPump { inbox, queue }))
-        });
-        Some(scheduler.remote_sender(queue.clone(), *pump))
-    }
-}
-
-/// Moves messages sent from other threads into an inbox.
-struct InboxPump<T> {
-    inbox: Weak<InboxNode<T>>,
-    queue: Arc<RemoteQueue<T>>,
-}
-
-impl<T: 'static> Pump for InboxPump<T> {
-    fn pump(&self) -> bool {
-        let Some(inbox) = self.inbox.upgrade() else {
-            return false;
-        };
-        let target = inbox.final_inbox();
-        self.queue.take_each(|message| {
-            let accepted = target.append(message, false);
-            debug_assert!(accepted.is_ok(), "an unbounded append is never refused");
-        });
-        true
+    /// The component this inbox belongs to, if it still exists.
+    pub fn component(&self) -> Option<ComponentId> {
+        self.node.owner.upgrade().map(|o| o.id())
     }
 }
 
@@ -241,9 +223,36 @@ impl<T: 'static> fmt::Debug for Inbox<T> {
     }
 }
 
+/// The future returned by [`Inbox::next`].
+#[must_use = "a receive does nothing unless it is awaited"]
+pub struct Next<'a, T> {
+    inbox: &'a Inbox<T>,
+}
+
+impl<T: 'static> Future for Next<'_, T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<T> {
+        match self.inbox.recv() {
+            Some(message) => Poll::Ready(message),
+            None => {
+                self.inbox.node.suspend_running();
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T: 'static> fmt::Debug for Next<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Next").field("inbox", self.inbox).finish()
+    }
+}
+
 /// The messages taken by [`Inbox::drain`], oldest first.
 ///
-/// Dropping it before it is used up puts the rest back at the front of the inbox.
+/// Dropping it before it is used up puts the rest back at the front of the
+/// inbox (or of the inbox it forwards to by then).
 pub struct Drain<T: 'static> {
     /// The inbox to give the buffer (and anything not taken) back to; `None`
     /// for an empty drain, which has nothing to give back.
@@ -282,10 +291,18 @@ impl<T: 'static> fmt::Debug for Drain<T> {
     }
 }
 
+/// Something to wake when a message it put into an inbox is collected: an
+/// outbox that sent (or was refused) since it was last woken.
+pub(crate) trait Sender {
+    /// A message from it (or room for one) has been collected: wake whom it
+    /// concerns.
+    fn collected(&self);
+}
+
 /// The shared state behind an [`Inbox`] handle.
 pub(crate) struct InboxNode<T> {
     state: RefCell<InboxState<T>>,
-    owner: Weak<dyn TaskDyn>,
+    owner: Weak<dyn Owner>,
     index: u32,
 }
 
@@ -293,11 +310,12 @@ struct InboxState<T> {
     queue: VecDeque<T>,
     /// `usize::MAX` when unlimited.
     capacity: usize,
-    /// The epoch in which the owner was last woken for a delivery.
+    /// The epoch in which the owner was last woken by a delivery that did not
+    /// come through an outbox's own stamp (plain code, other threads, moves).
     delivered: u64,
-    /// The epoch in which the upstream outbox owners were last woken for a
-    /// collection.
-    collected: u64,
+    /// True while `extra.senders` is not empty: the next collection has
+    /// someone to wake. Kept here so that a collection checks one flag.
+    has_senders: bool,
     /// Link bookkeeping and the drain buffer, allocated when first needed.
     extra: Option<Box<InboxExtra<T>>>,
 }
@@ -306,12 +324,15 @@ struct InboxExtra<T> {
     links: Links,
     /// The final inbox of the chain when this inbox is linked onward.
     forward: Option<Rc<InboxNode<T>>>,
-    /// Owners of every outbox upstream of this (final) inbox.
-    pop_waiters: Vec<Weak<dyn TaskDyn>>,
+    /// Outboxes to tell at the next collection: each is here at most once
+    /// (it keeps a flag saying so), so the list is as long as the number of
+    /// distinct recent senders, never the number of sources.
+    senders: Vec<Weak<dyn Sender>>,
     /// The empty buffer that [`Inbox::drain`] swaps in, so draining never allocates.
     spare: VecDeque<T>,
-    /// The queue (and its pump's number) of this inbox's remote senders.
-    remote: Option<(Arc<RemoteQueue<T>>, u32)>,
+    /// What the runtime attaches for senders on other threads (its queue and
+    /// pump), opaque here.
+    remote: Option<Box<dyn Any>>,
 }
 
 impl<T> Default for InboxExtra<T> {
@@ -319,7 +340,7 @@ impl<T> Default for InboxExtra<T> {
         InboxExtra {
             links: Links::default(),
             forward: None,
-            pop_waiters: Vec::new(),
+            senders: Vec::new(),
             spare: VecDeque::new(),
             remote: None,
         }
@@ -337,13 +358,13 @@ impl<T> InboxState<T> {
 }
 
 impl<T: 'static> InboxNode<T> {
-    pub(crate) fn new(owner: Weak<dyn TaskDyn>, index: u32) -> Rc<Self> {
+    pub(crate) fn new(owner: Weak<dyn Owner>, index: u32) -> Rc<Self> {
         Rc::new(InboxNode {
             state: RefCell::new(InboxState {
                 queue: VecDeque::new(),
                 capacity: usize::MAX,
                 delivered: NEVER,
-                collected: NEVER,
+                has_senders: false,
                 extra: None,
             }),
             owner,
@@ -351,16 +372,27 @@ impl<T: 'static> InboxNode<T> {
         })
     }
 
-    /// Appends to this inbox, which must be a final destination.
+    /// An outbox's send, the hot path: appends to this (final) inbox without
+    /// waking anyone (the outbox has done that this epoch), or gives the
+    /// message back if the inbox is full.
     #[inline(always)]
-    pub(crate) fn push(self: &Rc<Self>, message: T) -> Result<(), NoSpaceInBox<T>> {
-        self.append(message, true)
+    pub(crate) fn offer(&self, message: T) -> Result<(), T> {
+        let mut st = self.state.borrow_mut();
+        if st.queue.len() >= st.capacity {
+            return Err(message);
+        }
+        st.queue.push_back(message);
+        Ok(())
     }
 
     /// Appends to this inbox, which must be a final destination, refusing
-    /// the message if `bounded` and the inbox is full.
-    #[inline(always)]
-    fn append(self: &Rc<Self>, message: T, bounded: bool) -> Result<(), NoSpaceInBox<T>> {
+    /// the message if `bounded` and the inbox is full, and waking the owner
+    /// (once an epoch).
+    pub(crate) fn append(
+        self: &Rc<Self>,
+        message: T,
+        bounded: bool,
+    ) -> Result<(), NoSpaceInBox<T>> {
         let mut st = self.state.borrow_mut();
         if bounded && st.queue.len() >= st.capacity {
             let (len, capacity) = (st.queue.len(), st.capacity);
@@ -375,20 +407,44 @@ impl<T: 'static> InboxNode<T> {
         Ok(())
     }
 
+    /// Wakes the owner for a delivery, unless that was done this epoch.
+    pub(crate) fn wake_owner_once(&self) {
+        if self.state.borrow().delivered != epoch() {
+            self.on_delivery();
+        }
+    }
+
+    /// Puts `sender` on the list of those to tell at the next collection.
+    /// The caller makes sure it is not there already.
+    pub(crate) fn add_sender(&self, sender: Weak<dyn Sender>) {
+        let mut st = self.state.borrow_mut();
+        st.has_senders = true;
+        st.extra().senders.push(sender);
+    }
+
     pub(crate) fn is_full(&self) -> bool {
         let st = self.state.borrow();
         st.queue.len() >= st.capacity
     }
 
-    /// Appends to the final inbox of this inbox's chain.
-    pub(crate) fn deliver(self: &Rc<Self>, message: T) -> Result<(), NoSpaceInBox<T>> {
-        self.final_inbox().push(message)
+    pub(crate) fn len_and_capacity(&self) -> (usize, usize) {
+        let st = self.state.borrow();
+        (st.queue.len(), st.capacity)
     }
 
     /// The final inbox of this inbox's chain (itself, if it is not linked on).
-    fn final_inbox(self: &Rc<Self>) -> Rc<Self> {
+    pub(crate) fn final_inbox(self: &Rc<Self>) -> Rc<Self> {
         let forward = self.state.borrow().forward();
         forward.unwrap_or_else(|| self.clone())
+    }
+
+    /// Pauses and yields the running body, for a future waiting on this inbox.
+    fn suspend_running(&self) {
+        let owner = self
+            .owner
+            .upgrade()
+            .expect("axon: an inbox was awaited after its component was dropped");
+        owner.pause_and_yield_running();
     }
 
     #[inline(always)]
@@ -396,7 +452,7 @@ impl<T: 'static> InboxNode<T> {
         let mut st = self.state.borrow_mut();
         match st.queue.pop_front() {
             Some(message) => {
-                if st.collected != epoch() {
+                if st.has_senders {
                     drop(st);
                     self.on_collection();
                 }
@@ -424,7 +480,7 @@ impl<T: 'static> InboxNode<T> {
         }
         let spare = std::mem::take(&mut st.extra().spare);
         let batch = std::mem::replace(&mut st.queue, spare);
-        let wake = st.collected != epoch();
+        let wake = st.has_senders;
         drop(st);
         if wake {
             self.on_collection();
@@ -435,10 +491,13 @@ impl<T: 'static> InboxNode<T> {
         }
     }
 
-    /// Takes back what a [`Drain`] did not hand out, and its buffer.
-    fn give_back(&self, mut batch: VecDeque<T>) {
-        let mut st = self.state.borrow_mut();
+    /// Takes back what a [`Drain`] did not hand out, and its buffer. The
+    /// messages go to the front of this inbox's final inbox: if this inbox was
+    /// linked onward while the drain was out, they belong downstream now.
+    fn give_back(self: &Rc<Self>, mut batch: VecDeque<T>) {
         if !batch.is_empty() {
+            let target = self.final_inbox();
+            let mut st = target.state.borrow_mut();
             if st.queue.is_empty() {
                 std::mem::swap(&mut st.queue, &mut batch);
             } else {
@@ -446,38 +505,49 @@ impl<T: 'static> InboxNode<T> {
                     st.queue.push_front(message);
                 }
             }
+            let moved = !Rc::ptr_eq(&target, self);
+            drop(st);
+            if moved {
+                // They arrive there as new messages, so its owner must hear.
+                target.on_delivery();
+            }
         }
         if batch.capacity() > 0 {
-            st.extra().spare = batch;
+            self.state.borrow_mut().extra().spare = batch;
         }
     }
 
     #[cold]
     #[inline(never)]
-    fn on_delivery(self: &Rc<Self>) {
+    fn on_delivery(&self) {
         self.state.borrow_mut().delivered = epoch();
         if let Some(owner) = self.owner.upgrade() {
-            task::wake(&owner);
+            owner.wake();
         }
     }
 
+    /// Tells every recent sender that a collection happened, and empties the
+    /// list (keeping its buffer).
     #[cold]
     #[inline(never)]
-    fn on_collection(self: &Rc<Self>) {
+    fn on_collection(&self) {
+        let mut senders = {
+            let mut st = self.state.borrow_mut();
+            st.has_senders = false;
+            std::mem::take(&mut st.extra().senders)
+        };
+        for sender in senders.drain(..).filter_map(|s| s.upgrade()) {
+            sender.collected();
+        }
         let mut st = self.state.borrow_mut();
-        st.collected = epoch();
-        // Waking touches only the waiters' headers and the scheduler's queues,
-        // never this inbox, so it is safe under this borrow (and no list of
-        // waiters is allocated).
-        if let Some(extra) = &st.extra {
-            for waiter in extra.pop_waiters.iter().filter_map(Weak::upgrade) {
-                task::wake(&waiter);
-            }
+        let extra = st.extra();
+        if extra.senders.is_empty() {
+            extra.senders = senders;
         }
     }
 
     pub(crate) fn label(&self) -> BoxLabel {
-        BoxLabel::of(&self.owner, Direction::Inbox, self.index)
+        label_of(&self.owner, Direction::Inbox, self.index)
     }
 
     /// Points this inbox at the final inbox of its chain (or back at itself),
@@ -495,7 +565,7 @@ impl<T: 'static> InboxNode<T> {
 
     /// Appends messages moved from an inbox that was linked into this one.
     /// They were already accepted once, so the size limit does not refuse them.
-    pub(crate) fn absorb(self: &Rc<Self>, moved: VecDeque<T>) {
+    pub(crate) fn absorb(&self, moved: VecDeque<T>) {
         if moved.is_empty() {
             return;
         }
@@ -503,12 +573,22 @@ impl<T: 'static> InboxNode<T> {
         self.on_delivery();
     }
 
-    pub(crate) fn set_pop_waiters(&self, waiters: Vec<Weak<dyn TaskDyn>>) {
-        let mut st = self.state.borrow_mut();
-        st.extra().pop_waiters = waiters;
-        // New producers may have joined: let the next collection wake them.
-        st.collected = NEVER;
-        st.delivered = NEVER;
+    /// Runs `f` on the runtime's attachment slot (see `InboxExtra::remote`).
+    pub(crate) fn with_remote<R>(&self, f: impl FnOnce(&mut Option<Box<dyn Any>>) -> R) -> R {
+        f(&mut self.state.borrow_mut().extra().remote)
+    }
+
+    /// The owner's host (its scheduler), opaque here.
+    pub(crate) fn host(&self) -> Option<Rc<dyn Any>> {
+        self.owner.upgrade()?.host()
+    }
+}
+
+impl<T> Drop for InboxNode<T> {
+    fn drop(&mut self) {
+        if let Some(extra) = self.state.get_mut().extra.as_mut() {
+            extra.links.leave_target();
+        }
     }
 }
 
@@ -529,6 +609,10 @@ impl<T: 'static> AnyBox for InboxNode<T> {
         InboxNode::label(self)
     }
 
+    fn owner(&self) -> &Weak<dyn Owner> {
+        &self.owner
+    }
+
     fn into_any(self: Rc<Self>) -> Rc<dyn Any> {
         self
     }
@@ -541,7 +625,7 @@ impl<T: 'static> AnyBox for InboxNode<T> {
         f(&mut self.state.borrow_mut().extra().links)
     }
 
-    fn refresh_tree(self: Rc<Self>) {
-        crate::linkage::refresh::<T>(self);
+    fn adopt(self: Rc<Self>, top: &Rc<dyn AnyBox>) {
+        crate::boxes::graph::retarget::<T>(top, Some(&self));
     }
 }

@@ -1,0 +1,108 @@
+//! Identities: [`ComponentId`], which component a thing belongs to, and
+//! [`Direction`], which way a box carries messages. A leaf: it imports nothing
+//! of axon's.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The identity of a component: a process-wide unique number plus the name of
+/// its type, so that it displays as `Producer#3`.
+///
+/// Two ids are equal when their numbers are.
+#[derive(Clone, Copy)]
+pub struct ComponentId {
+    number: u64,
+    kind: &'static str,
+}
+
+impl ComponentId {
+    pub(crate) fn new(number: u64, kind: &'static str) -> Self {
+        ComponentId { number, kind }
+    }
+
+    pub(crate) fn next(kind: &'static str) -> Self {
+        ComponentId {
+            number: NEXT_ID.fetch_add(1, AtomicOrdering::Relaxed),
+            kind,
+        }
+    }
+
+    /// The unique number (Axon's `id`).
+    pub fn number(&self) -> u64 {
+        self.number
+    }
+
+    /// The component's kind: its type's name without the module path.
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+}
+
+impl PartialEq for ComponentId {
+    fn eq(&self, other: &Self) -> bool {
+        self.number == other.number
+    }
+}
+
+impl Eq for ComponentId {}
+
+impl Hash for ComponentId {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.number.hash(state)
+    }
+}
+
+impl PartialOrd for ComponentId {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ComponentId {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.number.cmp(&other.number)
+    }
+}
+
+impl fmt::Display for ComponentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}#{}", self.kind, self.number)
+    }
+}
+
+impl fmt::Debug for ComponentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// The name a type gets as a component kind: its last path segment, generics
+/// kept (`kamaelia::Pipeline<..>` becomes `Pipeline<..>`).
+pub(crate) fn kind_of<T: ?Sized>() -> &'static str {
+    let full = std::any::type_name::<T>();
+    let base = full.split('<').next().unwrap_or(full);
+    let start = base.rfind("::").map(|i| i + 2).unwrap_or(0);
+    &full[start..]
+}
+
+/// Whether a box receives (inbox) or emits (outbox) messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Messages arrive here.
+    Inbox,
+    /// Messages leave from here.
+    Outbox,
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Direction::Inbox => "inbox",
+            Direction::Outbox => "outbox",
+        })
+    }
+}

@@ -1,0 +1,212 @@
+//! The non-generic part of a task, its [`Header`]: where it is in its life,
+//! and what few tasks need (family, dynamic boxes, linkages), kept aside.
+//!
+//! # Lifecycle
+//!
+//! | state | meaning | entered when |
+//! |---|---|---|
+//! | `Created` | boxes exist, body not started | the component is made |
+//! | `Active` | in the run queue (or about to join it) | activated; woken |
+//! | `Sleeping` | out of the run queue until woken | end of a cycle in which it asked to pause and was not woken |
+//! | `Waiting` | out of the run queue while a `WaitComplete` sub-body runs | it yielded `WaitComplete` |
+//! | `Finished` | body gone, will never run again | its body returned or panicked, it was stopped, or the scheduler stopped |
+//!
+//! Rules the code relies on:
+//!
+//! * Only an `Active` task is ever resumed, and only from the run queue.
+//! * A task is in the scheduler's registry exactly while it is `Active`,
+//!   `Sleeping` or `Waiting`, so the scheduler keeps running while any exist.
+//! * `woken_at` holds the clock of the cycle in which the task was last woken
+//!   (a wake between cycles counts for the next one); at the end of a cycle a
+//!   pause request is granted only if that is not the current cycle (a wake in
+//!   the same cycle wins, as in Axon).
+//! * A task woken from `Sleeping` joins the run queue at the end of the cycle
+//!   its wake counted for, so it never runs in that cycle; its own pause
+//!   requests are therefore never refused by the wake that woke it.
+//! * A task is never in the run queue twice: only a `Sleeping` to `Active`
+//!   transition (or activation) puts it on the wake list, and a task that ran
+//!   stays `Active` until the end of its cycle.
+
+use std::cell::{Cell, OnceCell, RefCell};
+use std::rc::{Rc, Weak};
+
+use crate::boxes::linkage::SharedBook;
+use crate::id::ComponentId;
+use crate::task::coroutine::Yielder;
+use crate::task::dynamic::DynamicBoxes;
+use crate::task::family::Children;
+use crate::task::{Host, TaskDyn};
+
+/// Where a microprocess is in its life. See the module docs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum State {
+    Created,
+    Active,
+    Sleeping,
+    Waiting,
+    Finished,
+}
+
+/// The non-generic part of every task. Kept small: a paused component costs
+/// little more than this and its body.
+pub(crate) struct Header {
+    pub(crate) number: u64,
+    kind: fn() -> &'static str,
+    pub(crate) state: Cell<State>,
+    pub(crate) pause_requested: Cell<bool>,
+    stop_requested: Cell<bool>,
+    pub(crate) woken_at: Cell<u32>,
+    slot: Cell<u32>,
+    scheduler: OnceCell<Weak<dyn Host>>,
+    yielder: Yielder,
+    extra: OnceCell<Box<RefCell<Extra>>>,
+}
+
+/// What few tasks need, allocated on first use.
+#[derive(Default)]
+pub(crate) struct Extra {
+    pub(crate) children: Children,
+    /// Children that have finished since the last `take_finished_children`.
+    pub(crate) finished: Vec<Rc<dyn TaskDyn>>,
+    pub(crate) parents: Vec<Weak<dyn TaskDyn>>,
+    /// The linkages this component's postoffice has made.
+    pub(crate) book: SharedBook,
+    pub(crate) dynamic: DynamicBoxes,
+    /// The `WaitComplete` sub-task this task is waiting for.
+    pub(crate) waiting_on: Option<Rc<dyn TaskDyn>>,
+    /// For a `WaitComplete` sub-task: the task it works for, to resume when it
+    /// finishes.
+    pub(crate) parent: Option<Weak<dyn TaskDyn>>,
+    pub(crate) panic: Option<String>,
+}
+
+impl Header {
+    pub(crate) fn new(id: ComponentId, kind: fn() -> &'static str, yielder: Yielder) -> Self {
+        Header {
+            number: id.number(),
+            kind,
+            state: Cell::new(State::Created),
+            pause_requested: Cell::new(false),
+            stop_requested: Cell::new(false),
+            woken_at: Cell::new(u32::MAX),
+            slot: Cell::new(u32::MAX),
+            scheduler: OnceCell::new(),
+            yielder,
+            extra: OnceCell::new(),
+        }
+    }
+
+    pub(crate) fn id(&self) -> ComponentId {
+        ComponentId::new(self.number, (self.kind)())
+    }
+
+    /// The number of [`id`](Self::id), without working out the kind's name.
+    pub(crate) fn number(&self) -> u64 {
+        self.number
+    }
+
+    pub(crate) fn state(&self) -> State {
+        self.state.get()
+    }
+
+    pub(crate) fn set_state(&self, state: State) {
+        self.state.set(state);
+    }
+
+    pub(crate) fn slot(&self) -> u32 {
+        self.slot.get()
+    }
+
+    pub(crate) fn set_slot(&self, slot: u32) {
+        self.slot.set(slot);
+    }
+
+    pub(crate) fn woken_at(&self) -> u32 {
+        self.woken_at.get()
+    }
+
+    pub(crate) fn take_pause_request(&self) -> bool {
+        self.pause_requested.replace(false)
+    }
+
+    pub(crate) fn stop_requested(&self) -> bool {
+        self.stop_requested.get()
+    }
+
+    pub(crate) fn request_stop(&self) {
+        self.stop_requested.set(true);
+    }
+
+    /// The scheduler this task was activated on, while it exists.
+    pub(crate) fn scheduler(&self) -> Option<Rc<dyn Host>> {
+        self.scheduler.get().and_then(Weak::upgrade)
+    }
+
+    /// Binds the task to a scheduler; false if it was already bound.
+    pub(crate) fn bind(&self, scheduler: Weak<dyn Host>) -> bool {
+        self.scheduler.set(scheduler).is_ok()
+    }
+
+    pub(crate) fn yielder(&self) -> &Yielder {
+        &self.yielder
+    }
+
+    pub(crate) fn extra(&self) -> &RefCell<Extra> {
+        self.extra.get_or_init(Default::default)
+    }
+
+    pub(crate) fn with_extra<R>(&self, f: impl FnOnce(&mut Extra) -> R) -> R {
+        f(&mut self.extra().borrow_mut())
+    }
+
+    pub(crate) fn read_extra<R>(&self, f: impl FnOnce(&Extra) -> R) -> Option<R> {
+        self.extra.get().map(|e| f(&e.borrow()))
+    }
+
+    pub(crate) fn waiting_on(&self) -> Option<Rc<dyn TaskDyn>> {
+        self.read_extra(|e| e.waiting_on.clone()).flatten()
+    }
+
+    pub(crate) fn set_waiting_on(&self, sub: Option<Rc<dyn TaskDyn>>) {
+        self.with_extra(|e| e.waiting_on = sub);
+    }
+
+    /// For a `WaitComplete` sub-task, the task it works for.
+    pub(crate) fn parent_of_sub(&self) -> Option<Rc<dyn TaskDyn>> {
+        self.read_extra(|e| e.parent.as_ref().and_then(Weak::upgrade))
+            .flatten()
+    }
+
+    pub(crate) fn take_parents(&self) -> Vec<Rc<dyn TaskDyn>> {
+        match self.extra.get() {
+            Some(e) => std::mem::take(&mut e.borrow_mut().parents)
+                .iter()
+                .filter_map(Weak::upgrade)
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Records that `child` has finished. Only a parent hears of it (the
+    /// child's parents are exactly those it was added to and not removed
+    /// from), so it is one of this task's children.
+    pub(crate) fn child_finished(&self, child: Rc<dyn TaskDyn>) {
+        self.with_extra(|e| e.finished.push(child));
+    }
+
+    pub(crate) fn take_finished_children(&self) -> Vec<Rc<dyn TaskDyn>> {
+        match self.extra.get() {
+            Some(e) => std::mem::take(&mut e.borrow_mut().finished),
+            None => Vec::new(),
+        }
+    }
+
+    pub(crate) fn set_panic(&self, message: String) {
+        self.with_extra(|e| e.panic = Some(message));
+    }
+
+    /// The book of linkages this task made, if it has made any.
+    pub(crate) fn book_if_any(&self) -> Option<SharedBook> {
+        self.read_extra(|e| e.book.clone())
+    }
+}
