@@ -119,3 +119,25 @@ fn an_abandoned_drain_in_a_body_loses_nothing() {
     util::run_until_done(&scheduler, 10);
     assert_eq!(seen.entries(), ["1", "2", "3", "4", "5"]);
 }
+
+/// The reproduction from the core-at-scale issue: a drain dropped part-way,
+/// after its inbox was linked onward, gives its messages downstream.
+#[test]
+fn a_partial_drain_dropped_after_a_passthrough_link_gives_the_rest_downstream() {
+    let (src, parent, child) = (util::plain::<(), u32>(), util::plain::<u32, ()>(), util::plain::<u32, ()>());
+    src.link((&src, "outbox"), (&parent, "inbox")).unwrap();
+    let outbox: axon::Outbox<u32> = src.outbox("outbox").unwrap();
+    for n in 1..=3 {
+        outbox.try_send(n).unwrap();
+    }
+    let parent_inbox: axon::Inbox<u32> = parent.inbox("inbox").unwrap();
+    let mut drain = parent_inbox.drain();
+    assert_eq!(drain.next(), Some(1));
+    parent.link((&parent, "inbox"), (&child, "inbox")).unwrap();
+    drop(drain);
+    outbox.try_send(4).unwrap();
+
+    let child_inbox: axon::Inbox<u32> = child.inbox("inbox").unwrap();
+    assert_eq!(child_inbox.drain().collect::<Vec<_>>(), [2, 3, 4]);
+    assert_eq!(parent_inbox.len(), 0);
+}

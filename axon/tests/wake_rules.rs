@@ -1,8 +1,9 @@
 //! What wakes a paused component, and when a pause takes effect.
 //!
 //! A delivery wakes the consumer; a collection wakes the owners of the outboxes
-//! upstream (through outbox passthroughs) but not the owners of inboxes in the
-//! chain; a finished child wakes its parent. A pause takes effect at the next
+//! that sent (or were refused) since they were last woken, and of the outboxes
+//! they are linked through, but not the owners of inboxes in the chain, nor
+//! sources that sent nothing; a finished child wakes its parent. A pause takes effect at the next
 //! yield, and a wake in the same cycle as the pause wins, whichever came first.
 
 mod util;
@@ -224,4 +225,68 @@ fn a_wake_between_cycles_resumes_a_paused_component_once() {
     c.inbox::<u32>("inbox").unwrap().deliver(1).unwrap();
     run_cycles(&scheduler, 5);
     assert_eq!(woken.get(), 2, "one delivery, one resume");
+}
+
+#[test]
+fn a_collection_from_an_inbox_with_ten_thousand_sources_resumes_only_the_sender() {
+    let scheduler = Scheduler::new();
+    let (sink, _) = unpause_detectors(&scheduler, 1).remove(0);
+    let sources = unpause_detectors(&scheduler, 10_000);
+    for (source, _) in &sources {
+        source.link((source, "outbox"), (&sink, "inbox")).unwrap();
+    }
+    run_cycles(&scheduler, 3);
+    for (_, count) in &sources {
+        count.set(0);
+    }
+    let (sender, sender_count) = &sources[4321];
+    sender.outbox::<u32>("outbox").unwrap().try_send(9).unwrap();
+    run_cycles(&scheduler, 3);
+
+    assert_eq!(sink.inbox::<u32>("inbox").unwrap().recv(), Some(9));
+    run_cycles(&scheduler, 3);
+    let resumed: u64 = sources.iter().map(|(_, c)| c.get()).sum();
+    assert_eq!(sender_count.get(), 1, "the sender is woken by the collection");
+    assert_eq!(resumed, 1, "no other source is resumed");
+}
+
+#[test]
+fn an_outbox_linked_in_after_the_send_is_not_woken_by_its_collection() {
+    let scheduler = Scheduler::new();
+    let (c, n): (Vec<_>, Vec<_>) = unpause_detectors(&scheduler, 3).into_iter().unzip();
+    c[0].link((&c[0], "outbox"), (&c[2], "inbox")).unwrap();
+    run_cycles(&scheduler, 3);
+    c[0].outbox::<u32>("outbox").unwrap().try_send(1).unwrap();
+    c[1].link((&c[1], "outbox"), (&c[2], "inbox")).unwrap();
+    run_cycles(&scheduler, 3);
+    for count in &n {
+        count.set(0);
+    }
+    assert_eq!(c[2].inbox::<u32>("inbox").unwrap().recv(), Some(1));
+    run_cycles(&scheduler, 3);
+    let woken: Vec<u64> = n.iter().map(Counter::get).collect();
+    assert_eq!(woken, [1, 0, 0], "Axon would wake c[1] too");
+}
+
+#[test]
+fn a_refused_sender_is_woken_by_the_next_collection_however_often_it_was_refused() {
+    let scheduler = Scheduler::new();
+    let (c, n): (Vec<_>, Vec<_>) = unpause_detectors(&scheduler, 2).into_iter().unzip();
+    c[0].link((&c[0], "outbox"), (&c[1], "inbox")).unwrap();
+    let inbox: Inbox<u32> = c[1].inbox("inbox").unwrap();
+    inbox.set_size(Some(1));
+    run_cycles(&scheduler, 3);
+    let outbox: Outbox<u32> = c[0].outbox("outbox").unwrap();
+    outbox.try_send(1).unwrap();
+    for _ in 0..3 {
+        assert!(outbox.try_send(2).is_err());
+    }
+    run_cycles(&scheduler, 3);
+    n[0].set(0);
+    assert_eq!(inbox.recv(), Some(1));
+    run_cycles(&scheduler, 3);
+    assert_eq!(n[0].get(), 1, "woken once, though refused three times");
+    assert_eq!(inbox.recv(), None);
+    run_cycles(&scheduler, 3);
+    assert_eq!(n[0].get(), 1, "an empty collection wakes no one");
 }
