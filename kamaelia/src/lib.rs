@@ -36,47 +36,63 @@
 //! # std::io::Result::Ok(())
 //! ```
 //!
-//! # How it fits together
+//! # Where things are
 //!
-//! | component | does |
+//! The modules are Kamaelia's packages, and every component is also at the
+//! crate root:
+//!
+//! | module | Kamaelia's | holds |
+//! |---|---|---|
+//! | [`internet`] | `Kamaelia.Internet` | [`Selector`], [`TcpServer`], [`ConnectedSocketAdapter`], [`TcpClient`] |
+//! | [`chassis`] | `Kamaelia.Chassis` | [`ServerCore`], [`SimpleServer`] |
+//! | [`protocol`] | `Kamaelia.Protocol` | [`EchoProtocol`] |
+//! | [`util`] | `Kamaelia.Util` | [`ConsoleReader`], [`ConsoleEchoer`] |
+//! | [`ipc`] | `Kamaelia.IPC` | the messages between them |
+//! | [`signals`] | | SIGINT and SIGTERM, for an orderly stop |
+//!
+//! Everything is bounded: each adapter's and handler's inbox has a size
+//! limit, so a client that sends faster than its handler works, or reads
+//! slower than its handler writes, is held back by TCP rather than growing the
+//! server's memory.
+//!
+//! # Layers
+//!
+//! The modules stand on each other in layers, and a module imports only from
+//! its own layer or a lower one (a unit test, `layers`, checks the `use`
+//! lines):
+//!
+//! | layer | imports of this crate |
 //! |---|---|
-//! | [`Selector`] | watches sockets for components that ask (and is the scheduler's idle wait) |
-//! | [`TcpServer`] | accepts connections, making a [`ConnectedSocketAdapter`] for each |
-//! | [`ConnectedSocketAdapter`] | one connection: bytes out of `outbox`, bytes in on `inbox` |
-//! | [`ServerCore`] | a TcpServer plus a protocol handler per connection, shut down in order on `control` |
-//! | [`TcpClient`] | connects to a server; bytes both ways, like an adapter |
-//! | [`ConsoleReader`], [`ConsoleEchoer`] | standard input and output as components |
-//! | [`EchoProtocol`] | a protocol handler that echoes |
+//! | `chassis` | `internet`, `protocol`, `util`, `signals`, `sys` |
+//! | `protocol`, `util` | `internet`, `signals`, `sys` |
+//! | `internet` (and its message index `ipc`) | `sys` |
+//! | `sys`, `signals` | none: the operating system (`polling`, `socket2`, `signal-hook`) |
 //!
-//! The messages between them are in [`ipc`]. Everything is bounded: each
-//! adapter's and handler's inbox has a size limit, so a client that sends
-//! faster than its handler works, or reads slower than its handler writes, is
-//! held back by TCP rather than growing the server's memory.
+//! `sys` is the fence around the operating system: every call into `polling`
+//! and `socket2` is there, and the crate's one `unsafe` block (registering a
+//! socket with the poller), whose invariant the Selector keeps.
 #![deny(missing_docs)]
+#![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 #![cfg(unix)]
 
-mod connected_socket_adapter;
-mod console;
-mod echo_protocol;
+pub mod chassis;
+pub mod internet;
 pub mod ipc;
-mod selector;
-mod server_core;
+pub mod protocol;
 pub mod signals;
 mod sys;
-mod tcp_client;
-mod tcp_server;
+pub mod util;
 
-pub use connected_socket_adapter::{ConnectedSocketAdapter, CsaBoxes, DEFAULT_READ_SIZE};
-pub use console::{ConsoleEchoer, ConsoleReader, ConsoleReaderBoxes};
-pub use echo_protocol::EchoProtocol;
-pub use selector::{Selector, SelectorBoxes, SELECTOR_SERVICE, SELECTOR_SHUTDOWN_SERVICE};
-pub use server_core::{
+pub use chassis::{
     ServerCore, ServerCoreBoxes, SimpleServer, DEFAULT_HANDLER_INBOX_SIZE, DEFAULT_PORT,
     DEFAULT_SHUTDOWN_GRACE,
 };
-pub use tcp_client::{TcpClient, TcpClientBoxes, DEFAULT_CONNECT_TIMEOUT};
-pub use tcp_server::{
-    ConnectionOptions, ListenOptions, TcpServer, TcpServerBoxes, DEFAULT_BACKLOG,
-    DEFAULT_CSA_INBOX_SIZE, DEFAULT_LINGER,
+pub use internet::{
+    ConnectedSocketAdapter, ConnectionOptions, CsaBoxes, ListenOptions, Selector, SelectorBoxes,
+    TcpClient, TcpClientBoxes, TcpServer, TcpServerBoxes, DEFAULT_BACKLOG, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_CSA_INBOX_SIZE, DEFAULT_LINGER, DEFAULT_READ_SIZE, SELECTOR_SERVICE,
+    SELECTOR_SHUTDOWN_SERVICE,
 };
+pub use protocol::EchoProtocol;
+pub use util::{ConsoleEchoer, ConsoleReader, ConsoleReaderBoxes};
