@@ -152,7 +152,8 @@ impl Connection {
         if self.eof {
             return Ok(());
         }
-        // The Selector sends a notice only into an empty inbox: one at most.
+        // One notice at most is out for this socket; dropping it (here, at
+        // once) lets the Selector watch the socket again if it had muted it.
         if notices.recv().is_some() {
             self.can_read = true;
         }

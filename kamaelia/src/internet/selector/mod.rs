@@ -75,7 +75,7 @@ axon::boxes! {
 /// connections, and their silence costs nothing per poll.
 ///
 /// There is no Selector thread. The Selector installs itself as its
-/// scheduler's [`Park`]: when no component is runnable, the scheduler waits in
+/// scheduler's [`Park`](axon::Park): when no component is runnable, the scheduler waits in
 /// the Selector's poll, and readiness is delivered to the components' inboxes
 /// from there, so an event reaches its component in the scheduler's next cycle.
 /// While components are runnable the scheduler polls without blocking every
