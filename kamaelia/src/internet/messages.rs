@@ -1,18 +1,16 @@
 //! The messages about connections: what TcpServer, ConnectedSocketAdapter,
 //! ServerCore, TcpClient and protocol handlers tell each other (the connection
 //! half of Kamaelia's `IPC` module; the Selector's half is with the Selector).
+//! All are public as [`crate::ipc`], whose doc says which a protocol handler
+//! sees.
 //!
-//! A protocol handler sees only two of them, both as the payload of an
-//! [`axon::ipc::ProducerFinished`] on its `control` inbox:
-//!
-//! * [`PeerClosed`]: the client has closed its side. Nothing more will arrive,
-//!   but what the handler still sends is delivered; the handler should finish
-//!   and send `ProducerFinished` out of its `signal` outbox, which closes the
-//!   connection.
-//! * [`SocketShutdown`]: the connection has closed. Nothing sent now reaches the
-//!   client; the handler should end.
-//!
-//! The rest wire TcpServer, ConnectedSocketAdapter and ServerCore together.
+//! | message | from → to |
+//! |---|---|
+//! | [`SocketActivity`] | TcpServer `protocol_handler_signal` → ServerCore `socketactivity` |
+//! | [`SocketShutdown`] | adapter `creator_feedback` → its maker; inside `ProducerFinished`, adapter `signal` → handler `control`, and a TcpClient's last `signal` |
+//! | [`PeerClosed`] | inside `ProducerFinished`, adapter `signal` → handler `control` |
+//! | [`ConnectionInfo`] | ServerCore → the handler factory |
+//! | [`server_shutdown`] | anyone → ServerCore or TcpServer `control` |
 
 use std::fmt;
 use std::io;
