@@ -1,5 +1,11 @@
 //! The messages Kamaelia's networking components exchange: Kamaelia's `IPC`
-//! module.
+//! module, gathered in one place.
+//!
+//! They are defined beside the components that speak them, in
+//! [`internet`](crate::internet): the Selector's ([`SelectorRequest`],
+//! [`Ready`], [`Selectable`]) and the connections' ([`SocketActivity`],
+//! [`SocketShutdown`], [`PeerClosed`], [`ConnectionInfo`],
+//! [`server_shutdown`]).
 //!
 //! A protocol handler sees only two of them, both as the payload of an
 //! [`axon::ipc::ProducerFinished`] on its `control` inbox:
@@ -10,177 +16,8 @@
 //!   connection.
 //! * [`SocketShutdown`]: the connection has closed. Nothing sent now reaches the
 //!   client; the handler should end.
-//!
-//! The rest wire the Selector, TCPServer, ConnectedSocketAdapter and ServerCore
-//! together.
 
-use std::fmt;
-use std::io;
-use std::net::IpAddr;
-use std::os::fd::AsFd;
-use std::rc::Rc;
-use std::sync::Arc;
-
-use axon::ipc::{Ipc, Payload, ProducerFinished, ShutdownMicroprocess};
-use axon::{ComponentId, ComponentRef, Inbox};
-
-/// "This socket may be ready": what the Selector sends to the inbox a component
-/// named when it asked to be told.
-///
-/// Readiness is level-triggered: while the socket stays ready, taking the
-/// notice brings another. A second notice is not sent while one is still
-/// waiting to be received, and while it waits the Selector does not watch that
-/// socket (in that direction) at all. So a component may read as much as it
-/// likes per notice, and one that cannot act on readiness now simply leaves
-/// the notice where it is until it can.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Ready;
-
-/// A socket (or anything with a file descriptor) that the Selector can watch.
-/// The Selector keeps it open for as long as it is registered.
-#[derive(Clone)]
-pub struct Selectable(Rc<dyn AsFd>);
-
-impl Selectable {
-    /// Wraps a shared socket.
-    pub fn new<S: AsFd + 'static>(source: Rc<S>) -> Self {
-        Selectable(source)
-    }
-
-    pub(crate) fn source(&self) -> &dyn AsFd {
-        &*self.0
-    }
-
-    /// Identifies the shared source, whatever handle refers to it.
-    pub(crate) fn identity(&self) -> usize {
-        Rc::as_ptr(&self.0) as *const () as usize
-    }
-}
-
-impl fmt::Debug for Selectable {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use std::os::fd::AsRawFd;
-        write!(f, "Selectable(fd {})", self.0.as_fd().as_raw_fd())
-    }
-}
-
-/// A request to the Selector's `notify` inbox: Kamaelia's `newReader`,
-/// `newWriter`, `removeReader` and `removeWriter`.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub enum SelectorRequest {
-    /// Send [`Ready`] to `reply` whenever `selectable` becomes readable.
-    NewReader {
-        /// The socket to watch.
-        selectable: Selectable,
-        /// Where to send [`Ready`].
-        reply: Inbox<Ready>,
-    },
-    /// Send [`Ready`] to `reply` whenever `selectable` becomes writable.
-    NewWriter {
-        /// The socket to watch.
-        selectable: Selectable,
-        /// Where to send [`Ready`].
-        reply: Inbox<Ready>,
-    },
-    /// Stop reporting that `selectable` is readable.
-    RemoveReader {
-        /// The socket.
-        selectable: Selectable,
-    },
-    /// Stop reporting that `selectable` is writable.
-    RemoveWriter {
-        /// The socket.
-        selectable: Selectable,
-    },
-}
-
-/// Where a connection runs between: what ServerCore passes to a protocol
-/// handler's factory (Kamaelia's `peer`, `peerport`, `localip`, `localport`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ConnectionInfo {
-    /// The client's address.
-    pub peer: IpAddr,
-    /// The client's port.
-    pub peer_port: u16,
-    /// The address the client connected to.
-    pub local_ip: IpAddr,
-    /// The port the client connected to.
-    pub local_port: u16,
-}
-
-impl fmt::Display for ConnectionInfo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{} -> {}:{}",
-            self.peer, self.peer_port, self.local_ip, self.local_port
-        )
-    }
-}
-
-/// "The client has closed its side": the payload of the `ProducerFinished` a
-/// protocol handler receives when the client half-closes. What the handler
-/// still sends is delivered before the connection closes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PeerClosed;
-
-/// "The connection has closed": Kamaelia's `socketShutdown`.
-///
-/// A ConnectedSocketAdapter sends it to whoever made it (on its
-/// `creator_feedback` outbox); a protocol handler receives it as the payload of
-/// a `ProducerFinished` on `control`; a TCPClient ends with it as the payload
-/// of its final `ProducerFinished`.
-#[derive(Clone, Debug)]
-pub struct SocketShutdown {
-    /// The adapter whose socket closed.
-    pub csa: ComponentId,
-    /// Why, if it was an error (Kamaelia's `howDied`): a refused or timed-out
-    /// connect, a reset, … `None` for an orderly close.
-    pub how_died: Option<Arc<io::Error>>,
-}
-
-impl SocketShutdown {
-    /// The `ProducerFinished` that carries this to a protocol handler.
-    pub fn to_ipc(&self, caller: ComponentId) -> Ipc {
-        ProducerFinished::from(caller)
-            .with_message(Payload::new(self.clone()))
-            .into()
-    }
-}
-
-/// The `ProducerFinished` telling a protocol handler that its client closed
-/// its side.
-pub(crate) fn peer_closed(caller: ComponentId) -> Ipc {
-    ProducerFinished::from(caller)
-        .with_message(Payload::new(PeerClosed))
-        .into()
-}
-
-/// "Stop the server": Kamaelia's `serverShutdown`, a `ShutdownMicroprocess`.
-/// ServerCore and TCPServer stop on any `ShutdownMicroprocess`; this names the
-/// intent.
-pub fn server_shutdown() -> Ipc {
-    ShutdownMicroprocess::new().into()
-}
-
-/// What TCPServer tells ServerCore about connections (on its
-/// `protocol_handler_signal` outbox): Kamaelia's `newCSA` and `shutdownCSA`.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub enum SocketActivity {
-    /// A connection was accepted; its adapter is made but not activated.
-    NewCsa {
-        /// The adapter for the new connection.
-        csa: ComponentRef,
-        /// Where the connection runs between.
-        info: ConnectionInfo,
-    },
-    /// A connection's adapter has closed its socket.
-    ShutdownCsa {
-        /// The adapter.
-        csa: ComponentId,
-        /// Why it closed, if it was an error.
-        how_died: Option<Arc<io::Error>>,
-    },
-}
+pub use crate::internet::messages::{
+    server_shutdown, ConnectionInfo, PeerClosed, SocketActivity, SocketShutdown,
+};
+pub use crate::internet::selector::{Ready, Selectable, SelectorRequest};

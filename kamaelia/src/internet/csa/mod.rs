@@ -1,26 +1,31 @@
-//! [`ConnectedSocketAdapter`]: one TCP connection as a component.
+//! [`ConnectedSocketAdapter`]: one TCP connection as a component (Kamaelia's
+//! `Kamaelia.Internet.ConnectedSocketAdapter`).
+//!
+//! | file | holds |
+//! |---|---|
+//! | `mod.rs` | the component: its boxes, its setup, its turn |
+//! | `connection.rs` | the socket and the bytes in flight: reading, writing |
+//! | `lifecycle.rs` | how the connection ends: Open → PeerClosed → Flushing → Lingering → Closed |
 
-use std::collections::VecDeque;
+mod connection;
+mod lifecycle;
+
 use std::fmt;
-use std::io::{self, IoSlice, Read};
+use std::io;
 use std::net::{Shutdown, TcpStream};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axon::ipc::Ipc;
-use axon::{Component, Cx, Inbox, Outbox};
-use bytes::{Buf, Bytes, BytesMut};
+use axon::{Component, ComponentRef, Cx};
+use bytes::Bytes;
 
-use crate::ipc::{peer_closed, Ready, Selectable, SelectorRequest, SocketShutdown};
-use crate::selector::link_selector;
-
-/// The default size of a read, and so the largest chunk sent out of `outbox`
-/// (Kamaelia's 32768).
-pub const DEFAULT_READ_SIZE: usize = 32 * 1024;
-
-/// How many queued buffers one write hands to the socket (one `writev`).
-const WRITE_BATCH: usize = 16;
+use self::connection::Connection;
+use self::lifecycle::{AfterFlush, Lifecycle, Linger};
+use super::messages::{peer_closed, SocketShutdown};
+use super::options::{ConnectionOptions, DEFAULT_READ_SIZE};
+use super::selector::{link_selector, Ready, Selectable, SelectorRequest};
 
 axon::boxes! {
     /// The boxes of a [`ConnectedSocketAdapter`].
@@ -53,7 +58,7 @@ axon::boxes! {
 /// of `outbox`, bytes sent to `inbox` go to the peer. Kamaelia's
 /// `ConnectedSocketAdapter` (CSA).
 ///
-/// It asks the [`Selector`](crate::Selector) to tell it when the socket is ready, then reads
+/// It asks the [`Selector`](super::Selector) to tell it when the socket is ready, then reads
 /// until the socket has nothing more and writes until it takes no more. It
 /// never spins:
 ///
@@ -119,6 +124,24 @@ impl ConnectedSocketAdapter {
         })
     }
 
+    /// Sets up a connected socket as `options` say, and makes its adapter (not
+    /// activated), with the size limit on its `inbox`.
+    pub(crate) fn prepare(
+        socket: Rc<TcpStream>,
+        options: &ConnectionOptions,
+    ) -> io::Result<ComponentRef> {
+        socket.set_nodelay(options.nodelay)?;
+        let csa = ComponentRef::new(
+            ConnectedSocketAdapter::from_shared(socket)?
+                .read_size(options.read_size)
+                .linger(options.linger),
+        );
+        csa.inbox::<Bytes>("inbox")
+            .map_err(io::Error::other)?
+            .set_size(Some(options.csa_inbox_size));
+        Ok(csa)
+    }
+
     /// Sets the size of each read: the largest chunk sent out of `outbox`
     /// (default [`DEFAULT_READ_SIZE`]).
     pub fn read_size(mut self, bytes: usize) -> Self {
@@ -143,132 +166,6 @@ impl fmt::Debug for ConnectedSocketAdapter {
     }
 }
 
-/// How the adapter is ending, if it is.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Closing {
-    No,
-    /// Send what is queued, then close.
-    Flush,
-    /// Close at once.
-    Now,
-}
-
-/// The socket and what is in flight on it.
-struct Connection {
-    socket: Rc<TcpStream>,
-    read_size: usize,
-    read_buf: BytesMut,
-    /// Taken from `inbox`, not yet (fully) written.
-    pending: VecDeque<Bytes>,
-    /// Received but refused by the full consumer: sent before reading more.
-    stash: Option<Bytes>,
-    can_read: bool,
-    can_write: bool,
-    /// The peer has closed its side.
-    eof: bool,
-}
-
-impl Connection {
-    /// True if there is anything to write, here or queued in `inbox`.
-    fn has_output(&self, inbox: &Inbox<Bytes>) -> bool {
-        !self.pending.is_empty() || inbox.data_ready()
-    }
-
-    /// Writes what is pending and queued until done or the socket is full.
-    fn flush(&mut self, inbox: &Inbox<Bytes>) -> io::Result<()> {
-        loop {
-            while self.pending.len() < WRITE_BATCH {
-                match inbox.recv() {
-                    Some(data) if data.is_empty() => {}
-                    Some(data) => self.pending.push_back(data),
-                    None => break,
-                }
-            }
-            if self.pending.is_empty() {
-                return Ok(());
-            }
-            let mut slices = [IoSlice::new(&[]); WRITE_BATCH];
-            for (slice, data) in slices.iter_mut().zip(&self.pending) {
-                *slice = IoSlice::new(data);
-            }
-            let count = self.pending.len().min(WRITE_BATCH);
-            match crate::sys::send(&self.socket, &slices[..count]) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(mut written) => {
-                    while written > 0 {
-                        let front = self.pending.front_mut().expect("written <= pending");
-                        if front.len() <= written {
-                            written -= front.len();
-                            self.pending.pop_front();
-                        } else {
-                            front.advance(written);
-                            written = 0;
-                        }
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.can_write = false;
-                    return Ok(());
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    /// Reads until the socket has nothing more (or the consumer is full),
-    /// sending each chunk out of `outbox`.
-    ///
-    /// The Selector's notice is taken only here, when the adapter is about to
-    /// read: while the consumer is full, or after the end of the input, it
-    /// stays in `notices`, and the Selector stops reporting the socket.
-    fn receive(&mut self, notices: &Inbox<Ready>, outbox: &Outbox<Bytes>) -> io::Result<()> {
-        if let Some(chunk) = self.stash.take() {
-            if let Err(full) = outbox.try_send(chunk) {
-                self.stash = Some(full.into_inner());
-                return Ok(());
-            }
-        }
-        if self.eof {
-            return Ok(());
-        }
-        // The Selector sends a notice only into an empty inbox: one at most.
-        if notices.recv().is_some() {
-            self.can_read = true;
-        }
-        while self.can_read {
-            if self.read_buf.len() < self.read_size.min(1024) {
-                self.read_buf = BytesMut::zeroed(self.read_size);
-            }
-            let room = self.read_buf.len();
-            match (&*self.socket).read(&mut self.read_buf[..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    self.can_read = false;
-                }
-                Ok(n) => {
-                    // A short read has emptied the socket. The Selector is
-                    // level-triggered, so more data, or a FIN that came with
-                    // this data, is reported at its next wait: no read that
-                    // would only find `WouldBlock`.
-                    if n < room {
-                        self.can_read = false;
-                    }
-                    let chunk = self.read_buf.split_to(n).freeze();
-                    if let Err(full) = outbox.try_send(chunk) {
-                        self.stash = Some(full.into_inner());
-                        return Ok(());
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.can_read = false,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
-    }
-}
-
 impl Component for ConnectedSocketAdapter {
     type Boxes = CsaBoxes;
 
@@ -282,16 +179,7 @@ impl Component for ConnectedSocketAdapter {
                         reply: cx.read_ready.clone(),
                     })
                     .await;
-                let connection = Connection {
-                    socket: self.socket.clone(),
-                    read_size: self.read_size,
-                    read_buf: BytesMut::new(),
-                    pending: VecDeque::new(),
-                    stash: None,
-                    can_read: true,
-                    can_write: true,
-                    eof: false,
-                };
+                let connection = Connection::new(self.socket.clone(), self.read_size);
                 serve(&cx, connection, &selectable, self.linger).await
             }
             Err(e) => Some(e),
@@ -317,21 +205,16 @@ impl Component for ConnectedSocketAdapter {
     }
 }
 
-/// The adapter's life while the socket is open. Returns the error that ended
-/// it, if one did.
+/// The adapter's life while the socket is open: each turn takes the events
+/// that came (notices, `control`, the socket's own news) and hands each to the
+/// [`Lifecycle`]. Returns the error that ended it, if one did.
 async fn serve(
     cx: &Cx<CsaBoxes>,
     mut conn: Connection,
     selectable: &Selectable,
     linger: Option<Duration>,
 ) -> Option<io::Error> {
-    let mut closing = Closing::No;
-    // Watched for writability only while the socket has refused output: most
-    // connections never fill their socket, and need no such notices.
-    let mut watching_writes = false;
-    let mut told_peer_closed = false;
-    // Set once everything has been sent and the sending side shut.
-    let mut lingering_until: Option<Option<Instant>> = None;
+    let mut life = Lifecycle::Open;
     loop {
         // Most turns find it empty: look before taking.
         if cx.send_ready.data_ready() {
@@ -340,13 +223,13 @@ async fn serve(
         if cx.control.data_ready() {
             for message in cx.control.drain() {
                 if message.is_shutdown_microprocess() {
-                    closing = Closing::Now;
-                } else if message.is_producer_finished() && closing == Closing::No {
-                    closing = Closing::Flush;
+                    life.on_shutdown();
+                } else if message.is_producer_finished() {
+                    life.on_finish();
                 }
             }
         }
-        if closing == Closing::Now {
+        if life.is_closed() {
             return None;
         }
         if conn.can_write {
@@ -354,11 +237,9 @@ async fn serve(
                 return Some(e);
             }
         }
-        let blocked = !conn.can_write && conn.has_output(&cx.inbox);
-        if blocked != watching_writes {
-            watching_writes = blocked;
+        if let Some(watch) = conn.write_watch_change(&cx.inbox) {
             let selectable = selectable.clone();
-            let request = if blocked {
+            let request = if watch {
                 SelectorRequest::NewWriter {
                     selectable,
                     reply: cx.send_ready.clone(),
@@ -368,41 +249,31 @@ async fn serve(
             };
             cx.selector_signal.send(request).await;
         }
-        if !conn.eof || conn.stash.is_some() {
+        if !conn.peer_done() {
             if let Err(e) = conn.receive(&cx.read_ready, &cx.outbox) {
                 return Some(e);
             }
         }
-        if conn.eof && conn.stash.is_none() && !told_peer_closed {
-            told_peer_closed = true;
-            if cx.signal.is_linked() {
-                cx.signal.send(peer_closed(cx.id())).await;
-            } else if closing == Closing::No {
-                closing = Closing::Flush;
-            }
+        if conn.peer_done() && life.on_peer_closed(cx.signal.is_linked()) {
+            cx.signal.send(peer_closed(cx.id())).await;
         }
-        if closing == Closing::Flush && !conn.has_output(&cx.inbox) {
-            if conn.eof {
-                return None;
-            }
-            match lingering_until {
-                None => {
+        if life.is_finishing() && !conn.has_output(&cx.inbox) {
+            match life.on_flushed(conn.eof, linger, Instant::now()) {
+                AfterFlush::Nothing => {}
+                AfterFlush::ShutWrite(linger) => {
                     if let Err(e) = conn.socket.shutdown(Shutdown::Write) {
                         return Some(e);
                     }
-                    let until = linger.map(|l| Instant::now() + l);
-                    if let Some(at) = until {
+                    if let Linger::Until(at) = linger {
                         cx.wake_at(at);
                     }
-                    lingering_until = Some(until);
                 }
-                Some(Some(at)) if Instant::now() >= at => return None,
-                Some(_) => {}
+            }
+            if life.is_closed() {
+                return None;
             }
         }
-        let can_read = conn.can_read && !conn.eof && conn.stash.is_none();
-        let can_write = conn.can_write && conn.has_output(&cx.inbox);
-        if !can_read && !can_write {
+        if !conn.has_work(&cx.inbox) {
             cx.pause();
         }
         cx.yield_now().await;

@@ -9,21 +9,12 @@ use std::time::{Duration, Instant};
 
 use axon::ipc::{Ipc, ProducerFinished};
 use axon::{Component, ComponentId, ComponentRef, Cx};
-use bytes::Bytes;
 
-use crate::connected_socket_adapter::{ConnectedSocketAdapter, DEFAULT_READ_SIZE};
-use crate::ipc::{
-    ConnectionInfo, Ready, Selectable, SelectorRequest, SocketActivity, SocketShutdown,
-};
-use crate::selector::link_selector;
+use super::csa::ConnectedSocketAdapter;
+use super::messages::{ConnectionInfo, SocketActivity, SocketShutdown};
+use super::options::{ConnectionOptions, ListenOptions};
+use super::selector::{link_selector, Ready, Selectable, SelectorRequest};
 use crate::sys;
-
-/// The default listen backlog. (Kamaelia's was 5, and 50 simultaneous
-/// connects took it 8 seconds.)
-pub const DEFAULT_BACKLOG: i32 = 1024;
-
-/// The default size limit of each adapter's `inbox`, in messages.
-pub const DEFAULT_CSA_INBOX_SIZE: usize = 64;
 
 /// How long to wait before accepting again after running out of file
 /// descriptors.
@@ -33,82 +24,13 @@ const ACCEPT_RETRY: Duration = Duration::from_millis(100);
 /// other components from running.
 const ACCEPT_BATCH: usize = 64;
 
-/// How each accepted connection is set up.
-#[derive(Clone, Copy, Debug)]
-pub struct ConnectionOptions {
-    /// Disable Nagle's algorithm (`TCP_NODELAY`), so that small replies go out
-    /// at once. Default: on.
-    pub nodelay: bool,
-    /// The size of each read (see [`ConnectedSocketAdapter::read_size`]).
-    pub read_size: usize,
-    /// The size limit of each adapter's `inbox`, in messages: with the read
-    /// size of whoever fills it, this bounds the data waiting to be sent.
-    pub csa_inbox_size: usize,
-    /// After finishing, how long an adapter waits for the peer to close (see
-    /// [`ConnectedSocketAdapter::linger`]). Default: [`DEFAULT_LINGER`] for a
-    /// server's connections; a [`TcpClient`](crate::TcpClient) waits for the
-    /// server whatever this says.
-    pub linger: Option<Duration>,
-}
-
-impl ConnectionOptions {
-    /// Sets up a connected socket as these options say, and makes its adapter
-    /// (not activated).
-    pub(crate) fn adapter(&self, socket: Rc<TcpStream>) -> io::Result<ComponentRef> {
-        socket.set_nodelay(self.nodelay)?;
-        let csa = ComponentRef::new(
-            ConnectedSocketAdapter::from_shared(socket)?
-                .read_size(self.read_size)
-                .linger(self.linger),
-        );
-        csa.inbox::<Bytes>("inbox")
-            .map_err(io::Error::other)?
-            .set_size(Some(self.csa_inbox_size));
-        Ok(csa)
-    }
-}
-
-/// How long a server's connection, having sent everything, waits for the
-/// client to close before closing anyway.
-pub const DEFAULT_LINGER: Duration = Duration::from_secs(5);
-
-impl Default for ConnectionOptions {
-    fn default() -> Self {
-        ConnectionOptions {
-            nodelay: true,
-            read_size: DEFAULT_READ_SIZE,
-            csa_inbox_size: DEFAULT_CSA_INBOX_SIZE,
-            linger: Some(DEFAULT_LINGER),
-        }
-    }
-}
-
-/// How a listening socket is made.
-#[derive(Clone, Copy, Debug)]
-pub struct ListenOptions {
-    /// The listen backlog (the kernel may cap it). Default [`DEFAULT_BACKLOG`].
-    pub backlog: i32,
-    /// Set `SO_REUSEPORT`, so that several sockets (say, one per scheduler)
-    /// can listen on the same port. Default: off.
-    pub reuse_port: bool,
-}
-
-impl Default for ListenOptions {
-    fn default() -> Self {
-        ListenOptions {
-            backlog: DEFAULT_BACKLOG,
-            reuse_port: false,
-        }
-    }
-}
-
 /// Binds a listening socket (non-blocking, `SO_REUSEADDR`) to the first of
 /// `address`'s resolved addresses that works.
 pub(crate) fn bind(address: &str, port: u16, options: ListenOptions) -> io::Result<TcpListener> {
     use std::net::ToSocketAddrs;
     let mut last = None;
     for addr in (address, port).to_socket_addrs()? {
-        match sys::listen(addr, &options) {
+        match sys::listen(addr, options.backlog, options.reuse_port) {
             Ok(listener) => return Ok(listener),
             Err(e) => last = Some(e),
         }
@@ -298,7 +220,7 @@ fn adapter(
         local_ip: local.ip(),
         local_port: local.port(),
     };
-    let csa = options.adapter(Rc::new(socket))?;
+    let csa = ConnectedSocketAdapter::prepare(Rc::new(socket), options)?;
     Ok((csa, info))
 }
 

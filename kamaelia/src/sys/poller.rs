@@ -1,29 +1,19 @@
-//! The fence around the operating system: every call into `polling` and
-//! `socket2` is here, so that the components never touch them and no type of
-//! theirs appears in a public signature.
+//! [`Poller`]: readiness notification for sockets, and the crate's one
+//! `unsafe` call.
 //!
-//! Provides:
-//!
-//! * [`Poller`]: level-triggered readiness notification for sockets (epoll,
-//!   kqueue, …), with a thread-safe wake-up;
-//! * [`listen`]: a non-blocking TCP listener with `SO_REUSEADDR` and a real
-//!   backlog;
-//! * [`connect`]: a non-blocking TCP connect, and [`connect_result`] to learn
-//!   how it went;
-//! * [`send`]: one or several buffers on a socket, with the socket's own calls.
+//! The poller is `polling`'s, in level-triggered mode. Registering a file
+//! descriptor is `unsafe` in `polling` (the descriptor must outlive its
+//! registration); [`Poller::add`] is the single place this crate does it, and
+//! [`Poller`]'s `# Invariant` says who keeps the promise.
 
 use std::fmt;
-use std::io::{self, IoSlice};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io;
 use std::num::NonZeroUsize;
 use std::os::fd::{AsFd, AsRawFd};
 use std::sync::Arc;
 use std::time::Duration;
 
 use polling::{Event, Events, PollMode};
-use socket2::{Domain, Protocol, Socket, Type};
-
-use crate::tcp_server::ListenOptions;
 
 /// Readiness notification for registered sockets.
 ///
@@ -54,6 +44,9 @@ impl Poller {
     }
 
     /// Watches `source` for the given readiness, reporting it under `key`.
+    ///
+    /// The crate's one `unsafe` block: see this type's `# Invariant`.
+    #[allow(unsafe_code)]
     pub(crate) fn add(
         &self,
         source: &dyn AsFd,
@@ -134,61 +127,4 @@ impl Notifier {
             tracing::error!(target: "kamaelia::selector", error = %e, "could not wake the poller");
         }
     }
-}
-
-/// Binds a non-blocking TCP listener to `address`, with `SO_REUSEADDR` (so a
-/// restarted server can bind at once: Kamaelia's `FastRestartServer`).
-pub(crate) fn listen(address: SocketAddr, options: &ListenOptions) -> io::Result<TcpListener> {
-    let socket = Socket::new(
-        Domain::for_address(address),
-        Type::STREAM,
-        Some(Protocol::TCP),
-    )?;
-    socket.set_reuse_address(true)?;
-    if options.reuse_port {
-        socket.set_reuse_port(true)?;
-    }
-    socket.set_nonblocking(true)?;
-    socket.bind(&address.into())?;
-    socket.listen(options.backlog)?;
-    Ok(socket.into())
-}
-
-/// Starts a non-blocking connect to `address`. The stream is writable once the
-/// attempt has ended; [`connect_result`] then says how.
-pub(crate) fn connect(address: SocketAddr) -> io::Result<TcpStream> {
-    let socket = Socket::new(
-        Domain::for_address(address),
-        Type::STREAM,
-        Some(Protocol::TCP),
-    )?;
-    socket.set_nonblocking(true)?;
-    match socket.connect(&address.into()) {
-        Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-        Err(e) => return Err(e),
-    }
-    Ok(socket.into())
-}
-
-/// Sends `buffers` on a connected socket, returning how many bytes it took.
-///
-/// One buffer goes with `send`, several with `sendmsg`: both are the socket's
-/// own calls, cheaper than `write`/`writev`, which pass through the file layer.
-pub(crate) fn send(stream: &TcpStream, buffers: &[IoSlice<'_>]) -> io::Result<usize> {
-    use std::io::Write;
-    match buffers {
-        [one] => (&*stream).write(one),
-        many => socket2::SockRef::from(stream).send_vectored(many),
-    }
-}
-
-/// How a non-blocking connect ended: `Ok` if connected.
-pub(crate) fn connect_result(stream: &TcpStream) -> io::Result<()> {
-    if let Some(error) = socket2::SockRef::from(stream).take_error()? {
-        return Err(error);
-    }
-    // No pending error but not connected yet means the attempt is still running.
-    stream.peer_addr().map(drop)
 }

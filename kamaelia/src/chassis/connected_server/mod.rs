@@ -1,6 +1,8 @@
-//! [`ServerCore`] and [`SimpleServer`]: a protocol handler per connection.
+//! [`ServerCore`] and [`SimpleServer`]: a protocol handler per connection
+//! (Kamaelia's `Kamaelia.Chassis.ConnectedServer`).
 
-use std::collections::HashMap;
+mod connections;
+
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, TcpListener};
@@ -8,11 +10,13 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use axon::ipc::{ErrorInformation, Ipc, ProducerFinished, ShutdownMicroprocess};
-use axon::{Component, ComponentId, ComponentRef, Cx, Outbox, Scheduler};
+use axon::{Component, ComponentRef, Cx, Scheduler};
 use bytes::Bytes;
 
+use crate::internet::{bind, ConnectionOptions, ListenOptions, TcpServer};
 use crate::ipc::{server_shutdown, ConnectionInfo, SocketActivity, SocketShutdown};
-use crate::tcp_server::{bind, ConnectionOptions, ListenOptions, TcpServer};
+
+use self::connections::{Connection, Connections};
 
 /// The port a [`ServerCore`] listens on unless told otherwise (Kamaelia's 1601).
 pub const DEFAULT_PORT: u16 = 1601;
@@ -81,7 +85,7 @@ axon::boxes! {
 /// ```no_run
 /// use axon::{Component, Cx, Standard};
 /// use bytes::Bytes;
-/// use kamaelia::ServerCore;
+/// use kamaelia::chassis::ServerCore;
 ///
 /// /// Echoes what it receives.
 /// struct Echo;
@@ -281,16 +285,6 @@ impl SimpleServer {
     }
 }
 
-/// One connection, as the server wired it.
-struct Connection {
-    csa: ComponentRef,
-    handler: ComponentRef,
-    /// Linked to the handler's `control`.
-    to_handler: Outbox<Ipc>,
-    /// Linked to the adapter's `control`.
-    to_csa: Outbox<Ipc>,
-}
-
 impl Component for ServerCore {
     type Boxes = ServerCoreBoxes;
 
@@ -332,34 +326,12 @@ impl Component for ServerCore {
             }
         }
 
-        let mut connections: HashMap<ComponentId, Connection> = HashMap::new();
-        // Handler id -> adapter id, so a finished handler finds its connection
-        // without a scan over every open connection.
-        let mut by_handler: HashMap<ComponentId, ComponentId> = HashMap::new();
-        let mut deadline: Option<Instant> = None;
-        // Set once the grace has run out and every adapter has been told to
-        // close at once (each is told once).
-        let mut forced = false;
+        let mut connections = Connections::new();
         loop {
             for activity in cx.socketactivity.drain() {
                 match activity {
                     SocketActivity::NewCsa { csa, info } => match self.connect(&cx, &csa, &info) {
-                        Ok(connection) => {
-                            if deadline.is_some() {
-                                connection
-                                    .to_handler
-                                    .send(ProducerFinished::from(cx.id()).into())
-                                    .await;
-                            }
-                            if forced {
-                                connection
-                                    .to_csa
-                                    .send(ShutdownMicroprocess::new().into())
-                                    .await;
-                            }
-                            by_handler.insert(connection.handler.id(), connection.csa.id());
-                            connections.insert(connection.csa.id(), connection);
-                        }
+                        Ok(connection) => connections.on_new_csa(&cx, connection).await,
                         Err(e) => {
                             tracing::error!(target: "kamaelia::server_core", %info, error = %e, "cannot set up a connection");
                             // Started told to close, the adapter shuts its
@@ -372,52 +344,23 @@ impl Component for ServerCore {
                         }
                     },
                     SocketActivity::ShutdownCsa { csa, how_died } => {
-                        if let Some(connection) = connections.remove(&csa) {
-                            by_handler.remove(&connection.handler.id());
-                            close(&cx, connection, SocketShutdown { csa, how_died }, forced).await;
-                        }
+                        let shutdown = SocketShutdown { csa, how_died };
+                        connections.on_closed(&cx, shutdown).await;
                     }
                 }
             }
-            // A handler that has ended (without closing its connection itself)
-            // is done with the connection: send what it queued, then close.
             for child in cx.finished_children() {
-                let connection = by_handler
-                    .get(&child.id())
-                    .and_then(|csa| connections.get(csa));
-                if let Some(connection) = connection {
-                    connection
-                        .to_csa
-                        .send(ProducerFinished::from(cx.id()).into())
-                        .await;
-                }
+                connections.on_handler_done(&cx, child.id()).await;
             }
-            if deadline.is_none() && cx.control.drain().any(|m| m.is_shutdown_microprocess()) {
-                let at = Instant::now() + self.shutdown_grace;
-                deadline = Some(at);
+            if connections.is_serving() && cx.control.drain().any(|m| m.is_shutdown_microprocess())
+            {
                 tracing::info!(target: "kamaelia::server_core", server = %cx.id(), open = connections.len(), "shutting down");
                 cx.serversignal.send(server_shutdown()).await;
-                for connection in connections.values() {
-                    connection
-                        .to_handler
-                        .send(ProducerFinished::from(cx.id()).into())
-                        .await;
-                }
-                cx.wake_at(at);
+                connections.begin_shutdown(&cx, self.shutdown_grace).await;
             }
-            if let Some(at) = deadline {
-                if !forced && Instant::now() >= at {
-                    forced = true;
-                    for connection in connections.values() {
-                        connection
-                            .to_csa
-                            .send(ShutdownMicroprocess::new().into())
-                            .await;
-                    }
-                }
-                if connections.is_empty() && server.is_finished() {
-                    break;
-                }
+            connections.force(Instant::now()).await;
+            if connections.is_done() && server.is_finished() {
+                break;
             }
             cx.pause();
             cx.yield_now().await;
@@ -477,27 +420,5 @@ impl ServerCore {
             to_handler,
             to_csa,
         })
-    }
-}
-
-/// Unwires a closed connection: its handler hears `SocketShutdown` (and, if
-/// the server is past its shutdown grace, is stopped).
-async fn close(
-    cx: &Cx<ServerCoreBoxes>,
-    connection: Connection,
-    shutdown: SocketShutdown,
-    forced: bool,
-) {
-    connection.to_handler.send(shutdown.to_ipc(cx.id())).await;
-    connection
-        .to_csa
-        .send(ShutdownMicroprocess::new().into())
-        .await;
-    cx.remove_child(&connection.csa);
-    cx.remove_child(&connection.handler);
-    let _ = cx.delete_outbox(&connection.to_handler.name());
-    let _ = cx.delete_outbox(&connection.to_csa.name());
-    if forced && !connection.handler.is_finished() {
-        connection.handler.stop();
     }
 }

@@ -11,10 +11,11 @@ use axon::ipc::{Ipc, Payload, ProducerFinished};
 use axon::{Component, ComponentRef, Cx};
 use bytes::Bytes;
 
-use crate::ipc::{Ready, Selectable, SelectorRequest, SocketShutdown};
-use crate::selector::link_selector;
+use super::csa::ConnectedSocketAdapter;
+use super::messages::SocketShutdown;
+use super::options::ConnectionOptions;
+use super::selector::{link_selector, Ready, Selectable, SelectorRequest};
 use crate::sys;
-use crate::tcp_server::ConnectionOptions;
 
 /// How long a connect may take unless told otherwise (Kamaelia's 60 s).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -282,7 +283,7 @@ impl TcpClient {
             linger: None,
             ..self.options
         };
-        let csa = options.adapter(stream)?;
+        let csa = ConnectedSocketAdapter::prepare(stream, &options)?;
         let me = cx.component();
         cx.link((&csa, "creator_feedback"), (&me, "socket_feedback"))
             .and_then(|_| cx.link((&csa, "outbox"), (&me, "outbox")))

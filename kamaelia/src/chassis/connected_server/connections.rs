@@ -1,0 +1,182 @@
+//! [`Connections`]: the connections a [`ServerCore`](super::ServerCore) has
+//! wired, and how the server's shutdown moves them.
+//!
+//! # Phases
+//!
+//! | phase | means | moves to |
+//! |---|---|---|
+//! | `Serving` | accepting; each connection lives until its adapter closes | `Draining` on [`begin_shutdown`](Connections::begin_shutdown) |
+//! | `Draining { deadline }` | every handler has been told to finish (`ProducerFinished`), as has each new one; waiting for the connections to flush and close | `Forced` on [`force`](Connections::force) at the deadline |
+//! | `Forced` | every adapter has been told to close at once (`ShutdownMicroprocess`), as has each new one, and each handler left running is stopped | nothing: the server ends once none is left |
+//!
+//! # Events, one method each
+//!
+//! | event | method | cost |
+//! |---|---|---|
+//! | a new adapter, wired to its handler | [`on_new_csa`](Connections::on_new_csa) | that connection |
+//! | an adapter has closed | [`on_closed`](Connections::on_closed) | that connection |
+//! | a handler has ended | [`on_handler_done`](Connections::on_handler_done) | that connection |
+//! | `ShutdownMicroprocess` on the server's `control` | [`begin_shutdown`](Connections::begin_shutdown) | every connection, once per server |
+//! | the shutdown grace has run out | [`force`](Connections::force) | every connection, once per server |
+//!
+//! Only the two shutdown moves visit every connection, and each happens once
+//! in a server's life; every other event costs only the connection it is
+//! about (two hash lookups), however many are open.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use axon::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
+use axon::{ComponentId, ComponentRef, Cx, Outbox};
+
+use super::ServerCoreBoxes;
+use crate::ipc::SocketShutdown;
+
+/// One connection, as the server wired it.
+pub(super) struct Connection {
+    pub(super) csa: ComponentRef,
+    pub(super) handler: ComponentRef,
+    /// Linked to the handler's `control`.
+    pub(super) to_handler: Outbox<Ipc>,
+    /// Linked to the adapter's `control`.
+    pub(super) to_csa: Outbox<Ipc>,
+}
+
+/// Where the server is in its life; see the module's table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Serving,
+    Draining { deadline: Instant },
+    Forced,
+}
+
+/// The open connections, by adapter and by handler, and the server's phase.
+pub(super) struct Connections {
+    /// Adapter id -> the connection.
+    by_csa: HashMap<ComponentId, Connection>,
+    /// Handler id -> adapter id, so that a finished handler finds its
+    /// connection without a scan over every open connection.
+    by_handler: HashMap<ComponentId, ComponentId>,
+    phase: Phase,
+}
+
+impl Connections {
+    pub(super) fn new() -> Self {
+        Connections {
+            by_csa: HashMap::new(),
+            by_handler: HashMap::new(),
+            phase: Phase::Serving,
+        }
+    }
+
+    /// How many connections are open.
+    pub(super) fn len(&self) -> usize {
+        self.by_csa.len()
+    }
+
+    /// True while no shutdown has begun.
+    pub(super) fn is_serving(&self) -> bool {
+        self.phase == Phase::Serving
+    }
+
+    /// True once shutting down and every connection has closed.
+    pub(super) fn is_done(&self) -> bool {
+        !self.is_serving() && self.by_csa.is_empty()
+    }
+
+    /// A new connection has been wired and started. One that arrives during a
+    /// shutdown is told what the others were: its handler to finish, and, past
+    /// the grace, its adapter to close.
+    pub(super) async fn on_new_csa(&mut self, cx: &Cx<ServerCoreBoxes>, connection: Connection) {
+        if self.phase != Phase::Serving {
+            connection
+                .to_handler
+                .send(ProducerFinished::from(cx.id()).into())
+                .await;
+        }
+        if self.phase == Phase::Forced {
+            connection
+                .to_csa
+                .send(ShutdownMicroprocess::new().into())
+                .await;
+        }
+        self.by_handler
+            .insert(connection.handler.id(), connection.csa.id());
+        self.by_csa.insert(connection.csa.id(), connection);
+    }
+
+    /// An adapter has closed its socket: unwire its connection. The handler
+    /// hears `SocketShutdown` (and, past the grace, is stopped if still
+    /// running). An adapter not (or no longer) known is ignored.
+    pub(super) async fn on_closed(&mut self, cx: &Cx<ServerCoreBoxes>, shutdown: SocketShutdown) {
+        let Some(connection) = self.by_csa.remove(&shutdown.csa) else {
+            return;
+        };
+        self.by_handler.remove(&connection.handler.id());
+        connection.to_handler.send(shutdown.to_ipc(cx.id())).await;
+        connection
+            .to_csa
+            .send(ShutdownMicroprocess::new().into())
+            .await;
+        cx.remove_child(&connection.csa);
+        cx.remove_child(&connection.handler);
+        let _ = cx.delete_outbox(&connection.to_handler.name());
+        let _ = cx.delete_outbox(&connection.to_csa.name());
+        if self.phase == Phase::Forced && !connection.handler.is_finished() {
+            connection.handler.stop();
+        }
+    }
+
+    /// A child has ended. If it is a handler (without closing its connection
+    /// itself), it is done with the connection: its adapter sends what was
+    /// queued, then closes. Any other child is ignored.
+    pub(super) async fn on_handler_done(&self, cx: &Cx<ServerCoreBoxes>, child: ComponentId) {
+        let connection = self
+            .by_handler
+            .get(&child)
+            .and_then(|csa| self.by_csa.get(csa));
+        if let Some(connection) = connection {
+            connection
+                .to_csa
+                .send(ProducerFinished::from(cx.id()).into())
+                .await;
+        }
+    }
+
+    /// Starts an orderly shutdown (once; later calls do nothing): every
+    /// handler is told to finish, and the server is woken when the `grace`
+    /// runs out, to [`force`](Self::force) what is left.
+    pub(super) async fn begin_shutdown(&mut self, cx: &Cx<ServerCoreBoxes>, grace: Duration) {
+        if self.phase != Phase::Serving {
+            return;
+        }
+        let deadline = Instant::now() + grace;
+        self.phase = Phase::Draining { deadline };
+        for connection in self.by_csa.values() {
+            connection
+                .to_handler
+                .send(ProducerFinished::from(cx.id()).into())
+                .await;
+        }
+        cx.wake_at(deadline);
+    }
+
+    /// Once the grace has run out (at `now`), tells every adapter still open
+    /// to close at once (each once: this acts only on the first call past the
+    /// deadline).
+    pub(super) async fn force(&mut self, now: Instant) {
+        let Phase::Draining { deadline } = self.phase else {
+            return;
+        };
+        if now < deadline {
+            return;
+        }
+        self.phase = Phase::Forced;
+        for connection in self.by_csa.values() {
+            connection
+                .to_csa
+                .send(ShutdownMicroprocess::new().into())
+                .await;
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! [`Connection`]: the adapter's socket and the bytes in flight on it.
+//!
+//! Reading, writing, and what the socket is known to allow; nothing here
+//! decides when the connection ends (that is the [lifecycle](super::lifecycle)).
+
+use std::collections::VecDeque;
+use std::io::{self, IoSlice, Read};
+use std::net::TcpStream;
+use std::rc::Rc;
+
+use axon::{Inbox, Outbox};
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::internet::selector::Ready;
+use crate::sys;
+
+/// How many queued buffers one write hands to the socket (one `writev`).
+const WRITE_BATCH: usize = 16;
+
+/// The socket and what is in flight on it.
+pub(super) struct Connection {
+    pub(super) socket: Rc<TcpStream>,
+    read_size: usize,
+    read_buf: BytesMut,
+    /// Taken from `inbox`, not yet (fully) written.
+    pending: VecDeque<Bytes>,
+    /// Received but refused by the full consumer: sent before reading more.
+    pub(super) stash: Option<Bytes>,
+    /// Reading may find data (a notice came, and no read has come up short
+    /// since).
+    pub(super) can_read: bool,
+    /// The socket may take more (no write has been refused since the last
+    /// notice).
+    pub(super) can_write: bool,
+    /// The peer has closed its side (a read returned 0).
+    pub(super) eof: bool,
+    /// The Selector has been asked to say when the socket is writable.
+    watching_writes: bool,
+}
+
+impl Connection {
+    /// A connection on `socket`, assumed readable and writable until the
+    /// socket says otherwise.
+    pub(super) fn new(socket: Rc<TcpStream>, read_size: usize) -> Self {
+        Connection {
+            socket,
+            read_size,
+            read_buf: BytesMut::new(),
+            pending: VecDeque::new(),
+            stash: None,
+            can_read: true,
+            can_write: true,
+            eof: false,
+            watching_writes: false,
+        }
+    }
+
+    /// The peer has closed its side, and everything it sent has been passed
+    /// on.
+    pub(super) fn peer_done(&self) -> bool {
+        self.eof && self.stash.is_none()
+    }
+
+    /// Whether the Selector should be asked to start (`Some(true)`) or stop
+    /// (`Some(false)`) saying when the socket is writable: it is watched only
+    /// while the socket has refused output, as most connections never fill
+    /// their socket and need no such notices.
+    pub(super) fn write_watch_change(&mut self, inbox: &Inbox<Bytes>) -> Option<bool> {
+        let blocked = !self.can_write && self.has_output(inbox);
+        if blocked == self.watching_writes {
+            return None;
+        }
+        self.watching_writes = blocked;
+        Some(blocked)
+    }
+
+    /// True if there is something to do now without a new notice: data to
+    /// read (and room for it), or output the socket will take.
+    pub(super) fn has_work(&self, inbox: &Inbox<Bytes>) -> bool {
+        let can_read = self.can_read && !self.eof && self.stash.is_none();
+        let can_write = self.can_write && self.has_output(inbox);
+        can_read || can_write
+    }
+
+    /// True if there is anything to write, here or queued in `inbox`.
+    pub(super) fn has_output(&self, inbox: &Inbox<Bytes>) -> bool {
+        !self.pending.is_empty() || inbox.data_ready()
+    }
+
+    /// Writes what is pending and queued until done or the socket is full.
+    pub(super) fn flush(&mut self, inbox: &Inbox<Bytes>) -> io::Result<()> {
+        loop {
+            while self.pending.len() < WRITE_BATCH {
+                match inbox.recv() {
+                    Some(data) if data.is_empty() => {}
+                    Some(data) => self.pending.push_back(data),
+                    None => break,
+                }
+            }
+            if self.pending.is_empty() {
+                return Ok(());
+            }
+            let mut slices = [IoSlice::new(&[]); WRITE_BATCH];
+            for (slice, data) in slices.iter_mut().zip(&self.pending) {
+                *slice = IoSlice::new(data);
+            }
+            let count = self.pending.len().min(WRITE_BATCH);
+            match sys::send(&self.socket, &slices[..count]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(mut written) => {
+                    while written > 0 {
+                        // The socket took no more than it was given.
+                        let Some(front) = self.pending.front_mut() else {
+                            break;
+                        };
+                        if front.len() <= written {
+                            written -= front.len();
+                            self.pending.pop_front();
+                        } else {
+                            front.advance(written);
+                            written = 0;
+                        }
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.can_write = false;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Reads until the socket has nothing more (or the consumer is full),
+    /// sending each chunk out of `outbox`.
+    ///
+    /// The Selector's notice is taken only here, when the adapter is about to
+    /// read: while the consumer is full, or after the end of the input, it
+    /// stays in `notices`, and the Selector stops reporting the socket.
+    pub(super) fn receive(
+        &mut self,
+        notices: &Inbox<Ready>,
+        outbox: &Outbox<Bytes>,
+    ) -> io::Result<()> {
+        if let Some(chunk) = self.stash.take() {
+            if let Err(full) = outbox.try_send(chunk) {
+                self.stash = Some(full.into_inner());
+                return Ok(());
+            }
+        }
+        if self.eof {
+            return Ok(());
+        }
+        // One notice at most is out for this socket; dropping it (here, at
+        // once) lets the Selector watch the socket again if it had muted it.
+        if notices.recv().is_some() {
+            self.can_read = true;
+        }
+        while self.can_read {
+            if self.read_buf.len() < self.read_size.min(1024) {
+                self.read_buf = BytesMut::zeroed(self.read_size);
+            }
+            let room = self.read_buf.len();
+            match (&*self.socket).read(&mut self.read_buf[..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    self.can_read = false;
+                }
+                Ok(n) => {
+                    // A short read has emptied the socket. The Selector is
+                    // level-triggered, so more data, or a FIN that came with
+                    // this data, is reported at its next wait: no read that
+                    // would only find `WouldBlock`.
+                    if n < room {
+                        self.can_read = false;
+                    }
+                    let chunk = self.read_buf.split_to(n).freeze();
+                    if let Err(full) = outbox.try_send(chunk) {
+                        self.stash = Some(full.into_inner());
+                        return Ok(());
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.can_read = false,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}

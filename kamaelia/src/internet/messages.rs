@@ -1,0 +1,111 @@
+//! The messages about connections: what TcpServer, ConnectedSocketAdapter,
+//! ServerCore, TcpClient and protocol handlers tell each other (the connection
+//! half of Kamaelia's `IPC` module; the Selector's half is with the Selector).
+//! All are public as [`crate::ipc`], whose doc says which a protocol handler
+//! sees.
+//!
+//! | message | from → to |
+//! |---|---|
+//! | [`SocketActivity`] | TcpServer `protocol_handler_signal` → ServerCore `socketactivity` |
+//! | [`SocketShutdown`] | adapter `creator_feedback` → its maker; inside `ProducerFinished`, adapter `signal` → handler `control`, and a TcpClient's last `signal` |
+//! | [`PeerClosed`] | inside `ProducerFinished`, adapter `signal` → handler `control` |
+//! | [`ConnectionInfo`] | ServerCore → the handler factory |
+//! | [`server_shutdown`] | anyone → ServerCore or TcpServer `control` |
+
+use std::fmt;
+use std::io;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use axon::ipc::{Ipc, Payload, ProducerFinished, ShutdownMicroprocess};
+use axon::{ComponentId, ComponentRef};
+
+/// Where a connection runs between: what ServerCore passes to a protocol
+/// handler's factory (Kamaelia's `peer`, `peerport`, `localip`, `localport`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConnectionInfo {
+    /// The client's address.
+    pub peer: IpAddr,
+    /// The client's port.
+    pub peer_port: u16,
+    /// The address the client connected to.
+    pub local_ip: IpAddr,
+    /// The port the client connected to.
+    pub local_port: u16,
+}
+
+impl fmt::Display for ConnectionInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{} -> {}:{}",
+            self.peer, self.peer_port, self.local_ip, self.local_port
+        )
+    }
+}
+
+/// "The client has closed its side": the payload of the `ProducerFinished` a
+/// protocol handler receives when the client half-closes. What the handler
+/// still sends is delivered before the connection closes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerClosed;
+
+/// "The connection has closed": Kamaelia's `socketShutdown`.
+///
+/// A ConnectedSocketAdapter sends it to whoever made it (on its
+/// `creator_feedback` outbox); a protocol handler receives it as the payload of
+/// a `ProducerFinished` on `control`; a TCPClient ends with it as the payload
+/// of its final `ProducerFinished`.
+#[derive(Clone, Debug)]
+pub struct SocketShutdown {
+    /// The adapter whose socket closed.
+    pub csa: ComponentId,
+    /// Why, if it was an error (Kamaelia's `howDied`): a refused or timed-out
+    /// connect, a reset, … `None` for an orderly close.
+    pub how_died: Option<Arc<io::Error>>,
+}
+
+impl SocketShutdown {
+    /// The `ProducerFinished` that carries this to a protocol handler.
+    pub fn to_ipc(&self, caller: ComponentId) -> Ipc {
+        ProducerFinished::from(caller)
+            .with_message(Payload::new(self.clone()))
+            .into()
+    }
+}
+
+/// The `ProducerFinished` telling a protocol handler that its client closed
+/// its side.
+pub(crate) fn peer_closed(caller: ComponentId) -> Ipc {
+    ProducerFinished::from(caller)
+        .with_message(Payload::new(PeerClosed))
+        .into()
+}
+
+/// "Stop the server": Kamaelia's `serverShutdown`, a `ShutdownMicroprocess`.
+/// ServerCore and TCPServer stop on any `ShutdownMicroprocess`; this names the
+/// intent.
+pub fn server_shutdown() -> Ipc {
+    ShutdownMicroprocess::new().into()
+}
+
+/// What TCPServer tells ServerCore about connections (on its
+/// `protocol_handler_signal` outbox): Kamaelia's `newCSA` and `shutdownCSA`.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum SocketActivity {
+    /// A connection was accepted; its adapter is made but not activated.
+    NewCsa {
+        /// The adapter for the new connection.
+        csa: ComponentRef,
+        /// Where the connection runs between.
+        info: ConnectionInfo,
+    },
+    /// A connection's adapter has closed its socket.
+    ShutdownCsa {
+        /// The adapter.
+        csa: ComponentId,
+        /// Why it closed, if it was an error.
+        how_died: Option<Arc<io::Error>>,
+    },
+}

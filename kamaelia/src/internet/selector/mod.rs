@@ -1,0 +1,335 @@
+//! [`Selector`]: tells components when their sockets are ready
+//! (Kamaelia's `Kamaelia.Internet.Selector`).
+//!
+//! | file | holds |
+//! |---|---|
+//! | `mod.rs` | the component: its boxes, its service, its loop |
+//! | `messages.rs` | [`SelectorRequest`], [`Ready`], [`Selectable`] |
+//! | `core.rs` | what is watched, and the poll that tells the components |
+//! | `notice.rs` | what a [`Ready`] shares with its registration, and the re-arm queue |
+//! | `park.rs` | the scheduler's idle wait: the poll |
+
+mod core;
+mod messages;
+mod notice;
+mod park;
+
+use std::fmt;
+use std::io;
+use std::rc::Rc;
+
+use axon::ipc::Ipc;
+use axon::{Component, ComponentRef, Cx, Scheduler};
+
+use self::core::SelectorCore;
+pub use messages::{Ready, Selectable, SelectorRequest};
+
+/// The name under which the Selector offers its `notify` inbox (Kamaelia's
+/// `"selector"` service).
+pub const SELECTOR_SERVICE: &str = "selector";
+
+/// The name under which the Selector offers its `control` inbox (Kamaelia's
+/// `"selectorshutdown"` service).
+pub const SELECTOR_SHUTDOWN_SERVICE: &str = "selectorshutdown";
+
+axon::boxes! {
+    /// The Selector's boxes.
+    pub struct SelectorBoxes {
+        /// Requests: [`SelectorRequest::NewReader`], `NewWriter`, `RemoveReader`,
+        /// `RemoveWriter`.
+        inbox notify: SelectorRequest,
+        /// `Shutdown` or `ShutdownMicroprocess`: end once no socket is watched.
+        inbox control: Ipc,
+        /// Not used.
+        outbox signal: Ipc,
+    }
+}
+
+/// Tells components when sockets are ready to read or write: Kamaelia's
+/// `Selector`.
+///
+/// A component asks by sending a [`SelectorRequest`] to the Selector's
+/// `notify` inbox, naming a socket and an inbox of its own; from then on the
+/// Selector sends [`Ready`] to that inbox whenever the socket is readable (or
+/// writable), until asked to stop. Use [`Selector::service`] to find the
+/// running Selector (or start one), as Kamaelia's `getSelectorServices`.
+///
+/// Readiness is level-triggered, as Kamaelia's `select()`: a socket that is
+/// still ready is reported again, so a component may read as much or as little
+/// as it likes per notice. Notices do not pile up: one is sent only once the
+/// last one (for that socket and direction) has been taken, and while the last
+/// one is still out the Selector stops asking the operating system about that
+/// socket (and direction). So a component that cannot act on readiness now
+/// (its consumer is full, say) leaves the notice in its inbox and is not woken
+/// again; taking it resumes the notices. Kamaelia's Selector forgets a socket
+/// after each notice, and the component must ask again; here taking the notice
+/// is asking again.
+///
+/// # Re-arming
+///
+/// A [`Ready`] is a token: dropping it (receiving it and letting it go) is
+/// what tells the Selector the notice was taken. If that socket was muted, the
+/// drop queues it to be watched again before the Selector's next wait. So each
+/// poll costs the notices taken and the events reported since the last one,
+/// however many sockets are muted: a server may hold ten thousand backed-up
+/// connections, and their silence costs nothing per poll.
+///
+/// There is no Selector thread. The Selector installs itself as its
+/// scheduler's [`Park`](axon::Park): when no component is runnable, the scheduler waits in
+/// the Selector's poll, and readiness is delivered to the components' inboxes
+/// from there, so an event reaches its component in the scheduler's next cycle.
+/// While components are runnable the scheduler polls without blocking every
+/// [`set_io_poll_interval`](axon::Scheduler::set_io_poll_interval) cycles.
+///
+/// The Selector ends once it watches no socket any more (after watching at
+/// least one) or when told to shut down, withdrawing its services; a later
+/// [`Selector::service`] starts a new one.
+///
+/// # Inboxes
+///
+/// * `notify`: [`SelectorRequest`]s.
+/// * `control`: `Shutdown` or `ShutdownMicroprocess` ends it once idle.
+///
+/// # Outboxes
+///
+/// * `signal`: not used.
+pub struct Selector {
+    core: Rc<SelectorCore>,
+}
+
+impl Selector {
+    /// The Selector serving `scheduler`: the registered `"selector"` service if
+    /// there is one, otherwise a new Selector, registered and activated.
+    ///
+    /// # Errors
+    ///
+    /// If the operating system's poller cannot be created.
+    pub fn service(scheduler: &Scheduler) -> io::Result<ComponentRef> {
+        let tracker = scheduler.tracker();
+        if let Ok(service) = tracker.retrieve_service(SELECTOR_SERVICE) {
+            if !service.component.is_finished() {
+                return Ok(service.component);
+            }
+            let _ = tracker.deregister_service(SELECTOR_SERVICE);
+            let _ = tracker.deregister_service(SELECTOR_SHUTDOWN_SERVICE);
+        }
+        let core = SelectorCore::for_scheduler(scheduler)?;
+        let selector = ComponentRef::new(Selector { core });
+        tracker
+            .register_service(SELECTOR_SERVICE, &selector, "notify")
+            .and_then(|()| {
+                tracker.register_service(SELECTOR_SHUTDOWN_SERVICE, &selector, "control")
+            })
+            .map_err(io::Error::other)?;
+        selector.activate_on(scheduler);
+        Ok(selector)
+    }
+}
+
+/// Links `cx`'s `selector_signal` outbox to the `notify` inbox of the
+/// Selector serving its scheduler, starting one if need be: how TcpServer,
+/// TcpClient and the adapter reach it.
+pub(crate) fn link_selector<B: axon::BoxSet>(cx: &Cx<B>) -> io::Result<()> {
+    let selector = Selector::service(&cx.scheduler())?;
+    cx.link((cx, "selector_signal"), (&selector, "notify"))
+        .map(drop)
+        .map_err(io::Error::other)
+}
+
+impl Component for Selector {
+    type Boxes = SelectorBoxes;
+
+    async fn main(self, cx: Cx<SelectorBoxes>) {
+        let mut served = false;
+        let mut shutting_down = false;
+        loop {
+            for request in cx.notify.drain() {
+                served = true;
+                self.core.apply(request);
+            }
+            for message in cx.control.drain() {
+                if matches!(message, Ipc::Shutdown(_)) || message.is_shutdown_microprocess() {
+                    shutting_down = true;
+                }
+            }
+            if (served || shutting_down) && self.core.is_empty() && !cx.notify.data_ready() {
+                break;
+            }
+            cx.pause();
+            cx.yield_now().await;
+        }
+        let tracker = cx.tracker();
+        let me = cx.component();
+        if tracker
+            .retrieve_service(SELECTOR_SERVICE)
+            .is_ok_and(|s| s.component == me)
+        {
+            let _ = tracker.deregister_service(SELECTOR_SERVICE);
+            let _ = tracker.deregister_service(SELECTOR_SHUTDOWN_SERVICE);
+        }
+    }
+}
+
+impl fmt::Debug for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Selector")
+            .field("watched", &self.core.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::marker::PhantomData;
+    use std::net::{Shutdown, TcpListener, TcpStream};
+
+    use axon::Standard;
+    use bytes::Bytes;
+
+    use super::core::tests::read_state;
+    use super::*;
+    use crate::internet::ConnectedSocketAdapter;
+
+    /// Stays paused for ever; only its boxes are used.
+    struct Idle<I, O>(PhantomData<(I, O)>);
+
+    impl<I: 'static, O: 'static> Component for Idle<I, O> {
+        type Boxes = Standard<I, O>;
+
+        async fn main(self, cx: Cx<Standard<I, O>>) {
+            loop {
+                cx.pause();
+                cx.yield_now().await;
+            }
+        }
+    }
+
+    fn idle<I: 'static, O: 'static>(scheduler: &Scheduler) -> ComponentRef {
+        let c = ComponentRef::new(Idle::<I, O>(PhantomData));
+        c.activate_on(scheduler);
+        c
+    }
+
+    /// A connected pair on loopback: (our side, non-blocking; the peer).
+    fn pair() -> (Rc<TcpStream>, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let peer = TcpStream::connect(listener.local_addr().expect("bound")).expect("connect");
+        let (ours, _) = listener.accept().expect("accept");
+        ours.set_nonblocking(true).expect("non-blocking");
+        (Rc::new(ours), peer)
+    }
+
+    /// Runs cycles (each polls without waiting) until `done`, failing after
+    /// a bound instead of spinning for ever.
+    fn run_until(scheduler: &Scheduler, what: &str, mut done: impl FnMut() -> bool) {
+        for _ in 0..1000 {
+            if done() {
+                return;
+            }
+            scheduler.run_cycle();
+        }
+        panic!("never happened: {what}");
+    }
+
+    #[test]
+    fn a_notice_left_in_the_inbox_mutes_the_socket_until_it_is_taken() {
+        let scheduler = Scheduler::new();
+        let selector = Selector::service(&scheduler).expect("selector");
+        let watcher = idle::<Ready, ()>(&scheduler);
+        let notices = watcher.inbox::<Ready>("inbox").expect("inbox");
+        let (ours, mut peer) = pair();
+        let source = Selectable::new(ours.clone());
+        selector
+            .inbox::<SelectorRequest>("notify")
+            .expect("notify")
+            .deliver(SelectorRequest::NewReader {
+                selectable: source.clone(),
+                reply: notices.clone(),
+            })
+            .expect("unbounded");
+        scheduler.run_cycle();
+        scheduler.run_cycle();
+        assert!(notices.is_empty(), "nothing to read yet");
+
+        peer.write_all(b"one").expect("write");
+        run_until(&scheduler, "a notice", || notices.len() == 1);
+        // Still readable, and the notice is still there: no second notice,
+        // and the poller is no longer asked about the socket.
+        run_until(&scheduler, "muted", || {
+            read_state(&scheduler, &source) == Some((true, false))
+        });
+        for _ in 0..10 {
+            scheduler.run_cycle();
+        }
+        assert_eq!(notices.len(), 1, "notices do not pile up");
+        assert_eq!(read_state(&scheduler, &source), Some((true, false)));
+
+        // Taking the notice without reading: level-triggered, so the socket
+        // is reported again.
+        assert!(notices.recv().is_some());
+        run_until(&scheduler, "a second notice", || notices.len() == 1);
+
+        // Reading everything and taking the notice: no more notices until
+        // more comes, here the peer's FIN alone.
+        let mut buf = [0; 16];
+        assert_eq!((&*ours).read(&mut buf).expect("read"), 3);
+        assert!(notices.recv().is_some());
+        for _ in 0..10 {
+            scheduler.run_cycle();
+        }
+        assert!(notices.is_empty(), "nothing new to read");
+        assert_eq!(read_state(&scheduler, &source), Some((false, true)));
+        peer.shutdown(Shutdown::Write).expect("shutdown");
+        run_until(&scheduler, "a notice of the FIN", || notices.len() == 1);
+        assert_eq!((&*ours).read(&mut buf).expect("read"), 0);
+    }
+
+    #[test]
+    fn an_adapter_whose_consumer_is_full_sleeps_and_loses_nothing() {
+        let scheduler = Scheduler::new();
+        let (ours, mut peer) = pair();
+        let csa = ComponentRef::new(
+            ConnectedSocketAdapter::from_shared(ours.clone())
+                .expect("adapter")
+                .read_size(4),
+        );
+        let consumer = idle::<Bytes, Bytes>(&scheduler);
+        let received = consumer.inbox::<Bytes>("inbox").expect("inbox");
+        received.set_size(Some(1));
+        csa.link((&csa, "outbox"), (&consumer, "inbox"))
+            .expect("link");
+        csa.activate_on(&scheduler);
+
+        // 4-byte reads: the first chunk fills the consumer, the second waits
+        // in the adapter, the rest stays in the socket.
+        peer.write_all(b"aaaabbbbccccdddd").expect("write");
+        run_until(&scheduler, "the consumer full", || received.is_full());
+        run_until(&scheduler, "the adapter asleep", || csa.is_paused());
+        let source = Selectable::new(ours.clone());
+        run_until(&scheduler, "the socket muted", || {
+            read_state(&scheduler, &source) == Some((true, false))
+        });
+        let cycles = scheduler.cycles();
+        for _ in 0..50 {
+            scheduler.run_cycle();
+        }
+        assert!(csa.is_paused());
+        assert_eq!(
+            scheduler.cycles(),
+            cycles,
+            "nothing is resumed while nothing can move"
+        );
+
+        // Collecting, one chunk at a time, gets everything in order, and the
+        // FIN after it.
+        peer.shutdown(Shutdown::Write).expect("shutdown");
+        let mut all = Vec::new();
+        run_until(&scheduler, "all the data", || {
+            all.extend(received.drain().flat_map(|b| b.to_vec()));
+            all.len() == 16
+        });
+        assert_eq!(all, b"aaaabbbbccccdddd");
+        run_until(&scheduler, "the adapter to close", || csa.is_finished());
+    }
+}

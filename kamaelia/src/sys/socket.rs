@@ -1,0 +1,73 @@
+//! Sockets: a listener, a non-blocking connect, and sending, with the
+//! options Kamaelia's servers and clients need.
+//!
+//! Everything here takes plain values (addresses, a backlog, flags), so that
+//! this layer knows nothing of the components that call it.
+
+use std::io::{self, IoSlice};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+/// Binds a non-blocking TCP listener to `address`, with `SO_REUSEADDR` (so a
+/// restarted server can bind at once: Kamaelia's `FastRestartServer`), and
+/// `SO_REUSEPORT` if `reuse_port`, listening with room for `backlog` waiting
+/// connections.
+pub(crate) fn listen(
+    address: SocketAddr,
+    backlog: i32,
+    reuse_port: bool,
+) -> io::Result<TcpListener> {
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    if reuse_port {
+        socket.set_reuse_port(true)?;
+    }
+    socket.set_nonblocking(true)?;
+    socket.bind(&address.into())?;
+    socket.listen(backlog)?;
+    Ok(socket.into())
+}
+
+/// Starts a non-blocking connect to `address`. The stream is writable once the
+/// attempt has ended; [`connect_result`] then says how.
+pub(crate) fn connect(address: SocketAddr) -> io::Result<TcpStream> {
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    socket.set_nonblocking(true)?;
+    match socket.connect(&address.into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+        Err(e) => return Err(e),
+    }
+    Ok(socket.into())
+}
+
+/// Sends `buffers` on a connected socket, returning how many bytes it took.
+///
+/// One buffer goes with `send`, several with `sendmsg`: both are the socket's
+/// own calls, cheaper than `write`/`writev`, which pass through the file layer.
+pub(crate) fn send(stream: &TcpStream, buffers: &[IoSlice<'_>]) -> io::Result<usize> {
+    use std::io::Write;
+    match buffers {
+        [one] => (&*stream).write(one),
+        many => socket2::SockRef::from(stream).send_vectored(many),
+    }
+}
+
+/// How a non-blocking connect ended: `Ok` if connected.
+pub(crate) fn connect_result(stream: &TcpStream) -> io::Result<()> {
+    if let Some(error) = socket2::SockRef::from(stream).take_error()? {
+        return Err(error);
+    }
+    // No pending error but not connected yet means the attempt is still running.
+    stream.peer_addr().map(drop)
+}
