@@ -12,151 +12,19 @@
 
 #[path = "../examples/loadgen/load.rs"]
 mod load;
+mod support;
 
 use std::io;
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use axon::ipc::Ipc;
-use axon::RemoteSender;
-use kamaelia::{EchoProtocol, SimpleServer};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use support::{median, pin, Kamaelia, Server, Tokio, CLIENT_CPU, SERVER_CPU};
 
 const CONNECTIONS: usize = 50;
 const SIZE: usize = 64;
 const ROUNDS: usize = 9;
-const SERVER_CPU: usize = 0;
-const CLIENT_CPU: usize = 1;
-
-fn pin(cpu: usize) {
-    let pinned = core_affinity::get_core_ids()
-        .and_then(|ids| ids.into_iter().find(|id| id.id == cpu))
-        .is_some_and(core_affinity::set_for_current);
-    if !pinned {
-        eprintln!("could not pin to CPU {cpu}; figures will be noisier");
-    }
-}
-
-/// A server under test, running on its own pinned thread.
-trait Server {
-    fn address(&self) -> SocketAddr;
-    fn stop(self: Box<Self>);
-}
-
-struct Kamaelia {
-    address: SocketAddr,
-    control: RemoteSender<Ipc>,
-    thread: thread::JoinHandle<io::Result<()>>,
-}
-
-impl Kamaelia {
-    fn start() -> Box<dyn Server> {
-        let (tx, rx) = mpsc::channel();
-        let thread = thread::spawn(move || {
-            pin(SERVER_CPU);
-            let server = SimpleServer::new(|| EchoProtocol)
-                .host("127.0.0.1")
-                .port(0)
-                .bind()?;
-            let address = server.local_addr().expect("bound");
-            let server = server.activate()?;
-            let control = server
-                .inbox::<Ipc>("control")
-                .map_err(io::Error::other)?
-                .remote_sender()
-                .expect("activated");
-            tx.send((address, control)).expect("the bench waits");
-            axon::Scheduler::current().run()
-        });
-        let (address, control) = rx.recv().expect("the server starts");
-        Box::new(Kamaelia {
-            address,
-            control,
-            thread,
-        })
-    }
-}
-
-impl Server for Kamaelia {
-    fn address(&self) -> SocketAddr {
-        self.address
-    }
-
-    fn stop(self: Box<Self>) {
-        self.control.send(kamaelia::ipc::server_shutdown());
-        self.thread.join().expect("no panic").expect("ran");
-    }
-}
-
-struct Tokio {
-    address: SocketAddr,
-    stop: tokio::sync::oneshot::Sender<()>,
-    thread: thread::JoinHandle<()>,
-}
-
-impl Tokio {
-    fn start() -> Box<dyn Server> {
-        let (tx, rx) = mpsc::channel();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = thread::spawn(move || {
-            pin(SERVER_CPU);
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                tx.send(listener.local_addr().expect("bound"))
-                    .expect("the bench waits");
-                let accept = async {
-                    loop {
-                        let (mut socket, _) = listener.accept().await.expect("accept");
-                        socket.set_nodelay(true).expect("nodelay");
-                        tokio::spawn(async move {
-                            let mut buf = vec![0u8; 32 * 1024];
-                            loop {
-                                match socket.read(&mut buf).await {
-                                    Ok(0) | Err(_) => return,
-                                    Ok(n) => {
-                                        if socket.write_all(&buf[..n]).await.is_err() {
-                                            return;
-                                        }
-                                    }
-                                }
-                            }
-                        });
-                    }
-                };
-                tokio::select! {
-                    _ = accept => {}
-                    _ = stopped => {}
-                }
-            });
-        });
-        let address = rx.recv().expect("the server starts");
-        Box::new(Tokio {
-            address,
-            stop,
-            thread,
-        })
-    }
-}
-
-impl Server for Tokio {
-    fn address(&self) -> SocketAddr {
-        self.address
-    }
-
-    fn stop(self: Box<Self>) {
-        let _ = self.stop.send(());
-        self.thread.join().expect("no panic");
-    }
-}
 
 /// The original Kamaelia (Python): `FastRestartServer(protocol=EchoProtocol)`.
 struct Python {
@@ -233,11 +101,6 @@ fn measure(server: Box<dyn Server>, warmup: Duration, duration: Duration) -> f64
     .expect("the load ran");
     server.stop();
     measured.per_second()
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }
 
 fn main() {

@@ -6,64 +6,127 @@
 //! Each connection sends a message, waits for its echo (checking it), and
 //! sends the next, all on one thread. `benches/echo.rs` uses the same engine
 //! to compare servers.
+//!
+//! `cargo run --release --example loadgen -- idle --port 12345 --connections
+//! 10000` instead opens that many connections at once, has each send one byte
+//! and wait for its echo, and reports how long until all were held (or, after
+//! `--limit` seconds, how many were). `benches/idle_connections.rs` uses the
+//! same engine.
 
+mod idle;
 mod load;
 
-use std::net::ToSocketAddrs;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use lexopt::ValueExt;
 
-fn main() -> std::io::Result<()> {
-    let mut host = "127.0.0.1".to_string();
-    let mut port = 12345u16;
-    let mut load = load::Load {
-        address: "127.0.0.1:1".parse().expect("an address"),
-        connections: 50,
+const USAGE: &str = "Puts load on an echo server.\n\n\
+    Usage: cargo run --release --example loadgen -- [idle] [options]\n\n\
+    Without `idle`: closed-loop ping-pong, reports round trips per second.\n\
+    With `idle`: opens many connections, each sends one byte and waits for its\n\
+    echo; reports the time until all are held (or how many were at the limit).\n\n\
+    Options:\n  --host HOST         server address [default: 127.0.0.1]\n  \
+    --port PORT         server port [default: 12345]\n  \
+    --connections N     connections [default: 50; idle: 10000]\n  \
+    --size BYTES        message size [default: 64] (ping-pong)\n  \
+    --seconds S         how long to count [default: 5] (ping-pong)\n  \
+    --warmup S          how long to run before counting [default: 1] (ping-pong)\n  \
+    --limit S           give up after S seconds [default: 90] (idle)\n  \
+    --in-flight K       at most K connections opened but not yet held [default: all] (idle)\n  \
+    -h, --help          print this help";
+
+/// Everything the command line sets, for either mode.
+struct Options {
+    idle: bool,
+    host: String,
+    port: u16,
+    connections: Option<usize>,
+    size: usize,
+    seconds: f64,
+    warmup: f64,
+    limit: f64,
+    in_flight: Option<NonZeroUsize>,
+}
+
+fn parse() -> Result<Options, lexopt::Error> {
+    let mut o = Options {
+        idle: false,
+        host: "127.0.0.1".to_string(),
+        port: 12345,
+        connections: None,
         size: 64,
-        warmup: Duration::from_secs(1),
-        duration: Duration::from_secs(5),
+        seconds: 5.0,
+        warmup: 1.0,
+        limit: 90.0,
+        in_flight: None,
     };
-    let usage = "Puts a ping-pong load on an echo server and reports round trips per second.\n\n\
-        Usage: cargo run --release --example loadgen -- [options]\n\n\
-        Options:\n  --host HOST         server address [default: 127.0.0.1]\n  \
-        --port PORT         server port [default: 12345]\n  \
-        --connections N     connections, one message in flight each [default: 50]\n  \
-        --size BYTES        message size [default: 64]\n  \
-        --seconds S         how long to count [default: 5]\n  \
-        --warmup S          how long to run before counting [default: 1]\n  \
-        -h, --help          print this help";
     let mut parser = lexopt::Parser::from_env();
-    let parsed: Result<(), lexopt::Error> = (|| {
-        while let Some(arg) = parser.next()? {
-            match arg {
-                lexopt::Arg::Long("host") => host = parser.value()?.string()?,
-                lexopt::Arg::Long("port") => port = parser.value()?.parse()?,
-                lexopt::Arg::Long("connections") => load.connections = parser.value()?.parse()?,
-                lexopt::Arg::Long("size") => load.size = parser.value()?.parse()?,
-                lexopt::Arg::Long("seconds") => {
-                    load.duration = Duration::from_secs_f64(parser.value()?.parse()?)
-                }
-                lexopt::Arg::Long("warmup") => {
-                    load.warmup = Duration::from_secs_f64(parser.value()?.parse()?)
-                }
-                lexopt::Arg::Short('h') | lexopt::Arg::Long("help") => {
-                    println!("{usage}");
-                    std::process::exit(0);
-                }
-                other => return Err(other.unexpected()),
+    let mut first = true;
+    while let Some(arg) = parser.next()? {
+        match arg {
+            lexopt::Arg::Value(mode) if first && mode == "idle" => o.idle = true,
+            lexopt::Arg::Long("host") => o.host = parser.value()?.string()?,
+            lexopt::Arg::Long("port") => o.port = parser.value()?.parse()?,
+            lexopt::Arg::Long("connections") => o.connections = Some(parser.value()?.parse()?),
+            lexopt::Arg::Long("size") => o.size = parser.value()?.parse()?,
+            lexopt::Arg::Long("seconds") => o.seconds = parser.value()?.parse()?,
+            lexopt::Arg::Long("warmup") => o.warmup = parser.value()?.parse()?,
+            lexopt::Arg::Long("limit") => o.limit = parser.value()?.parse()?,
+            lexopt::Arg::Long("in-flight") => o.in_flight = Some(parser.value()?.parse()?),
+            lexopt::Arg::Short('h') | lexopt::Arg::Long("help") => {
+                println!("{USAGE}");
+                std::process::exit(0);
             }
+            other => return Err(other.unexpected()),
         }
-        Ok(())
-    })();
-    if let Err(e) = parsed {
-        eprintln!("loadgen: {e}\n\n{usage}");
-        std::process::exit(2);
+        first = false;
     }
-    load.address = (host.as_str(), port)
+    Ok(o)
+}
+
+fn main() -> std::io::Result<()> {
+    let options = match parse() {
+        Ok(options) => options,
+        Err(e) => {
+            eprintln!("loadgen: {e}\n\n{USAGE}");
+            std::process::exit(2);
+        }
+    };
+    let address: SocketAddr = (options.host.as_str(), options.port)
         .to_socket_addrs()?
         .next()
         .ok_or_else(|| std::io::Error::other("the host resolves to no address"))?;
+    if options.idle {
+        let idle = idle::Idle {
+            address,
+            connections: options.connections.unwrap_or(10_000),
+            in_flight: options.in_flight,
+            limit: Duration::from_secs_f64(options.limit),
+        };
+        let outcome = idle::run(&idle)?;
+        println!("{outcome}");
+        let marks: Vec<String> = [1, 2, 5, 10, 30, 60]
+            .into_iter()
+            .filter(|&s| s <= outcome.timeline.len())
+            .map(|s| format!("{s} s: {}", outcome.held_after(s)))
+            .collect();
+        if !marks.is_empty() {
+            println!("held after {}", marks.join(", "));
+        }
+        if !outcome.complete() {
+            std::process::exit(1);
+        }
+        return Ok(());
+    }
+    let load = load::Load {
+        address,
+        connections: options.connections.unwrap_or(50),
+        size: options.size,
+        warmup: Duration::from_secs_f64(options.warmup),
+        duration: Duration::from_secs_f64(options.seconds),
+    };
     let measured = load::run(&load)?;
     println!(
         "{} connections x {} bytes: {:.0} round trips/s ({} in {:.2?})",

@@ -1,0 +1,251 @@
+//! Idle connections: how long the kamaelia echo server and a tokio
+//! `current_thread` echo server take to hold 10,000 connections, in the same
+//! run.
+//!
+//! `cargo bench --bench idle_connections`
+//!
+//! The client (the engine of `examples/loadgen idle`) opens every connection
+//! at once to the server on 127.0.0.1; each sends one byte and waits for its
+//! echo, and a connection counts as held once its byte is back. The client
+//! reports the seconds until all are held, or, if that has not happened after
+//! the limit, how many were held then. Each server runs on a thread of this
+//! process pinned to CPU 0 (as in `benches/echo.rs`), the client in a child
+//! process (this same executable) pinned to CPU 1: 10,000 connections take
+//! 10,000 descriptors on each side, and one process may not have 20,000 here.
+//!
+//! Environment:
+//! * `IDLE_CONNECTIONS=<n>` (default 10,000);
+//! * `IDLE_LIMIT=<seconds>` (default 90): when the client gives up;
+//! * `IDLE_ROUNDS=<n>` (default 1): rounds, the servers taking turns to go
+//!   first; the summary gives medians;
+//! * `IDLE_IN_FLIGHT=<k>`: at most k connections opened but not yet held at a
+//!   time (default: all at once).
+
+#[path = "../examples/loadgen/idle.rs"]
+mod idle;
+mod support;
+
+use std::net::SocketAddr;
+use std::num::NonZeroUsize;
+use std::process::{Command, Stdio};
+use std::str::FromStr;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::{median, pin, Kamaelia, Server, Tokio, CLIENT_CPU, SERVER_CPU};
+
+/// Set in the client's environment: the server's address.
+const CLIENT_ENV: &str = "IDLE_CLIENT_OF";
+/// The client's result line starts with this.
+const RESULT: &str = "idle-result";
+/// How long stopping a server may take before the bench stops waiting.
+const STOP_LIMIT: Duration = Duration::from_secs(300);
+
+/// The bench's settings, from the environment.
+struct Settings {
+    connections: usize,
+    limit: Duration,
+    rounds: usize,
+    in_flight: Option<NonZeroUsize>,
+}
+
+fn env<T: FromStr>(name: &str) -> Option<T> {
+    let value = std::env::var(name).ok()?;
+    match value.replace(['_', ','], "").parse() {
+        Ok(v) => Some(v),
+        Err(_) => panic!("{name}: cannot use {value:?}"),
+    }
+}
+
+impl Settings {
+    fn from_env() -> Settings {
+        Settings {
+            connections: env("IDLE_CONNECTIONS").unwrap_or(10_000),
+            limit: Duration::from_secs_f64(env("IDLE_LIMIT").unwrap_or(90.0)),
+            rounds: env::<usize>("IDLE_ROUNDS").unwrap_or(1).max(1),
+            in_flight: env("IDLE_IN_FLIGHT"),
+        }
+    }
+}
+
+/// The client process: runs the idle load and prints the outcome as one line.
+fn client(address: SocketAddr) {
+    pin(CLIENT_CPU);
+    let settings = Settings::from_env();
+    let outcome = idle::run(&idle::Idle {
+        address,
+        connections: settings.connections,
+        in_flight: settings.in_flight,
+        limit: settings.limit,
+    })
+    .expect("the idle load ran");
+    let timeline: Vec<String> = outcome.timeline.iter().map(usize::to_string).collect();
+    println!(
+        "{RESULT} {} {} {} {} {} {} {}",
+        outcome.connections,
+        outcome.held,
+        outcome.connected,
+        outcome.elapsed.as_secs_f64(),
+        outcome
+            .all_connected
+            .map_or(-1.0, |t| t.as_secs_f64()),
+        outcome.reconnects,
+        if timeline.is_empty() {
+            "-".to_string()
+        } else {
+            timeline.join(",")
+        }
+    );
+}
+
+/// Reads the client's result line back.
+fn parse_outcome(line: &str) -> Option<idle::Outcome> {
+    let mut fields = line.strip_prefix(RESULT)?.split_whitespace();
+    let mut next = || fields.next();
+    let connections = next()?.parse().ok()?;
+    let held = next()?.parse().ok()?;
+    let connected = next()?.parse().ok()?;
+    let elapsed = Duration::from_secs_f64(next()?.parse().ok()?);
+    let all_connected: f64 = next()?.parse().ok()?;
+    let reconnects = next()?.parse().ok()?;
+    let timeline = match next()? {
+        "-" => Vec::new(),
+        list => list
+            .split(',')
+            .map(|n| n.parse().ok())
+            .collect::<Option<_>>()?,
+    };
+    Some(idle::Outcome {
+        connections,
+        held,
+        connected,
+        elapsed,
+        all_connected: (all_connected >= 0.0).then(|| Duration::from_secs_f64(all_connected)),
+        reconnects,
+        timeline,
+    })
+}
+
+/// Runs the client against `server`, then stops the server; returns the
+/// outcome and how long stopping took (`None`: it had not stopped after
+/// [`STOP_LIMIT`], and is left running).
+fn measure(server: Box<dyn Server>) -> (idle::Outcome, Option<Duration>) {
+    let child = Command::new(std::env::current_exe().expect("this executable"))
+        .env(CLIENT_ENV, server.address().to_string())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the client starts");
+    let output = child.wait_with_output().expect("the client ran");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let outcome = text
+        .lines()
+        .find_map(parse_outcome)
+        .unwrap_or_else(|| panic!("the client failed ({}): {text}", output.status));
+    // Stopping waits for the server's thread; kamaelia's may still be busy
+    // with the connections the client just closed.
+    let start = Instant::now();
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        server.stop();
+        let _ = tx.send(());
+    });
+    let stopped = rx.recv_timeout(STOP_LIMIT).ok().map(|()| start.elapsed());
+    (outcome, stopped)
+}
+
+fn describe(name: &str, outcome: &idle::Outcome, stopped: Option<Duration>) {
+    let marks: Vec<String> = [1, 2, 5, 10, 30, 60]
+        .into_iter()
+        .filter(|&s| s <= outcome.timeline.len())
+        .map(|s| format!("{s} s: {}", outcome.held_after(s)))
+        .collect();
+    println!("  {name}: {outcome}");
+    if !marks.is_empty() {
+        println!("    held after {}", marks.join(", "));
+    }
+    match stopped {
+        Some(t) => println!("    stopped {:.2} s after the client closed", t.as_secs_f64()),
+        None => println!(
+            "    still not stopped {} s after the client closed: left running",
+            STOP_LIMIT.as_secs()
+        ),
+    }
+}
+
+fn main() {
+    if let Ok(address) = std::env::var(CLIENT_ENV) {
+        client(address.parse().expect("an address"));
+        return;
+    }
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let fds = idle::raise_fd_limit().expect("the limit on open files");
+    let settings = Settings::from_env();
+    println!(
+        "{} idle connections opened {} to an echo server on 127.0.0.1, each echoing one byte; \
+         server on CPU {SERVER_CPU}, client process on CPU {CLIENT_CPU}; limit {} s; \
+         open files allowed {fds}",
+        settings.connections,
+        settings
+            .in_flight
+            .map_or("at once".to_string(), |k| format!("at most {k} at a time")),
+        settings.limit.as_secs_f64()
+    );
+    type Start = fn() -> Box<dyn Server>;
+    let servers: [(&str, Start); 2] = [
+        ("tokio current_thread, a task per connection", Tokio::start),
+        ("kamaelia SimpleServer + EchoProtocol", Kamaelia::start),
+    ];
+    let mut outcomes: [Vec<idle::Outcome>; 2] = [Vec::new(), Vec::new()];
+    for round in 1..=settings.rounds {
+        println!("round {round}:");
+        // Tokio goes first in odd rounds, kamaelia in even ones.
+        let order = if round % 2 == 1 { [0, 1] } else { [1, 0] };
+        for i in order {
+            let (name, start) = servers[i];
+            let (outcome, stopped) = measure(start());
+            describe(name, &outcome, stopped);
+            outcomes[i].push(outcome);
+            if stopped.is_none() {
+                println!("a server did not stop; ending the run");
+                std::process::exit(1);
+            }
+        }
+    }
+    let seconds = |v: &[idle::Outcome]| median(v.iter().map(|o| o.elapsed.as_secs_f64()).collect());
+    let held = |v: &[idle::Outcome]| median(v.iter().map(|o| o.held as f64).collect());
+    let [tokio, ours] = &outcomes;
+    let (t, k) = (seconds(tokio), seconds(ours));
+    println!();
+    println!(
+        "{} connections (median of {} round{}):",
+        settings.connections,
+        settings.rounds,
+        if settings.rounds == 1 { "" } else { "s" }
+    );
+    println!("{:<46} {:>8} {:>10}", "server", "held", "seconds");
+    for (i, (name, _)) in servers.iter().enumerate() {
+        let v = &outcomes[i];
+        let capped = if v.iter().all(idle::Outcome::complete) {
+            ""
+        } else {
+            " (limit)"
+        };
+        println!(
+            "{name:<46} {:>8.0} {:>10.2}{capped}",
+            held(v),
+            seconds(v)
+        );
+    }
+    if ours.iter().all(idle::Outcome::complete) && tokio.iter().all(idle::Outcome::complete) {
+        println!("ratio kamaelia/tokio (time to hold them all): {:.2}x", k / t);
+    } else {
+        println!(
+            "ratio kamaelia/tokio: not measured, not every connection was held within {} s \
+             (at least {:.1}x if only kamaelia fell short)",
+            settings.limit.as_secs_f64(),
+            k / t
+        );
+    }
+}

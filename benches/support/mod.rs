@@ -1,0 +1,159 @@
+//! What the socket benches share: pinning threads to CPUs, and the echo
+//! servers they compare (kamaelia's and tokio's), each on its own thread
+//! pinned to [`SERVER_CPU`], listening on 127.0.0.1 only.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::mpsc;
+use std::thread;
+
+use axon::ipc::Ipc;
+use axon::RemoteSender;
+use kamaelia::{EchoProtocol, SimpleServer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The CPU the server under test runs on.
+pub(crate) const SERVER_CPU: usize = 0;
+/// The CPU the load generator runs on.
+pub(crate) const CLIENT_CPU: usize = 1;
+
+/// Pins the current thread to `cpu` (or says it could not).
+pub(crate) fn pin(cpu: usize) {
+    let pinned = core_affinity::get_core_ids()
+        .and_then(|ids| ids.into_iter().find(|id| id.id == cpu))
+        .is_some_and(core_affinity::set_for_current);
+    if !pinned {
+        eprintln!("could not pin to CPU {cpu}; figures will be noisier");
+    }
+}
+
+/// A server under test, running on its own pinned thread (or process).
+pub(crate) trait Server: Send {
+    /// Where it listens.
+    fn address(&self) -> SocketAddr;
+    /// Stops it and waits until it has stopped.
+    fn stop(self: Box<Self>);
+}
+
+/// Kamaelia's `SimpleServer` with `EchoProtocol`, on its own scheduler.
+pub(crate) struct Kamaelia {
+    address: SocketAddr,
+    control: RemoteSender<Ipc>,
+    thread: thread::JoinHandle<io::Result<()>>,
+}
+
+impl Kamaelia {
+    /// Starts the server on a thread pinned to [`SERVER_CPU`].
+    pub(crate) fn start() -> Box<dyn Server> {
+        let (tx, rx) = mpsc::channel();
+        let thread = thread::spawn(move || {
+            pin(SERVER_CPU);
+            let server = SimpleServer::new(|| EchoProtocol)
+                .host("127.0.0.1")
+                .port(0)
+                .bind()?;
+            let address = server.local_addr().expect("bound");
+            let server = server.activate()?;
+            let control = server
+                .inbox::<Ipc>("control")
+                .map_err(io::Error::other)?
+                .remote_sender()
+                .expect("activated");
+            tx.send((address, control)).expect("the bench waits");
+            axon::Scheduler::current().run()
+        });
+        let (address, control) = rx.recv().expect("the server starts");
+        Box::new(Kamaelia {
+            address,
+            control,
+            thread,
+        })
+    }
+}
+
+impl Server for Kamaelia {
+    fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    fn stop(self: Box<Self>) {
+        self.control.send(kamaelia::ipc::server_shutdown());
+        self.thread.join().expect("no panic").expect("ran");
+    }
+}
+
+/// Tokio's `current_thread` runtime, a task per connection doing `read` /
+/// `write_all`.
+pub(crate) struct Tokio {
+    address: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: thread::JoinHandle<()>,
+}
+
+impl Tokio {
+    /// Starts the server on a thread pinned to [`SERVER_CPU`].
+    pub(crate) fn start() -> Box<dyn Server> {
+        let (tx, rx) = mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = thread::spawn(move || {
+            pin(SERVER_CPU);
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
+                tx.send(listener.local_addr().expect("bound"))
+                    .expect("the bench waits");
+                let accept = async {
+                    loop {
+                        let (mut socket, _) = listener.accept().await.expect("accept");
+                        socket.set_nodelay(true).expect("nodelay");
+                        tokio::spawn(async move {
+                            let mut buf = vec![0u8; 32 * 1024];
+                            loop {
+                                match socket.read(&mut buf).await {
+                                    Ok(0) | Err(_) => return,
+                                    Ok(n) => {
+                                        if socket.write_all(&buf[..n]).await.is_err() {
+                                            return;
+                                        }
+                                    }
+                                }
+                            }
+                        });
+                    }
+                };
+                tokio::select! {
+                    _ = accept => {}
+                    _ = stopped => {}
+                }
+            });
+        });
+        let address = rx.recv().expect("the server starts");
+        Box::new(Tokio {
+            address,
+            stop,
+            thread,
+        })
+    }
+}
+
+impl Server for Tokio {
+    fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    fn stop(self: Box<Self>) {
+        let _ = self.stop.send(());
+        self.thread.join().expect("no panic");
+    }
+}
+
+/// The median of `v` (the upper one for an even count).
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
