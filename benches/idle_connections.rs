@@ -86,9 +86,7 @@ fn client(address: SocketAddr) {
         outcome.held,
         outcome.connected,
         outcome.elapsed.as_secs_f64(),
-        outcome
-            .all_connected
-            .map_or(-1.0, |t| t.as_secs_f64()),
+        outcome.all_connected.map_or(-1.0, |t| t.as_secs_f64()),
         outcome.reconnects,
         if timeline.is_empty() {
             "-".to_string()
@@ -164,7 +162,10 @@ fn describe(name: &str, outcome: &idle::Outcome, stopped: Option<Duration>) {
         println!("    held after {}", marks.join(", "));
     }
     match stopped {
-        Some(t) => println!("    stopped {:.2} s after the client closed", t.as_secs_f64()),
+        Some(t) => println!(
+            "    stopped {:.2} s after the client closed",
+            t.as_secs_f64()
+        ),
         None => println!(
             "    still not stopped {} s after the client closed: left running",
             STOP_LIMIT.as_secs()
@@ -232,14 +233,13 @@ fn main() {
         } else {
             " (limit)"
         };
-        println!(
-            "{name:<46} {:>8.0} {:>10.2}{capped}",
-            held(v),
-            seconds(v)
-        );
+        println!("{name:<46} {:>8.0} {:>10.2}{capped}", held(v), seconds(v));
     }
     if ours.iter().all(idle::Outcome::complete) && tokio.iter().all(idle::Outcome::complete) {
-        println!("ratio kamaelia/tokio (time to hold them all): {:.2}x", k / t);
+        println!(
+            "ratio kamaelia/tokio (time to hold them all): {:.2}x",
+            k / t
+        );
     } else {
         println!(
             "ratio kamaelia/tokio: not measured, not every connection was held within {} s \

@@ -165,14 +165,12 @@ fn main() {
             "{:<42} {large:>8} {large_link:>12.1} {large_unlink:>12.1}",
             case.label()
         );
-        ratios.push((
-            case,
-            large_link / small_link,
-            large_unlink / small_unlink,
-        ));
+        ratios.push((case, large_link / small_link, large_unlink / small_unlink));
     }
     println!();
-    println!("cost per operation at N = {large} / at N = {SMALL} (1 = independent of N; target <= 1.5):");
+    println!(
+        "cost per operation at N = {large} / at N = {SMALL} (1 = independent of N; target <= 1.5):"
+    );
     for (case, link, unlink) in ratios {
         println!(
             "{:<42} link {link:>8.2}x   unlink {unlink:>8.2}x",

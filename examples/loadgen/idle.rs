@@ -281,7 +281,9 @@ impl Engine<'_> {
                     Ok(n) => {
                         if connection.state == State::Echoing {
                             if n != 1 || buf[0] != byte_of(key) {
-                                return Err(io::Error::other("the echo differs from the byte sent"));
+                                return Err(io::Error::other(
+                                    "the echo differs from the byte sent",
+                                ));
                             }
                             connection.state = State::Held;
                             self.pending -= 1;

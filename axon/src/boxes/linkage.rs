@@ -4,9 +4,10 @@
 //! All behaviour lives in the boxes and their graph (see `graph.rs`); a
 //! linkage is a handle for unlinking and for seeing what it joins.
 
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::hash::Hash;
 use std::rc::{Rc, Weak};
 
 use crate::boxes::graph::{same_box, target_of, unlink_boxes, AnyBox};
@@ -176,42 +177,79 @@ fn next_linkage_number() -> u64 {
 
 /// The linkages a postoffice has made, indexed so that finding or removing
 /// one, those of a component, or those of one box, costs the same with ten or
-/// ten thousand others recorded (a server records several per connection).
+/// a hundred thousand others recorded (a server records several per
+/// connection, all with the server's own component at one end).
 #[derive(Default)]
 pub(crate) struct LinkBook {
-    /// Every linkage, by its number: the order they were made.
-    all: BTreeMap<u64, Linkage>,
-    /// (component number, linkage number) for both ends of each linkage.
-    by_component: BTreeSet<(u64, u64)>,
-    /// (component number, box name, linkage number) for both ends.
-    by_box: BTreeSet<(u64, String, u64)>,
+    /// Every linkage, by its number (numbers grow: sorting by them gives the
+    /// order the linkages were made).
+    all: HashMap<u64, Linkage>,
+    /// Component number -> the linkages it is an end of.
+    by_component: HashMap<u64, HashSet<u64>>,
+    /// Box (by address) -> the linkages it is an end of.
+    by_box: HashMap<usize, HashSet<u64>>,
+}
+
+/// The address of a box, as the book's key for it.
+pub(crate) fn box_key(node: &Rc<dyn AnyBox>) -> usize {
+    Rc::as_ptr(node) as *const () as usize
+}
+
+fn add<K: Eq + Hash>(index: &mut HashMap<K, HashSet<u64>>, key: K, number: u64) {
+    index.entry(key).or_default().insert(number);
+}
+
+fn forget<K: Eq + Hash>(index: &mut HashMap<K, HashSet<u64>>, key: K, number: u64) {
+    if let Some(set) = index.get_mut(&key) {
+        set.remove(&number);
+        if set.is_empty() {
+            index.remove(&key);
+        }
+    }
 }
 
 impl LinkBook {
-    fn ends(linkage: &Linkage) -> [(u64, &str); 2] {
+    fn keys(linkage: &Linkage) -> ([u64; 2], [usize; 2]) {
         let inner = &linkage.inner;
-        [
-            (inner.source.component.number(), &inner.source.name),
-            (inner.sink.component.number(), &inner.sink.name),
-        ]
+        (
+            [
+                inner.source.component.number(),
+                inner.sink.component.number(),
+            ],
+            [
+                inner.source_box.as_ptr() as *const () as usize,
+                inner.sink_box.as_ptr() as *const () as usize,
+            ],
+        )
     }
 
     pub(crate) fn insert(&mut self, linkage: Linkage) {
         let number = linkage.inner.number;
-        for (component, name) in LinkBook::ends(&linkage) {
-            self.by_component.insert((component, number));
-            self.by_box.insert((component, name.to_string(), number));
+        let (components, boxes) = LinkBook::keys(&linkage);
+        for component in components {
+            add(&mut self.by_component, component, number);
+        }
+        for node in boxes {
+            add(&mut self.by_box, node, number);
         }
         self.all.insert(number, linkage);
     }
 
     fn remove(&mut self, number: u64) -> Option<Linkage> {
         let linkage = self.all.remove(&number)?;
-        for (component, name) in LinkBook::ends(&linkage) {
-            self.by_component.remove(&(component, number));
-            self.by_box.remove(&(component, name.to_string(), number));
+        let (components, boxes) = LinkBook::keys(&linkage);
+        for component in components {
+            forget(&mut self.by_component, component, number);
+        }
+        for node in boxes {
+            forget(&mut self.by_box, node, number);
         }
         Some(linkage)
+    }
+
+    fn remove_all(&mut self, mut numbers: Vec<u64>) -> Vec<Linkage> {
+        numbers.sort_unstable();
+        numbers.into_iter().filter_map(|n| self.remove(n)).collect()
     }
 
     /// Removes `linkage` from the book, if it is there.
@@ -226,37 +264,39 @@ impl LinkBook {
         self.all.get(&linkage.inner.number) == Some(linkage)
     }
 
-    /// Removes the linkages `component` is an end of.
+    /// Removes the linkages `component` is an end of, in the order they
+    /// were made.
     pub(crate) fn take_component(&mut self, component: u64) -> Vec<Linkage> {
-        let numbers: Vec<u64> = self
+        let numbers = self
             .by_component
-            .range((component, 0)..=(component, u64::MAX))
-            .map(|&(_, number)| number)
-            .collect();
-        numbers.into_iter().filter_map(|n| self.remove(n)).collect()
+            .get(&component)
+            .map(|set| set.iter().copied().collect())
+            .unwrap_or_default();
+        self.remove_all(numbers)
     }
 
-    /// Removes the linkages box `name` of `component` is an end of.
-    pub(crate) fn take_box(&mut self, component: u64, name: &str) -> Vec<Linkage> {
-        let low = (component, name.to_string(), 0);
-        let high = (component, name.to_string(), u64::MAX);
-        let numbers: Vec<u64> = self
+    /// Removes the linkages box `node` (see [`box_key`]) is an end of.
+    pub(crate) fn take_box(&mut self, node: usize) -> Vec<Linkage> {
+        let numbers = self
             .by_box
-            .range(low..=high)
-            .map(|(_, _, number)| *number)
-            .collect();
-        numbers.into_iter().filter_map(|n| self.remove(n)).collect()
+            .get(&node)
+            .map(|set| set.iter().copied().collect())
+            .unwrap_or_default();
+        self.remove_all(numbers)
     }
 
     /// Removes every linkage, in the order they were made.
     pub(crate) fn take_all(&mut self) -> Vec<Linkage> {
-        let all = std::mem::take(self);
-        all.all.into_values().collect()
+        let mut all: Vec<Linkage> = std::mem::take(self).all.into_values().collect();
+        all.sort_unstable_by_key(|l| l.inner.number);
+        all
     }
 
     /// The linkages recorded, in the order they were made.
     pub(crate) fn linkages(&self) -> Vec<Linkage> {
-        self.all.values().cloned().collect()
+        let mut all: Vec<Linkage> = self.all.values().cloned().collect();
+        all.sort_unstable_by_key(|l| l.inner.number);
+        all
     }
 }
 

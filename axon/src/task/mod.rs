@@ -131,7 +131,7 @@ where
         let boxes = make_boxes(&BoxOwner { owner });
         let (body, yielder) = coroutine(make_body(boxes.clone(), weak.clone()));
         Task {
-            header: Header::new(ComponentId::next((kind)()), kind, yielder),
+            header: Header::new(ComponentId::next(kind()), yielder),
             boxes,
             body: RefCell::new(Some(body)),
         }
@@ -349,8 +349,8 @@ impl dyn TaskDyn {
                 crate::boxes::graph::detach(&entry.node.0);
                 // The owner's own record of those links goes too (links that
                 // other components made stay in their records, dead).
-                let number = self.header().number();
-                let forgotten = self.book().borrow_mut().take_box(number, name);
+                let key = crate::boxes::linkage::box_key(&entry.node.0);
+                let forgotten = self.book().borrow_mut().take_box(key);
                 // Dropped outside the borrow: a linkage may hold the last
                 // handle on a box.
                 drop(forgotten);

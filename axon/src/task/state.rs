@@ -51,7 +51,7 @@ pub(crate) enum State {
 /// little more than this and its body.
 pub(crate) struct Header {
     pub(crate) number: u64,
-    kind: fn() -> &'static str,
+    kind: &'static str,
     pub(crate) state: Cell<State>,
     pub(crate) pause_requested: Cell<bool>,
     stop_requested: Cell<bool>,
@@ -81,10 +81,10 @@ pub(crate) struct Extra {
 }
 
 impl Header {
-    pub(crate) fn new(id: ComponentId, kind: fn() -> &'static str, yielder: Yielder) -> Self {
+    pub(crate) fn new(id: ComponentId, yielder: Yielder) -> Self {
         Header {
             number: id.number(),
-            kind,
+            kind: id.kind(),
             state: Cell::new(State::Created),
             pause_requested: Cell::new(false),
             stop_requested: Cell::new(false),
@@ -97,10 +97,10 @@ impl Header {
     }
 
     pub(crate) fn id(&self) -> ComponentId {
-        ComponentId::new(self.number, (self.kind)())
+        ComponentId::new(self.number, self.kind)
     }
 
-    /// The number of [`id`](Self::id), without working out the kind's name.
+    /// The number of [`id`](Self::id).
     pub(crate) fn number(&self) -> u64 {
         self.number
     }
