@@ -117,10 +117,7 @@ impl Postoffice {
     /// Removes every linkage this postoffice made whose source or sink belongs
     /// to `component`.
     pub fn unlink_component(&self, component: &ComponentRef) {
-        let removed = self
-            .book
-            .borrow_mut()
-            .take_component(component.id().number());
+        let removed = self.book.borrow_mut().take_boxes(&component.0.boxes());
         // Disengaged outside the borrow: unlinking may drop boxes, and with
         // them anything their messages own.
         for linkage in removed {

@@ -25,6 +25,7 @@ use std::rc::{Rc, Weak};
 use slab::Slab;
 
 use crate::boxes::inbox::InboxNode;
+use crate::boxes::linkage::Linkage;
 use crate::boxes::outbox::OutboxNode;
 use crate::boxes::owner::Owner;
 use crate::error::{BoxLabel, LinkError, LinkErrorKind};
@@ -53,6 +54,8 @@ pub(crate) struct Links {
     target: Option<Target>,
     /// The boxes linked to this one.
     sources: Slab<Weak<dyn AnyBox>>,
+    /// The recorded linkages this box is an end of (see `LinkBook`).
+    pub(crate) ends: Slab<Linkage>,
 }
 
 struct Target {

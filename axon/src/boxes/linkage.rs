@@ -4,10 +4,9 @@
 //! All behaviour lives in the boxes and their graph (see `graph.rs`); a
 //! linkage is a handle for unlinking and for seeing what it joins.
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use slab::Slab;
 use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::hash::Hash;
 use std::rc::{Rc, Weak};
 
 use crate::boxes::graph::{same_box, target_of, unlink_boxes, AnyBox};
@@ -48,8 +47,14 @@ pub struct Linkage {
 }
 
 struct LinkageInner {
-    /// Numbers linkages process-wide, so that a book finds one by number.
+    /// Numbers linkages in the order they were made, on this thread.
     number: u64,
+    /// Where the book that recorded it keeps it (a linkage is recorded by
+    /// the one postoffice that made it).
+    slot: Cell<usize>,
+    /// Its places in its source's and its sink's lists of linkages, while it
+    /// is in a book.
+    places: Cell<[usize; 2]>,
     source: Endpoint,
     sink: Endpoint,
     passthrough: Passthrough,
@@ -72,6 +77,8 @@ impl Linkage {
         Linkage {
             inner: Rc::new(LinkageInner {
                 number: next_linkage_number(),
+                slot: Cell::new(usize::MAX),
+                places: Cell::new([usize::MAX; 2]),
                 source: Endpoint {
                     component: source.0,
                     name: source.1.to_string(),
@@ -175,126 +182,101 @@ fn next_linkage_number() -> u64 {
     })
 }
 
-/// The linkages a postoffice has made, indexed so that finding or removing
-/// one, those of a component, or those of one box, costs the same with ten or
-/// a hundred thousand others recorded (a server records several per
-/// connection, all with the server's own component at one end).
+/// The linkages a postoffice has made.
+///
+/// The book holds them in a slab (each linkage knows its slot), and each box
+/// keeps the list of linkages it is an end of (each linkage knows its place
+/// in both lists). So recording or removing a linkage touches only its own
+/// two boxes and the end of the slab, and finding those of one box or one
+/// component looks only at that box's or component's own lists: the cost is
+/// the same with ten or a hundred thousand other linkages recorded (a server
+/// records several per connection, all with its own component at one end).
 #[derive(Default)]
 pub(crate) struct LinkBook {
-    /// Every linkage, by its number (numbers grow: sorting by them gives the
-    /// order the linkages were made).
-    all: HashMap<u64, Linkage>,
-    /// Component number -> the linkages it is an end of.
-    by_component: HashMap<u64, HashSet<u64>>,
-    /// Box (by address) -> the linkages it is an end of.
-    by_box: HashMap<usize, HashSet<u64>>,
-}
-
-/// The address of a box, as the book's key for it.
-pub(crate) fn box_key(node: &Rc<dyn AnyBox>) -> usize {
-    Rc::as_ptr(node) as *const () as usize
-}
-
-fn add<K: Eq + Hash>(index: &mut HashMap<K, HashSet<u64>>, key: K, number: u64) {
-    index.entry(key).or_default().insert(number);
-}
-
-fn forget<K: Eq + Hash>(index: &mut HashMap<K, HashSet<u64>>, key: K, number: u64) {
-    if let Some(set) = index.get_mut(&key) {
-        set.remove(&number);
-        if set.is_empty() {
-            index.remove(&key);
-        }
-    }
+    records: Slab<Linkage>,
 }
 
 impl LinkBook {
-    fn keys(linkage: &Linkage) -> ([u64; 2], [usize; 2]) {
-        let inner = &linkage.inner;
-        (
-            [
-                inner.source.component.number(),
-                inner.sink.component.number(),
-            ],
-            [
-                inner.source_box.as_ptr() as *const () as usize,
-                inner.sink_box.as_ptr() as *const () as usize,
-            ],
-        )
-    }
-
     pub(crate) fn insert(&mut self, linkage: Linkage) {
-        let number = linkage.inner.number;
-        let (components, boxes) = LinkBook::keys(&linkage);
-        for component in components {
-            add(&mut self.by_component, component, number);
+        let inner = &linkage.inner;
+        let mut places = [usize::MAX; 2];
+        for (place, end) in places.iter_mut().zip([&inner.source_box, &inner.sink_box]) {
+            if let Some(node) = end.upgrade() {
+                node.with_links(&mut |l| *place = l.ends.insert(linkage.clone()));
+            }
         }
-        for node in boxes {
-            add(&mut self.by_box, node, number);
-        }
-        self.all.insert(number, linkage);
+        inner.places.set(places);
+        let slot = self.records.insert(linkage.clone());
+        linkage.inner.slot.set(slot);
     }
 
-    fn remove(&mut self, number: u64) -> Option<Linkage> {
-        let linkage = self.all.remove(&number)?;
-        let (components, boxes) = LinkBook::keys(&linkage);
-        for component in components {
-            forget(&mut self.by_component, component, number);
-        }
-        for node in boxes {
-            forget(&mut self.by_box, node, number);
+    fn remove(&mut self, slot: usize) -> Option<Linkage> {
+        let linkage = self.records.try_remove(slot)?;
+        let inner = &linkage.inner;
+        for (place, end) in inner
+            .places
+            .get()
+            .into_iter()
+            .zip([&inner.source_box, &inner.sink_box])
+        {
+            if let Some(node) = end.upgrade() {
+                node.with_links(&mut |l| {
+                    l.ends.try_remove(place);
+                });
+            }
         }
         Some(linkage)
     }
 
-    fn remove_all(&mut self, mut numbers: Vec<u64>) -> Vec<Linkage> {
-        numbers.sort_unstable();
-        numbers.into_iter().filter_map(|n| self.remove(n)).collect()
+    /// The slot of `linkage`, if this book holds it.
+    fn slot_of(&self, linkage: &Linkage) -> Option<usize> {
+        let slot = linkage.inner.slot.get();
+        (self.records.get(slot) == Some(linkage)).then_some(slot)
     }
 
     /// Removes `linkage` from the book, if it is there.
     pub(crate) fn take(&mut self, linkage: &Linkage) -> Option<Linkage> {
-        match self.all.get(&linkage.inner.number) {
-            Some(found) if found == linkage => self.remove(linkage.inner.number),
-            _ => None,
-        }
+        self.slot_of(linkage).and_then(|slot| self.remove(slot))
     }
 
     pub(crate) fn contains(&self, linkage: &Linkage) -> bool {
-        self.all.get(&linkage.inner.number) == Some(linkage)
+        self.slot_of(linkage).is_some()
     }
 
-    /// Removes the linkages `component` is an end of, in the order they
-    /// were made.
-    pub(crate) fn take_component(&mut self, component: u64) -> Vec<Linkage> {
-        let numbers = self
-            .by_component
-            .get(&component)
-            .map(|set| set.iter().copied().collect())
-            .unwrap_or_default();
-        self.remove_all(numbers)
-    }
-
-    /// Removes the linkages box `node` (see [`box_key`]) is an end of.
-    pub(crate) fn take_box(&mut self, node: usize) -> Vec<Linkage> {
-        let numbers = self
-            .by_box
-            .get(&node)
-            .map(|set| set.iter().copied().collect())
-            .unwrap_or_default();
-        self.remove_all(numbers)
+    /// Removes the linkages this book holds that have an end at one of
+    /// `nodes` (a component's boxes, or one box), in the order they were made.
+    pub(crate) fn take_boxes<'a>(
+        &mut self,
+        nodes: impl IntoIterator<Item = &'a Rc<dyn AnyBox>>,
+    ) -> Vec<Linkage> {
+        let mut slots = Vec::new();
+        for node in nodes {
+            node.with_links(&mut |l| {
+                slots.extend(
+                    l.ends
+                        .iter()
+                        .filter_map(|(_, linkage)| self.slot_of(linkage)),
+                )
+            });
+        }
+        slots.sort_unstable();
+        slots.dedup();
+        let mut removed: Vec<Linkage> = slots.into_iter().filter_map(|s| self.remove(s)).collect();
+        removed.sort_unstable_by_key(|l| l.inner.number);
+        removed
     }
 
     /// Removes every linkage, in the order they were made.
     pub(crate) fn take_all(&mut self) -> Vec<Linkage> {
-        let mut all: Vec<Linkage> = std::mem::take(self).all.into_values().collect();
+        let slots: Vec<usize> = self.records.iter().map(|(slot, _)| slot).collect();
+        let mut all: Vec<Linkage> = slots.into_iter().filter_map(|s| self.remove(s)).collect();
         all.sort_unstable_by_key(|l| l.inner.number);
         all
     }
 
     /// The linkages recorded, in the order they were made.
     pub(crate) fn linkages(&self) -> Vec<Linkage> {
-        let mut all: Vec<Linkage> = self.all.values().cloned().collect();
+        let mut all: Vec<Linkage> = self.records.iter().map(|(_, l)| l.clone()).collect();
         all.sort_unstable_by_key(|l| l.inner.number);
         all
     }

@@ -20,6 +20,7 @@ use std::future::Future;
 use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
+use crate::boxes::graph::AnyBox;
 use crate::boxes::linkage::SharedBook;
 use crate::boxes::owner::Owner;
 use crate::boxes::{clean_doc, BoxDecl, BoxInfo, BoxOwner, BoxSet, ErasedBox};
@@ -349,8 +350,7 @@ impl dyn TaskDyn {
                 crate::boxes::graph::detach(&entry.node.0);
                 // The owner's own record of those links goes too (links that
                 // other components made stay in their records, dead).
-                let key = crate::boxes::linkage::box_key(&entry.node.0);
-                let forgotten = self.book().borrow_mut().take_box(key);
+                let forgotten = self.book().borrow_mut().take_boxes([&entry.node.0]);
                 // Dropped outside the borrow: a linkage may hold the last
                 // handle on a box.
                 drop(forgotten);
@@ -358,6 +358,16 @@ impl dyn TaskDyn {
             }
             None => Err(self.no_such_box(name, direction)),
         }
+    }
+
+    /// Every box, declared and dynamic.
+    pub(crate) fn boxes(&self) -> Vec<Rc<dyn AnyBox>> {
+        let mut boxes: Vec<Rc<dyn AnyBox>> = (0..self.declared().len())
+            .filter_map(|i| self.declared_box(i).map(|b| b.0))
+            .collect();
+        self.header()
+            .read_extra(|e| boxes.extend(e.dynamic.iter().map(|b| b.node.0.clone())));
+        boxes
     }
 
     /// The book of the linkages this task's postoffice has made.
@@ -382,10 +392,7 @@ impl dyn TaskDyn {
         child
             .header()
             .with_extra(|e| e.parents.retain(|p| !Weak::ptr_eq(p, &me)));
-        let removed = self
-            .book()
-            .borrow_mut()
-            .take_component(child.header().number());
+        let removed = self.book().borrow_mut().take_boxes(&child.boxes());
         // Disengaged outside the borrow: unlinking may drop boxes, and with
         // them anything their messages own.
         for linkage in removed {
