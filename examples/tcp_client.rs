@@ -87,8 +87,7 @@ impl axon::Component for Reporter {
                 cx.signal.send(ShutdownMicroprocess::new().into()).await;
                 return;
             }
-            cx.pause();
-            cx.yield_now().await;
+            cx.idle().await;
         }
     }
 }

@@ -8,21 +8,26 @@
 //! `ConnectionInfo`; a handler with a `serversignal` outbox can shut the server
 //! down; a handler that sends `ProducerFinished` on its `signal` has its
 //! connection closed after its queued output; a handler told `PeerClosed` can
-//! still send everything before the connection closes; a client's reset reaches
-//! its handler as a `SocketShutdown` with `ConnectionReset`, and the server
-//! carries on.
+//! still send everything before the connection closes; a client that sends
+//! more than its handler's inbox holds and half-closes while its handler is
+//! behind gets every byte back before the end of the stream; a client's reset
+//! reaches its handler as a `SocketShutdown` with `ConnectionReset`, and the
+//! server carries on.
 
 mod util;
 
-use std::io;
-use std::net::{TcpListener, TcpStream};
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::mpsc;
+use std::thread;
 
 use axon::ipc::{Ipc, ProducerFinished};
 use axon::{Component, ComponentRef, Cx, Scheduler, Standard};
 use bytes::Bytes;
 use kamaelia::ipc::{server_shutdown, ConnectionInfo, PeerClosed, SocketShutdown};
-use kamaelia::{EchoProtocol, ServerCore, SimpleServer};
+use kamaelia::{
+    EchoProtocol, ServerCore, SimpleServer, DEFAULT_HANDLER_INBOX_SIZE, DEFAULT_READ_SIZE,
+};
 use util::{
     assert_same_bytes, forward_signal, pattern, Client, Event, InProcessServer, SchedulerThread,
     HANG_GUARD, SLOW_HANG_GUARD,
@@ -119,8 +124,7 @@ impl Component for Blaster {
             at = end;
         }
         while cx.control.recv().is_none() {
-            cx.pause();
-            cx.yield_now().await;
+            cx.idle().await;
         }
     }
 }
@@ -243,8 +247,7 @@ impl Component for Stopper {
             if cx.control.recv().is_some() {
                 return;
             }
-            cx.pause();
-            cx.yield_now().await;
+            cx.idle().await;
         }
     }
 }
@@ -316,8 +319,7 @@ async fn report_control_until_closed(
                 cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
             }
         }
-        cx.pause();
-        cx.yield_now().await;
+        cx.idle().await;
     }
 }
 
@@ -386,6 +388,55 @@ fn after_peer_closed_a_handler_still_sends_everything_then_the_connection_closes
         let echoed = client.read_to_end();
         assert_same_bytes(&echoed, &data, &format!("the echo of {size} bytes"));
     }
+    server.shutdown();
+    server.expect_finished_signal();
+    server.thread.join_ok();
+}
+
+#[test]
+fn a_client_that_half_closes_while_its_handler_is_behind_gets_every_byte_back() {
+    // Four times what the handler's inbox holds (DEFAULT_HANDLER_INBOX_SIZE
+    // chunks of at most one DEFAULT_READ_SIZE read each), written at once and
+    // followed by the end of the stream, while the client reads the echo back
+    // a little at a time. The client is the slowest part, so the echo backs
+    // up into the handler: its inbox is full, and its adapter holds back
+    // reading, most of the way through. When the adapter at last reads the
+    // end of the stream and tells the handler (`PeerClosed` on its
+    // `control`), the handler is still up to an inbox behind: it must echo
+    // all of that before it finishes, and the connection must close only
+    // after that.
+    const SIZE: usize = 4 * DEFAULT_HANDLER_INBOX_SIZE * DEFAULT_READ_SIZE;
+    const SEED: u64 = 0xbe_41d;
+    let mut server = InProcessServer::start(|| SimpleServer::new(|| EchoProtocol));
+    let mut client = Client::named(server.addr, "client that half-closes a burst");
+    let data = pattern(SIZE, SEED);
+
+    let mut writer = client.stream.try_clone().expect("clone the stream");
+    let to_send = data.clone();
+    let sender = thread::spawn(move || -> io::Result<()> {
+        writer.write_all(&to_send)?;
+        writer.shutdown(Shutdown::Write)
+    });
+
+    let mut echoed = Vec::with_capacity(SIZE);
+    let mut piece = [0u8; 4096];
+    loop {
+        match client.stream.read(&mut piece) {
+            Ok(0) => break,
+            Ok(n) => echoed.extend_from_slice(&piece[..n]),
+            Err(e) => panic!(
+                "reading the echo after {} of {SIZE} bytes: {e}",
+                echoed.len()
+            ),
+        }
+    }
+    sender
+        .join()
+        .expect("the writer thread panicked")
+        .expect("writing the burst, then the end of the stream");
+    assert_same_bytes(&echoed, &data, "the echo of a burst behind a half-close");
+    drop(client);
+
     server.shutdown();
     server.expect_finished_signal();
     server.thread.join_ok();

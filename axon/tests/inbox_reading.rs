@@ -124,7 +124,11 @@ fn an_abandoned_drain_in_a_body_loses_nothing() {
 /// after its inbox was linked onward, gives its messages downstream.
 #[test]
 fn a_partial_drain_dropped_after_a_passthrough_link_gives_the_rest_downstream() {
-    let (src, parent, child) = (util::plain::<(), u32>(), util::plain::<u32, ()>(), util::plain::<u32, ()>());
+    let (src, parent, child) = (
+        util::plain::<(), u32>(),
+        util::plain::<u32, ()>(),
+        util::plain::<u32, ()>(),
+    );
     src.link((&src, "outbox"), (&parent, "inbox")).unwrap();
     let outbox: axon::Outbox<u32> = src.outbox("outbox").unwrap();
     for n in 1..=3 {

@@ -106,8 +106,7 @@ fn a_finished_child_wakes_its_parent() {
             "parent woken, child finished: {}",
             child.is_finished()
         ));
-        cx.pause();
-        cx.yield_now().await;
+        cx.idle().await;
         parent_log.push("parent woken again");
     });
     parent.activate_on(&scheduler);
@@ -246,7 +245,11 @@ fn a_collection_from_an_inbox_with_ten_thousand_sources_resumes_only_the_sender(
     assert_eq!(sink.inbox::<u32>("inbox").unwrap().recv(), Some(9));
     run_cycles(&scheduler, 3);
     let resumed: u64 = sources.iter().map(|(_, c)| c.get()).sum();
-    assert_eq!(sender_count.get(), 1, "the sender is woken by the collection");
+    assert_eq!(
+        sender_count.get(),
+        1,
+        "the sender is woken by the collection"
+    );
     assert_eq!(resumed, 1, "no other source is resumed");
 }
 
