@@ -123,9 +123,7 @@ impl Component for Blaster {
             cx.outbox.send(data.slice(at..end)).await;
             at = end;
         }
-        while cx.control.recv().is_none() {
-            cx.idle().await;
-        }
+        cx.control.next().await;
     }
 }
 
@@ -236,6 +234,9 @@ impl Component for Stopper {
 
     async fn main(self, cx: Cx<StopperBoxes>) {
         loop {
+            // Looked at first: what the client sent before it finished is in
+            // `inbox` by then, and is still answered.
+            let finished = cx.control.recv().is_some();
             for data in cx.inbox.drain() {
                 if &data[..] == b"stop\n" {
                     cx.outbox.send(Bytes::from_static(b"stopping\n")).await;
@@ -244,7 +245,7 @@ impl Component for Stopper {
                     cx.outbox.send(data).await;
                 }
             }
-            if cx.control.recv().is_some() {
+            if finished {
                 return;
             }
             cx.idle().await;

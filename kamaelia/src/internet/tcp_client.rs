@@ -134,12 +134,7 @@ impl Component for TcpClient {
         let shutdown = match outcome {
             Ok(csa) => {
                 // Connected: the adapter does the work; wait for it to close.
-                let shutdown = loop {
-                    if let Some(shutdown) = cx.socket_feedback.recv() {
-                        break shutdown;
-                    }
-                    cx.idle().await;
-                };
+                let shutdown = cx.socket_feedback.next().await;
                 cx.remove_child(&csa);
                 shutdown
             }
