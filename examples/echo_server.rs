@@ -5,39 +5,20 @@
 
 mod support;
 
-use axon::ipc::Ipc;
 use axon::{Component, Cx, Standard};
 use bytes::Bytes;
 use kamaelia::SimpleServer;
 
-/// Sends back everything it receives, until told the client is done.
+/// Sends back everything it receives, until the client is done.
 struct EchoProtocol;
 
 impl Component for EchoProtocol {
     type Boxes = Standard<Bytes, Bytes>;
-
-    async fn main(self, cx: Cx<Standard<Bytes, Bytes>>) {
-        loop {
-            // Whatever the client sent before it finished is already in
-            // `inbox`, so look at `control` first and still echo the rest.
-            let finished = shutdown(&cx);
-            for data in cx.inbox.drain() {
-                cx.outbox.send(data).await;
-            }
-            if finished {
-                return;
-            }
-            cx.pause();
-            cx.yield_now().await;
+    async fn main(self, cx: Cx<Self::Boxes>) {
+        while let Some(data) = cx.recv_until_finished().await {
+            cx.outbox.send(data).await;
         }
     }
-}
-
-/// True once a `ProducerFinished` has arrived on `control`.
-fn shutdown(cx: &Cx<Standard<Bytes, Bytes>>) -> bool {
-    cx.control
-        .drain()
-        .any(|msg: Ipc| msg.is_producer_finished())
 }
 
 fn main() -> std::io::Result<()> {

@@ -79,7 +79,7 @@ impl Component for ChatHub {
                 match change {
                     Membership::Join(handler) => {
                         let outbox = cx.add_outbox::<ChatLine>("client", "lines for one client");
-                        match cx.link((&cx, outbox.name().as_str()), (&handler, "chat")) {
+                        match cx.link(&outbox, (&handler, "chat")) {
                             Ok(_) => {
                                 members.insert(handler.id(), outbox);
                             }
@@ -104,8 +104,7 @@ impl Component for ChatHub {
                     }
                 }
             }
-            cx.pause();
-            cx.yield_now().await;
+            cx.idle().await;
         }
     }
 }
@@ -141,8 +140,8 @@ impl Component for ChatProtocol {
 
     async fn main(self, cx: Cx<ProtocolBoxes>) {
         let joined = cx
-            .link((&cx, "to_hub"), (&self.hub, "inbox"))
-            .and_then(|_| cx.link((&cx, "hub_membership"), (&self.hub, "membership")));
+            .link(&cx.to_hub, (&self.hub, "inbox"))
+            .and_then(|_| cx.link(&cx.hub_membership, (&self.hub, "membership")));
         if let Err(e) = joined {
             tracing::error!("cannot reach the chat hub: {e}");
             return;
@@ -155,6 +154,9 @@ impl Component for ChatProtocol {
         // A line the connection had no room for yet.
         let mut unsent: Option<Bytes> = None;
         loop {
+            // Looked at first: whatever the client sent before it finished is
+            // in `inbox` by now, and still reaches the hub below.
+            let finished = cx.control.recv();
             for data in cx.inbox.drain() {
                 for piece in data.split_inclusive(|&b| b == b'\n') {
                     partial.extend_from_slice(piece);
@@ -189,7 +191,7 @@ impl Component for ChatProtocol {
                     break;
                 }
             }
-            if let Some(message) = cx.control.recv() {
+            if let Some(message) = finished {
                 let peer_closed = message.finished_with::<PeerClosed>().is_some();
                 if peer_closed && !partial.is_empty() {
                     partial.push(b'\n');
@@ -211,8 +213,7 @@ impl Component for ChatProtocol {
                 }
                 return;
             }
-            cx.pause();
-            cx.yield_now().await;
+            cx.idle().await;
         }
     }
 }

@@ -75,20 +75,14 @@ impl axon::Component for Reporter {
     type Boxes = axon::Standard<(), ()>;
 
     async fn main(self, cx: axon::Cx<axon::Standard<(), ()>>) {
-        loop {
-            if let Some(message) = cx.control.recv() {
-                let reason = message
-                    .finished_with::<SocketShutdown>()
-                    .and_then(|s| s.how_died.as_ref().map(|e| e.to_string()));
-                if let Some(reason) = reason {
-                    eprintln!("tcp_client: connection ended: {reason}");
-                    self.0.set(true);
-                }
-                cx.signal.send(ShutdownMicroprocess::new().into()).await;
-                return;
-            }
-            cx.pause();
-            cx.yield_now().await;
+        let message = cx.control.next().await;
+        let reason = message
+            .finished_with::<SocketShutdown>()
+            .and_then(|s| s.how_died.as_ref().map(|e| e.to_string()));
+        if let Some(reason) = reason {
+            eprintln!("tcp_client: connection ended: {reason}");
+            self.0.set(true);
         }
+        cx.signal.send(ShutdownMicroprocess::new().into()).await;
     }
 }

@@ -1,6 +1,8 @@
 //! Reading inboxes: `any_ready` names the first inbox with data in declaration
 //! order, and `drain` takes everything, putting back what an abandoned drain
-//! did not hand out.
+//! did not hand out. `recv_until_finished` hands out everything sent before
+//! `control` spoke, however far behind the reader is, sleeping while `inbox`
+//! is empty; `next` sleeps until a message comes.
 
 mod util;
 
@@ -144,4 +146,95 @@ fn a_partial_drain_dropped_after_a_passthrough_link_gives_the_rest_downstream() 
     let child_inbox: axon::Inbox<u32> = child.inbox("inbox").unwrap();
     assert_eq!(child_inbox.drain().collect::<Vec<_>>(), [2, 3, 4]);
     assert_eq!(parent_inbox.len(), 0);
+}
+
+#[test]
+fn recv_until_finished_hands_out_everything_queued_before_control_spoke() {
+    // The reader is behind: five messages and then the producer's
+    // `ProducerFinished` are all queued before it first runs. It gets all five,
+    // in order, then `None`, with the `control` message left for it.
+    let scheduler = Scheduler::new();
+    scheduler.set_fail_fast(true);
+    let seen = util::Log::new();
+    let s = seen.clone();
+    let reader = util::body(move |cx: Cx<Boxes>| async move {
+        while let Some(m) = cx.recv_until_finished().await {
+            s.push(m.to_string());
+        }
+        let left = cx.control.recv();
+        s.push(format!(
+            "control left: {}",
+            left.is_some_and(|m| m.is_producer_finished())
+        ));
+    });
+    let inbox: Inbox<u32> = reader.inbox("inbox").unwrap();
+    for n in 1..=5 {
+        inbox.deliver(n).unwrap();
+    }
+    reader
+        .inbox::<Ipc>("control")
+        .unwrap()
+        .deliver(ProducerFinished::new().into())
+        .unwrap();
+    reader.activate_on(&scheduler);
+    util::run_until_done(&scheduler, 10);
+    assert_eq!(
+        seen.entries(),
+        ["1", "2", "3", "4", "5", "control left: true"]
+    );
+}
+
+#[test]
+fn recv_until_finished_sleeps_while_inbox_is_empty_and_a_delivery_wakes_it() {
+    let scheduler = Scheduler::new();
+    scheduler.set_fail_fast(true);
+    let seen = util::Log::new();
+    let s = seen.clone();
+    let reader = util::body(move |cx: Cx<Boxes>| async move {
+        while let Some(m) = cx.recv_until_finished().await {
+            s.push(m.to_string());
+        }
+        s.push("finished");
+    });
+    let inbox: Inbox<u32> = reader.inbox("inbox").unwrap();
+    let control: Inbox<Ipc> = reader.inbox("control").unwrap();
+    reader.activate_on(&scheduler);
+    util::run_cycles(&scheduler, 3);
+    assert!(reader.is_paused(), "asleep while there is nothing to read");
+    inbox.deliver(1).unwrap();
+    util::run_cycles(&scheduler, 2);
+    assert_eq!(seen.entries(), ["1"]);
+    assert!(reader.is_paused(), "asleep again once it has read it");
+    // A message on `control` with one more still queued: that one first.
+    inbox.deliver(2).unwrap();
+    control.deliver(ProducerFinished::new().into()).unwrap();
+    util::run_until_done(&scheduler, 10);
+    assert_eq!(seen.entries(), ["1", "2", "finished"]);
+    assert!(
+        control.data_ready(),
+        "the control message is left for the body"
+    );
+}
+
+#[test]
+fn next_sleeps_until_a_message_comes() {
+    let scheduler = Scheduler::new();
+    scheduler.set_fail_fast(true);
+    let seen = util::Log::new();
+    let s = seen.clone();
+    let reader = util::body(move |cx: Cx<Boxes>| async move {
+        for _ in 0..2 {
+            let m = cx.inbox.next().await;
+            s.push(m.to_string());
+        }
+    });
+    let inbox: Inbox<u32> = reader.inbox("inbox").unwrap();
+    reader.activate_on(&scheduler);
+    util::run_cycles(&scheduler, 3);
+    assert!(reader.is_paused(), "asleep while the inbox is empty");
+    assert!(seen.entries().is_empty());
+    inbox.deliver(7).unwrap();
+    inbox.deliver(8).unwrap();
+    util::run_until_done(&scheduler, 10);
+    assert_eq!(seen.entries(), ["7", "8"]);
 }

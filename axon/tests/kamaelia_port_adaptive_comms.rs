@@ -228,8 +228,7 @@ mod adaptive_comms_component_test {
                     return;
                 }
                 log.push("paused");
-                cx.pause();
-                cx.yield_now().await;
+                cx.idle().await;
             }
         });
         let feeder = util::body(|_: Cx<Boxes>| async {});

@@ -88,8 +88,7 @@ impl Component for PausesOnce {
     type Boxes = NoBoxes;
 
     async fn main(self, cx: Cx<NoBoxes>) {
-        cx.pause();
-        cx.yield_now().await;
+        cx.idle().await;
     }
 }
 

@@ -85,8 +85,7 @@ impl Component for Forwarder {
             for n in cx.inbox.drain() {
                 cx.outbox.send(n).await;
             }
-            cx.pause();
-            cx.yield_now().await;
+            cx.idle().await;
         }
     }
 }
@@ -101,8 +100,7 @@ impl Component for RecvForwarder {
             while let Some(n) = cx.inbox.recv() {
                 cx.outbox.send(n).await;
             }
-            cx.pause();
-            cx.yield_now().await;
+            cx.idle().await;
         }
     }
 }
@@ -117,8 +115,7 @@ impl Component for Sink {
             for _ in cx.inbox.drain() {
                 self.0.set(self.0.get() + 1);
             }
-            cx.pause();
-            cx.yield_now().await;
+            cx.idle().await;
         }
     }
 }

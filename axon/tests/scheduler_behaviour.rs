@@ -143,8 +143,7 @@ fn when_everything_is_paused_run_blocks_until_another_thread_wakes_a_component()
     let s = seen.clone();
     let sleeper = util::body(move |cx: Cx<NoBoxes>| async move {
         s.push(format!("paused in cycle {}", cycle_of(&cx)));
-        cx.pause();
-        cx.yield_now().await;
+        cx.idle().await;
         s.push(format!("woken in cycle {}", cycle_of(&cx)));
     });
     sleeper.activate_on(&scheduler);
@@ -278,8 +277,7 @@ fn a_nested_wait_complete_body_speaks_for_the_component() {
                             .map(|m| l.push(format!("got {m}")))
                             .is_none()
                         {
-                            cx.pause();
-                            cx.yield_now().await;
+                            cx.idle().await;
                         }
                     },
                 ))
@@ -314,8 +312,7 @@ fn a_delivery_to_the_parent_while_it_waits_wakes_the_paused_sub_body() {
                         return;
                     }
                     sub_log.push("sub pauses");
-                    cx.pause();
-                    cx.yield_now().await;
+                    cx.idle().await;
                 }
             },
         ))

@@ -113,8 +113,7 @@ fn stop_ends_a_paused_component_too() {
     let x = util::body(move |cx: Cx<Boxes>| async move {
         let _flag = flag;
         loop {
-            cx.pause();
-            cx.yield_now().await;
+            cx.idle().await;
         }
     });
     let y = plain();

@@ -25,8 +25,7 @@ impl Component for Consumer {
             for _ in cx.inbox.drain() {
                 self.0.set(self.0.get() + 1);
             }
-            cx.pause();
-            cx.yield_now().await;
+            cx.idle().await;
         }
     }
 }
@@ -40,8 +39,7 @@ impl Component for Producer {
     type Boxes = Standard<(), u32>;
     async fn main(self, cx: Cx<Standard<(), u32>>) {
         loop {
-            cx.pause();
-            cx.yield_now().await;
+            cx.idle().await;
             if self.0.replace(false) {
                 cx.outbox.send(2).await;
             }

@@ -106,8 +106,7 @@ fn a_finished_child_wakes_its_parent() {
             "parent woken, child finished: {}",
             child.is_finished()
         ));
-        cx.pause();
-        cx.yield_now().await;
+        cx.idle().await;
         parent_log.push("parent woken again");
     });
     parent.activate_on(&scheduler);

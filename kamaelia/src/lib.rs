@@ -15,19 +15,14 @@
 //! use bytes::Bytes;
 //! use kamaelia::SimpleServer;
 //!
-//! /// Echoes back everything it receives, until the connection closes.
+//! /// Sends back everything it receives, until the client is done.
 //! struct EchoProtocol;
 //!
 //! impl Component for EchoProtocol {
 //!     type Boxes = Standard<Bytes, Bytes>;
-//!
-//!     async fn main(self, cx: Cx<Standard<Bytes, Bytes>>) {
-//!         while !cx.control.data_ready() {
-//!             for data in cx.inbox.drain() {
-//!                 cx.outbox.send(data).await;
-//!             }
-//!             cx.pause();
-//!             cx.yield_now().await;
+//!     async fn main(self, cx: Cx<Self::Boxes>) {
+//!         while let Some(data) = cx.recv_until_finished().await {
+//!             cx.outbox.send(data).await;
 //!         }
 //!     }
 //! }
@@ -35,6 +30,12 @@
 //! SimpleServer::new(|| EchoProtocol).port(12345).run()?;
 //! # std::io::Result::Ok(())
 //! ```
+//!
+//! [`recv_until_finished`](axon::Cx::recv_until_finished) gives the handler
+//! each chunk the client sent, sleeping while there is none, and `None` once
+//! the client is done (a message on `control`) and every chunk sent before
+//! that has been taken, however far behind the handler was. (This is
+//! [`EchoProtocol`] itself.)
 //!
 //! # Where things are
 //!

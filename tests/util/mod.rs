@@ -737,8 +737,7 @@ impl<T: 'static> Component for Forwarder<T> {
             if children_ended {
                 return;
             }
-            cx.pause();
-            cx.yield_now().await;
+            cx.idle().await;
         }
     }
 }

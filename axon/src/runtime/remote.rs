@@ -93,8 +93,7 @@ impl RemoteShared {
 ///     type Boxes = NoBoxes;
 ///     async fn main(self, cx: Cx<NoBoxes>) {
 ///         loop {
-///             cx.pause();
-///             cx.yield_now().await;
+///             cx.idle().await;
 ///         }
 ///     }
 /// }
@@ -177,10 +176,7 @@ impl fmt::Debug for RemoteWaker {
 /// impl Component for Waiter {
 ///     type Boxes = Standard<(), ()>;
 ///     async fn main(self, cx: Cx<Standard<(), ()>>) {
-///         while cx.control.recv().is_none() {
-///             cx.pause();
-///             cx.yield_now().await;
-///         }
+///         cx.control.next().await;
 ///     }
 /// }
 ///

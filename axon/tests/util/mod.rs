@@ -78,8 +78,7 @@ impl Component for UnpauseDetector {
 
     async fn main(self, cx: Cx<Standard<u32, u32>>) {
         loop {
-            cx.pause();
-            cx.yield_now().await;
+            cx.idle().await;
             self.unpaused.bump();
         }
     }
@@ -141,8 +140,7 @@ impl Component for PauseEveryTurn {
     async fn main(self, cx: Cx<Standard<u32, u32>>) {
         loop {
             self.turns.bump();
-            cx.pause();
-            cx.yield_now().await;
+            cx.idle().await;
         }
     }
 }

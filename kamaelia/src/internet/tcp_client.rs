@@ -134,13 +134,7 @@ impl Component for TcpClient {
         let shutdown = match outcome {
             Ok(csa) => {
                 // Connected: the adapter does the work; wait for it to close.
-                let shutdown = loop {
-                    if let Some(shutdown) = cx.socket_feedback.recv() {
-                        break shutdown;
-                    }
-                    cx.pause();
-                    cx.yield_now().await;
-                };
+                let shutdown = cx.socket_feedback.next().await;
                 cx.remove_child(&csa);
                 shutdown
             }
@@ -168,7 +162,7 @@ impl TcpClient {
     async fn connect(&self, cx: &Cx<TcpClientBoxes>) -> io::Result<ComponentRef> {
         let deadline = Instant::now() + self.connect_timeout;
         cx.wake_at(deadline);
-        link_selector(cx)?;
+        link_selector(cx, &cx.selector_signal)?;
         // Messages for the connection, kept until it exists.
         let mut held = Vec::new();
         let mut last = None;
@@ -261,8 +255,7 @@ impl TcpClient {
                     format!("connect timed out after {:?}", self.connect_timeout),
                 ));
             }
-            cx.pause();
-            cx.yield_now().await;
+            cx.idle().await;
         };
         cx.selector_signal
             .send(SelectorRequest::RemoveWriter { selectable })
@@ -284,11 +277,10 @@ impl TcpClient {
             ..self.options
         };
         let csa = ConnectedSocketAdapter::prepare(stream, &options)?;
-        let me = cx.component();
-        cx.link((&csa, "creator_feedback"), (&me, "socket_feedback"))
-            .and_then(|_| cx.link((&csa, "outbox"), (&me, "outbox")))
-            .and_then(|_| cx.link((&me, "inbox"), (&csa, "inbox")))
-            .and_then(|_| cx.link((&me, "control"), (&csa, "control")))
+        cx.link((&csa, "creator_feedback"), &cx.socket_feedback)
+            .and_then(|_| cx.link((&csa, "outbox"), &cx.outbox))
+            .and_then(|_| cx.link(&cx.inbox, (&csa, "inbox")))
+            .and_then(|_| cx.link(&cx.control, (&csa, "control")))
             .map_err(io::Error::other)?;
         // Now linked through to the adapter: what arrived while connecting
         // goes on to it.

@@ -139,7 +139,7 @@ impl Component for TcpServer {
 
     async fn main(self, cx: Cx<TcpServerBoxes>) {
         let TcpServer { listener, options } = self;
-        if let Err(e) = link_selector(&cx) {
+        if let Err(e) = link_selector(&cx, &cx.selector_signal) {
             tracing::error!(target: "kamaelia::tcp_server", error = %e, "no selector; not accepting");
             cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
             return;
@@ -199,8 +199,7 @@ impl Component for TcpServer {
             if listener.is_none() && open.is_empty() {
                 break;
             }
-            cx.pause();
-            cx.yield_now().await;
+            cx.idle().await;
         }
         cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
     }
@@ -240,7 +239,7 @@ async fn accept_all(
                 Ok((csa, info)) => {
                     cx.add_children([&csa]);
                     open.insert(csa.id(), csa.clone());
-                    if let Err(e) = cx.link((&csa, "creator_feedback"), (cx, "feedback_from_csa")) {
+                    if let Err(e) = cx.link((&csa, "creator_feedback"), &cx.feedback_from_csa) {
                         tracing::error!(target: "kamaelia::tcp_server", error = %e, "cannot link a new adapter");
                     }
                     cx.protocol_handler_signal

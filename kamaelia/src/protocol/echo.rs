@@ -4,18 +4,27 @@ use axon::{Component, Cx, Standard};
 use bytes::Bytes;
 
 /// Sends everything it receives on `inbox` back out of `outbox`: Kamaelia's
-/// `Kamaelia.Protocol.EchoProtocol`. Any message on `control` ends it, after
-/// echoing what had arrived and passing the message on out of `signal`.
+/// `Kamaelia.Protocol.EchoProtocol`, written as the echo server of its
+/// documentation is. It ends once a message has arrived on `control` (the
+/// connection's `ProducerFinished`, say) and everything that arrived on
+/// `inbox` before it has been echoed, however far behind it was: see
+/// [`Cx::recv_until_finished`](axon::Cx::recv_until_finished).
+///
+/// Unlike Kamaelia's, it does not pass the `control` message on out of
+/// `signal`: ending is enough, since a [`ServerCore`](crate::ServerCore)
+/// closes the connection of a handler that has finished, once what it sent
+/// has gone.
 ///
 /// # Inboxes
 ///
 /// * `inbox` ([`Bytes`]): data to echo.
-/// * `control` ([`Ipc`](axon::ipc::Ipc)): any message ends it.
+/// * `control` ([`Ipc`](axon::ipc::Ipc)): any message ends it, once `inbox`
+///   is empty.
 ///
 /// # Outboxes
 ///
 /// * `outbox` ([`Bytes`]): the echo.
-/// * `signal` ([`Ipc`](axon::ipc::Ipc)): the message that ended it.
+/// * `signal` ([`Ipc`](axon::ipc::Ipc)): not used.
 ///
 /// # Examples
 ///
@@ -30,21 +39,9 @@ pub struct EchoProtocol;
 
 impl Component for EchoProtocol {
     type Boxes = Standard<Bytes, Bytes>;
-
-    async fn main(self, cx: Cx<Standard<Bytes, Bytes>>) {
-        loop {
-            for data in cx.inbox.drain() {
-                cx.outbox.send(data).await;
-            }
-            if let Some(message) = cx.control.recv() {
-                for data in cx.inbox.drain() {
-                    cx.outbox.send(data).await;
-                }
-                cx.signal.send(message).await;
-                return;
-            }
-            cx.pause();
-            cx.yield_now().await;
+    async fn main(self, cx: Cx<Self::Boxes>) {
+        while let Some(data) = cx.recv_until_finished().await {
+            cx.outbox.send(data).await;
         }
     }
 }

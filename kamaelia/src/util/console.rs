@@ -96,8 +96,7 @@ impl Component for ConsoleReader {
             if cx.control.recv().is_some() {
                 return;
             }
-            cx.pause();
-            cx.yield_now().await;
+            cx.idle().await;
         }
     }
 }
@@ -105,13 +104,14 @@ impl Component for ConsoleReader {
 /// Writes what it receives to standard output: Kamaelia's `ConsoleEchoer`.
 ///
 /// With [`forwarder`](Self::forwarder) it also passes what it receives on out
-/// of `outbox`. Any message on `control` ends it, after passing the message on
-/// out of `signal`.
+/// of `outbox`. Any message on `control` ends it, once everything that arrived
+/// on `inbox` before it has been written, after passing the message on out of
+/// `signal`.
 ///
 /// # Inboxes
 ///
 /// * `inbox` ([`Bytes`]): what to write.
-/// * `control` ([`Ipc`]): any message ends it.
+/// * `control` ([`Ipc`]): any message ends it, once `inbox` is empty.
 ///
 /// # Outboxes
 ///
@@ -147,21 +147,17 @@ impl Component for ConsoleEchoer {
     type Boxes = Standard<Bytes, Bytes>;
 
     async fn main(self, cx: Cx<Standard<Bytes, Bytes>>) {
-        loop {
-            for data in cx.inbox.drain() {
-                let mut out = io::stdout().lock();
-                let _ = out.write_all(&data).and_then(|()| out.flush());
-                drop(out);
-                if self.forwarder {
-                    cx.outbox.send(data).await;
-                }
+        while let Some(data) = cx.recv_until_finished().await {
+            let mut out = io::stdout().lock();
+            let _ = out.write_all(&data).and_then(|()| out.flush());
+            drop(out);
+            if self.forwarder {
+                cx.outbox.send(data).await;
             }
-            if let Some(message) = cx.control.recv() {
-                cx.signal.send(message).await;
-                return;
-            }
-            cx.pause();
-            cx.yield_now().await;
+        }
+        // The message that ended it, left on `control`: passed on.
+        if let Some(message) = cx.control.recv() {
+            cx.signal.send(message).await;
         }
     }
 }

@@ -87,22 +87,19 @@ axon::boxes! {
 /// use bytes::Bytes;
 /// use kamaelia::chassis::ServerCore;
 ///
-/// /// Echoes what it receives.
-/// struct Echo;
-/// impl Component for Echo {
+/// /// Sends back everything it receives, until the client is done.
+/// struct EchoProtocol;
+///
+/// impl Component for EchoProtocol {
 ///     type Boxes = Standard<Bytes, Bytes>;
-///     async fn main(self, cx: Cx<Standard<Bytes, Bytes>>) {
-///         while !cx.control.data_ready() {
-///             for data in cx.inbox.drain() {
-///                 cx.outbox.send(data).await;
-///             }
-///             cx.pause();
-///             cx.yield_now().await;
+///     async fn main(self, cx: Cx<Self::Boxes>) {
+///         while let Some(data) = cx.recv_until_finished().await {
+///             cx.outbox.send(data).await;
 ///         }
 ///     }
 /// }
 ///
-/// ServerCore::new(|_info: &kamaelia::ipc::ConnectionInfo| Echo)
+/// ServerCore::new(|_info: &kamaelia::ipc::ConnectionInfo| EchoProtocol)
 ///     .port(12345)
 ///     .run()?;
 /// # std::io::Result::Ok(())
@@ -258,14 +255,7 @@ impl fmt::Debug for ServerCore {
 /// # Examples
 ///
 /// ```no_run
-/// # use axon::{Component, Cx, Standard};
-/// # use bytes::Bytes;
-/// # struct EchoProtocol;
-/// # impl Component for EchoProtocol {
-/// #     type Boxes = Standard<Bytes, Bytes>;
-/// #     async fn main(self, _cx: Cx<Standard<Bytes, Bytes>>) {}
-/// # }
-/// use kamaelia::SimpleServer;
+/// use kamaelia::{EchoProtocol, SimpleServer};
 ///
 /// SimpleServer::new(|| EchoProtocol).port(12345).run()?;
 /// # std::io::Result::Ok(())
@@ -309,11 +299,8 @@ impl Component for ServerCore {
             TcpServer::from_listener(listener).connection_options(self.connection),
         );
         let wired = cx
-            .link(
-                (&server, "protocol_handler_signal"),
-                (&cx, "socketactivity"),
-            )
-            .and_then(|_| cx.link((&cx, "serversignal"), (&server, "control")));
+            .link((&server, "protocol_handler_signal"), &cx.socketactivity)
+            .and_then(|_| cx.link(&cx.serversignal, (&server, "control")));
         if let Err(e) = wired {
             tracing::error!(target: "kamaelia::server_core", error = %e, "cannot wire the TCP server");
             return;
@@ -362,8 +349,7 @@ impl Component for ServerCore {
             if connections.is_done() && server.is_finished() {
                 break;
             }
-            cx.pause();
-            cx.yield_now().await;
+            cx.idle().await;
         }
         cx.remove_child(&server);
         cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
@@ -386,16 +372,21 @@ impl ServerCore {
         );
         let to_csa =
             cx.add_outbox::<Ipc>("connectedSocketShutdownSignal", "tells an adapter to close");
-        let me = cx.component();
         let wiring = (|| {
             cx.link((csa, "outbox"), (&handler, "inbox"))?;
             cx.link((&handler, "outbox"), (csa, "inbox"))?;
-            cx.link((&me, to_handler.name().as_str()), (&handler, "control"))?;
-            cx.link((&me, to_csa.name().as_str()), (csa, "control"))?;
+            cx.link(&to_handler, (&handler, "control"))?;
+            cx.link(&to_csa, (csa, "control"))?;
             cx.link((&handler, "signal"), (csa, "control"))?;
             cx.link((csa, "signal"), (&handler, "control"))?;
-            if handler.outbox::<Ipc>("serversignal").is_ok() {
-                cx.link((&handler, "serversignal"), (cx, "control"))?;
+            // The one optional box. The factory's handler comes as a
+            // `ComponentRef` (any component will do), so whether it has a
+            // `serversignal` outbox, and of what type, is known only now: one
+            // carrying `Ipc` is linked, by its typed handle, to the server's
+            // `control`; a handler without one (or with one of another type)
+            // cannot shut the server down.
+            if let Ok(serversignal) = handler.outbox::<Ipc>("serversignal") {
+                cx.link(&serversignal, &cx.control)?;
             }
             Ok(())
         })();

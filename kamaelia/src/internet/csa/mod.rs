@@ -171,7 +171,7 @@ impl Component for ConnectedSocketAdapter {
 
     async fn main(self, cx: Cx<CsaBoxes>) {
         let selectable = Selectable::new(self.socket.clone());
-        let how_died = match link_selector(&cx) {
+        let how_died = match link_selector(&cx, &cx.selector_signal) {
             Ok(()) => {
                 cx.selector_signal
                     .send(SelectorRequest::NewReader {

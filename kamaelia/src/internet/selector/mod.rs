@@ -19,7 +19,7 @@ use std::io;
 use std::rc::Rc;
 
 use axon::ipc::Ipc;
-use axon::{Component, ComponentRef, Cx, Scheduler};
+use axon::{Component, ComponentRef, Cx, Outbox, Scheduler};
 
 use self::core::SelectorCore;
 pub use messages::{Ready, Selectable, SelectorRequest};
@@ -126,12 +126,15 @@ impl Selector {
     }
 }
 
-/// Links `cx`'s `selector_signal` outbox to the `notify` inbox of the
-/// Selector serving its scheduler, starting one if need be: how TcpServer,
-/// TcpClient and the adapter reach it.
-pub(crate) fn link_selector<B: axon::BoxSet>(cx: &Cx<B>) -> io::Result<()> {
+/// Links `outbox` (one of `cx`'s, its `selector_signal`) to the `notify`
+/// inbox of the Selector serving `cx`'s scheduler, starting one if need be:
+/// how TcpServer, TcpClient and the adapter reach it.
+pub(crate) fn link_selector<B: axon::BoxSet>(
+    cx: &Cx<B>,
+    outbox: &Outbox<SelectorRequest>,
+) -> io::Result<()> {
     let selector = Selector::service(&cx.scheduler())?;
-    cx.link((cx, "selector_signal"), (&selector, "notify"))
+    cx.link(outbox, (&selector, "notify"))
         .map(drop)
         .map_err(io::Error::other)
 }
@@ -155,8 +158,7 @@ impl Component for Selector {
             if (served || shutting_down) && self.core.is_empty() && !cx.notify.data_ready() {
                 break;
             }
-            cx.pause();
-            cx.yield_now().await;
+            cx.idle().await;
         }
         let tracker = cx.tracker();
         let me = cx.component();
@@ -199,8 +201,7 @@ mod tests {
 
         async fn main(self, cx: Cx<Standard<I, O>>) {
             loop {
-                cx.pause();
-                cx.yield_now().await;
+                cx.idle().await;
             }
         }
     }
