@@ -35,7 +35,7 @@ struct Source;
 
 impl Component for Source {
     type Boxes = Standard<(), u64>;
-    async fn main(self, cx: Cx<Standard<(), u64>>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         for n in 0..MESSAGES {
             cx.outbox.send(n).await;
         }
@@ -48,7 +48,7 @@ struct DrainForwarder;
 
 impl Component for DrainForwarder {
     type Boxes = Standard<u64, u64>;
-    async fn main(self, cx: Cx<Standard<u64, u64>>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         loop {
             for n in cx.inbox.drain() {
                 cx.outbox.send(n).await;
@@ -71,7 +71,7 @@ struct RecvForwarder;
 
 impl Component for RecvForwarder {
     type Boxes = Standard<u64, u64>;
-    async fn main(self, cx: Cx<Standard<u64, u64>>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         loop {
             while let Some(n) = cx.inbox.recv() {
                 cx.outbox.send(n).await;
@@ -93,7 +93,7 @@ struct Sink(Rc<Cell<u64>>);
 
 impl Component for Sink {
     type Boxes = Standard<u64, ()>;
-    async fn main(self, cx: Cx<Standard<u64, ()>>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         let mut sum = 0u64;
         loop {
             for n in cx.inbox.drain() {

@@ -42,7 +42,7 @@ struct Idle;
 
 impl Component for Idle {
     type Boxes = Standard<u64, u64>;
-    async fn main(self, _cx: Cx<Standard<u64, u64>>) {}
+    async fn main(self, _cx: Cx<Self::Boxes>) {}
 }
 
 /// Where the sources are linked.

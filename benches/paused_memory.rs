@@ -59,7 +59,7 @@ struct Idle;
 
 impl Component for Idle {
     type Boxes = NoBoxes;
-    async fn main(self, cx: Cx<NoBoxes>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         loop {
             cx.pause();
             cx.yield_now().await;
@@ -72,7 +72,7 @@ struct IdleWithBoxes;
 
 impl Component for IdleWithBoxes {
     type Boxes = Standard<u64, u64>;
-    async fn main(self, cx: Cx<Standard<u64, u64>>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         loop {
             cx.pause();
             cx.yield_now().await;

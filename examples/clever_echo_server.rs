@@ -19,7 +19,7 @@ struct CleverEchoProtocol {
 impl Component for CleverEchoProtocol {
     type Boxes = Standard<Bytes, Bytes>;
 
-    async fn main(self, cx: Cx<Standard<Bytes, Bytes>>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         let ConnectionInfo {
             peer,
             peer_port,

@@ -71,7 +71,7 @@ struct ChatHub;
 impl Component for ChatHub {
     type Boxes = HubBoxes;
 
-    async fn main(self, cx: Cx<HubBoxes>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         let mut members: HashMap<ComponentId, Outbox<ChatLine>> = HashMap::new();
         cx.inbox.set_size(Some(HUB_QUEUE));
         while cx.control.recv().is_none() {
@@ -138,7 +138,7 @@ struct ChatProtocol {
 impl Component for ChatProtocol {
     type Boxes = ProtocolBoxes;
 
-    async fn main(self, cx: Cx<ProtocolBoxes>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         let joined = cx
             .link(&cx.to_hub, (&self.hub, "inbox"))
             .and_then(|_| cx.link(&cx.hub_membership, (&self.hub, "membership")));

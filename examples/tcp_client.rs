@@ -74,7 +74,7 @@ struct Reporter(Rc<Cell<bool>>);
 impl axon::Component for Reporter {
     type Boxes = axon::Standard<(), ()>;
 
-    async fn main(self, cx: axon::Cx<axon::Standard<(), ()>>) {
+    async fn main(self, cx: axon::Cx<Self::Boxes>) {
         let message = cx.control.next().await;
         let reason = message
             .finished_with::<SocketShutdown>()

@@ -114,7 +114,7 @@ struct Blaster {
 impl Component for Blaster {
     type Boxes = Standard<Bytes, Bytes>;
 
-    async fn main(self, cx: Cx<Standard<Bytes, Bytes>>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         let _ = self.started.send(());
         let data = Bytes::from(pattern(self.size, self.seed));
         let mut at = 0;
@@ -232,7 +232,7 @@ struct Stopper;
 impl Component for Stopper {
     type Boxes = StopperBoxes;
 
-    async fn main(self, cx: Cx<StopperBoxes>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         loop {
             // Looked at first: what the client sent before it finished is in
             // `inbox` by then, and is still answered.
@@ -288,7 +288,7 @@ struct SayAndClose {
 impl Component for SayAndClose {
     type Boxes = Standard<Bytes, Bytes>;
 
-    async fn main(self, cx: Cx<Standard<Bytes, Bytes>>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         let data = Bytes::from(pattern(self.size, self.seed));
         for chunk in data.chunks(100_000) {
             cx.outbox.send(data.slice_ref(chunk)).await;
@@ -454,7 +454,7 @@ struct HelloAndReport {
 impl Component for HelloAndReport {
     type Boxes = Standard<Bytes, Bytes>;
 
-    async fn main(self, cx: Cx<Standard<Bytes, Bytes>>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         cx.outbox.send(Bytes::from_static(b"hello\n")).await;
         report_control_until_closed(&cx, &self.control, true).await;
     }
@@ -505,7 +505,7 @@ struct Mismatched;
 impl Component for Mismatched {
     type Boxes = Standard<u32, u32>;
 
-    async fn main(self, _cx: Cx<Standard<u32, u32>>) {}
+    async fn main(self, _cx: Cx<Self::Boxes>) {}
 }
 
 #[test]

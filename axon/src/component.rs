@@ -48,7 +48,7 @@ use crate::yields::Yieldable;
 /// impl Component for Producer {
 ///     type Boxes = Standard<(), String>;
 ///
-///     async fn main(self, cx: Cx<Standard<(), String>>) {
+///     async fn main(self, cx: Cx<Self::Boxes>) {
 ///         for n in 0..self.count {
 ///             cx.outbox.send(format!("hello{n}")).await;
 ///             cx.yield_now().await;
@@ -65,16 +65,9 @@ use crate::yields::Yieldable;
 /// impl Component for Consumer {
 ///     type Boxes = Standard<String, ()>;
 ///
-///     async fn main(self, cx: Cx<Standard<String, ()>>) {
-///         loop {
-///             for msg in cx.inbox.drain() {
-///                 self.seen.borrow_mut().push(msg);
-///             }
-///             if cx.control.recv().is_some_and(|m| m.is_producer_finished()) {
-///                 break;
-///             }
-///             cx.pause();
-///             cx.yield_now().await;
+///     async fn main(self, cx: Cx<Self::Boxes>) {
+///         while let Some(msg) = cx.recv_until_finished().await {
+///             self.seen.borrow_mut().push(msg);
 ///         }
 ///     }
 /// }
@@ -229,8 +222,7 @@ impl<B: BoxSet> Cx<B> {
         let deadline = Instant::now() + duration;
         while Instant::now() < deadline {
             self.wake_at(deadline);
-            self.pause();
-            self.yield_now().await;
+            self.idle().await;
         }
     }
 

@@ -31,7 +31,7 @@ use crate::task::{State, TaskDyn};
 /// struct Quiet;
 /// impl Component for Quiet {
 ///     type Boxes = Standard<u32, u32>;
-///     async fn main(self, _cx: Cx<Standard<u32, u32>>) {}
+///     async fn main(self, _cx: Cx<Self::Boxes>) {}
 /// }
 ///
 /// let a = ComponentRef::new(Quiet);

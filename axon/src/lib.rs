@@ -98,7 +98,7 @@
 //! # struct Producer { count: usize }
 //! # impl Component for Producer {
 //! #     type Boxes = Standard<(), String>;
-//! #     async fn main(self, cx: Cx<Standard<(), String>>) {
+//! #     async fn main(self, cx: Cx<Self::Boxes>) {
 //! #         for n in 0..self.count {
 //! #             cx.outbox.send(format!("hello{n}")).await;
 //! #             cx.yield_now().await;

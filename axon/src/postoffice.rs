@@ -31,7 +31,7 @@ use crate::id::{ComponentId, Direction};
 /// struct Idle;
 /// impl Component for Idle {
 ///     type Boxes = Standard<String, String>;
-///     async fn main(self, _cx: Cx<Standard<String, String>>) {}
+///     async fn main(self, _cx: Cx<Self::Boxes>) {}
 /// }
 ///
 /// let (a, b, c) = (ComponentRef::new(Idle), ComponentRef::new(Idle), ComponentRef::new(Idle));
@@ -156,7 +156,7 @@ impl Postoffice {
 /// struct Idle;
 /// impl Component for Idle {
 ///     type Boxes = Standard<String, String>;
-///     async fn main(self, _cx: Cx<Standard<String, String>>) {}
+///     async fn main(self, _cx: Cx<Self::Boxes>) {}
 /// }
 ///
 /// let (a, b) = (ComponentRef::new(Idle), ComponentRef::new(Idle));
@@ -174,7 +174,7 @@ impl Postoffice {
 /// # struct Idle;
 /// # impl Component for Idle {
 /// #     type Boxes = Standard<String, u32>;
-/// #     async fn main(self, _cx: Cx<Standard<String, u32>>) {}
+/// #     async fn main(self, _cx: Cx<Self::Boxes>) {}
 /// # }
 /// # let a = ComponentRef::new(Idle);
 /// let out = a.outbox::<u32>("outbox").unwrap();

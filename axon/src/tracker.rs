@@ -28,7 +28,7 @@ use crate::runtime::scheduler::Scheduler;
 /// struct Logger;
 /// impl Component for Logger {
 ///     type Boxes = Standard<String, ()>;
-///     async fn main(self, _cx: Cx<Standard<String, ()>>) {}
+///     async fn main(self, _cx: Cx<Self::Boxes>) {}
 /// }
 ///
 /// let tracker = Tracker::new();

@@ -49,7 +49,7 @@ where
 /// struct Child(Rc<Cell<bool>>);
 /// impl Component for Child {
 ///     type Boxes = NoBoxes;
-///     async fn main(self, _cx: Cx<NoBoxes>) {
+///     async fn main(self, _cx: Cx<Self::Boxes>) {
 ///         self.0.set(true);
 ///     }
 /// }
@@ -57,7 +57,7 @@ where
 /// struct Parent(Rc<Cell<bool>>);
 /// impl Component for Parent {
 ///     type Boxes = NoBoxes;
-///     async fn main(self, cx: Cx<NoBoxes>) {
+///     async fn main(self, cx: Cx<Self::Boxes>) {
 ///         let child = ComponentRef::new(Child(self.0));
 ///         cx.add_children([&child]);
 ///         cx.yield_(NewComponent::new([child])).await;
@@ -117,7 +117,7 @@ impl fmt::Debug for NewComponent {
 /// struct Steps(Rc<RefCell<Vec<&'static str>>>);
 /// impl Component for Steps {
 ///     type Boxes = NoBoxes;
-///     async fn main(self, cx: Cx<NoBoxes>) {
+///     async fn main(self, cx: Cx<Self::Boxes>) {
 ///         let log = self.0.clone();
 ///         log.borrow_mut().push("before");
 ///         cx.yield_(WaitComplete::new(move |cx: Cx<NoBoxes>| async move {

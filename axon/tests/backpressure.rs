@@ -25,7 +25,7 @@ struct Producer {
 impl Component for Producer {
     type Boxes = Standard<(), String>;
 
-    async fn main(self, cx: Cx<Standard<(), String>>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         self.resumes.bump();
         for n in 0..self.count {
             cx.outbox.send(format!("m{n}")).await;

@@ -12,7 +12,7 @@ struct Idle;
 impl Component for Idle {
     type Boxes = Standard<u32, u32>;
 
-    async fn main(self, _cx: Cx<Standard<u32, u32>>) {}
+    async fn main(self, _cx: Cx<Self::Boxes>) {}
 }
 
 fn idle() -> ComponentRef {

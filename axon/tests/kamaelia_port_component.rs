@@ -51,7 +51,7 @@ struct Plain;
 impl Component for Plain {
     type Boxes = Standard<String, String>;
 
-    async fn main(self, _cx: Cx<Standard<String, String>>) {}
+    async fn main(self, _cx: Cx<Self::Boxes>) {}
 }
 
 /// Two plain components with `tc1`'s `outbox` and `signal` linked to `tc2`'s

@@ -31,7 +31,7 @@ struct Plain;
 impl Component for Plain {
     type Boxes = Standard<String, String>;
 
-    async fn main(self, _cx: Cx<Standard<String, String>>) {}
+    async fn main(self, _cx: Cx<Self::Boxes>) {}
 }
 
 fn pair() -> (ComponentRef, ComponentRef) {

@@ -52,7 +52,7 @@ struct Counting {
 impl Component for Counting {
     type Boxes = NoBoxes;
 
-    async fn main(self, cx: Cx<NoBoxes>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         loop {
             self.i.bump();
             cx.yield_now().await;
@@ -69,7 +69,7 @@ struct CountTo {
 impl Component for CountTo {
     type Boxes = NoBoxes;
 
-    async fn main(self, cx: Cx<NoBoxes>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         while self.i.get() < self.limit {
             self.i.set(self.i.get() + 1);
             cx.yield_now().await;
@@ -83,7 +83,7 @@ struct Idle;
 impl Component for Idle {
     type Boxes = NoBoxes;
 
-    async fn main(self, _cx: Cx<NoBoxes>) {}
+    async fn main(self, _cx: Cx<Self::Boxes>) {}
 }
 
 #[test]

@@ -61,7 +61,7 @@ struct Simple {
 impl Component for Simple {
     type Boxes = Standard<u32, u32>;
 
-    async fn main(self, cx: Cx<Standard<u32, u32>>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         while self.count.get() > 0 {
             self.count.set(self.count.get() - 1);
             cx.yield_now().await;
@@ -87,7 +87,7 @@ struct PausesOnce;
 impl Component for PausesOnce {
     type Boxes = NoBoxes;
 
-    async fn main(self, cx: Cx<NoBoxes>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         cx.idle().await;
     }
 }

@@ -39,7 +39,7 @@ struct Dummy;
 impl Component for Dummy {
     type Boxes = Standard<(), ()>;
 
-    async fn main(self, _cx: Cx<Standard<(), ()>>) {}
+    async fn main(self, _cx: Cx<Self::Boxes>) {}
 }
 
 mod coordinating_assistant_tracker_test {

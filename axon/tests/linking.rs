@@ -14,7 +14,7 @@ struct Text;
 impl Component for Text {
     type Boxes = Standard<String, String>;
 
-    async fn main(self, _cx: Cx<Standard<String, String>>) {}
+    async fn main(self, _cx: Cx<Self::Boxes>) {}
 }
 
 /// Carries numbers in and out.
@@ -23,7 +23,7 @@ struct Numbers;
 impl Component for Numbers {
     type Boxes = Standard<u32, u32>;
 
-    async fn main(self, _cx: Cx<Standard<u32, u32>>) {}
+    async fn main(self, _cx: Cx<Self::Boxes>) {}
 }
 
 fn text() -> ComponentRef {

@@ -59,7 +59,7 @@ struct Source {
 
 impl Component for Source {
     type Boxes = Standard<(), u64>;
-    async fn main(self, cx: Cx<Standard<(), u64>>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         let mut n = 0;
         loop {
             for _ in 0..self.per_cycle.min(self.budget.get()) {
@@ -80,7 +80,7 @@ struct Forwarder;
 
 impl Component for Forwarder {
     type Boxes = Standard<u64, u64>;
-    async fn main(self, cx: Cx<Standard<u64, u64>>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         loop {
             for n in cx.inbox.drain() {
                 cx.outbox.send(n).await;
@@ -95,7 +95,7 @@ struct RecvForwarder;
 
 impl Component for RecvForwarder {
     type Boxes = Standard<u64, u64>;
-    async fn main(self, cx: Cx<Standard<u64, u64>>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         loop {
             while let Some(n) = cx.inbox.recv() {
                 cx.outbox.send(n).await;
@@ -110,7 +110,7 @@ struct Sink(Rc<Cell<u64>>);
 
 impl Component for Sink {
     type Boxes = Standard<u64, ()>;
-    async fn main(self, cx: Cx<Standard<u64, ()>>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         loop {
             for _ in cx.inbox.drain() {
                 self.0.set(self.0.get() + 1);

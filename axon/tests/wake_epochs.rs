@@ -20,7 +20,7 @@ struct Consumer(Rc<Cell<u32>>);
 
 impl Component for Consumer {
     type Boxes = Standard<u32, ()>;
-    async fn main(self, cx: Cx<Standard<u32, ()>>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         loop {
             for _ in cx.inbox.drain() {
                 self.0.set(self.0.get() + 1);
@@ -37,7 +37,7 @@ struct Producer(Rc<Cell<bool>>);
 
 impl Component for Producer {
     type Boxes = Standard<(), u32>;
-    async fn main(self, cx: Cx<Standard<(), u32>>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         loop {
             cx.idle().await;
             if self.0.replace(false) {

@@ -119,6 +119,8 @@ pub(crate) fn raise_fd_limit() -> io::Result<u64> {
             return Err(io::Error::last_os_error());
         }
     }
+    // `rlim_t` is `u64` on Linux but narrower or signed elsewhere.
+    #[allow(clippy::unnecessary_cast)]
     Ok(limit.rlim_cur as u64)
 }
 

@@ -719,7 +719,7 @@ struct Forwarder<T> {
 impl<T: 'static> Component for Forwarder<T> {
     type Boxes = Standard<T, ()>;
 
-    async fn main(self, cx: Cx<Standard<T, ()>>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         loop {
             // Looked at before draining: whatever a child sent before it
             // finished is in the inboxes now, and is forwarded below.

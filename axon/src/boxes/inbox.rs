@@ -61,7 +61,7 @@ use crate::id::{ComponentId, Direction};
 /// struct Doubler;
 /// impl Component for Doubler {
 ///     type Boxes = Standard<u32, u32>;
-///     async fn main(self, cx: Cx<Standard<u32, u32>>) {
+///     async fn main(self, cx: Cx<Self::Boxes>) {
 ///         while let Some(n) = cx.recv_until_finished().await {
 ///             cx.outbox.send(n * 2).await;
 ///         }

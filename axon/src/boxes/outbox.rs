@@ -40,7 +40,7 @@ use crate::id::{ComponentId, Direction};
 /// struct Producer;
 /// impl Component for Producer {
 ///     type Boxes = Standard<(), u32>;
-///     async fn main(self, cx: Cx<Standard<(), u32>>) {
+///     async fn main(self, cx: Cx<Self::Boxes>) {
 ///         for n in 0..10 {
 ///             cx.outbox.send(n).await; // waits whenever the consumer is full
 ///         }
@@ -50,7 +50,7 @@ use crate::id::{ComponentId, Direction};
 /// struct Consumer;
 /// impl Component for Consumer {
 ///     type Boxes = Standard<u32, ()>;
-///     async fn main(self, cx: Cx<Standard<u32, ()>>) {
+///     async fn main(self, cx: Cx<Self::Boxes>) {
 ///         cx.yield_now().await;
 ///     }
 /// }

@@ -91,7 +91,7 @@ impl RemoteShared {
 /// struct Forever;
 /// impl Component for Forever {
 ///     type Boxes = NoBoxes;
-///     async fn main(self, cx: Cx<NoBoxes>) {
+///     async fn main(self, cx: Cx<Self::Boxes>) {
 ///         loop {
 ///             cx.idle().await;
 ///         }
@@ -175,7 +175,7 @@ impl fmt::Debug for RemoteWaker {
 /// struct Waiter;
 /// impl Component for Waiter {
 ///     type Boxes = Standard<(), ()>;
-///     async fn main(self, cx: Cx<Standard<(), ()>>) {
+///     async fn main(self, cx: Cx<Self::Boxes>) {
 ///         cx.control.next().await;
 ///     }
 /// }

@@ -66,7 +66,7 @@ pub const DEFAULT_IO_POLL_INTERVAL: u32 = 32;
 /// Runs components: Axon's `scheduler`.
 ///
 /// Each thread has a default scheduler, which [`Scheduler::current`] returns
-/// and which [`ComponentRef::activate`] and [`Component::run`] use, as Axon's
+/// and which [`ComponentRef::activate`](crate::ComponentRef::activate) and [`Component::run`] use, as Axon's
 /// `scheduler.run` singleton. Make more with [`Scheduler::new`]. A scheduler
 /// and its components stay on the thread that made them. Handles are cheap to
 /// clone.
@@ -85,7 +85,7 @@ pub const DEFAULT_IO_POLL_INTERVAL: u32 = 32;
 /// struct Counter(Rc<Cell<u32>>);
 /// impl Component for Counter {
 ///     type Boxes = NoBoxes;
-///     async fn main(self, cx: Cx<NoBoxes>) {
+///     async fn main(self, cx: Cx<Self::Boxes>) {
 ///         for _ in 0..3 {
 ///             self.0.set(self.0.get() + 1);
 ///             cx.yield_now().await;

@@ -422,7 +422,7 @@ mod tests {
     impl Component for Idle {
         type Boxes = Standard<u32, u32>;
 
-        async fn main(self, _cx: Cx<Standard<u32, u32>>) {}
+        async fn main(self, _cx: Cx<Self::Boxes>) {}
     }
 
     /// A server adds and deletes a box per connection: what it keeps for

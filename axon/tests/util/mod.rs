@@ -76,7 +76,7 @@ pub(crate) struct UnpauseDetector {
 impl Component for UnpauseDetector {
     type Boxes = Standard<u32, u32>;
 
-    async fn main(self, cx: Cx<Standard<u32, u32>>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         loop {
             cx.idle().await;
             self.unpaused.bump();
@@ -106,7 +106,7 @@ pub(crate) struct BusyWait {
 impl Component for BusyWait {
     type Boxes = Standard<u32, u32>;
 
-    async fn main(self, cx: Cx<Standard<u32, u32>>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         loop {
             self.resumes.bump();
             cx.yield_now().await;
@@ -137,7 +137,7 @@ pub(crate) struct PauseEveryTurn {
 impl Component for PauseEveryTurn {
     type Boxes = Standard<u32, u32>;
 
-    async fn main(self, cx: Cx<Standard<u32, u32>>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         loop {
             self.turns.bump();
             cx.idle().await;

@@ -126,7 +126,7 @@ impl fmt::Debug for TcpClient {
 impl Component for TcpClient {
     type Boxes = TcpClientBoxes;
 
-    async fn main(self, cx: Cx<TcpClientBoxes>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         if !self.delay.is_zero() {
             cx.sleep(self.delay).await;
         }

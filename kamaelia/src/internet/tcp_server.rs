@@ -137,7 +137,7 @@ impl fmt::Debug for TcpServer {
 impl Component for TcpServer {
     type Boxes = TcpServerBoxes;
 
-    async fn main(self, cx: Cx<TcpServerBoxes>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         let TcpServer { listener, options } = self;
         if let Err(e) = link_selector(&cx, &cx.selector_signal) {
             tracing::error!(target: "kamaelia::tcp_server", error = %e, "no selector; not accepting");

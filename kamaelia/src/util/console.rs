@@ -52,7 +52,7 @@ pub struct ConsoleReader;
 impl Component for ConsoleReader {
     type Boxes = ConsoleReaderBoxes;
 
-    async fn main(self, cx: Cx<ConsoleReaderBoxes>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         let Some(waker) = cx.component().remote_waker() else {
             return;
         };
@@ -146,7 +146,7 @@ impl fmt::Debug for ConsoleEchoer {
 impl Component for ConsoleEchoer {
     type Boxes = Standard<Bytes, Bytes>;
 
-    async fn main(self, cx: Cx<Standard<Bytes, Bytes>>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         while let Some(data) = cx.recv_until_finished().await {
             let mut out = io::stdout().lock();
             let _ = out.write_all(&data).and_then(|()| out.flush());

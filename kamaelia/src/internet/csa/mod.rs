@@ -169,7 +169,7 @@ impl fmt::Debug for ConnectedSocketAdapter {
 impl Component for ConnectedSocketAdapter {
     type Boxes = CsaBoxes;
 
-    async fn main(self, cx: Cx<CsaBoxes>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         let selectable = Selectable::new(self.socket.clone());
         let how_died = match link_selector(&cx, &cx.selector_signal) {
             Ok(()) => {

@@ -382,7 +382,7 @@ pub(super) mod tests {
     impl Component for Holder {
         type Boxes = Standard<Ready, ()>;
 
-        async fn main(self, _cx: Cx<Standard<Ready, ()>>) {}
+        async fn main(self, _cx: Cx<Self::Boxes>) {}
     }
 
     /// A server holds many connections whose notices wait untaken (backed-up

@@ -142,7 +142,7 @@ pub(crate) fn link_selector<B: axon::BoxSet>(
 impl Component for Selector {
     type Boxes = SelectorBoxes;
 
-    async fn main(self, cx: Cx<SelectorBoxes>) {
+    async fn main(self, cx: Cx<Self::Boxes>) {
         let mut served = false;
         let mut shutting_down = false;
         loop {
@@ -199,7 +199,7 @@ mod tests {
     impl<I: 'static, O: 'static> Component for Idle<I, O> {
         type Boxes = Standard<I, O>;
 
-        async fn main(self, cx: Cx<Standard<I, O>>) {
+        async fn main(self, cx: Cx<Self::Boxes>) {
             loop {
                 cx.idle().await;
             }
