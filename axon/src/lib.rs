@@ -171,6 +171,24 @@
 //!   wait ([`Park`]) through which Kamaelia's Selector delivers socket readiness.
 //! * A panic in one component ends only that component, reported through
 //!   `tracing`; [`Scheduler::set_fail_fast`] restores Axon's stop-everything mode.
+//!
+//! # Where this differs from Axon
+//!
+//! * **A collection wakes only those it concerns.** Axon wakes the owner of
+//!   every outbox upstream of an inbox whenever anything is collected from it.
+//!   Here a collection (`recv`, `drain`, `next`) wakes the owners of the
+//!   outboxes that sent into the inbox, or were refused by it, since they were
+//!   last woken, and of the outboxes they are linked through (outbox-to-outbox
+//!   passthroughs). A paused producer is still woken when its message is
+//!   collected; an outbox linked in after the send, which never sent, is not;
+//!   and an inbox with ten thousand sources wakes one per message, not ten
+//!   thousand.
+//! * A [`Drain`] dropped before it is used up gives its messages back to the
+//!   inbox they would now reach (downstream, if the inbox was linked onward
+//!   meanwhile): nothing is lost.
+//! * Deleting a dynamic box removes its links ([`Cx::delete_inbox`]).
+//! * Linking and unlinking cost the same however many boxes are linked to the
+//!   same inbox: only the subtree being attached or detached is re-pointed.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
