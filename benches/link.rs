@@ -24,7 +24,8 @@
 //!   O(N) per link, 100,000 takes minutes a round; `LINK_LARGE=10000` then
 //!   gives a baseline in seconds. The summary says which N was used.
 //! * `LINK_ROUNDS=<n>`: rounds at the large N (default 5; the small N gets
-//!   25).
+//!   25). Each large round's times go to stderr as it ends.
+//! * `LINK_CASE=direct` or `LINK_CASE=passthrough`: only that case.
 //! * `LINK_PROFILE=<n>`: one round at N, straight case, for a profiler
 //!   (`valgrind --tool=callgrind`).
 
@@ -106,8 +107,16 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// Medians over `rounds` rounds, in ns per link and ns per unlink.
 fn measure(case: Case, n: usize, rounds: usize) -> (f64, f64) {
     let (mut link, mut unlink) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
+    for i in 1..=rounds {
         let r = round(case, n);
+        if n > SMALL {
+            eprintln!(
+                "  {} N = {n}, round {i}/{rounds}: linking {:.2} s, unlinking {:.2} s",
+                case.label(),
+                r.link.as_secs_f64(),
+                r.unlink.as_secs_f64()
+            );
+        }
         link.push(r.link.as_nanos() as f64 / n as f64);
         unlink.push(r.unlink.as_nanos() as f64 / n as f64);
     }
@@ -150,8 +159,14 @@ fn main() {
         "{:<42} {:>8} {:>12} {:>12}",
         "case", "N", "ns/link", "ns/unlink"
     );
+    let cases: &[Case] = match std::env::var("LINK_CASE").as_deref() {
+        Err(_) => &[Case::Direct, Case::Passthrough],
+        Ok("direct") => &[Case::Direct],
+        Ok("passthrough") => &[Case::Passthrough],
+        Ok(other) => panic!("LINK_CASE is direct or passthrough, not {other:?}"),
+    };
     let mut ratios = Vec::new();
-    for case in [Case::Direct, Case::Passthrough] {
+    for &case in cases {
         // One warm-up round, so that the first figures are not the allocator's
         // first growth.
         round(case, SMALL);
@@ -165,14 +180,12 @@ fn main() {
             "{:<42} {large:>8} {large_link:>12.1} {large_unlink:>12.1}",
             case.label()
         );
-        ratios.push((
-            case,
-            large_link / small_link,
-            large_unlink / small_unlink,
-        ));
+        ratios.push((case, large_link / small_link, large_unlink / small_unlink));
     }
     println!();
-    println!("cost per operation at N = {large} / at N = {SMALL} (1 = independent of N; target <= 1.5):");
+    println!(
+        "cost per operation at N = {large} / at N = {SMALL} (1 = independent of N; target <= 1.5):"
+    );
     for (case, link, unlink) in ratios {
         println!(
             "{:<42} link {link:>8.2}x   unlink {unlink:>8.2}x",
