@@ -13,7 +13,11 @@
 //! process (this same executable) pinned to CPU 1: 10,000 connections take
 //! 10,000 descriptors on each side, and one process may not have 20,000 here.
 //!
-//! Environment:
+//! Without `--bench` (which `cargo bench` passes; `cargo test --benches` does
+//! not), a quick smoke run: 200 connections, a limit of 30 s. Pass `--bench`
+//! when running the executable by hand.
+//!
+//! Environment (the client process gets its settings from the bench):
 //! * `IDLE_CONNECTIONS=<n>` (default 10,000);
 //! * `IDLE_LIMIT=<seconds>` (default 90): when the client gives up;
 //! * `IDLE_ROUNDS=<n>` (default 1): rounds, the servers taking turns to go
@@ -68,10 +72,11 @@ fn env<T: FromStr>(name: &str) -> Option<T> {
 }
 
 impl Settings {
-    fn from_env() -> Settings {
+    fn from_env(smoke: bool) -> Settings {
+        let (connections, limit) = if smoke { (200, 30.0) } else { (10_000, 90.0) };
         Settings {
-            connections: env("IDLE_CONNECTIONS").unwrap_or(10_000),
-            limit: Duration::from_secs_f64(env("IDLE_LIMIT").unwrap_or(90.0)),
+            connections: env("IDLE_CONNECTIONS").unwrap_or(connections),
+            limit: Duration::from_secs_f64(env("IDLE_LIMIT").unwrap_or(limit)),
             rounds: env::<usize>("IDLE_ROUNDS").unwrap_or(1).max(1),
             in_flight: env("IDLE_IN_FLIGHT"),
             tokio_backlog: env("IDLE_TOKIO_BACKLOG").unwrap_or(BACKLOG),
@@ -82,7 +87,8 @@ impl Settings {
 /// The client process: runs the idle load and prints the outcome as one line.
 fn client(address: SocketAddr) {
     pin(CLIENT_CPU);
-    let settings = Settings::from_env();
+    // The bench sets IDLE_CONNECTIONS and IDLE_LIMIT for the client.
+    let settings = Settings::from_env(false);
     let outcome = idle::run(&idle::Idle {
         address,
         connections: settings.connections,
@@ -138,9 +144,11 @@ fn parse_outcome(line: &str) -> Option<idle::Outcome> {
 /// Runs the client against `server`, then stops the server; returns the
 /// outcome and how long stopping took (`None`: it had not stopped after
 /// [`STOP_LIMIT`], and is left running).
-fn measure(server: Box<dyn Server>) -> (idle::Outcome, Option<Duration>) {
+fn measure(server: Box<dyn Server>, settings: &Settings) -> (idle::Outcome, Option<Duration>) {
     let child = Command::new(std::env::current_exe().expect("this executable"))
         .env(CLIENT_ENV, server.address().to_string())
+        .env("IDLE_CONNECTIONS", settings.connections.to_string())
+        .env("IDLE_LIMIT", settings.limit.as_secs_f64().to_string())
         .stdout(Stdio::piped())
         .spawn()
         .expect("the client starts");
@@ -193,7 +201,11 @@ fn main() {
         return;
     }
     let fds = idle::raise_fd_limit().expect("the limit on open files");
-    let settings = Settings::from_env();
+    let smoke = !std::env::args().any(|a| a == "--bench");
+    if smoke {
+        println!("(smoke run: without --bench)");
+    }
+    let settings = Settings::from_env(smoke);
     println!(
         "{} idle connections opened {} to an echo server on 127.0.0.1, each echoing one byte; \
          server on CPU {SERVER_CPU}, client process on CPU {CLIENT_CPU}; limit {} s; \
@@ -224,7 +236,7 @@ fn main() {
         let order = if round % 2 == 1 { [0, 1] } else { [1, 0] };
         for i in order {
             let (name, start) = &servers[i];
-            let (outcome, stopped) = measure(start());
+            let (outcome, stopped) = measure(start(), &settings);
             describe(name, &outcome, stopped);
             outcomes[i].push(outcome);
             if stopped.is_none() {

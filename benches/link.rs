@@ -19,6 +19,10 @@
 //! unlink, and the ratio of the large N's cost per link to the small N's (and
 //! the same for unlink): a cost per link that does not grow with N gives 1.
 //!
+//! Without `--bench` (which `cargo bench` passes; `cargo test --benches` does
+//! not), a quick smoke run: large N = 2,000, one round, 3 small rounds. Pass
+//! `--bench` when running the executable by hand.
+//!
 //! Environment:
 //! * `LINK_LARGE=<n>`: the large N (default 100,000). Where linking costs
 //!   O(N) per link, 100,000 takes minutes a round; `LINK_LARGE=10000` then
@@ -144,12 +148,19 @@ fn main() {
         );
         return;
     }
-    let large = env_usize("LINK_LARGE").unwrap_or(DEFAULT_LARGE);
-    let large_rounds = env_usize("LINK_ROUNDS").unwrap_or(DEFAULT_LARGE_ROUNDS);
+    let smoke = !std::env::args().any(|a| a == "--bench");
+    let (default_large, default_rounds, small_rounds) = if smoke {
+        println!("(smoke run: without --bench)");
+        (2_000, 1, 3)
+    } else {
+        (DEFAULT_LARGE, DEFAULT_LARGE_ROUNDS, SMALL_ROUNDS)
+    };
+    let large = env_usize("LINK_LARGE").unwrap_or(default_large);
+    let large_rounds = env_usize("LINK_ROUNDS").unwrap_or(default_rounds);
     println!(
         "N distinct components' outbox linked into one inbox, then unlinked in order; \
-         small N = {SMALL} ({SMALL_ROUNDS} rounds), large N = {large} ({large_rounds} rounds){}",
-        if large == DEFAULT_LARGE {
+         small N = {SMALL} ({small_rounds} rounds), large N = {large} ({large_rounds} rounds){}",
+        if large == default_large {
             ""
         } else {
             " [LINK_LARGE]"
@@ -170,7 +181,7 @@ fn main() {
         // One warm-up round, so that the first figures are not the allocator's
         // first growth.
         round(case, SMALL);
-        let (small_link, small_unlink) = measure(case, SMALL, SMALL_ROUNDS);
+        let (small_link, small_unlink) = measure(case, SMALL, small_rounds);
         println!(
             "{:<42} {SMALL:>8} {small_link:>12.1} {small_unlink:>12.1}",
             case.label()
