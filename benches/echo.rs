@@ -20,7 +20,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
-use support::{median, pin, Kamaelia, Server, Tokio, CLIENT_CPU, SERVER_CPU};
+use support::{median, pin, Kamaelia, Server, Tokio, BACKLOG, CLIENT_CPU, SERVER_CPU};
 
 const CONNECTIONS: usize = 50;
 const SIZE: usize = 64;
@@ -114,9 +114,9 @@ fn main() {
         // favours (sockets in TIME_WAIT, a warm CPU) favours neither.
         let (k, t) = if round % 2 == 1 {
             let k = measure(Kamaelia::start(), warmup, duration);
-            (k, measure(Tokio::start(), warmup, duration))
+            (k, measure(Tokio::start(BACKLOG), warmup, duration))
         } else {
-            let t = measure(Tokio::start(), warmup, duration);
+            let t = measure(Tokio::start(BACKLOG), warmup, duration);
             (measure(Kamaelia::start(), warmup, duration), t)
         };
         println!("round {round}: kamaelia {k:.0} round trips/s, tokio {t:.0} round trips/s");

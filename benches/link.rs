@@ -19,12 +19,17 @@
 //! unlink, and the ratio of the large N's cost per link to the small N's (and
 //! the same for unlink): a cost per link that does not grow with N gives 1.
 //!
+//! Without `--bench` (which `cargo bench` passes; `cargo test --benches` does
+//! not), a quick smoke run: large N = 2,000, one round, 3 small rounds. Pass
+//! `--bench` when running the executable by hand.
+//!
 //! Environment:
 //! * `LINK_LARGE=<n>`: the large N (default 100,000). Where linking costs
 //!   O(N) per link, 100,000 takes minutes a round; `LINK_LARGE=10000` then
 //!   gives a baseline in seconds. The summary says which N was used.
 //! * `LINK_ROUNDS=<n>`: rounds at the large N (default 5; the small N gets
-//!   25).
+//!   25). Each large round's times go to stderr as it ends.
+//! * `LINK_CASE=direct` or `LINK_CASE=passthrough`: only that case.
 //! * `LINK_PROFILE=<n>`: one round at N, straight case, for a profiler
 //!   (`valgrind --tool=callgrind`).
 
@@ -106,8 +111,16 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// Medians over `rounds` rounds, in ns per link and ns per unlink.
 fn measure(case: Case, n: usize, rounds: usize) -> (f64, f64) {
     let (mut link, mut unlink) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
+    for i in 1..=rounds {
         let r = round(case, n);
+        if n > SMALL {
+            eprintln!(
+                "  {} N = {n}, round {i}/{rounds}: linking {:.2} s, unlinking {:.2} s",
+                case.label(),
+                r.link.as_secs_f64(),
+                r.unlink.as_secs_f64()
+            );
+        }
         link.push(r.link.as_nanos() as f64 / n as f64);
         unlink.push(r.unlink.as_nanos() as f64 / n as f64);
     }
@@ -135,12 +148,19 @@ fn main() {
         );
         return;
     }
-    let large = env_usize("LINK_LARGE").unwrap_or(DEFAULT_LARGE);
-    let large_rounds = env_usize("LINK_ROUNDS").unwrap_or(DEFAULT_LARGE_ROUNDS);
+    let smoke = !std::env::args().any(|a| a == "--bench");
+    let (default_large, default_rounds, small_rounds) = if smoke {
+        println!("(smoke run: without --bench)");
+        (2_000, 1, 3)
+    } else {
+        (DEFAULT_LARGE, DEFAULT_LARGE_ROUNDS, SMALL_ROUNDS)
+    };
+    let large = env_usize("LINK_LARGE").unwrap_or(default_large);
+    let large_rounds = env_usize("LINK_ROUNDS").unwrap_or(default_rounds);
     println!(
         "N distinct components' outbox linked into one inbox, then unlinked in order; \
-         small N = {SMALL} ({SMALL_ROUNDS} rounds), large N = {large} ({large_rounds} rounds){}",
-        if large == DEFAULT_LARGE {
+         small N = {SMALL} ({small_rounds} rounds), large N = {large} ({large_rounds} rounds){}",
+        if large == default_large {
             ""
         } else {
             " [LINK_LARGE]"
@@ -150,12 +170,18 @@ fn main() {
         "{:<42} {:>8} {:>12} {:>12}",
         "case", "N", "ns/link", "ns/unlink"
     );
+    let cases: &[Case] = match std::env::var("LINK_CASE").as_deref() {
+        Err(_) => &[Case::Direct, Case::Passthrough],
+        Ok("direct") => &[Case::Direct],
+        Ok("passthrough") => &[Case::Passthrough],
+        Ok(other) => panic!("LINK_CASE is direct or passthrough, not {other:?}"),
+    };
     let mut ratios = Vec::new();
-    for case in [Case::Direct, Case::Passthrough] {
+    for &case in cases {
         // One warm-up round, so that the first figures are not the allocator's
         // first growth.
         round(case, SMALL);
-        let (small_link, small_unlink) = measure(case, SMALL, SMALL_ROUNDS);
+        let (small_link, small_unlink) = measure(case, SMALL, small_rounds);
         println!(
             "{:<42} {SMALL:>8} {small_link:>12.1} {small_unlink:>12.1}",
             case.label()

@@ -9,13 +9,17 @@ use std::thread;
 
 use axon::ipc::Ipc;
 use axon::RemoteSender;
-use kamaelia::{EchoProtocol, SimpleServer};
+use kamaelia::{EchoProtocol, SimpleServer, DEFAULT_BACKLOG};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The CPU the server under test runs on.
 pub(crate) const SERVER_CPU: usize = 0;
 /// The CPU the load generator runs on.
 pub(crate) const CLIENT_CPU: usize = 1;
+
+/// Kamaelia's listen backlog, [`DEFAULT_BACKLOG`] (1024), for the tokio
+/// server too.
+pub(crate) const BACKLOG: u32 = DEFAULT_BACKLOG as u32;
 
 /// Pins the current thread to `cpu` (or says it could not).
 pub(crate) fn pin(cpu: usize) {
@@ -83,7 +87,9 @@ impl Server for Kamaelia {
 }
 
 /// Tokio's `current_thread` runtime, a task per connection doing `read` /
-/// `write_all`.
+/// `write_all`. The benches give it kamaelia's listen backlog ([`BACKLOG`]); tokio's own `TcpListener::bind` uses 128, and
+/// with many connections opened at once the difference decides how many
+/// handshakes wait for the client's SYN to be sent again (after 1 s, then 3 s).
 pub(crate) struct Tokio {
     address: SocketAddr,
     stop: tokio::sync::oneshot::Sender<()>,
@@ -91,8 +97,9 @@ pub(crate) struct Tokio {
 }
 
 impl Tokio {
-    /// Starts the server on a thread pinned to [`SERVER_CPU`].
-    pub(crate) fn start() -> Box<dyn Server> {
+    /// Starts the server on a thread pinned to [`SERVER_CPU`], listening
+    /// with `backlog` ([`BACKLOG`] to match kamaelia's server).
+    pub(crate) fn start(backlog: u32) -> Box<dyn Server> {
         let (tx, rx) = mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = thread::spawn(move || {
@@ -102,9 +109,12 @@ impl Tokio {
                 .build()
                 .expect("runtime");
             runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
+                let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+                socket.set_reuseaddr(true).expect("reuseaddr");
+                socket
+                    .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
                     .expect("bind");
+                let listener = socket.listen(backlog).expect("listen");
                 tx.send(listener.local_addr().expect("bound"))
                     .expect("the bench waits");
                 let accept = async {

@@ -102,7 +102,7 @@ impl fmt::Display for Outcome {
 
 /// Raises this process's soft limit on open files to its hard limit, and
 /// returns the new soft limit.
-pub(crate) fn raise_fd_limit() -> io::Result<u64> {
+pub(crate) fn raise_fd_limit() -> io::Result<libc::rlim_t> {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -119,9 +119,7 @@ pub(crate) fn raise_fd_limit() -> io::Result<u64> {
             return Err(io::Error::last_os_error());
         }
     }
-    // `rlim_t` is `u64` on Linux but narrower or signed elsewhere.
-    #[allow(clippy::unnecessary_cast)]
-    Ok(limit.rlim_cur as u64)
+    Ok(limit.rlim_cur)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -381,7 +379,7 @@ impl Engine<'_> {
 /// connections need one file descriptor each.
 pub(crate) fn run(idle: &Idle) -> io::Result<Outcome> {
     let limit = raise_fd_limit()?;
-    if limit < idle.connections as u64 + 16 {
+    if limit < idle.connections as libc::rlim_t + 16 {
         return Err(io::Error::other(format!(
             "{} connections need more open files than this process may have ({limit})",
             idle.connections
