@@ -2,6 +2,7 @@
 //! and [`LinkEnd`], the two ways of naming a box to link: `(&component,
 //! "name")` as in Axon, or a typed box handle, which the compiler checks.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -96,8 +97,8 @@ impl Postoffice {
         let (sink_id, sink_name, sink_box) = sink.resolve(Direction::Inbox)?;
         let passthrough = link_boxes(&source_box.0, &sink_box.0)?;
         let linkage = Linkage::new(
-            (source_id, &source_name, &source_box.0),
-            (sink_id, &sink_name, &sink_box.0),
+            (source_id, source_name, &source_box.0),
+            (sink_id, sink_name, &sink_box.0),
             passthrough,
         );
         tracing::debug!(target: "axon::linkage", linkage = %linkage, "linked");
@@ -189,7 +190,10 @@ pub trait LinkEnd {
     /// The box this end names, with its component and name. `preferred` is
     /// the direction a name is looked up in first.
     #[doc(hidden)]
-    fn resolve(&self, preferred: Direction) -> Result<(ComponentId, String, ErasedBox), LinkError>;
+    fn resolve(
+        &self,
+        preferred: Direction,
+    ) -> Result<(ComponentId, Cow<'static, str>, ErasedBox), LinkError>;
 }
 
 /// The [`LinkEnd::Item`] of a box named by a string: its type is checked
@@ -217,27 +221,35 @@ impl Agrees<Named> for Named {}
 impl<S: AsComponent + ?Sized> LinkEnd for (&S, &str) {
     type Item = Named;
 
-    fn resolve(&self, preferred: Direction) -> Result<(ComponentId, String, ErasedBox), LinkError> {
+    fn resolve(
+        &self,
+        preferred: Direction,
+    ) -> Result<(ComponentId, Cow<'static, str>, ErasedBox), LinkError> {
         let component = self.0.as_component();
         let found = component.0.find_box_either(self.1, preferred)?;
-        Ok((component.id(), self.1.to_string(), found))
+        // The box's own name: borrowed for a declared box.
+        let name = found.0.label().name;
+        Ok((component.id(), name, found))
     }
 }
 
 /// The id and name of a box from its handle (a box whose component is gone
 /// is named as such).
-fn handle_end(erased: ErasedBox) -> (ComponentId, String, ErasedBox) {
+fn handle_end(erased: ErasedBox) -> (ComponentId, Cow<'static, str>, ErasedBox) {
     let label = erased.0.label();
     let id = label
         .component
         .unwrap_or_else(|| ComponentId::new(0, "(dropped)"));
-    (id, label.name.into_owned(), erased)
+    (id, label.name, erased)
 }
 
 impl<T: 'static> LinkEnd for &Outbox<T> {
     type Item = Typed<T>;
 
-    fn resolve(&self, _: Direction) -> Result<(ComponentId, String, ErasedBox), LinkError> {
+    fn resolve(
+        &self,
+        _: Direction,
+    ) -> Result<(ComponentId, Cow<'static, str>, ErasedBox), LinkError> {
         Ok(handle_end(ErasedBox(self.node().clone())))
     }
 }
@@ -245,7 +257,10 @@ impl<T: 'static> LinkEnd for &Outbox<T> {
 impl<T: 'static> LinkEnd for &Inbox<T> {
     type Item = Typed<T>;
 
-    fn resolve(&self, _: Direction) -> Result<(ComponentId, String, ErasedBox), LinkError> {
+    fn resolve(
+        &self,
+        _: Direction,
+    ) -> Result<(ComponentId, Cow<'static, str>, ErasedBox), LinkError> {
         Ok(handle_end(ErasedBox(self.node().clone())))
     }
 }

@@ -25,7 +25,7 @@ use std::rc::{Rc, Weak};
 use slab::Slab;
 
 use crate::boxes::inbox::InboxNode;
-use crate::boxes::linkage::Linkage;
+use crate::boxes::linkage::Ends;
 use crate::boxes::outbox::OutboxNode;
 use crate::boxes::owner::Owner;
 use crate::error::{BoxLabel, LinkError, LinkErrorKind};
@@ -55,7 +55,7 @@ pub(crate) struct Links {
     /// The boxes linked to this one.
     sources: Slab<Weak<dyn AnyBox>>,
     /// The recorded linkages this box is an end of (see `LinkBook`).
-    pub(crate) ends: Slab<Linkage>,
+    pub(crate) ends: Ends,
 }
 
 struct Target {
@@ -113,8 +113,11 @@ pub(crate) fn same_box(a: &Rc<dyn AnyBox>, b: &Rc<dyn AnyBox>) -> bool {
 /// inbox (or at nothing: sends are dropped). Messages queued in inboxes that
 /// are no longer final move to `root`.
 pub(crate) fn retarget<T: 'static>(top: &Rc<dyn AnyBox>, root: Option<&Rc<InboxNode<T>>>) {
-    let mut stack = vec![top.clone()];
-    while let Some(node) = stack.pop() {
+    // The stack allocates only if `top` has sources: linking a lone outbox,
+    // what a server does per connection, allocates nothing here.
+    let mut stack = Vec::new();
+    let mut next = Some(top.clone());
+    while let Some(node) = next.take().or_else(|| stack.pop()) {
         sources_of(&*node, &mut stack);
         match node.direction() {
             Direction::Outbox => {

@@ -5,6 +5,7 @@
 //! linkage is a handle for unlinking and for seeing what it joins.
 
 use slab::Slab;
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::{Rc, Weak};
@@ -65,13 +66,14 @@ struct LinkageInner {
 
 struct Endpoint {
     component: ComponentId,
-    name: String,
+    /// Borrowed for a declared box: recording a link allocates no name.
+    name: Cow<'static, str>,
 }
 
 impl Linkage {
     pub(crate) fn new(
-        source: (ComponentId, &str, &Rc<dyn AnyBox>),
-        sink: (ComponentId, &str, &Rc<dyn AnyBox>),
+        source: (ComponentId, Cow<'static, str>, &Rc<dyn AnyBox>),
+        sink: (ComponentId, Cow<'static, str>, &Rc<dyn AnyBox>),
         passthrough: Passthrough,
     ) -> Self {
         Linkage {
@@ -81,11 +83,11 @@ impl Linkage {
                 places: Cell::new([usize::MAX; 2]),
                 source: Endpoint {
                     component: source.0,
-                    name: source.1.to_string(),
+                    name: source.1,
                 },
                 sink: Endpoint {
                     component: sink.0,
-                    name: sink.1.to_string(),
+                    name: sink.1,
                 },
                 passthrough,
                 source_box: Rc::downgrade(source.2),
@@ -220,9 +222,7 @@ impl LinkBook {
             .zip([&inner.source_box, &inner.sink_box])
         {
             if let Some(node) = end.upgrade() {
-                node.with_links(&mut |l| {
-                    l.ends.try_remove(place);
-                });
+                node.with_links(&mut |l| l.ends.remove(place));
             }
         }
         Some(linkage)
@@ -252,11 +252,7 @@ impl LinkBook {
         let mut slots = Vec::new();
         for node in nodes {
             node.with_links(&mut |l| {
-                slots.extend(
-                    l.ends
-                        .iter()
-                        .filter_map(|(_, linkage)| self.slot_of(linkage)),
-                )
+                slots.extend(l.ends.iter().filter_map(|linkage| self.slot_of(linkage)))
             });
         }
         slots.sort_unstable();
@@ -279,6 +275,40 @@ impl LinkBook {
         let mut all: Vec<Linkage> = self.records.iter().map(|(_, l)| l.clone()).collect();
         all.sort_unstable_by_key(|l| l.inner.number);
         all
+    }
+}
+
+/// The recorded linkages a box is an end of. The first is kept inline: most
+/// boxes are an end of one linkage, and recording it then allocates nothing.
+#[derive(Default)]
+pub(crate) struct Ends {
+    first: Option<Linkage>,
+    rest: Slab<Linkage>,
+}
+
+/// The place of the inline linkage of an [`Ends`].
+const FIRST: usize = usize::MAX - 1;
+
+impl Ends {
+    fn insert(&mut self, linkage: Linkage) -> usize {
+        if self.first.is_none() {
+            self.first = Some(linkage);
+            FIRST
+        } else {
+            self.rest.insert(linkage)
+        }
+    }
+
+    fn remove(&mut self, place: usize) {
+        if place == FIRST {
+            self.first = None;
+        } else {
+            self.rest.try_remove(place);
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Linkage> {
+        self.first.iter().chain(self.rest.iter().map(|(_, l)| l))
     }
 }
 
