@@ -157,6 +157,9 @@ impl Component for TcpServer {
         let mut retry_at: Option<Instant> = None;
         // The adapters still open, by id (they are also this server's children).
         let mut open: HashMap<ComponentId, ComponentRef> = HashMap::new();
+        // True when the last turn accepted a full batch: more may be waiting,
+        // so the next turn accepts again without waiting for the Selector.
+        let mut more = false;
         loop {
             let retry_due = retry_at.is_some_and(|t| Instant::now() >= t);
             // While waiting to retry, the Selector's notice is left untaken,
@@ -165,13 +168,17 @@ impl Component for TcpServer {
             let notified =
                 (retry_at.is_none() || retry_due) && cx.newconnection.drain().count() > 0;
             if let Some(l) = &listener {
-                if notified || retry_due {
+                if notified || retry_due || (more && retry_at.is_none()) {
                     retry_at = None;
-                    if let Err(e) = accept_all(&cx, l, &options, &mut open).await {
-                        tracing::warn!(target: "kamaelia::tcp_server", error = %e, "cannot accept now; retrying soon");
-                        let at = Instant::now() + ACCEPT_RETRY;
-                        retry_at = Some(at);
-                        cx.wake_at(at);
+                    more = false;
+                    match accept_all(&cx, l, &options, &mut open).await {
+                        Ok(full) => more = full,
+                        Err(e) => {
+                            tracing::warn!(target: "kamaelia::tcp_server", error = %e, "cannot accept now; retrying soon");
+                            let at = Instant::now() + ACCEPT_RETRY;
+                            retry_at = Some(at);
+                            cx.wake_at(at);
+                        }
                     }
                 }
             }
@@ -199,7 +206,11 @@ impl Component for TcpServer {
             if listener.is_none() && open.is_empty() {
                 break;
             }
-            cx.idle().await;
+            if more && listener.is_some() {
+                cx.yield_now().await;
+            } else {
+                cx.idle().await;
+            }
         }
         cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
     }
@@ -223,16 +234,18 @@ fn adapter(
     Ok((csa, info))
 }
 
-/// Accepts the waiting connections, at most [`ACCEPT_BATCH`] (the Selector
-/// reports the listener again if more are waiting). Errors that concern one
-/// connection are skipped; one that stops all accepting (no file descriptors
-/// left) is returned.
+/// Accepts the waiting connections, at most [`ACCEPT_BATCH`]; true if it
+/// accepted that many (more may be waiting: the server accepts again next
+/// cycle, rather than after the Selector's next poll, which under load comes
+/// only every few cycles, while the kernel's backlog fills and drops
+/// handshakes). Errors that concern one connection are skipped; one that
+/// stops all accepting (no file descriptors left) is returned.
 async fn accept_all(
     cx: &Cx<TcpServerBoxes>,
     listener: &TcpListener,
     options: &ConnectionOptions,
     open: &mut HashMap<ComponentId, ComponentRef>,
-) -> io::Result<()> {
+) -> io::Result<bool> {
     for _ in 0..ACCEPT_BATCH {
         match listener.accept() {
             Ok((socket, peer)) => match adapter(options, socket, peer) {
@@ -251,7 +264,7 @@ async fn accept_all(
                 }
             },
             Err(e) => match e.kind() {
-                io::ErrorKind::WouldBlock => return Ok(()),
+                io::ErrorKind::WouldBlock => return Ok(false),
                 io::ErrorKind::Interrupted
                 | io::ErrorKind::ConnectionAborted
                 | io::ErrorKind::ConnectionReset => {}
@@ -259,5 +272,5 @@ async fn accept_all(
             },
         }
     }
-    Ok(())
+    Ok(true)
 }

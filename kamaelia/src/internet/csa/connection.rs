@@ -9,7 +9,7 @@ use std::net::TcpStream;
 use std::rc::Rc;
 
 use axon::{Inbox, Outbox};
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, Bytes};
 
 use crate::internet::selector::Ready;
 use crate::sys;
@@ -17,11 +17,31 @@ use crate::sys;
 /// How many queued buffers one write hands to the socket (one `writev`).
 const WRITE_BATCH: usize = 16;
 
+thread_local! {
+    /// The buffer every adapter on this thread reads into. A read's bytes are
+    /// copied out into a chunk of their own size, so an idle connection holds
+    /// no read buffer at all (ten thousand idle connections used to hold, and
+    /// zero, 32 KiB each).
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Reads once from `socket` into the thread's scratch buffer, at most
+/// `size` bytes, and returns them as a chunk of their own.
+fn read_chunk(socket: &TcpStream, size: usize) -> io::Result<Bytes> {
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        if scratch.len() < size {
+            scratch.resize(size, 0);
+        }
+        let n = (&*socket).read(&mut scratch[..size])?;
+        Ok(Bytes::copy_from_slice(&scratch[..n]))
+    })
+}
+
 /// The socket and what is in flight on it.
 pub(super) struct Connection {
     pub(super) socket: Rc<TcpStream>,
     read_size: usize,
-    read_buf: BytesMut,
     /// Taken from `inbox`, not yet (fully) written.
     pending: VecDeque<Bytes>,
     /// Received but refused by the full consumer: sent before reading more.
@@ -45,7 +65,6 @@ impl Connection {
         Connection {
             socket,
             read_size,
-            read_buf: BytesMut::new(),
             pending: VecDeque::new(),
             stash: None,
             can_read: true,
@@ -158,24 +177,19 @@ impl Connection {
             self.can_read = true;
         }
         while self.can_read {
-            if self.read_buf.len() < self.read_size.min(1024) {
-                self.read_buf = BytesMut::zeroed(self.read_size);
-            }
-            let room = self.read_buf.len();
-            match (&*self.socket).read(&mut self.read_buf[..]) {
-                Ok(0) => {
+            match read_chunk(&self.socket, self.read_size) {
+                Ok(chunk) if chunk.is_empty() => {
                     self.eof = true;
                     self.can_read = false;
                 }
-                Ok(n) => {
+                Ok(chunk) => {
                     // A short read has emptied the socket. The Selector is
                     // level-triggered, so more data, or a FIN that came with
                     // this data, is reported at its next wait: no read that
                     // would only find `WouldBlock`.
-                    if n < room {
+                    if chunk.len() < self.read_size {
                         self.can_read = false;
                     }
-                    let chunk = self.read_buf.split_to(n).freeze();
                     if let Err(full) = outbox.try_send(chunk) {
                         self.stash = Some(full.into_inner());
                         return Ok(());
