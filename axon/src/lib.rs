@@ -230,6 +230,7 @@ pub use yields::{NewComponent, WaitComplete, Yieldable};
 /// part of the API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::boxes::graph::link_work;
     pub use crate::boxes::{BoxOwner, ErasedBox, MakeBox};
     pub use crate::yields::RawYield;
 }

@@ -20,6 +20,7 @@
 //! knows its key in its sink's slab, so removing one is O(1).
 
 use std::any::{Any, TypeId};
+use std::cell::Cell;
 use std::rc::{Rc, Weak};
 
 use slab::Slab;
@@ -30,6 +31,25 @@ use crate::boxes::outbox::OutboxNode;
 use crate::boxes::owner::Owner;
 use crate::error::{BoxLabel, LinkError, LinkErrorKind};
 use crate::id::Direction;
+
+thread_local! {
+    /// Boxes and linkage records looked at by linking, unlinking and their
+    /// bookkeeping on this thread: what the scale tests count, so that a cost
+    /// that grows with the number of sources fails a test, not a benchmark.
+    static LINK_WORK: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Counts `n` boxes or records looked at (see [`LINK_WORK`]).
+#[inline]
+pub(crate) fn count_work(n: u64) {
+    LINK_WORK.with(|w| w.set(w.get() + n));
+}
+
+/// The boxes and linkage records looked at so far on this thread by
+/// linking, unlinking and their bookkeeping.
+pub fn link_work() -> u64 {
+    LINK_WORK.with(Cell::get)
+}
 
 /// A box with its message type erased: what linking and the link trees need.
 pub(crate) trait AnyBox: Any {
@@ -100,6 +120,7 @@ fn sources_of(node: &dyn AnyBox, into: &mut Vec<Rc<dyn AnyBox>>) {
 fn root_of(node: Rc<dyn AnyBox>) -> Rc<dyn AnyBox> {
     let mut node = node;
     while let Some(next) = target_of(&*node) {
+        count_work(1);
         node = next;
     }
     node
@@ -118,6 +139,7 @@ pub(crate) fn retarget<T: 'static>(top: &Rc<dyn AnyBox>, root: Option<&Rc<InboxN
     let mut stack = Vec::new();
     let mut next = Some(top.clone());
     while let Some(node) = next.take().or_else(|| stack.pop()) {
+        count_work(1);
         sources_of(&*node, &mut stack);
         match node.direction() {
             Direction::Outbox => {
@@ -178,6 +200,7 @@ pub(crate) fn link_boxes(
     // length of a passthrough chain, not the number of sources.
     let mut node = Some(sink.clone());
     while let Some(n) = node {
+        count_work(1);
         if same_box(&n, source) {
             return Err(LinkErrorKind::Cycle {
                 source: source.label(),

@@ -10,7 +10,7 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::{Rc, Weak};
 
-use crate::boxes::graph::{same_box, target_of, unlink_boxes, AnyBox};
+use crate::boxes::graph::{count_work, same_box, target_of, unlink_boxes, AnyBox};
 use crate::id::ComponentId;
 
 /// Which of Axon's three kinds of linkage this is.
@@ -200,6 +200,7 @@ pub(crate) struct LinkBook {
 
 impl LinkBook {
     pub(crate) fn insert(&mut self, linkage: Linkage) {
+        count_work(1);
         let inner = &linkage.inner;
         let mut places = [usize::MAX; 2];
         for (place, end) in places.iter_mut().zip([&inner.source_box, &inner.sink_box]) {
@@ -214,6 +215,7 @@ impl LinkBook {
 
     fn remove(&mut self, slot: usize) -> Option<Linkage> {
         let linkage = self.records.try_remove(slot)?;
+        count_work(1);
         let inner = &linkage.inner;
         for (place, end) in inner
             .places
@@ -252,7 +254,10 @@ impl LinkBook {
         let mut slots = Vec::new();
         for node in nodes {
             node.with_links(&mut |l| {
-                slots.extend(l.ends.iter().filter_map(|linkage| self.slot_of(linkage)))
+                slots.extend(l.ends.iter().filter_map(|linkage| {
+                    count_work(1);
+                    self.slot_of(linkage)
+                }))
             });
         }
         slots.sort_unstable();

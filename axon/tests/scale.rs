@@ -1,0 +1,114 @@
+//! Linking at server scale: linking, unlinking and deleting boxes cost the
+//! same with ten thousand sources on one inbox as with ten.
+//!
+//! Each test counts the boxes and linkage records the operation looks at
+//! (`link_work`), at 10 and at 10 000 sources, and asserts the counts are
+//! equal: an operation whose cost grows with the number of sources fails
+//! here, on any machine, without timing anything.
+
+mod util;
+
+use axon::__private::link_work;
+use axon::{ComponentRef, Cx, Inbox, Outbox, Postoffice, Standard};
+
+/// The boxes and records `f` looks at.
+fn work(f: impl FnOnce()) -> u64 {
+    let before = link_work();
+    f();
+    link_work() - before
+}
+
+/// A hub whose postoffice has linked `n` sources' outboxes into its inbox, as
+/// a server's does for each connection.
+fn hub_with(n: usize) -> (ComponentRef, Vec<ComponentRef>) {
+    let hub = util::plain::<u32, u32>();
+    let sources: Vec<ComponentRef> = (0..n).map(|_| util::plain::<u32, u32>()).collect();
+    for source in &sources {
+        hub.link((source, "outbox"), (&hub, "inbox")).unwrap();
+    }
+    (hub, sources)
+}
+
+/// The work of each operation on a hub with `n` sources: linking one more,
+/// unlinking it, removing a source as a child (its linkages go), and
+/// unlinking a component.
+fn operations(n: usize) -> [u64; 4] {
+    let (hub, sources) = hub_with(n);
+    let newcomer = util::plain::<u32, u32>();
+    let mut linkage = None;
+    let link = work(|| linkage = Some(hub.link((&newcomer, "outbox"), (&hub, "inbox")).unwrap()));
+    let unlink = work(|| hub.unlink(linkage.as_ref().unwrap()));
+    hub.add_children([&sources[n / 2]]);
+    let remove_child = work(|| hub.remove_child(&sources[n / 2]));
+    let unlink_component = work(|| hub.unlink_component(&sources[n / 3]));
+    assert_eq!(
+        hub.linkages().len(),
+        n - 2,
+        "exactly two sources were unlinked"
+    );
+    [link, unlink, remove_child, unlink_component]
+}
+
+#[test]
+fn linking_and_unlinking_one_more_source_costs_the_same_at_10_and_10000() {
+    let small = operations(10);
+    let large = operations(10_000);
+    assert!(
+        small.iter().all(|&w| w > 0),
+        "the work is counted: {small:?}"
+    );
+    assert_eq!(
+        small, large,
+        "[link, unlink, remove_child, unlink_component]"
+    );
+}
+
+#[test]
+fn linking_through_a_passthrough_costs_the_same_at_10_and_10000() {
+    let measure = |n: usize| {
+        let (hub, _sources) = hub_with(n);
+        let child = util::plain::<u32, u32>();
+        // The hub's inbox, with its n sources, is handed on to a child: that
+        // moves the whole tree (n outboxes re-pointed), once.
+        let pass = hub.link((&hub, "inbox"), (&child, "inbox")).unwrap();
+        let newcomer = util::plain::<u32, u32>();
+        let link = work(|| {
+            hub.link((&newcomer, "outbox"), (&hub, "inbox")).unwrap();
+        });
+        let out: Outbox<u32> = newcomer.outbox("outbox").unwrap();
+        out.try_send(7).unwrap();
+        let child_inbox: Inbox<u32> = child.inbox("inbox").unwrap();
+        assert_eq!(child_inbox.recv(), Some(7), "one hop to the final inbox");
+        hub.unlink(&pass);
+        link
+    };
+    assert_eq!(measure(10), measure(10_000));
+}
+
+#[test]
+fn deleting_one_of_a_hubs_dynamic_boxes_costs_the_same_at_10_and_10000() {
+    fn measure(n: usize) -> u64 {
+        let cost = std::rc::Rc::new(std::cell::Cell::new(0));
+        let result = cost.clone();
+        util::run_in_body(move |cx: Cx<Standard<u32, u32>>| async move {
+            // One dynamic outbox per member, each linked by the hub itself
+            // to the member's inbox, as a chat hub does.
+            let po: Postoffice = cx.component().postoffice();
+            let mut outboxes = Vec::new();
+            for _ in 0..n {
+                let member = util::plain::<u32, u32>();
+                let outbox: Outbox<u32> = cx.add_outbox("member", "to one member");
+                po.link(&outbox, (&member, "inbox")).unwrap();
+                outboxes.push((outbox, member));
+            }
+            let (gone, _) = &outboxes[n / 2];
+            let name = gone.name();
+            cost.set(work(|| cx.delete_outbox(&name).unwrap()));
+            assert_eq!(po.linkages().len(), n - 1);
+        });
+        result.get()
+    }
+    let small = measure(10);
+    assert!(small > 0);
+    assert_eq!(small, measure(10_000));
+}
