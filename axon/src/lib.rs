@@ -157,7 +157,7 @@
 //!
 //! The API layer may add methods to lower types (`Scheduler::activate`, which
 //! takes a `ComponentRef`, lives in `component_ref.rs`), never the other way
-//! round.
+//! round. `tests/layers.rs` at the workspace root checks the code.
 //!
 //! # What else is here
 //!

@@ -59,8 +59,8 @@
 //! # Layers
 //!
 //! The modules stand on each other in layers, and a module imports only from
-//! its own layer or a lower one (a unit test, `layers`, checks the `use`
-//! lines):
+//! its own layer or a lower one (`tests/layers.rs` at the workspace root
+//! checks the code):
 //!
 //! | layer | imports of this crate |
 //! |---|---|
@@ -97,77 +97,3 @@ pub use internet::{
 };
 pub use protocol::EchoProtocol;
 pub use util::{ConsoleEchoer, ConsoleReader, ConsoleReaderBoxes};
-
-#[cfg(test)]
-mod tests {
-    use std::fs;
-    use std::path::Path;
-
-    /// The modules of this crate that code in `layer` may name: its own layer
-    /// and those below (see the crate doc's `# Layers`).
-    fn allowed(layer: &str) -> &'static [&'static str] {
-        match layer {
-            "sys" | "signals" => &[],
-            "internet" | "ipc" => &["sys", "internet", "ipc"],
-            "protocol" | "util" => &["sys", "signals", "internet", "ipc", "protocol", "util"],
-            "chassis" => &[
-                "sys", "signals", "internet", "ipc", "protocol", "util", "chassis",
-            ],
-            other => panic!("{other}: a module the layer rule does not place"),
-        }
-    }
-
-    /// Every `crate::x` in the code (not the comments) of `file`.
-    fn crate_paths(file: &Path) -> Vec<String> {
-        let text = fs::read_to_string(file).expect("a source file of this crate");
-        let mut found = Vec::new();
-        for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
-            for (at, _) in line.match_indices("crate::") {
-                let rest = &line[at + "crate::".len()..];
-                let end = rest
-                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-                    .unwrap_or(rest.len());
-                found.push(rest[..end].to_string());
-            }
-        }
-        found
-    }
-
-    fn visit(dir: &Path, layer: Option<&str>, broken: &mut Vec<String>) {
-        let mut entries: Vec<_> = fs::read_dir(dir)
-            .expect("the source directory")
-            .map(|e| e.expect("a directory entry").path())
-            .collect();
-        entries.sort();
-        for path in entries {
-            let name = path
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .expect("a file name")
-                .to_string();
-            let layer = layer.unwrap_or(&name);
-            if path.is_dir() {
-                visit(&path, Some(layer), broken);
-            } else if name != "lib" {
-                for module in crate_paths(&path) {
-                    if !allowed(layer).contains(&module.as_str()) {
-                        broken.push(format!("{}: crate::{module}", path.display()));
-                    }
-                }
-            }
-        }
-    }
-
-    /// The layer rule of the crate doc, checked on the `use` lines and paths.
-    #[test]
-    fn layers() {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-        let mut broken = Vec::new();
-        visit(&src, None, &mut broken);
-        assert!(
-            broken.is_empty(),
-            "imports from a higher layer:\n{}",
-            broken.join("\n")
-        );
-    }
-}
