@@ -1,7 +1,8 @@
 //! Echo round trips per second: the kamaelia echo server against a tokio
 //! `current_thread` echo server, in the same run.
 //!
-//! `cargo bench --bench echo` (`ECHO_PYTHON=1` adds the original Kamaelia)
+//! `cargo bench --bench echo` (`ECHO_PYTHON=1` adds the original Kamaelia;
+//! `ECHO_CONNECTIONS=<n>` sets the number of connections, 50 by default)
 //!
 //! 50 connections, each ping-ponging 64-byte messages (the load generator of
 //! `examples/loadgen`). Each server runs on a thread pinned to CPU 0 and the
@@ -22,7 +23,7 @@ use std::time::Duration;
 
 use support::{median, pin, Kamaelia, Server, Tokio, BACKLOG, CLIENT_CPU, SERVER_CPU};
 
-const CONNECTIONS: usize = 50;
+const DEFAULT_CONNECTIONS: usize = 50;
 const SIZE: usize = 64;
 const ROUNDS: usize = 9;
 
@@ -84,13 +85,22 @@ impl Server for Python {
     }
 }
 
+/// The number of connections: `ECHO_CONNECTIONS`, or 50.
+fn connections() -> usize {
+    std::env::var("ECHO_CONNECTIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(DEFAULT_CONNECTIONS)
+}
+
 fn measure(server: Box<dyn Server>, warmup: Duration, duration: Duration) -> f64 {
     let address = server.address();
+    let connections = connections();
     let measured = thread::spawn(move || {
         pin(CLIENT_CPU);
         load::run(&load::Load {
             address,
-            connections: CONNECTIONS,
+            connections,
             size: SIZE,
             warmup,
             duration,
@@ -129,7 +139,8 @@ fn main() {
     let (k, t) = (median(ours), median(theirs));
     println!();
     println!(
-        "{CONNECTIONS} connections x {SIZE}-byte ping-pong, server on CPU {SERVER_CPU}, load on CPU {CLIENT_CPU}"
+        "{} connections x {SIZE}-byte ping-pong, server on CPU {SERVER_CPU}, load on CPU {CLIENT_CPU}",
+        connections()
     );
     println!("{:<46} {:>14}", "server", "round trips/s");
     println!("{:<46} {:>14.0}", "kamaelia SimpleServer + EchoProtocol", k);
