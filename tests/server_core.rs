@@ -276,6 +276,52 @@ fn a_handler_can_shut_the_server_down_through_serversignal() {
     );
 }
 
+axon::boxes! {
+    /// A handler's boxes with a `serversignal` of the wrong type.
+    struct WrongSignalBoxes {
+        /// Bytes from the client.
+        inbox inbox: Bytes,
+        /// From the server and the connection.
+        inbox control: Ipc,
+        /// Bytes to the client.
+        outbox outbox: Bytes,
+        /// To the connection.
+        outbox signal: Ipc,
+        /// Not `Ipc`: the server cannot link it to its `control`.
+        outbox serversignal: String,
+    }
+}
+
+/// Would echo, if the server could wire it (it used to, leaving its
+/// `serversignal` silently unlinked).
+struct WrongSignal;
+
+impl Component for WrongSignal {
+    type Boxes = WrongSignalBoxes;
+
+    async fn main(self, cx: Cx<Self::Boxes>) {
+        while cx.control.is_empty() {
+            for data in cx.inbox.drain() {
+                cx.outbox.send(data).await;
+            }
+            cx.idle().await;
+        }
+    }
+}
+
+#[test]
+fn a_serversignal_of_the_wrong_type_closes_the_connection_and_the_server_goes_on() {
+    let mut server = InProcessServer::start(|| ServerCore::new(|_: &ConnectionInfo| WrongSignal));
+    for name in ["first", "second"] {
+        let mut client = Client::named(server.addr, name);
+        client.send(b"echo?\n");
+        client.expect_eof();
+    }
+    server.shutdown();
+    server.expect_finished_signal();
+    server.thread.join_ok();
+}
+
 /// Sends `size` bytes, then `ProducerFinished` on `signal` (closing its
 /// connection), then reports every `control` message to the test until the
 /// connection has closed.

@@ -103,6 +103,18 @@ impl ComponentRef {
         self.0.box_infos(Direction::Outbox)
     }
 
+    /// True if the component has an outbox called `name`, declared or added:
+    /// Axon's `name in component.Outboxes`.
+    pub fn has_outbox(&self, name: &str) -> bool {
+        self.0.has_box(name, Direction::Outbox)
+    }
+
+    /// True if the component has an inbox called `name`: Axon's
+    /// `name in component.Inboxes`.
+    pub fn has_inbox(&self, name: &str) -> bool {
+        self.0.has_box(name, Direction::Inbox)
+    }
+
     /// The name of the first inbox holding messages, in declaration order:
     /// Axon's `anyReady()`.
     pub fn any_ready(&self) -> Option<String> {

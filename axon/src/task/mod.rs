@@ -181,6 +181,11 @@ impl dyn TaskDyn {
         index.checked_sub(self.declared().len())
     }
 
+    /// True if there is a box of that name and direction.
+    pub(crate) fn has_box(&self, name: &str, direction: Direction) -> bool {
+        self.lookup(name, direction).is_some()
+    }
+
     /// Finds a box by name and direction.
     pub(crate) fn find_box(&self, name: &str, direction: Direction) -> Result<ErasedBox, BoxError> {
         self.lookup(name, direction)

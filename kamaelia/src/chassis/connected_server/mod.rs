@@ -69,8 +69,8 @@ axon::boxes! {
 /// sending `ProducerFinished` or `ShutdownMicroprocess`); adapter `signal` →
 /// handler `control` (so the handler hears [`PeerClosed`](crate::ipc::PeerClosed)
 /// and [`SocketShutdown`]); and, if the handler has a `serversignal` outbox
-/// carrying [`Ipc`], handler `serversignal` → server `control`, so a handler
-/// can shut the whole server down. Both inboxes get size limits, so memory per
+/// (it must carry [`Ipc`]), handler `serversignal` → server `control`, so a
+/// handler can shut the whole server down. Both inboxes get size limits, so memory per
 /// connection is bounded.
 ///
 /// A `ShutdownMicroprocess` on `control` shuts the server down in order: it
@@ -379,14 +379,12 @@ impl ServerCore {
             cx.link(&to_csa, (csa, "control"))?;
             cx.link((&handler, "signal"), (csa, "control"))?;
             cx.link((csa, "signal"), (&handler, "control"))?;
-            // The one optional box. The factory's handler comes as a
-            // `ComponentRef` (any component will do), so whether it has a
-            // `serversignal` outbox, and of what type, is known only now: one
-            // carrying `Ipc` is linked, by its typed handle, to the server's
-            // `control`; a handler without one (or with one of another type)
-            // cannot shut the server down.
-            if let Ok(serversignal) = handler.outbox::<Ipc>("serversignal") {
-                cx.link(&serversignal, &cx.control)?;
+            // The one optional box, linked as Kamaelia does when
+            // `"serversignal" in PH.Outboxes`: a handler that has it can shut
+            // the server down. One that carries anything but `Ipc` is refused
+            // here (the error names both types), not silently left unlinked.
+            if handler.has_outbox("serversignal") {
+                cx.link((&handler, "serversignal"), &cx.control)?;
             }
             Ok(())
         })();
