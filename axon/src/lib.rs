@@ -152,7 +152,7 @@
 //! | leaves | `id`, `epoch`, `error`, `ipc` | identities, the thread's wake epoch, errors, Axon's messages |
 //! | boxes | `boxes/` (`inbox`, `outbox`, `graph`, `linkage`, `owner`) | queues, the link graph, one-hop delivery; reaches its owners only through the `Owner` trait |
 //! | task | `task/` (`state`, `dynamic`, `family`, `coroutine`, `current`, `yields`) | one microprocess: lifecycle, body, dynamic boxes, children; reaches its scheduler only through the `Host` trait |
-//! | runtime | `runtime/` (`scheduler`, `context`, `park`, `remote`) | the round-robin scheduler, its idle wait, other threads |
+//! | runtime | `runtime/` (`scheduler`, `timers`, `context`, `park`, `remote`) | the round-robin scheduler, its idle wait, other threads |
 //! | API | `component`, `component_ref`, `postoffice`, `tracker`, `yields` | what users write against: `Component`, `Cx`, `ComponentRef`, `Postoffice`, `Tracker` |
 //!
 //! The API layer may add methods to lower types (`Scheduler::activate`, which

@@ -9,3 +9,4 @@ pub(crate) mod context;
 pub(crate) mod park;
 pub(crate) mod remote;
 pub(crate) mod scheduler;
+pub(crate) mod timers;

@@ -36,8 +36,6 @@
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::fmt;
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
@@ -54,6 +52,7 @@ use crate::runtime::park::{Park, ThreadPark};
 use crate::runtime::remote::{
     Pump, Remote, RemoteQueue, RemoteSender, RemoteShared, RemoteWaker, Request,
 };
+use crate::runtime::timers::Timers;
 use crate::task::coroutine::{explain_panic, Step};
 use crate::task::current;
 use crate::task::yields::Yield;
@@ -123,8 +122,7 @@ pub(crate) struct SchedShared {
     spare: RefCell<Vec<Rc<dyn TaskDyn>>>,
     /// Every activated microprocess that has not finished.
     registry: RefCell<Registry>,
-    timers: RefCell<BinaryHeap<Reverse<Timer>>>,
-    timer_seq: Cell<u64>,
+    timers: Timers,
     stopping: Cell<bool>,
     running: Cell<bool>,
     fail_fast: Cell<bool>,
@@ -143,32 +141,6 @@ pub(crate) struct SchedShared {
 /// Every activated microprocess that has not finished, by registry slot.
 type Registry = Slab<Rc<dyn TaskDyn>>;
 
-struct Timer {
-    deadline: Instant,
-    seq: u64,
-    task: Weak<dyn TaskDyn>,
-}
-
-impl PartialEq for Timer {
-    fn eq(&self, other: &Self) -> bool {
-        (self.deadline, self.seq) == (other.deadline, other.seq)
-    }
-}
-
-impl Eq for Timer {}
-
-impl PartialOrd for Timer {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Timer {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.deadline, self.seq).cmp(&(other.deadline, other.seq))
-    }
-}
-
 impl Host for SchedShared {
     fn clock(&self) -> u32 {
         self.clock.get()
@@ -184,16 +156,6 @@ impl Host for SchedShared {
 }
 
 impl SchedShared {
-    pub(crate) fn add_timer(&self, deadline: Instant, task: &Rc<dyn TaskDyn>) {
-        let seq = self.timer_seq.get();
-        self.timer_seq.set(seq + 1);
-        self.timers.borrow_mut().push(Reverse(Timer {
-            deadline,
-            seq,
-            task: Rc::downgrade(task),
-        }));
-    }
-
     /// Registers a pump for a new queue, returning both.
     pub(crate) fn add_pump<T: 'static>(
         &self,
@@ -250,8 +212,7 @@ impl Scheduler {
                 wakes: RefCell::new(Vec::new()),
                 spare: RefCell::new(Vec::new()),
                 registry: RefCell::new(Registry::new()),
-                timers: RefCell::new(BinaryHeap::new()),
-                timer_seq: Cell::new(0),
+                timers: Timers::default(),
                 stopping: Cell::new(false),
                 running: Cell::new(false),
                 fail_fast: Cell::new(false),
@@ -300,7 +261,7 @@ impl Scheduler {
     }
 
     pub(crate) fn add_timer(&self, deadline: Instant, task: &Rc<dyn TaskDyn>) {
-        self.shared.add_timer(deadline, task);
+        self.shared.timers.add(deadline, task);
     }
 
     pub(crate) fn add_pump<T: 'static>(
@@ -508,16 +469,11 @@ impl Scheduler {
     fn fire_timers(&self) -> Option<Instant> {
         let now = Instant::now();
         loop {
-            let due = {
-                let mut timers = self.shared.timers.borrow_mut();
-                match timers.peek() {
-                    Some(Reverse(t)) if t.deadline <= now => timers.pop().map(|Reverse(t)| t),
-                    Some(Reverse(t)) => return Some(t.deadline),
-                    None => return None,
-                }
-            };
-            if let Some(task) = due.and_then(|t| t.task.upgrade()) {
-                task::wake(&task);
+            // Each is woken outside the timers' borrow: a wake may add one.
+            match self.shared.timers.pop_due(now) {
+                Ok(Some(task)) => task::wake(&task),
+                Ok(None) => {}
+                Err(next) => return next,
             }
         }
     }
@@ -722,7 +678,7 @@ impl Scheduler {
         let tasks: Vec<_> = { shared.registry.borrow_mut().drain().collect() };
         shared.queue.borrow_mut().clear();
         shared.wakes.borrow_mut().clear();
-        shared.timers.borrow_mut().clear();
+        shared.timers.clear();
         for task in tasks {
             task.header().request_stop();
             task.header().set_state(State::Finished);
