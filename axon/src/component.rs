@@ -220,8 +220,10 @@ impl<B: BoxSet> Cx<B> {
     /// (deliveries, collections) do not cut it short.
     pub async fn sleep(&self, duration: Duration) {
         let deadline = Instant::now() + duration;
+        // One timer: woken early by something else, the body sleeps again
+        // and the same timer still fires at the deadline.
+        self.wake_at(deadline);
         while Instant::now() < deadline {
-            self.wake_at(deadline);
             self.idle().await;
         }
     }
