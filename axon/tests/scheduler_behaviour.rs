@@ -363,3 +363,35 @@ fn a_timer_wakes_a_sleeping_component() {
     // in cycle 3. No cycle runs while it waits.
     assert_eq!(scheduler.cycles(), 3);
 }
+
+#[test]
+fn a_sleep_woken_early_by_deliveries_sleeps_on_until_its_deadline() {
+    let scheduler = Scheduler::new();
+    scheduler.set_fail_fast(true);
+    // A wait with no timer pending would be a lost deadline: it fails the
+    // test instead of hanging it.
+    util::FailOnBlockPark::install(&scheduler);
+    let nap = Duration::from_millis(30);
+    let log = Log::new();
+    let l = log.clone();
+    let sleeper = util::body(move |cx: Cx<Standard<u32, ()>>| async move {
+        let start = Instant::now();
+        cx.sleep(nap).await;
+        l.push(format!(
+            "slept the nap: {}, pokes waiting: {}",
+            start.elapsed() >= nap,
+            cx.inbox.len()
+        ));
+    });
+    let poker = util::body(|cx: Cx<Standard<(), u32>>| async move {
+        for n in 0..5 {
+            cx.outbox.send(n).await;
+            cx.yield_now().await;
+        }
+    });
+    poker.link((&poker, "outbox"), (&sleeper, "inbox")).unwrap();
+    sleeper.activate_on(&scheduler);
+    poker.activate_on(&scheduler);
+    scheduler.run().unwrap();
+    assert_eq!(log.entries(), ["slept the nap: true, pokes waiting: 5"]);
+}
