@@ -90,8 +90,7 @@ fn a_deleted_box_takes_its_owners_record_of_its_links_with_it() {
         let kept = cx.link((&cx, "outbox"), (&sink, "inbox")).unwrap();
         for _ in 0..100 {
             let outbox = cx.add_outbox::<u32>("client", "one connection's");
-            cx.link((&cx, outbox.name().as_str()), (&sink, "inbox"))
-                .unwrap();
+            cx.link(&outbox, (&sink, "inbox")).unwrap();
             cx.delete_outbox(&outbox.name()).unwrap();
         }
         assert_eq!(me.linkages(), [kept], "only the link of the kept box");

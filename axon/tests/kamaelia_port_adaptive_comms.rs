@@ -268,9 +268,7 @@ mod adaptive_comms_component_test {
             let keep: Inbox<u32> = cx.add_inbox("keep", "");
             for round in 0..1000u32 {
                 let old: Inbox<u32> = cx.add_inbox("conn", "");
-                let link = feeder
-                    .link((&feeder, "outbox"), (&me, old.name().as_str()))
-                    .unwrap();
+                let link = feeder.link((&feeder, "outbox"), &old).unwrap();
                 assert!(link.is_live());
                 cx.delete_inbox(&old.name()).unwrap();
                 assert!(!link.is_live(), "deleting a box removes its links");
