@@ -1,0 +1,407 @@
+//! [`Background`] and [`Handle`]: a component system inside an ordinary
+//! program. Axon's `background` and `Handle`.
+//!
+//! A [`Background`] runs a scheduler on a thread of its own. Components are
+//! not `Send` (they stay on the thread that made them), so plain code hands
+//! the background thread a closure that makes one, and gets back a
+//! [`Handle`]: `put` into the component's `inbox`, `get` from its `outbox`,
+//! blocking or not, from any thread.
+//!
+//! Unlike Axon's `Handle`, no proxy polls every 10 ms: a `put` goes straight
+//! into the inbox's cross-thread queue ([`RemoteSender`]), and what the
+//! component sends reaches the handle through a bounded channel, filled by a
+//! small forwarder that sleeps while the channel is full and is woken when
+//! plain code makes room.
+
+use std::fmt;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use crate::boxes::Standard;
+use crate::component::{Component, Cx};
+use crate::component_ref::ComponentRef;
+use crate::ipc::{Ipc, ShutdownMicroprocess};
+use crate::runtime::remote::{Remote, RemoteSender, RemoteWaker};
+use crate::runtime::scheduler::Scheduler;
+
+/// How many messages from a component's `outbox` wait for plain code to
+/// `get` them before the component is held back (its `outbox` fills).
+pub const DEFAULT_HANDLE_CAPACITY: usize = 1000;
+
+/// A job for the background thread: runs inside a component's body there.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Runs a scheduler on a thread of its own, for plain code to start
+/// components on and talk to through [`Handle`]s: Axon's `background`.
+///
+/// The scheduler keeps running while the `Background` exists, even with no
+/// other component. [`join`](Self::join) waits for the components to end;
+/// dropping it stops the scheduler and every component at once.
+///
+/// # Examples
+///
+/// ```
+/// use axon::{Background, Component, Cx, Standard};
+///
+/// /// Doubles what it receives, until told to stop.
+/// struct Doubler;
+/// impl Component for Doubler {
+///     type Boxes = Standard<u32, u32>;
+///     async fn main(self, cx: Cx<Self::Boxes>) {
+///         while let Some(n) = cx.recv_until_finished().await {
+///             cx.outbox.send(n * 2).await;
+///         }
+///     }
+/// }
+///
+/// let background = Background::start()?;
+/// let doubler = background.handle(|| Doubler);
+/// doubler.put(21);
+/// assert_eq!(doubler.get(), Some(42));
+/// doubler.finish(); // ProducerFinished on its `control`
+/// assert_eq!(doubler.get(), None); // it has ended, and everything was taken
+/// background.join()?;
+/// # std::io::Result::Ok(())
+/// ```
+pub struct Background {
+    jobs: RemoteSender<Job>,
+    keeper_control: RemoteSender<Ipc>,
+    remote: Remote,
+    thread: Option<JoinHandle<io::Result<()>>>,
+}
+
+/// Keeps the background scheduler alive and runs the jobs plain code sends,
+/// until its `control` says stop.
+struct Keeper;
+
+impl Component for Keeper {
+    type Boxes = Standard<Job, ()>;
+
+    async fn main(self, cx: Cx<Self::Boxes>) {
+        while let Some(job) = cx.recv_until_finished().await {
+            job();
+        }
+    }
+}
+
+impl Background {
+    /// Starts the background thread and its scheduler.
+    ///
+    /// # Errors
+    ///
+    /// The thread could not be spawned.
+    pub fn start() -> io::Result<Background> {
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let thread = thread::Builder::new()
+            .name("axon-background".into())
+            .spawn(move || {
+                let scheduler = Scheduler::new();
+                let keeper = ComponentRef::new(Keeper);
+                keeper.activate_on(&scheduler);
+                let senders = (|| {
+                    let jobs = keeper.inbox::<Job>("inbox").ok()?.remote_sender()?;
+                    let control = keeper.inbox::<Ipc>("control").ok()?.remote_sender()?;
+                    Some((jobs, control, scheduler.remote()))
+                })();
+                let started = senders.is_some();
+                if ready_tx.send(senders).is_err() || !started {
+                    return Ok(());
+                }
+                scheduler.run()
+            })?;
+        match ready_rx.recv() {
+            Ok(Some((jobs, keeper_control, remote))) => Ok(Background {
+                jobs,
+                keeper_control,
+                remote,
+                thread: Some(thread),
+            }),
+            _ => Err(io::Error::other("the background scheduler did not start")),
+        }
+    }
+
+    /// Runs `f` on the background thread, inside a component's body there
+    /// (so [`Scheduler::current`] is the background scheduler), and returns
+    /// what it returned. Use it to make and wire components, which cannot
+    /// cross threads.
+    ///
+    /// # Panics
+    ///
+    /// If `f` panics, or the background scheduler has stopped.
+    pub fn run_on<T, F>(&self, f: F) -> T
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let (tx, rx) = mpsc::channel();
+        self.jobs.send(Box::new(move || {
+            let _ = tx.send(f());
+        }));
+        rx.recv()
+            .expect("axon: the background scheduler stopped, or the job panicked")
+    }
+
+    /// Makes a component on the background thread with `make`, activates
+    /// it, and returns a [`Handle`] to its standard boxes.
+    ///
+    /// # Panics
+    ///
+    /// As [`run_on`](Self::run_on).
+    pub fn handle<C, I, O, F>(&self, make: F) -> Handle<I, O>
+    where
+        F: FnOnce() -> C + Send + 'static,
+        C: Component<Boxes = Standard<I, O>>,
+        I: Send + 'static,
+        O: Send + 'static,
+    {
+        self.run_on(move || Handle::attach(ComponentRef::new(make())))
+    }
+
+    /// Waits until every component but the background's own has ended, then
+    /// stops the scheduler and its thread.
+    ///
+    /// # Errors
+    ///
+    /// What the background scheduler's `run` returned, or an error if its
+    /// thread panicked.
+    pub fn join(mut self) -> io::Result<()> {
+        self.keeper_control.send(ShutdownMicroprocess::new().into());
+        self.wait()
+    }
+
+    fn wait(&mut self) -> io::Result<()> {
+        match self.thread.take() {
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("the background thread panicked"))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            self.remote.stop();
+            let _ = self.wait();
+        }
+    }
+}
+
+impl fmt::Debug for Background {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Background")
+            .field("running", &self.thread.is_some())
+            .finish()
+    }
+}
+
+/// Plain code's end of a component running on a [`Background`]: Axon's
+/// `Handle`.
+///
+/// [`put`](Self::put) sends to the component's `inbox`, [`get`](Self::get)
+/// waits for what it sends out of `outbox`, and [`try_get`](Self::try_get)
+/// does not wait. What it sends out of `signal` is kept for
+/// [`try_get_signal`](Self::try_get_signal). A handle is `Send`, so any one
+/// thread may own it; for several threads putting at once, each takes a
+/// [`sender`](Self::sender).
+pub struct Handle<I, O> {
+    inbox: RemoteSender<I>,
+    control: RemoteSender<Ipc>,
+    outbox: Receiver<O>,
+    signal: Receiver<Ipc>,
+    forwarder: Arc<ForwarderState>,
+}
+
+/// What the forwarder and the handle share: whether the forwarder sleeps
+/// for room in the channel, and how to wake it.
+struct ForwarderState {
+    waiting: AtomicBool,
+    waker: std::sync::OnceLock<RemoteWaker>,
+}
+
+impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
+    /// Wires `component` to a new handle and activates it; on the thread
+    /// that runs its scheduler.
+    fn attach(component: ComponentRef) -> Self {
+        let (out_tx, outbox) = mpsc::sync_channel(DEFAULT_HANDLE_CAPACITY);
+        let (signal_tx, signal) = mpsc::channel();
+        let state = Arc::new(ForwarderState {
+            waiting: AtomicBool::new(false),
+            waker: std::sync::OnceLock::new(),
+        });
+        let forwarder = ComponentRef::new(Forwarder {
+            outbox: out_tx,
+            signal: signal_tx,
+            state: state.clone(),
+        });
+        let wired = forwarder
+            .link((&component, "outbox"), (&forwarder, "inbox"))
+            .and_then(|_| forwarder.link((&component, "signal"), (&forwarder, "control")));
+        debug_assert!(wired.is_ok(), "standard boxes link: {wired:?}");
+        // The component's end wakes the forwarder, which then ends too.
+        forwarder.add_children([&component]);
+        let scheduler = Scheduler::current();
+        forwarder.activate_on(&scheduler);
+        component.activate_on(&scheduler);
+        let waker = forwarder.remote_waker().expect("activated just now");
+        let _ = state.waker.set(waker);
+        Handle {
+            inbox: remote_sender(&component, "inbox"),
+            control: remote_sender(&component, "control"),
+            outbox,
+            signal,
+            forwarder: state,
+        }
+    }
+
+    /// Sends `message` to the component's `inbox`. It never blocks: the
+    /// message waits in the inbox's cross-thread queue (see
+    /// [`RemoteSender`]).
+    pub fn put(&self, message: I) {
+        self.inbox.send(message);
+    }
+
+    /// A sender into the component's `inbox` for another thread: cheap to
+    /// clone, usable from any number of threads at once.
+    pub fn sender(&self) -> RemoteSender<I> {
+        self.inbox.clone()
+    }
+
+    /// Sends `message` to the component's `control`.
+    pub fn put_control(&self, message: Ipc) {
+        self.control.send(message);
+    }
+
+    /// Tells the component its input has ended: `ProducerFinished` on its
+    /// `control`.
+    pub fn finish(&self) {
+        self.put_control(crate::ipc::ProducerFinished::new().into());
+    }
+
+    /// Waits for the next message from the component's `outbox`; `None` once
+    /// the component has ended and everything it sent has been taken.
+    pub fn get(&self) -> Option<O> {
+        let message = self.outbox.recv().ok();
+        self.made_room();
+        message
+    }
+
+    /// Like [`get`](Self::get), waiting at most `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvTimeoutError::Timeout`] if nothing came in time,
+    /// [`RecvTimeoutError::Disconnected`] once the component has ended and
+    /// everything was taken.
+    pub fn get_timeout(&self, timeout: Duration) -> Result<O, RecvTimeoutError> {
+        let message = self.outbox.recv_timeout(timeout);
+        self.made_room();
+        message
+    }
+
+    /// The next message from the component's `outbox`, if one is waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] if none is, [`TryRecvError::Disconnected`]
+    /// once the component has ended and everything was taken.
+    pub fn try_get(&self) -> Result<O, TryRecvError> {
+        let message = self.outbox.try_recv();
+        self.made_room();
+        message
+    }
+
+    /// The next message from the component's `signal`, if one is waiting.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_get`](Self::try_get).
+    pub fn try_get_signal(&self) -> Result<Ipc, TryRecvError> {
+        self.signal.try_recv()
+    }
+
+    /// Wakes the forwarder if it sleeps for room in the channel.
+    fn made_room(&self) {
+        if self.forwarder.waiting.swap(false, Ordering::AcqRel) {
+            if let Some(waker) = self.forwarder.waker.get() {
+                waker.wake();
+            }
+        }
+    }
+}
+
+/// A cross-thread sender into inbox `name` of an activated component.
+fn remote_sender<T: Send + 'static>(component: &ComponentRef, name: &str) -> RemoteSender<T> {
+    component
+        .inbox::<T>(name)
+        .ok()
+        .and_then(|inbox| inbox.remote_sender())
+        .expect("an activated component's standard inbox")
+}
+
+impl<I, O> fmt::Debug for Handle<I, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Handle")
+    }
+}
+
+/// Moves what a component sends out of `outbox` and `signal` into a
+/// handle's channels, until the component has ended.
+struct Forwarder<O> {
+    outbox: SyncSender<O>,
+    signal: mpsc::Sender<Ipc>,
+    state: Arc<ForwarderState>,
+}
+
+impl<O: Send + 'static> Component for Forwarder<O> {
+    type Boxes = Standard<O, ()>;
+
+    async fn main(self, cx: Cx<Self::Boxes>) {
+        let mut pending: Option<O> = None;
+        loop {
+            // Looked at before taking: what the component sent before it
+            // ended is in the inbox by then, and is forwarded below.
+            let ended = cx.child_components().iter().all(ComponentRef::is_finished);
+            while let Some(signal) = cx.control.recv() {
+                let _ = self.signal.send(signal);
+            }
+            let mut full = false;
+            while let Some(message) = pending.take().or_else(|| cx.inbox.recv()) {
+                match self.outbox.try_send(message) {
+                    Ok(()) => {}
+                    Err(TrySendError::Full(message)) => {
+                        pending = Some(message);
+                        full = true;
+                        break;
+                    }
+                    // The handle is gone: nobody will read, so stop reading.
+                    Err(TrySendError::Disconnected(_)) => return,
+                }
+            }
+            if full {
+                // Said before looking again, so that a `get` in between
+                // cannot be missed: it either sees the flag or made room
+                // before the retry below.
+                self.state.waiting.store(true, Ordering::Release);
+                if let Some(message) = pending.take() {
+                    match self.outbox.try_send(message) {
+                        Ok(()) => {
+                            self.state.waiting.store(false, Ordering::Release);
+                            continue;
+                        }
+                        Err(TrySendError::Full(message)) => pending = Some(message),
+                        Err(TrySendError::Disconnected(_)) => return,
+                    }
+                }
+            } else if ended {
+                return;
+            }
+            cx.idle().await;
+        }
+    }
+}
