@@ -71,7 +71,9 @@ pub struct Background {
     jobs: RemoteSender<Job>,
     keeper_control: RemoteSender<Ipc>,
     remote: Remote,
-    thread: Option<JoinHandle<io::Result<()>>>,
+    /// What the scheduler's `run` returned, once it has.
+    done: Receiver<io::Result<()>>,
+    thread: Option<JoinHandle<()>>,
 }
 
 /// Keeps the background scheduler alive and runs the jobs plain code sends,
@@ -96,6 +98,7 @@ impl Background {
     /// The thread could not be spawned.
     pub fn start() -> io::Result<Background> {
         let (ready_tx, ready_rx) = mpsc::channel();
+        let (done_tx, done) = mpsc::channel();
         let thread = thread::Builder::new()
             .name("axon-background".into())
             .spawn(move || {
@@ -109,15 +112,16 @@ impl Background {
                 })();
                 let started = senders.is_some();
                 if ready_tx.send(senders).is_err() || !started {
-                    return Ok(());
+                    return;
                 }
-                scheduler.run()
+                let _ = done_tx.send(scheduler.run());
             })?;
         match ready_rx.recv() {
             Ok(Some((jobs, keeper_control, remote))) => Ok(Background {
                 jobs,
                 keeper_control,
                 remote,
+                done,
                 thread: Some(thread),
             }),
             _ => Err(io::Error::other("the background scheduler did not start")),
@@ -168,26 +172,54 @@ impl Background {
     ///
     /// What the background scheduler's `run` returned, or an error if its
     /// thread panicked.
-    pub fn join(mut self) -> io::Result<()> {
-        self.keeper_control.send(ShutdownMicroprocess::new().into());
-        self.wait()
+    pub fn join(self) -> io::Result<()> {
+        self.join_within(None)
     }
 
-    fn wait(&mut self) -> io::Result<()> {
-        match self.thread.take() {
-            Some(thread) => thread
-                .join()
-                .unwrap_or_else(|_| Err(io::Error::other("the background thread panicked"))),
-            None => Ok(()),
-        }
+    /// Like [`join`](Self::join), giving up after `timeout`: then the
+    /// scheduler is stopped (its components with it) and the error is
+    /// [`io::ErrorKind::TimedOut`].
+    ///
+    /// # Errors
+    ///
+    /// As [`join`](Self::join), or the timeout.
+    pub fn join_timeout(self, timeout: Duration) -> io::Result<()> {
+        self.join_within(Some(timeout))
     }
+
+    fn join_within(mut self, timeout: Option<Duration>) -> io::Result<()> {
+        self.keeper_control.send(ShutdownMicroprocess::new().into());
+        let result = match timeout {
+            None => self.done.recv().map_err(|_| panicked()),
+            Some(timeout) => self.done.recv_timeout(timeout).map_err(|e| match e {
+                RecvTimeoutError::Timeout => io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("the background's components did not end within {timeout:?}"),
+                ),
+                RecvTimeoutError::Disconnected => panicked(),
+            }),
+        };
+        // On a timeout, dropping `self` stops the scheduler and joins its
+        // thread; otherwise the thread is ending of itself.
+        if result.is_ok() {
+            if let Some(thread) = self.thread.take() {
+                let _ = thread.join();
+            }
+        }
+        result.and_then(|run| run)
+    }
+}
+
+/// The error for a background thread that ended without a result.
+fn panicked() -> io::Error {
+    io::Error::other("the background thread panicked")
 }
 
 impl Drop for Background {
     fn drop(&mut self) {
-        if self.thread.is_some() {
+        if let Some(thread) = self.thread.take() {
             self.remote.stop();
-            let _ = self.wait();
+            let _ = thread.join();
         }
     }
 }

@@ -19,7 +19,7 @@ use std::thread;
 use std::time::Duration;
 
 use axon::ipc::Ipc;
-use axon::{Component, ComponentRef, Cx, RemoteSender, Scheduler, Standard};
+use axon::{Background, Component, ComponentRef, Cx, RemoteSender, Scheduler, Standard};
 use kamaelia::ServerCore;
 
 /// How long any single wait may take before the test decides that something
@@ -633,68 +633,31 @@ pub(crate) fn assert_same_bytes(got: &[u8], expected: &[u8], what: &str) {
 // Components on a scheduler thread of their own
 // ---------------------------------------------------------------------------
 
-/// A scheduler running on a thread of its own.
-pub(crate) struct SchedulerThread {
-    done: mpsc::Receiver<io::Result<()>>,
-    result: Option<io::Result<()>>,
-    handle: Option<thread::JoinHandle<()>>,
-}
+/// A scheduler on a thread of its own, for tests that drive components from
+/// the test thread: axon's [`Background`], joined with a hang guard.
+pub(crate) struct SchedulerThread(Option<Background>);
 
 impl SchedulerThread {
-    /// Starts a thread that calls `setup` (which makes and activates
-    /// components on the thread's [`Scheduler::current`]), hands its result
-    /// back, then runs the scheduler until every component has ended.
-    ///
-    /// Components are not `Send`, so `setup` makes them on the thread.
+    /// Starts a background scheduler, runs `setup` on it (to make and
+    /// activate components, which cannot cross threads), and hands back what
+    /// `setup` returned.
     pub(crate) fn start<T, F>(setup: F) -> (SchedulerThread, T)
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let (setup_tx, setup_rx) = mpsc::channel();
-        let (done_tx, done) = mpsc::channel();
-        let handle = thread::Builder::new()
-            .name("test-scheduler".into())
-            .spawn(move || {
-                let value = setup();
-                if setup_tx.send(value).is_err() {
-                    return;
-                }
-                let _ = done_tx.send(Scheduler::current().run());
-            })
-            .expect("spawn the scheduler thread");
-        let value = setup_rx
-            .recv_timeout(HANG_GUARD)
-            .expect("the scheduler thread's setup failed (see its panic above)");
-        (
-            SchedulerThread {
-                done,
-                result: None,
-                handle: Some(handle),
-            },
-            value,
-        )
+        let background = Background::start().expect("start a background scheduler");
+        let value = background.run_on(setup);
+        (SchedulerThread(Some(background)), value)
     }
 
-    /// Waits (at most [`SLOW_HANG_GUARD`]) for the scheduler's `run` to return,
-    /// and returns what it returned.
-    fn join(&mut self) -> &io::Result<()> {
-        if self.result.is_none() {
-            let result = self.done.recv_timeout(SLOW_HANG_GUARD).unwrap_or_else(|e| {
-                panic!("the scheduler did not finish within {SLOW_HANG_GUARD:?}: {e}")
-            });
-            self.result = Some(result);
-            if let Some(handle) = self.handle.take() {
-                handle.join().expect("the scheduler thread panicked");
-            }
-        }
-        self.result.as_ref().expect("set above")
-    }
-
-    /// Waits for the scheduler to finish, and asserts that `run` returned Ok.
+    /// Waits (at most [`SLOW_HANG_GUARD`]) for every component to end, and
+    /// asserts that the scheduler's `run` returned Ok.
     pub(crate) fn join_ok(&mut self) {
-        if let Err(e) = self.join() {
-            panic!("the scheduler's run() failed: {e}");
+        if let Some(background) = self.0.take() {
+            if let Err(e) = background.join_timeout(SLOW_HANG_GUARD) {
+                panic!("the background scheduler did not finish cleanly: {e}");
+            }
         }
     }
 }
