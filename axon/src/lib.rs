@@ -169,6 +169,10 @@
 //! * Timers ([`Cx::sleep`], [`Cx::wake_at`]); waking components and stopping the
 //!   scheduler from other threads ([`Remote`], [`RemoteWaker`]); a pluggable idle
 //!   wait ([`Park`]) through which Kamaelia's Selector delivers socket readiness.
+//! * A component system inside an ordinary program: [`Background`] runs a
+//!   scheduler on a thread of its own, and a [`Handle`] puts into a
+//!   component's `inbox` and gets from its `outbox` from plain code (Axon's
+//!   `background` and `Handle`).
 //! * A panic in one component ends only that component, reported through
 //!   `tracing`; [`Scheduler::set_fail_fast`] restores Axon's stop-everything mode.
 //!
