@@ -323,6 +323,11 @@ pub enum ServiceError {
     /// No tracked value of that name exists, or it has another type (Axon's
     /// `AccessToUndeclaredTrackedVariable`).
     UndeclaredValue(String),
+    /// The parent asked for is the tracker itself or one of its descendants,
+    /// so lookups would go round for ever. (Axon's `BadParentTracker` is for a
+    /// parent that is not a tracker, which Rust's types rule out; this is the
+    /// misuse that remains.)
+    ParentCycle,
 }
 
 impl fmt::Display for ServiceError {
@@ -342,6 +347,10 @@ impl fmt::Display for ServiceError {
             ServiceError::UndeclaredValue(name) => {
                 write!(f, "no tracked value {name:?} of that type")
             }
+            ServiceError::ParentCycle => write!(
+                f,
+                "a tracker cannot be its own parent or the parent of its ancestors"
+            ),
         }
     }
 }
