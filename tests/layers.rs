@@ -20,7 +20,9 @@ fn axon_allowed(layer: &str) -> Option<&'static [&'static str]> {
         "task" => TASK,
         "runtime" => RUNTIME,
         // The public API stands on everything.
-        "component" | "component_ref" | "postoffice" | "tracker" | "yields" => return None,
+        "component" | "component_ref" | "fn_component" | "postoffice" | "tracker" | "yields" => {
+            return None
+        }
         other => panic!("axon/src/{other}: a module the layer rule does not place"),
     })
 }

@@ -37,6 +37,9 @@
 //! # let _ = Producer { count: 1 };
 //! ```
 //!
+//! A one-off component needs no struct: [`from_fn`] makes one from a closure
+//! taking its `Cx`.
+//!
 //! ## Inboxes and outboxes
 //!
 //! A box carries one message type. `cx.outbox.send(msg).await` delivers
@@ -153,7 +156,7 @@
 //! | boxes | `boxes/` (`inbox`, `outbox`, `graph`, `linkage`, `owner`) | queues, the link graph, one-hop delivery; reaches its owners only through the `Owner` trait |
 //! | task | `task/` (`state`, `dynamic`, `family`, `coroutine`, `current`, `yields`) | one microprocess: lifecycle, body, dynamic boxes, children; reaches its scheduler only through the `Host` trait |
 //! | runtime | `runtime/` (`scheduler`, `timers`, `context`, `park`, `remote`) | the round-robin scheduler, its idle wait, other threads |
-//! | API | `component`, `component_ref`, `postoffice`, `tracker`, `yields` | what users write against: `Component`, `Cx`, `ComponentRef`, `Postoffice`, `Tracker` |
+//! | API | `component`, `component_ref`, `fn_component`, `postoffice`, `tracker`, `yields` | what users write against: `Component`, `Cx`, `ComponentRef`, `from_fn`, `Postoffice`, `Tracker` |
 //!
 //! The API layer may add methods to lower types (`Scheduler::activate`, which
 //! takes a `ComponentRef`, lives in `component_ref.rs`), never the other way
@@ -207,6 +210,7 @@ mod runtime;
 // The public API.
 mod component;
 mod component_ref;
+mod fn_component;
 mod postoffice;
 mod tracker;
 mod yields;
@@ -218,6 +222,7 @@ pub use boxes::{
 pub use component::{Component, Cx, YieldNow, YieldWith};
 pub use component_ref::{AsComponent, ComponentRef};
 pub use error::{BoxError, BoxLabel, LinkError, LinkErrorKind, NoSpaceInBox, ServiceError};
+pub use fn_component::{from_fn, FnComponent};
 pub use id::{ComponentId, Direction};
 pub use postoffice::{Agrees, LinkEnd, Named, Postoffice, Typed};
 pub use runtime::park::{Park, ThreadPark, Unparker};
