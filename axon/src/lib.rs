@@ -167,8 +167,9 @@
 //! * Bounded inboxes: [`Inbox::set_size`]; a full inbox refuses
 //!   [`Outbox::try_send`] with [`NoSpaceInBox`], and makes [`Outbox::send`] wait.
 //! * Yielding [`NewComponent`] and [`WaitComplete`], as in Axon.
-//! * Dynamic boxes ([`Cx::add_inbox`], [`Cx::add_outbox`]) and the service
-//!   registry ([`Tracker`]).
+//! * Dynamic boxes ([`Cx::add_inbox`], [`Cx::add_outbox`]), resources tracked
+//!   per box ([`Cx::track_resource`], [`Cx::track_resource_information`]), and
+//!   the service registry ([`Tracker`]).
 //! * Timers ([`Cx::sleep`], [`Cx::wake_at`]); waking components and stopping the
 //!   scheduler from other threads ([`Remote`], [`RemoteWaker`]); a pluggable idle
 //!   wait ([`Park`]) through which Kamaelia's Selector delivers socket readiness.
@@ -219,9 +220,11 @@ pub use boxes::{
     BoxDecl, BoxInfo, BoxSet, Drain, Inbox, Linkage, Next, NoBoxes, Outbox, Passthrough,
     SendFuture, Standard,
 };
-pub use component::{Component, Cx, YieldNow, YieldWith};
+pub use component::{Component, Cx, TrackedResource, YieldNow, YieldWith};
 pub use component_ref::{AsComponent, ComponentRef};
-pub use error::{BoxError, BoxLabel, LinkError, LinkErrorKind, NoSpaceInBox, ServiceError};
+pub use error::{
+    BoxError, BoxLabel, LinkError, LinkErrorKind, NoSpaceInBox, ResourceError, ServiceError,
+};
 pub use fn_component::{from_fn, FnComponent};
 pub use id::{ComponentId, Direction};
 pub use postoffice::{Agrees, LinkEnd, Named, Postoffice, Typed};
