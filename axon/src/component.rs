@@ -1,8 +1,10 @@
 //! [`Component`], the trait every component implements, and [`Cx`], what its
 //! body works through.
 
+use std::any::{type_name, Any};
 use std::fmt;
 use std::future::Future;
+use std::hash::Hash;
 use std::io;
 use std::ops::Deref;
 use std::pin::Pin;
@@ -14,10 +16,11 @@ use crate::boxes::inbox::InboxNode;
 use crate::boxes::outbox::OutboxNode;
 use crate::boxes::{BoxSet, ErasedBox, Inbox, Linkage, Outbox, Standard};
 use crate::component_ref::ComponentRef;
-use crate::error::{BoxError, LinkError};
+use crate::error::{BoxError, LinkError, ResourceError};
 use crate::id::{kind_of, ComponentId, Direction};
 use crate::postoffice::{Agrees, LinkEnd};
 use crate::runtime::scheduler::Scheduler;
+use crate::task::resources::{Entry, Stored};
 use crate::task::yields::Yield;
 use crate::task::{self, build_task, TaskDyn};
 use crate::tracker::Tracker;
@@ -341,6 +344,278 @@ impl<B: BoxSet> Cx<B> {
         self.task().delete_dynamic_box(name, Direction::Outbox)
     }
 
+    /// Associates `resource` with `inbox`, so that when a message arrives
+    /// there the component can find what it concerns: Axon's `trackResource`.
+    /// Typically `inbox` was [added](Self::add_inbox) for one connection and
+    /// the resource stands for that connection (its handler component, its
+    /// socket). Any inbox will do, declared or added.
+    ///
+    /// A resource can be any `'static` value; it is kept, typed, in the
+    /// component's extras, and [retrieved](Self::retrieve_tracked_resource) as
+    /// the type it was tracked as. [Deleting](Self::delete_inbox) the inbox
+    /// stops tracking it.
+    ///
+    /// # Errors
+    ///
+    /// [`ResourceError::NoSuchBox`] if the component has no such inbox;
+    /// [`ResourceError::InboxAlreadyTracked`] if a resource is tracked on it
+    /// already (Axon replaces it; [`untrack_resource`](Self::untrack_resource)
+    /// first to do that).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Component, Cx, Inbox, ResourceError, Scheduler, Standard};
+    ///
+    /// fn serve(cx: &Cx<Standard<(), ()>>) -> Result<(), ResourceError> {
+    ///     let conn: Inbox<String> = cx.add_inbox("conn", "one client's lines");
+    ///     cx.track_resource(7u32, &conn.name())?;
+    ///     assert_eq!(cx.retrieve_tracked_resource::<u32>(&conn.name())?, 7);
+    ///     cx.delete_inbox(&conn.name()).unwrap();
+    ///     assert!(matches!(
+    ///         cx.retrieve_tracked_resource::<u32>("conn"),
+    ///         Err(ResourceError::InboxNotTracked { .. })
+    ///     ));
+    ///     Ok(())
+    /// }
+    ///
+    /// # Scheduler::current().set_fail_fast(true);
+    /// axon::from_fn(|cx: Cx<Standard<(), ()>>| async move { serve(&cx).unwrap() }).run()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn track_resource<R: Any>(&self, resource: R, inbox: &str) -> Result<(), ResourceError> {
+        let task = self.task();
+        let header = task.header();
+        if !task.has_box(inbox, Direction::Inbox) {
+            return Err(ResourceError::NoSuchBox {
+                component: header.id(),
+                direction: Direction::Inbox,
+                name: inbox.to_string(),
+            });
+        }
+        header.with_extra(|e| {
+            if e.resources.by_inbox.contains_key(inbox) {
+                return Err(ResourceError::InboxAlreadyTracked {
+                    component: header.id(),
+                    inbox: inbox.to_string(),
+                });
+            }
+            e.resources
+                .by_inbox
+                .insert(inbox.to_string(), Stored::new(resource));
+            Ok(())
+        })
+    }
+
+    /// The resource tracked on `inbox`: Axon's `retrieveTrackedResource`. A
+    /// clone of it, as the type it was tracked as (wrap a resource that should
+    /// not be copied in an `Rc`).
+    ///
+    /// # Errors
+    ///
+    /// [`ResourceError::InboxNotTracked`] if nothing is tracked on `inbox`
+    /// (or there is no such inbox); [`ResourceError::WrongType`] if it is not
+    /// an `R`.
+    pub fn retrieve_tracked_resource<R: Any + Clone>(
+        &self,
+        inbox: &str,
+    ) -> Result<R, ResourceError> {
+        let task = self.task();
+        let header = task.header();
+        let found = header.read_extra(|e| {
+            e.resources.by_inbox.get(inbox).map(|stored| {
+                stored
+                    .value
+                    .downcast_ref::<R>()
+                    .cloned()
+                    .ok_or(stored.type_name)
+            })
+        });
+        match found.flatten() {
+            Some(Ok(resource)) => Ok(resource),
+            Some(Err(actual)) => Err(ResourceError::WrongType {
+                component: header.id(),
+                key: format!("inbox {inbox:?}"),
+                expected: type_name::<R>(),
+                actual,
+            }),
+            None => Err(ResourceError::InboxNotTracked {
+                component: header.id(),
+                inbox: inbox.to_string(),
+            }),
+        }
+    }
+
+    /// Stops tracking the resource on `inbox` (not in Axon, where a tracked
+    /// resource can only be replaced).
+    ///
+    /// # Errors
+    ///
+    /// [`ResourceError::InboxNotTracked`] if nothing is tracked on `inbox`.
+    pub fn untrack_resource(&self, inbox: &str) -> Result<(), ResourceError> {
+        let task = self.task();
+        let header = task.header();
+        let removed = header.with_extra(|e| e.resources.by_inbox.remove(inbox));
+        match removed {
+            // Dropped outside the borrow: a resource's drop may use this task.
+            Some(stored) => {
+                drop(stored);
+                Ok(())
+            }
+            None => Err(ResourceError::InboxNotTracked {
+                component: header.id(),
+                inbox: inbox.to_string(),
+            }),
+        }
+    }
+
+    /// Records which of this component's boxes serve `resource`, with any
+    /// `information` the component wants kept with them: Axon's
+    /// `trackResourceInformation`. Kamaelia's servers track each connection
+    /// this way, to find its boxes (and its socket) again when it closes.
+    ///
+    /// The resource is the key: any `'static` value that can be compared and
+    /// hashed, and printed with `Debug` for error messages (a
+    /// [`ComponentRef`], a connection number). The box names are checked now
+    /// and stored as given; deleting a box later does not change them.
+    ///
+    /// # Errors
+    ///
+    /// [`ResourceError::NoSuchBox`] for the first named inbox or outbox that
+    /// does not exist; [`ResourceError::ResourceAlreadyTracked`] if the
+    /// resource is tracked already (Axon replaces it;
+    /// [`cease_tracking_resource`](Self::cease_tracking_resource) first to do
+    /// that). Nothing is recorded then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Component, Cx, Inbox, Outbox, ResourceError, Scheduler, Standard};
+    ///
+    /// fn serve(cx: &Cx<Standard<(), ()>>) -> Result<(), ResourceError> {
+    ///     let from_client: Inbox<Vec<u8>> = cx.add_inbox("from", "");
+    ///     let to_client: Outbox<Vec<u8>> = cx.add_outbox("to", "");
+    ///     cx.track_resource_information(
+    ///         42u64,
+    ///         &[from_client.name()],
+    ///         &[to_client.name()],
+    ///         "127.0.0.1:5000",
+    ///     )?;
+    ///     let tracked = cx.retrieve_tracked_resource_information::<u64, &str>(&42)?;
+    ///     assert_eq!(tracked.inboxes, ["from"]);
+    ///     assert_eq!(tracked.outboxes, ["to"]);
+    ///     assert_eq!(tracked.information, "127.0.0.1:5000");
+    ///     cx.cease_tracking_resource(&42u64)
+    /// }
+    ///
+    /// # Scheduler::current().set_fail_fast(true);
+    /// axon::from_fn(|cx: Cx<Standard<(), ()>>| async move { serve(&cx).unwrap() }).run()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn track_resource_information<R, I>(
+        &self,
+        resource: R,
+        inboxes: &[impl AsRef<str>],
+        outboxes: &[impl AsRef<str>],
+        information: I,
+    ) -> Result<(), ResourceError>
+    where
+        R: Any + Eq + Hash + fmt::Debug,
+        I: Any,
+    {
+        let task = self.task();
+        let header = task.header();
+        let entry = Entry {
+            inboxes: existing_boxes(&task, inboxes, Direction::Inbox)?,
+            outboxes: existing_boxes(&task, outboxes, Direction::Outbox)?,
+            information: Stored::new(information),
+        };
+        header.with_extra(|e| {
+            let entries = e.resources.entries_mut::<R>();
+            if entries.contains_key(&resource) {
+                return Err(ResourceError::ResourceAlreadyTracked {
+                    component: header.id(),
+                    resource: format!("{resource:?}"),
+                });
+            }
+            entries.insert(resource, entry);
+            Ok(())
+        })
+    }
+
+    /// The boxes and information tracked for `resource`: Axon's
+    /// `retrieveTrackedResourceInformation`. The information is cloned, as the
+    /// type `I` it was tracked as.
+    ///
+    /// # Errors
+    ///
+    /// [`ResourceError::ResourceNotTracked`] if nothing is tracked for it (a
+    /// resource is found only as the type it was tracked as);
+    /// [`ResourceError::WrongType`] if the information is not an `I`.
+    pub fn retrieve_tracked_resource_information<R, I>(
+        &self,
+        resource: &R,
+    ) -> Result<TrackedResource<I>, ResourceError>
+    where
+        R: Any + Eq + Hash + fmt::Debug,
+        I: Any + Clone,
+    {
+        let task = self.task();
+        let header = task.header();
+        let found = header.read_extra(|e| {
+            e.resources
+                .entries::<R>()
+                .and_then(|m| m.get(resource))
+                .map(|entry| match entry.information.value.downcast_ref::<I>() {
+                    Some(information) => Ok(TrackedResource {
+                        inboxes: entry.inboxes.clone(),
+                        outboxes: entry.outboxes.clone(),
+                        information: information.clone(),
+                    }),
+                    None => Err(entry.information.type_name),
+                })
+        });
+        match found.flatten() {
+            Some(Ok(tracked)) => Ok(tracked),
+            Some(Err(actual)) => Err(ResourceError::WrongType {
+                component: header.id(),
+                key: format!("resource {resource:?}"),
+                expected: type_name::<I>(),
+                actual,
+            }),
+            None => Err(ResourceError::ResourceNotTracked {
+                component: header.id(),
+                resource: format!("{resource:?}"),
+            }),
+        }
+    }
+
+    /// Forgets the boxes and information tracked for `resource`: Axon's
+    /// `ceaseTrackingResource`. The boxes themselves are untouched.
+    ///
+    /// # Errors
+    ///
+    /// [`ResourceError::ResourceNotTracked`] if nothing is tracked for it.
+    pub fn cease_tracking_resource<R>(&self, resource: &R) -> Result<(), ResourceError>
+    where
+        R: Any + Eq + Hash + fmt::Debug,
+    {
+        let task = self.task();
+        let header = task.header();
+        let removed = header.with_extra(|e| e.resources.entries_mut::<R>().remove(resource));
+        match removed {
+            // Dropped outside the borrow: information's drop may use this task.
+            Some(entry) => {
+                drop(entry);
+                Ok(())
+            }
+            None => Err(ResourceError::ResourceNotTracked {
+                component: header.id(),
+                resource: format!("{resource:?}"),
+            }),
+        }
+    }
+
     /// The scheduler running this component.
     pub fn scheduler(&self) -> Scheduler {
         Scheduler::of_task(&*self.runner()).unwrap_or_else(Scheduler::current)
@@ -351,6 +626,20 @@ impl<B: BoxSet> Cx<B> {
     pub fn tracker(&self) -> Tracker {
         self.scheduler().tracker()
     }
+}
+
+/// What a component tracks for a resource: the boxes serving it and the
+/// information kept with them. Returned by
+/// [`Cx::retrieve_tracked_resource_information`] (Axon returns the tuple
+/// `(inboxes, outboxes, information)`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackedResource<I> {
+    /// The inboxes named when the resource was tracked.
+    pub inboxes: Vec<String>,
+    /// The outboxes named when the resource was tracked.
+    pub outboxes: Vec<String>,
+    /// The information tracked with them.
+    pub information: I,
 }
 
 /// For components with the [`Standard`] boxes.
@@ -409,6 +698,29 @@ impl<B: BoxSet> fmt::Debug for Cx<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Cx").field("component", &self.id()).finish()
     }
+}
+
+/// The names in `boxes`, if `task` has a box of each in `direction`.
+fn existing_boxes(
+    task: &Rc<dyn TaskDyn>,
+    boxes: &[impl AsRef<str>],
+    direction: Direction,
+) -> Result<Vec<String>, ResourceError> {
+    boxes
+        .iter()
+        .map(|name| {
+            let name = name.as_ref();
+            if task.has_box(name, direction) {
+                Ok(name.to_string())
+            } else {
+                Err(ResourceError::NoSuchBox {
+                    component: task.header().id(),
+                    direction,
+                    name: name.to_string(),
+                })
+            }
+        })
+        .collect()
 }
 
 /// Yields `value` from the body `runner` is running: the first poll of a

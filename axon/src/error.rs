@@ -323,6 +323,11 @@ pub enum ServiceError {
     /// No tracked value of that name exists, or it has another type (Axon's
     /// `AccessToUndeclaredTrackedVariable`).
     UndeclaredValue(String),
+    /// The parent asked for is the tracker itself or one of its descendants,
+    /// so lookups would go round for ever. (Axon's `BadParentTracker` is for a
+    /// parent that is not a tracker, which Rust's types rule out; this is the
+    /// misuse that remains.)
+    ParentCycle,
 }
 
 impl fmt::Display for ServiceError {
@@ -342,8 +347,115 @@ impl fmt::Display for ServiceError {
             ServiceError::UndeclaredValue(name) => {
                 write!(f, "no tracked value {name:?} of that type")
             }
+            ServiceError::ParentCycle => write!(
+                f,
+                "a tracker cannot be its own parent or the parent of its ancestors"
+            ),
         }
     }
 }
 
 impl Error for ServiceError {}
+
+/// A resource-tracking operation on a component that failed: Axon's
+/// `AdaptiveCommsComponent` resource calls, which raise `KeyError`.
+///
+/// Each variant names the component, and the box or resource concerned
+/// (a resource by its `Debug` text).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ResourceError {
+    /// A box named in the call does not exist (Axon's `KeyError` from
+    /// `trackResource` and `trackResourceInformation`).
+    NoSuchBox {
+        /// The component.
+        component: ComponentId,
+        /// Inbox or outbox.
+        direction: Direction,
+        /// The name asked for.
+        name: String,
+    },
+    /// A resource is already tracked on that inbox. (Axon replaces it
+    /// silently; axon refuses, so that the first resource is not lost. Untrack
+    /// it first.)
+    InboxAlreadyTracked {
+        /// The component.
+        component: ComponentId,
+        /// The inbox.
+        inbox: String,
+    },
+    /// No resource is tracked on that inbox (Axon's `KeyError` from
+    /// `retrieveTrackedResource`).
+    InboxNotTracked {
+        /// The component.
+        component: ComponentId,
+        /// The inbox.
+        inbox: String,
+    },
+    /// Information is already tracked for that resource. (Axon replaces it
+    /// silently; axon refuses. Cease tracking it first.)
+    ResourceAlreadyTracked {
+        /// The component.
+        component: ComponentId,
+        /// The resource, as `Debug` shows it.
+        resource: String,
+    },
+    /// No information is tracked for that resource (Axon's `KeyError` from
+    /// `retrieveTrackedResourceInformation` and `ceaseTrackingResource`).
+    ResourceNotTracked {
+        /// The component.
+        component: ComponentId,
+        /// The resource, as `Debug` shows it.
+        resource: String,
+    },
+    /// Something is tracked, but as another type than the one asked for.
+    WrongType {
+        /// The component.
+        component: ComponentId,
+        /// What was looked up: `inbox "name"` or `resource <Debug text>`.
+        key: String,
+        /// The type asked for.
+        expected: &'static str,
+        /// The type it was tracked as.
+        actual: &'static str,
+    },
+}
+
+impl fmt::Display for ResourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResourceError::NoSuchBox {
+                component,
+                direction,
+                name,
+            } => write!(
+                f,
+                "{component} has no {direction} {name:?} to track a resource on"
+            ),
+            ResourceError::InboxAlreadyTracked { component, inbox } => write!(
+                f,
+                "inbox {inbox:?} of {component} already has a resource tracked on it"
+            ),
+            ResourceError::InboxNotTracked { component, inbox } => write!(
+                f,
+                "inbox {inbox:?} of {component} has no resource tracked on it"
+            ),
+            ResourceError::ResourceAlreadyTracked {
+                component,
+                resource,
+            } => write!(f, "{component} already tracks resource {resource}"),
+            ResourceError::ResourceNotTracked {
+                component,
+                resource,
+            } => write!(f, "{component} tracks no resource {resource}"),
+            ResourceError::WrongType {
+                component,
+                key,
+                expected,
+                actual,
+            } => write!(f, "{component} tracks {key} as {actual}, not {expected}"),
+        }
+    }
+}
+
+impl Error for ResourceError {}

@@ -37,6 +37,9 @@
 //! # let _ = Producer { count: 1 };
 //! ```
 //!
+//! A one-off component needs no struct: [`from_fn`] makes one from a closure
+//! taking its `Cx`.
+//!
 //! ## Inboxes and outboxes
 //!
 //! A box carries one message type. `cx.outbox.send(msg).await` delivers
@@ -153,7 +156,7 @@
 //! | boxes | `boxes/` (`inbox`, `outbox`, `graph`, `linkage`, `owner`) | queues, the link graph, one-hop delivery; reaches its owners only through the `Owner` trait |
 //! | task | `task/` (`state`, `dynamic`, `family`, `coroutine`, `current`, `yields`) | one microprocess: lifecycle, body, dynamic boxes, children; reaches its scheduler only through the `Host` trait |
 //! | runtime | `runtime/` (`scheduler`, `timers`, `context`, `park`, `remote`) | the round-robin scheduler, its idle wait, other threads |
-//! | API | `component`, `component_ref`, `handle`, `postoffice`, `tracker`, `yields` | what users write against: `Component`, `Cx`, `ComponentRef`, `Postoffice`, `Tracker`, `Background` and `Handle` |
+//! | API | `component`, `component_ref`, `fn_component`, `handle`, `postoffice`, `tracker`, `yields` | what users write against: `Component`, `Cx`, `ComponentRef`, `from_fn`, `Postoffice`, `Tracker`, `Background` and `Handle` |
 //!
 //! The API layer may add methods to lower types (`Scheduler::activate`, which
 //! takes a `ComponentRef`, lives in `component_ref.rs`), never the other way
@@ -164,8 +167,9 @@
 //! * Bounded inboxes: [`Inbox::set_size`]; a full inbox refuses
 //!   [`Outbox::try_send`] with [`NoSpaceInBox`], and makes [`Outbox::send`] wait.
 //! * Yielding [`NewComponent`] and [`WaitComplete`], as in Axon.
-//! * Dynamic boxes ([`Cx::add_inbox`], [`Cx::add_outbox`]) and the service
-//!   registry ([`Tracker`]).
+//! * Dynamic boxes ([`Cx::add_inbox`], [`Cx::add_outbox`]), resources tracked
+//!   per box ([`Cx::track_resource`], [`Cx::track_resource_information`]), and
+//!   the service registry ([`Tracker`]).
 //! * Timers ([`Cx::sleep`], [`Cx::wake_at`]); waking components and stopping the
 //!   scheduler from other threads ([`Remote`], [`RemoteWaker`]); a pluggable idle
 //!   wait ([`Park`]) through which Kamaelia's Selector delivers socket readiness.
@@ -211,6 +215,7 @@ mod runtime;
 // The public API.
 mod component;
 mod component_ref;
+mod fn_component;
 mod handle;
 mod postoffice;
 mod tracker;
@@ -220,9 +225,12 @@ pub use boxes::{
     BoxDecl, BoxInfo, BoxSet, Drain, Inbox, Linkage, Next, NoBoxes, Outbox, Passthrough,
     SendFuture, Standard,
 };
-pub use component::{Component, Cx, YieldNow, YieldWith};
+pub use component::{Component, Cx, TrackedResource, YieldNow, YieldWith};
 pub use component_ref::{AsComponent, ComponentRef};
-pub use error::{BoxError, BoxLabel, LinkError, LinkErrorKind, NoSpaceInBox, ServiceError};
+pub use error::{
+    BoxError, BoxLabel, LinkError, LinkErrorKind, NoSpaceInBox, ResourceError, ServiceError,
+};
+pub use fn_component::{from_fn, FnComponent};
 pub use handle::{Background, Handle, DEFAULT_HANDLE_CAPACITY};
 pub use id::{ComponentId, Direction};
 pub use postoffice::{Agrees, LinkEnd, Named, Postoffice, Typed};

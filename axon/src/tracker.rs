@@ -20,6 +20,28 @@ use crate::runtime::scheduler::Scheduler;
 /// [`Scheduler::tracker`]: crate::Scheduler::tracker
 /// [`Cx::tracker`]: crate::Cx::tracker
 ///
+/// # Parents
+///
+/// A tracker may have a parent ([`with_parent`](Self::with_parent),
+/// [`set_parent`](Self::set_parent)), as Axon's may. Axon stores the parent and
+/// never consults it; here **lookups fall back to the parent chain**:
+/// [`retrieve_service`](Self::retrieve_service) and
+/// [`retrieve_value`](Self::retrieve_value) ask this tracker first, then its
+/// parent, then the parent's parent, and the nearest tracker holding the name
+/// answers (so a child's name shadows its parent's). That is what makes a
+/// parent worth having: a subsystem can get a tracker of its own for its
+/// private services and still find the system-wide ones (the Selector, the
+/// Backplanes) without being handed each of them.
+///
+/// Everything else is local. Registering, tracking, deregistering and
+/// [`zap`](Self::zap) change only this tracker, and a name taken in a parent
+/// may be taken again here. [`update_value`](Self::update_value) changes the
+/// value that [`retrieve_value`](Self::retrieve_value) would return, wherever
+/// in the chain it lives. The listings
+/// ([`services_registered`](Self::services_registered),
+/// [`values_tracked`](Self::values_tracked)) list this tracker's own names, as
+/// Axon's do.
+///
 /// # Examples
 ///
 /// ```
@@ -40,6 +62,8 @@ use crate::runtime::scheduler::Scheduler;
 /// assert!(tracker.register_service("log", &logger, "inbox").is_err());
 /// # Ok::<(), axon::ServiceError>(())
 /// ```
+///
+/// Two handles are equal (`==`) when they are handles on the same tracker.
 #[derive(Clone, Default)]
 pub struct Tracker {
     inner: Rc<RefCell<TrackerInner>>,
@@ -49,6 +73,8 @@ pub struct Tracker {
 struct TrackerInner {
     services: BTreeMap<String, Service>,
     values: BTreeMap<String, Rc<dyn Any>>,
+    /// Never makes a loop: `set_parent` refuses one.
+    parent: Option<Tracker>,
 }
 
 /// A registered service: a component and the name of the inbox it serves on.
@@ -64,6 +90,57 @@ impl Tracker {
     /// An empty registry.
     pub fn new() -> Self {
         Tracker::default()
+    }
+
+    /// An empty registry whose lookups fall back to `parent`: Axon's
+    /// `coordinatingassistanttracker(parent)`. (Axon's `BadParentTracker`,
+    /// for a parent that is not a tracker, cannot happen here: the type says
+    /// it is one.) See [Parents](#parents).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::Tracker;
+    ///
+    /// let system = Tracker::new();
+    /// system.track_value("port", 1500u16)?;
+    /// let local = Tracker::with_parent(&system);
+    /// assert_eq!(local.parent(), Some(system));
+    /// assert_eq!(*local.retrieve_value::<u16>("port")?, 1500);
+    /// assert!(local.values_tracked().is_empty(), "listings are local");
+    /// # Ok::<(), axon::ServiceError>(())
+    /// ```
+    pub fn with_parent(parent: &Tracker) -> Self {
+        let tracker = Tracker::new();
+        tracker.inner.borrow_mut().parent = Some(parent.clone());
+        tracker
+    }
+
+    /// This tracker's parent, if it has one.
+    pub fn parent(&self) -> Option<Tracker> {
+        self.inner.borrow().parent.clone()
+    }
+
+    /// Gives this tracker a new parent, or none. Useful for a tracker made
+    /// before its parent, such as a scheduler's ([`Scheduler::tracker`]).
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::ParentCycle`] if `parent` is this tracker or one of its
+    /// descendants: lookups would go round for ever. The parent is unchanged.
+    pub fn set_parent(&self, parent: Option<&Tracker>) -> Result<(), ServiceError> {
+        if let Some(parent) = parent {
+            if parent.chain().any(|t| t == *self) {
+                return Err(ServiceError::ParentCycle);
+            }
+        }
+        self.inner.borrow_mut().parent = parent.cloned();
+        Ok(())
+    }
+
+    /// This tracker, its parent, its parent's parent, and so on.
+    fn chain(&self) -> impl Iterator<Item = Tracker> {
+        std::iter::successors(Some(self.clone()), Tracker::parent)
     }
 
     /// Offers `component`'s `inbox` under `name`: Axon's `registerService`.
@@ -98,26 +175,27 @@ impl Tracker {
         Ok(())
     }
 
-    /// Finds a service: Axon's `retrieveService`.
+    /// Finds a service: Axon's `retrieveService`. If this tracker has no
+    /// service of that name, its parents are asked, nearest first (see
+    /// [Parents](#parents)).
     ///
     /// # Errors
     ///
-    /// [`ServiceError::NotFound`] if no service has that name.
+    /// [`ServiceError::NotFound`] if no service has that name here or in any
+    /// parent.
     pub fn retrieve_service(&self, name: &str) -> Result<Service, ServiceError> {
-        self.inner
-            .borrow()
-            .services
-            .get(name)
-            .cloned()
+        self.chain()
+            .find_map(|t| t.inner.borrow().services.get(name).cloned())
             .ok_or_else(|| ServiceError::NotFound(name.to_string()))
     }
 
-    /// Withdraws a service: Axon's `deRegisterService`.
+    /// Withdraws a service: Axon's `deRegisterService`. Only this tracker's
+    /// own services can be withdrawn through it, not its parents'.
     ///
     /// # Errors
     ///
-    /// [`ServiceError::NotFound`] if no service has that name (Axon's
-    /// `MultipleServiceDeletion`).
+    /// [`ServiceError::NotFound`] if this tracker has no service of that name
+    /// (Axon's `MultipleServiceDeletion`).
     pub fn deregister_service(&self, name: &str) -> Result<(), ServiceError> {
         self.inner
             .borrow_mut()
@@ -127,16 +205,24 @@ impl Tracker {
             .ok_or_else(|| ServiceError::NotFound(name.to_string()))
     }
 
-    /// The names of the registered services, sorted.
+    /// The names of the services registered with this tracker (not its
+    /// parents), sorted: Axon's `servicesRegistered`.
     pub fn services_registered(&self) -> Vec<String> {
         self.inner.borrow().services.keys().cloned().collect()
     }
 
-    /// Starts tracking a value under `name`: Axon's `trackValue`.
+    /// The names of the values tracked by this tracker (not its parents),
+    /// sorted: Axon's `informationItemsLogged`.
+    pub fn values_tracked(&self) -> Vec<String> {
+        self.inner.borrow().values.keys().cloned().collect()
+    }
+
+    /// Starts tracking a value under `name`: Axon's `trackValue`. A name
+    /// tracked by a parent may be tracked again here, and shadows it.
     ///
     /// # Errors
     ///
-    /// [`ServiceError::NamespaceClash`] if the name is taken.
+    /// [`ServiceError::NamespaceClash`] if this tracker already tracks the name.
     pub fn track_value<T: Any>(&self, name: &str, value: T) -> Result<(), ServiceError> {
         let mut inner = self.inner.borrow_mut();
         if inner.values.contains_key(name) {
@@ -146,43 +232,53 @@ impl Tracker {
         Ok(())
     }
 
-    /// Replaces a tracked value: Axon's `updateValue`.
+    /// Replaces a tracked value: Axon's `updateValue`. The value replaced is
+    /// the one [`retrieve_value`](Self::retrieve_value) finds: this tracker's,
+    /// or else the nearest parent's.
     ///
     /// # Errors
     ///
-    /// [`ServiceError::UndeclaredValue`] if no value has that name.
+    /// [`ServiceError::UndeclaredValue`] if no value has that name here or in
+    /// any parent.
     pub fn update_value<T: Any>(&self, name: &str, value: T) -> Result<(), ServiceError> {
-        let mut inner = self.inner.borrow_mut();
-        match inner.values.get_mut(name) {
-            Some(slot) => {
-                *slot = Rc::new(value);
-                Ok(())
-            }
-            None => Err(ServiceError::UndeclaredValue(name.to_string())),
-        }
+        let holder = self
+            .chain()
+            .find(|t| t.inner.borrow().values.contains_key(name))
+            .ok_or_else(|| ServiceError::UndeclaredValue(name.to_string()))?;
+        let old = holder
+            .inner
+            .borrow_mut()
+            .values
+            .insert(name.to_string(), Rc::new(value));
+        // Dropped outside the borrow: a value's drop may use the tracker.
+        drop(old);
+        Ok(())
     }
 
-    /// A tracked value: Axon's `retrieveValue`.
+    /// A tracked value: Axon's `retrieveValue`. If this tracker does not track
+    /// the name, its parents are asked, nearest first; the nearest tracker
+    /// holding the name answers.
     ///
     /// # Errors
     ///
-    /// [`ServiceError::UndeclaredValue`] if no value has that name, or it is
-    /// not a `T`.
+    /// [`ServiceError::UndeclaredValue`] if no value has that name here or in
+    /// any parent, or the nearest one is not a `T`.
     pub fn retrieve_value<T: Any>(&self, name: &str) -> Result<Rc<T>, ServiceError> {
-        self.inner
-            .borrow()
-            .values
-            .get(name)
-            .cloned()
+        self.chain()
+            .find_map(|t| t.inner.borrow().values.get(name).cloned())
             .and_then(|v| v.downcast::<T>().ok())
             .ok_or_else(|| ServiceError::UndeclaredValue(name.to_string()))
     }
 
-    /// Forgets every service and value: Axon's `zap`.
+    /// Forgets every service and value of this tracker (its parents and its
+    /// link to them are kept): Axon's `zap`.
     pub fn zap(&self) {
         let mut inner = self.inner.borrow_mut();
-        inner.services.clear();
-        inner.values.clear();
+        let services = std::mem::take(&mut inner.services);
+        let values = std::mem::take(&mut inner.values);
+        drop(inner);
+        // Dropped outside the borrow, as in `update_value`.
+        drop((services, values));
     }
 }
 
@@ -192,9 +288,18 @@ impl fmt::Debug for Tracker {
         f.debug_struct("Tracker")
             .field("services", &inner.services.keys().collect::<Vec<_>>())
             .field("values", &inner.values.keys().collect::<Vec<_>>())
+            .field("parent", &inner.parent)
             .finish()
     }
 }
+
+impl PartialEq for Tracker {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl Eq for Tracker {}
 
 impl Scheduler {
     /// The scheduler's service registry: Axon's coordinating assistant tracker.

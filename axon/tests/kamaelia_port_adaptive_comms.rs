@@ -28,19 +28,35 @@
 //   and deletes a box per connection must not grow, and a box taking a deleted
 //   one's place must not receive what was meant for the deleted one.
 //
+// * Resource tracking is on `Cx` too: `trackResource` is `track_resource`,
+//   `retrieveTrackedResource` is `retrieve_tracked_resource`,
+//   `trackResourceInformation` is `track_resource_information`,
+//   `retrieveTrackedResourceInformation` is
+//   `retrieve_tracked_resource_information` (returning a `TrackedResource`
+//   rather than a tuple), `ceaseTrackingResource` is `cease_tracking_resource`.
+//   Python's KeyErrors are `ResourceError` variants: `NoSuchBox` for a box that
+//   does not exist, `InboxNotTracked` / `ResourceNotTracked` for a lookup of
+//   something not tracked. The original makes a "guaranteed" missing name by
+//   appending the time to an added one; the port appends a fixed suffix.
+// * The tests from `track_resource_refuses_a_tracked_inbox` on are additions:
+//   Axon silently replaces a resource tracked twice, axon refuses
+//   (`InboxAlreadyTracked`, `ResourceAlreadyTracked`); a deleted inbox's
+//   resource goes with it; lookups check the type; nothing is recorded when
+//   a call fails.
+//
 // Not ported:
 //
 // * test_SmokeTest_Arguments: Python ignores positional constructor arguments;
 //   a Rust component is a struct, there is nothing to ignore.
-// * test_trackResource_* and test_trackResourceInformation_*: axon has no
-//   resource-tracking dictionary on components; a Rust component keeps such
-//   state in its own fields.
 
 //! Ports of Axon's adaptive comms component tests, onto axon's dynamic boxes.
 
 mod util;
 
-use axon::{BoxError, ComponentRef, Cx, Inbox, Outbox, Scheduler, Standard};
+use axon::{
+    BoxError, ComponentRef, Cx, Direction, Inbox, Outbox, ResourceError, Scheduler, Standard,
+    TrackedResource,
+};
 use util::run_in_body;
 
 type Boxes = Standard<u32, u32>;
@@ -288,6 +304,309 @@ mod adaptive_comms_component_test {
             assert_eq!(inbox_names(&me), ["inbox", "control", "keep"]);
             me.inbox::<u32>("keep").unwrap().deliver(7).unwrap();
             assert_eq!(keep.recv(), Some(7), "the kept box was never disturbed");
+        });
+    }
+
+    const INFO: &str = "qwertyuiopasdfghjklzxcvbnm";
+
+    #[test]
+    fn track_resource_valid_default_inbox() {
+        run_in_body(|cx: Cx<Boxes>| async move {
+            cx.track_resource("resource", "inbox").unwrap();
+            assert_eq!(
+                cx.retrieve_tracked_resource::<&str>("inbox").unwrap(),
+                "resource"
+            );
+        });
+    }
+
+    #[test]
+    fn track_resource_valid_dynamic_inbox() {
+        run_in_body(|cx: Cx<Boxes>| async move {
+            let ib: Inbox<u32> = cx.add_inbox("dynamic", "");
+            cx.track_resource(String::from("resource"), &ib.name())
+                .unwrap();
+            assert_eq!(
+                cx.retrieve_tracked_resource::<String>(&ib.name()).unwrap(),
+                "resource"
+            );
+            assert_eq!(
+                cx.retrieve_tracked_resource::<String>("inbox"),
+                Err(ResourceError::InboxNotTracked {
+                    component: cx.id(),
+                    inbox: "inbox".into()
+                }),
+                "tracked on that inbox only"
+            );
+        });
+    }
+
+    #[test]
+    fn track_resource_invalid_inbox() {
+        run_in_body(|cx: Cx<Boxes>| async move {
+            let ib: Inbox<u32> = cx.add_inbox("name", "");
+            let missing = format!("{}-missing", ib.name());
+            assert_eq!(
+                cx.track_resource("resource", &missing),
+                Err(ResourceError::NoSuchBox {
+                    component: cx.id(),
+                    direction: Direction::Inbox,
+                    name: missing.clone()
+                })
+            );
+            assert!(
+                cx.track_resource("resource", "outbox").is_err(),
+                "an outbox is not an inbox"
+            );
+            assert_eq!(
+                cx.retrieve_tracked_resource::<&str>(&missing),
+                Err(ResourceError::InboxNotTracked {
+                    component: cx.id(),
+                    inbox: missing.clone()
+                }),
+                "nothing was recorded"
+            );
+        });
+    }
+
+    #[test]
+    fn track_resource_information_valid_default_boxes() {
+        run_in_body(|cx: Cx<Boxes>| async move {
+            let me = cx.component();
+            let (inboxes, outboxes) = (inbox_names(&me), outbox_names(&me));
+            cx.track_resource_information("resource", &inboxes, &outboxes, INFO)
+                .unwrap();
+            let tracked = cx
+                .retrieve_tracked_resource_information::<&str, &str>(&"resource")
+                .unwrap();
+            assert_eq!(
+                tracked,
+                TrackedResource {
+                    inboxes: vec!["inbox".into(), "control".into()],
+                    outboxes: vec!["outbox".into(), "signal".into()],
+                    information: INFO,
+                }
+            );
+        });
+    }
+
+    #[test]
+    fn track_resource_information_valid_dynamic_boxes() {
+        run_in_body(|cx: Cx<Boxes>| async move {
+            let inboxes: Vec<String> = (0..3)
+                .map(|_| cx.add_inbox::<u32>("dynamic", "").name())
+                .collect();
+            let outboxes: Vec<String> = (0..3)
+                .map(|_| cx.add_outbox::<u32>("dynamic", "").name())
+                .collect();
+            cx.track_resource_information("resource", &inboxes, &outboxes, INFO)
+                .unwrap();
+            let tracked = cx
+                .retrieve_tracked_resource_information::<&str, &str>(&"resource")
+                .unwrap();
+            assert_eq!(tracked.inboxes, inboxes, "in the order given");
+            assert_eq!(tracked.outboxes, outboxes);
+            assert_eq!(tracked.information, INFO);
+        });
+    }
+
+    #[test]
+    fn track_resource_information_invalid_inboxes() {
+        run_in_body(|cx: Cx<Boxes>| async move {
+            let missing = format!("{}-missing", cx.add_inbox::<u32>("name", "").name());
+            let outboxes = [cx.add_outbox::<u32>("dynamic", "").name()];
+            assert_eq!(
+                cx.track_resource_information("resource", &[missing.as_str()], &outboxes, INFO),
+                Err(ResourceError::NoSuchBox {
+                    component: cx.id(),
+                    direction: Direction::Inbox,
+                    name: missing.clone()
+                })
+            );
+            assert!(
+                matches!(
+                    cx.retrieve_tracked_resource_information::<&str, &str>(&"resource"),
+                    Err(ResourceError::ResourceNotTracked { .. })
+                ),
+                "nothing was recorded"
+            );
+        });
+    }
+
+    #[test]
+    fn track_resource_information_invalid_outboxes() {
+        run_in_body(|cx: Cx<Boxes>| async move {
+            let inboxes = [cx.add_inbox::<u32>("dynamic", "").name()];
+            let missing = format!("{}-missing", cx.add_outbox::<u32>("name", "").name());
+            assert_eq!(
+                cx.track_resource_information("resource", &inboxes, &[missing.as_str()], INFO),
+                Err(ResourceError::NoSuchBox {
+                    component: cx.id(),
+                    direction: Direction::Outbox,
+                    name: missing.clone()
+                })
+            );
+            assert!(
+                cx.track_resource_information("resource", &["outbox"], &[] as &[&str], INFO)
+                    .is_err(),
+                "an outbox named as an inbox is refused"
+            );
+            assert!(matches!(
+                cx.retrieve_tracked_resource_information::<&str, &str>(&"resource"),
+                Err(ResourceError::ResourceNotTracked { .. })
+            ));
+        });
+    }
+
+    #[test]
+    fn track_resource_refuses_a_tracked_inbox() {
+        run_in_body(|cx: Cx<Boxes>| async move {
+            cx.track_resource(1u32, "inbox").unwrap();
+            assert_eq!(
+                cx.track_resource(2u32, "inbox"),
+                Err(ResourceError::InboxAlreadyTracked {
+                    component: cx.id(),
+                    inbox: "inbox".into()
+                })
+            );
+            assert_eq!(
+                cx.retrieve_tracked_resource::<u32>("inbox").unwrap(),
+                1,
+                "the first is kept"
+            );
+            cx.untrack_resource("inbox").unwrap();
+            assert!(matches!(
+                cx.untrack_resource("inbox"),
+                Err(ResourceError::InboxNotTracked { .. })
+            ));
+            cx.track_resource(2u32, "inbox").unwrap();
+            assert_eq!(cx.retrieve_tracked_resource::<u32>("inbox").unwrap(), 2);
+        });
+    }
+
+    #[test]
+    fn deleting_an_inbox_stops_tracking_its_resource() {
+        run_in_body(|cx: Cx<Boxes>| async move {
+            let keep: Inbox<u32> = cx.add_inbox("keep", "");
+            cx.track_resource(
+                ComponentRef::new(axon::from_fn(|_: Cx<Boxes>| async {})),
+                &keep.name(),
+            )
+            .unwrap();
+            for round in 0..3u32 {
+                let conn: Inbox<u32> = cx.add_inbox("conn", "");
+                assert_eq!(conn.name(), "conn");
+                assert!(
+                    matches!(
+                        cx.retrieve_tracked_resource::<u32>("conn"),
+                        Err(ResourceError::InboxNotTracked { .. })
+                    ),
+                    "a new box with an old name starts untracked"
+                );
+                cx.track_resource(round, "conn").unwrap();
+                assert_eq!(cx.retrieve_tracked_resource::<u32>("conn").unwrap(), round);
+                cx.delete_inbox("conn").unwrap();
+            }
+            assert!(cx
+                .retrieve_tracked_resource::<ComponentRef>(&keep.name())
+                .is_ok());
+        });
+    }
+
+    #[test]
+    fn a_dropped_resource_is_released() {
+        let resource = std::rc::Rc::new(());
+        let held = resource.clone();
+        run_in_body(move |cx: Cx<Boxes>| async move {
+            let probe = std::rc::Rc::downgrade(&held);
+            let conn: Inbox<u32> = cx.add_inbox("conn", "");
+            cx.track_resource(held, &conn.name()).unwrap();
+            assert_eq!(probe.strong_count(), 2, "the component holds it");
+            cx.delete_inbox(&conn.name()).unwrap();
+            assert_eq!(
+                probe.strong_count(),
+                1,
+                "deleting the inbox let the resource go"
+            );
+        });
+        assert_eq!(std::rc::Rc::strong_count(&resource), 1);
+    }
+
+    #[test]
+    fn tracked_things_are_found_only_as_their_own_type() {
+        run_in_body(|cx: Cx<Boxes>| async move {
+            cx.track_resource(5u32, "inbox").unwrap();
+            let err = cx.retrieve_tracked_resource::<String>("inbox").unwrap_err();
+            assert_eq!(
+                err,
+                ResourceError::WrongType {
+                    component: cx.id(),
+                    key: "inbox \"inbox\"".into(),
+                    expected: std::any::type_name::<String>(),
+                    actual: "u32",
+                }
+            );
+            assert!(err.to_string().contains("u32"), "{err}");
+
+            cx.track_resource_information(7u64, &["inbox"], &["outbox"], 1.5f64)
+                .unwrap();
+            assert!(matches!(
+                cx.retrieve_tracked_resource_information::<u64, String>(&7),
+                Err(ResourceError::WrongType { actual: "f64", .. })
+            ));
+            assert!(
+                matches!(
+                    cx.retrieve_tracked_resource_information::<u32, f64>(&7),
+                    Err(ResourceError::ResourceNotTracked { .. })
+                ),
+                "7u32 is another resource than 7u64"
+            );
+            let tracked = cx
+                .retrieve_tracked_resource_information::<u64, f64>(&7)
+                .unwrap();
+            assert_eq!(tracked.information, 1.5);
+        });
+    }
+
+    #[test]
+    fn cease_tracking_resource() {
+        run_in_body(|cx: Cx<Boxes>| async move {
+            cx.track_resource_information(3u8, &["inbox"], &["outbox"], "first")
+                .unwrap();
+            assert_eq!(
+                cx.track_resource_information(3u8, &["control"], &["signal"], "second"),
+                Err(ResourceError::ResourceAlreadyTracked {
+                    component: cx.id(),
+                    resource: "3".into()
+                })
+            );
+            assert_eq!(
+                cx.retrieve_tracked_resource_information::<u8, &str>(&3)
+                    .unwrap()
+                    .information,
+                "first",
+                "the first is kept"
+            );
+            cx.cease_tracking_resource(&3u8).unwrap();
+            assert_eq!(
+                cx.cease_tracking_resource(&3u8),
+                Err(ResourceError::ResourceNotTracked {
+                    component: cx.id(),
+                    resource: "3".into()
+                })
+            );
+            assert_eq!(
+                inbox_names(&cx.component()),
+                ["inbox", "control"],
+                "the boxes themselves are untouched"
+            );
+            cx.track_resource_information(3u8, &["control"], &["signal"], "second")
+                .unwrap();
+            let tracked = cx
+                .retrieve_tracked_resource_information::<u8, &str>(&3)
+                .unwrap();
+            assert_eq!(tracked.inboxes, ["control"]);
+            assert_eq!(tracked.information, "second");
         });
     }
 }

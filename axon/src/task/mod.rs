@@ -10,6 +10,7 @@ pub(crate) mod coroutine;
 pub(crate) mod current;
 pub(crate) mod dynamic;
 pub(crate) mod family;
+pub(crate) mod resources;
 pub(crate) mod state;
 pub(crate) mod yields;
 
@@ -347,9 +348,18 @@ impl dyn TaskDyn {
         name: &str,
         direction: Direction,
     ) -> Result<(), BoxError> {
-        let removed = self
-            .header()
-            .with_extra(|e| e.dynamic.remove(name, direction));
+        let (removed, resource) = self.header().with_extra(|e| {
+            let removed = e.dynamic.remove(name, direction);
+            // A resource tracked on a deleted inbox goes with it, so that a
+            // box later given the same name starts untracked.
+            let resource = match (&removed, direction) {
+                (Some(_), Direction::Inbox) => e.resources.by_inbox.remove(name),
+                _ => None,
+            };
+            (removed, resource)
+        });
+        // Dropped outside the borrow: a resource's drop may use this task.
+        drop(resource);
         match removed {
             Some(entry) => {
                 crate::boxes::graph::detach(&entry.node.0);

@@ -35,6 +35,7 @@ use crate::id::ComponentId;
 use crate::task::coroutine::Yielder;
 use crate::task::dynamic::DynamicBoxes;
 use crate::task::family::Children;
+use crate::task::resources::Resources;
 use crate::task::{Host, TaskDyn};
 
 /// Where a microprocess is in its life. See the module docs.
@@ -78,6 +79,9 @@ pub(crate) struct Extra {
     /// finishes.
     pub(crate) parent: Option<Weak<dyn TaskDyn>>,
     pub(crate) panic: Option<String>,
+    /// The resources the component tracks (`Cx::track_resource` and
+    /// `Cx::track_resource_information`).
+    pub(crate) resources: Resources,
 }
 
 impl Header {

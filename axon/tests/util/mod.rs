@@ -9,7 +9,6 @@
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::io;
-use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex, PoisonError};
@@ -154,37 +153,15 @@ pub(crate) fn pause_every_turn() -> (ComponentRef, Counter) {
     (c, turns)
 }
 
-/// A component whose body is the closure it was made with, for one-off
-/// behaviours in a test.
-pub(crate) struct Body<B, F> {
-    body: F,
-    boxes: PhantomData<fn() -> B>,
-}
-
-impl<B, F, Fut> Component for Body<B, F>
-where
-    B: BoxSet,
-    F: FnOnce(Cx<B>) -> Fut + 'static,
-    Fut: Future<Output = ()> + 'static,
-{
-    type Boxes = B;
-
-    fn main(self, cx: Cx<B>) -> impl Future<Output = ()> + 'static {
-        (self.body)(cx)
-    }
-}
-
-/// Makes (without activating) a component that runs `body`.
+/// Makes (without activating) a component that runs `body`: a shorthand for
+/// `ComponentRef::new(axon::from_fn(body))`.
 pub(crate) fn body<B, F, Fut>(body: F) -> ComponentRef
 where
     B: BoxSet,
     F: FnOnce(Cx<B>) -> Fut + 'static,
     Fut: Future<Output = ()> + 'static,
 {
-    ComponentRef::new(Body {
-        body,
-        boxes: PhantomData,
-    })
+    ComponentRef::new(axon::from_fn(body))
 }
 
 /// Makes (without activating) a component that does nothing and ends at once,
