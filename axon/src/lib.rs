@@ -149,7 +149,7 @@
 //!
 //! | layer | modules | what it is |
 //! |---|---|---|
-//! | leaves | `id`, `epoch`, `error`, `ipc` | identities, the thread's wake epoch, errors, Axon's messages |
+//! | leaves | `id`, `epoch`, `error`, `ipc`, `stm` | identities, the thread's wake epoch, errors, Axon's messages, software transactional memory |
 //! | boxes | `boxes/` (`inbox`, `outbox`, `graph`, `linkage`, `owner`) | queues, the link graph, one-hop delivery; reaches its owners only through the `Owner` trait |
 //! | task | `task/` (`state`, `dynamic`, `family`, `coroutine`, `current`, `yields`) | one microprocess: lifecycle, body, dynamic boxes, children; reaches its scheduler only through the `Host` trait |
 //! | runtime | `runtime/` (`scheduler`, `timers`, `context`, `park`, `remote`) | the round-robin scheduler, its idle wait, other threads |
@@ -169,6 +169,8 @@
 //! * Timers ([`Cx::sleep`], [`Cx::wake_at`]); waking components and stopping the
 //!   scheduler from other threads ([`Remote`], [`RemoteWaker`]); a pluggable idle
 //!   wait ([`Park`]) through which Kamaelia's Selector delivers socket readiness.
+//! * Axon's software transactional memory, for values shared between threads:
+//!   [`stm`] (`Store`, `using`, `commit`, `ConcurrentUpdate`, `BusyRetry`).
 //! * A panic in one component ends only that component, reported through
 //!   `tracing`; [`Scheduler::set_fail_fast`] restores Axon's stop-everything mode.
 //!
@@ -198,6 +200,7 @@ mod epoch;
 mod error;
 mod id;
 pub mod ipc;
+pub mod stm;
 // The box layer.
 mod boxes;
 // The task layer.
