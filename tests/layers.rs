@@ -10,12 +10,12 @@ use std::path::Path;
 
 /// The modules code in `layer` of axon may name.
 fn axon_allowed(layer: &str) -> Option<&'static [&'static str]> {
-    const LEAVES: &[&str] = &["epoch", "error", "id", "ipc"];
+    const LEAVES: &[&str] = &["epoch", "error", "id", "ipc", "stm"];
     const BOXES: &[&str] = &["epoch", "error", "id", "ipc", "boxes"];
     const TASK: &[&str] = &["epoch", "error", "id", "ipc", "boxes", "task"];
     const RUNTIME: &[&str] = &["epoch", "error", "id", "ipc", "boxes", "task", "runtime"];
     Some(match layer {
-        "epoch" | "error" | "id" | "ipc" => LEAVES,
+        "epoch" | "error" | "id" | "ipc" | "stm" => LEAVES,
         "boxes" => BOXES,
         "task" => TASK,
         "runtime" => RUNTIME,

@@ -458,4 +458,92 @@ impl fmt::Display for ResourceError {
     }
 }
 
+/// A commit refused because another commit changed some of its keys since
+/// they were read: Axon's STM `ConcurrentUpdate`.
+///
+/// Nothing of the refused commit was written. Read the keys again (with
+/// `Store::using` or `Store::usevar`), redo the work, and commit again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConcurrentUpdate {
+    keys: Vec<String>,
+}
+
+impl ConcurrentUpdate {
+    pub(crate) fn new(keys: Vec<String>) -> Self {
+        ConcurrentUpdate { keys }
+    }
+
+    /// The keys whose store version was newer than the version read, in the
+    /// order the commit holds them.
+    pub fn keys(&self) -> &[String] {
+        &self.keys
+    }
+}
+
+impl fmt::Display for ConcurrentUpdate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "concurrent update of ")?;
+        for (n, key) in self.keys.iter().enumerate() {
+            if n > 0 {
+                write!(f, ", ")?;
+            }
+            write!(f, "{key:?}")?;
+        }
+        write!(f, " since it was read: nothing was committed")
+    }
+}
+
+impl Error for ConcurrentUpdate {}
+
+/// A `try_` operation on an STM store refused because another thread is
+/// reading from or committing to the store at that moment: Axon's STM
+/// `BusyRetry`. Retry it (the blocking forms wait instead).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BusyRetry;
+
+impl fmt::Display for BusyRetry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the store is busy with another thread's read or commit: retry"
+        )
+    }
+}
+
+impl Error for BusyRetry {}
+
+/// Why a non-blocking STM commit (`try_commit`) wrote nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TryCommitError {
+    /// The store was locked by another thread; nothing was checked. Retry the
+    /// commit as it is.
+    Busy(BusyRetry),
+    /// Some key changed since it was read. Read again and redo the work.
+    Concurrent(ConcurrentUpdate),
+}
+
+impl From<BusyRetry> for TryCommitError {
+    fn from(e: BusyRetry) -> Self {
+        TryCommitError::Busy(e)
+    }
+}
+
+impl From<ConcurrentUpdate> for TryCommitError {
+    fn from(e: ConcurrentUpdate) -> Self {
+        TryCommitError::Concurrent(e)
+    }
+}
+
+impl fmt::Display for TryCommitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryCommitError::Busy(e) => e.fmt(f),
+            TryCommitError::Concurrent(e) => e.fmt(f),
+        }
+    }
+}
+
 impl Error for ResourceError {}
+
+impl Error for TryCommitError {}

@@ -152,7 +152,7 @@
 //!
 //! | layer | modules | what it is |
 //! |---|---|---|
-//! | leaves | `id`, `epoch`, `error`, `ipc` | identities, the thread's wake epoch, errors, Axon's messages |
+//! | leaves | `id`, `epoch`, `error`, `ipc`, `stm` | identities, the thread's wake epoch, errors, Axon's messages, software transactional memory |
 //! | boxes | `boxes/` (`inbox`, `outbox`, `graph`, `linkage`, `owner`) | queues, the link graph, one-hop delivery; reaches its owners only through the `Owner` trait |
 //! | task | `task/` (`state`, `dynamic`, `family`, `coroutine`, `current`, `yields`) | one microprocess: lifecycle, body, dynamic boxes, children; reaches its scheduler only through the `Host` trait |
 //! | runtime | `runtime/` (`scheduler`, `timers`, `context`, `park`, `remote`) | the round-robin scheduler, its idle wait, other threads |
@@ -177,6 +177,8 @@
 //!   scheduler on a thread of its own, and a [`Handle`] puts into a
 //!   component's `inbox` and gets from its `outbox` from plain code (Axon's
 //!   `background` and `Handle`).
+//! * Axon's software transactional memory, for values shared between threads:
+//!   [`stm`] (`Store`, `using`, `commit`, `ConcurrentUpdate`, `BusyRetry`).
 //! * A panic in one component ends only that component, reported through
 //!   `tracing`; [`Scheduler::set_fail_fast`] restores Axon's stop-everything mode.
 //!
@@ -206,6 +208,7 @@ mod epoch;
 mod error;
 mod id;
 pub mod ipc;
+pub mod stm;
 // The box layer.
 mod boxes;
 // The task layer.
