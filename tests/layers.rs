@@ -20,8 +20,8 @@ fn axon_allowed(layer: &str) -> Option<&'static [&'static str]> {
         "task" => TASK,
         "runtime" => RUNTIME,
         // The public API stands on everything.
-        "component" | "component_ref" | "fn_component" | "handle" | "postoffice" | "tracker"
-        | "yields" => return None,
+        "component" | "component_ref" | "fn_component" | "handle" | "postoffice" | "threaded"
+        | "tracker" | "yields" => return None,
         other => panic!("axon/src/{other}: a module the layer rule does not place"),
     })
 }

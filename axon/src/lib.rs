@@ -156,7 +156,7 @@
 //! | boxes | `boxes/` (`inbox`, `outbox`, `graph`, `linkage`, `owner`) | queues, the link graph, one-hop delivery; reaches its owners only through the `Owner` trait |
 //! | task | `task/` (`state`, `dynamic`, `family`, `coroutine`, `current`, `yields`) | one microprocess: lifecycle, body, dynamic boxes, children; reaches its scheduler only through the `Host` trait |
 //! | runtime | `runtime/` (`scheduler`, `timers`, `context`, `park`, `remote`) | the round-robin scheduler, its idle wait, other threads |
-//! | API | `component`, `component_ref`, `fn_component`, `handle`, `postoffice`, `tracker`, `yields` | what users write against: `Component`, `Cx`, `ComponentRef`, `from_fn`, `Postoffice`, `Tracker`, `Background` and `Handle` |
+//! | API | `component`, `component_ref`, `fn_component`, `handle`, `postoffice`, `threaded`, `tracker`, `yields` | what users write against: `Component`, `Cx`, `ComponentRef`, `from_fn`, `Postoffice`, `Tracker`, `Background` and `Handle` |
 //!
 //! The API layer may add methods to lower types (`Scheduler::activate`, which
 //! takes a `ComponentRef`, lives in `component_ref.rs`), never the other way
@@ -177,6 +177,9 @@
 //!   scheduler on a thread of its own, and a [`Handle`] puts into a
 //!   component's `inbox` and gets from its `outbox` from plain code (Axon's
 //!   `background` and `Handle`).
+//! * Components whose body is plain blocking Rust on a thread of its own
+//!   ([`ThreadedComponent`], made a component by [`Threaded`]), bridged to
+//!   the scheduler by bounded lock-free queues: Axon's `threadedcomponent`.
 //! * Axon's software transactional memory, for values shared between threads:
 //!   [`stm`] (`Store`, `using`, `commit`, `ConcurrentUpdate`, `BusyRetry`).
 //! * A panic in one component ends only that component, reported through
@@ -221,6 +224,7 @@ mod component_ref;
 mod fn_component;
 mod handle;
 mod postoffice;
+mod threaded;
 mod tracker;
 mod yields;
 
@@ -240,6 +244,10 @@ pub use postoffice::{Agrees, LinkEnd, Named, Postoffice, Typed};
 pub use runtime::park::{Park, ThreadPark, Unparker};
 pub use runtime::remote::{Remote, RemoteSender, RemoteWaker};
 pub use runtime::scheduler::{Scheduler, DEFAULT_IO_POLL_INTERVAL};
+pub use threaded::{
+    Stopped, ThreadBoxError, ThreadCx, ThreadInbox, ThreadOutbox, Threaded, ThreadedComponent,
+    DEFAULT_QUEUE_LENGTH,
+};
 pub use tracker::{Service, Tracker};
 pub use yields::{NewComponent, WaitComplete, Yieldable};
 

@@ -1,0 +1,710 @@
+//! [`ThreadedComponent`]: a component whose body runs on an OS thread of its
+//! own, as plain blocking Rust. Axon's `threadedcomponent`.
+//!
+//! # How it works
+//!
+//! The component the scheduler sees is an ordinary one, with the declared
+//! boxes ([`Threaded`] wraps the threaded body), so it links to any other
+//! component with the same type checks. Its body on the scheduler thread is
+//! a small bridge: it moves messages from each inbox the thread uses into a
+//! bounded lock-free queue (`crossbeam-queue`'s `ArrayQueue`) and from the
+//! thread's outgoing queues into the outboxes, in batches, and sleeps (costing
+//! nothing) in between. The thread wakes it through the scheduler's
+//! cross-thread wake-up ([`RemoteWaker`]); it wakes the thread by unparking
+//! it. No microprocess is resumed per message, as Axon's proxy was.
+//!
+//! Capacities follow Axon's arithmetic: a sender into a threaded component's
+//! inbox sees the inbox's own size limit plus the queue's length (default
+//! [`DEFAULT_QUEUE_LENGTH`], Axon's `queuelengths=1000`).
+//!
+//! The component ends when its thread returns (after everything the thread
+//! sent has been delivered) or panics (reported as a generator component's
+//! panic is). Stopping the component makes the thread's box calls fail, so a
+//! thread waiting in [`ThreadInbox::recv`] returns; a thread cannot be killed.
+
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
+
+use crossbeam_queue::{ArrayQueue, SegQueue};
+
+use crate::boxes::{BoxSet, Inbox, Outbox};
+use crate::component::{Component, Cx};
+use crate::component_ref::ComponentRef;
+use crate::error::BoxError;
+use crate::id::kind_of;
+use crate::runtime::remote::RemoteWaker;
+
+/// How many messages wait between a threaded component's thread and each of
+/// its boxes (Axon's `queuelengths` default).
+pub const DEFAULT_QUEUE_LENGTH: usize = 1000;
+
+/// A component whose `main` runs on its own OS thread: Axon's
+/// `threadedcomponent`.
+///
+/// Its boxes are declared as any component's ([`Boxes`](Self::Boxes)); the
+/// thread reaches them by name with [`ThreadCx::inbox`] and
+/// [`ThreadCx::outbox`], which give blocking handles. Make the component
+/// with [`Threaded::new`].
+///
+/// # Examples
+///
+/// A doubler whose body is a plain blocking loop, driven from plain code
+/// through a [`Handle`](crate::Handle):
+///
+/// ```
+/// use axon::{Background, Standard, Threaded, ThreadCx, ThreadedComponent};
+///
+/// struct Doubler;
+///
+/// impl ThreadedComponent for Doubler {
+///     type Boxes = Standard<u32, u32>;
+///
+///     fn main(self, cx: ThreadCx) {
+///         let (Ok(inbox), Ok(outbox)) = (cx.inbox::<u32>("inbox"), cx.outbox::<u32>("outbox"))
+///         else {
+///             return;
+///         };
+///         // A blocking receive: `None` once the component is stopped.
+///         while let Some(n) = inbox.recv() {
+///             if n == 0 {
+///                 return; // the component ends, once its output is delivered
+///             }
+///             if outbox.send(n * 2).is_err() {
+///                 return;
+///             }
+///         }
+///     }
+/// }
+///
+/// let background = Background::start()?;
+/// let doubler = background.handle(|| Threaded::new(Doubler));
+/// doubler.put(21);
+/// assert_eq!(doubler.get(), Some(42));
+/// doubler.put(0);
+/// assert_eq!(doubler.get(), None); // it has ended
+/// background.join()?;
+/// # std::io::Result::Ok(())
+/// ```
+pub trait ThreadedComponent: Send + Sized + 'static {
+    /// The component's boxes, as for [`Component::Boxes`].
+    type Boxes: BoxSet;
+
+    /// The component's behaviour, run on its own thread.
+    fn main(self, cx: ThreadCx);
+}
+
+/// Makes a [`ThreadedComponent`] a [`Component`], to give to
+/// [`ComponentRef::new`] or to activate.
+pub struct Threaded<C> {
+    body: C,
+    queue_length: usize,
+}
+
+impl<C: ThreadedComponent> Threaded<C> {
+    /// Wraps `body`, with queues of [`DEFAULT_QUEUE_LENGTH`].
+    pub fn new(body: C) -> Self {
+        Threaded {
+            body,
+            queue_length: DEFAULT_QUEUE_LENGTH,
+        }
+    }
+
+    /// Sets the length of the queue between the thread and each box (at
+    /// least 1): Axon's `queuelengths`.
+    pub fn queue_length(mut self, length: usize) -> Self {
+        self.queue_length = length.max(1);
+        self
+    }
+}
+
+impl<C> fmt::Debug for Threaded<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Threaded")
+            .field("queue_length", &self.queue_length)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Work the thread asks the bridge to do on the scheduler thread.
+type Request = Box<dyn FnOnce(&mut Bridge) + Send>;
+
+/// What the thread and the bridge share.
+struct Shared {
+    requests: SegQueue<Request>,
+    /// Set while a wake-up of the bridge is on its way: a burst of sends
+    /// costs the scheduler one wake.
+    bridge_pending: AtomicBool,
+    bridge: OnceLock<RemoteWaker>,
+    thread: OnceLock<Thread>,
+    /// The component has been stopped, or has ended: box calls fail.
+    stopping: AtomicBool,
+    /// The thread's body has returned (or panicked).
+    finished: AtomicBool,
+    panic: Mutex<Option<String>>,
+    /// Numbers the thread's sends, across its outboxes.
+    next_send: AtomicU64,
+}
+
+impl Shared {
+    /// Wakes the bridge, once per burst.
+    fn wake_bridge(&self) {
+        if !self.bridge_pending.swap(true, Ordering::AcqRel) {
+            if let Some(waker) = self.bridge.get() {
+                waker.wake();
+            }
+        }
+    }
+
+    fn wake_thread(&self) {
+        if let Some(thread) = self.thread.get() {
+            thread.unpark();
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+}
+
+/// Moves messages from an inbox into the queue the thread reads.
+trait InboxBridge {
+    /// Moves what it can; true if it moved anything.
+    fn pump(&mut self) -> bool;
+    /// True if messages are left in the inbox for want of room.
+    fn backlogged(&self) -> bool;
+}
+
+/// Delivers what the thread queued for one outbox. The thread's sends to
+/// all its outboxes are numbered, and the bridge delivers them in that
+/// order, so a message sent on `signal` after data never overtakes it.
+trait OutboxBridge {
+    /// The number of the oldest message waiting, if any.
+    fn head(&mut self) -> Option<u64>;
+    /// Delivers the oldest message; false if the destination is full (the
+    /// destination's next collection wakes the bridge).
+    fn deliver(&mut self) -> bool;
+}
+
+struct InboxPump<T> {
+    inbox: Inbox<T>,
+    queue: Arc<ArrayQueue<T>>,
+    /// Set while messages wait in the inbox for room in the queue: the
+    /// thread's next receive wakes the bridge.
+    blocked: Arc<AtomicBool>,
+}
+
+impl<T: 'static> InboxBridge for InboxPump<T> {
+    fn pump(&mut self) -> bool {
+        let mut moved = false;
+        loop {
+            while !self.queue.is_full() {
+                let Some(message) = self.inbox.recv() else {
+                    return moved;
+                };
+                // This bridge is the queue's only producer: it has room.
+                let pushed = self.queue.push(message);
+                debug_assert!(pushed.is_ok());
+                moved = true;
+            }
+            if self.inbox.is_empty() {
+                return moved;
+            }
+            // Said before looking again, so that the thread either sees the
+            // flag after its next receive or made room before this look.
+            self.blocked.store(true, Ordering::SeqCst);
+            fence(Ordering::SeqCst);
+            if self.queue.is_full() {
+                return moved;
+            }
+            self.blocked.store(false, Ordering::SeqCst);
+        }
+    }
+
+    fn backlogged(&self) -> bool {
+        !self.inbox.is_empty()
+    }
+}
+
+struct OutboxPump<T> {
+    outbox: Outbox<T>,
+    queue: Arc<ArrayQueue<(u64, T)>>,
+    /// The oldest message, taken from the queue to look at its number.
+    head: Option<(u64, T)>,
+}
+
+impl<T: 'static> OutboxBridge for OutboxPump<T> {
+    fn head(&mut self) -> Option<u64> {
+        if self.head.is_none() {
+            self.head = self.queue.pop();
+        }
+        self.head.as_ref().map(|(n, _)| *n)
+    }
+
+    fn deliver(&mut self) -> bool {
+        let Some((n, message)) = self.head.take() else {
+            return true;
+        };
+        match self.outbox.try_send(message) {
+            Ok(()) => true,
+            Err(full) => {
+                self.head = Some((n, full.into_inner()));
+                false
+            }
+        }
+    }
+}
+
+/// The bridge's state on the scheduler thread.
+struct Bridge {
+    component: ComponentRef,
+    inboxes: Vec<(String, Box<dyn InboxBridge>)>,
+    outboxes: Vec<Box<dyn OutboxBridge>>,
+}
+
+impl Bridge {
+    /// Moves what it can both ways; true if anything moved.
+    fn pump(&mut self) -> bool {
+        let mut moved = false;
+        // `control` last, as Axon does, and held back while data waits for
+        // room: what was sent before a shutdown reaches the thread first.
+        let mut backlog = false;
+        for (name, pump) in &mut self.inboxes {
+            if name == "control" && backlog {
+                continue;
+            }
+            moved |= pump.pump();
+            backlog |= pump.backlogged();
+        }
+        // The thread's messages in the order it sent them, across outboxes;
+        // a full destination holds back everything sent after.
+        loop {
+            let oldest = self
+                .outboxes
+                .iter_mut()
+                .enumerate()
+                .filter_map(|(i, p)| p.head().map(|n| (n, i)))
+                .min();
+            let Some((_, i)) = oldest else {
+                break;
+            };
+            if !self.outboxes[i].deliver() {
+                break;
+            }
+            moved = true;
+        }
+        moved
+    }
+
+    /// True if everything the thread sent has been delivered.
+    fn delivered_all(&mut self) -> bool {
+        self.outboxes.iter_mut().all(|p| p.head().is_none())
+    }
+
+    fn add_inbox(&mut self, name: String, pump: Box<dyn InboxBridge>) {
+        let at = if name == "control" {
+            self.inboxes.len()
+        } else {
+            self.inboxes
+                .iter()
+                .position(|(n, _)| n == "control")
+                .unwrap_or(self.inboxes.len())
+        };
+        self.inboxes.insert(at, (name, pump));
+    }
+}
+
+/// Marks the component as stopping when the bridge's body goes (it ended,
+/// or the component was stopped), and wakes the thread so that it notices.
+struct StopOnDrop(Arc<Shared>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.stopping.store(true, Ordering::Release);
+        self.0.wake_thread();
+    }
+}
+
+impl<C: ThreadedComponent> Component for Threaded<C> {
+    type Boxes = C::Boxes;
+
+    async fn main(self, cx: Cx<Self::Boxes>) {
+        let shared = Arc::new(Shared {
+            requests: SegQueue::new(),
+            bridge_pending: AtomicBool::new(false),
+            bridge: OnceLock::new(),
+            thread: OnceLock::new(),
+            stopping: AtomicBool::new(false),
+            finished: AtomicBool::new(false),
+            panic: Mutex::new(None),
+            next_send: AtomicU64::new(0),
+        });
+        let component = cx.component();
+        if let Some(waker) = component.remote_waker() {
+            let _ = shared.bridge.set(waker);
+        }
+        let _stop = StopOnDrop(shared.clone());
+        let thread_cx = ThreadCx {
+            shared: shared.clone(),
+            queue_length: self.queue_length,
+        };
+        let body = self.body;
+        let on_thread = shared.clone();
+        let spawned = thread::Builder::new()
+            .name(kind_of::<C>().to_string())
+            .spawn(move || {
+                let outcome = panic::catch_unwind(AssertUnwindSafe(|| body.main(thread_cx)));
+                if let Err(payload) = outcome {
+                    *on_thread
+                        .panic
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner) = Some(panic_text(&*payload));
+                }
+                on_thread.finished.store(true, Ordering::Release);
+                on_thread.bridge_pending.store(false, Ordering::Release);
+                on_thread.wake_bridge();
+            });
+        let handle = match spawned {
+            Ok(handle) => handle,
+            Err(e) => panic!("axon: could not start a threaded component's thread: {e}"),
+        };
+        let _ = shared.thread.set(handle.thread().clone());
+        let mut bridge = Bridge {
+            component,
+            inboxes: Vec::new(),
+            outboxes: Vec::new(),
+        };
+        loop {
+            // Cleared first: a request or send after this wakes us again.
+            shared.bridge_pending.store(false, Ordering::Release);
+            let finished = shared.finished.load(Ordering::Acquire);
+            while let Some(request) = shared.requests.pop() {
+                request(&mut bridge);
+            }
+            if bridge.pump() {
+                shared.wake_thread();
+            }
+            if finished && bridge.delivered_all() {
+                break;
+            }
+            cx.idle().await;
+        }
+        let _ = handle.join();
+        let panic = shared
+            .panic
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(message) = panic {
+            // Reported by the scheduler as any component's panic is.
+            panic!("{message}");
+        }
+    }
+}
+
+/// The text of a panic's payload.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with a non-string payload".to_string()
+    }
+}
+
+/// What a threaded component's thread works through: its boxes, by name.
+pub struct ThreadCx {
+    shared: Arc<Shared>,
+    queue_length: usize,
+}
+
+/// The component was stopped (or its scheduler went): what a threaded
+/// component's box calls return then.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stopped;
+
+impl fmt::Display for Stopped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the threaded component has been stopped")
+    }
+}
+
+impl std::error::Error for Stopped {}
+
+/// Why a box could not be had from the thread.
+#[derive(Debug)]
+pub enum ThreadBoxError {
+    /// No box of that name and type.
+    Box(BoxError),
+    /// The component has been stopped.
+    Stopped(Stopped),
+}
+
+impl fmt::Display for ThreadBoxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ThreadBoxError::Box(e) => e.fmt(f),
+            ThreadBoxError::Stopped(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ThreadBoxError {}
+
+impl ThreadCx {
+    /// Runs `f` on the scheduler's thread with this component, and waits for
+    /// what it returns: for linking, or anything else that must happen where
+    /// the components live (Axon's `_do_threadsafe`).
+    ///
+    /// # Errors
+    ///
+    /// [`Stopped`] if the component has been stopped.
+    pub fn on_scheduler<R, F>(&self, f: F) -> Result<R, Stopped>
+    where
+        F: FnOnce(&ComponentRef) -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.call(move |bridge| f(&bridge.component))
+    }
+
+    fn call<R, F>(&self, f: F) -> Result<R, Stopped>
+    where
+        F: FnOnce(&mut Bridge) -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        if self.shared.stopping() {
+            return Err(Stopped);
+        }
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.shared.requests.push(Box::new(move |bridge| {
+            let _ = tx.send(f(bridge));
+        }));
+        self.shared.wake_bridge();
+        // The request is dropped unanswered if the bridge goes first.
+        rx.recv().map_err(|_| Stopped)
+    }
+
+    /// Waits until something arrives on any of the boxes this thread uses,
+    /// room is made in one of its outgoing queues, or the component is
+    /// stopped: Axon's threaded `pause()`. It may also return for no reason,
+    /// so look again after it.
+    pub fn pause(&self) {
+        if !self.shared.stopping() {
+            thread::park();
+        }
+    }
+
+    /// Like [`pause`](Self::pause), waiting at most `timeout`: Axon's
+    /// `pause(timeout)`.
+    pub fn pause_timeout(&self, timeout: Duration) {
+        if !self.shared.stopping() {
+            thread::park_timeout(timeout);
+        }
+    }
+
+    /// True once the component has been stopped: box calls then fail.
+    pub fn is_stopped(&self) -> bool {
+        self.shared.stopping()
+    }
+
+    /// The inbox called `name`, for receiving on this thread.
+    ///
+    /// # Errors
+    ///
+    /// [`ThreadBoxError::Box`] if there is no such inbox carrying `T`;
+    /// [`ThreadBoxError::Stopped`] if the component has been stopped.
+    pub fn inbox<T: Send + 'static>(&self, name: &str) -> Result<ThreadInbox<T>, ThreadBoxError> {
+        let queue = Arc::new(ArrayQueue::new(self.queue_length));
+        let blocked = Arc::new(AtomicBool::new(false));
+        let (bridged, flag) = (queue.clone(), blocked.clone());
+        let name = name.to_string();
+        self.call(move |bridge| {
+            let inbox = bridge.component.inbox::<T>(&name)?;
+            bridge.add_inbox(
+                name,
+                Box::new(InboxPump {
+                    inbox,
+                    queue: bridged,
+                    blocked: flag,
+                }),
+            );
+            // Whatever is already waiting moves at once.
+            bridge.pump();
+            Ok(())
+        })
+        .map_err(ThreadBoxError::Stopped)?
+        .map_err(ThreadBoxError::Box)?;
+        Ok(ThreadInbox {
+            queue,
+            blocked,
+            shared: self.shared.clone(),
+        })
+    }
+
+    /// The outbox called `name`, for sending from this thread.
+    ///
+    /// # Errors
+    ///
+    /// As [`inbox`](Self::inbox).
+    pub fn outbox<T: Send + 'static>(&self, name: &str) -> Result<ThreadOutbox<T>, ThreadBoxError> {
+        let queue = Arc::new(ArrayQueue::new(self.queue_length));
+        let bridged = queue.clone();
+        let name = name.to_string();
+        self.call(move |bridge| {
+            let outbox = bridge.component.outbox::<T>(&name)?;
+            bridge.outboxes.push(Box::new(OutboxPump {
+                outbox,
+                queue: bridged,
+                head: None,
+            }));
+            Ok(())
+        })
+        .map_err(ThreadBoxError::Stopped)?
+        .map_err(ThreadBoxError::Box)?;
+        Ok(ThreadOutbox {
+            queue,
+            shared: self.shared.clone(),
+        })
+    }
+}
+
+impl fmt::Debug for ThreadCx {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadCx")
+            .field("queue_length", &self.queue_length)
+            .finish()
+    }
+}
+
+/// An inbox as a threaded component's thread sees it: blocking receives.
+pub struct ThreadInbox<T> {
+    queue: Arc<ArrayQueue<T>>,
+    blocked: Arc<AtomicBool>,
+    shared: Arc<Shared>,
+}
+
+impl<T: Send + 'static> ThreadInbox<T> {
+    /// Takes the oldest message, or `None` if there is none now.
+    pub fn try_recv(&self) -> Option<T> {
+        let message = self.queue.pop();
+        if message.is_some() {
+            fence(Ordering::SeqCst);
+            if self.blocked.load(Ordering::SeqCst) && self.blocked.swap(false, Ordering::SeqCst) {
+                // Messages wait in the inbox for the room just made.
+                self.shared.wake_bridge();
+            }
+        }
+        message
+    }
+
+    /// Waits for the next message; `None` once the component has been
+    /// stopped (and nothing is left).
+    pub fn recv(&self) -> Option<T> {
+        loop {
+            if let Some(message) = self.try_recv() {
+                return Some(message);
+            }
+            if self.shared.stopping() {
+                return None;
+            }
+            thread::park();
+        }
+    }
+
+    /// Waits at most `timeout` for the next message.
+    ///
+    /// # Errors
+    ///
+    /// `Ok(None)` if none came in time; [`Stopped`] once the component has
+    /// been stopped and nothing is left.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<Option<T>, Stopped> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(message) = self.try_recv() {
+                return Ok(Some(message));
+            }
+            if self.shared.stopping() {
+                return Err(Stopped);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            thread::park_timeout(deadline - now);
+        }
+    }
+
+    /// True if a message is waiting: Axon's `dataReady`.
+    pub fn data_ready(&self) -> bool {
+        !self.queue.is_empty()
+    }
+}
+
+impl<T> fmt::Debug for ThreadInbox<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadInbox")
+            .field("len", &self.queue.len())
+            .finish()
+    }
+}
+
+/// An outbox as a threaded component's thread sees it: sends that wait while
+/// the queue to the scheduler is full.
+pub struct ThreadOutbox<T> {
+    queue: Arc<ArrayQueue<(u64, T)>>,
+    shared: Arc<Shared>,
+}
+
+impl<T: Send + 'static> ThreadOutbox<T> {
+    /// Sends, waiting while the queue to the component's outbox is full.
+    ///
+    /// # Errors
+    ///
+    /// The message back if the component has been stopped.
+    pub fn send(&self, message: T) -> Result<(), T> {
+        let mut message = message;
+        loop {
+            match self.try_send(message) {
+                Ok(()) => return Ok(()),
+                Err(refused) if self.shared.stopping() => return Err(refused),
+                Err(refused) => {
+                    message = refused;
+                    thread::park();
+                }
+            }
+        }
+    }
+
+    /// Sends if the queue has room, or gives the message back: Axon's
+    /// threaded `send`, which raises `noSpaceInBox`.
+    ///
+    /// # Errors
+    ///
+    /// The message back if the queue is full or the component was stopped.
+    pub fn try_send(&self, message: T) -> Result<(), T> {
+        if self.shared.stopping() || self.queue.is_full() {
+            // Woken even when full: the bridge's delivering makes the room.
+            self.shared.wake_bridge();
+            return Err(message);
+        }
+        // Only this thread pushes, so the room seen is still there; the
+        // number is taken only for a message that goes in.
+        let n = self.shared.next_send.fetch_add(1, Ordering::Relaxed);
+        let sent = self.queue.push((n, message)).map_err(|(_, m)| m);
+        self.shared.wake_bridge();
+        sent
+    }
+}
+
+impl<T> fmt::Debug for ThreadOutbox<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadOutbox")
+            .field("len", &self.queue.len())
+            .finish()
+    }
+}
