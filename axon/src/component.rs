@@ -12,9 +12,7 @@ use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::boxes::inbox::InboxNode;
-use crate::boxes::outbox::OutboxNode;
-use crate::boxes::{BoxSet, ErasedBox, Inbox, Linkage, Outbox, Standard};
+use crate::boxes::{BoxSet, Inbox, Linkage, Outbox, Standard};
 use crate::component_ref::ComponentRef;
 use crate::error::{BoxError, LinkError, ResourceError};
 use crate::id::{kind_of, ComponentId, Direction};
@@ -306,20 +304,12 @@ impl<B: BoxSet> Cx<B> {
     /// Adds an inbox at run time: Axon's `addInbox`. If `name` is taken, a
     /// number is appended; the handle's [`name`](Inbox::name) says what it got.
     pub fn add_inbox<T: 'static>(&self, name: &str, doc: &str) -> Inbox<T> {
-        let (actual, node) = self.task().add_dynamic_box(name, doc, |owner, index| {
-            ErasedBox(InboxNode::<T>::new(owner, index))
-        });
-        Inbox::from_erased(&self.id(), &actual, node)
-            .expect("a new inbox has the type it was made with")
+        self.component().add_dynamic_inbox(name, doc)
     }
 
     /// Adds an outbox at run time: Axon's `addOutbox`.
     pub fn add_outbox<T: 'static>(&self, name: &str, doc: &str) -> Outbox<T> {
-        let (actual, node) = self.task().add_dynamic_box(name, doc, |owner, index| {
-            ErasedBox(OutboxNode::<T>::new(owner, index))
-        });
-        Outbox::from_erased(&self.id(), &actual, node)
-            .expect("a new outbox has the type it was made with")
+        self.component().add_dynamic_outbox(name, doc)
     }
 
     /// Deletes an inbox added at run time: Axon's `deleteInbox`. Messages still

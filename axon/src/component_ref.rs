@@ -4,7 +4,9 @@
 use std::fmt;
 use std::rc::Rc;
 
-use crate::boxes::{BoxInfo, Inbox, Linkage, Outbox};
+use crate::boxes::inbox::InboxNode;
+use crate::boxes::outbox::OutboxNode;
+use crate::boxes::{BoxInfo, ErasedBox, Inbox, Linkage, Outbox};
 use crate::component::{new_task, Component, Cx};
 use crate::error::{BoxError, LinkError};
 use crate::id::{ComponentId, Direction};
@@ -101,6 +103,24 @@ impl ComponentRef {
     /// The component's outboxes, declared ones first.
     pub fn outboxes(&self) -> Vec<BoxInfo> {
         self.0.box_infos(Direction::Outbox)
+    }
+
+    /// Adds an inbox at run time (see [`Cx::add_inbox`]).
+    pub(crate) fn add_dynamic_inbox<T: 'static>(&self, name: &str, doc: &str) -> Inbox<T> {
+        let (actual, node) = self.0.add_dynamic_box(name, doc, |owner, index| {
+            ErasedBox(InboxNode::<T>::new(owner, index))
+        });
+        Inbox::from_erased(&self.id(), &actual, node)
+            .expect("a new inbox has the type it was made with")
+    }
+
+    /// Adds an outbox at run time (see [`Cx::add_outbox`]).
+    pub(crate) fn add_dynamic_outbox<T: 'static>(&self, name: &str, doc: &str) -> Outbox<T> {
+        let (actual, node) = self.0.add_dynamic_box(name, doc, |owner, index| {
+            ErasedBox(OutboxNode::<T>::new(owner, index))
+        });
+        Outbox::from_erased(&self.id(), &actual, node)
+            .expect("a new outbox has the type it was made with")
     }
 
     /// True if the component has an outbox called `name`, declared or added:

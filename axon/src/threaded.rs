@@ -36,7 +36,7 @@ use crate::boxes::{BoxSet, Inbox, Outbox};
 use crate::component::{Component, Cx};
 use crate::component_ref::ComponentRef;
 use crate::error::BoxError;
-use crate::id::kind_of;
+use crate::id::{kind_of, Direction};
 use crate::runtime::remote::RemoteWaker;
 
 /// How many messages wait between a threaded component's thread and each of
@@ -263,7 +263,7 @@ impl<T: 'static> OutboxBridge for OutboxPump<T> {
 struct Bridge {
     component: ComponentRef,
     inboxes: Vec<(String, Box<dyn InboxBridge>)>,
-    outboxes: Vec<Box<dyn OutboxBridge>>,
+    outboxes: Vec<(String, Box<dyn OutboxBridge>)>,
 }
 
 impl Bridge {
@@ -287,12 +287,12 @@ impl Bridge {
                 .outboxes
                 .iter_mut()
                 .enumerate()
-                .filter_map(|(i, p)| p.head().map(|n| (n, i)))
+                .filter_map(|(i, (_, p))| p.head().map(|n| (n, i)))
                 .min();
             let Some((_, i)) = oldest else {
                 break;
             };
-            if !self.outboxes[i].deliver() {
+            if !self.outboxes[i].1.deliver() {
                 break;
             }
             moved = true;
@@ -302,7 +302,7 @@ impl Bridge {
 
     /// True if everything the thread sent has been delivered.
     fn delivered_all(&mut self) -> bool {
-        self.outboxes.iter_mut().all(|p| p.head().is_none())
+        self.outboxes.iter_mut().all(|(_, p)| p.head().is_none())
     }
 
     fn add_inbox(&mut self, name: String, pump: Box<dyn InboxBridge>) {
@@ -507,6 +507,81 @@ impl ThreadCx {
         }
     }
 
+    /// Adds an inbox at run time, for this thread to receive on: Axon's
+    /// threaded `addInbox`. If `name` is taken a number is appended; the
+    /// handle's [`name`](ThreadInbox::name) says what it got.
+    ///
+    /// # Errors
+    ///
+    /// [`Stopped`] if the component has been stopped.
+    pub fn add_inbox<T: Send + 'static>(
+        &self,
+        name: &str,
+        doc: &str,
+    ) -> Result<ThreadInbox<T>, Stopped> {
+        let (name, doc) = (name.to_string(), doc.to_string());
+        let added =
+            self.call(move |bridge| bridge.component.add_dynamic_inbox::<T>(&name, &doc).name())?;
+        self.inbox(&added).map_err(|_| Stopped)
+    }
+
+    /// Adds an outbox at run time, for this thread to send from: Axon's
+    /// threaded `addOutbox`.
+    ///
+    /// # Errors
+    ///
+    /// [`Stopped`] if the component has been stopped.
+    pub fn add_outbox<T: Send + 'static>(
+        &self,
+        name: &str,
+        doc: &str,
+    ) -> Result<ThreadOutbox<T>, Stopped> {
+        let (name, doc) = (name.to_string(), doc.to_string());
+        let added =
+            self.call(move |bridge| bridge.component.add_dynamic_outbox::<T>(&name, &doc).name())?;
+        self.outbox(&added).map_err(|_| Stopped)
+    }
+
+    /// Deletes an inbox added at run time, with the links into it: Axon's
+    /// threaded `deleteInbox`. Messages still in it, or in its queue to this
+    /// thread, are lost.
+    ///
+    /// # Errors
+    ///
+    /// [`ThreadBoxError::Box`] if no such inbox was added;
+    /// [`ThreadBoxError::Stopped`] if the component has been stopped.
+    pub fn delete_inbox(&self, name: &str) -> Result<(), ThreadBoxError> {
+        let name = name.to_string();
+        self.call(move |bridge| {
+            bridge.inboxes.retain(|(n, _)| *n != name);
+            bridge
+                .component
+                .0
+                .delete_dynamic_box(&name, Direction::Inbox)
+        })
+        .map_err(ThreadBoxError::Stopped)?
+        .map_err(ThreadBoxError::Box)
+    }
+
+    /// Deletes an outbox added at run time: Axon's threaded `deleteOutbox`.
+    /// What this thread sent from it and is not yet delivered is lost.
+    ///
+    /// # Errors
+    ///
+    /// As [`delete_inbox`](Self::delete_inbox).
+    pub fn delete_outbox(&self, name: &str) -> Result<(), ThreadBoxError> {
+        let name = name.to_string();
+        self.call(move |bridge| {
+            bridge.outboxes.retain(|(n, _)| *n != name);
+            bridge
+                .component
+                .0
+                .delete_dynamic_box(&name, Direction::Outbox)
+        })
+        .map_err(ThreadBoxError::Stopped)?
+        .map_err(ThreadBoxError::Box)
+    }
+
     /// True once the component has been stopped: box calls then fail.
     pub fn is_stopped(&self) -> bool {
         self.shared.stopping()
@@ -523,6 +598,7 @@ impl ThreadCx {
         let blocked = Arc::new(AtomicBool::new(false));
         let (bridged, flag) = (queue.clone(), blocked.clone());
         let name = name.to_string();
+        let kept = name.clone();
         self.call(move |bridge| {
             let inbox = bridge.component.inbox::<T>(&name)?;
             bridge.add_inbox(
@@ -540,6 +616,7 @@ impl ThreadCx {
         .map_err(ThreadBoxError::Stopped)?
         .map_err(ThreadBoxError::Box)?;
         Ok(ThreadInbox {
+            name: kept,
             queue,
             blocked,
             shared: self.shared.clone(),
@@ -555,18 +632,23 @@ impl ThreadCx {
         let queue = Arc::new(ArrayQueue::new(self.queue_length));
         let bridged = queue.clone();
         let name = name.to_string();
+        let kept = name.clone();
         self.call(move |bridge| {
             let outbox = bridge.component.outbox::<T>(&name)?;
-            bridge.outboxes.push(Box::new(OutboxPump {
-                outbox,
-                queue: bridged,
-                head: None,
-            }));
+            bridge.outboxes.push((
+                name,
+                Box::new(OutboxPump {
+                    outbox,
+                    queue: bridged,
+                    head: None,
+                }),
+            ));
             Ok(())
         })
         .map_err(ThreadBoxError::Stopped)?
         .map_err(ThreadBoxError::Box)?;
         Ok(ThreadOutbox {
+            name: kept,
             queue,
             shared: self.shared.clone(),
         })
@@ -583,12 +665,18 @@ impl fmt::Debug for ThreadCx {
 
 /// An inbox as a threaded component's thread sees it: blocking receives.
 pub struct ThreadInbox<T> {
+    name: String,
     queue: Arc<ArrayQueue<T>>,
     blocked: Arc<AtomicBool>,
     shared: Arc<Shared>,
 }
 
 impl<T: Send + 'static> ThreadInbox<T> {
+    /// The inbox's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Takes the oldest message, or `None` if there is none now.
     pub fn try_recv(&self) -> Option<T> {
         let message = self.queue.pop();
@@ -656,11 +744,17 @@ impl<T> fmt::Debug for ThreadInbox<T> {
 /// An outbox as a threaded component's thread sees it: sends that wait while
 /// the queue to the scheduler is full.
 pub struct ThreadOutbox<T> {
+    name: String,
     queue: Arc<ArrayQueue<(u64, T)>>,
     shared: Arc<Shared>,
 }
 
 impl<T: Send + 'static> ThreadOutbox<T> {
+    /// The outbox's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Sends, waiting while the queue to the component's outbox is full.
     ///
     /// # Errors

@@ -330,3 +330,92 @@ fn the_thread_can_link_its_boxes_on_the_scheduler_thread() {
     scheduler.run().unwrap();
     assert_eq!(rx.recv_timeout(Duration::ZERO), Ok(7));
 }
+
+/// Adds an outbox and an inbox at run time, from its thread: sends 3 through
+/// the outbox to the service "sink", echoes what comes to the added inbox
+/// back out of the outbox, then deletes both and ends.
+struct Adaptive {
+    ready: mpsc::Sender<String>,
+}
+
+impl ThreadedComponent for Adaptive {
+    type Boxes = axon::NoBoxes;
+
+    fn main(self, cx: ThreadCx) {
+        let out = cx.add_outbox::<u32>("extra", "added at run time").unwrap();
+        let name = out.name().to_string();
+        let linked = cx
+            .on_scheduler(move |me| {
+                let sink = Scheduler::current()
+                    .tracker()
+                    .retrieve_service("sink")
+                    .unwrap();
+                me.link((me, name.as_str()), (&sink.component, sink.inbox.as_str()))
+                    .is_ok()
+            })
+            .unwrap();
+        assert!(linked);
+        for n in 1..=3 {
+            out.send(n).unwrap();
+        }
+        let inbox = cx.add_inbox::<u32>("extra", "added at run time").unwrap();
+        assert_ne!(inbox.name(), out.name(), "a taken name gets a number");
+        self.ready.send(inbox.name().to_string()).unwrap();
+        let n = inbox.recv().unwrap();
+        out.send(n).unwrap();
+        cx.delete_inbox(inbox.name()).unwrap();
+        assert!(cx.delete_inbox(inbox.name()).is_err(), "deleted once");
+    }
+}
+
+#[test]
+fn a_threaded_component_adds_and_deletes_boxes_at_run_time() {
+    let scheduler = Scheduler::new();
+    let (tx, rx) = mpsc::channel();
+    let sink = util::body(move |cx: Cx<Standard<u32, ()>>| async move {
+        loop {
+            let n = cx.inbox.next().await;
+            tx.send(n).unwrap();
+        }
+    });
+    scheduler
+        .tracker()
+        .register_service("sink", &sink, "inbox")
+        .unwrap();
+    let (ready_tx, ready) = mpsc::channel();
+    let adaptive = ComponentRef::new(Threaded::new(Adaptive { ready: ready_tx }));
+    sink.activate_on(&scheduler);
+    adaptive.activate_on(&scheduler);
+    let deadline = std::time::Instant::now() + HANG_GUARD;
+    let inbox_name = loop {
+        if let Ok(name) = ready.recv_timeout(Duration::from_millis(1)) {
+            break name;
+        }
+        assert!(std::time::Instant::now() < deadline, "never ready");
+        scheduler.run_cycle();
+    };
+    adaptive
+        .inbox::<u32>(&inbox_name)
+        .unwrap()
+        .deliver(42)
+        .unwrap();
+    while !adaptive.is_finished() {
+        assert!(std::time::Instant::now() < deadline, "never finished");
+        scheduler.run_cycle();
+        std::thread::yield_now();
+    }
+    assert!(
+        adaptive.panic_message().is_none(),
+        "{:?}",
+        adaptive.panic_message()
+    );
+    for _ in 0..3 {
+        scheduler.run_cycle();
+    }
+    let got: Vec<u32> = rx.try_iter().collect();
+    assert_eq!(got, [1, 2, 3, 42]);
+    assert!(
+        adaptive.inbox::<u32>(&inbox_name).is_err(),
+        "the inbox is gone"
+    );
+}
