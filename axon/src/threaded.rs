@@ -175,8 +175,6 @@ impl Shared {
 trait InboxBridge {
     /// Moves what it can; true if it moved anything.
     fn pump(&mut self) -> bool;
-    /// True if messages are left in the inbox for want of room.
-    fn backlogged(&self) -> bool;
 }
 
 /// Delivers what the thread queued for one outbox. The thread's sends to
@@ -196,10 +194,21 @@ struct InboxPump<T> {
     /// Set while messages wait in the inbox for room in the queue: the
     /// thread's next receive wakes the bridge.
     blocked: Arc<AtomicBool>,
+    /// Whether messages were left in the inbox at the end of the bridge's
+    /// last pump: only the bridge changes it.
+    backlog: Arc<AtomicBool>,
 }
 
 impl<T: 'static> InboxBridge for InboxPump<T> {
     fn pump(&mut self) -> bool {
+        let moved = self.move_some();
+        self.backlog.store(!self.inbox.is_empty(), Ordering::SeqCst);
+        moved
+    }
+}
+
+impl<T: 'static> InboxPump<T> {
+    fn move_some(&mut self) -> bool {
         let mut moved = false;
         loop {
             while !self.queue.is_full() {
@@ -224,23 +233,28 @@ impl<T: 'static> InboxBridge for InboxPump<T> {
             self.blocked.store(false, Ordering::SeqCst);
         }
     }
-
-    fn backlogged(&self) -> bool {
-        !self.inbox.is_empty()
-    }
 }
 
 struct OutboxPump<T> {
     outbox: Outbox<T>,
     queue: Arc<ArrayQueue<(u64, T)>>,
-    /// The oldest message, taken from the queue to look at its number.
+    /// The oldest message, taken from the queue to look at its number. It
+    /// still counts against the queue's length (see `held`).
     head: Option<(u64, T)>,
+    /// True while `head` holds a message: the thread counts it as queued, so
+    /// that it sees exactly the queue's length.
+    held: Arc<AtomicBool>,
 }
 
 impl<T: 'static> OutboxBridge for OutboxPump<T> {
     fn head(&mut self) -> Option<u64> {
         if self.head.is_none() {
+            // Marked held first: the slot is never seen free while in use.
+            self.held.store(true, Ordering::SeqCst);
             self.head = self.queue.pop();
+            if self.head.is_none() {
+                self.held.store(false, Ordering::SeqCst);
+            }
         }
         self.head.as_ref().map(|(n, _)| *n)
     }
@@ -250,7 +264,10 @@ impl<T: 'static> OutboxBridge for OutboxPump<T> {
             return true;
         };
         match self.outbox.try_send(message) {
-            Ok(()) => true,
+            Ok(()) => {
+                self.held.store(false, Ordering::SeqCst);
+                true
+            }
             Err(full) => {
                 self.head = Some((n, full.into_inner()));
                 false
@@ -270,15 +287,11 @@ impl Bridge {
     /// Moves what it can both ways; true if anything moved.
     fn pump(&mut self) -> bool {
         let mut moved = false;
-        // `control` last, as Axon does, and held back while data waits for
-        // room: what was sent before a shutdown reaches the thread first.
-        let mut backlog = false;
-        for (name, pump) in &mut self.inboxes {
-            if name == "control" && backlog {
-                continue;
-            }
+        // `control` last, as Axon does: when the thread sees a control
+        // message, everything sent before it is in its queues or counted in
+        // their backlog (see `ThreadCx::recv_until_finished`).
+        for (_, pump) in &mut self.inboxes {
             moved |= pump.pump();
-            backlog |= pump.backlogged();
         }
         // The thread's messages in the order it sent them, across outboxes;
         // a full destination holds back everything sent after.
@@ -582,6 +595,31 @@ impl ThreadCx {
         .map_err(ThreadBoxError::Box)
     }
 
+    /// Waits for the next message on `inbox`, until the input is exhausted
+    /// and `control` has spoken: the thread's form of
+    /// [`Cx::recv_until_finished`](crate::Cx::recv_until_finished).
+    ///
+    /// Returns `None` once `control` holds a message (left there) and
+    /// everything sent to `inbox` before it has been received, or once the
+    /// component has been stopped. As in Axon, a control message is not held
+    /// back while data waits for room, so a thread that stops reading still
+    /// sees it; this is what keeps the data sent before it from being lost.
+    pub fn recv_until_finished<T: Send + 'static>(
+        &self,
+        inbox: &ThreadInbox<T>,
+        control: &ThreadInbox<crate::ipc::Ipc>,
+    ) -> Option<T> {
+        loop {
+            if let Some(message) = inbox.try_recv() {
+                return Some(message);
+            }
+            if self.shared.stopping() || (control.data_ready() && inbox.is_exhausted()) {
+                return None;
+            }
+            thread::park();
+        }
+    }
+
     /// True once the component has been stopped: box calls then fail.
     pub fn is_stopped(&self) -> bool {
         self.shared.stopping()
@@ -596,7 +634,8 @@ impl ThreadCx {
     pub fn inbox<T: Send + 'static>(&self, name: &str) -> Result<ThreadInbox<T>, ThreadBoxError> {
         let queue = Arc::new(ArrayQueue::new(self.queue_length));
         let blocked = Arc::new(AtomicBool::new(false));
-        let (bridged, flag) = (queue.clone(), blocked.clone());
+        let backlog = Arc::new(AtomicBool::new(false));
+        let (bridged, flag, counted) = (queue.clone(), blocked.clone(), backlog.clone());
         let name = name.to_string();
         let kept = name.clone();
         self.call(move |bridge| {
@@ -607,6 +646,7 @@ impl ThreadCx {
                     inbox,
                     queue: bridged,
                     blocked: flag,
+                    backlog: counted,
                 }),
             );
             // Whatever is already waiting moves at once.
@@ -619,6 +659,7 @@ impl ThreadCx {
             name: kept,
             queue,
             blocked,
+            backlog,
             shared: self.shared.clone(),
         })
     }
@@ -630,7 +671,8 @@ impl ThreadCx {
     /// As [`inbox`](Self::inbox).
     pub fn outbox<T: Send + 'static>(&self, name: &str) -> Result<ThreadOutbox<T>, ThreadBoxError> {
         let queue = Arc::new(ArrayQueue::new(self.queue_length));
-        let bridged = queue.clone();
+        let held = Arc::new(AtomicBool::new(false));
+        let (bridged, held_by_bridge) = (queue.clone(), held.clone());
         let name = name.to_string();
         let kept = name.clone();
         self.call(move |bridge| {
@@ -641,6 +683,7 @@ impl ThreadCx {
                     outbox,
                     queue: bridged,
                     head: None,
+                    held: held_by_bridge,
                 }),
             ));
             Ok(())
@@ -650,6 +693,8 @@ impl ThreadCx {
         Ok(ThreadOutbox {
             name: kept,
             queue,
+            held,
+            capacity: self.queue_length,
             shared: self.shared.clone(),
         })
     }
@@ -668,6 +713,7 @@ pub struct ThreadInbox<T> {
     name: String,
     queue: Arc<ArrayQueue<T>>,
     blocked: Arc<AtomicBool>,
+    backlog: Arc<AtomicBool>,
     shared: Arc<Shared>,
 }
 
@@ -727,6 +773,12 @@ impl<T: Send + 'static> ThreadInbox<T> {
         }
     }
 
+    /// True if nothing is waiting for this thread: the queue is empty, and
+    /// the bridge left nothing in the inbox at its last turn.
+    pub fn is_exhausted(&self) -> bool {
+        self.queue.is_empty() && !self.backlog.load(Ordering::SeqCst)
+    }
+
     /// True if a message is waiting: Axon's `dataReady`.
     pub fn data_ready(&self) -> bool {
         !self.queue.is_empty()
@@ -746,6 +798,9 @@ impl<T> fmt::Debug for ThreadInbox<T> {
 pub struct ThreadOutbox<T> {
     name: String,
     queue: Arc<ArrayQueue<(u64, T)>>,
+    /// The bridge holds one of this outbox's messages (it counts as queued).
+    held: Arc<AtomicBool>,
+    capacity: usize,
     shared: Arc<Shared>,
 }
 
@@ -781,7 +836,8 @@ impl<T: Send + 'static> ThreadOutbox<T> {
     ///
     /// The message back if the queue is full or the component was stopped.
     pub fn try_send(&self, message: T) -> Result<(), T> {
-        if self.shared.stopping() || self.queue.is_full() {
+        let queued = self.queue.len() + usize::from(self.held.load(Ordering::SeqCst));
+        if self.shared.stopping() || queued >= self.capacity {
             // Woken even when full: the bridge's delivering makes the room.
             self.shared.wake_bridge();
             return Err(message);

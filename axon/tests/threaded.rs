@@ -22,19 +22,11 @@ impl ThreadedComponent for Doubler {
         let control = cx.inbox::<axon::ipc::Ipc>("control").unwrap();
         let outbox = cx.outbox::<u64>("outbox").unwrap();
         let signal = cx.outbox::<axon::ipc::Ipc>("signal").unwrap();
-        loop {
-            while let Some(n) = inbox.try_recv() {
-                outbox.send(n * 2).unwrap();
-            }
-            if let Some(message) = control.try_recv() {
-                // `control` is pumped last: every earlier message is in.
-                while let Some(n) = inbox.try_recv() {
-                    outbox.send(n * 2).unwrap();
-                }
-                signal.send(message).unwrap();
-                return;
-            }
-            cx.pause();
+        while let Some(n) = cx.recv_until_finished(&inbox, &control) {
+            outbox.send(n * 2).unwrap();
+        }
+        if let Some(message) = control.try_recv() {
+            signal.send(message).unwrap();
         }
     }
 }
@@ -417,5 +409,176 @@ fn a_threaded_component_adds_and_deletes_boxes_at_run_time() {
     assert!(
         adaptive.inbox::<u32>(&inbox_name).is_err(),
         "the inbox is gone"
+    );
+}
+
+// The behaviours below are those of Axon's `test_ThreadedComponent.py`
+// (Tests/Python/Axon/ in the Kamaelia repository), ported.
+
+/// Each time it is told to go, sends as many as its queue takes without
+/// waiting, and reports how many.
+struct Filler {
+    ready: mpsc::Sender<()>,
+    go: mpsc::Receiver<()>,
+    sent: mpsc::Sender<usize>,
+}
+
+impl ThreadedComponent for Filler {
+    type Boxes = Standard<(), u32>;
+
+    fn main(self, cx: ThreadCx) {
+        let outbox = cx.outbox::<u32>("outbox").unwrap();
+        self.ready.send(()).unwrap();
+        for () in self.go.iter() {
+            let mut n = 0;
+            while outbox.try_send(0).is_ok() {
+                n += 1;
+            }
+            self.sent.send(n).unwrap();
+        }
+    }
+}
+
+/// A [`Filler`] with queues of `queue_length`, its `go` and `sent` ends.
+fn filler(
+    scheduler: &Scheduler,
+    queue_length: usize,
+) -> (ComponentRef, mpsc::Sender<()>, mpsc::Receiver<usize>) {
+    let (ready_tx, ready) = mpsc::channel();
+    let (go_tx, go) = mpsc::channel();
+    let (sent_tx, sent) = mpsc::channel();
+    let filler = ComponentRef::new(
+        Threaded::new(Filler {
+            ready: ready_tx,
+            go,
+            sent: sent_tx,
+        })
+        .queue_length(queue_length),
+    );
+    filler.activate_on(scheduler);
+    cycle_until(scheduler, &ready);
+    (filler, go_tx, sent)
+}
+
+/// Tells the filler to go, and returns how many it sent.
+fn fill(go: &mpsc::Sender<()>, sent: &mpsc::Receiver<usize>) -> usize {
+    go.send(()).unwrap();
+    sent.recv_timeout(HANG_GUARD).unwrap()
+}
+
+#[test]
+fn the_queue_length_limits_what_waits_to_be_sent() {
+    let scheduler = Scheduler::new();
+    // No cycle runs while it sends: only its queue takes messages.
+    let (_filler, go, sent) = filler(&scheduler, 20);
+    assert_eq!(fill(&go, &sent), 20);
+    assert_eq!(fill(&go, &sent), 0, "and no more until the queue moves");
+}
+
+#[test]
+fn a_full_destination_holds_the_thread_back_after_its_size_plus_the_queue_length() {
+    let (queue, size) = (20, 10);
+    let scheduler = Scheduler::new();
+    let sink = util::plain::<u32, ()>();
+    let sink_inbox: Inbox<u32> = sink.inbox("inbox").unwrap();
+    sink_inbox.set_size(Some(size));
+    let (filler, go, sent) = filler(&scheduler, queue);
+    filler.link((&filler, "outbox"), (&sink, "inbox")).unwrap();
+    let settle = |scheduler: &Scheduler| {
+        for _ in 0..5 {
+            scheduler.run_cycle();
+        }
+    };
+    assert_eq!(fill(&go, &sent), queue);
+    settle(&scheduler);
+    assert_eq!(fill(&go, &sent), size, "the destination took `size`");
+    settle(&scheduler);
+    assert_eq!(fill(&go, &sent), 0, "QSIZE + BSIZE in all");
+
+    // Taking from the destination lets as many more through.
+    for _ in 0..5 {
+        assert!(sink_inbox.recv().is_some());
+    }
+    settle(&scheduler);
+    assert_eq!(fill(&go, &sent), 5);
+    drop(go);
+    while sink_inbox.recv().is_some() {}
+}
+
+/// Ends as soon as something is on its `control`, whatever waits on its
+/// `inbox`.
+struct Quitter;
+
+impl ThreadedComponent for Quitter {
+    type Boxes = Standard<u32, ()>;
+
+    fn main(self, cx: ThreadCx) {
+        let _inbox = cx.inbox::<u32>("inbox").unwrap();
+        let control = cx.inbox::<axon::ipc::Ipc>("control").unwrap();
+        while !control.data_ready() {
+            cx.pause();
+        }
+    }
+}
+
+#[test]
+fn the_component_ends_when_its_thread_does_even_with_input_left() {
+    let scheduler = Scheduler::new();
+    let quitter = ComponentRef::new(Threaded::new(Quitter).queue_length(5));
+    let inbox: Inbox<u32> = quitter.inbox("inbox").unwrap();
+    // More than the queue holds: the rest stays in the inbox.
+    for n in 0..10 {
+        inbox.deliver(n).unwrap();
+    }
+    quitter
+        .inbox::<axon::ipc::Ipc>("control")
+        .unwrap()
+        .deliver(ProducerFinished::new().into())
+        .unwrap();
+    quitter.activate_on(&scheduler);
+    scheduler.run().unwrap();
+    assert!(quitter.is_finished() && quitter.panic_message().is_none());
+}
+
+/// Receives with `recv_until_finished` and reports everything it got.
+struct Receiver {
+    got: mpsc::Sender<Vec<u32>>,
+}
+
+impl ThreadedComponent for Receiver {
+    type Boxes = Standard<u32, ()>;
+
+    fn main(self, cx: ThreadCx) {
+        let inbox = cx.inbox::<u32>("inbox").unwrap();
+        let control = cx.inbox::<axon::ipc::Ipc>("control").unwrap();
+        let mut got = Vec::new();
+        while let Some(n) = cx.recv_until_finished(&inbox, &control) {
+            got.push(n);
+        }
+        assert!(control.data_ready(), "the control message is left there");
+        self.got.send(got).unwrap();
+    }
+}
+
+#[test]
+fn recv_until_finished_gets_everything_sent_before_control_even_past_a_small_queue() {
+    let scheduler = Scheduler::new();
+    let (tx, rx) = mpsc::channel();
+    let receiver = ComponentRef::new(Threaded::new(Receiver { got: tx }).queue_length(2));
+    let inbox: Inbox<u32> = receiver.inbox("inbox").unwrap();
+    for n in 0..50 {
+        inbox.deliver(n).unwrap();
+    }
+    // The control message reaches the thread while 48 still wait for room.
+    receiver
+        .inbox::<axon::ipc::Ipc>("control")
+        .unwrap()
+        .deliver(ProducerFinished::new().into())
+        .unwrap();
+    receiver.activate_on(&scheduler);
+    scheduler.run().unwrap();
+    assert_eq!(
+        rx.recv_timeout(HANG_GUARD).unwrap(),
+        (0..50).collect::<Vec<_>>()
     );
 }
