@@ -398,6 +398,7 @@ impl ThreadedComponent for Resolver {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::Cell;
     use std::net::TcpListener;
 
     use axon::Scheduler;
@@ -429,5 +430,81 @@ mod tests {
             scheduler.run_cycle();
         }
         panic!("the second address was never tried");
+    }
+
+    /// How many turns the [`Ticker`] takes.
+    const TICKS: u32 = 100;
+
+    /// Counts its turns, up to [`TICKS`], then ends.
+    struct Ticker(Rc<Cell<u32>>);
+
+    impl Component for Ticker {
+        type Boxes = axon::NoBoxes;
+
+        async fn main(self, cx: Cx<Self::Boxes>) {
+            while self.0.get() < TICKS {
+                self.0.set(self.0.get() + 1);
+                cx.yield_now().await;
+            }
+        }
+    }
+
+    #[test]
+    fn the_scheduler_runs_on_while_a_host_name_is_looked_up() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("non-blocking");
+        let address = listener.local_addr().expect("bound");
+        // The lookup tells the test it has begun, then blocks until let go.
+        let (began, has_begun) = std::sync::mpsc::channel();
+        let (let_go, gate) = std::sync::mpsc::channel::<()>();
+        let gate = std::sync::Mutex::new(gate);
+        let mut client = TcpClient::new("a.name.that.is.never.looked.up", 0);
+        client.lookup = Some(Arc::new(move || {
+            let _ = began.send(());
+            let _ = gate.lock().expect("the gate").recv();
+            Ok(vec![address])
+        }));
+
+        let scheduler = Scheduler::new();
+        let client = ComponentRef::new(client);
+        client.activate_on(&scheduler);
+        // A guard against a hang, not a way of waiting: each step below is
+        // driven by what the test sees.
+        let guard = Instant::now() + Duration::from_secs(30);
+        while has_begun.try_recv().is_err() {
+            assert!(Instant::now() < guard, "the lookup never began");
+            scheduler.run_cycle();
+        }
+        // The lookup is blocked for as long as the test likes; another
+        // component runs on meanwhile (were the scheduler's thread blocked,
+        // this test would hang).
+        let ticks = Rc::new(Cell::new(0));
+        ComponentRef::new(Ticker(ticks.clone())).activate_on(&scheduler);
+        for _ in 0..1000 {
+            if ticks.get() == TICKS {
+                break;
+            }
+            assert!(scheduler.run_cycle(), "the client is still there");
+        }
+        assert_eq!(ticks.get(), TICKS, "the ticker ran to its end");
+        assert!(!client.is_finished(), "the client waits for its lookup");
+        assert!(
+            listener.accept().is_err(),
+            "no connection before the lookup's answer"
+        );
+
+        let_go.send(()).expect("the lookup waits");
+        loop {
+            if listener.accept().is_ok() {
+                assert!(!client.is_finished(), "connected, so still running");
+                return;
+            }
+            assert!(
+                Instant::now() < guard,
+                "the client never connected to the looked-up address"
+            );
+            assert!(!client.is_finished(), "the client gave up");
+            scheduler.run_cycle();
+        }
     }
 }

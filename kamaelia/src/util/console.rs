@@ -7,9 +7,7 @@ use std::pin::pin;
 use std::task::Poll;
 
 use axon::ipc::{Ipc, ProducerFinished};
-use axon::{
-    Component, ComponentId, Cx, Standard, ThreadCx, Threaded, ThreadedComponent,
-};
+use axon::{Component, ComponentId, Cx, Standard, ThreadCx, Threaded, ThreadedComponent};
 use bytes::Bytes;
 
 axon::boxes! {
@@ -167,10 +165,7 @@ impl Component for ConsoleEchoer {
         let body = Echo {
             forwarder: self.forwarder,
         };
-        Threaded::new(body)
-            .queue_length(WRITE_AHEAD)
-            .main(cx)
-            .await;
+        Threaded::new(body).queue_length(WRITE_AHEAD).main(cx).await;
     }
 }
 
