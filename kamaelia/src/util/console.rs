@@ -223,3 +223,70 @@ impl ThreadedComponent for Echo {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use std::time::{Duration, Instant};
+
+    use axon::ipc::ShutdownMicroprocess;
+    use axon::{ComponentRef, Scheduler};
+
+    use super::*;
+
+    /// More than the echoer's queues hold: `control` must wait behind them.
+    const CHUNKS: usize = 5 * WRITE_AHEAD;
+
+    /// Counts what arrives on `inbox` until a message on `control`; records
+    /// the count then.
+    struct Collector(Rc<Cell<Option<usize>>>);
+
+    impl Component for Collector {
+        type Boxes = Standard<Bytes, ()>;
+
+        async fn main(self, cx: Cx<Self::Boxes>) {
+            let mut count = 0;
+            loop {
+                count += cx.inbox.drain().count();
+                if cx.control.recv().is_some() {
+                    count += cx.inbox.drain().count();
+                    self.0.set(Some(count));
+                    return;
+                }
+                cx.idle().await;
+            }
+        }
+    }
+
+    #[test]
+    fn a_forwarder_passes_everything_on_before_the_message_that_ends_it() {
+        let scheduler = Scheduler::new();
+        let echoer = ComponentRef::new(ConsoleEchoer::new().forwarder());
+        let seen = Rc::new(Cell::new(None));
+        let collector = ComponentRef::new(Collector(seen.clone()));
+        echoer
+            .link((&echoer, "outbox"), (&collector, "inbox"))
+            .and_then(|_| echoer.link((&echoer, "signal"), (&collector, "control")))
+            .expect("linked");
+        // Empty chunks: nothing shows on the test's output.
+        let inbox = echoer.inbox::<Bytes>("inbox").expect("inbox");
+        for _ in 0..CHUNKS {
+            inbox.deliver(Bytes::new()).expect("delivered");
+        }
+        echoer
+            .inbox::<Ipc>("control")
+            .expect("control")
+            .deliver(ShutdownMicroprocess::new().into())
+            .expect("delivered");
+        echoer.activate_on(&scheduler);
+        collector.activate_on(&scheduler);
+        // A guard against a hang, not a way of waiting.
+        let guard = Instant::now() + Duration::from_secs(30);
+        while scheduler.run_cycle() {
+            assert!(Instant::now() < guard, "the echoer never finished");
+        }
+        assert_eq!(seen.get(), Some(CHUNKS), "all passed on, then the signal");
+        assert!(echoer.is_finished());
+    }
+}
