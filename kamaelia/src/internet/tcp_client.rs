@@ -67,6 +67,7 @@ axon::boxes! {
 /// * `inbox` ([`Bytes`]): data to send.
 /// * `control` ([`Ipc`]): `ProducerFinished` or `ShutdownMicroprocess` closes.
 /// * `connect_ready` ([`Ready`]), `socket_feedback` ([`SocketShutdown`]): internal.
+/// * `resolved`: internal, added only while a host name is looked up.
 ///
 /// # Outboxes
 ///

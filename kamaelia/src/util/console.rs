@@ -123,6 +123,11 @@ impl ThreadedComponent for ReadLines {
 /// on `inbox` before it has been written, after passing the message on out of
 /// `signal`.
 ///
+/// Writing to standard output can block (a terminal scrolled back, a full
+/// pipe), so the writes are done by a [`ThreadedComponent`] on a thread of its
+/// own: the scheduler's thread never waits for them. The thread takes at most
+/// 64 messages ahead of its writing; the rest wait in `inbox`.
+///
 /// # Inboxes
 ///
 /// * `inbox` ([`Bytes`]): what to write.
