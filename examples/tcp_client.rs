@@ -23,7 +23,7 @@ fn main() -> std::io::Result<()> {
         "127.0.0.1",
         8000,
     );
-    let reader = ComponentRef::new(ConsoleReader);
+    let reader = ComponentRef::new(ConsoleReader::new());
     let client = ComponentRef::new(TcpClient::new(args.host.clone(), args.port));
     let echoer = ComponentRef::new(ConsoleEchoer::new());
     let wiring = Postoffice::new();

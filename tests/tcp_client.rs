@@ -6,7 +6,9 @@
 //! and `ProducerFinished` given to the client before it connects are kept
 //! until it is connected, round-trip through an echo server, and the client
 //! ends with `how_died: None`; a server that closes ends the client the same
-//! way; the client sends nothing after its final signal; the binary prints the clever echo
+//! way; a client for "localhost" looks the name up (on the resolver's
+//! thread) and round-trips the same way; the client sends nothing after its
+//! final signal; the binary prints the clever echo
 //! server's greeting and the echo of its input and exits 0, and reports a
 //! refused connect on stderr with exit status 1.
 
@@ -37,7 +39,12 @@ struct ClientRig {
 impl ClientRig {
     /// Starts a `TcpClient` for 127.0.0.1:`port`.
     fn start(port: u16) -> ClientRig {
-        ClientRig::launch(port, None)
+        ClientRig::launch("127.0.0.1", port, None)
+    }
+
+    /// Starts a `TcpClient` for `host`:`port`.
+    fn start_at(host: &'static str, port: u16) -> ClientRig {
+        ClientRig::launch(host, port, None)
     }
 
     /// Starts a `TcpClient` for 127.0.0.1:`port` that, before it runs at
@@ -45,13 +52,13 @@ impl ClientRig {
     /// `control`: everything it is given arrives before its connection is
     /// made.
     fn start_given_all_of(port: u16, input: Vec<Bytes>) -> ClientRig {
-        ClientRig::launch(port, Some(input))
+        ClientRig::launch("127.0.0.1", port, Some(input))
     }
 
-    fn launch(port: u16, given: Option<Vec<Bytes>>) -> ClientRig {
+    fn launch(host: &'static str, port: u16, given: Option<Vec<Bytes>>) -> ClientRig {
         let (tx, events) = mpsc::channel();
         let (thread, inbox) = SchedulerThread::start(move || {
-            let client = ComponentRef::new(TcpClient::new("127.0.0.1", port));
+            let client = ComponentRef::new(TcpClient::new(host, port));
             forward_all(&client, tx);
             let inbox = client.inbox::<Bytes>("inbox").expect("the client's inbox");
             if let Some(input) = given {
@@ -173,6 +180,33 @@ fn a_server_that_closes_ends_the_client_without_an_error() {
         hello
     });
     let rig = ClientRig::start(addr.port());
+    rig.inbox.send(Bytes::from_static(b"hello\n"));
+    let (received, signal) = rig.collect_until_signal();
+    assert_eq!(String::from_utf8_lossy(&received), "bye\n");
+    let shutdown = final_shutdown(&signal);
+    assert!(
+        shutdown.how_died.is_none(),
+        "the server's orderly close reported an error: {:?}",
+        shutdown.how_died
+    );
+    assert_eq!(
+        &served.recv_timeout(HANG_GUARD).expect("the server"),
+        b"hello\n"
+    );
+    rig.finish();
+}
+
+#[test]
+fn a_client_for_localhost_looks_the_name_up_and_round_trips() {
+    // The server is on 127.0.0.1; "localhost" may give ::1 first, refused,
+    // and then 127.0.0.1.
+    let (addr, served) = one_connection_server(|mut stream| {
+        let mut hello = [0u8; 6];
+        stream.read_exact(&mut hello).expect("the client's hello");
+        stream.write_all(b"bye\n").expect("write");
+        hello
+    });
+    let rig = ClientRig::start_at("localhost", addr.port());
     rig.inbox.send(Bytes::from_static(b"hello\n"));
     let (received, signal) = rig.collect_until_signal();
     assert_eq!(String::from_utf8_lossy(&received), "bye\n");

@@ -2,13 +2,13 @@
 
 use std::fmt;
 use std::io;
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axon::ipc::{Ipc, Payload, ProducerFinished};
-use axon::{Component, ComponentRef, Cx};
+use axon::{Component, ComponentRef, Cx, Standard, ThreadCx, Threaded, ThreadedComponent};
 use bytes::Bytes;
 
 use super::csa::ConnectedSocketAdapter;
@@ -48,6 +48,10 @@ axon::boxes! {
 /// Connects to a TCP server and carries bytes both ways: Kamaelia's
 /// `TCPClient`.
 ///
+/// A host name is looked up on a thread of its own (a threaded component,
+/// the client's child while it works), so a slow lookup holds up nothing
+/// else on the scheduler; a literal IP address needs no lookup.
+///
 /// Bytes sent to `inbox` go to the server (those sent before the connection is
 /// made wait for it); bytes from the server come out of `outbox`. However it
 /// ends (the connection refused, the connect timing out, the server closing,
@@ -63,6 +67,7 @@ axon::boxes! {
 /// * `inbox` ([`Bytes`]): data to send.
 /// * `control` ([`Ipc`]): `ProducerFinished` or `ShutdownMicroprocess` closes.
 /// * `connect_ready` ([`Ready`]), `socket_feedback` ([`SocketShutdown`]): internal.
+/// * `resolved`: internal, added only while a host name is looked up.
 ///
 /// # Outboxes
 ///
@@ -77,8 +82,19 @@ pub struct TcpClient {
     options: ConnectionOptions,
     /// Addresses to use instead of resolving `host`, for tests.
     #[cfg(test)]
-    addresses: Option<Vec<std::net::SocketAddr>>,
+    addresses: Option<Vec<SocketAddr>>,
+    /// A lookup to run on the resolver's thread instead of the system's,
+    /// for tests.
+    #[cfg(test)]
+    lookup: Option<TestLookup>,
 }
+
+/// A lookup standing in for the system's, in tests.
+#[cfg(test)]
+type TestLookup = Arc<dyn Fn() -> Lookup + Send + Sync>;
+
+/// What a host-name lookup gives.
+type Lookup = io::Result<Vec<SocketAddr>>;
 
 impl TcpClient {
     /// A client for `host:port`.
@@ -91,6 +107,8 @@ impl TcpClient {
             options: ConnectionOptions::default(),
             #[cfg(test)]
             addresses: None,
+            #[cfg(test)]
+            lookup: None,
         }
     }
 
@@ -166,7 +184,7 @@ impl TcpClient {
         // Messages for the connection, kept until it exists.
         let mut held = Vec::new();
         let mut last = None;
-        for address in self.resolve()? {
+        for address in self.resolve(cx, deadline, &mut held).await? {
             let attempt = match sys::connect(address) {
                 Ok(stream) => {
                     let stream = Rc::new(stream);
@@ -201,14 +219,62 @@ impl TcpClient {
         }))
     }
 
-    /// The host's addresses. (A blocking lookup: a name that is slow to
-    /// resolve holds up the scheduler.)
-    fn resolve(&self) -> io::Result<Vec<std::net::SocketAddr>> {
+    /// The host's addresses: a literal IP address at once, a name looked up
+    /// by a [`Resolver`] child on a thread of its own while this client
+    /// sleeps, keeping in `held` what arrives on `control` meanwhile.
+    async fn resolve(
+        &self,
+        cx: &Cx<TcpClientBoxes>,
+        deadline: Instant,
+        held: &mut Vec<Ipc>,
+    ) -> io::Result<Vec<SocketAddr>> {
         #[cfg(test)]
         if let Some(addresses) = &self.addresses {
             return Ok(addresses.clone());
         }
-        Ok((self.host.as_str(), self.port).to_socket_addrs()?.collect())
+        if let Ok(ip) = self.host.parse::<IpAddr>() {
+            return Ok(vec![SocketAddr::new(ip, self.port)]);
+        }
+        let resolver = Resolver {
+            host: self.host.clone(),
+            port: self.port,
+            #[cfg(test)]
+            lookup: self.lookup.clone(),
+        };
+        let resolver = ComponentRef::new(Threaded::new(resolver).queue_length(1));
+        let resolved = cx.add_inbox::<Lookup>(RESOLVED, "The host's addresses, from the resolver.");
+        if let Err(e) = cx.link((&resolver, "outbox"), &resolved) {
+            let _ = cx.delete_inbox(RESOLVED);
+            return Err(io::Error::other(e));
+        }
+        cx.add_children([&resolver]);
+        resolver.activate_on(&cx.scheduler());
+        let result = loop {
+            if let Some(lookup) = resolved.recv() {
+                break lookup;
+            }
+            if take_control(cx, held) {
+                break Err(io::Error::new(
+                    io::ErrorKind::Interrupted,
+                    "host-name lookup abandoned: told to shut down",
+                ));
+            }
+            if Instant::now() >= deadline {
+                break Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "looking up {:?} timed out after {:?}",
+                        self.host, self.connect_timeout
+                    ),
+                ));
+            }
+            cx.idle().await;
+        };
+        // Abandoned, the lookup's thread runs on, and its result is dropped.
+        resolver.stop();
+        cx.remove_child(&resolver);
+        let _ = cx.delete_inbox(RESOLVED);
+        result
     }
 
     /// Waits for a non-blocking connect to end, keeping in `held` what
@@ -235,15 +301,7 @@ impl TcpClient {
                     Err(e) => break Err(e),
                 }
             }
-            let mut abandon = false;
-            for message in cx.control.drain() {
-                if message.is_shutdown_microprocess() {
-                    abandon = true;
-                } else {
-                    held.push(message);
-                }
-            }
-            if abandon {
+            if take_control(cx, held) {
                 break Err(io::Error::new(
                     io::ErrorKind::Interrupted,
                     "connect abandoned: told to shut down",
@@ -293,8 +351,55 @@ impl TcpClient {
     }
 }
 
+/// The name of the inbox a client's [`Resolver`] answers on, while it works.
+const RESOLVED: &str = "resolved";
+
+/// Takes what arrived on `control` while connecting: true if told to shut
+/// down, anything else kept in `held` for the connection.
+fn take_control(cx: &Cx<TcpClientBoxes>, held: &mut Vec<Ipc>) -> bool {
+    let mut abandon = false;
+    for message in cx.control.drain() {
+        if message.is_shutdown_microprocess() {
+            abandon = true;
+        } else {
+            held.push(message);
+        }
+    }
+    abandon
+}
+
+/// Looks a host name up (`getaddrinfo`, which blocks) on a thread of its
+/// own, sends the result out of `outbox`, and ends.
+struct Resolver {
+    host: String,
+    port: u16,
+    #[cfg(test)]
+    lookup: Option<TestLookup>,
+}
+
+impl ThreadedComponent for Resolver {
+    type Boxes = Standard<(), Lookup>;
+
+    fn main(self, cx: ThreadCx) {
+        let Ok(outbox) = cx.outbox::<Lookup>("outbox") else {
+            return;
+        };
+        #[cfg(test)]
+        if let Some(lookup) = &self.lookup {
+            let _ = outbox.send(lookup());
+            return;
+        }
+        let lookup = (self.host.as_str(), self.port)
+            .to_socket_addrs()
+            .map(Iterator::collect);
+        // Fails only if the client stopped waiting.
+        let _ = outbox.send(lookup);
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::cell::Cell;
     use std::net::TcpListener;
 
     use axon::Scheduler;
@@ -326,5 +431,81 @@ mod tests {
             scheduler.run_cycle();
         }
         panic!("the second address was never tried");
+    }
+
+    /// How many turns the [`Ticker`] takes.
+    const TICKS: u32 = 100;
+
+    /// Counts its turns, up to [`TICKS`], then ends.
+    struct Ticker(Rc<Cell<u32>>);
+
+    impl Component for Ticker {
+        type Boxes = axon::NoBoxes;
+
+        async fn main(self, cx: Cx<Self::Boxes>) {
+            while self.0.get() < TICKS {
+                self.0.set(self.0.get() + 1);
+                cx.yield_now().await;
+            }
+        }
+    }
+
+    #[test]
+    fn the_scheduler_runs_on_while_a_host_name_is_looked_up() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("non-blocking");
+        let address = listener.local_addr().expect("bound");
+        // The lookup tells the test it has begun, then blocks until let go.
+        let (began, has_begun) = std::sync::mpsc::channel();
+        let (let_go, gate) = std::sync::mpsc::channel::<()>();
+        let gate = std::sync::Mutex::new(gate);
+        let mut client = TcpClient::new("a.name.that.is.never.looked.up", 0);
+        client.lookup = Some(Arc::new(move || {
+            let _ = began.send(());
+            let _ = gate.lock().expect("the gate").recv();
+            Ok(vec![address])
+        }));
+
+        let scheduler = Scheduler::new();
+        let client = ComponentRef::new(client);
+        client.activate_on(&scheduler);
+        // A guard against a hang, not a way of waiting: each step below is
+        // driven by what the test sees.
+        let guard = Instant::now() + Duration::from_secs(30);
+        while has_begun.try_recv().is_err() {
+            assert!(Instant::now() < guard, "the lookup never began");
+            scheduler.run_cycle();
+        }
+        // The lookup is blocked for as long as the test likes; another
+        // component runs on meanwhile (were the scheduler's thread blocked,
+        // this test would hang).
+        let ticks = Rc::new(Cell::new(0));
+        ComponentRef::new(Ticker(ticks.clone())).activate_on(&scheduler);
+        for _ in 0..1000 {
+            if ticks.get() == TICKS {
+                break;
+            }
+            assert!(scheduler.run_cycle(), "the client is still there");
+        }
+        assert_eq!(ticks.get(), TICKS, "the ticker ran to its end");
+        assert!(!client.is_finished(), "the client waits for its lookup");
+        assert!(
+            listener.accept().is_err(),
+            "no connection before the lookup's answer"
+        );
+
+        let_go.send(()).expect("the lookup waits");
+        loop {
+            if listener.accept().is_ok() {
+                assert!(!client.is_finished(), "connected, so still running");
+                return;
+            }
+            assert!(
+                Instant::now() < guard,
+                "the client never connected to the looked-up address"
+            );
+            assert!(!client.is_finished(), "the client gave up");
+            scheduler.run_cycle();
+        }
     }
 }

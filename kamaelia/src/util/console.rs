@@ -1,12 +1,13 @@
 //! [`ConsoleReader`] and [`ConsoleEchoer`]: a program's terminal as components.
 
 use std::fmt;
+use std::future::{poll_fn, Future};
 use std::io::{self, BufRead, Read, Write};
-use std::sync::mpsc::{self, TryRecvError};
-use std::thread;
+use std::pin::pin;
+use std::task::Poll;
 
 use axon::ipc::{Ipc, ProducerFinished};
-use axon::{Component, Cx, Standard};
+use axon::{Component, ComponentId, Cx, Standard, ThreadCx, Threaded, ThreadedComponent};
 use bytes::Bytes;
 
 axon::boxes! {
@@ -22,8 +23,12 @@ axon::boxes! {
     }
 }
 
-/// How many lines the reading thread may read ahead of the component.
+/// How many lines the reading thread may read ahead of the component: the
+/// length of its threaded component's queues.
 const READ_AHEAD: usize = 64;
+
+/// How many chunks the echoer's thread takes ahead of its writing.
+const WRITE_AHEAD: usize = 64;
 
 /// The most input sent as one message: a longer line comes in pieces.
 const MAX_PIECE: usize = 64 * 1024;
@@ -31,10 +36,11 @@ const MAX_PIECE: usize = 64 * 1024;
 /// Reads lines from standard input and sends each out of `outbox`, newline
 /// included: Kamaelia's `ConsoleReader`.
 ///
-/// Reading blocks, so a thread of its own reads and hands each line to the
-/// component (no component ever blocks). The thread reads at most 64 lines
-/// ahead of what the component has sent on, so input piped from a large file
-/// is read at the pace of whatever consumes it; a line over 64 KiB comes in
+/// Reading blocks, so it is a [`ThreadedComponent`]: a thread of its own
+/// reads and sends each line (no component on the scheduler's thread ever
+/// blocks). The thread reads at most 64 lines ahead of what has gone out of
+/// `outbox` (its queues are 64 long), so input piped from a large file is
+/// read at the pace of whatever consumes it; a line over 64 KiB comes in
 /// pieces. At the end of input it sends `ProducerFinished` out of `signal` and
 /// ends.
 ///
@@ -49,55 +55,64 @@ const MAX_PIECE: usize = 64 * 1024;
 #[derive(Debug, Default)]
 pub struct ConsoleReader;
 
+impl ConsoleReader {
+    /// A reader of standard input.
+    pub fn new() -> Self {
+        ConsoleReader
+    }
+}
+
 impl Component for ConsoleReader {
     type Boxes = ConsoleReaderBoxes;
 
     async fn main(self, cx: Cx<Self::Boxes>) {
-        let Some(waker) = cx.component().remote_waker() else {
+        // The thread never looks at `control`: it may be blocked in a read
+        // for ever. The component watches it here instead, and ends on any
+        // message, which stops the threaded body (its thread's next send
+        // fails, and it returns).
+        let control = cx.control.clone();
+        let body = ReadLines { id: cx.id() };
+        let mut threaded = pin!(Threaded::new(body).queue_length(READ_AHEAD).main(cx));
+        poll_fn(|task| {
+            if threaded.as_mut().poll(task).is_ready() || control.recv().is_some() {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await;
+    }
+}
+
+/// The thread of a [`ConsoleReader`].
+struct ReadLines {
+    /// The reader's id, for its `ProducerFinished`.
+    id: ComponentId,
+}
+
+impl ThreadedComponent for ReadLines {
+    type Boxes = ConsoleReaderBoxes;
+
+    fn main(self, cx: ThreadCx) {
+        let (Ok(outbox), Ok(signal)) = (cx.outbox::<Bytes>("outbox"), cx.outbox::<Ipc>("signal"))
+        else {
             return;
         };
-        let (lines, read) = mpsc::sync_channel::<Bytes>(READ_AHEAD);
-        let spawned = thread::Builder::new()
-            .name("kamaelia-console-reader".into())
-            .spawn(move || {
-                let mut input = io::stdin().lock();
-                loop {
-                    let mut line = Vec::new();
-                    let mut piece = input.by_ref().take(MAX_PIECE as u64);
-                    match piece.read_until(b'\n', &mut line) {
-                        Ok(0) | Err(_) => break,
-                        Ok(_) => {
-                            // Blocks while the component is READ_AHEAD behind.
-                            if lines.send(Bytes::from(line)).is_err() {
-                                return;
-                            }
-                            waker.wake();
-                        }
-                    }
-                }
-                drop(lines);
-                waker.wake();
-            });
-        if let Err(e) = spawned {
-            tracing::error!(target: "kamaelia::console", error = %e, "cannot start the console reader");
-            return;
-        }
+        let mut input = io::stdin().lock();
         loop {
-            loop {
-                match read.try_recv() {
-                    Ok(line) => cx.outbox.send(line).await,
-                    Err(TryRecvError::Empty) => break,
-                    Err(TryRecvError::Disconnected) => {
-                        cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
+            let mut line = Vec::new();
+            let mut piece = input.by_ref().take(MAX_PIECE as u64);
+            match piece.read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => break,
+                // Waits while the queue to `outbox` is full: the pacing.
+                Ok(_) => {
+                    if outbox.send(Bytes::from(line)).is_err() {
                         return;
                     }
                 }
             }
-            if cx.control.recv().is_some() {
-                return;
-            }
-            cx.idle().await;
         }
+        let _ = signal.send(ProducerFinished::from(self.id).into());
     }
 }
 
@@ -107,6 +122,11 @@ impl Component for ConsoleReader {
 /// of `outbox`. Any message on `control` ends it, once everything that arrived
 /// on `inbox` before it has been written, after passing the message on out of
 /// `signal`.
+///
+/// Writing to standard output can block (a terminal scrolled back, a full
+/// pipe), so the writes are done by a [`ThreadedComponent`] on a thread of its
+/// own: the scheduler's thread never waits for them. The thread takes at most
+/// 64 messages ahead of its writing; the rest wait in `inbox`.
 ///
 /// # Inboxes
 ///
@@ -147,17 +167,131 @@ impl Component for ConsoleEchoer {
     type Boxes = Standard<Bytes, Bytes>;
 
     async fn main(self, cx: Cx<Self::Boxes>) {
-        while let Some(data) = cx.recv_until_finished().await {
+        let body = Echo {
+            forwarder: self.forwarder,
+        };
+        Threaded::new(body).queue_length(WRITE_AHEAD).main(cx).await;
+    }
+}
+
+/// The thread of a [`ConsoleEchoer`]: it does the blocking writes.
+struct Echo {
+    forwarder: bool,
+}
+
+impl ThreadedComponent for Echo {
+    type Boxes = Standard<Bytes, Bytes>;
+
+    fn main(self, cx: ThreadCx) {
+        let boxes = (
+            cx.inbox::<Bytes>("inbox"),
+            cx.inbox::<Ipc>("control"),
+            cx.outbox::<Bytes>("outbox"),
+            cx.outbox::<Ipc>("signal"),
+        );
+        let (Ok(inbox), Ok(control), Ok(outbox), Ok(signal)) = boxes else {
+            return;
+        };
+        let write = |data: Bytes| -> Result<(), Bytes> {
             let mut out = io::stdout().lock();
             let _ = out.write_all(&data).and_then(|()| out.flush());
             drop(out);
             if self.forwarder {
-                cx.outbox.send(data).await;
+                outbox.send(data)?;
+            }
+            Ok(())
+        };
+        loop {
+            if let Some(data) = inbox.try_recv() {
+                if write(data).is_err() {
+                    return;
+                }
+                continue;
+            }
+            if let Some(message) = control.try_recv() {
+                // Everything that arrived on `inbox` before the message is
+                // in its queue by now (the bridge holds `control` back while
+                // data waits): written first.
+                while let Some(data) = inbox.try_recv() {
+                    if write(data).is_err() {
+                        return;
+                    }
+                }
+                // The message that ended it: passed on.
+                let _ = signal.send(message);
+                return;
+            }
+            if cx.is_stopped() {
+                return;
+            }
+            cx.pause();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+    use std::time::{Duration, Instant};
+
+    use axon::ipc::ShutdownMicroprocess;
+    use axon::{ComponentRef, Scheduler};
+
+    use super::*;
+
+    /// More than the echoer's queues hold: `control` must wait behind them.
+    const CHUNKS: usize = 5 * WRITE_AHEAD;
+
+    /// Counts what arrives on `inbox` until a message on `control`; records
+    /// the count then.
+    struct Collector(Rc<Cell<Option<usize>>>);
+
+    impl Component for Collector {
+        type Boxes = Standard<Bytes, ()>;
+
+        async fn main(self, cx: Cx<Self::Boxes>) {
+            let mut count = 0;
+            loop {
+                count += cx.inbox.drain().count();
+                if cx.control.recv().is_some() {
+                    count += cx.inbox.drain().count();
+                    self.0.set(Some(count));
+                    return;
+                }
+                cx.idle().await;
             }
         }
-        // The message that ended it, left on `control`: passed on.
-        if let Some(message) = cx.control.recv() {
-            cx.signal.send(message).await;
+    }
+
+    #[test]
+    fn a_forwarder_passes_everything_on_before_the_message_that_ends_it() {
+        let scheduler = Scheduler::new();
+        let echoer = ComponentRef::new(ConsoleEchoer::new().forwarder());
+        let seen = Rc::new(Cell::new(None));
+        let collector = ComponentRef::new(Collector(seen.clone()));
+        echoer
+            .link((&echoer, "outbox"), (&collector, "inbox"))
+            .and_then(|_| echoer.link((&echoer, "signal"), (&collector, "control")))
+            .expect("linked");
+        // Empty chunks: nothing shows on the test's output.
+        let inbox = echoer.inbox::<Bytes>("inbox").expect("inbox");
+        for _ in 0..CHUNKS {
+            inbox.deliver(Bytes::new()).expect("delivered");
         }
+        echoer
+            .inbox::<Ipc>("control")
+            .expect("control")
+            .deliver(ShutdownMicroprocess::new().into())
+            .expect("delivered");
+        echoer.activate_on(&scheduler);
+        collector.activate_on(&scheduler);
+        // A guard against a hang, not a way of waiting.
+        let guard = Instant::now() + Duration::from_secs(30);
+        while scheduler.run_cycle() {
+            assert!(Instant::now() < guard, "the echoer never finished");
+        }
+        assert_eq!(seen.get(), Some(CHUNKS), "all passed on, then the signal");
+        assert!(echoer.is_finished());
     }
 }
