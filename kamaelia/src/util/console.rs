@@ -201,30 +201,16 @@ impl ThreadedComponent for Echo {
             }
             Ok(())
         };
-        loop {
-            if let Some(data) = inbox.try_recv() {
-                if write(data).is_err() {
-                    return;
-                }
-                continue;
-            }
-            if let Some(message) = control.try_recv() {
-                // Everything that arrived on `inbox` before the message is
-                // in its queue by now (the bridge holds `control` back while
-                // data waits): written first.
-                while let Some(data) = inbox.try_recv() {
-                    if write(data).is_err() {
-                        return;
-                    }
-                }
-                // The message that ended it: passed on.
-                let _ = signal.send(message);
+        // Everything that arrived on `inbox` before a control message is
+        // written first, however far behind the writes are.
+        while let Some(data) = cx.recv_until_finished(&inbox, &control) {
+            if write(data).is_err() {
                 return;
             }
-            if cx.is_stopped() {
-                return;
-            }
-            cx.pause();
+        }
+        // The message that ended it (if it was not stopped): passed on.
+        if let Some(message) = control.try_recv() {
+            let _ = signal.send(message);
         }
     }
 }
