@@ -406,6 +406,33 @@ impl<B: BoxSet> Cx<B> {
     /// [`ResourceError::InboxNotTracked`] if nothing is tracked on `inbox`
     /// (or there is no such inbox); [`ResourceError::WrongType`] if it is not
     /// an `R`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Component, Cx, Inbox, ResourceError, Scheduler, Standard};
+    /// use std::rc::Rc;
+    ///
+    /// fn serve(cx: &Cx<Standard<(), ()>>) -> Result<(), ResourceError> {
+    ///     let conn: Inbox<String> = cx.add_inbox("conn", "");
+    ///     cx.track_resource(Rc::new(String::from("socket 3")), &conn.name())?;
+    ///     let socket: Rc<String> = cx.retrieve_tracked_resource(&conn.name())?;
+    ///     assert_eq!(socket.as_str(), "socket 3");
+    ///     assert!(matches!(
+    ///         cx.retrieve_tracked_resource::<u32>(&conn.name()),
+    ///         Err(ResourceError::WrongType { .. })
+    ///     ));
+    ///     assert!(matches!(
+    ///         cx.retrieve_tracked_resource::<u32>("inbox"),
+    ///         Err(ResourceError::InboxNotTracked { .. })
+    ///     ));
+    ///     Ok(())
+    /// }
+    ///
+    /// # Scheduler::current().set_fail_fast(true);
+    /// axon::from_fn(|cx: Cx<Standard<(), ()>>| async move { serve(&cx).unwrap() }).run()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn retrieve_tracked_resource<R: Any + Clone>(
         &self,
         inbox: &str,
@@ -442,6 +469,30 @@ impl<B: BoxSet> Cx<B> {
     /// # Errors
     ///
     /// [`ResourceError::InboxNotTracked`] if nothing is tracked on `inbox`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Component, Cx, ResourceError, Scheduler, Standard};
+    ///
+    /// fn serve(cx: &Cx<Standard<(), ()>>) -> Result<(), ResourceError> {
+    ///     cx.track_resource(1u8, "inbox")?;
+    ///     assert!(cx.track_resource(2u8, "inbox").is_err(), "tracked already");
+    ///     cx.untrack_resource("inbox")?;
+    ///     cx.track_resource(2u8, "inbox")?; // free again
+    ///     assert_eq!(cx.retrieve_tracked_resource::<u8>("inbox")?, 2);
+    ///     cx.untrack_resource("inbox")?;
+    ///     assert!(matches!(
+    ///         cx.untrack_resource("inbox"),
+    ///         Err(ResourceError::InboxNotTracked { .. })
+    ///     ));
+    ///     Ok(())
+    /// }
+    ///
+    /// # Scheduler::current().set_fail_fast(true);
+    /// axon::from_fn(|cx: Cx<Standard<(), ()>>| async move { serve(&cx).unwrap() }).run()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn untrack_resource(&self, inbox: &str) -> Result<(), ResourceError> {
         let task = self.task();
         let header = task.header();
@@ -542,6 +593,32 @@ impl<B: BoxSet> Cx<B> {
     /// [`ResourceError::ResourceNotTracked`] if nothing is tracked for it (a
     /// resource is found only as the type it was tracked as);
     /// [`ResourceError::WrongType`] if the information is not an `I`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Component, Cx, ResourceError, Scheduler, Standard};
+    ///
+    /// fn serve(cx: &Cx<Standard<(), ()>>) -> Result<(), ResourceError> {
+    ///     cx.track_resource_information("client 1", &["inbox"], &["outbox"], 8080u16)?;
+    ///     let tracked = cx.retrieve_tracked_resource_information::<&str, u16>(&"client 1")?;
+    ///     assert_eq!((tracked.inboxes, tracked.outboxes), (vec!["inbox".to_string()], vec!["outbox".to_string()]));
+    ///     assert_eq!(tracked.information, 8080);
+    ///     assert!(matches!(
+    ///         cx.retrieve_tracked_resource_information::<&str, u16>(&"client 2"),
+    ///         Err(ResourceError::ResourceNotTracked { .. })
+    ///     ));
+    ///     assert!(matches!(
+    ///         cx.retrieve_tracked_resource_information::<&str, String>(&"client 1"),
+    ///         Err(ResourceError::WrongType { .. })
+    ///     ));
+    ///     Ok(())
+    /// }
+    ///
+    /// # Scheduler::current().set_fail_fast(true);
+    /// axon::from_fn(|cx: Cx<Standard<(), ()>>| async move { serve(&cx).unwrap() }).run()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn retrieve_tracked_resource_information<R, I>(
         &self,
         resource: &R,
@@ -586,6 +663,29 @@ impl<B: BoxSet> Cx<B> {
     /// # Errors
     ///
     /// [`ResourceError::ResourceNotTracked`] if nothing is tracked for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Component, Cx, ResourceError, Scheduler, Standard};
+    ///
+    /// fn serve(cx: &Cx<Standard<(), ()>>) -> Result<(), ResourceError> {
+    ///     cx.track_resource_information(7u32, &["inbox"], &["outbox"], ())?;
+    ///     cx.cease_tracking_resource(&7u32)?;
+    ///     assert!(cx.retrieve_tracked_resource_information::<u32, ()>(&7).is_err());
+    ///     assert!(matches!(
+    ///         cx.cease_tracking_resource(&7u32),
+    ///         Err(ResourceError::ResourceNotTracked { .. })
+    ///     ));
+    ///     // The boxes are untouched, and the resource can be tracked again.
+    ///     cx.track_resource_information(7u32, &["inbox"], &["outbox"], ())?;
+    ///     Ok(())
+    /// }
+    ///
+    /// # Scheduler::current().set_fail_fast(true);
+    /// axon::from_fn(|cx: Cx<Standard<(), ()>>| async move { serve(&cx).unwrap() }).run()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn cease_tracking_resource<R>(&self, resource: &R) -> Result<(), ResourceError>
     where
         R: Any + Eq + Hash + fmt::Debug,

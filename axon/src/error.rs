@@ -463,6 +463,23 @@ impl fmt::Display for ResourceError {
 ///
 /// Nothing of the refused commit was written. Read the keys again (with
 /// `Store::using` or `Store::usevar`), redo the work, and commit again.
+///
+/// # Examples
+///
+/// ```
+/// use axon::stm::{ConcurrentUpdate, Store};
+///
+/// let store = Store::new();
+/// let mut late = store.usevar("n");
+/// let mut early = store.usevar("n");
+/// early.set(1);
+/// early.commit()?;
+/// late.set(2);
+/// let refused: ConcurrentUpdate = late.commit().unwrap_err();
+/// assert_eq!(refused.keys(), ["n"]);
+/// assert!(refused.to_string().contains("\"n\""));
+/// # Ok::<(), ConcurrentUpdate>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConcurrentUpdate {
     keys: Vec<String>,
@@ -475,6 +492,21 @@ impl ConcurrentUpdate {
 
     /// The keys whose store version was newer than the version read, in the
     /// order the commit holds them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::stm::Store;
+    ///
+    /// let store = Store::new();
+    /// let mut mine = store.using(["a", "b", "c"]);
+    /// let mut theirs = store.using(["c", "a"]);
+    /// theirs.set("a", 1);
+    /// theirs.commit()?;
+    /// mine.set("b", 2);
+    /// assert_eq!(mine.commit().unwrap_err().keys(), ["a", "c"]);
+    /// # Ok::<(), axon::stm::ConcurrentUpdate>(())
+    /// ```
     pub fn keys(&self) -> &[String] {
         &self.keys
     }
@@ -498,6 +530,22 @@ impl Error for ConcurrentUpdate {}
 /// A `try_` operation on an STM store refused because another thread is
 /// reading from or committing to the store at that moment: Axon's STM
 /// `BusyRetry`. Retry it (the blocking forms wait instead).
+///
+/// # Examples
+///
+/// ```
+/// use axon::stm::{BusyRetry, Store};
+///
+/// let store: Store<u8> = Store::new();
+/// let x = loop {
+///     match store.try_usevar("x") {
+///         Ok(x) => break x,
+///         Err(BusyRetry) => std::thread::yield_now(),
+///     }
+/// };
+/// assert_eq!(x.version(), 0);
+/// assert!(BusyRetry.to_string().contains("retry"));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BusyRetry;
 
@@ -513,6 +561,21 @@ impl fmt::Display for BusyRetry {
 impl Error for BusyRetry {}
 
 /// Why a non-blocking STM commit (`try_commit`) wrote nothing.
+///
+/// # Examples
+///
+/// ```
+/// use axon::stm::{BusyRetry, Store, TryCommitError};
+///
+/// let store = Store::new();
+/// let mut stale = store.usevar("x");
+/// store.usevar("x").commit()?; // someone else commits first
+/// stale.set(1);
+/// let refused = stale.try_commit().unwrap_err();
+/// assert!(matches!(refused, TryCommitError::Concurrent(ref c) if c.keys() == ["x"]));
+/// assert_eq!(TryCommitError::from(BusyRetry), TryCommitError::Busy(BusyRetry));
+/// # Ok::<(), axon::stm::ConcurrentUpdate>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TryCommitError {

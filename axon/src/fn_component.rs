@@ -60,6 +60,26 @@ where
 }
 
 /// A component whose body is a closure, with boxes `B`: made by [`from_fn`].
+///
+/// # Examples
+///
+/// ```
+/// use axon::{Component, Cx, FnComponent, Scheduler, Standard};
+/// use std::{cell::Cell, rc::Rc};
+///
+/// let ran = Rc::new(Cell::new(false));
+/// let flag = ran.clone();
+/// type Body = Standard<(), ()>;
+/// let component: FnComponent<Body, _> = axon::from_fn(move |cx: Cx<Body>| async move {
+///     cx.yield_now().await;
+///     flag.set(true);
+/// });
+/// assert!(format!("{component:?}").starts_with("FnComponent"));
+/// # Scheduler::current().set_fail_fast(true);
+/// component.run()?; // on the current scheduler, until it ends
+/// assert!(ran.get());
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct FnComponent<B, F> {
     body: F,
     boxes: PhantomData<fn() -> B>,

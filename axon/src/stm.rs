@@ -216,6 +216,16 @@ impl<V> Default for Store<V> {
 
 impl<V: Clone> Store<V> {
     /// An empty store: every key reads as version 0 with no value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::stm::Store;
+    ///
+    /// let store: Store<i32> = Store::new();
+    /// assert_eq!(store.usevar("anything").version(), 0);
+    /// assert_eq!(store.usevar("anything").value(), None);
+    /// ```
     pub fn new() -> Self {
         Store::default()
     }
@@ -244,6 +254,19 @@ impl<V: Clone> Store<V> {
     /// # Errors
     ///
     /// [`BusyRetry`] if another thread is reading or committing at that moment.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::stm::Store;
+    ///
+    /// let store = Store::new();
+    /// let mut x = store.try_usevar("x").expect("nobody else holds the store");
+    /// x.set(5);
+    /// x.commit()?;
+    /// assert_eq!(store.try_usevar("x").expect("free").value(), Some(&5));
+    /// # Ok::<(), axon::stm::ConcurrentUpdate>(())
+    /// ```
     pub fn try_usevar(&self, key: &str) -> Result<Value<V>, BusyRetry> {
         let mut slots = self.try_lock()?;
         Ok(self.read_one(&mut slots, key))
@@ -281,6 +304,21 @@ impl<V: Clone> Store<V> {
     /// # Errors
     ///
     /// [`BusyRetry`] if another thread is reading or committing at that moment.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::stm::Store;
+    ///
+    /// let store = Store::new();
+    /// let mut pair = store.try_using(["a", "b"]).expect("nobody else holds the store");
+    /// pair.set("a", 1);
+    /// pair.set("b", 2);
+    /// pair.commit()?;
+    /// let again = store.try_using(["b", "a"]).expect("free");
+    /// assert_eq!((again["a"], again["b"]), (Some(1), Some(2)));
+    /// # Ok::<(), axon::stm::ConcurrentUpdate>(())
+    /// ```
     pub fn try_using<K: AsRef<str>>(
         &self,
         keys: impl IntoIterator<Item = K>,
@@ -441,22 +479,77 @@ pub struct Value<V> {
 
 impl<V: Clone> Value<V> {
     /// The key this is a copy of.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::stm::Store;
+    ///
+    /// let store: Store<u8> = Store::new();
+    /// assert_eq!(store.usevar("colour").key(), "colour");
+    /// ```
     pub fn key(&self) -> &str {
         &self.copy.key
     }
 
     /// The version read, or the version written by this copy's last commit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::stm::Store;
+    ///
+    /// let store = Store::new();
+    /// let mut x = store.usevar("x");
+    /// assert_eq!(x.version(), 0);
+    /// x.set(1);
+    /// x.commit()?;
+    /// x.set(2);
+    /// x.commit()?;
+    /// assert_eq!(x.version(), 2);
+    /// assert_eq!(store.usevar("x").version(), 2);
+    /// # Ok::<(), axon::stm::ConcurrentUpdate>(())
+    /// ```
     pub fn version(&self) -> u64 {
         self.copy.version
     }
 
     /// The copy's value: `None` if the key has none (Axon's `None`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::stm::Store;
+    ///
+    /// let store = Store::new();
+    /// let mut x = store.usevar("x");
+    /// assert_eq!(x.value(), None);
+    /// x.set("set");
+    /// assert_eq!(x.value(), Some(&"set"));
+    /// ```
     pub fn value(&self) -> Option<&V> {
         self.copy.value.as_ref()
     }
 
     /// Changes the copy's value (not the store's): `value.set(3)`, or
     /// `value.set(None)` to clear it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::stm::Store;
+    ///
+    /// let store = Store::new();
+    /// let mut x = store.usevar("x");
+    /// x.set(3);
+    /// assert_eq!(store.usevar("x").value(), None, "only the copy changed");
+    /// x.commit()?;
+    /// x.set(None);
+    /// x.commit()?;
+    /// assert_eq!(store.usevar("x").value(), None, "cleared");
+    /// assert_eq!(store.usevar("x").version(), 2);
+    /// # Ok::<(), axon::stm::ConcurrentUpdate>(())
+    /// ```
     pub fn set(&mut self, value: impl Into<Option<V>>) {
         self.copy.value = value.into();
     }
@@ -469,6 +562,23 @@ impl<V: Clone> Value<V> {
     ///
     /// [`ConcurrentUpdate`] if the key was committed to since this copy was
     /// read (or last committed). Nothing is written.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::stm::Store;
+    ///
+    /// let store = Store::new();
+    /// let mut first = store.usevar("x");
+    /// let mut second = store.usevar("x");
+    /// first.set(1);
+    /// first.commit()?;
+    /// second.set(2);
+    /// let refused = second.commit().unwrap_err();
+    /// assert_eq!(refused.keys(), ["x"]);
+    /// assert_eq!(store.usevar("x").value(), Some(&1));
+    /// # Ok::<(), axon::stm::ConcurrentUpdate>(())
+    /// ```
     pub fn commit(&mut self) -> Result<(), ConcurrentUpdate> {
         let values = vec![self.copy.value.clone()];
         let mut slots = self.store.lock();
@@ -485,6 +595,21 @@ impl<V: Clone> Value<V> {
     /// [`TryCommitError::Busy`] if another thread is reading or committing at
     /// that moment (nothing was checked: commit again);
     /// [`TryCommitError::Concurrent`] as for [`commit`](Self::commit).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::stm::{Store, TryCommitError};
+    ///
+    /// let store = Store::new();
+    /// let mut stale = store.usevar("x");
+    /// let mut x = store.usevar("x");
+    /// x.set(1);
+    /// x.try_commit().expect("nobody else holds the store");
+    /// stale.set(2);
+    /// assert!(matches!(stale.try_commit(), Err(TryCommitError::Concurrent(_))));
+    /// assert_eq!(store.usevar("x").value(), Some(&1));
+    /// ```
     pub fn try_commit(&mut self) -> Result<(), TryCommitError> {
         let values = vec![self.copy.value.clone()];
         let mut slots = self.store.try_lock()?;
@@ -526,11 +651,32 @@ pub struct Collection<V> {
 
 impl<V: Clone> Collection<V> {
     /// The keys, in the order first named to [`Store::using`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::stm::Store;
+    ///
+    /// let store: Store<u8> = Store::new();
+    /// let c = store.using(["b", "a", "b"]);
+    /// assert_eq!(c.keys().collect::<Vec<_>>(), ["b", "a"]);
+    /// ```
     pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
         self.copies.iter().map(|c| c.key.as_str())
     }
 
     /// The copies' values, in the order of [`keys`](Self::keys).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::stm::Store;
+    ///
+    /// let store = Store::new();
+    /// let mut c = store.using(["a", "b"]);
+    /// c.set("b", 7);
+    /// assert_eq!(c.values().collect::<Vec<_>>(), [None, Some(&7)]);
+    /// ```
     pub fn values(&self) -> impl Iterator<Item = Option<&V>> + '_ {
         self.copies.iter().map(|c| c.value.as_ref())
     }
@@ -540,6 +686,18 @@ impl<V: Clone> Collection<V> {
     /// # Panics
     ///
     /// If `key` is not one of this collection's keys (Axon's `KeyError`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::stm::Store;
+    ///
+    /// let store = Store::new();
+    /// let mut c = store.using(["a", "b"]);
+    /// c.set("a", 'x');
+    /// assert_eq!(c.value("a"), Some(&'x'));
+    /// assert_eq!(c.value("b"), None);
+    /// ```
     pub fn value(&self, key: &str) -> Option<&V> {
         self.copy(key).value.as_ref()
     }
@@ -549,6 +707,20 @@ impl<V: Clone> Collection<V> {
     /// # Panics
     ///
     /// If `key` is not one of this collection's keys.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::stm::Store;
+    ///
+    /// let store = Store::new();
+    /// let mut c = store.using(["a", "b"]);
+    /// c.set("a", 1);
+    /// c.commit()?;
+    /// assert_eq!((c.version("a"), c.version("b")), (1, 1));
+    /// assert_eq!(store.using(["a"]).version("a"), 1);
+    /// # Ok::<(), axon::stm::ConcurrentUpdate>(())
+    /// ```
     pub fn version(&self, key: &str) -> u64 {
         self.copy(key).version
     }
@@ -559,6 +731,19 @@ impl<V: Clone> Collection<V> {
     /// # Panics
     ///
     /// If `key` is not one of this collection's keys.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::stm::Store;
+    ///
+    /// let store = Store::new();
+    /// let mut c = store.using(["a"]);
+    /// c.set("a", 3);
+    /// assert_eq!(c["a"], Some(3));
+    /// c.set("a", None);
+    /// assert_eq!(c["a"], None);
+    /// ```
     pub fn set(&mut self, key: &str, value: impl Into<Option<V>>) {
         self.copy_mut(key).value = value.into();
     }
@@ -573,6 +758,24 @@ impl<V: Clone> Collection<V> {
     ///
     /// [`ConcurrentUpdate`], naming each key committed to since it was read.
     /// Nothing is written, not even the keys that were not.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::stm::Store;
+    ///
+    /// let store = Store::new();
+    /// let mut mine = store.using(["a", "b"]);
+    /// let mut theirs = store.using(["b"]);
+    /// theirs.set("b", 1);
+    /// theirs.commit()?;
+    /// mine.set("a", 10);
+    /// mine.set("b", 20);
+    /// assert_eq!(mine.commit().unwrap_err().keys(), ["b"]);
+    /// assert_eq!(store.usevar("a").value(), None, "all or nothing");
+    /// assert_eq!(store.usevar("b").value(), Some(&1));
+    /// # Ok::<(), axon::stm::ConcurrentUpdate>(())
+    /// ```
     pub fn commit(&mut self) -> Result<(), ConcurrentUpdate> {
         let values = self.copies.iter().map(|c| c.value.clone()).collect();
         let mut slots = self.store.lock();
@@ -589,6 +792,22 @@ impl<V: Clone> Collection<V> {
     /// [`TryCommitError::Busy`] if another thread is reading or committing at
     /// that moment (nothing was checked: commit again);
     /// [`TryCommitError::Concurrent`] as for [`commit`](Self::commit).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::stm::{Store, TryCommitError};
+    ///
+    /// let store = Store::new();
+    /// let mut stale = store.using(["a"]);
+    /// let mut c = store.using(["a", "b"]);
+    /// c.set("a", 1);
+    /// c.set("b", 2);
+    /// c.try_commit().expect("nobody else holds the store");
+    /// assert_eq!(store.usevar("b").value(), Some(&2));
+    /// stale.set("a", 3);
+    /// assert!(matches!(stale.try_commit(), Err(TryCommitError::Concurrent(_))));
+    /// ```
     pub fn try_commit(&mut self) -> Result<(), TryCommitError> {
         let values = self.copies.iter().map(|c| c.value.clone()).collect();
         let mut slots = self.store.try_lock()?;

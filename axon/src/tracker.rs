@@ -78,6 +78,24 @@ struct TrackerInner {
 }
 
 /// A registered service: a component and the name of the inbox it serves on.
+///
+/// # Examples
+///
+/// ```
+/// # use axon::{Component, ComponentRef, Cx, Standard};
+/// # struct Logger;
+/// # impl Component for Logger {
+/// #     type Boxes = Standard<String, ()>;
+/// #     async fn main(self, _cx: Cx<Self::Boxes>) {}
+/// # }
+///
+/// let tracker = axon::Tracker::new();
+/// let logger = ComponentRef::new(Logger);
+/// tracker.register_service("log", &logger, "inbox")?;
+/// let axon::Service { component, inbox } = tracker.retrieve_service("log")?;
+/// assert_eq!((component, inbox.as_str()), (logger, "inbox"));
+/// # Ok::<(), axon::ServiceError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Service {
     /// The component offering the service.
@@ -88,6 +106,18 @@ pub struct Service {
 
 impl Tracker {
     /// An empty registry.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::Tracker;
+    ///
+    /// let tracker = Tracker::new();
+    /// assert!(tracker.services_registered().is_empty());
+    /// assert!(tracker.values_tracked().is_empty());
+    /// assert_eq!(tracker.parent(), None);
+    /// assert_ne!(tracker, Tracker::new(), "each is a registry of its own");
+    /// ```
     pub fn new() -> Self {
         Tracker::default()
     }
@@ -117,6 +147,17 @@ impl Tracker {
     }
 
     /// This tracker's parent, if it has one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::Tracker;
+    ///
+    /// let system = Tracker::new();
+    /// assert_eq!(system.parent(), None);
+    /// let local = Tracker::with_parent(&system);
+    /// assert_eq!(local.parent(), Some(system));
+    /// ```
     pub fn parent(&self) -> Option<Tracker> {
         self.inner.borrow().parent.clone()
     }
@@ -128,6 +169,21 @@ impl Tracker {
     ///
     /// [`ServiceError::ParentCycle`] if `parent` is this tracker or one of its
     /// descendants: lookups would go round for ever. The parent is unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{ServiceError, Tracker};
+    ///
+    /// let (system, local) = (Tracker::new(), Tracker::new());
+    /// system.track_value("answer", 42)?;
+    /// local.set_parent(Some(&system))?;
+    /// assert_eq!(*local.retrieve_value::<i32>("answer")?, 42);
+    /// assert!(matches!(system.set_parent(Some(&local)), Err(ServiceError::ParentCycle)));
+    /// local.set_parent(None)?;
+    /// assert!(local.retrieve_value::<i32>("answer").is_err());
+    /// # Ok::<(), ServiceError>(())
+    /// ```
     pub fn set_parent(&self, parent: Option<&Tracker>) -> Result<(), ServiceError> {
         if let Some(parent) = parent {
             if parent.chain().any(|t| t == *self) {
@@ -149,6 +205,33 @@ impl Tracker {
     ///
     /// [`ServiceError::AlreadyExists`] if the name is taken;
     /// [`ServiceError::BadInbox`] if the component has no such inbox.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use axon::{Component, ComponentRef, Cx, Standard};
+    /// # struct Logger;
+    /// # impl Component for Logger {
+    /// #     type Boxes = Standard<String, ()>;
+    /// #     async fn main(self, _cx: Cx<Self::Boxes>) {}
+    /// # }
+    ///
+    /// use axon::{ServiceError, Tracker};
+    ///
+    /// let tracker = Tracker::new();
+    /// let logger = ComponentRef::new(Logger);
+    /// tracker.register_service("log", &logger, "inbox")?;
+    /// assert!(matches!(
+    ///     tracker.register_service("log", &logger, "inbox"),
+    ///     Err(ServiceError::AlreadyExists(_))
+    /// ));
+    /// assert!(matches!(
+    ///     tracker.register_service("other", &logger, "no such inbox"),
+    ///     Err(ServiceError::BadInbox { .. })
+    /// ));
+    /// assert_eq!(tracker.services_registered(), ["log"]);
+    /// # Ok::<(), ServiceError>(())
+    /// ```
     pub fn register_service(
         &self,
         name: &str,
@@ -183,6 +266,27 @@ impl Tracker {
     ///
     /// [`ServiceError::NotFound`] if no service has that name here or in any
     /// parent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use axon::{Component, ComponentRef, Cx, Standard};
+    /// # struct Logger;
+    /// # impl Component for Logger {
+    /// #     type Boxes = Standard<String, ()>;
+    /// #     async fn main(self, _cx: Cx<Self::Boxes>) {}
+    /// # }
+    ///
+    /// use axon::{ServiceError, Tracker};
+    ///
+    /// let system = Tracker::new();
+    /// let logger = ComponentRef::new(Logger);
+    /// system.register_service("log", &logger, "inbox")?;
+    /// let local = Tracker::with_parent(&system);
+    /// assert_eq!(local.retrieve_service("log")?.component, logger, "found in the parent");
+    /// assert!(matches!(local.retrieve_service("nope"), Err(ServiceError::NotFound(_))));
+    /// # Ok::<(), ServiceError>(())
+    /// ```
     pub fn retrieve_service(&self, name: &str) -> Result<Service, ServiceError> {
         self.chain()
             .find_map(|t| t.inner.borrow().services.get(name).cloned())
@@ -196,6 +300,26 @@ impl Tracker {
     ///
     /// [`ServiceError::NotFound`] if this tracker has no service of that name
     /// (Axon's `MultipleServiceDeletion`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use axon::{Component, ComponentRef, Cx, Standard};
+    /// # struct Logger;
+    /// # impl Component for Logger {
+    /// #     type Boxes = Standard<String, ()>;
+    /// #     async fn main(self, _cx: Cx<Self::Boxes>) {}
+    /// # }
+    ///
+    /// use axon::{ServiceError, Tracker};
+    ///
+    /// let tracker = Tracker::new();
+    /// tracker.register_service("log", &ComponentRef::new(Logger), "inbox")?;
+    /// tracker.deregister_service("log")?;
+    /// assert!(tracker.retrieve_service("log").is_err());
+    /// assert!(matches!(tracker.deregister_service("log"), Err(ServiceError::NotFound(_))));
+    /// # Ok::<(), ServiceError>(())
+    /// ```
     pub fn deregister_service(&self, name: &str) -> Result<(), ServiceError> {
         self.inner
             .borrow_mut()
@@ -207,12 +331,46 @@ impl Tracker {
 
     /// The names of the services registered with this tracker (not its
     /// parents), sorted: Axon's `servicesRegistered`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use axon::{Component, ComponentRef, Cx, Standard};
+    /// # struct Logger;
+    /// # impl Component for Logger {
+    /// #     type Boxes = Standard<String, ()>;
+    /// #     async fn main(self, _cx: Cx<Self::Boxes>) {}
+    /// # }
+    ///
+    /// use axon::Tracker;
+    ///
+    /// let system = Tracker::new();
+    /// let logger = ComponentRef::new(Logger);
+    /// system.register_service("system.log", &logger, "inbox")?;
+    /// let local = Tracker::with_parent(&system);
+    /// local.register_service("b", &logger, "inbox")?;
+    /// local.register_service("a", &logger, "inbox")?;
+    /// assert_eq!(local.services_registered(), ["a", "b"], "sorted, and only its own");
+    /// # Ok::<(), axon::ServiceError>(())
+    /// ```
     pub fn services_registered(&self) -> Vec<String> {
         self.inner.borrow().services.keys().cloned().collect()
     }
 
     /// The names of the values tracked by this tracker (not its parents),
     /// sorted: Axon's `informationItemsLogged`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::Tracker;
+    ///
+    /// let tracker = Tracker::new();
+    /// tracker.track_value("port", 1500u16)?;
+    /// tracker.track_value("host", "localhost")?;
+    /// assert_eq!(tracker.values_tracked(), ["host", "port"]);
+    /// # Ok::<(), axon::ServiceError>(())
+    /// ```
     pub fn values_tracked(&self) -> Vec<String> {
         self.inner.borrow().values.keys().cloned().collect()
     }
@@ -223,6 +381,21 @@ impl Tracker {
     /// # Errors
     ///
     /// [`ServiceError::NamespaceClash`] if this tracker already tracks the name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{ServiceError, Tracker};
+    ///
+    /// let system = Tracker::new();
+    /// system.track_value("port", 1500u16)?;
+    /// assert!(matches!(system.track_value("port", 1u16), Err(ServiceError::NamespaceClash(_))));
+    /// let local = Tracker::with_parent(&system);
+    /// local.track_value("port", 8080u16)?; // shadows the parent's
+    /// assert_eq!(*local.retrieve_value::<u16>("port")?, 8080);
+    /// assert_eq!(*system.retrieve_value::<u16>("port")?, 1500);
+    /// # Ok::<(), ServiceError>(())
+    /// ```
     pub fn track_value<T: Any>(&self, name: &str, value: T) -> Result<(), ServiceError> {
         let mut inner = self.inner.borrow_mut();
         if inner.values.contains_key(name) {
@@ -240,6 +413,20 @@ impl Tracker {
     ///
     /// [`ServiceError::UndeclaredValue`] if no value has that name here or in
     /// any parent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{ServiceError, Tracker};
+    ///
+    /// let system = Tracker::new();
+    /// system.track_value("count", 1)?;
+    /// let local = Tracker::with_parent(&system);
+    /// local.update_value("count", 2)?; // the parent's value, the nearest one
+    /// assert_eq!(*system.retrieve_value::<i32>("count")?, 2);
+    /// assert!(matches!(local.update_value("nope", 0), Err(ServiceError::UndeclaredValue(_))));
+    /// # Ok::<(), ServiceError>(())
+    /// ```
     pub fn update_value<T: Any>(&self, name: &str, value: T) -> Result<(), ServiceError> {
         let holder = self
             .chain()
@@ -263,6 +450,22 @@ impl Tracker {
     ///
     /// [`ServiceError::UndeclaredValue`] if no value has that name here or in
     /// any parent, or the nearest one is not a `T`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{ServiceError, Tracker};
+    ///
+    /// let tracker = Tracker::new();
+    /// tracker.track_value("greeting", String::from("hello"))?;
+    /// assert_eq!(tracker.retrieve_value::<String>("greeting")?.as_str(), "hello");
+    /// assert!(tracker.retrieve_value::<u32>("greeting").is_err(), "not a u32");
+    /// assert!(matches!(
+    ///     tracker.retrieve_value::<String>("nope"),
+    ///     Err(ServiceError::UndeclaredValue(_))
+    /// ));
+    /// # Ok::<(), ServiceError>(())
+    /// ```
     pub fn retrieve_value<T: Any>(&self, name: &str) -> Result<Rc<T>, ServiceError> {
         self.chain()
             .find_map(|t| t.inner.borrow().values.get(name).cloned())
@@ -272,6 +475,28 @@ impl Tracker {
 
     /// Forgets every service and value of this tracker (its parents and its
     /// link to them are kept): Axon's `zap`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use axon::{Component, ComponentRef, Cx, Standard};
+    /// # struct Logger;
+    /// # impl Component for Logger {
+    /// #     type Boxes = Standard<String, ()>;
+    /// #     async fn main(self, _cx: Cx<Self::Boxes>) {}
+    /// # }
+    ///
+    /// use axon::Tracker;
+    ///
+    /// let system = Tracker::new();
+    /// let local = Tracker::with_parent(&system);
+    /// local.track_value("x", 1)?;
+    /// local.register_service("log", &ComponentRef::new(Logger), "inbox")?;
+    /// local.zap();
+    /// assert!(local.values_tracked().is_empty() && local.services_registered().is_empty());
+    /// assert_eq!(local.parent(), Some(system), "the parent is kept");
+    /// # Ok::<(), axon::ServiceError>(())
+    /// ```
     pub fn zap(&self) {
         let mut inner = self.inner.borrow_mut();
         let services = std::mem::take(&mut inner.services);
@@ -303,6 +528,18 @@ impl Eq for Tracker {}
 
 impl Scheduler {
     /// The scheduler's service registry: Axon's coordinating assistant tracker.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::Scheduler;
+    ///
+    /// let scheduler = Scheduler::new();
+    /// scheduler.tracker().track_value("answer", 42)?;
+    /// assert_eq!(*scheduler.tracker().retrieve_value::<i32>("answer")?, 42);
+    /// assert_eq!(scheduler.tracker(), scheduler.tracker(), "one per scheduler");
+    /// # Ok::<(), axon::ServiceError>(())
+    /// ```
     pub fn tracker(&self) -> Tracker {
         self.extension::<Tracker>()
     }

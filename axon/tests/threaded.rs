@@ -1,3 +1,32 @@
+// Partly ported from sparkslabs/kamaelia: Tests/Python/Axon/test_ThreadedComponent.py
+// Copyright 2010 British Broadcasting Corporation and Kamaelia Contributors,
+// Apache License 2.0.
+//
+// Behaviours are ported; no Python code or text is copied. The ported tests
+// are those from `the_queue_length_limits_what_waits_to_be_sent` on, and the
+// further ones after them (from `the_scheduler_side_ends_when_the_thread_does`).
+// Changes made in porting:
+//
+// * Python's tests step the component's generator by hand and sleep between
+//   steps for the thread to catch up. Here the test runs scheduler cycles
+//   until the thread reports, through a channel, what the Python test would
+//   have looked at (`cycle_until`, `cycle_until_recv`), with `HANG_GUARD` only
+//   turning a hang into a failure.
+// * threadedcomponent's `main` is `ThreadedComponent::main`, given a
+//   `ThreadCx`; its boxes are had as typed `ThreadInbox`/`ThreadOutbox`
+//   handles, and `dataReady`/`recv`/`send` are their methods.
+// * test_linksafe wraps the postoffice to catch re-entrant use. Here linking
+//   from the thread goes through `ThreadCx::on_scheduler`, so the port checks
+//   that each link and unlink it makes runs on the scheduler's thread (where
+//   the test links and unlinks too), which is what rules out re-entry.
+// * threadedadaptivecommscomponent is not a separate type: `ThreadCx` has
+//   `add_inbox`, `add_outbox`, `delete_inbox`, `delete_outbox`. Axon's test
+//   file has no deleteInbox/deleteOutbox cases for it; the port adds one
+//   after its adaptive-comms component tests: a box added at run time can be
+//   deleted once, and a declared one not at all.
+// * The smoke tests of the constructor (boxes by default, arguments) are
+//   covered by the type system and not ported.
+
 //! Threaded components: a body on its own OS thread, bridged to the
 //! scheduler by bounded queues (Axon's `threadedcomponent`).
 
@@ -581,4 +610,368 @@ fn recv_until_finished_gets_everything_sent_before_control_even_past_a_small_que
         rx.recv_timeout(HANG_GUARD).unwrap(),
         (0..50).collect::<Vec<_>>()
     );
+}
+
+// The behaviours below are further ones of Axon's `test_ThreadedComponent.py`
+// (see the provenance note at the top of this file), ported.
+
+/// Runs cycles until `rx` yields something, and returns it. The thread needs
+/// the scheduler to serve its requests (for boxes, for `on_scheduler`), so
+/// the test keeps cycling while it waits; `HANG_GUARD` only turns a hang into
+/// a failure.
+fn cycle_until_recv<T>(scheduler: &Scheduler, rx: &mpsc::Receiver<T>) -> T {
+    let deadline = std::time::Instant::now() + HANG_GUARD;
+    loop {
+        if let Ok(got) = rx.recv_timeout(Duration::from_millis(1)) {
+            return got;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the thread never answered"
+        );
+        scheduler.run_cycle();
+    }
+}
+
+/// Runs cycles until every one of `components` has finished.
+fn cycle_until_finished(scheduler: &Scheduler, components: &[&ComponentRef]) {
+    let deadline = std::time::Instant::now() + HANG_GUARD;
+    while !components.iter().all(|c| c.is_finished()) {
+        assert!(std::time::Instant::now() < deadline, "never finished");
+        scheduler.run_cycle();
+        std::thread::yield_now();
+    }
+    for c in components {
+        assert!(c.panic_message().is_none(), "{:?}", c.panic_message());
+    }
+}
+
+/// A body that does nothing at all.
+struct DoesNothing;
+
+impl ThreadedComponent for DoesNothing {
+    type Boxes = axon::NoBoxes;
+
+    fn main(self, _cx: ThreadCx) {}
+}
+
+#[test]
+fn the_scheduler_side_ends_when_the_thread_does() {
+    let scheduler = Scheduler::new();
+    let idle = ComponentRef::new(Threaded::new(DoesNothing));
+    idle.activate_on(&scheduler);
+    cycle_until_finished(&scheduler, &[&idle]);
+    assert!(
+        scheduler.list_all().is_empty(),
+        "nothing is left running on the scheduler"
+    );
+    scheduler.run().unwrap();
+}
+
+/// Reports the OS thread its body runs on.
+struct WhereAmI {
+    here: mpsc::Sender<std::thread::ThreadId>,
+}
+
+impl ThreadedComponent for WhereAmI {
+    type Boxes = axon::NoBoxes;
+
+    fn main(self, _cx: ThreadCx) {
+        self.here.send(std::thread::current().id()).unwrap();
+    }
+}
+
+#[test]
+fn the_body_runs_on_another_os_thread_than_the_scheduler() {
+    let scheduler = Scheduler::new();
+    let (tx, rx) = mpsc::channel();
+    let (on_scheduler_tx, on_scheduler) = mpsc::channel();
+    let plain = util::body(move |_cx: Cx<axon::NoBoxes>| async move {
+        on_scheduler_tx.send(std::thread::current().id()).unwrap();
+    });
+    let threaded = ComponentRef::new(Threaded::new(WhereAmI { here: tx }));
+    plain.activate_on(&scheduler);
+    threaded.activate_on(&scheduler);
+    let body_thread = cycle_until_recv(&scheduler, &rx);
+    let scheduler_thread = cycle_until_recv(&scheduler, &on_scheduler);
+    assert_eq!(scheduler_thread, std::thread::current().id());
+    assert_ne!(body_thread, scheduler_thread);
+    cycle_until_finished(&scheduler, &[&plain, &threaded]);
+}
+
+/// Waits, with `data_ready` and `pause`, for one message on its inbox, takes
+/// it with `try_recv`, and reports it.
+struct PollingReceiver {
+    got: mpsc::Sender<String>,
+}
+
+impl ThreadedComponent for PollingReceiver {
+    type Boxes = Standard<String, ()>;
+
+    fn main(self, cx: ThreadCx) {
+        let inbox = cx.inbox::<String>("inbox").unwrap();
+        while !inbox.data_ready() && !cx.is_stopped() {
+            cx.pause();
+        }
+        if let Some(message) = inbox.try_recv() {
+            self.got.send(message).unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_body_receives_what_is_sent_to_its_inbox() {
+    let scheduler = Scheduler::new();
+    let (tx, rx) = mpsc::channel();
+    let receiver = ComponentRef::new(Threaded::new(PollingReceiver { got: tx }));
+    let sender = util::body(|cx: Cx<Standard<(), String>>| async move {
+        cx.outbox.send("hello!".to_string()).await;
+    });
+    sender
+        .link((&sender, "outbox"), (&receiver, "inbox"))
+        .unwrap();
+    receiver.activate_on(&scheduler);
+    sender.activate_on(&scheduler);
+    assert_eq!(cycle_until_recv(&scheduler, &rx), "hello!");
+    cycle_until_finished(&scheduler, &[&receiver, &sender]);
+    assert!(rx.try_recv().is_err(), "one message, received once");
+}
+
+/// Sends one message from its thread and returns.
+struct OneShot;
+
+impl ThreadedComponent for OneShot {
+    type Boxes = Standard<(), String>;
+
+    fn main(self, cx: ThreadCx) {
+        let outbox = cx.outbox::<String>("outbox").unwrap();
+        outbox.send("hello there!".to_string()).unwrap();
+    }
+}
+
+#[test]
+fn what_the_body_sends_reaches_the_linked_inbox() {
+    let scheduler = Scheduler::new();
+    let (tx, rx) = mpsc::channel();
+    let sender = ComponentRef::new(Threaded::new(OneShot));
+    let receiver = util::body(move |cx: Cx<Standard<String, ()>>| async move {
+        let message = cx.inbox.next().await;
+        tx.send(message).unwrap();
+    });
+    sender
+        .link((&sender, "outbox"), (&receiver, "inbox"))
+        .unwrap();
+    sender.activate_on(&scheduler);
+    receiver.activate_on(&scheduler);
+    cycle_until_finished(&scheduler, &[&sender, &receiver]);
+    assert_eq!(rx.try_iter().collect::<Vec<_>>(), ["hello there!"]);
+}
+
+/// Ten times, links its outbox to its own inbox and unlinks it again, from
+/// its thread through `on_scheduler`, reporting the thread each ran on and
+/// whether the link was made and then gone.
+struct RepeatedLinker {
+    report: mpsc::Sender<(std::thread::ThreadId, bool)>,
+}
+
+impl ThreadedComponent for RepeatedLinker {
+    type Boxes = Standard<u32, u32>;
+
+    fn main(self, cx: ThreadCx) {
+        for _ in 0..10 {
+            let done = cx
+                .on_scheduler(|me| {
+                    let before = me.linkages().len();
+                    let linked = match me.link((me, "outbox"), (me, "inbox")) {
+                        Ok(linkage) => {
+                            let made = me.linkages().len() == before + 1;
+                            me.unlink(&linkage);
+                            made && me.linkages().len() == before
+                        }
+                        Err(_) => false,
+                    };
+                    (std::thread::current().id(), linked)
+                })
+                .unwrap();
+            self.report.send(done).unwrap();
+        }
+    }
+}
+
+#[test]
+fn linking_from_the_thread_happens_on_the_scheduler_thread() {
+    let scheduler = Scheduler::new();
+    let (tx, rx) = mpsc::channel();
+    let linker = ComponentRef::new(Threaded::new(RepeatedLinker { report: tx }));
+    linker.activate_on(&scheduler);
+    let mut reports = Vec::new();
+    while reports.len() < 10 {
+        // Meanwhile this thread links and unlinks the same component too.
+        let linkage = linker
+            .link((&linker, "signal"), (&linker, "control"))
+            .unwrap();
+        linker.unlink(&linkage);
+        reports.push(cycle_until_recv(&scheduler, &rx));
+    }
+    cycle_until_finished(&scheduler, &[&linker]);
+    let here = std::thread::current().id();
+    for (thread, linked) in reports {
+        assert_eq!(thread, here, "the link was made on the scheduler's thread");
+        assert!(linked, "linked and unlinked");
+    }
+    assert!(linker.linkages().is_empty());
+}
+
+/// Adds an inbox from its thread, says what it is called, then reports what
+/// arrives there.
+struct InboxAdder {
+    name: mpsc::Sender<String>,
+    got: mpsc::Sender<Option<String>>,
+}
+
+impl ThreadedComponent for InboxAdder {
+    type Boxes = Standard<(), ()>;
+
+    fn main(self, cx: ThreadCx) {
+        let inbox = cx
+            .add_inbox::<String>("newbox", "added by the thread")
+            .unwrap();
+        self.name.send(inbox.name().to_string()).unwrap();
+        let got = inbox.recv_timeout(HANG_GUARD).unwrap();
+        self.got.send(got).unwrap();
+    }
+}
+
+#[test]
+fn an_inbox_added_from_the_thread_receives_what_is_delivered_there() {
+    let scheduler = Scheduler::new();
+    let (name_tx, name) = mpsc::channel();
+    let (got_tx, got) = mpsc::channel();
+    let adder = ComponentRef::new(Threaded::new(InboxAdder {
+        name: name_tx,
+        got: got_tx,
+    }));
+    adder.activate_on(&scheduler);
+    let name = cycle_until_recv(&scheduler, &name);
+    assert_eq!(name, "newbox");
+    assert!(adder.has_inbox(&name), "the component has the inbox");
+    adder
+        .inbox::<String>(&name)
+        .unwrap()
+        .deliver("hello".to_string())
+        .unwrap();
+    assert_eq!(cycle_until_recv(&scheduler, &got).as_deref(), Some("hello"));
+    cycle_until_finished(&scheduler, &[&adder]);
+}
+
+/// Adds an inbox and an outbox from its thread, says what they are called,
+/// waits to be told to go, then deletes both (twice) and reports the results.
+struct BoxDeleter {
+    names: mpsc::Sender<(String, String)>,
+    go: mpsc::Receiver<()>,
+    deleted: mpsc::Sender<[bool; 5]>,
+}
+
+impl ThreadedComponent for BoxDeleter {
+    type Boxes = Standard<(), ()>;
+
+    fn main(self, cx: ThreadCx) {
+        let inbox = cx.add_inbox::<u32>("newin", "").unwrap();
+        let outbox = cx.add_outbox::<u32>("newout", "").unwrap();
+        let names = (inbox.name().to_string(), outbox.name().to_string());
+        self.names.send(names.clone()).unwrap();
+        self.go.recv_timeout(HANG_GUARD).unwrap();
+        let is_box_error =
+            |r: Result<(), axon::ThreadBoxError>| matches!(r, Err(axon::ThreadBoxError::Box(_)));
+        self.deleted
+            .send([
+                cx.delete_inbox(&names.0).is_ok(),
+                cx.delete_outbox(&names.1).is_ok(),
+                is_box_error(cx.delete_inbox(&names.0)),
+                is_box_error(cx.delete_outbox(&names.1)),
+                // A declared box is not one added at run time.
+                is_box_error(cx.delete_inbox("control")),
+            ])
+            .unwrap();
+    }
+}
+
+#[test]
+fn boxes_added_from_the_thread_can_be_deleted_from_it_once() {
+    let scheduler = Scheduler::new();
+    let (names_tx, names) = mpsc::channel();
+    let (go_tx, go) = mpsc::channel();
+    let (deleted_tx, deleted) = mpsc::channel();
+    let deleter = ComponentRef::new(Threaded::new(BoxDeleter {
+        names: names_tx,
+        go,
+        deleted: deleted_tx,
+    }));
+    deleter.activate_on(&scheduler);
+    let (inbox, outbox) = cycle_until_recv(&scheduler, &names);
+    assert!(deleter.has_inbox(&inbox) && deleter.has_outbox(&outbox));
+    go_tx.send(()).unwrap();
+    assert_eq!(cycle_until_recv(&scheduler, &deleted), [true; 5]);
+    assert!(!deleter.has_inbox(&inbox), "the inbox is gone");
+    assert!(!deleter.has_outbox(&outbox), "the outbox is gone");
+    assert!(deleter.has_inbox("control"), "the declared inbox is kept");
+    cycle_until_finished(&scheduler, &[&deleter]);
+}
+
+/// Adds an outbox from its thread, links it to the service "dst", then sends
+/// what it is given through it.
+struct OutboxAdder {
+    message: mpsc::Receiver<String>,
+    sent: mpsc::Sender<bool>,
+}
+
+impl ThreadedComponent for OutboxAdder {
+    type Boxes = Standard<(), ()>;
+
+    fn main(self, cx: ThreadCx) {
+        let outbox = cx
+            .add_outbox::<String>("newbox", "added by the thread")
+            .unwrap();
+        let name = outbox.name().to_string();
+        let linked = cx
+            .on_scheduler(move |me| {
+                let dst = Scheduler::current()
+                    .tracker()
+                    .retrieve_service("dst")
+                    .unwrap();
+                me.link((me, name.as_str()), (&dst.component, dst.inbox.as_str()))
+                    .is_ok()
+            })
+            .unwrap();
+        let message = self.message.recv_timeout(HANG_GUARD).unwrap();
+        self.sent
+            .send(linked && outbox.send(message).is_ok())
+            .unwrap();
+    }
+}
+
+#[test]
+fn an_outbox_added_from_the_thread_delivers_what_it_sends() {
+    let scheduler = Scheduler::new();
+    let (tx, rx) = mpsc::channel();
+    let receiver = util::body(move |cx: Cx<Standard<String, ()>>| async move {
+        let message = cx.inbox.next().await;
+        tx.send(message).unwrap();
+    });
+    scheduler
+        .tracker()
+        .register_service("dst", &receiver, "inbox")
+        .unwrap();
+    let (message_tx, message) = mpsc::channel();
+    let (sent_tx, sent) = mpsc::channel();
+    let adder = ComponentRef::new(Threaded::new(OutboxAdder {
+        message,
+        sent: sent_tx,
+    }));
+    receiver.activate_on(&scheduler);
+    adder.activate_on(&scheduler);
+    message_tx.send("hello".to_string()).unwrap();
+    assert!(cycle_until_recv(&scheduler, &sent), "linked and sent");
+    cycle_until_finished(&scheduler, &[&adder, &receiver]);
+    assert_eq!(rx.try_iter().collect::<Vec<_>>(), ["hello"]);
 }
