@@ -601,7 +601,9 @@ impl std::error::Error for Stopped {}
 /// # Examples
 ///
 /// ```
-/// use axon::{Background, Standard, Stopped, ThreadBoxError, ThreadCx, Threaded, ThreadedComponent};
+/// use axon::{
+///     Background, Standard, Stopped, ThreadBoxError, ThreadCx, Threaded, ThreadedComponent,
+/// };
 ///
 /// /// Asks for a box it does not have, and sends what went wrong.
 /// struct Lost;
@@ -829,7 +831,9 @@ impl ThreadCx {
     ///         };
     ///         assert_ne!(looped.name(), "inbox"); // taken: it got another name
     ///         let (from, to) = (back.name().to_string(), looped.name().to_string());
-    ///         let linked = cx.on_scheduler(move |me| me.link((me, from.as_str()), (me, to.as_str())).is_ok());
+    ///         let linked = cx.on_scheduler(move |me| {
+    ///             me.link((me, from.as_str()), (me, to.as_str())).is_ok()
+    ///         });
     ///         assert_eq!(linked, Ok(true));
     ///         let _ = back.send(7);
     ///         if let Some(n) = looped.recv() {
@@ -1300,7 +1304,8 @@ impl<T: Send + 'static> ThreadInbox<T> {
     ///     type Boxes = Standard<(), String>;
     ///
     ///     fn main(self, cx: ThreadCx) {
-    ///         let (Ok(control), Ok(outbox)) = (cx.inbox::<Ipc>("control"), cx.outbox("outbox")) else {
+    ///         let (Ok(control), Ok(outbox)) = (cx.inbox::<Ipc>("control"), cx.outbox("outbox"))
+    ///         else {
     ///             return;
     ///         };
     ///         let _ = outbox.send(control.name().to_string());
@@ -1633,7 +1638,8 @@ impl<T: Send + 'static> ThreadOutbox<T> {
     ///     type Boxes = Standard<char, char>;
     ///
     ///     fn main(self, cx: ThreadCx) {
-    ///         let (Ok(inbox), Ok(outbox)) = (cx.inbox::<char>("inbox"), cx.outbox("outbox")) else {
+    ///         let (Ok(inbox), Ok(outbox)) = (cx.inbox::<char>("inbox"), cx.outbox("outbox"))
+    ///         else {
     ///             return;
     ///         };
     ///         if let Some(c) = inbox.recv() {
