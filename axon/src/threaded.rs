@@ -116,6 +116,32 @@ pub trait ThreadedComponent: Send + Sized + 'static {
 
 /// Makes a [`ThreadedComponent`] a [`Component`], to give to
 /// [`ComponentRef::new`] or to activate.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::mpsc;
+///
+/// use axon::{ComponentRef, Scheduler, Standard, ThreadCx, Threaded, ThreadedComponent};
+///
+/// /// Says that it ran.
+/// struct Report(mpsc::Sender<&'static str>);
+///
+/// impl ThreadedComponent for Report {
+///     type Boxes = Standard<(), ()>;
+///
+///     fn main(self, _cx: ThreadCx) {
+///         let _ = self.0.send("ran");
+///     }
+/// }
+///
+/// let (tx, rx) = mpsc::channel();
+/// let scheduler = Scheduler::current();
+/// ComponentRef::new(Threaded::new(Report(tx))).activate_on(&scheduler);
+/// scheduler.run()?; // returns once the component (and its thread) has ended
+/// assert_eq!(rx.try_recv(), Ok("ran"));
+/// # std::io::Result::Ok(())
+/// ```
 pub struct Threaded<C> {
     body: C,
     queue_length: usize,
