@@ -30,6 +30,27 @@ use crate::runtime::scheduler::Scheduler;
 
 /// How many messages from a component's `outbox` wait for plain code to
 /// `get` them before the component is held back (its `outbox` fills).
+///
+/// # Examples
+///
+/// ```
+/// use axon::{Background, Cx, Standard, DEFAULT_HANDLE_CAPACITY};
+///
+/// assert_eq!(DEFAULT_HANDLE_CAPACITY, 1000);
+/// let background = Background::start()?;
+/// // Sends more than a handle holds: it is held back until `get` makes room.
+/// let many = background.handle(|| {
+///     axon::from_fn(|cx: Cx<Standard<(), usize>>| async move {
+///         for n in 0..2 * DEFAULT_HANDLE_CAPACITY {
+///             cx.outbox.send(n).await;
+///         }
+///     })
+/// });
+/// let got: Vec<usize> = std::iter::from_fn(|| many.get()).collect();
+/// assert_eq!(got.len(), 2 * DEFAULT_HANDLE_CAPACITY); // nothing lost
+/// background.join()?;
+/// # std::io::Result::Ok(())
+/// ```
 pub const DEFAULT_HANDLE_CAPACITY: usize = 1000;
 
 /// A job for the background thread: runs inside a component's body there.
@@ -96,6 +117,17 @@ impl Background {
     /// # Errors
     ///
     /// The thread could not be spawned.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::Background;
+    ///
+    /// let background = Background::start()?;
+    /// assert!(format!("{background:?}").contains("running: true"));
+    /// background.join()?; // nothing runs on it, so this returns at once
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn start() -> io::Result<Background> {
         let (ready_tx, ready_rx) = mpsc::channel();
         let (done_tx, done) = mpsc::channel();
@@ -136,6 +168,19 @@ impl Background {
     /// # Panics
     ///
     /// If `f` panics, or the background scheduler has stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::Background;
+    ///
+    /// let background = Background::start()?;
+    /// assert_eq!(background.run_on(|| 6 * 7), 42);
+    /// let thread = background.run_on(|| std::thread::current().name().map(String::from));
+    /// assert_eq!(thread.as_deref(), Some("axon-background"));
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn run_on<T, F>(&self, f: F) -> T
     where
         F: FnOnce() -> T + Send + 'static,
@@ -155,6 +200,28 @@ impl Background {
     /// # Panics
     ///
     /// As [`run_on`](Self::run_on).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Background, Cx, Standard};
+    ///
+    /// let background = Background::start()?;
+    /// // The closure runs on the background thread, where the component lives.
+    /// let shout = background.handle(|| {
+    ///     axon::from_fn(|cx: Cx<Standard<String, String>>| async move {
+    ///         while let Some(line) = cx.recv_until_finished().await {
+    ///             cx.outbox.send(line.to_uppercase()).await;
+    ///         }
+    ///     })
+    /// });
+    /// shout.put("hi".to_string());
+    /// assert_eq!(shout.get().as_deref(), Some("HI"));
+    /// shout.finish();
+    /// assert_eq!(shout.get(), None);
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn handle<C, I, O, F>(&self, make: F) -> Handle<I, O>
     where
         F: FnOnce() -> C + Send + 'static,
@@ -172,6 +239,23 @@ impl Background {
     ///
     /// What the background scheduler's `run` returned, or an error if its
     /// thread panicked.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Background, Cx, Standard};
+    ///
+    /// let background = Background::start()?;
+    /// let once = background.handle(|| {
+    ///     axon::from_fn(|cx: Cx<Standard<(), u32>>| async move {
+    ///         cx.outbox.send(1).await;
+    ///     })
+    /// });
+    /// background.join()?; // waits for the component to end
+    /// assert_eq!(once.get(), Some(1)); // what it sent is still there
+    /// assert_eq!(once.get(), None);
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn join(self) -> io::Result<()> {
         self.join_within(None)
     }
@@ -183,6 +267,31 @@ impl Background {
     /// # Errors
     ///
     /// As [`join`](Self::join), or the timeout.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    /// use std::sync::mpsc::RecvTimeoutError;
+    /// use std::time::Duration;
+    ///
+    /// use axon::{Background, Cx, Standard};
+    ///
+    /// let background = Background::start()?;
+    /// // Echoes until its input ends, which it never does.
+    /// let echo = background.handle(|| {
+    ///     axon::from_fn(|cx: Cx<Standard<u32, u32>>| async move {
+    ///         while let Some(n) = cx.recv_until_finished().await {
+    ///             cx.outbox.send(n).await;
+    ///         }
+    ///     })
+    /// });
+    /// let error = background.join_timeout(Duration::from_millis(50)).unwrap_err();
+    /// assert_eq!(error.kind(), ErrorKind::TimedOut);
+    /// // The component was stopped with the scheduler.
+    /// assert_eq!(echo.get_timeout(Duration::from_secs(10)), Err(RecvTimeoutError::Disconnected));
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn join_timeout(self, timeout: Duration) -> io::Result<()> {
         self.join_within(Some(timeout))
     }
@@ -241,6 +350,31 @@ impl fmt::Debug for Background {
 /// [`try_get_signal`](Self::try_get_signal). A handle is `Send`, so any one
 /// thread may own it; for several threads putting at once, each takes a
 /// [`sender`](Self::sender).
+///
+/// # Examples
+///
+/// ```
+/// use axon::{Background, Cx, Standard};
+///
+/// let background = Background::start()?;
+/// let add_one = background.handle(|| {
+///     axon::from_fn(|cx: Cx<Standard<i32, i32>>| async move {
+///         while let Some(n) = cx.recv_until_finished().await {
+///             cx.outbox.send(n + 1).await;
+///         }
+///     })
+/// });
+/// // The handle can move to another thread.
+/// let answer = std::thread::spawn(move || {
+///     add_one.put(41);
+///     let answer = add_one.get();
+///     add_one.finish();
+///     answer
+/// });
+/// assert_eq!(answer.join().ok().flatten(), Some(42));
+/// background.join()?;
+/// # std::io::Result::Ok(())
+/// ```
 pub struct Handle<I, O> {
     inbox: RemoteSender<I>,
     control: RemoteSender<Ipc>,
@@ -294,29 +428,149 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
     /// Sends `message` to the component's `inbox`. It never blocks: the
     /// message waits in the inbox's cross-thread queue (see
     /// [`RemoteSender`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use axon::{Background, Cx, Standard};
+    /// # let background = Background::start()?;
+    /// # let doubler = background.handle(|| {
+    /// #     axon::from_fn(|cx: Cx<Standard<u32, u32>>| async move {
+    /// #         while let Some(n) = cx.recv_until_finished().await {
+    /// #             cx.outbox.send(n * 2).await;
+    /// #         }
+    /// #     })
+    /// # });
+    /// // `doubler`: a handle to a component that doubles what it receives
+    /// // (as in the example on `Background`).
+    /// for n in 1..=3 {
+    ///     doubler.put(n); // never blocks
+    /// }
+    /// let got: Vec<u32> = (0..3).filter_map(|_| doubler.get()).collect();
+    /// assert_eq!(got, [2, 4, 6]);
+    /// doubler.finish();
+    /// # background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn put(&self, message: I) {
         self.inbox.send(message);
     }
 
     /// A sender into the component's `inbox` for another thread: cheap to
     /// clone, usable from any number of threads at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use axon::{Background, Cx, Standard};
+    /// # let background = Background::start()?;
+    /// # let doubler = background.handle(|| {
+    /// #     axon::from_fn(|cx: Cx<Standard<u32, u32>>| async move {
+    /// #         while let Some(n) = cx.recv_until_finished().await {
+    /// #             cx.outbox.send(n * 2).await;
+    /// #         }
+    /// #     })
+    /// # });
+    /// // `doubler`: a handle to a component that doubles what it receives
+    /// // (as in the example on `Background`).
+    /// let threads: Vec<_> = (1..=4)
+    ///     .map(|n| {
+    ///         let sender = doubler.sender();
+    ///         std::thread::spawn(move || sender.send(n))
+    ///     })
+    ///     .collect();
+    /// for thread in threads {
+    ///     thread.join().expect("a sending thread panicked");
+    /// }
+    /// let mut got: Vec<u32> = (0..4).filter_map(|_| doubler.get()).collect();
+    /// got.sort();
+    /// assert_eq!(got, [2, 4, 6, 8]);
+    /// doubler.finish();
+    /// # background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn sender(&self) -> RemoteSender<I> {
         self.inbox.clone()
     }
 
     /// Sends `message` to the component's `control`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::ipc::ShutdownMicroprocess;
+    /// # use axon::{Background, Cx, Standard};
+    /// # let background = Background::start()?;
+    /// # let doubler = background.handle(|| {
+    /// #     axon::from_fn(|cx: Cx<Standard<u32, u32>>| async move {
+    /// #         while let Some(n) = cx.recv_until_finished().await {
+    /// #             cx.outbox.send(n * 2).await;
+    /// #         }
+    /// #     })
+    /// # });
+    /// // `doubler`: a handle to a component that doubles what it receives
+    /// // (as in the example on `Background`).
+    /// doubler.put_control(ShutdownMicroprocess::new().into());
+    /// assert_eq!(doubler.get(), None); // it has ended
+    /// # background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn put_control(&self, message: Ipc) {
         self.control.send(message);
     }
 
     /// Tells the component its input has ended: `ProducerFinished` on its
     /// `control`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use axon::{Background, Cx, Standard};
+    /// # let background = Background::start()?;
+    /// # let doubler = background.handle(|| {
+    /// #     axon::from_fn(|cx: Cx<Standard<u32, u32>>| async move {
+    /// #         while let Some(n) = cx.recv_until_finished().await {
+    /// #             cx.outbox.send(n * 2).await;
+    /// #         }
+    /// #     })
+    /// # });
+    /// // `doubler`: a handle to a component that doubles what it receives
+    /// // (as in the example on `Background`).
+    /// doubler.put(5);
+    /// doubler.finish(); // no more input: it ends once it has dealt with the 5
+    /// assert_eq!(doubler.get(), Some(10));
+    /// assert_eq!(doubler.get(), None);
+    /// # background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn finish(&self) {
         self.put_control(crate::ipc::ProducerFinished::new().into());
     }
 
     /// Waits for the next message from the component's `outbox`; `None` once
     /// the component has ended and everything it sent has been taken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use axon::{Background, Cx, Standard};
+    /// # let background = Background::start()?;
+    /// # let doubler = background.handle(|| {
+    /// #     axon::from_fn(|cx: Cx<Standard<u32, u32>>| async move {
+    /// #         while let Some(n) = cx.recv_until_finished().await {
+    /// #             cx.outbox.send(n * 2).await;
+    /// #         }
+    /// #     })
+    /// # });
+    /// // `doubler`: a handle to a component that doubles what it receives
+    /// // (as in the example on `Background`).
+    /// doubler.put(21);
+    /// assert_eq!(doubler.get(), Some(42)); // waits for it
+    /// doubler.finish();
+    /// assert_eq!(doubler.get(), None); // ended, and everything was taken
+    /// # background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn get(&self) -> Option<O> {
         let message = self.outbox.recv().ok();
         self.made_room();
@@ -330,6 +584,33 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
     /// [`RecvTimeoutError::Timeout`] if nothing came in time,
     /// [`RecvTimeoutError::Disconnected`] once the component has ended and
     /// everything was taken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc::RecvTimeoutError;
+    /// use std::time::Duration;
+    ///
+    /// # use axon::{Background, Cx, Standard};
+    /// # let background = Background::start()?;
+    /// # let doubler = background.handle(|| {
+    /// #     axon::from_fn(|cx: Cx<Standard<u32, u32>>| async move {
+    /// #         while let Some(n) = cx.recv_until_finished().await {
+    /// #             cx.outbox.send(n * 2).await;
+    /// #         }
+    /// #     })
+    /// # });
+    /// // `doubler`: a handle to a component that doubles what it receives
+    /// // (as in the example on `Background`).
+    /// let (short, long) = (Duration::from_millis(10), Duration::from_secs(10));
+    /// assert_eq!(doubler.get_timeout(short), Err(RecvTimeoutError::Timeout)); // nothing put
+    /// doubler.put(4);
+    /// assert_eq!(doubler.get_timeout(long), Ok(8));
+    /// doubler.finish();
+    /// assert_eq!(doubler.get_timeout(long), Err(RecvTimeoutError::Disconnected));
+    /// # background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn get_timeout(&self, timeout: Duration) -> Result<O, RecvTimeoutError> {
         let message = self.outbox.recv_timeout(timeout);
         self.made_room();
@@ -342,6 +623,31 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
     ///
     /// [`TryRecvError::Empty`] if none is, [`TryRecvError::Disconnected`]
     /// once the component has ended and everything was taken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc::TryRecvError;
+    ///
+    /// # use axon::{Background, Cx, Standard};
+    /// # let background = Background::start()?;
+    /// # let doubler = background.handle(|| {
+    /// #     axon::from_fn(|cx: Cx<Standard<u32, u32>>| async move {
+    /// #         while let Some(n) = cx.recv_until_finished().await {
+    /// #             cx.outbox.send(n * 2).await;
+    /// #         }
+    /// #     })
+    /// # });
+    /// // `doubler`: a handle to a component that doubles what it receives
+    /// // (as in the example on `Background`).
+    /// assert_eq!(doubler.try_get(), Err(TryRecvError::Empty)); // nothing put
+    /// doubler.put(4);
+    /// doubler.finish();
+    /// background.join()?; // it has ended, with its 8 waiting
+    /// assert_eq!(doubler.try_get(), Ok(8));
+    /// assert_eq!(doubler.try_get(), Err(TryRecvError::Disconnected));
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn try_get(&self) -> Result<O, TryRecvError> {
         let message = self.outbox.try_recv();
         self.made_room();
@@ -353,6 +659,37 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
     /// # Errors
     ///
     /// As [`try_get`](Self::try_get).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc::TryRecvError;
+    ///
+    /// use axon::ipc::ProducerFinished;
+    /// use axon::{Background, Cx, Standard};
+    ///
+    /// let background = Background::start()?;
+    /// // Counts what it receives; says it has finished on `signal` as it ends.
+    /// let counter = background.handle(|| {
+    ///     axon::from_fn(|cx: Cx<Standard<u32, u32>>| async move {
+    ///         let mut count = 0;
+    ///         while cx.recv_until_finished().await.is_some() {
+    ///             count += 1;
+    ///         }
+    ///         cx.outbox.send(count).await;
+    ///         cx.signal.send(ProducerFinished::new().into()).await;
+    ///     })
+    /// });
+    /// assert!(matches!(counter.try_get_signal(), Err(TryRecvError::Empty)));
+    /// counter.put(1);
+    /// counter.put(2);
+    /// counter.finish();
+    /// assert_eq!(counter.get(), Some(2));
+    /// assert_eq!(counter.get(), None); // ended: its signal has come too
+    /// assert!(counter.try_get_signal().is_ok_and(|signal| signal.is_producer_finished()));
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn try_get_signal(&self) -> Result<Ipc, TryRecvError> {
         self.signal.try_recv()
     }

@@ -41,6 +41,22 @@ use crate::runtime::remote::RemoteWaker;
 
 /// How many messages wait between a threaded component's thread and each of
 /// its boxes (Axon's `queuelengths` default).
+///
+/// # Examples
+///
+/// ```
+/// use axon::{Standard, ThreadCx, Threaded, ThreadedComponent, DEFAULT_QUEUE_LENGTH};
+/// # struct Idle;
+/// # impl ThreadedComponent for Idle {
+/// #     type Boxes = Standard<(), ()>;
+/// #     fn main(self, _cx: ThreadCx) {}
+/// # }
+///
+/// assert_eq!(DEFAULT_QUEUE_LENGTH, 1000);
+/// // A new `Threaded` has queues of this length unless told otherwise.
+/// let threaded = Threaded::new(Idle);
+/// assert!(format!("{threaded:?}").contains("queue_length: 1000,"));
+/// ```
 pub const DEFAULT_QUEUE_LENGTH: usize = 1000;
 
 /// A component whose `main` runs on its own OS thread: Axon's
@@ -100,6 +116,32 @@ pub trait ThreadedComponent: Send + Sized + 'static {
 
 /// Makes a [`ThreadedComponent`] a [`Component`], to give to
 /// [`ComponentRef::new`] or to activate.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::mpsc;
+///
+/// use axon::{ComponentRef, Scheduler, Standard, ThreadCx, Threaded, ThreadedComponent};
+///
+/// /// Says that it ran.
+/// struct Report(mpsc::Sender<&'static str>);
+///
+/// impl ThreadedComponent for Report {
+///     type Boxes = Standard<(), ()>;
+///
+///     fn main(self, _cx: ThreadCx) {
+///         let _ = self.0.send("ran");
+///     }
+/// }
+///
+/// let (tx, rx) = mpsc::channel();
+/// let scheduler = Scheduler::current();
+/// ComponentRef::new(Threaded::new(Report(tx))).activate_on(&scheduler);
+/// scheduler.run()?; // returns once the component (and its thread) has ended
+/// assert_eq!(rx.try_recv(), Ok("ran"));
+/// # std::io::Result::Ok(())
+/// ```
 pub struct Threaded<C> {
     body: C,
     queue_length: usize,
@@ -107,6 +149,32 @@ pub struct Threaded<C> {
 
 impl<C: ThreadedComponent> Threaded<C> {
     /// Wraps `body`, with queues of [`DEFAULT_QUEUE_LENGTH`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Background, Standard, ThreadCx, Threaded, ThreadedComponent};
+    ///
+    /// /// Sends one greeting, then ends.
+    /// struct Hello;
+    ///
+    /// impl ThreadedComponent for Hello {
+    ///     type Boxes = Standard<(), &'static str>;
+    ///
+    ///     fn main(self, cx: ThreadCx) {
+    ///         if let Ok(outbox) = cx.outbox::<&'static str>("outbox") {
+    ///             let _ = outbox.send("hello");
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let background = Background::start()?;
+    /// let hello = background.handle(|| Threaded::new(Hello));
+    /// assert_eq!(hello.get(), Some("hello"));
+    /// assert_eq!(hello.get(), None); // the thread returned: the component ended
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn new(body: C) -> Self {
         Threaded {
             body,
@@ -116,6 +184,39 @@ impl<C: ThreadedComponent> Threaded<C> {
 
     /// Sets the length of the queue between the thread and each box (at
     /// least 1): Axon's `queuelengths`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Background, Standard, ThreadCx, Threaded, ThreadedComponent};
+    ///
+    /// /// Sends 1 to 100, then ends.
+    /// struct Count;
+    ///
+    /// impl ThreadedComponent for Count {
+    ///     type Boxes = Standard<(), u32>;
+    ///
+    ///     fn main(self, cx: ThreadCx) {
+    ///         let Ok(outbox) = cx.outbox::<u32>("outbox") else { return };
+    ///         for n in 1..=100 {
+    ///             // With a queue of one, each send waits for the last to be delivered.
+    ///             if outbox.send(n).is_err() {
+    ///                 return;
+    ///             }
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// // A length of 0 is raised to 1.
+    /// assert!(format!("{:?}", Threaded::new(Count).queue_length(0)).contains("queue_length: 1,"));
+    ///
+    /// let background = Background::start()?;
+    /// let count = background.handle(|| Threaded::new(Count).queue_length(1));
+    /// let got: Vec<u32> = std::iter::from_fn(|| count.get()).collect();
+    /// assert_eq!(got, (1..=100).collect::<Vec<_>>()); // slower, but nothing lost
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn queue_length(mut self, length: usize) -> Self {
         self.queue_length = length.max(1);
         self
@@ -431,6 +532,44 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// What a threaded component's thread works through: its boxes, by name.
+///
+/// # Examples
+///
+/// ```
+/// use axon::ipc::Ipc;
+/// use axon::{Background, Standard, ThreadCx, Threaded, ThreadedComponent};
+///
+/// /// Upper-cases lines until its input ends.
+/// struct Upper;
+///
+/// impl ThreadedComponent for Upper {
+///     type Boxes = Standard<String, String>;
+///
+///     fn main(self, cx: ThreadCx) {
+///         let (Ok(inbox), Ok(control), Ok(outbox)) = (
+///             cx.inbox::<String>("inbox"),
+///             cx.inbox::<Ipc>("control"),
+///             cx.outbox::<String>("outbox"),
+///         ) else {
+///             return;
+///         };
+///         while let Some(line) = cx.recv_until_finished(&inbox, &control) {
+///             if outbox.send(line.to_uppercase()).is_err() {
+///                 return;
+///             }
+///         }
+///     }
+/// }
+///
+/// let background = Background::start()?;
+/// let upper = background.handle(|| Threaded::new(Upper));
+/// upper.put("axon".to_string());
+/// upper.finish(); // ProducerFinished on its `control`
+/// assert_eq!(upper.get().as_deref(), Some("AXON"));
+/// assert_eq!(upper.get(), None);
+/// background.join()?;
+/// # std::io::Result::Ok(())
+/// ```
 pub struct ThreadCx {
     shared: Arc<Shared>,
     queue_length: usize,
@@ -438,6 +577,40 @@ pub struct ThreadCx {
 
 /// The component was stopped (or its scheduler went): what a threaded
 /// component's box calls return then.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::mpsc;
+/// use std::time::Duration;
+///
+/// use axon::{Background, Standard, Stopped, ThreadCx, Threaded, ThreadedComponent};
+///
+/// /// Stops itself, then reports what its box calls return.
+/// struct StopsItself(mpsc::Sender<(Result<(), u32>, Result<(), Stopped>)>);
+///
+/// impl ThreadedComponent for StopsItself {
+///     type Boxes = Standard<(), u32>;
+///
+///     fn main(self, cx: ThreadCx) {
+///         let Ok(outbox) = cx.outbox::<u32>("outbox") else { return };
+///         let _ = cx.on_scheduler(|me| me.stop());
+///         while !cx.is_stopped() {
+///             cx.pause();
+///         }
+///         // The message comes back; other calls say `Stopped`.
+///         let _ = self.0.send((outbox.send(1), cx.on_scheduler(|_| ())));
+///     }
+/// }
+///
+/// let (tx, rx) = mpsc::channel();
+/// let background = Background::start()?;
+/// let _handle = background.handle(move || Threaded::new(StopsItself(tx)));
+/// assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok((Err(1), Err(Stopped))));
+/// assert_eq!(Stopped.to_string(), "the threaded component has been stopped");
+/// background.join()?;
+/// # std::io::Result::Ok(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stopped;
 
@@ -450,6 +623,40 @@ impl fmt::Display for Stopped {
 impl std::error::Error for Stopped {}
 
 /// Why a box could not be had from the thread.
+///
+/// # Examples
+///
+/// ```
+/// use axon::{
+///     Background, Standard, Stopped, ThreadBoxError, ThreadCx, Threaded, ThreadedComponent,
+/// };
+///
+/// /// Asks for a box it does not have, and sends what went wrong.
+/// struct Lost;
+///
+/// impl ThreadedComponent for Lost {
+///     type Boxes = Standard<(), String>;
+///
+///     fn main(self, cx: ThreadCx) {
+///         let Ok(outbox) = cx.outbox::<String>("outbox") else { return };
+///         let said = match cx.inbox::<u32>("nowhere") {
+///             Err(ThreadBoxError::Box(e)) => e.to_string(),
+///             Err(ThreadBoxError::Stopped(_)) => "stopped".to_string(),
+///             Ok(_) => "found".to_string(),
+///         };
+///         let _ = outbox.send(said);
+///     }
+/// }
+///
+/// let background = Background::start()?;
+/// let lost = background.handle(|| Threaded::new(Lost));
+/// assert!(lost.get().is_some_and(|said| said.contains("\"nowhere\"")));
+/// background.join()?;
+///
+/// // Each variant shows as the error it wraps.
+/// assert_eq!(ThreadBoxError::Stopped(Stopped).to_string(), Stopped.to_string());
+/// # std::io::Result::Ok(())
+/// ```
 #[derive(Debug)]
 pub enum ThreadBoxError {
     /// No box of that name and type.
@@ -477,6 +684,32 @@ impl ThreadCx {
     /// # Errors
     ///
     /// [`Stopped`] if the component has been stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Background, Standard, ThreadCx, Threaded, ThreadedComponent};
+    ///
+    /// /// Looks at itself from the scheduler's side.
+    /// struct Probe;
+    ///
+    /// impl ThreadedComponent for Probe {
+    ///     type Boxes = Standard<(), bool>;
+    ///
+    ///     fn main(self, cx: ThreadCx) {
+    ///         let Ok(outbox) = cx.outbox::<bool>("outbox") else { return };
+    ///         // `me` is this component's `ComponentRef`, which cannot leave that thread.
+    ///         let found = cx.on_scheduler(|me| me.has_inbox("inbox") && !me.has_inbox("nowhere"));
+    ///         let _ = outbox.send(found == Ok(true));
+    ///     }
+    /// }
+    ///
+    /// let background = Background::start()?;
+    /// let probe = background.handle(|| Threaded::new(Probe));
+    /// assert_eq!(probe.get(), Some(true));
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn on_scheduler<R, F>(&self, f: F) -> Result<R, Stopped>
     where
         F: FnOnce(&ComponentRef) -> R + Send + 'static,
@@ -506,6 +739,43 @@ impl ThreadCx {
     /// room is made in one of its outgoing queues, or the component is
     /// stopped: Axon's threaded `pause()`. It may also return for no reason,
     /// so look again after it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Background, Standard, ThreadCx, Threaded, ThreadedComponent};
+    ///
+    /// /// Waits for one number without a blocking receive, and sends it on, plus one.
+    /// struct AddOne;
+    ///
+    /// impl ThreadedComponent for AddOne {
+    ///     type Boxes = Standard<u32, u32>;
+    ///
+    ///     fn main(self, cx: ThreadCx) {
+    ///         let (Ok(inbox), Ok(outbox)) = (cx.inbox::<u32>("inbox"), cx.outbox::<u32>("outbox"))
+    ///         else {
+    ///             return;
+    ///         };
+    ///         let n = loop {
+    ///             if let Some(n) = inbox.try_recv() {
+    ///                 break n;
+    ///             }
+    ///             if cx.is_stopped() {
+    ///                 return;
+    ///             }
+    ///             cx.pause(); // sleeps until something happens, then looks again
+    ///         };
+    ///         let _ = outbox.send(n + 1);
+    ///     }
+    /// }
+    ///
+    /// let background = Background::start()?;
+    /// let add_one = background.handle(|| Threaded::new(AddOne));
+    /// add_one.put(41);
+    /// assert_eq!(add_one.get(), Some(42));
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn pause(&self) {
         if !self.shared.stopping() {
             thread::park();
@@ -514,6 +784,44 @@ impl ThreadCx {
 
     /// Like [`pause`](Self::pause), waiting at most `timeout`: Axon's
     /// `pause(timeout)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// use axon::{Background, Standard, ThreadCx, Threaded, ThreadedComponent};
+    ///
+    /// /// Waits about 50 ms for a number, then sends what it got.
+    /// struct Patient;
+    ///
+    /// impl ThreadedComponent for Patient {
+    ///     type Boxes = Standard<u32, Option<u32>>;
+    ///
+    ///     fn main(self, cx: ThreadCx) {
+    ///         let (Ok(inbox), Ok(outbox)) = (cx.inbox::<u32>("inbox"), cx.outbox("outbox")) else {
+    ///             return;
+    ///         };
+    ///         let deadline = Instant::now() + Duration::from_millis(50);
+    ///         let got = loop {
+    ///             if let Some(n) = inbox.try_recv() {
+    ///                 break Some(n);
+    ///             }
+    ///             if Instant::now() >= deadline {
+    ///                 break None;
+    ///             }
+    ///             cx.pause_timeout(Duration::from_millis(10));
+    ///         };
+    ///         let _ = outbox.send(got);
+    ///     }
+    /// }
+    ///
+    /// let background = Background::start()?;
+    /// let patient = background.handle(|| Threaded::new(Patient));
+    /// assert_eq!(patient.get(), Some(None)); // nothing was put: it gave up
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn pause_timeout(&self, timeout: Duration) {
         if !self.shared.stopping() {
             thread::park_timeout(timeout);
@@ -527,6 +835,45 @@ impl ThreadCx {
     /// # Errors
     ///
     /// [`Stopped`] if the component has been stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Background, Standard, ThreadCx, Threaded, ThreadedComponent};
+    ///
+    /// /// Adds a box each way, links them into a loop, and sends what comes round.
+    /// struct Loop;
+    ///
+    /// impl ThreadedComponent for Loop {
+    ///     type Boxes = Standard<(), u32>;
+    ///
+    ///     fn main(self, cx: ThreadCx) {
+    ///         let Ok(outbox) = cx.outbox::<u32>("outbox") else { return };
+    ///         let (Ok(looped), Ok(back)) = (
+    ///             cx.add_inbox::<u32>("inbox", "what comes round"),
+    ///             cx.add_outbox::<u32>("back", "sends round"),
+    ///         ) else {
+    ///             return;
+    ///         };
+    ///         assert_ne!(looped.name(), "inbox"); // taken: it got another name
+    ///         let (from, to) = (back.name().to_string(), looped.name().to_string());
+    ///         let linked = cx.on_scheduler(move |me| {
+    ///             me.link((me, from.as_str()), (me, to.as_str())).is_ok()
+    ///         });
+    ///         assert_eq!(linked, Ok(true));
+    ///         let _ = back.send(7);
+    ///         if let Some(n) = looped.recv() {
+    ///             let _ = outbox.send(n);
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let background = Background::start()?;
+    /// let looped = background.handle(|| Threaded::new(Loop));
+    /// assert_eq!(looped.get(), Some(7));
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn add_inbox<T: Send + 'static>(
         &self,
         name: &str,
@@ -544,6 +891,32 @@ impl ThreadCx {
     /// # Errors
     ///
     /// [`Stopped`] if the component has been stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Background, Standard, ThreadCx, Threaded, ThreadedComponent};
+    ///
+    /// /// Adds an outbox, and checks that the component has it.
+    /// struct Grow;
+    ///
+    /// impl ThreadedComponent for Grow {
+    ///     type Boxes = Standard<(), bool>;
+    ///
+    ///     fn main(self, cx: ThreadCx) {
+    ///         let Ok(outbox) = cx.outbox::<bool>("outbox") else { return };
+    ///         let Ok(extra) = cx.add_outbox::<String>("extra", "more output") else { return };
+    ///         assert_eq!(extra.name(), "extra"); // the name was free
+    ///         let _ = outbox.send(cx.on_scheduler(|me| me.has_outbox("extra")) == Ok(true));
+    ///     }
+    /// }
+    ///
+    /// let background = Background::start()?;
+    /// let grow = background.handle(|| Threaded::new(Grow));
+    /// assert_eq!(grow.get(), Some(true));
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn add_outbox<T: Send + 'static>(
         &self,
         name: &str,
@@ -563,6 +936,35 @@ impl ThreadCx {
     ///
     /// [`ThreadBoxError::Box`] if no such inbox was added;
     /// [`ThreadBoxError::Stopped`] if the component has been stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Background, Standard, ThreadBoxError, ThreadCx, Threaded, ThreadedComponent};
+    ///
+    /// /// Adds an inbox and deletes it again.
+    /// struct Shrink;
+    ///
+    /// impl ThreadedComponent for Shrink {
+    ///     type Boxes = Standard<(), bool>;
+    ///
+    ///     fn main(self, cx: ThreadCx) {
+    ///         let Ok(outbox) = cx.outbox::<bool>("outbox") else { return };
+    ///         let Ok(extra) = cx.add_inbox::<u32>("extra", "for a while") else { return };
+    ///         assert!(cx.delete_inbox(extra.name()).is_ok());
+    ///         // Gone: deleting it again fails, as does deleting a declared inbox.
+    ///         assert!(matches!(cx.delete_inbox("extra"), Err(ThreadBoxError::Box(_))));
+    ///         assert!(matches!(cx.delete_inbox("inbox"), Err(ThreadBoxError::Box(_))));
+    ///         let _ = outbox.send(cx.on_scheduler(|me| me.has_inbox("extra")) == Ok(false));
+    ///     }
+    /// }
+    ///
+    /// let background = Background::start()?;
+    /// let shrink = background.handle(|| Threaded::new(Shrink));
+    /// assert_eq!(shrink.get(), Some(true));
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn delete_inbox(&self, name: &str) -> Result<(), ThreadBoxError> {
         let name = name.to_string();
         self.call(move |bridge| {
@@ -582,6 +984,33 @@ impl ThreadCx {
     /// # Errors
     ///
     /// As [`delete_inbox`](Self::delete_inbox).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Background, Standard, ThreadBoxError, ThreadCx, Threaded, ThreadedComponent};
+    ///
+    /// /// Adds an outbox and deletes it again.
+    /// struct Shrink;
+    ///
+    /// impl ThreadedComponent for Shrink {
+    ///     type Boxes = Standard<(), bool>;
+    ///
+    ///     fn main(self, cx: ThreadCx) {
+    ///         let Ok(outbox) = cx.outbox::<bool>("outbox") else { return };
+    ///         let Ok(extra) = cx.add_outbox::<u32>("extra", "for a while") else { return };
+    ///         assert!(cx.delete_outbox(extra.name()).is_ok());
+    ///         assert!(matches!(cx.delete_outbox("extra"), Err(ThreadBoxError::Box(_))));
+    ///         let _ = outbox.send(cx.on_scheduler(|me| me.has_outbox("extra")) == Ok(false));
+    ///     }
+    /// }
+    ///
+    /// let background = Background::start()?;
+    /// let shrink = background.handle(|| Threaded::new(Shrink));
+    /// assert_eq!(shrink.get(), Some(true));
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn delete_outbox(&self, name: &str) -> Result<(), ThreadBoxError> {
         let name = name.to_string();
         self.call(move |bridge| {
@@ -604,6 +1033,45 @@ impl ThreadCx {
     /// component has been stopped. As in Axon, a control message is not held
     /// back while data waits for room, so a thread that stops reading still
     /// sees it; this is what keeps the data sent before it from being lost.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::ipc::Ipc;
+    /// use axon::{Background, Standard, ThreadCx, Threaded, ThreadedComponent};
+    ///
+    /// /// Adds up what it receives until its input ends, then sends the total.
+    /// struct Sum;
+    ///
+    /// impl ThreadedComponent for Sum {
+    ///     type Boxes = Standard<u32, u32>;
+    ///
+    ///     fn main(self, cx: ThreadCx) {
+    ///         let (Ok(inbox), Ok(control), Ok(outbox)) = (
+    ///             cx.inbox::<u32>("inbox"),
+    ///             cx.inbox::<Ipc>("control"),
+    ///             cx.outbox::<u32>("outbox"),
+    ///         ) else {
+    ///             return;
+    ///         };
+    ///         let mut total = 0;
+    ///         while let Some(n) = cx.recv_until_finished(&inbox, &control) {
+    ///             total += n;
+    ///         }
+    ///         let _ = outbox.send(total);
+    ///     }
+    /// }
+    ///
+    /// let background = Background::start()?;
+    /// let sum = background.handle(|| Threaded::new(Sum));
+    /// for n in 1..=4 {
+    ///     sum.put(n);
+    /// }
+    /// sum.finish(); // sent after the numbers: none of them is missed
+    /// assert_eq!(sum.get(), Some(10));
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn recv_until_finished<T: Send + 'static>(
         &self,
         inbox: &ThreadInbox<T>,
@@ -621,6 +1089,38 @@ impl ThreadCx {
     }
 
     /// True once the component has been stopped: box calls then fail.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use std::time::Duration;
+    ///
+    /// use axon::{Background, Standard, ThreadCx, Threaded, ThreadedComponent};
+    ///
+    /// /// Stops itself, and reports whether it was stopped before and after.
+    /// struct StopsItself(mpsc::Sender<(bool, bool)>);
+    ///
+    /// impl ThreadedComponent for StopsItself {
+    ///     type Boxes = Standard<(), ()>;
+    ///
+    ///     fn main(self, cx: ThreadCx) {
+    ///         let before = cx.is_stopped();
+    ///         let _ = cx.on_scheduler(|me| me.stop());
+    ///         while !cx.is_stopped() {
+    ///             cx.pause(); // a stop wakes the thread
+    ///         }
+    ///         let _ = self.0.send((before, cx.is_stopped()));
+    ///     }
+    /// }
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let background = Background::start()?;
+    /// let _handle = background.handle(move || Threaded::new(StopsItself(tx)));
+    /// assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok((false, true)));
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn is_stopped(&self) -> bool {
         self.shared.stopping()
     }
@@ -631,6 +1131,39 @@ impl ThreadCx {
     ///
     /// [`ThreadBoxError::Box`] if there is no such inbox carrying `T`;
     /// [`ThreadBoxError::Stopped`] if the component has been stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Background, Standard, ThreadBoxError, ThreadCx, Threaded, ThreadedComponent};
+    ///
+    /// /// Sends back the first number it receives.
+    /// struct Echo;
+    ///
+    /// impl ThreadedComponent for Echo {
+    ///     type Boxes = Standard<u32, u32>;
+    ///
+    ///     fn main(self, cx: ThreadCx) {
+    ///         // A name it does not have, or the wrong type, is an error.
+    ///         assert!(matches!(cx.inbox::<u32>("nowhere"), Err(ThreadBoxError::Box(_))));
+    ///         assert!(matches!(cx.inbox::<String>("inbox"), Err(ThreadBoxError::Box(_))));
+    ///         let (Ok(inbox), Ok(outbox)) = (cx.inbox::<u32>("inbox"), cx.outbox::<u32>("outbox"))
+    ///         else {
+    ///             return;
+    ///         };
+    ///         if let Some(n) = inbox.recv() {
+    ///             let _ = outbox.send(n);
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let background = Background::start()?;
+    /// let echo = background.handle(|| Threaded::new(Echo));
+    /// echo.put(5);
+    /// assert_eq!(echo.get(), Some(5));
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn inbox<T: Send + 'static>(&self, name: &str) -> Result<ThreadInbox<T>, ThreadBoxError> {
         let queue = Arc::new(ArrayQueue::new(self.queue_length));
         let blocked = Arc::new(AtomicBool::new(false));
@@ -669,6 +1202,33 @@ impl ThreadCx {
     /// # Errors
     ///
     /// As [`inbox`](Self::inbox).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Background, Standard, ThreadBoxError, ThreadCx, Threaded, ThreadedComponent};
+    ///
+    /// /// Sends one number, then ends.
+    /// struct One;
+    ///
+    /// impl ThreadedComponent for One {
+    ///     type Boxes = Standard<(), u32>;
+    ///
+    ///     fn main(self, cx: ThreadCx) {
+    ///         assert!(matches!(cx.outbox::<String>("outbox"), Err(ThreadBoxError::Box(_))));
+    ///         if let Ok(outbox) = cx.outbox::<u32>("outbox") {
+    ///             let _ = outbox.send(1);
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let background = Background::start()?;
+    /// let one = background.handle(|| Threaded::new(One));
+    /// assert_eq!(one.get(), Some(1));
+    /// assert_eq!(one.get(), None);
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn outbox<T: Send + 'static>(&self, name: &str) -> Result<ThreadOutbox<T>, ThreadBoxError> {
         let queue = Arc::new(ArrayQueue::new(self.queue_length));
         let held = Arc::new(AtomicBool::new(false));
@@ -709,6 +1269,43 @@ impl fmt::Debug for ThreadCx {
 }
 
 /// An inbox as a threaded component's thread sees it: blocking receives.
+///
+/// # Examples
+///
+/// ```
+/// use axon::{Background, Standard, ThreadCx, Threaded, ThreadedComponent};
+///
+/// /// Adds up three numbers and sends the total.
+/// struct Three;
+///
+/// impl ThreadedComponent for Three {
+///     type Boxes = Standard<u32, u32>;
+///
+///     fn main(self, cx: ThreadCx) {
+///         let (Ok(inbox), Ok(outbox)) = (cx.inbox::<u32>("inbox"), cx.outbox::<u32>("outbox"))
+///         else {
+///             return;
+///         };
+///         let mut total = 0;
+///         for _ in 0..3 {
+///             match inbox.recv() {
+///                 Some(n) => total += n,
+///                 None => return, // stopped
+///             }
+///         }
+///         let _ = outbox.send(total);
+///     }
+/// }
+///
+/// let background = Background::start()?;
+/// let three = background.handle(|| Threaded::new(Three));
+/// for n in [1, 2, 3] {
+///     three.put(n);
+/// }
+/// assert_eq!(three.get(), Some(6));
+/// background.join()?;
+/// # std::io::Result::Ok(())
+/// ```
 pub struct ThreadInbox<T> {
     name: String,
     queue: Arc<ArrayQueue<T>>,
@@ -719,11 +1316,67 @@ pub struct ThreadInbox<T> {
 
 impl<T: Send + 'static> ThreadInbox<T> {
     /// The inbox's name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::ipc::Ipc;
+    /// use axon::{Background, Standard, ThreadCx, Threaded, ThreadedComponent};
+    ///
+    /// /// Sends the name of its `control` inbox.
+    /// struct Named;
+    ///
+    /// impl ThreadedComponent for Named {
+    ///     type Boxes = Standard<(), String>;
+    ///
+    ///     fn main(self, cx: ThreadCx) {
+    ///         let (Ok(control), Ok(outbox)) = (cx.inbox::<Ipc>("control"), cx.outbox("outbox"))
+    ///         else {
+    ///             return;
+    ///         };
+    ///         let _ = outbox.send(control.name().to_string());
+    ///     }
+    /// }
+    ///
+    /// let background = Background::start()?;
+    /// let named = background.handle(|| Threaded::new(Named));
+    /// assert_eq!(named.get().as_deref(), Some("control"));
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// Takes the oldest message, or `None` if there is none now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Background, Standard, ThreadCx, Threaded, ThreadedComponent};
+    ///
+    /// /// Waits for one number, then looks for another without waiting.
+    /// struct Look;
+    ///
+    /// impl ThreadedComponent for Look {
+    ///     type Boxes = Standard<u32, (Option<u32>, Option<u32>)>;
+    ///
+    ///     fn main(self, cx: ThreadCx) {
+    ///         let (Ok(inbox), Ok(outbox)) = (cx.inbox::<u32>("inbox"), cx.outbox("outbox")) else {
+    ///             return;
+    ///         };
+    ///         let first = inbox.recv();
+    ///         let _ = outbox.send((first, inbox.try_recv()));
+    ///     }
+    /// }
+    ///
+    /// let background = Background::start()?;
+    /// let look = background.handle(|| Threaded::new(Look));
+    /// look.put(7); // only one
+    /// assert_eq!(look.get(), Some((Some(7), None)));
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn try_recv(&self) -> Option<T> {
         let message = self.queue.pop();
         if message.is_some() {
@@ -738,6 +1391,37 @@ impl<T: Send + 'static> ThreadInbox<T> {
 
     /// Waits for the next message; `None` once the component has been
     /// stopped (and nothing is left).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use std::time::Duration;
+    ///
+    /// use axon::{Background, Standard, ThreadCx, Threaded, ThreadedComponent};
+    ///
+    /// /// Receives one number, stops itself, and receives again.
+    /// struct Once(mpsc::Sender<(Option<u32>, Option<u32>)>);
+    ///
+    /// impl ThreadedComponent for Once {
+    ///     type Boxes = Standard<u32, ()>;
+    ///
+    ///     fn main(self, cx: ThreadCx) {
+    ///         let Ok(inbox) = cx.inbox::<u32>("inbox") else { return };
+    ///         let first = inbox.recv(); // waits for the number
+    ///         let _ = cx.on_scheduler(|me| me.stop());
+    ///         let _ = self.0.send((first, inbox.recv())); // `None`: stopped
+    ///     }
+    /// }
+    ///
+    /// let (tx, rx) = mpsc::channel();
+    /// let background = Background::start()?;
+    /// let once = background.handle(move || Threaded::new(Once(tx)));
+    /// once.put(3);
+    /// assert_eq!(rx.recv_timeout(Duration::from_secs(10)), Ok((Some(3), None)));
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn recv(&self) -> Option<T> {
         loop {
             if let Some(message) = self.try_recv() {
@@ -756,6 +1440,37 @@ impl<T: Send + 'static> ThreadInbox<T> {
     ///
     /// `Ok(None)` if none came in time; [`Stopped`] once the component has
     /// been stopped and nothing is left.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use axon::{Background, Standard, Stopped, ThreadCx, Threaded, ThreadedComponent};
+    ///
+    /// /// Waits briefly for a number, then longer.
+    /// struct Wait;
+    ///
+    /// impl ThreadedComponent for Wait {
+    ///     type Boxes = Standard<u32, Result<Option<u32>, Stopped>>;
+    ///
+    ///     fn main(self, cx: ThreadCx) {
+    ///         let (Ok(inbox), Ok(outbox)) = (cx.inbox::<u32>("inbox"), cx.outbox("outbox")) else {
+    ///             return;
+    ///         };
+    ///         let _ = outbox.send(inbox.recv_timeout(Duration::from_millis(10)));
+    ///         let _ = outbox.send(inbox.recv_timeout(Duration::from_secs(10)));
+    ///     }
+    /// }
+    ///
+    /// let background = Background::start()?;
+    /// let wait = background.handle(|| Threaded::new(Wait));
+    /// assert_eq!(wait.get(), Some(Ok(None))); // nothing was put in time
+    /// wait.put(3);
+    /// assert_eq!(wait.get(), Some(Ok(Some(3))));
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn recv_timeout(&self, timeout: Duration) -> Result<Option<T>, Stopped> {
         let deadline = Instant::now() + timeout;
         loop {
@@ -775,11 +1490,79 @@ impl<T: Send + 'static> ThreadInbox<T> {
 
     /// True if nothing is waiting for this thread: the queue is empty, and
     /// the bridge left nothing in the inbox at its last turn.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Background, Standard, ThreadCx, Threaded, ThreadedComponent};
+    ///
+    /// /// Reports whether anything waits for it, before and after a message comes.
+    /// struct Drain;
+    ///
+    /// impl ThreadedComponent for Drain {
+    ///     type Boxes = Standard<u32, bool>;
+    ///
+    ///     fn main(self, cx: ThreadCx) {
+    ///         let (Ok(inbox), Ok(outbox)) = (cx.inbox::<u32>("inbox"), cx.outbox("outbox")) else {
+    ///             return;
+    ///         };
+    ///         let _ = outbox.send(inbox.is_exhausted()); // nothing put yet
+    ///         while !inbox.data_ready() && !cx.is_stopped() {
+    ///             cx.pause();
+    ///         }
+    ///         let _ = outbox.send(inbox.is_exhausted()); // a message waits
+    ///         let _ = inbox.try_recv();
+    ///         let _ = outbox.send(inbox.is_exhausted()); // it was the only one
+    ///     }
+    /// }
+    ///
+    /// let background = Background::start()?;
+    /// let drain = background.handle(|| Threaded::new(Drain));
+    /// assert_eq!(drain.get(), Some(true));
+    /// drain.put(1);
+    /// assert_eq!(drain.get(), Some(false));
+    /// assert_eq!(drain.get(), Some(true));
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn is_exhausted(&self) -> bool {
         self.queue.is_empty() && !self.backlog.load(Ordering::SeqCst)
     }
 
     /// True if a message is waiting: Axon's `dataReady`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Background, Standard, ThreadCx, Threaded, ThreadedComponent};
+    ///
+    /// /// Polls for a message, Axon style, and reports what it saw.
+    /// struct Poll;
+    ///
+    /// impl ThreadedComponent for Poll {
+    ///     type Boxes = Standard<u32, bool>;
+    ///
+    ///     fn main(self, cx: ThreadCx) {
+    ///         let (Ok(inbox), Ok(outbox)) = (cx.inbox::<u32>("inbox"), cx.outbox("outbox")) else {
+    ///             return;
+    ///         };
+    ///         let _ = outbox.send(inbox.data_ready()); // nothing put yet
+    ///         while !inbox.data_ready() && !cx.is_stopped() {
+    ///             cx.pause();
+    ///         }
+    ///         let _ = inbox.try_recv();
+    ///         let _ = outbox.send(inbox.data_ready()); // taken: nothing left
+    ///     }
+    /// }
+    ///
+    /// let background = Background::start()?;
+    /// let poll = background.handle(|| Threaded::new(Poll));
+    /// assert_eq!(poll.get(), Some(false));
+    /// poll.put(1);
+    /// assert_eq!(poll.get(), Some(false));
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn data_ready(&self) -> bool {
         !self.queue.is_empty()
     }
@@ -795,6 +1578,34 @@ impl<T> fmt::Debug for ThreadInbox<T> {
 
 /// An outbox as a threaded component's thread sees it: sends that wait while
 /// the queue to the scheduler is full.
+///
+/// # Examples
+///
+/// ```
+/// use axon::{Background, Standard, ThreadCx, Threaded, ThreadedComponent};
+///
+/// /// Counts to three.
+/// struct Three;
+///
+/// impl ThreadedComponent for Three {
+///     type Boxes = Standard<(), u32>;
+///
+///     fn main(self, cx: ThreadCx) {
+///         let Ok(outbox) = cx.outbox::<u32>("outbox") else { return };
+///         for n in 1..=3 {
+///             if outbox.send(n).is_err() {
+///                 return; // stopped
+///             }
+///         }
+///     }
+/// }
+///
+/// let background = Background::start()?;
+/// let three = background.handle(|| Threaded::new(Three));
+/// assert_eq!(std::iter::from_fn(|| three.get()).collect::<Vec<_>>(), [1, 2, 3]);
+/// background.join()?;
+/// # std::io::Result::Ok(())
+/// ```
 pub struct ThreadOutbox<T> {
     name: String,
     queue: Arc<ArrayQueue<(u64, T)>>,
@@ -806,6 +1617,31 @@ pub struct ThreadOutbox<T> {
 
 impl<T: Send + 'static> ThreadOutbox<T> {
     /// The outbox's name.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Background, Standard, ThreadCx, Threaded, ThreadedComponent};
+    ///
+    /// /// Sends its outbox's name out of it.
+    /// struct Named;
+    ///
+    /// impl ThreadedComponent for Named {
+    ///     type Boxes = Standard<(), String>;
+    ///
+    ///     fn main(self, cx: ThreadCx) {
+    ///         if let Ok(outbox) = cx.outbox::<String>("outbox") {
+    ///             let _ = outbox.send(outbox.name().to_string());
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let background = Background::start()?;
+    /// let named = background.handle(|| Threaded::new(Named));
+    /// assert_eq!(named.get().as_deref(), Some("outbox"));
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -815,6 +1651,37 @@ impl<T: Send + 'static> ThreadOutbox<T> {
     /// # Errors
     ///
     /// The message back if the component has been stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Background, Standard, ThreadCx, Threaded, ThreadedComponent};
+    ///
+    /// /// Sends whatever it is given, twice.
+    /// struct Twice;
+    ///
+    /// impl ThreadedComponent for Twice {
+    ///     type Boxes = Standard<char, char>;
+    ///
+    ///     fn main(self, cx: ThreadCx) {
+    ///         let (Ok(inbox), Ok(outbox)) = (cx.inbox::<char>("inbox"), cx.outbox("outbox"))
+    ///         else {
+    ///             return;
+    ///         };
+    ///         if let Some(c) = inbox.recv() {
+    ///             // Each send waits while the queue is full; `Err` only once stopped.
+    ///             let _ = outbox.send(c).and_then(|()| outbox.send(c));
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let background = Background::start()?;
+    /// let twice = background.handle(|| Threaded::new(Twice));
+    /// twice.put('a');
+    /// assert_eq!(std::iter::from_fn(|| twice.get()).collect::<String>(), "aa");
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn send(&self, message: T) -> Result<(), T> {
         let mut message = message;
         loop {
@@ -835,6 +1702,39 @@ impl<T: Send + 'static> ThreadOutbox<T> {
     /// # Errors
     ///
     /// The message back if the queue is full or the component was stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Background, Standard, ThreadCx, Threaded, ThreadedComponent};
+    ///
+    /// /// Sends 1 to 5 without blocking sends, waiting for room when the queue is full.
+    /// struct Retry;
+    ///
+    /// impl ThreadedComponent for Retry {
+    ///     type Boxes = Standard<(), u32>;
+    ///
+    ///     fn main(self, cx: ThreadCx) {
+    ///         let Ok(outbox) = cx.outbox::<u32>("outbox") else { return };
+    ///         for n in 1..=5 {
+    ///             let mut message = n;
+    ///             while let Err(back) = outbox.try_send(message) {
+    ///                 if cx.is_stopped() {
+    ///                     return;
+    ///                 }
+    ///                 message = back; // full: take it back, wait for room, try again
+    ///                 cx.pause();
+    ///             }
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let background = Background::start()?;
+    /// let retry = background.handle(|| Threaded::new(Retry).queue_length(1));
+    /// assert_eq!(std::iter::from_fn(|| retry.get()).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn try_send(&self, message: T) -> Result<(), T> {
         let queued = self.queue.len() + usize::from(self.held.load(Ordering::SeqCst));
         if self.shared.stopping() || queued >= self.capacity {
