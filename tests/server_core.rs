@@ -22,15 +22,15 @@ use std::sync::mpsc;
 use std::thread;
 
 use axon::ipc::{Ipc, ProducerFinished};
-use axon::{Component, ComponentRef, Cx, Scheduler, Standard};
+use axon::{Component, ComponentRef, Cx, Handle, Standard};
 use bytes::Bytes;
 use kamaelia::ipc::{server_shutdown, ConnectionInfo, PeerClosed, SocketShutdown};
 use kamaelia::{
     EchoProtocol, ServerCore, SimpleServer, DEFAULT_HANDLER_INBOX_SIZE, DEFAULT_READ_SIZE,
 };
 use util::{
-    assert_same_bytes, forward_signal, pattern, Client, Event, InProcessServer, SchedulerThread,
-    HANG_GUARD, SLOW_HANG_GUARD,
+    assert_same_bytes, pattern, Client, InProcessServer, SchedulerThread, HANG_GUARD,
+    SLOW_HANG_GUARD,
 };
 
 /// True if `message` is the `ProducerFinished` carrying `PeerClosed`.
@@ -75,19 +75,17 @@ fn bind_failure_is_reported_as_address_in_use() {
 fn bind_failure_when_starting_unbound_is_reported_on_signal() {
     let taken = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     let port = taken.local_addr().expect("local address").port();
-    let (tx, events) = mpsc::channel();
-    let (mut thread, ()) = SchedulerThread::start(move || {
+    let (mut thread, server) = SchedulerThread::start(move || {
         // Not bound beforehand: the server binds as it starts, and fails.
         let server = ComponentRef::new(
             ServerCore::new(|_: &ConnectionInfo| EchoProtocol)
                 .host("127.0.0.1")
                 .port(port),
         );
-        server.activate_on(&Scheduler::current());
-        forward_signal(&server, tx);
+        Handle::<Ipc, Ipc>::new(&server).expect("a server's boxes")
     });
-    match events.recv_timeout(HANG_GUARD) {
-        Ok(Event::Signal(Ipc::ErrorInformation(info))) => {
+    match server.get_signal_timeout(HANG_GUARD) {
+        Ok(Ipc::ErrorInformation(info)) => {
             let error = info
                 .exception
                 .as_ref()

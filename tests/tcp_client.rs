@@ -16,23 +16,24 @@ mod util;
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
-use std::sync::mpsc;
+use std::sync::mpsc::{RecvTimeoutError, TryRecvError};
 
 use axon::ipc::{Ipc, ProducerFinished};
-use axon::{ComponentRef, RemoteSender, Scheduler};
+use axon::{ComponentRef, Handle, RemoteSender};
 use bytes::Bytes;
 use kamaelia::ipc::SocketShutdown;
 use kamaelia::TcpClient;
 use util::{
-    assert_same_bytes, clever_greeting, closed_port, forward_all, one_connection_server, pattern,
-    run_example, Event, Example, SchedulerThread, HANG_GUARD,
+    assert_same_bytes, clever_greeting, closed_port, one_connection_server, pattern, run_example,
+    Example, SchedulerThread, HANG_GUARD,
 };
 
-/// A `TcpClient` on a scheduler thread, everything it sends out of `outbox`
-/// and `signal` forwarded to the test until it has finished.
+/// A `TcpClient` on a background scheduler, driven through an
+/// [`axon::Handle`]: what it sends out of `outbox` and `signal` comes to the
+/// test.
 struct ClientRig {
     inbox: RemoteSender<Bytes>,
-    events: mpsc::Receiver<Event<Bytes>>,
+    handle: Handle<Bytes, Bytes>,
     thread: SchedulerThread,
 }
 
@@ -56,10 +57,8 @@ impl ClientRig {
     }
 
     fn launch(host: &'static str, port: u16, given: Option<Vec<Bytes>>) -> ClientRig {
-        let (tx, events) = mpsc::channel();
-        let (thread, inbox) = SchedulerThread::start(move || {
+        let (thread, handle) = SchedulerThread::start(move || {
             let client = ComponentRef::new(TcpClient::new(host, port));
-            forward_all(&client, tx);
             let inbox = client.inbox::<Bytes>("inbox").expect("the client's inbox");
             if let Some(input) = given {
                 for chunk in input {
@@ -73,12 +72,11 @@ impl ClientRig {
                     .deliver(ProducerFinished::new().into())
                     .expect("the client's control takes ProducerFinished");
             }
-            client.activate_on(&Scheduler::current());
-            inbox.remote_sender().expect("the client is active")
+            Handle::<Bytes, Bytes>::new(&client).expect("a client's boxes")
         });
         ClientRig {
-            inbox,
-            events,
+            inbox: handle.sender(),
+            handle,
             thread,
         }
     }
@@ -87,15 +85,21 @@ impl ClientRig {
     /// both.
     fn collect_until_signal(&self) -> (Vec<u8>, Ipc) {
         let mut received = Vec::new();
+        // The client sends its final signal and ends: everything it
+        // received has come once its `outbox` channel closes.
         loop {
-            match self.events.recv_timeout(HANG_GUARD) {
-                Ok(Event::Data(data)) => received.extend_from_slice(&data),
-                Ok(Event::Signal(signal)) => return (received, signal),
+            match self.handle.get_timeout(HANG_GUARD) {
+                Ok(data) => received.extend_from_slice(&data),
+                Err(RecvTimeoutError::Disconnected) => break,
                 Err(e) => panic!(
-                    "the client sent no final signal ({e}) after receiving {} bytes",
+                    "the client did not end ({e}) after receiving {} bytes",
                     received.len()
                 ),
             }
+        }
+        match self.handle.get_signal_timeout(HANG_GUARD) {
+            Ok(signal) => (received, signal),
+            Err(e) => panic!("the client sent no final signal ({e})"),
         }
     }
 
@@ -104,10 +108,10 @@ impl ClientRig {
     /// signal.
     fn finish(mut self) {
         self.thread.join_ok();
-        let late: Vec<_> = self.events.try_iter().collect();
+        let late = self.handle.try_get_signal();
         assert!(
-            late.is_empty(),
-            "the client sent more after its final signal: {late:?}"
+            matches!(late, Err(TryRecvError::Disconnected)),
+            "the client signalled again after its final signal: {late:?}"
         );
     }
 }

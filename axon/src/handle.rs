@@ -24,6 +24,7 @@ use std::time::Duration;
 use crate::boxes::Standard;
 use crate::component::{Component, Cx};
 use crate::component_ref::ComponentRef;
+use crate::error::BoxError;
 use crate::ipc::{Ipc, ShutdownMicroprocess};
 use crate::runtime::remote::{Remote, RemoteSender, RemoteWaker};
 use crate::runtime::scheduler::Scheduler;
@@ -391,8 +392,51 @@ struct ForwarderState {
 }
 
 impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
-    /// Wires `component` to a new handle and activates it; on the thread
-    /// that runs its scheduler.
+    /// A handle on `component`, which may be any component with an `inbox`
+    /// carrying `I`, an `outbox` carrying `O`, and `control` and `signal`
+    /// carrying [`Ipc`]; it is activated if it was not. Call it on the
+    /// thread of the component's scheduler (inside
+    /// [`Background::run_on`], say), when the handle is wanted together with
+    /// something else made there; [`Background::handle`] does it all for
+    /// components with the [`Standard`] boxes.
+    ///
+    /// # Errors
+    ///
+    /// [`BoxError`] if one of those boxes is missing or carries another type.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Background, ComponentRef, Cx, Handle, Standard};
+    ///
+    /// let background = Background::start()?;
+    /// let (name, handle) = background.run_on(|| {
+    ///     let echo = ComponentRef::new(axon::from_fn(|cx: Cx<Standard<u8, u8>>| async move {
+    ///         while let Some(b) = cx.recv_until_finished().await {
+    ///             cx.outbox.send(b).await;
+    ///         }
+    ///     }));
+    ///     (echo.id().kind(), Handle::<u8, u8>::new(&echo))
+    /// });
+    /// let handle = handle.expect("an echo has the four boxes");
+    /// handle.put(7);
+    /// assert_eq!(handle.get(), Some(7));
+    /// assert!(name.starts_with("FnComponent"));
+    /// handle.finish();
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn new(component: &ComponentRef) -> Result<Self, BoxError> {
+        // Looked up first, so that a missing or mistyped box changes nothing.
+        component.inbox::<I>("inbox")?;
+        component.inbox::<Ipc>("control")?;
+        component.outbox::<O>("outbox")?;
+        component.outbox::<Ipc>("signal")?;
+        Ok(Handle::attach(component.clone()))
+    }
+
+    /// Wires `component`, whose boxes have been checked, to a new handle,
+    /// and activates it; on the thread that runs its scheduler.
     fn attach(component: ComponentRef) -> Self {
         let (out_tx, outbox) = mpsc::sync_channel(DEFAULT_HANDLE_CAPACITY);
         let (signal_tx, signal) = mpsc::channel();
@@ -413,7 +457,9 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
         forwarder.add_children([&component]);
         let scheduler = Scheduler::current();
         forwarder.activate_on(&scheduler);
-        component.activate_on(&scheduler);
+        if !component.is_activated() {
+            component.activate_on(&scheduler);
+        }
         let waker = forwarder.remote_waker().expect("activated just now");
         let _ = state.waker.set(waker);
         Handle {
@@ -692,6 +738,37 @@ impl<I: Send + 'static, O: Send + 'static> Handle<I, O> {
     /// ```
     pub fn try_get_signal(&self) -> Result<Ipc, TryRecvError> {
         self.signal.try_recv()
+    }
+
+    /// Waits at most `timeout` for the next message from the component's
+    /// `signal`.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvTimeoutError::Timeout`] if none came in time,
+    /// [`RecvTimeoutError::Disconnected`] once the component has ended and
+    /// every signal was taken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use axon::ipc::ProducerFinished;
+    /// use axon::{Background, Cx, Standard};
+    ///
+    /// let background = Background::start()?;
+    /// let done = background.handle(|| {
+    ///     axon::from_fn(|cx: Cx<Standard<(), ()>>| async move {
+    ///         cx.signal.send(ProducerFinished::new().into()).await;
+    ///     })
+    /// });
+    /// let signal = done.get_signal_timeout(Duration::from_secs(10));
+    /// assert!(signal.is_ok_and(|s| s.is_producer_finished()));
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn get_signal_timeout(&self, timeout: Duration) -> Result<Ipc, RecvTimeoutError> {
+        self.signal.recv_timeout(timeout)
     }
 
     /// Wakes the forwarder if it sleeps for room in the channel.

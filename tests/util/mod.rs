@@ -19,7 +19,7 @@ use std::thread;
 use std::time::Duration;
 
 use axon::ipc::Ipc;
-use axon::{Background, Component, ComponentRef, Cx, RemoteSender, Scheduler, Standard};
+use axon::{Background, ComponentRef, Handle};
 use kamaelia::ServerCore;
 
 /// How long any single wait may take before the test decides that something
@@ -662,103 +662,13 @@ impl SchedulerThread {
     }
 }
 
-/// What a forwarder (see [`forward_signal`], [`forward_all`]) saw.
-#[derive(Debug)]
-pub(crate) enum Event<T> {
-    /// A message on its `inbox`.
-    Data(T),
-    /// A message on its `control`.
-    Signal(Ipc),
-}
-
-/// Forwards what arrives on its `inbox` and `control` to a channel for the
-/// test thread, until its first `control` message or, if
-/// `until_children_end`, until every one of its children has finished.
-struct Forwarder<T> {
-    tx: mpsc::Sender<Event<T>>,
-    until_children_end: bool,
-}
-
-impl<T: 'static> Component for Forwarder<T> {
-    type Boxes = Standard<T, ()>;
-
-    async fn main(self, cx: Cx<Self::Boxes>) {
-        loop {
-            // Looked at before draining: whatever a child sent before it
-            // finished is in the inboxes now, and is forwarded below.
-            let children_ended = self.until_children_end
-                && cx.child_components().iter().all(ComponentRef::is_finished);
-            for data in cx.inbox.drain() {
-                let _ = self.tx.send(Event::Data(data));
-            }
-            while let Some(message) = cx.control.recv() {
-                let _ = self.tx.send(Event::Signal(message));
-                if !self.until_children_end {
-                    return;
-                }
-            }
-            if children_ended {
-                return;
-            }
-            cx.idle().await;
-        }
-    }
-}
-
-/// Makes a forwarder into `tx`, links `source`'s `signal` to the forwarder's
-/// `control` (and `source`'s `outbox` to its `inbox`, if `data`), and
-/// activates it on this thread's scheduler.
-fn attach_forwarder<T: 'static>(
-    source: &ComponentRef,
-    tx: mpsc::Sender<Event<T>>,
-    data: bool,
-    until_source_ends: bool,
-) {
-    let forwarder = ComponentRef::new(Forwarder {
-        tx,
-        until_children_end: until_source_ends,
-    });
-    if data {
-        forwarder
-            .link((source, "outbox"), (&forwarder, "inbox"))
-            .expect("link the source's outbox to the forwarder");
-    }
-    forwarder
-        .link((source, "signal"), (&forwarder, "control"))
-        .expect("link the source's signal to the forwarder");
-    if until_source_ends {
-        // A finished child wakes the forwarder, so it sees the source end.
-        forwarder.add_children([source]);
-    }
-    forwarder.activate_on(&Scheduler::current());
-}
-
-/// Forwards the first message `source` sends out of `signal` to `tx` as an
-/// [`Event::Signal`]. Call on the scheduler thread (in
-/// [`SchedulerThread::start`]'s setup).
-pub(crate) fn forward_signal(source: &ComponentRef, tx: mpsc::Sender<Event<()>>) {
-    attach_forwarder(source, tx, false, false);
-}
-
-/// Forwards everything `source` sends out of `outbox` and `signal` to `tx`,
-/// until `source` has finished, so a test can check that nothing followed
-/// its final signal. Call on the scheduler thread.
-///
-/// Messages on the two boxes are forwarded in the order the forwarder finds
-/// them, data first: data sent after the signal, before the forwarder ran,
-/// shows as sent before it.
-pub(crate) fn forward_all<T: 'static>(source: &ComponentRef, tx: mpsc::Sender<Event<T>>) {
-    attach_forwarder(source, tx, true, true);
-}
-
 /// A [`ServerCore`] running on a scheduler thread of its own, listening on
 /// 127.0.0.1 (any free port).
 pub(crate) struct InProcessServer {
     pub(crate) addr: SocketAddr,
-    /// The server's `control` inbox: see [`InProcessServer::shutdown`].
-    control: RemoteSender<Ipc>,
-    /// What the server sent out of `signal`.
-    signals: mpsc::Receiver<Event<()>>,
+    /// The server's boxes: its `control` (see [`InProcessServer::shutdown`])
+    /// and what it sends out of `signal`.
+    handle: Handle<Ipc, Ipc>,
     pub(crate) thread: SchedulerThread,
 }
 
@@ -769,40 +679,32 @@ impl InProcessServer {
     where
         F: FnOnce() -> ServerCore + Send + 'static,
     {
-        let (signal_tx, signals) = mpsc::channel();
-        let (thread, (addr, control)) = SchedulerThread::start(move || {
+        let (thread, (addr, handle)) = SchedulerThread::start(move || {
             let server = make()
                 .host("127.0.0.1")
                 .port(0)
                 .bind()
                 .expect("bind 127.0.0.1:0");
             let addr = server.local_addr().expect("bound");
-            let server = server.activate().expect("activate the server");
-            forward_signal(&server, signal_tx);
-            let control = server
-                .inbox::<Ipc>("control")
-                .expect("the server's control inbox")
-                .remote_sender()
-                .expect("the server is active");
-            (addr, control)
+            let handle = Handle::new(&ComponentRef::new(server)).expect("a server's boxes");
+            (addr, handle)
         });
         InProcessServer {
             addr,
-            control,
-            signals,
+            handle,
             thread,
         }
     }
 
     /// Asks the server to shut down in order.
     pub(crate) fn shutdown(&self) {
-        self.control.send(kamaelia::ipc::server_shutdown());
+        self.handle.put_control(kamaelia::ipc::server_shutdown());
     }
 
     /// Waits for the server's `signal` and asserts it is `ProducerFinished`.
     pub(crate) fn expect_finished_signal(&self) {
-        match self.signals.recv_timeout(SLOW_HANG_GUARD) {
-            Ok(Event::Signal(Ipc::ProducerFinished(_))) => {}
+        match self.handle.get_signal_timeout(SLOW_HANG_GUARD) {
+            Ok(Ipc::ProducerFinished(_)) => {}
             other => panic!("expected ProducerFinished from the server, got {other:?}"),
         }
     }
