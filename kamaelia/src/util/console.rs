@@ -52,11 +52,34 @@ const MAX_PIECE: usize = 64 * 1024;
 ///
 /// * `outbox` ([`Bytes`]): lines read.
 /// * `signal` ([`Ipc`]): `ProducerFinished` at the end of input.
+///
+/// # Examples
+///
+/// Kamaelia's `Pipeline(ConsoleReader(), ConsoleEchoer())`, wired by hand:
+///
+/// ```
+/// use axon::ComponentRef;
+/// use kamaelia::{ConsoleEchoer, ConsoleReader};
+///
+/// let reader = ComponentRef::new(ConsoleReader::new());
+/// let echoer = ComponentRef::new(ConsoleEchoer::new());
+/// reader.link((&reader, "outbox"), (&echoer, "inbox"))?;
+/// reader.link((&reader, "signal"), (&echoer, "control"))?;
+/// assert_eq!(reader.linkages().len(), 2);
+/// // `reader.activate(); echoer.activate(); Scheduler::current().run()`
+/// // would now copy standard input to standard output, line by line.
+/// # Ok::<(), axon::LinkError>(())
+/// ```
 #[derive(Debug, Default)]
 pub struct ConsoleReader;
 
 impl ConsoleReader {
     /// A reader of standard input.
+    ///
+    /// ```
+    /// let reader = axon::ComponentRef::new(kamaelia::ConsoleReader::new());
+    /// assert!(reader.has_outbox("outbox") && reader.has_inbox("control"));
+    /// ```
     pub fn new() -> Self {
         ConsoleReader
     }
@@ -144,11 +167,30 @@ pub struct ConsoleEchoer {
 
 impl ConsoleEchoer {
     /// An echoer that only writes.
+    ///
+    /// ```
+    /// let echoer = axon::ComponentRef::new(kamaelia::ConsoleEchoer::new());
+    /// assert!(echoer.has_inbox("inbox") && echoer.has_outbox("signal"));
+    /// ```
     pub fn new() -> Self {
         ConsoleEchoer::default()
     }
 
     /// Also passes everything on out of `outbox` (Kamaelia's `forwarder=True`).
+    ///
+    /// ```
+    /// use axon::Background;
+    /// use bytes::Bytes;
+    ///
+    /// let background = Background::start()?;
+    /// let echoer = background.handle(|| kamaelia::ConsoleEchoer::new().forwarder());
+    /// echoer.put(Bytes::from_static(b"hello\n")); // written to standard output...
+    /// assert_eq!(echoer.get().as_deref(), Some(&b"hello\n"[..])); // ...and passed on
+    /// echoer.finish();
+    /// assert_eq!(echoer.get(), None);
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn forwarder(mut self) -> Self {
         self.forwarder = true;
         self
