@@ -60,7 +60,7 @@ fn many_more_messages_than_the_handle_holds_arrive_in_order_and_none_is_lost() {
         .try_get_signal()
         .is_ok_and(|s| s.is_producer_finished()));
     assert_eq!(doubler.try_get(), Err(TryRecvError::Disconnected));
-    background.join().unwrap();
+    background.join_timeout(HANG_GUARD).unwrap();
 }
 
 #[test]
@@ -92,7 +92,7 @@ fn several_threads_can_put_through_one_handles_senders() {
         Err(RecvTimeoutError::Disconnected)
     );
     drop(doubler);
-    background.join().unwrap();
+    background.join_timeout(HANG_GUARD).unwrap();
 }
 
 #[test]
@@ -106,7 +106,7 @@ fn run_on_runs_on_the_background_schedulers_thread() {
     });
     assert_eq!(name.as_deref(), Some("axon-background"));
     assert_eq!(running, 1, "only the background's own component");
-    background.join().unwrap();
+    background.join_timeout(HANG_GUARD).unwrap();
 }
 
 #[test]
@@ -119,7 +119,7 @@ fn try_get_does_not_wait_and_get_timeout_gives_up() {
         Err(RecvTimeoutError::Timeout)
     );
     doubler.finish();
-    background.join().unwrap();
+    background.join_timeout(HANG_GUARD).unwrap();
 }
 
 #[test]
@@ -146,5 +146,5 @@ fn a_dropped_handle_does_not_keep_the_background_from_finishing() {
     // Nobody reads: the forwarder stops when the handle goes, and the
     // doubler's remaining output is dropped as from any unlinked outbox.
     drop(doubler);
-    background.join().unwrap();
+    background.join_timeout(HANG_GUARD).unwrap();
 }

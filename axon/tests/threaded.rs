@@ -135,14 +135,7 @@ impl ThreadedComponent for Idler {
 /// Runs cycles until the thread says it is ready (it needs the scheduler to
 /// serve its requests for boxes).
 fn cycle_until(scheduler: &Scheduler, ready: &mpsc::Receiver<()>) {
-    let deadline = std::time::Instant::now() + HANG_GUARD;
-    while ready.recv_timeout(Duration::from_millis(1)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the thread never got ready"
-        );
-        scheduler.run_cycle();
-    }
+    cycle_until_recv(scheduler, ready);
 }
 
 #[test]
@@ -407,29 +400,13 @@ fn a_threaded_component_adds_and_deletes_boxes_at_run_time() {
     let adaptive = ComponentRef::new(Threaded::new(Adaptive { ready: ready_tx }));
     sink.activate_on(&scheduler);
     adaptive.activate_on(&scheduler);
-    let deadline = std::time::Instant::now() + HANG_GUARD;
-    let inbox_name = loop {
-        if let Ok(name) = ready.recv_timeout(Duration::from_millis(1)) {
-            break name;
-        }
-        assert!(std::time::Instant::now() < deadline, "never ready");
-        scheduler.run_cycle();
-    };
+    let inbox_name = cycle_until_recv(&scheduler, &ready);
     adaptive
         .inbox::<u32>(&inbox_name)
         .unwrap()
         .deliver(42)
         .unwrap();
-    while !adaptive.is_finished() {
-        assert!(std::time::Instant::now() < deadline, "never finished");
-        scheduler.run_cycle();
-        std::thread::yield_now();
-    }
-    assert!(
-        adaptive.panic_message().is_none(),
-        "{:?}",
-        adaptive.panic_message()
-    );
+    cycle_until_finished(&scheduler, &[&adaptive]);
     for _ in 0..3 {
         scheduler.run_cycle();
     }
