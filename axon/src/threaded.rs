@@ -499,9 +499,12 @@ impl<C: ThreadedComponent> Component for Threaded<C> {
             while let Some(request) = shared.requests.pop() {
                 request(&mut bridge);
             }
-            if bridge.pump() {
-                shared.wake_thread();
-            }
+            bridge.pump();
+            // Unparked at every turn, not only when something moved: a
+            // thread refused while the bridge held a message (or for any
+            // other passing reason) asked for this turn and waits for it.
+            // One unpark a turn costs little; a spurious one, a look again.
+            shared.wake_thread();
             if finished && bridge.delivered_all() {
                 break;
             }
