@@ -228,6 +228,48 @@ fn stop_from_inside_a_component_stops_everything_at_the_end_of_the_cycle() {
 }
 
 #[test]
+fn stop_from_a_component_that_then_ends_does_not_wait_on_the_paused_ones() {
+    // Axon's SystemShutdown example: the stopper ends in the same cycle, and
+    // everything left is paused. The scheduler must not block in its idle
+    // wait, which nothing would ever end.
+    let scheduler = Scheduler::new();
+    let stopped = std::rc::Rc::new(std::cell::Cell::new(false));
+    let s = stopped.clone();
+    let eternal = util::body(move |cx: Cx<NoBoxes>| async move {
+        struct OnStop(std::rc::Rc<std::cell::Cell<bool>>);
+        impl Drop for OnStop {
+            fn drop(&mut self) {
+                self.0.set(true);
+            }
+        }
+        let _on_stop = OnStop(s);
+        loop {
+            cx.idle().await;
+        }
+    });
+    let stopper = util::body(|cx: Cx<NoBoxes>| async move {
+        cx.yield_now().await;
+        cx.scheduler().stop();
+    });
+    eternal.activate_on(&scheduler);
+    stopper.activate_on(&scheduler);
+    let remote = scheduler.remote();
+    // Should run() block, stop it from outside so the test fails rather than hangs.
+    let guard = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(5));
+        remote.stop();
+    });
+    let started = std::time::Instant::now();
+    scheduler.run().unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "run blocked until stopped from outside"
+    );
+    assert!(stopped.get(), "the paused component was stopped");
+    drop(guard);
+}
+
+#[test]
 fn wait_complete_runs_the_sub_body_then_resumes_the_parent() {
     let scheduler = Scheduler::new();
     let log = Log::new();

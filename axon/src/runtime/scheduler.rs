@@ -563,6 +563,9 @@ impl Scheduler {
         });
         // Deliveries from here on must wake again: their owners may have paused.
         advance_epoch();
+        // A stop asked this cycle ends the run after it: waiting for a wake
+        // that nothing may ever send would hang (Axon's SystemShutdown).
+        let may_block = may_block && !shared.stopping.get();
         let waited = self.wait_for_wakes(may_block, next.is_empty());
         // Then wakes: whatever was woken or activated since the last cycle ended
         // (including while waiting just now) joins the queue after the
