@@ -96,4 +96,7 @@ pub use internet::{
     SELECTOR_SHUTDOWN_SERVICE,
 };
 pub use protocol::EchoProtocol;
-pub use util::{ConsoleEchoer, ConsoleReader, ConsoleReaderBoxes};
+pub use util::{
+    Chargen, ConsoleEchoer, ConsoleReader, ConsoleReaderBoxes, Introspector, LineSplitter,
+    LineTooLong, MessageRateLimit, OneShot, PeriodicTick, PureTransformer, SingleTick,
+};
