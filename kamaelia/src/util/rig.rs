@@ -63,6 +63,13 @@ impl<I: 'static, O: 'static> Rig<I, O> {
         }
     }
 
+    /// Holds at most `size` messages from `outbox`: the component is held
+    /// back until the test takes them.
+    pub(crate) fn bound_output(&self, size: usize) {
+        let inbox = self.sink.inbox::<O>("inbox").expect("inbox");
+        inbox.set_size(Some(size));
+    }
+
     /// Everything sent out of `outbox` since the last call.
     pub(crate) fn take(&self) -> Vec<O> {
         self.sink
