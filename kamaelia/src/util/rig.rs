@@ -39,12 +39,12 @@ impl<I: 'static, O: 'static> Rig<I, O> {
 
     pub(crate) fn put(&self, message: I) {
         let inbox = self.component.inbox::<I>("inbox").expect("an inbox");
-        inbox.deliver(message).ok().expect("delivered");
+        inbox.deliver(message).expect("delivered");
     }
 
     pub(crate) fn control(&self, message: Ipc) {
         let control = self.component.inbox::<Ipc>("control").expect("control");
-        control.deliver(message).ok().expect("delivered");
+        control.deliver(message).expect("delivered");
     }
 
     /// Runs until the component has finished (the scheduler sleeping
