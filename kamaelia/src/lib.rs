@@ -48,7 +48,7 @@
 //! | [`chassis`] | `Kamaelia.Chassis` | [`ServerCore`], [`SimpleServer`] |
 //! | [`protocol`] | `Kamaelia.Protocol` | [`EchoProtocol`] |
 //! | [`util`] | `Kamaelia.Util` | [`ConsoleReader`], [`ConsoleEchoer`], [`PureTransformer`], [`OneShot`], [`Chargen`], [`LineSplitter`], [`MessageRateLimit`], [`PeriodicTick`], [`SingleTick`], [`Introspector`] |
-//! | [`file`] | `Kamaelia.File` | [`SimpleReader`], [`Append`] |
+//! | [`file`](mod@file) | `Kamaelia.File` | [`SimpleReader`], [`Append`] |
 //! | [`ipc`] | `Kamaelia.IPC` | the messages between them |
 //! | [`signals`] | | SIGINT and SIGTERM, for an orderly stop |
 //!
