@@ -31,9 +31,11 @@ fn kamaelia_allowed(layer: &str) -> Option<&'static [&'static str]> {
     Some(match layer {
         "sys" | "signals" => &[],
         "internet" | "ipc" => &["sys", "internet", "ipc"],
-        "protocol" | "util" => &["sys", "signals", "internet", "ipc", "protocol", "util"],
+        "protocol" | "util" | "file" => &[
+            "sys", "signals", "internet", "ipc", "protocol", "util", "file",
+        ],
         "chassis" => &[
-            "sys", "signals", "internet", "ipc", "protocol", "util", "chassis",
+            "sys", "signals", "internet", "ipc", "protocol", "util", "file", "chassis",
         ],
         other => panic!("kamaelia/src/{other}: a module the layer rule does not place"),
     })

@@ -105,6 +105,35 @@ impl ComponentRef {
         self.0.box_infos(Direction::Outbox)
     }
 
+    /// How many messages wait in the inbox called `name`, whatever type it
+    /// carries: what an introspector shows as the inbox's queue. An inbox
+    /// linked onward (a passthrough) holds none, since deliveries go straight
+    /// to the final inbox.
+    ///
+    /// # Errors
+    ///
+    /// [`BoxError`] if there is no inbox of that name.
+    ///
+    /// ```
+    /// use axon::{Component, ComponentRef, Cx, Standard};
+    ///
+    /// struct Quiet;
+    /// impl Component for Quiet {
+    ///     type Boxes = Standard<u32, u32>;
+    ///     async fn main(self, _cx: Cx<Self::Boxes>) {}
+    /// }
+    ///
+    /// let quiet = ComponentRef::new(Quiet);
+    /// quiet.inbox::<u32>("inbox")?.deliver(7)?;
+    /// assert_eq!(quiet.inbox_len("inbox")?, 1);
+    /// assert_eq!(quiet.inbox_len("control")?, 0);
+    /// assert!(quiet.inbox_len("nowhere").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn inbox_len(&self, name: &str) -> Result<usize, BoxError> {
+        Ok(self.0.find_box(name, Direction::Inbox)?.0.len())
+    }
+
     /// Adds an inbox at run time (see [`Cx::add_inbox`]).
     pub(crate) fn add_dynamic_inbox<T: 'static>(&self, name: &str, doc: &str) -> Inbox<T> {
         let (actual, node) = self.0.add_dynamic_box(name, doc, |owner, index| {

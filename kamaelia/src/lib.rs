@@ -47,7 +47,8 @@
 //! | [`internet`] | `Kamaelia.Internet` | [`Selector`], [`TcpServer`], [`ConnectedSocketAdapter`], [`TcpClient`] |
 //! | [`chassis`] | `Kamaelia.Chassis` | [`ServerCore`], [`SimpleServer`] |
 //! | [`protocol`] | `Kamaelia.Protocol` | [`EchoProtocol`] |
-//! | [`util`] | `Kamaelia.Util` | [`ConsoleReader`], [`ConsoleEchoer`] |
+//! | [`util`] | `Kamaelia.Util` | [`ConsoleReader`], [`ConsoleEchoer`], [`PureTransformer`], [`OneShot`], [`Chargen`], [`LineSplitter`], [`MessageRateLimit`], [`PeriodicTick`], [`SingleTick`], [`Introspector`] |
+//! | [`file`](mod@file) | `Kamaelia.File` | [`SimpleReader`], [`Append`] |
 //! | [`ipc`] | `Kamaelia.IPC` | the messages between them |
 //! | [`signals`] | | SIGINT and SIGTERM, for an orderly stop |
 //!
@@ -64,8 +65,8 @@
 //!
 //! | layer | imports of this crate |
 //! |---|---|
-//! | `chassis` | `internet`, `protocol`, `util`, `signals`, `sys` |
-//! | `protocol`, `util` | `internet`, `signals`, `sys` |
+//! | `chassis` | `internet`, `protocol`, `util`, `file`, `signals`, `sys` |
+//! | `protocol`, `util`, `file` | `internet`, `signals`, `sys` |
 //! | `internet` (and its message index `ipc`) | `sys` |
 //! | `sys`, `signals` | none: the operating system (`polling`, `socket2`, `signal-hook`) |
 //!
@@ -78,6 +79,7 @@
 #![cfg(unix)]
 
 pub mod chassis;
+pub mod file;
 pub mod internet;
 pub mod ipc;
 pub mod protocol;
@@ -89,6 +91,7 @@ pub use chassis::{
     ServerCore, ServerCoreBoxes, SimpleServer, DEFAULT_HANDLER_INBOX_SIZE, DEFAULT_PORT,
     DEFAULT_SHUTDOWN_GRACE,
 };
+pub use file::{Append, SimpleReader};
 pub use internet::{
     ConnectedSocketAdapter, ConnectionOptions, CsaBoxes, ListenOptions, Selector, SelectorBoxes,
     TcpClient, TcpClientBoxes, TcpServer, TcpServerBoxes, DEFAULT_BACKLOG, DEFAULT_CONNECT_TIMEOUT,
@@ -96,4 +99,7 @@ pub use internet::{
     SELECTOR_SHUTDOWN_SERVICE,
 };
 pub use protocol::EchoProtocol;
-pub use util::{ConsoleEchoer, ConsoleReader, ConsoleReaderBoxes};
+pub use util::{
+    Chargen, ConsoleEchoer, ConsoleReader, ConsoleReaderBoxes, Introspector, LineSplitter,
+    LineTooLong, MessageRateLimit, OneShot, PeriodicTick, PureTransformer, SingleTick,
+};

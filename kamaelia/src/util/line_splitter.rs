@@ -1,0 +1,411 @@
+//! [`LineSplitter`]: a byte stream cut into lines, with a bound on how long a
+//! line may be.
+
+use std::error::Error;
+use std::fmt;
+
+use axon::ipc::ErrorInformation;
+use axon::{Component, Cx, Standard};
+use bytes::{Bytes, BytesMut};
+
+/// The longest line a [`LineSplitter`] accepts unless told otherwise: 64 KiB.
+pub const DEFAULT_MAX_LINE_LENGTH: usize = 64 * 1024;
+
+/// Cuts a stream of bytes (`Bytes` chunks cut anywhere, as a socket delivers
+/// them) into lines, and sends each line on.
+///
+/// A line ends with `\n`; a `\r\n` ending is a `\n` ending whose line ends in
+/// `\r`. Lines keep their ending unless [`strip_newline`](Self::strip_newline)
+/// is set, when both `\n` and `\r\n` are removed. A line wholly inside one
+/// chunk is sent as a slice of that chunk (no copy); only a line spread
+/// across chunks is copied together.
+///
+/// # Bounded memory
+///
+/// A line may be at most [`max_line_length`](Self::max_line_length) bytes
+/// long, counting everything before its `\n` (a `\r` included). The splitter
+/// never holds more than that of an unfinished line, whatever a peer sends: a
+/// longer line is an error. The lines before it are sent, the error
+/// ([`LineTooLong`]) is logged and sent out of `signal` as
+/// `Ipc::ErrorInformation`, and the component ends (the rest of the stream
+/// cannot be split reliably).
+///
+/// # Ending
+///
+/// Any message on `control` ends it, once every chunk that arrived before it
+/// has been split. On `ProducerFinished` a last line without a newline is sent
+/// too (a stream need not end with one); on anything else it is dropped. The
+/// control message is then passed on out of `signal`.
+///
+/// # Inboxes
+///
+/// * `inbox` ([`Bytes`]): the stream, in chunks cut anywhere.
+/// * `control` ([`Ipc`](axon::ipc::Ipc)): any message ends it (see above).
+///
+/// # Outboxes
+///
+/// * `outbox` ([`Bytes`]): one message a line.
+/// * `signal` ([`Ipc`](axon::ipc::Ipc)): the control message that ended it, or
+///   `ErrorInformation` carrying a [`LineTooLong`].
+///
+/// # Examples
+///
+/// ```
+/// use axon::Background;
+/// use bytes::Bytes;
+/// use kamaelia::LineSplitter;
+///
+/// let background = Background::start()?;
+/// let splitter = background.handle(|| LineSplitter::new().strip_newline());
+/// splitter.put(Bytes::from_static(b"GET / HTTP/1.0\r\nHost: exa"));
+/// splitter.put(Bytes::from_static(b"mple.org\r\n\r\nbody"));
+/// splitter.finish(); // `ProducerFinished`: the last line comes too
+/// let lines: Vec<Bytes> = std::iter::from_fn(|| splitter.get()).collect();
+/// assert_eq!(lines, ["GET / HTTP/1.0", "Host: example.org", "", "body"]);
+/// background.join()?;
+/// # std::io::Result::Ok(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct LineSplitter {
+    max_line_length: usize,
+    strip_newline: bool,
+}
+
+impl Default for LineSplitter {
+    fn default() -> Self {
+        LineSplitter {
+            max_line_length: DEFAULT_MAX_LINE_LENGTH,
+            strip_newline: false,
+        }
+    }
+}
+
+impl LineSplitter {
+    /// A splitter keeping each line's ending, accepting lines up to
+    /// [`DEFAULT_MAX_LINE_LENGTH`].
+    pub fn new() -> Self {
+        LineSplitter::default()
+    }
+
+    /// Accepts lines of at most `bytes` bytes before their `\n`.
+    ///
+    /// ```
+    /// let splitter = kamaelia::LineSplitter::new().max_line_length(80);
+    /// # let _ = splitter;
+    /// ```
+    pub fn max_line_length(mut self, bytes: usize) -> Self {
+        self.max_line_length = bytes;
+        self
+    }
+
+    /// Removes each line's `\n` or `\r\n`.
+    pub fn strip_newline(mut self) -> Self {
+        self.strip_newline = true;
+        self
+    }
+}
+
+/// A line longer than a [`LineSplitter`] accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineTooLong {
+    /// The longest line accepted.
+    pub max_line_length: usize,
+    /// How much of the line had arrived when it was refused (more than
+    /// `max_line_length`; the line may be longer still).
+    pub seen: usize,
+}
+
+impl fmt::Display for LineTooLong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "line longer than the {} bytes allowed ({} bytes without a newline)",
+            self.max_line_length, self.seen
+        )
+    }
+}
+
+impl Error for LineTooLong {}
+
+/// The splitting itself, apart from the component.
+#[derive(Debug)]
+struct Splitter {
+    max_line_length: usize,
+    strip_newline: bool,
+    /// The start of a line whose `\n` has not arrived: never longer than
+    /// `max_line_length`.
+    partial: BytesMut,
+}
+
+impl Splitter {
+    fn new(config: &LineSplitter) -> Self {
+        Splitter {
+            max_line_length: config.max_line_length,
+            strip_newline: config.strip_newline,
+            partial: BytesMut::new(),
+        }
+    }
+
+    /// Adds the lines `chunk` completes to `lines`, and keeps its unfinished
+    /// end. On error, `lines` holds the lines before the one too long.
+    fn push(&mut self, chunk: Bytes, lines: &mut Vec<Bytes>) -> Result<(), LineTooLong> {
+        let mut start = 0;
+        while let Some(at) = chunk[start..].iter().position(|&b| b == b'\n') {
+            // Checked before copying anything: `partial` stays bounded.
+            self.check(self.partial.len() + at)?;
+            let end = start + at + 1;
+            let line = if self.partial.is_empty() {
+                chunk.slice(start..end)
+            } else {
+                self.partial.extend_from_slice(&chunk[start..end]);
+                self.partial.split().freeze()
+            };
+            lines.push(self.trim(line));
+            start = end;
+        }
+        let rest = &chunk[start..];
+        self.check(self.partial.len() + rest.len())?;
+        self.partial.extend_from_slice(rest);
+        Ok(())
+    }
+
+    /// The unfinished last line, if there is one: at the end of the stream.
+    fn finish(&mut self) -> Option<Bytes> {
+        (!self.partial.is_empty()).then(|| self.partial.split().freeze())
+    }
+
+    fn check(&self, length: usize) -> Result<(), LineTooLong> {
+        if length > self.max_line_length {
+            return Err(LineTooLong {
+                max_line_length: self.max_line_length,
+                seen: length,
+            });
+        }
+        Ok(())
+    }
+
+    fn trim(&self, mut line: Bytes) -> Bytes {
+        if self.strip_newline {
+            let ending = if line.ends_with(b"\r\n") { 2 } else { 1 };
+            line.truncate(line.len() - ending);
+        }
+        line
+    }
+}
+
+impl Component for LineSplitter {
+    type Boxes = Standard<Bytes, Bytes>;
+
+    async fn main(self, cx: Cx<Self::Boxes>) {
+        let mut splitter = Splitter::new(&self);
+        let mut lines = Vec::new();
+        while let Some(chunk) = cx.recv_until_finished().await {
+            let split = splitter.push(chunk, &mut lines);
+            for line in lines.drain(..) {
+                cx.outbox.send(line).await;
+            }
+            if let Err(too_long) = split {
+                tracing::warn!(target: "kamaelia::line_splitter", component = %cx.id(), error = %too_long, "ending");
+                let error = ErrorInformation::new(cx.id(), too_long);
+                cx.signal.send(error.into()).await;
+                return;
+            }
+        }
+        let Some(message) = cx.control.recv() else {
+            return;
+        };
+        if message.is_producer_finished() {
+            if let Some(last) = splitter.finish() {
+                cx.outbox.send(last).await;
+            }
+        }
+        cx.signal.send(message).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axon::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
+
+    use super::*;
+    use crate::util::rig::Rig;
+
+    /// Splits `chunks` with `config`, returning the lines and the unfinished
+    /// end, or the error.
+    fn split(config: &LineSplitter, chunks: &[&[u8]]) -> Result<Vec<Bytes>, LineTooLong> {
+        let mut splitter = Splitter::new(config);
+        let mut lines = Vec::new();
+        for chunk in chunks {
+            splitter.push(Bytes::copy_from_slice(chunk), &mut lines)?;
+        }
+        lines.extend(splitter.finish());
+        Ok(lines)
+    }
+
+    #[test]
+    fn many_lines_in_one_chunk_keep_their_endings() {
+        let lines = split(&LineSplitter::new(), &[b"one\ntwo\r\n\nthree"]).unwrap();
+        assert_eq!(lines, ["one\n", "two\r\n", "\n", "three"]);
+    }
+
+    #[test]
+    fn stripping_removes_both_endings_even_split_between_chunks() {
+        let config = LineSplitter::new().strip_newline();
+        let lines = split(&config, &[b"one\r", b"\ntwo\n", b"\r\n"]).unwrap();
+        assert_eq!(lines, ["one", "two", ""]);
+    }
+
+    #[test]
+    fn a_line_across_many_chunks_comes_whole() {
+        let lines = split(
+            &LineSplitter::new(),
+            &[b"he", b"l", b"", b"lo\nwor", b"ld\n"],
+        )
+        .unwrap();
+        assert_eq!(lines, ["hello\n", "world\n"]);
+    }
+
+    #[test]
+    fn a_line_inside_one_chunk_shares_its_buffer() {
+        let chunk = Bytes::from_static(b"abc\ndef\n");
+        let mut splitter = Splitter::new(&LineSplitter::new());
+        let mut lines = Vec::new();
+        splitter.push(chunk.clone(), &mut lines).unwrap();
+        assert_eq!(lines[1].as_ptr(), chunk[4..].as_ptr());
+    }
+
+    #[test]
+    fn a_line_of_exactly_the_maximum_passes_and_one_more_byte_fails() {
+        let config = LineSplitter::new().max_line_length(4);
+        assert_eq!(
+            split(&config, &[b"abcd\n", b"ab", b"cd"]).unwrap(),
+            ["abcd\n", "abcd"]
+        );
+        let err = split(&config, &[b"ab", b"cde\n"]).unwrap_err();
+        assert_eq!(
+            err,
+            LineTooLong {
+                max_line_length: 4,
+                seen: 5
+            }
+        );
+        // Without any newline at all: refused as soon as it is too long.
+        let err = split(&config, &[b"abc", b"de"]).unwrap_err();
+        assert_eq!(err.seen, 5);
+    }
+
+    #[test]
+    fn memory_stays_bounded_whatever_is_sent() {
+        let config = LineSplitter::new().max_line_length(16);
+        let mut splitter = Splitter::new(&config);
+        let mut lines = Vec::new();
+        let mut refused = false;
+        for _ in 0..1000 {
+            if splitter
+                .push(Bytes::from_static(b"xxxxxxx"), &mut lines)
+                .is_err()
+            {
+                refused = true;
+                break;
+            }
+            assert!(splitter.partial.len() <= 16);
+        }
+        assert!(refused);
+    }
+
+    /// A small deterministic generator (xorshift): no dependency for tests.
+    struct Rng(u64);
+
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    #[test]
+    fn any_chunking_of_the_same_input_gives_the_same_lines() {
+        let mut rng = Rng(0x5eed_1e55);
+        for round in 0..200 {
+            // Lines of random length (some empty, some \r\n), maybe no final newline.
+            let mut input = Vec::new();
+            let mut expected = Vec::new();
+            for _ in 0..rng.below(20) {
+                let mut line: Vec<u8> = (0..rng.below(12))
+                    .map(|_| b"ab \t\r"[rng.below(5)])
+                    .collect();
+                line.extend_from_slice(if rng.below(2) == 0 { b"\n" } else { b"\r\n" });
+                input.extend_from_slice(&line);
+                expected.push(line);
+            }
+            if rng.below(2) == 0 {
+                input.extend_from_slice(b"tail");
+                expected.push(b"tail".to_vec());
+            }
+            let mut chunks = Vec::new();
+            let mut rest = &input[..];
+            while !rest.is_empty() {
+                let cut = rng.below(rest.len() + 1);
+                chunks.push(&rest[..cut]);
+                rest = &rest[cut..];
+            }
+            let lines = split(&LineSplitter::new(), &chunks).unwrap();
+            assert_eq!(lines, expected, "round {round}, chunks {chunks:?}");
+            let stripped = split(&LineSplitter::new().strip_newline(), &chunks).unwrap();
+            // A `\r` in the last place of a line's text reads as a `\r\n`
+            // ending: the two cannot be told apart.
+            let expected_stripped: Vec<&[u8]> = expected
+                .iter()
+                .map(|l| {
+                    let l = &l[..];
+                    l.strip_suffix(b"\r\n")
+                        .or_else(|| l.strip_suffix(b"\n"))
+                        .unwrap_or(l)
+                })
+                .collect();
+            assert_eq!(stripped, expected_stripped, "round {round}");
+        }
+    }
+
+    #[test]
+    fn the_component_sends_the_last_line_at_producer_finished_and_passes_it_on() {
+        let rig = Rig::<Bytes, Bytes>::new(LineSplitter::new());
+        rig.put(Bytes::from_static(b"a\nb"));
+        rig.put(Bytes::from_static(b"c\nd"));
+        rig.control(ProducerFinished::new().into());
+        rig.run();
+        assert_eq!(rig.take(), ["a\n", "bc\n", "d"]);
+        assert!(matches!(rig.signals()[..], [Ipc::ProducerFinished(_)]));
+    }
+
+    #[test]
+    fn the_component_drops_an_unfinished_line_when_shut_down() {
+        let rig = Rig::<Bytes, Bytes>::new(LineSplitter::new());
+        rig.put(Bytes::from_static(b"a\nb"));
+        rig.control(ShutdownMicroprocess::new().into());
+        rig.run();
+        assert_eq!(rig.take(), ["a\n"]);
+        assert!(matches!(rig.signals()[..], [Ipc::ShutdownMicroprocess(_)]));
+    }
+
+    #[test]
+    fn the_component_ends_with_an_error_on_a_line_too_long() {
+        let rig = Rig::<Bytes, Bytes>::new(LineSplitter::new().max_line_length(3));
+        rig.put(Bytes::from_static(b"ok\ntoo long\nnever\n"));
+        rig.run();
+        assert_eq!(rig.take(), ["ok\n"]);
+        match &rig.signals()[..] {
+            [Ipc::ErrorInformation(info)] => {
+                assert_eq!(info.caller, rig.component.id());
+                let error = info.exception.as_ref().expect("the error");
+                assert_eq!(
+                    error.to_string(),
+                    "line longer than the 3 bytes allowed (8 bytes without a newline)"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! [`PureTransformer`]: a function applied to every message.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use axon::ipc::{Ipc, ProducerFinished};
+use axon::{Component, Cx, Standard};
+
+/// Sends `f(message)` for every message it receives, unless `f` returns
+/// `None`, in which case nothing is sent: Kamaelia's `PureTransformer`.
+///
+/// It ends on `ProducerFinished` or the legacy `Shutdown` on `control`, once
+/// every message that arrived before it has been transformed, and then sends
+/// `ProducerFinished` (from itself) out of `signal`, as the original does.
+/// Other control messages (`Notify`, `Status`, …) are ignored.
+///
+/// **Where it differs from Kamaelia's**: the original does not end on
+/// `ShutdownMicroprocess`, so a pipeline told to stop would wait on it for
+/// ever. This one ends on it too (once `inbox` is empty, like the others),
+/// and passes the `ShutdownMicroprocess` itself on out of `signal`, so the
+/// components after it are told to stop rather than that data is complete.
+///
+/// # Inboxes
+///
+/// * `inbox` (`I`): the messages to transform.
+/// * `control` ([`Ipc`]): `ProducerFinished`, `Shutdown` or
+///   `ShutdownMicroprocess` ends it once `inbox` is empty.
+///
+/// # Outboxes
+///
+/// * `outbox` (`O`): each `f(message)` that is `Some`.
+/// * `signal` ([`Ipc`]): `ProducerFinished` when it ends (the
+///   `ShutdownMicroprocess` that stopped it, if that was it).
+///
+/// # Examples
+///
+/// ```
+/// use axon::Background;
+/// use kamaelia::PureTransformer;
+///
+/// let background = Background::start()?;
+/// // Doubles the even numbers, drops the odd ones.
+/// let evens = background.handle(|| {
+///     PureTransformer::new(|n: u32| (n % 2 == 0).then_some(n * 2))
+/// });
+/// for n in 1..=4 {
+///     evens.put(n);
+/// }
+/// evens.finish();
+/// assert_eq!(std::iter::from_fn(|| evens.get()).collect::<Vec<_>>(), [4, 8]);
+/// assert!(evens.get_signal_timeout(std::time::Duration::from_secs(5))?.is_producer_finished());
+/// background.join()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct PureTransformer<F, I, O> {
+    function: F,
+    types: PhantomData<fn(I) -> O>,
+}
+
+impl<F, I, O> PureTransformer<F, I, O>
+where
+    F: FnMut(I) -> Option<O> + 'static,
+{
+    /// A transformer applying `function` to every message.
+    pub fn new(function: F) -> Self {
+        PureTransformer {
+            function,
+            types: PhantomData,
+        }
+    }
+}
+
+impl<F, I, O> fmt::Debug for PureTransformer<F, I, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PureTransformer")
+    }
+}
+
+impl<F, I, O> Component for PureTransformer<F, I, O>
+where
+    F: FnMut(I) -> Option<O> + 'static,
+    I: 'static,
+    O: 'static,
+{
+    type Boxes = Standard<I, O>;
+
+    async fn main(mut self, cx: Cx<Self::Boxes>) {
+        loop {
+            for message in cx.inbox.drain() {
+                if let Some(out) = (self.function)(message) {
+                    cx.outbox.send(out).await;
+                }
+            }
+            // Control is read only with `inbox` empty (nothing runs between
+            // this test and the read): what was sent before the producer
+            // finished is all transformed first.
+            if !cx.inbox.is_empty() {
+                continue;
+            }
+            match cx.control.recv() {
+                Some(stop @ Ipc::ShutdownMicroprocess(_)) => {
+                    cx.signal.send(stop).await;
+                    return;
+                }
+                Some(Ipc::ProducerFinished(_) | Ipc::Shutdown(_)) => {
+                    let finished = ProducerFinished::from(cx.id());
+                    cx.signal.send(finished.into()).await;
+                    return;
+                }
+                Some(_) => {}
+                None => cx.idle().await,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axon::ipc::Payload;
+    use axon::ipc::{Shutdown, ShutdownMicroprocess, Status};
+
+    use super::*;
+    use crate::util::rig::Rig;
+
+    fn halver() -> PureTransformer<impl FnMut(u32) -> Option<u32>, u32, u32> {
+        PureTransformer::new(|n: u32| (n % 2 == 0).then_some(n / 2))
+    }
+
+    #[test]
+    fn transforms_all_that_came_before_producer_finished_and_drops_none_results() {
+        let rig = Rig::<u32, u32>::new(halver());
+        for n in 0..10 {
+            rig.put(n);
+        }
+        rig.control(ProducerFinished::new().into());
+        rig.run();
+        assert_eq!(rig.take(), [0, 1, 2, 3, 4]);
+        let signals = rig.signals();
+        match &signals[..] {
+            [Ipc::ProducerFinished(pf)] => assert_eq!(pf.caller, Some(rig.component.id())),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_legacy_shutdown_ends_it_with_producer_finished() {
+        let rig = Rig::<u32, u32>::new(halver());
+        rig.put(4);
+        rig.control(Shutdown.into());
+        rig.run();
+        assert_eq!(rig.take(), [2]);
+        assert!(matches!(rig.signals()[..], [Ipc::ProducerFinished(_)]));
+    }
+
+    #[test]
+    fn shutdown_microprocess_ends_it_and_is_passed_on() {
+        let rig = Rig::<u32, u32>::new(halver());
+        rig.control(ShutdownMicroprocess::new().into());
+        rig.run();
+        assert!(matches!(rig.signals()[..], [Ipc::ShutdownMicroprocess(_)]));
+    }
+
+    #[test]
+    fn other_control_messages_are_ignored() {
+        let rig = Rig::<u32, u32>::new(halver());
+        rig.control(Status::new(Payload::new("busy")).into());
+        rig.put(8);
+        rig.cycle_until(|rig| rig.waiting() == 1);
+        assert!(!rig.component.is_finished());
+        assert_eq!(rig.take(), [4]);
+        assert!(rig.signals().is_empty());
+        rig.control(ProducerFinished::new().into());
+        rig.run();
+    }
+}
