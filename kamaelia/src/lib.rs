@@ -45,7 +45,7 @@
 //! | module | Kamaelia's | holds |
 //! |---|---|---|
 //! | [`internet`] | `Kamaelia.Internet` | [`Selector`], [`TcpServer`], [`ConnectedSocketAdapter`], [`TcpClient`] |
-//! | [`chassis`] | `Kamaelia.Chassis` | [`ServerCore`], [`SimpleServer`] |
+//! | [`chassis`] | `Kamaelia.Chassis` | [`ServerCore`], [`SimpleServer`], [`Pipeline`], [`Graphline`], [`Par`], [`Carousel`], [`Seq`] |
 //! | [`protocol`] | `Kamaelia.Protocol` | [`EchoProtocol`] |
 //! | [`util`] | `Kamaelia.Util` | [`ConsoleReader`], [`ConsoleEchoer`] |
 //! | [`ipc`] | `Kamaelia.IPC` | the messages between them |
@@ -89,6 +89,7 @@ pub use chassis::{
     ServerCore, ServerCoreBoxes, SimpleServer, DEFAULT_HANDLER_INBOX_SIZE, DEFAULT_PORT,
     DEFAULT_SHUTDOWN_GRACE,
 };
+pub use chassis::{Carousel, CarouselBoxes, ChassisError, Graphline, Par, Pipeline, Seq};
 pub use internet::{
     ConnectedSocketAdapter, ConnectionOptions, CsaBoxes, ListenOptions, Selector, SelectorBoxes,
     TcpClient, TcpClientBoxes, TcpServer, TcpServerBoxes, DEFAULT_BACKLOG, DEFAULT_CONNECT_TIMEOUT,
