@@ -80,7 +80,7 @@ type End = (String, String);
 ///
 /// let background = Background::start()?;
 /// let handle = background.run_on(|| {
-///     let graphline = Graphline! {
+///     let graphline: Graphline<u32, u32> = Graphline! {
 ///         FIRST: AddOne,
 ///         SECOND: Pipeline![AddOne, AddOne];
 ///         ("self", "inbox") => ("FIRST", "inbox"),

@@ -42,3 +42,13 @@ impl<C: Component> Stage for C {
 pub trait LinksTo<I, A, B> {}
 
 impl<T, A, B> LinksTo<T, A, B> for T {}
+
+/// With only the impl above, the compiler would satisfy `LinksTo` by making
+/// the two types equal, and report a bare type mismatch instead of the
+/// message above. A second impl for every type (to a type no box carries)
+/// stops it guessing, so a mismatch is reported as a missing `LinksTo`.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct NotABox<T>(std::marker::PhantomData<T>);
+
+impl<T, A, B> LinksTo<NotABox<T>, A, B> for T {}
