@@ -44,7 +44,10 @@ fn upper(chunk: &[u8]) -> Vec<u8> {
 }
 
 fn exclaim(chunk: &[u8]) -> Vec<u8> {
-    chunk.iter().map(|&b| if b == b'\n' { b'!' } else { b }).collect()
+    chunk
+        .iter()
+        .map(|&b| if b == b'\n' { b'!' } else { b })
+        .collect()
 }
 
 #[test]

@@ -151,9 +151,9 @@ impl ComponentRef {
             .find(|info| info.name == model_box)
             .map(|info| info.doc)
             .unwrap_or_default();
-        let (actual, _) = self
-            .0
-            .add_dynamic_box(name, &doc, |owner, index| ErasedBox(node.0.twin(owner, index)));
+        let (actual, _) = self.0.add_dynamic_box(name, &doc, |owner, index| {
+            ErasedBox(node.0.twin(owner, index))
+        });
         Ok(BoxInfo {
             name: actual,
             doc,

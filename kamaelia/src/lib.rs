@@ -85,11 +85,11 @@ pub mod signals;
 mod sys;
 pub mod util;
 
+pub use chassis::{Carousel, CarouselBoxes, ChassisError, Graphline, Par, Pipeline, Seq};
 pub use chassis::{
     ServerCore, ServerCoreBoxes, SimpleServer, DEFAULT_HANDLER_INBOX_SIZE, DEFAULT_PORT,
     DEFAULT_SHUTDOWN_GRACE,
 };
-pub use chassis::{Carousel, CarouselBoxes, ChassisError, Graphline, Par, Pipeline, Seq};
 pub use internet::{
     ConnectedSocketAdapter, ConnectionOptions, CsaBoxes, ListenOptions, Selector, SelectorBoxes,
     TcpClient, TcpClientBoxes, TcpServer, TcpServerBoxes, DEFAULT_BACKLOG, DEFAULT_CONNECT_TIMEOUT,

@@ -349,13 +349,22 @@ mod tests {
 
     #[test]
     fn in_and_out_are_the_types_of_inbox_and_outbox() {
-        assert_eq!(type_of::<<Standard<String, u32> as BoxSet>::In>(), type_of::<String>());
-        assert_eq!(type_of::<<Standard<String, u32> as BoxSet>::Out>(), type_of::<u32>());
+        assert_eq!(
+            type_of::<<Standard<String, u32> as BoxSet>::In>(),
+            type_of::<String>()
+        );
+        assert_eq!(
+            type_of::<<Standard<String, u32> as BoxSet>::Out>(),
+            type_of::<u32>()
+        );
     }
 
     #[test]
     fn a_missing_inbox_or_outbox_is_absent() {
-        assert_eq!(type_of::<<SourceBoxes as BoxSet>::In>(), type_of::<Absent>());
+        assert_eq!(
+            type_of::<<SourceBoxes as BoxSet>::In>(),
+            type_of::<Absent>()
+        );
         assert_eq!(type_of::<<SourceBoxes as BoxSet>::Out>(), type_of::<u8>());
         assert_eq!(type_of::<<NoBoxes as BoxSet>::Out>(), type_of::<Absent>());
     }

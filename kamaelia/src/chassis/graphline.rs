@@ -196,7 +196,7 @@ impl<I: 'static, O: 'static> GraphlineBuilder<I, O> {
             .map(|(_, sink)| (by_name[sink.0.as_str()].clone(), sink.1.clone()))
             .collect();
 
-        let component = ComponentRef::new(Body::<I, O> {
+        let component = ComponentRef::new(GraphlineBody::<I, O> {
             children: self.children.iter().map(|(_, c)| c.clone()).collect(),
             broadcast,
             signal_linked,
@@ -254,7 +254,7 @@ impl<I: 'static, O: 'static> Stage for Graphline<I, O> {
 }
 
 /// The Graphline's own behaviour, once built.
-struct Body<I, O> {
+struct GraphlineBody<I, O> {
     children: Vec<ComponentRef>,
     /// The `control` inboxes of the children no linkage feeds, if the
     /// Graphline's own `control` is not linked.
@@ -265,7 +265,7 @@ struct Body<I, O> {
     types: PhantomData<fn(I) -> O>,
 }
 
-impl<I: 'static, O: 'static> Component for Body<I, O> {
+impl<I: 'static, O: 'static> Component for GraphlineBody<I, O> {
     type Boxes = Standard<I, O>;
 
     async fn main(self, cx: Cx<Self::Boxes>) {

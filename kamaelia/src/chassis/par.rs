@@ -179,6 +179,8 @@ macro_rules! PAR {
 
 impl<O> std::fmt::Debug for Par<O> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Par").field("children", &self.children).finish()
+        f.debug_struct("Par")
+            .field("children", &self.children)
+            .finish()
     }
 }

@@ -249,8 +249,8 @@ impl<I: 'static, O: 'static> Component for Pipeline<I, O> {
         };
         cx.add_children(&self.children);
         let me = cx.component();
-        let linked = link_children(&me.postoffice(), &self.children, self.circular)
-            .and_then(|()| {
+        let linked =
+            link_children(&me.postoffice(), &self.children, self.circular).and_then(|()| {
                 inherit_size(&cx.inbox, first, "inbox");
                 cx.link(&cx.inbox, (first, "inbox"))?;
                 if first.has_inbox("control") {

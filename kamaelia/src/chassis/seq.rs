@@ -130,9 +130,7 @@ impl<I: 'static, O: 'static> Component for Seq<I, O> {
             // Removing the finished child removes the links made to it.
             until_children_done(&cx, 1).await;
         }
-        cx.signal
-            .send(ProducerFinished::from(cx.id()).into())
-            .await;
+        cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
     }
 }
 
