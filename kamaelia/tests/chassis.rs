@@ -363,7 +363,10 @@ fn graphline_terminates_when_all_children_have_and_sends_producer_finished() {
 }
 
 /// A, B, C with `A.signal → B.control`, plus `extra` linkages.
-fn abc(extra: &[((&str, &str), (&str, &str))]) -> (ComponentRef, Vec<ComponentRef>) {
+/// A linkage by names: ((component, box), (component, box)).
+type Link<'a> = ((&'a str, &'a str), (&'a str, &'a str));
+
+fn abc(extra: &[Link<'_>]) -> (ComponentRef, Vec<ComponentRef>) {
     let children = mocks(3);
     let mut builder = G::new().link(("A", "signal"), ("B", "control"));
     for (name, child) in ["A", "B", "C"].iter().zip(&children) {
@@ -641,7 +644,10 @@ fn seq_runs_its_components_one_after_another_then_finishes() {
 
 type C = Carousel<String, String, String>;
 
-fn carousel(make_1st_request: bool) -> (ComponentRef, Rc<RefCell<Vec<(String, ComponentRef)>>>) {
+/// What a test Carousel's factory has made: each request and its child.
+type Made = Rc<RefCell<Vec<(String, ComponentRef)>>>;
+
+fn carousel(make_1st_request: bool) -> (ComponentRef, Made) {
     let made = Rc::new(RefCell::new(Vec::new()));
     let record = made.clone();
     let carousel = C::new(move |arg: String| {
