@@ -152,6 +152,45 @@ impl ComponentRef {
             .expect("a new outbox has the type it was made with")
     }
 
+    /// Adds a box at run time with the direction, message type and doc string
+    /// of `model`'s box `model_box` (looked up among its inboxes first): how a
+    /// Kamaelia Graphline makes the boxes its linkages name on itself. If
+    /// `name` is taken, a number is appended; the result says what it got.
+    ///
+    /// # Errors
+    ///
+    /// [`BoxError::NoSuchBox`] if `model` has no box called `model_box`.
+    pub fn add_box_like(
+        &self,
+        name: &str,
+        model: &ComponentRef,
+        model_box: &str,
+    ) -> Result<BoxInfo, BoxError> {
+        let (node, direction) = match model.0.find_box(model_box, Direction::Inbox) {
+            Ok(node) => (node, Direction::Inbox),
+            Err(_) => (
+                model.0.find_box(model_box, Direction::Outbox)?,
+                Direction::Outbox,
+            ),
+        };
+        let doc = model
+            .0
+            .box_infos(direction)
+            .into_iter()
+            .find(|info| info.name == model_box)
+            .map(|info| info.doc)
+            .unwrap_or_default();
+        let (actual, _) = self.0.add_dynamic_box(name, &doc, |owner, index| {
+            ErasedBox(node.0.twin(owner, index))
+        });
+        Ok(BoxInfo {
+            name: actual,
+            doc,
+            direction,
+            type_name: node.0.type_name(),
+        })
+    }
+
     /// True if the component has an outbox called `name`, declared or added:
     /// Axon's `name in component.Outboxes`.
     pub fn has_outbox(&self, name: &str) -> bool {

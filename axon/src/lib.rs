@@ -229,7 +229,7 @@ mod tracker;
 mod yields;
 
 pub use boxes::{
-    BoxDecl, BoxInfo, BoxSet, Drain, Inbox, Linkage, Next, NoBoxes, Outbox, Passthrough,
+    Absent, BoxDecl, BoxInfo, BoxSet, Drain, Inbox, Linkage, Next, NoBoxes, Outbox, Passthrough,
     SendFuture, Standard,
 };
 pub use component::{Component, Cx, TrackedResource, YieldNow, YieldWith};

@@ -45,7 +45,7 @@
 //! | module | Kamaelia's | holds |
 //! |---|---|---|
 //! | [`internet`] | `Kamaelia.Internet` | [`Selector`], [`TcpServer`], [`ConnectedSocketAdapter`], [`TcpClient`] |
-//! | [`chassis`] | `Kamaelia.Chassis` | [`ServerCore`], [`SimpleServer`] |
+//! | [`chassis`] | `Kamaelia.Chassis` | [`ServerCore`], [`SimpleServer`], [`Pipeline`], [`Graphline`], [`Par`], [`Carousel`], [`Seq`] |
 //! | [`protocol`] | `Kamaelia.Protocol` | [`EchoProtocol`] |
 //! | [`util`] | `Kamaelia.Util` | [`ConsoleReader`], [`ConsoleEchoer`], [`PureTransformer`], [`OneShot`], [`Chargen`], [`LineSplitter`], [`MessageRateLimit`], [`PeriodicTick`], [`SingleTick`], [`Introspector`] |
 //! | [`file`](mod@file) | `Kamaelia.File` | [`SimpleReader`], [`Append`] |
@@ -87,6 +87,7 @@ pub mod signals;
 mod sys;
 pub mod util;
 
+pub use chassis::{Carousel, CarouselBoxes, ChassisError, Graphline, Par, Pipeline, Seq};
 pub use chassis::{
     ServerCore, ServerCoreBoxes, SimpleServer, DEFAULT_HANDLER_INBOX_SIZE, DEFAULT_PORT,
     DEFAULT_SHUTDOWN_GRACE,

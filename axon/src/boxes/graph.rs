@@ -65,6 +65,9 @@ pub(crate) trait AnyBox: Any {
     /// Called on the root of a tree: points every box of `top`'s subtree
     /// (`top` included) at this root's final destination.
     fn adopt(self: Rc<Self>, top: &Rc<dyn AnyBox>);
+    /// A new, unlinked box of the same direction and message type, owned by
+    /// `owner`: for a box created to match another (a Graphline's own box).
+    fn twin(&self, owner: Weak<dyn Owner>, index: u32) -> Rc<dyn AnyBox>;
 }
 
 /// Where a box sits in its link tree.

@@ -593,6 +593,10 @@ impl<T> Drop for InboxNode<T> {
 }
 
 impl<T: 'static> AnyBox for InboxNode<T> {
+    fn twin(&self, owner: Weak<dyn Owner>, index: u32) -> Rc<dyn AnyBox> {
+        InboxNode::<T>::new(owner, index)
+    }
+
     fn direction(&self) -> Direction {
         Direction::Inbox
     }

@@ -92,6 +92,14 @@ pub(crate) fn clean_doc(doc: &str) -> String {
 /// Most components use [`Standard`] (`inbox`, `control`, `outbox`, `signal`)
 /// or [`NoBoxes`].
 pub trait BoxSet: Clone + 'static {
+    /// The message type of the box named `inbox`, or [`Absent`] if there is
+    /// none: what a chassis such as Kamaelia's Pipeline feeds the component.
+    type In: 'static;
+
+    /// The message type of the box named `outbox`, or [`Absent`] if there is
+    /// none.
+    type Out: 'static;
+
     /// The declared boxes, in declaration order.
     const BOXES: &'static [BoxDecl];
 
@@ -103,6 +111,14 @@ pub trait BoxSet: Clone + 'static {
     #[doc(hidden)]
     fn erased(&self, index: usize) -> Option<ErasedBox>;
 }
+
+/// The message type of a box that is not there: a [`BoxSet`] without an
+/// `inbox` has `In = Absent`, one without an `outbox` has `Out = Absent`.
+/// No value of it exists, and a box carrying it links only to another such
+/// box, so a chassis that checks types at compile time refuses to feed a
+/// component that takes nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Absent {}
 
 /// The component being built, as [`BoxSet::create`] sees it.
 #[doc(hidden)]
@@ -234,6 +250,9 @@ macro_rules! boxes {
         }
 
         impl $(< $($gen: 'static),+ >)? $crate::BoxSet for $name $(< $($gen),+ >)? {
+            type In = $crate::boxes!(@find inbox [$($dir $field : $ty,)*]);
+            type Out = $crate::boxes!(@find outbox [$($dir $field : $ty,)*]);
+
             const BOXES: &'static [$crate::BoxDecl] = &[
                 $(
                     $crate::BoxDecl {
@@ -270,6 +289,14 @@ macro_rules! boxes {
             }
         }
     };
+    // The type of the box named `inbox` (or `outbox`): a walk over the
+    // fields, so that a set without one gets `Absent`.
+    (@find inbox [inbox inbox : $ty:ty, $($rest:tt)*]) => { $ty };
+    (@find outbox [outbox outbox : $ty:ty, $($rest:tt)*]) => { $ty };
+    (@find $want:ident [$dir:ident $field:ident : $ty:ty, $($rest:tt)*]) => {
+        $crate::boxes!(@find $want [$($rest)*])
+    };
+    (@find $want:ident []) => { $crate::Absent };
     (@handle inbox $ty:ty) => { $crate::Inbox<$ty> };
     (@handle outbox $ty:ty) => { $crate::Outbox<$ty> };
     (@direction inbox) => { $crate::Direction::Inbox };
@@ -298,4 +325,47 @@ boxes! {
     /// No boxes at all, for a component that only computes or only yields:
     /// what Axon calls a bare microprocess.
     pub struct NoBoxes {}
+}
+
+#[cfg(test)]
+mod tests {
+    use std::any::TypeId;
+
+    use super::*;
+
+    boxes! {
+        /// A set with an outbox but no inbox.
+        struct SourceBoxes {
+            /// Control.
+            inbox control: Ipc,
+            /// Out.
+            outbox outbox: u8,
+        }
+    }
+
+    fn type_of<T: 'static>() -> TypeId {
+        TypeId::of::<T>()
+    }
+
+    #[test]
+    fn in_and_out_are_the_types_of_inbox_and_outbox() {
+        assert_eq!(
+            type_of::<<Standard<String, u32> as BoxSet>::In>(),
+            type_of::<String>()
+        );
+        assert_eq!(
+            type_of::<<Standard<String, u32> as BoxSet>::Out>(),
+            type_of::<u32>()
+        );
+    }
+
+    #[test]
+    fn a_missing_inbox_or_outbox_is_absent() {
+        assert_eq!(
+            type_of::<<SourceBoxes as BoxSet>::In>(),
+            type_of::<Absent>()
+        );
+        assert_eq!(type_of::<<SourceBoxes as BoxSet>::Out>(), type_of::<u8>());
+        assert_eq!(type_of::<<NoBoxes as BoxSet>::Out>(), type_of::<Absent>());
+    }
 }

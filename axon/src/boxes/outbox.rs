@@ -367,6 +367,10 @@ impl<T> Drop for OutboxNode<T> {
 }
 
 impl<T: 'static> AnyBox for OutboxNode<T> {
+    fn twin(&self, owner: Weak<dyn Owner>, index: u32) -> Rc<dyn AnyBox> {
+        OutboxNode::<T>::new(owner, index)
+    }
+
     fn direction(&self) -> Direction {
         Direction::Outbox
     }
