@@ -47,7 +47,7 @@
 //! | [`internet`] | `Kamaelia.Internet` | [`Selector`], [`TcpServer`], [`ConnectedSocketAdapter`], [`TcpClient`] |
 //! | [`chassis`] | `Kamaelia.Chassis` | [`ServerCore`], [`SimpleServer`] |
 //! | [`protocol`] | `Kamaelia.Protocol` | [`EchoProtocol`] |
-//! | [`util`] | `Kamaelia.Util` | [`ConsoleReader`], [`ConsoleEchoer`] |
+//! | [`util`] | `Kamaelia.Util` | [`ConsoleReader`], [`ConsoleEchoer`], [`PassThrough`], [`PlugSplitter`], [`Plug`], [`Backplane`], [`PublishTo`], [`SubscribeTo`] |
 //! | [`ipc`] | `Kamaelia.IPC` | the messages between them |
 //! | [`signals`] | | SIGINT and SIGTERM, for an orderly stop |
 //!
@@ -96,4 +96,7 @@ pub use internet::{
     SELECTOR_SHUTDOWN_SERVICE,
 };
 pub use protocol::EchoProtocol;
-pub use util::{ConsoleEchoer, ConsoleReader, ConsoleReaderBoxes};
+pub use util::{
+    Backplane, ConsoleEchoer, ConsoleReader, ConsoleReaderBoxes, PassThrough, Plug, PlugSplitter,
+    PublishTo, SubscribeTo,
+};
