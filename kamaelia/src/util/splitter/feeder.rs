@@ -143,7 +143,7 @@ impl<T: Clone + 'static> Component for Feeder<T> {
                 Round::CaughtUp => {
                     let mut log = self.log.borrow_mut();
                     let end = log.end();
-                    if parked_at.is_none_or(|at| end > at) {
+                    if parked_at.map_or(true, |at| end > at) {
                         log.park(cx.component());
                         parked_at = Some(end);
                     }
@@ -161,7 +161,7 @@ impl<T: Clone + 'static> Component for Feeder<T> {
                         self.leave();
                         return;
                     }
-                    if timer.is_none_or(|t| t <= now) {
+                    if timer.map_or(true, |t| t <= now) {
                         cx.wake_at(deadline);
                         timer = Some(deadline);
                     }

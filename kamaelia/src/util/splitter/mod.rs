@@ -415,14 +415,15 @@ impl<T: Clone + Weigh + 'static> Component for PlugSplitter<T> {
                     }
                 }
             }
-            let mut l = log.borrow_mut();
-            if appended {
-                l.wake_parked();
+            {
+                let mut l = log.borrow_mut();
+                if appended {
+                    l.wake_parked();
+                }
+                if !self.has_room(&l) {
+                    l.want_room();
+                }
             }
-            if !self.has_room(&l) {
-                l.want_room();
-            }
-            drop(l);
             if ending {
                 // Feeders leave after delivering the end, waking us as they do.
                 continue;
