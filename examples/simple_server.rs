@@ -3,41 +3,43 @@
 //! send reaches every *other* connected client.
 //!
 //! The chat server of the circuits guide "How to build a Simple Server", built
-//! from Kamaelia's ServerCore and two components:
-//!
-//! * a [`ChatHub`], the one place lines meet: it keeps an outbox linked to each
-//!   client's handler and copies every line to all but its sender;
-//! * a [`ChatProtocol`] per connection: it cuts the client's bytes into lines
-//!   and passes them to the hub, and writes the hub's lines to the client.
+//! as Kamaelia builds it: a [`Backplane`] called `"chat"`, and a ServerCore
+//! whose per-connection protocol cuts the client's bytes into lines and
+//! publishes them with [`PublishTo`], and sends the client what
+//! [`SubscribeTo`] brings from the backplane, but for its own lines.
 //!
 //! Unlike the guide's server, lines keep their newline (so they do not run
 //! together), a line is shared by every client it goes to rather than copied
-//! (a `Bytes`), a line over 4096 bytes gets an error and its client is closed,
-//! and a client that falls [`CLIENT_QUEUE`] lines behind is closed, so no
-//! client can make the server's memory grow. A client that keeps reading misses
-//! no line: the hub takes [`HUB_QUEUE`] lines at a time, so a client pasting a
-//! thousand lines is slowed to the pace the others read at, rather than
-//! outrunning them. Ctrl-C shuts down in order.
+//! (a `Bytes`), and a line over 4096 bytes gets an error and its client is
+//! closed. The backplane's flow control does the rest: a client that keeps
+//! reading misses no line (the clients sending are slowed to the pace of the
+//! slowest reader), and a client that stops reading is closed after
+//! [`STALL`], after which the others carry on. Ctrl-C shuts down in order.
 
 mod support;
 
-use std::collections::HashMap;
+use std::time::Duration;
 
-use axon::ipc::{Ipc, ShutdownMicroprocess};
-use axon::{Component, ComponentId, ComponentRef, Cx, Outbox, Scheduler};
+use axon::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
+use axon::{Component, ComponentId, ComponentRef, Cx, Standard};
 use bytes::Bytes;
 use kamaelia::ipc::{PeerClosed, SocketShutdown};
+use kamaelia::util::{Backplane, PlugSplitter, PublishTo, SubscribeTo, Weigh};
 use kamaelia::ServerCore;
 
 /// The longest line a client may send, newline included.
 const MAX_LINE: usize = 4096;
 
-/// How many lines may wait for a client that is slow to read. One that falls
-/// this far behind is closed.
-const CLIENT_QUEUE: usize = 1024;
+/// How long a client may read nothing while lines wait for it before it is
+/// closed (meanwhile the others wait for it).
+const STALL: Duration = Duration::from_secs(3);
 
-/// How many lines the hub holds before the clients sending them must wait.
-const HUB_QUEUE: usize = 64;
+/// How many bytes of lines the backplane holds for its slowest reader before
+/// the senders must wait.
+const BACKLOG: usize = 8 << 20;
+
+/// How many lines wait for a client in its subscription and protocol, each.
+const CLIENT_QUEUE: usize = 256;
 
 /// A line from one client, on its way to the others.
 #[derive(Clone, Debug)]
@@ -46,181 +48,142 @@ struct ChatLine {
     text: Bytes,
 }
 
-/// A handler joining or leaving the hub.
-#[derive(Clone, Debug)]
-enum Membership {
-    Join(ComponentRef),
-    Leave(ComponentId),
-}
-
-axon::boxes! {
-    /// The boxes of the [`ChatHub`].
-    struct HubBoxes {
-        /// Lines from the clients' handlers.
-        inbox inbox: ChatLine,
-        /// Handlers joining and leaving.
-        inbox membership: Membership,
-        /// Any message stops the hub.
-        inbox control: Ipc,
+impl Weigh for ChatLine {
+    fn weight(&self) -> usize {
+        self.text.len()
     }
 }
 
-/// Copies each line to every client but the one that sent it.
-struct ChatHub;
-
-impl Component for ChatHub {
-    type Boxes = HubBoxes;
-
-    async fn main(self, cx: Cx<Self::Boxes>) {
-        let mut members: HashMap<ComponentId, Outbox<ChatLine>> = HashMap::new();
-        cx.inbox.set_size(Some(HUB_QUEUE));
-        while cx.control.recv().is_none() {
-            for change in cx.membership.drain() {
-                match change {
-                    Membership::Join(handler) => {
-                        let outbox = cx.add_outbox::<ChatLine>("client", "lines for one client");
-                        match cx.link(&outbox, (&handler, "chat")) {
-                            Ok(_) => {
-                                members.insert(handler.id(), outbox);
-                            }
-                            Err(e) => tracing::error!("cannot add a client: {e}"),
-                        }
-                    }
-                    Membership::Leave(id) => {
-                        // Deleting the outbox removes its link too.
-                        if let Some(outbox) = members.remove(&id) {
-                            let _ = cx.delete_outbox(&outbox.name());
-                        }
-                    }
-                }
-            }
-            for line in cx.inbox.drain() {
-                for (id, outbox) in &members {
-                    // A client whose queue is full has stopped reading: it
-                    // misses the line, and its handler, finding its queue
-                    // full, closes it.
-                    if *id != line.from && outbox.try_send(line.clone()).is_err() {
-                        tracing::debug!(client = %id, "dropped a line for a slow client");
-                    }
-                }
-            }
-            cx.idle().await;
-        }
-    }
-}
+/// One client of the chat: cuts its bytes into lines for the backplane, and
+/// writes the other clients' lines to it.
+///
+/// stand-in until Pipeline/LineSplitter land: this body does the line
+/// splitting and the wiring that `Pipeline!(LineSplitter, PublishTo("chat"))`
+/// and `Pipeline!(SubscribeTo("chat"), NotMine)` will.
+struct ChatProtocol;
 
 axon::boxes! {
-    /// The boxes of a [`ChatProtocol`].
-    struct ProtocolBoxes {
-        /// Bytes from the client.
-        inbox inbox: Bytes,
-        /// From the connection: `ProducerFinished` when the client is done.
-        inbox control: Ipc,
-        /// Lines from the other clients, via the hub.
+    /// Children's ends, as seen from the protocol (stand-in wiring).
+    struct Wiring {
+        /// Lines from the backplane.
         inbox chat: ChatLine,
-        /// Bytes to the client.
-        outbox outbox: Bytes,
-        /// `ShutdownMicroprocess` closes the connection at once.
-        outbox signal: Ipc,
-        /// Lines to the hub.
-        outbox to_hub: ChatLine,
-        /// Joining and leaving the hub.
-        outbox hub_membership: Membership,
+        /// How the subscription ended.
+        inbox subscription: Ipc,
+        /// Lines to the backplane.
+        outbox lines: ChatLine,
+        /// Ends the publisher.
+        outbox stop_publishing: Ipc,
+        /// Ends the subscription.
+        outbox stop_subscription: Ipc,
     }
-}
-
-/// One client of the chat: cuts its bytes into lines for the hub, and writes
-/// the other clients' lines to it.
-struct ChatProtocol {
-    hub: ComponentRef,
 }
 
 impl Component for ChatProtocol {
-    type Boxes = ProtocolBoxes;
+    type Boxes = Standard<Bytes, Bytes>;
 
     async fn main(self, cx: Cx<Self::Boxes>) {
-        let joined = cx
-            .link(&cx.to_hub, (&self.hub, "inbox"))
-            .and_then(|_| cx.link(&cx.hub_membership, (&self.hub, "membership")));
-        if let Err(e) = joined {
-            tracing::error!("cannot reach the chat hub: {e}");
+        // stand-in until Pipeline/LineSplitter land: the wiring by hand.
+        let publish = ComponentRef::new(PublishTo::<ChatLine>::new("chat"));
+        let subscribe = ComponentRef::new(SubscribeTo::<ChatLine>::new("chat").queue(CLIENT_QUEUE));
+        let chat = cx.add_inbox::<ChatLine>("chat", "lines from the backplane");
+        let subscription = cx.add_inbox::<Ipc>("subscription", "how the subscription ended");
+        let lines = cx.add_outbox::<ChatLine>("lines", "lines to the backplane");
+        let stop_publishing = cx.add_outbox::<Ipc>("stop_publishing", "ends the publisher");
+        let stop_subscription = cx.add_outbox::<Ipc>("stop_subscription", "ends the subscription");
+        chat.set_size(Some(CLIENT_QUEUE));
+        let wired = cx
+            .link(&lines, (&publish, "inbox"))
+            .and_then(|_| cx.link(&stop_publishing, (&publish, "control")))
+            .and_then(|_| cx.link((&subscribe, "outbox"), &chat))
+            .and_then(|_| cx.link((&subscribe, "signal"), &subscription))
+            .and_then(|_| cx.link(&stop_subscription, (&subscribe, "control")));
+        if let Err(e) = wired {
+            tracing::error!("cannot join the chat: {e}");
             return;
         }
-        cx.chat.set_size(Some(CLIENT_QUEUE));
-        cx.hub_membership
-            .send(Membership::Join(cx.component()))
-            .await;
+        cx.add_children([&publish, &subscribe]);
+        publish.activate_on(&cx.scheduler());
+        subscribe.activate_on(&cx.scheduler());
+        let me = cx.id();
         let mut partial: Vec<u8> = Vec::new();
         // A line the connection had no room for yet.
         let mut unsent: Option<Bytes> = None;
+        // Set once the server asked us to finish: the subscription is
+        // delivering its tail.
+        let mut finishing = false;
+        let mut subscribed = true;
         loop {
             // Looked at first: whatever the client sent before it finished is
-            // in `inbox` by now, and still reaches the hub below.
-            let finished = cx.control.recv();
+            // in `inbox` by now, and still reaches the backplane below.
+            let finished = if finishing { None } else { cx.control.recv() };
             for data in cx.inbox.drain() {
                 for piece in data.split_inclusive(|&b| b == b'\n') {
                     partial.extend_from_slice(piece);
                     if partial.len() > MAX_LINE {
                         let error = format!("error: line longer than {MAX_LINE} bytes; goodbye\n");
                         cx.outbox.send(Bytes::from(error)).await;
-                        leave(&cx).await;
+                        stop(&stop_publishing, &stop_subscription).await;
                         // Returning lets ServerCore flush the error, then close.
                         return;
                     }
                     if partial.ends_with(b"\n") {
                         let text = Bytes::from(std::mem::take(&mut partial));
-                        let line = ChatLine {
-                            from: cx.id(),
-                            text,
-                        };
-                        cx.to_hub.send(line).await;
+                        lines.send(ChatLine { from: me, text }).await;
                     }
                 }
             }
-            // Full, the hub may have dropped a line for this client: close it
-            // rather than let it read on with a gap.
-            if cx.chat.len() >= CLIENT_QUEUE {
-                tracing::info!(client = %cx.id(), "{CLIENT_QUEUE} lines behind; closing it");
-                cx.signal.send(ShutdownMicroprocess::new().into()).await;
-                leave(&cx).await;
-                return;
-            }
-            while let Some(text) = unsent.take().or_else(|| cx.chat.recv().map(|l| l.text)) {
+            while let Some(text) = unsent.take().or_else(|| {
+                std::iter::from_fn(|| chat.recv())
+                    .find(|line| line.from != me)
+                    .map(|line| line.text)
+            }) {
                 if let Err(full) = cx.outbox.try_send(text) {
                     unsent = Some(full.into_inner());
                     break;
                 }
             }
+            if let Some(ended) = subscription.recv() {
+                if !finishing || ended.is_shutdown_microprocess() {
+                    // Disconnected for not reading (or the chat has ended):
+                    // close the client now.
+                    tracing::info!(client = %me, "subscription ended; closing the client");
+                    cx.signal.send(ShutdownMicroprocess::new().into()).await;
+                    stop_publishing.send(ProducerFinished::new().into()).await;
+                    return;
+                }
+                subscribed = false;
+            }
+            if !subscribed && unsent.is_none() && chat.is_empty() {
+                return;
+            }
             if let Some(message) = finished {
                 let peer_closed = message.finished_with::<PeerClosed>().is_some();
                 if peer_closed && !partial.is_empty() {
                     partial.push(b'\n');
-                    let line = ChatLine {
-                        from: cx.id(),
-                        text: Bytes::from(partial),
-                    };
-                    cx.to_hub.send(line).await;
+                    let text = Bytes::from(std::mem::take(&mut partial));
+                    lines.send(ChatLine { from: me, text }).await;
                 }
-                leave(&cx).await;
-                // Unless the connection has gone, the lines queued for this
-                // client still go out (the server's shutdown waits for them,
-                // up to its grace).
-                if message.finished_with::<SocketShutdown>().is_none() {
-                    while let Some(text) = unsent.take().or_else(|| cx.chat.recv().map(|l| l.text))
-                    {
-                        cx.outbox.send(text).await;
-                    }
+                let gone = peer_closed || message.finished_with::<SocketShutdown>().is_some();
+                if gone {
+                    stop(&stop_publishing, &stop_subscription).await;
+                    return;
                 }
-                return;
+                // The server is shutting down: the lines already on the
+                // backplane for this client still go out (the server waits
+                // for them, up to its grace).
+                stop_publishing.send(ProducerFinished::new().into()).await;
+                stop_subscription.send(ProducerFinished::new().into()).await;
+                finishing = true;
             }
             cx.idle().await;
         }
     }
 }
 
-/// Tells the hub this client is gone.
-async fn leave(cx: &Cx<ProtocolBoxes>) {
-    cx.hub_membership.send(Membership::Leave(cx.id())).await;
+/// Ends the publisher and the subscription at once.
+async fn stop(publishing: &axon::Outbox<Ipc>, subscription: &axon::Outbox<Ipc>) {
+    publishing.send(ProducerFinished::new().into()).await;
+    subscription.send(ShutdownMicroprocess::new().into()).await;
 }
 
 fn main() -> std::io::Result<()> {
@@ -230,19 +193,23 @@ fn main() -> std::io::Result<()> {
         "127.0.0.1",
         8000,
     );
-    let hub = ChatHub.activate();
-    let for_handlers = hub.clone();
-    let server = ServerCore::new(move |_: &_| ChatProtocol {
-        hub: for_handlers.clone(),
-    })
-    .host(args.host)
-    .port(args.port)
-    .shutdown_on_signals()
-    .bind()?;
+    let splitter = PlugSplitter::new()
+        .max_backlog_bytes(BACKLOG)
+        .max_backlog_messages(BACKLOG / 16)
+        .stall_timeout(STALL);
+    let backplane = Backplane::<ChatLine>::with_splitter("chat", splitter)
+        .activate()
+        .map_err(std::io::Error::other)?;
+    let server = ServerCore::new(|_: &_| ChatProtocol)
+        .host(args.host)
+        .port(args.port)
+        .shutdown_on_signals()
+        .bind()?;
     support::listening("simple_server", server.local_addr());
     let server = server.activate()?;
-    // When the server has shut down, its signal ends the hub too.
-    hub.link((&server, "signal"), (&hub, "control"))
+    // When the server has shut down, its signal ends the backplane too.
+    backplane
+        .link((&server, "signal"), (&backplane, "control"))
         .map_err(std::io::Error::other)?;
-    Scheduler::current().run()
+    axon::Scheduler::current().run()
 }

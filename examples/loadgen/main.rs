@@ -13,6 +13,7 @@
 //! `--limit` seconds, how many were). `benches/idle_connections.rs` uses the
 //! same engine.
 
+mod chat;
 mod idle;
 mod load;
 
@@ -87,6 +88,29 @@ fn parse() -> Result<Options, lexopt::Error> {
 }
 
 fn main() -> std::io::Result<()> {
+    // `chat ADDR CLIENTS LINES`: the chat server's load (see chat.rs).
+    let raw: Vec<String> = std::env::args().skip(1).collect();
+    if raw.first().map(String::as_str) == Some("chat") {
+        let usage = || std::io::Error::other("usage: loadgen chat ADDR CLIENTS LINES");
+        let address: SocketAddr = raw
+            .get(1)
+            .ok_or_else(usage)?
+            .to_socket_addrs()?
+            .next()
+            .ok_or_else(usage)?;
+        let clients: usize = raw
+            .get(2)
+            .and_then(|s| s.parse().ok())
+            .filter(|&c| c >= 2)
+            .ok_or_else(usage)?;
+        let lines: usize = raw.get(3).and_then(|s| s.parse().ok()).ok_or_else(usage)?;
+        let outcome = chat::run(address, clients, lines)?;
+        println!(
+            "chat: {} of {} deliveries, intact and in order per sender, in {:.2?}",
+            outcome.delivered, outcome.expected, outcome.elapsed
+        );
+        return Ok(());
+    }
     let options = match parse() {
         Ok(options) => options,
         Err(e) => {

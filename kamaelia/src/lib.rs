@@ -47,7 +47,7 @@
 //! | [`internet`] | `Kamaelia.Internet` | [`Selector`], [`TcpServer`], [`ConnectedSocketAdapter`], [`TcpClient`] |
 //! | [`chassis`] | `Kamaelia.Chassis` | [`ServerCore`], [`SimpleServer`], [`Pipeline`], [`Graphline`], [`Par`], [`Carousel`], [`Seq`] |
 //! | [`protocol`] | `Kamaelia.Protocol` | [`EchoProtocol`] |
-//! | [`util`] | `Kamaelia.Util` | [`ConsoleReader`], [`ConsoleEchoer`], [`PureTransformer`], [`OneShot`], [`Chargen`], [`LineSplitter`], [`MessageRateLimit`], [`PeriodicTick`], [`SingleTick`], [`Introspector`] |
+//! | [`util`] | `Kamaelia.Util` | [`ConsoleReader`], [`ConsoleEchoer`], [`PassThrough`], [`PureTransformer`], [`OneShot`], [`Chargen`], [`LineSplitter`], [`MessageRateLimit`], [`PeriodicTick`], [`SingleTick`], [`Introspector`], [`PlugSplitter`], [`Plug`], [`Backplane`], [`PublishTo`], [`SubscribeTo`] |
 //! | [`file`](mod@file) | `Kamaelia.File` | [`SimpleReader`], [`Append`] |
 //! | [`ipc`] | `Kamaelia.IPC` | the messages between them |
 //! | [`signals`] | | SIGINT and SIGTERM, for an orderly stop |
@@ -101,6 +101,7 @@ pub use internet::{
 };
 pub use protocol::EchoProtocol;
 pub use util::{
-    Chargen, ConsoleEchoer, ConsoleReader, ConsoleReaderBoxes, Introspector, LineSplitter,
-    LineTooLong, MessageRateLimit, OneShot, PeriodicTick, PureTransformer, SingleTick,
+    Backplane, Chargen, ConsoleEchoer, ConsoleReader, ConsoleReaderBoxes, Introspector,
+    LineSplitter, LineTooLong, MessageRateLimit, OneShot, PassThrough, PeriodicTick, Plug,
+    PlugSplitter, PublishTo, PureTransformer, SingleTick, SubscribeTo,
 };

@@ -3,6 +3,7 @@
 //!
 //! * [`ConsoleReader`], [`ConsoleEchoer`]: standard input and output as
 //!   components.
+//! * [`PassThrough`]: forwards what it receives.
 //! * [`PureTransformer`]: a function applied to each message.
 //! * [`OneShot`]: one message, then the end of data.
 //! * [`Chargen`]: `"Hello World"` once a timeslice, a test source.
@@ -11,25 +12,41 @@
 //! * [`PeriodicTick`], [`SingleTick`]: timers as components.
 //! * [`introspector`]: the live system as a Graphviz graph, from code or as
 //!   the [`Introspector`] component.
+//! * [`PlugSplitter`], [`Plug`]: one stream to many sinks that come and go,
+//!   with flow control (messages measured by [`Weigh`]).
+//! * [`Backplane`], [`PublishTo`], [`SubscribeTo`]: a splitter found by name.
 //!
 //! This layer stands on `axon` alone.
 
+mod backplane;
 mod chargen;
 mod console;
 pub mod introspector;
 mod line_splitter;
 mod one_shot;
+mod pass_through;
 mod pure_transformer;
 mod rate_filter;
 #[cfg(test)]
 pub(crate) mod rig;
+mod splitter;
 mod tick;
+mod weigh;
 
+pub use backplane::{
+    publish_service, subscribe_service, Backplane, PublishTo, SubscribeTo, DEFAULT_SUBSCRIBER_QUEUE,
+};
 pub use chargen::{Chargen, CHARGEN_MESSAGE};
 pub use console::{ConsoleEchoer, ConsoleReader, ConsoleReaderBoxes};
 pub use introspector::Introspector;
 pub use line_splitter::{LineSplitter, LineTooLong, DEFAULT_MAX_LINE_LENGTH};
 pub use one_shot::OneShot;
+pub use pass_through::PassThrough;
 pub use pure_transformer::PureTransformer;
 pub use rate_filter::MessageRateLimit;
+pub use splitter::{
+    Configuration, Plug, PlugSplitter, PlugSplitterBoxes, Sink, DEFAULT_MAX_BACKLOG_BYTES,
+    DEFAULT_MAX_BACKLOG_MESSAGES, DEFAULT_SPLITTER_INBOX_SIZE, DEFAULT_STALL_TIMEOUT,
+};
 pub use tick::{PeriodicTick, SingleTick};
+pub use weigh::Weigh;

@@ -1,0 +1,93 @@
+//! The chat load: `loadgen -- chat ADDR CLIENTS LINES`. Every client sends
+//! LINES numbered lines while reading; each must receive every other client's
+//! lines, intact and in order per sender (`CLIENTS × (CLIENTS-1) × LINES`
+//! deliveries in all).
+
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+/// What the chat load achieved.
+pub(crate) struct Outcome {
+    pub(crate) delivered: usize,
+    pub(crate) expected: usize,
+    pub(crate) elapsed: Duration,
+}
+
+fn line(client: usize, n: usize) -> String {
+    format!("client {client:04} line {n:06} {}\n", "x".repeat(40))
+}
+
+/// Runs the load; fails on the first line out of order or damaged.
+pub(crate) fn run(address: SocketAddr, clients: usize, lines: usize) -> io::Result<Outcome> {
+    // Join one at a time: a client has joined once every earlier one has
+    // received its `joined` line.
+    let mut joined: Vec<(TcpStream, BufReader<TcpStream>)> = Vec::new();
+    for c in 0..clients {
+        let mut stream = TcpStream::connect(address)?;
+        stream.set_nodelay(true)?;
+        let reader = BufReader::new(stream.try_clone()?);
+        if c > 0 {
+            let hello = format!("joined {c}\n");
+            stream.write_all(hello.as_bytes())?;
+            for (_, r) in &mut joined {
+                let mut got = String::new();
+                r.read_line(&mut got)?;
+                if got != hello {
+                    return Err(io::Error::other(format!("expected {hello:?}, got {got:?}")));
+                }
+            }
+        }
+        joined.push((stream, reader));
+    }
+    let started = Instant::now();
+    let expected_each = (clients - 1) * lines;
+    let threads: Vec<_> = joined
+        .into_iter()
+        .enumerate()
+        .map(|(c, (mut stream, mut reader))| {
+            let writer = std::thread::spawn(move || -> io::Result<()> {
+                for n in 0..lines {
+                    stream.write_all(line(c, n).as_bytes())?;
+                }
+                Ok(())
+            });
+            std::thread::spawn(move || -> io::Result<usize> {
+                let mut next = vec![0usize; clients];
+                let mut got = String::new();
+                for _ in 0..expected_each {
+                    got.clear();
+                    if reader.read_line(&mut got)? == 0 {
+                        return Err(io::Error::other(format!("client {c}: closed early")));
+                    }
+                    let from: usize = got
+                        .get(7..11)
+                        .and_then(|s| s.parse().ok())
+                        .ok_or_else(|| io::Error::other(format!("client {c}: bad line {got:?}")))?;
+                    if from >= clients || from == c || got != line(from, next[from]) {
+                        return Err(io::Error::other(format!(
+                            "client {c}: expected line {} of client {from}, got {got:?}",
+                            next.get(from).copied().unwrap_or(0)
+                        )));
+                    }
+                    next[from] += 1;
+                }
+                writer
+                    .join()
+                    .map_err(|_| io::Error::other("a writer panicked"))??;
+                Ok(expected_each)
+            })
+        })
+        .collect();
+    let mut delivered = 0;
+    for t in threads {
+        delivered += t
+            .join()
+            .map_err(|_| io::Error::other("a reader panicked"))??;
+    }
+    Ok(Outcome {
+        delivered,
+        expected: clients * expected_each,
+        elapsed: started.elapsed(),
+    })
+}

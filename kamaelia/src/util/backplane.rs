@@ -1,0 +1,404 @@
+//! [`Backplane`], [`PublishTo`], [`SubscribeTo`]: a named splitter that
+//! components publish to and subscribe to without being wired to each other
+//! (Kamaelia's `Kamaelia.Util.Backplane`).
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use axon::ipc::{ErrorInformation, Ipc};
+use axon::{Component, ComponentRef, Cx, Scheduler, ServiceError, Standard, Tracker};
+
+use crate::util::{PassThrough, Plug, PlugSplitter, Weigh};
+
+/// The default size limit of a [`SubscribeTo`]'s queue: how many messages may
+/// wait for a subscriber before it holds the backplane back.
+pub const DEFAULT_SUBSCRIBER_QUEUE: usize = 64;
+
+/// The tracker service under which the backplane `name` takes publications.
+pub fn publish_service(name: &str) -> String {
+    format!("Backplane_I_{name}")
+}
+
+/// The tracker service under which the backplane `name` takes subscriptions.
+pub fn subscribe_service(name: &str) -> String {
+    format!("Backplane_O_{name}")
+}
+
+/// A named meeting point: whatever any [`PublishTo`]`(name)` receives, every
+/// [`SubscribeTo`]`(name)` sends out. Kamaelia's `Backplane`.
+///
+/// It is a [`PlugSplitter`] registered with the scheduler's [`Tracker`] as the
+/// services `Backplane_I_<name>` (its `inbox`) and `Backplane_O_<name>` (its
+/// `configuration`); the flow control is the splitter's: publishers are held
+/// to the pace of the slowest subscriber that keeps reading, and a subscriber
+/// that stops reading is disconnected after the stall timeout (see
+/// [`PlugSplitter`]). Configure the splitter with [`with_splitter`](Self::with_splitter).
+///
+/// Register it (by [`activate`](Self::activate), or
+/// [`register`](Self::register)) before its publishers and subscribers first
+/// run. A name already taken is an error ([`ServiceError::AlreadyExists`]),
+/// not a panic. Its `inbox` is not used for publishing.
+///
+/// A message on `control` goes to every subscriber, in order with the data;
+/// `ProducerFinished` or `ShutdownMicroprocess` ends the backplane (and so
+/// every subscriber) and withdraws its services.
+///
+/// # Inboxes
+///
+/// * `inbox` (`T`): not used.
+/// * `control` ([`Ipc`]): passed to the splitter.
+///
+/// # Outboxes
+///
+/// * `outbox` (`T`): not used.
+/// * `signal` ([`Ipc`]): the splitter's `signal`; `ErrorInformation` if it
+///   could not register.
+///
+/// # Examples
+///
+/// ```
+/// use axon::{ComponentRef, Scheduler};
+/// use axon::ipc::ProducerFinished;
+/// use kamaelia::util::{Backplane, PassThrough, PublishTo, SubscribeTo};
+///
+/// let scheduler = Scheduler::new();
+/// let backplane = Backplane::<String>::new("news").activate_on(&scheduler)?;
+/// assert!(Backplane::<String>::new("news").activate_on(&scheduler).is_err(), "taken");
+///
+/// let reader = ComponentRef::new(SubscribeTo::<String>::new("news"));
+/// let got = ComponentRef::new(PassThrough::<String>::new());
+/// reader.link((&reader, "outbox"), (&got, "inbox"))?;
+/// reader.activate_on(&scheduler);
+/// let writer = ComponentRef::new(PublishTo::<String>::new("news"));
+/// writer.activate_on(&scheduler);
+/// for _ in 0..5 {
+///     scheduler.run_cycle();
+/// }
+/// writer.inbox::<String>("inbox")?.deliver("hello".into())?;
+/// backplane.inbox::<axon::ipc::Ipc>("control")?.deliver(ProducerFinished::new().into())?;
+/// writer.inbox::<axon::ipc::Ipc>("control")?.deliver(ProducerFinished::new().into())?;
+/// scheduler.run()?;
+/// assert_eq!(got.inbox::<String>("inbox")?.recv().as_deref(), Some("hello"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Backplane<T> {
+    name: String,
+    splitter: ComponentRef,
+    message: PhantomData<fn(T) -> T>,
+}
+
+impl<T: Clone + Weigh + 'static> Backplane<T> {
+    /// A backplane called `name`, with a splitter of the default bounds.
+    pub fn new(name: &str) -> Self {
+        Backplane::with_splitter(name, PlugSplitter::new())
+    }
+
+    /// A backplane called `name` on `splitter` (for its bounds and stall
+    /// timeout).
+    pub fn with_splitter(name: &str, splitter: PlugSplitter<T>) -> Self {
+        Backplane {
+            name: name.to_string(),
+            splitter: ComponentRef::new(splitter),
+            message: PhantomData,
+        }
+    }
+
+    /// Registers its two services with `tracker`.
+    ///
+    /// # Errors
+    ///
+    /// [`ServiceError::AlreadyExists`] if a backplane of this name is
+    /// registered there; nothing is registered then.
+    pub fn register(&self, tracker: &Tracker) -> Result<(), ServiceError> {
+        tracker.register_service(&publish_service(&self.name), &self.splitter, "inbox")?;
+        let registered = tracker.register_service(
+            &subscribe_service(&self.name),
+            &self.splitter,
+            "configuration",
+        );
+        if registered.is_err() {
+            let _ = tracker.deregister_service(&publish_service(&self.name));
+        }
+        registered
+    }
+
+    /// Registers it with `scheduler`'s tracker and activates it there.
+    ///
+    /// # Errors
+    ///
+    /// As [`register`](Self::register).
+    pub fn activate_on(self, scheduler: &Scheduler) -> Result<ComponentRef, ServiceError> {
+        self.register(&scheduler.tracker())?;
+        let backplane = ComponentRef::new(self);
+        backplane.activate_on(scheduler);
+        Ok(backplane)
+    }
+
+    /// Registers it with the current scheduler's tracker and activates it:
+    /// Kamaelia's `Backplane(name).activate()`.
+    ///
+    /// # Errors
+    ///
+    /// As [`register`](Self::register).
+    pub fn activate(self) -> Result<ComponentRef, ServiceError> {
+        self.activate_on(&Scheduler::current())
+    }
+}
+
+impl<T> fmt::Debug for Backplane<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Backplane")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl<T: Clone + Weigh + 'static> Component for Backplane<T> {
+    type Boxes = Standard<T, T>;
+
+    async fn main(self, cx: Cx<Self::Boxes>) {
+        let tracker = cx.tracker();
+        let ours = tracker
+            .retrieve_service(&publish_service(&self.name))
+            .is_ok_and(|s| s.component == self.splitter);
+        if !ours {
+            // Made with `ComponentRef::new` and activated directly.
+            if let Err(e) = self.register(&tracker) {
+                tracing::error!(backplane = %self.name, "cannot start the backplane: {e}");
+                cx.signal
+                    .send(ErrorInformation::new(cx.id(), e).into())
+                    .await;
+                return;
+            }
+        }
+        let splitter = &self.splitter;
+        let wired = cx
+            .link((&cx, "control"), (splitter, "control"))
+            .and_then(|_| cx.link((splitter, "signal"), (&cx, "signal")));
+        if let Err(e) = wired {
+            tracing::error!(backplane = %self.name, "cannot wire the backplane: {e}");
+        }
+        cx.add_children([splitter]);
+        splitter.activate_on(&cx.scheduler());
+        while cx.finished_children().is_empty() {
+            cx.idle().await;
+        }
+        let _ = tracker.deregister_service(&publish_service(&self.name));
+        let _ = tracker.deregister_service(&subscribe_service(&self.name));
+    }
+}
+
+/// Publishes everything it receives on the backplane `name`: Kamaelia's
+/// `PublishTo`.
+///
+/// Its `inbox` is linked straight to the backplane's (a passthrough), so a
+/// message published costs one hop. With [`forwarder`](Self::forwarder) it
+/// instead copies each message to the backplane and to its own `outbox`.
+/// Either way its sends wait while the backplane is full (see
+/// [`PlugSplitter`]'s flow control). It ends on `ProducerFinished` or
+/// `ShutdownMicroprocess` on `control`, passing it on out of `signal`; the
+/// backplane carries on.
+///
+/// If there is no backplane of that name, it logs an error and ends with
+/// `ErrorInformation` on `signal`.
+///
+/// # Inboxes
+///
+/// * `inbox` (`T`): messages to publish.
+/// * `control` ([`Ipc`]): a shutdown message ends it.
+///
+/// # Outboxes
+///
+/// * `outbox` (`T`): a copy of each message, as a forwarder; else unused.
+/// * `signal` ([`Ipc`]): the shutdown message, or `ErrorInformation`.
+///
+/// # Examples
+///
+/// See [`Backplane`].
+pub struct PublishTo<T> {
+    name: String,
+    forwarder: bool,
+    message: PhantomData<fn(T) -> T>,
+}
+
+impl<T> PublishTo<T> {
+    /// Publishes to the backplane `name`.
+    pub fn new(name: &str) -> Self {
+        PublishTo {
+            name: name.to_string(),
+            forwarder: false,
+            message: PhantomData,
+        }
+    }
+
+    /// Also copies every message to its own `outbox`.
+    pub fn forwarder(mut self, forwarder: bool) -> Self {
+        self.forwarder = forwarder;
+        self
+    }
+}
+
+impl<T> fmt::Debug for PublishTo<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PublishTo")
+            .field("name", &self.name)
+            .field("forwarder", &self.forwarder)
+            .finish()
+    }
+}
+
+/// Finds a backplane's service, or says why not (logged and signalled).
+async fn find<B: axon::BoxSet>(
+    cx: &Cx<B>,
+    signal: &axon::Outbox<Ipc>,
+    service: &str,
+) -> Option<ComponentRef> {
+    match cx.tracker().retrieve_service(service) {
+        Ok(found) => Some(found.component),
+        Err(e) => {
+            tracing::error!("no backplane to connect to: {e}");
+            signal.send(ErrorInformation::new(cx.id(), e).into()).await;
+            None
+        }
+    }
+}
+
+impl<T: Clone + 'static> Component for PublishTo<T> {
+    type Boxes = Standard<T, T>;
+
+    async fn main(self, cx: Cx<Self::Boxes>) {
+        let Some(splitter) = find(&cx, &cx.signal, &publish_service(&self.name)).await else {
+            return;
+        };
+        let publish = if self.forwarder {
+            let out = cx.add_outbox::<T>("publish", "to the backplane");
+            cx.link(&out, (&splitter, "inbox")).map(|_| Some(out))
+        } else {
+            cx.link((&cx, "inbox"), (&splitter, "inbox")).map(|_| None)
+        };
+        let publish = match publish {
+            Ok(publish) => publish,
+            Err(e) => {
+                tracing::error!(backplane = %self.name, "cannot publish: {e}");
+                cx.signal
+                    .send(ErrorInformation::new(cx.id(), e).into())
+                    .await;
+                return;
+            }
+        };
+        loop {
+            if let Some(out) = &publish {
+                while let Some(message) = cx.inbox.recv() {
+                    out.send(message.clone()).await;
+                    cx.outbox.send(message).await;
+                }
+            }
+            if let Some(message) = cx.control.recv() {
+                if message.is_end_of_stream() {
+                    cx.signal.send(message).await;
+                    return;
+                }
+            }
+            cx.idle().await;
+        }
+    }
+}
+
+/// Sends out everything published on the backplane `name`: Kamaelia's
+/// `SubscribeTo`, a [`Plug`] of a [`PassThrough`] into the backplane's
+/// splitter.
+///
+/// Its queue (the PassThrough's inbox) holds [`queue`](Self::queue)
+/// messages; while it is full the backplane waits for it, up to the
+/// backplane's stall timeout, after which it is disconnected: it then sends
+/// `ShutdownMicroprocess` out of `signal` and ends (in a per-connection
+/// pipeline, that closes the connection). Anything it receives on its own
+/// `inbox` it also sends out, as Kamaelia's does.
+///
+/// On `control`, `ProducerFinished` unsubscribes gracefully (what the
+/// backplane had already taken is still sent out, then `ProducerFinished`
+/// on `signal`); `ShutdownMicroprocess` unsubscribes at once. When the
+/// backplane ends, so does every subscriber, passing the end on.
+///
+/// If there is no backplane of that name, it logs an error and ends with
+/// `ErrorInformation` on `signal`.
+///
+/// # Inboxes
+///
+/// * `inbox` (`T`): sent out too.
+/// * `control` ([`Ipc`]): see above.
+///
+/// # Outboxes
+///
+/// * `outbox` (`T`): what is published, in order.
+/// * `signal` ([`Ipc`]): how the subscription ended.
+///
+/// # Examples
+///
+/// See [`Backplane`].
+pub struct SubscribeTo<T> {
+    name: String,
+    queue: usize,
+    message: PhantomData<fn(T) -> T>,
+}
+
+impl<T> SubscribeTo<T> {
+    /// Subscribes to the backplane `name`.
+    pub fn new(name: &str) -> Self {
+        SubscribeTo {
+            name: name.to_string(),
+            queue: DEFAULT_SUBSCRIBER_QUEUE,
+            message: PhantomData,
+        }
+    }
+
+    /// How many messages may wait for this subscriber (at least 1; default
+    /// [`DEFAULT_SUBSCRIBER_QUEUE`]).
+    pub fn queue(mut self, messages: usize) -> Self {
+        self.queue = messages.max(1);
+        self
+    }
+}
+
+impl<T> fmt::Debug for SubscribeTo<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SubscribeTo")
+            .field("name", &self.name)
+            .field("queue", &self.queue)
+            .finish()
+    }
+}
+
+impl<T: Clone + 'static> Component for SubscribeTo<T> {
+    type Boxes = Standard<T, T>;
+
+    async fn main(self, cx: Cx<Self::Boxes>) {
+        let Some(splitter) = find(&cx, &cx.signal, &subscribe_service(&self.name)).await else {
+            return;
+        };
+        let relay = ComponentRef::new(PassThrough::<T>::new());
+        if let Ok(queue) = relay.inbox::<T>("inbox") {
+            queue.set_size(Some(self.queue));
+        }
+        let plug = ComponentRef::new(Plug::<T, T>::new(&splitter, relay));
+        let wired = cx
+            .link((&cx, "control"), (&plug, "control"))
+            .and_then(|_| cx.link((&plug, "outbox"), (&cx, "outbox")))
+            .and_then(|_| cx.link((&plug, "signal"), (&cx, "signal")));
+        if let Err(e) = wired {
+            tracing::error!(backplane = %self.name, "cannot subscribe: {e}");
+            cx.signal
+                .send(ErrorInformation::new(cx.id(), e).into())
+                .await;
+            return;
+        }
+        cx.add_children([&plug]);
+        plug.activate_on(&cx.scheduler());
+        while cx.finished_children().is_empty() {
+            while let Some(message) = cx.inbox.recv() {
+                cx.outbox.send(message).await;
+            }
+            cx.idle().await;
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! The feeder: one per sink, it takes the sink's messages from the shared log
+//! and delivers them, at the pace the sink takes them.
+//!
+//! Why a component per sink: axon wakes the owner of an outbox when the inbox
+//! that refused it collects. With one outbox per sink on the splitter, a wake
+//! would say "some sink has room" and the splitter would have to look at every
+//! blocked sink to find which. A feeder owns its sink's outbox, so the wake
+//! goes to exactly the sink that has room, and no step looks at the others.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use axon::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
+use axon::{Component, Cx, Standard};
+
+use super::log::{Entry, Log};
+use super::Sink;
+
+/// Delivers the log to one sink: `outbox` is linked to the sink's data box and
+/// `signal` to its control box. `control` hears from the splitter:
+/// `ShutdownMicroprocess` (leave now) or `ProducerFinished` (deliver what was
+/// published so far, then pass it on and leave).
+pub(crate) struct Feeder<T> {
+    pub(crate) log: Rc<RefCell<Log<T>>>,
+    pub(crate) cursor: u64,
+    pub(crate) sink: Sink,
+    pub(crate) stall_timeout: Duration,
+}
+
+/// How a feeder's delivery round ended.
+enum Round {
+    /// Everything up to the end of the log is delivered.
+    CaughtUp,
+    /// The sink is full.
+    Blocked,
+    /// It delivered an end-of-stream control message, or reached its finish.
+    Done,
+}
+
+impl<T: Clone + 'static> Feeder<T> {
+    /// Links to the sink's boxes; false (logged) if they cannot be linked.
+    fn plug_in(&self, cx: &Cx<Standard<(), T>>) -> bool {
+        let target = &self.sink.component;
+        let linked = self
+            .sink
+            .inbox
+            .as_deref()
+            .map_or(Ok(()), |b| cx.link(&cx.outbox, (target, b)).map(drop))
+            .and_then(|()| {
+                self.sink
+                    .control
+                    .as_deref()
+                    .map_or(Ok(()), |b| cx.link(&cx.signal, (target, b)).map(drop))
+            });
+        if let Err(e) = linked {
+            tracing::error!(sink = %self.sink, "cannot add the sink: {e}");
+            return false;
+        }
+        true
+    }
+
+    /// Delivers from the cursor until caught up, blocked, or done.
+    fn deliver(&mut self, cx: &Cx<Standard<(), T>>, finish_at: Option<u64>) -> (Round, bool) {
+        let mut progressed = false;
+        loop {
+            if finish_at.is_some_and(|at| self.cursor >= at) {
+                return (Round::Done, progressed);
+            }
+            let Some(entry) = self.log.borrow().get(self.cursor) else {
+                return (Round::CaughtUp, progressed);
+            };
+            let mut ends = false;
+            let sent = match entry {
+                Entry::Data(m) if self.sink.inbox.is_some() => cx.outbox.try_send(m).is_ok(),
+                Entry::Data(_) => true,
+                Entry::Control(c) => {
+                    ends = c.is_end_of_stream();
+                    self.sink.control.is_none() || cx.signal.try_send(c).is_ok()
+                }
+            };
+            if !sent {
+                return (Round::Blocked, progressed);
+            }
+            self.log.borrow_mut().release(self.cursor);
+            self.cursor += 1;
+            progressed = true;
+            if ends {
+                return (Round::Done, progressed);
+            }
+        }
+    }
+
+    fn leave(&self) {
+        self.log.borrow_mut().leave(self.cursor);
+    }
+}
+
+impl<T: Clone + 'static> Component for Feeder<T> {
+    type Boxes = Standard<(), T>;
+
+    async fn main(mut self, cx: Cx<Self::Boxes>) {
+        if !self.plug_in(&cx) {
+            self.leave();
+            return;
+        }
+        let mut last_progress = Instant::now();
+        // At most one stall timer pending at a time, however often it blocks.
+        let mut timer: Option<Instant> = None;
+        // The log's end when it parked: until the log grows past it, it is
+        // still on the parked list and must not join it again.
+        let mut parked_at: Option<u64> = None;
+        let mut finish_at: Option<u64> = None;
+        loop {
+            match cx.control.recv() {
+                Some(Ipc::ProducerFinished(_)) => {
+                    finish_at.get_or_insert(self.log.borrow().end());
+                }
+                Some(_) => {
+                    self.leave();
+                    return;
+                }
+                None => {}
+            }
+            let (round, progressed) = self.deliver(&cx, finish_at);
+            let now = if progressed || !matches!(round, Round::CaughtUp) {
+                Instant::now()
+            } else {
+                last_progress
+            };
+            if progressed {
+                last_progress = now;
+            }
+            match round {
+                Round::Done => {
+                    if finish_at.is_some() && self.sink.control.is_some() {
+                        // Best effort: a sink too full to take it is ending anyway.
+                        let _ = cx.signal.try_send(ProducerFinished::new().into());
+                    }
+                    self.leave();
+                    return;
+                }
+                Round::CaughtUp => {
+                    let mut log = self.log.borrow_mut();
+                    let end = log.end();
+                    if parked_at.map_or(true, |at| end > at) {
+                        log.park(cx.component());
+                        parked_at = Some(end);
+                    }
+                }
+                Round::Blocked => {
+                    let deadline = last_progress + self.stall_timeout;
+                    if now >= deadline {
+                        tracing::warn!(
+                            sink = %self.sink,
+                            backlog = self.log.borrow().end() - self.cursor,
+                            "subscriber made no progress for {:?}; disconnecting it",
+                            self.stall_timeout
+                        );
+                        let _ = cx.signal.try_send(ShutdownMicroprocess::new().into());
+                        self.leave();
+                        return;
+                    }
+                    if timer.map_or(true, |t| t <= now) {
+                        cx.wake_at(deadline);
+                        timer = Some(deadline);
+                    }
+                }
+            }
+            cx.idle().await;
+        }
+    }
+}

@@ -1,0 +1,435 @@
+//! [`PlugSplitter`] and [`Plug`]: one stream copied to any number of sinks
+//! that come and go (Kamaelia's `Kamaelia.Util.Splitter`), with flow control.
+
+mod feeder;
+mod log;
+mod plug;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+use std::rc::Rc;
+use std::time::Duration;
+
+use axon::ipc::{Ipc, ShutdownMicroprocess};
+use axon::{Component, ComponentId, ComponentRef, Cx};
+
+use self::feeder::Feeder;
+use self::log::{Entry, Log};
+use crate::util::Weigh;
+
+pub use self::plug::Plug;
+
+/// How many messages a [`PlugSplitter`] holds for its slowest sink, by
+/// default, before it stops taking more.
+pub const DEFAULT_MAX_BACKLOG_MESSAGES: usize = 1024;
+
+/// How many bytes ([`Weigh`]) a [`PlugSplitter`] holds for its slowest sink,
+/// by default, before it stops taking more.
+pub const DEFAULT_MAX_BACKLOG_BYTES: usize = 4 << 20;
+
+/// How long, by default, a sink may take nothing while messages wait for it
+/// before a [`PlugSplitter`] disconnects it.
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default size limit of a [`PlugSplitter`]'s `inbox`.
+pub const DEFAULT_SPLITTER_INBOX_SIZE: usize = 64;
+
+/// A destination for a [`PlugSplitter`]'s copies: a component, the box its
+/// data goes to, and the box its control messages go to (Kamaelia's
+/// `addsink(sink, sinkbox, sinkcontrol)`).
+///
+/// A box may be an inbox, or an outbox of the sink (the copies then leave
+/// through it: a passthrough, Kamaelia's `passthrough=2`).
+///
+/// # Examples
+///
+/// ```
+/// use axon::ComponentRef;
+/// use kamaelia::util::{PassThrough, Sink};
+///
+/// let logger = ComponentRef::new(PassThrough::<u32>::new());
+/// let sink = Sink::new(&logger).control("control");
+/// assert_eq!(sink.inbox.as_deref(), Some("inbox"));
+/// assert_eq!(sink.control.as_deref(), Some("control"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sink {
+    /// The component receiving the copies.
+    pub component: ComponentRef,
+    /// Its box for data (`None`: it gets no data).
+    pub inbox: Option<String>,
+    /// Its box for control messages (`None`: it gets none).
+    pub control: Option<String>,
+}
+
+impl Sink {
+    /// Data to `component`'s `inbox`, no control messages.
+    pub fn new(component: &ComponentRef) -> Self {
+        Sink {
+            component: component.clone(),
+            inbox: Some("inbox".into()),
+            control: None,
+        }
+    }
+
+    /// Data to the box `name` instead (or to none).
+    pub fn inbox(mut self, name: impl Into<Option<&'static str>>) -> Self {
+        self.inbox = name.into().map(String::from);
+        self
+    }
+
+    /// Control messages to the box `name`.
+    pub fn control(mut self, name: &str) -> Self {
+        self.control = Some(name.into());
+        self
+    }
+
+    fn key(&self) -> (ComponentId, Option<String>, Option<String>) {
+        (
+            self.component.id(),
+            self.inbox.clone(),
+            self.control.clone(),
+        )
+    }
+}
+
+impl fmt::Display for Sink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}/{}",
+            self.component.id(),
+            self.inbox.as_deref().unwrap_or("-"),
+            self.control.as_deref().unwrap_or("-")
+        )
+    }
+}
+
+/// A message for a [`PlugSplitter`]'s `configuration` inbox.
+#[derive(Clone, Debug)]
+pub enum Configuration {
+    /// Start copying to this sink, from the next message on (Kamaelia's
+    /// `addsink`).
+    AddSink(Sink),
+    /// Stop copying to this sink at once (Kamaelia's `removesink`); what it
+    /// had not taken yet is dropped.
+    RemoveSink(Sink),
+    /// Deliver to this sink what has reached the splitter so far, then send
+    /// `ProducerFinished` to its control box and stop copying to it. (Not in
+    /// Kamaelia: how a subscriber finishes without losing the tail.)
+    FinishSink(Sink),
+}
+
+axon::boxes! {
+    /// The boxes of a [`PlugSplitter`].
+    pub struct PlugSplitterBoxes<T> {
+        /// Messages to copy to every sink.
+        inbox inbox: T,
+        /// Copied to every sink's control box; `ProducerFinished` or
+        /// `ShutdownMicroprocess` ends the splitter.
+        inbox control: Ipc,
+        /// [`Configuration`]: sinks joining and leaving.
+        inbox configuration: Configuration,
+        /// A copy of every message too (if linked).
+        outbox outbox: T,
+        /// A copy of every control message.
+        outbox signal: Ipc,
+    }
+}
+
+/// Copies every message from `inbox` to every sink, and every control message
+/// to every sink's control box, with sinks joining and leaving at run time:
+/// Kamaelia's `PlugSplitter`. A [`Plug`] makes a component a sink; a
+/// [`Backplane`](crate::util::Backplane) is a splitter found by name.
+///
+/// # Flow control
+///
+/// Each message is kept once, in a log shared by the sinks (a clone per sink
+/// is all a delivery costs: a refcount for [`Bytes`](bytes::Bytes)), until
+/// every sink has taken it. Each sink takes from the log at its own pace,
+/// delivering into its own box as that box has room, so **a sink's bound is
+/// its box's size limit** ([`Inbox::set_size`](axon::Inbox::set_size);
+/// [`SubscribeTo`](crate::util::SubscribeTo) sets one) plus the log.
+///
+/// * **Nobody who reads is dropped.** While the log holds
+///   [`max_backlog_messages`](Self::max_backlog_messages) messages or
+///   [`max_backlog_bytes`](Self::max_backlog_bytes) bytes (by [`Weigh`]) for the
+///   slowest sink, the splitter takes nothing more from its `inbox`, which is
+///   bounded ([`inbox_size`](Self::inbox_size)): publishers' sends wait. So
+///   publishers go at the pace of the slowest sink, and every sink that keeps
+///   taking gets every message, in order.
+/// * **A stalled sink is disconnected.** A sink with messages waiting that
+///   takes none for [`stall_timeout`](Self::stall_timeout) is dropped: a
+///   `tracing` warning names it and the reason, it gets `ShutdownMicroprocess`
+///   on its control box (if it has one; a [`SubscribeTo`](crate::util::SubscribeTo)
+///   passes it out of `signal`, so a per-connection pipeline closes its
+///   connection), and the messages it had not taken are released. The others
+///   carry on and lose nothing. While a stalled sink holds the backlog at its
+///   bound, everyone waits for it, up to the stall timeout.
+/// * Memory is bounded: the log's bounds (plus one message), the inbox, and
+///   each sink's box.
+///
+/// No step looks at every sink: a message is appended once and delivered once
+/// per sink, a sink with room again is woken alone, and a stall is noticed by
+/// the stalled sink's own timer.
+///
+/// A control message reaches the sinks in order with the data. After
+/// `ProducerFinished` or `ShutdownMicroprocess` the splitter takes nothing
+/// more, and ends once every sink has taken what came before it (or been
+/// dropped), as Kamaelia's ends and removes its sinks.
+///
+/// # Inboxes
+///
+/// * `inbox` (`T`): messages to copy.
+/// * `control` ([`Ipc`]): copied to `signal` and to every sink's control box;
+///   `ProducerFinished` or `ShutdownMicroprocess` ends the splitter.
+/// * `configuration` ([`Configuration`]): `AddSink`, `RemoveSink`,
+///   `FinishSink`.
+///
+/// # Outboxes
+///
+/// * `outbox` (`T`): a copy of every message, if linked (its consumer's pace
+///   holds the splitter back too).
+/// * `signal` ([`Ipc`]): a copy of every control message.
+///
+/// # Examples
+///
+/// ```
+/// use axon::{ComponentRef, Scheduler};
+/// use axon::ipc::ProducerFinished;
+/// use kamaelia::util::{Configuration, PassThrough, PlugSplitter, Sink};
+///
+/// let splitter = ComponentRef::new(PlugSplitter::<u32>::new());
+/// let a = ComponentRef::new(PassThrough::<u32>::new());
+/// let b = ComponentRef::new(PassThrough::<u32>::new());
+/// for sink in [&a, &b] {
+///     splitter
+///         .inbox::<Configuration>("configuration")?
+///         .deliver(Configuration::AddSink(Sink::new(sink)))?;
+/// }
+/// let scheduler = Scheduler::new();
+/// splitter.activate_on(&scheduler);
+/// scheduler.run_cycle();
+/// scheduler.run_cycle();
+/// splitter.inbox::<u32>("inbox")?.deliver(42)?;
+/// splitter.inbox::<axon::ipc::Ipc>("control")?.deliver(ProducerFinished::new().into())?;
+/// scheduler.run()?;
+/// assert_eq!(a.inbox::<u32>("inbox")?.recv(), Some(42));
+/// assert_eq!(b.inbox::<u32>("inbox")?.recv(), Some(42));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct PlugSplitter<T> {
+    max_backlog_messages: usize,
+    max_backlog_bytes: usize,
+    stall_timeout: Duration,
+    inbox_size: usize,
+    message: std::marker::PhantomData<fn(T) -> T>,
+}
+
+impl<T> PlugSplitter<T> {
+    /// A splitter with no sinks and the default bounds.
+    pub fn new() -> Self {
+        PlugSplitter {
+            max_backlog_messages: DEFAULT_MAX_BACKLOG_MESSAGES,
+            max_backlog_bytes: DEFAULT_MAX_BACKLOG_BYTES,
+            stall_timeout: DEFAULT_STALL_TIMEOUT,
+            inbox_size: DEFAULT_SPLITTER_INBOX_SIZE,
+            message: std::marker::PhantomData,
+        }
+    }
+
+    /// Stop taking messages while the slowest sink has this many waiting
+    /// (at least 1; default [`DEFAULT_MAX_BACKLOG_MESSAGES`]).
+    pub fn max_backlog_messages(mut self, messages: usize) -> Self {
+        self.max_backlog_messages = messages.max(1);
+        self
+    }
+
+    /// Stop taking messages while the slowest sink has this many bytes
+    /// waiting (default [`DEFAULT_MAX_BACKLOG_BYTES`]).
+    pub fn max_backlog_bytes(mut self, bytes: usize) -> Self {
+        self.max_backlog_bytes = bytes.max(1);
+        self
+    }
+
+    /// Disconnect a sink that takes nothing for this long while messages wait
+    /// for it (default [`DEFAULT_STALL_TIMEOUT`]).
+    pub fn stall_timeout(mut self, timeout: Duration) -> Self {
+        self.stall_timeout = timeout;
+        self
+    }
+
+    /// The size limit of the splitter's `inbox` (at least 1; default
+    /// [`DEFAULT_SPLITTER_INBOX_SIZE`]): how far publishers may run ahead of
+    /// a full log.
+    pub fn inbox_size(mut self, size: usize) -> Self {
+        self.inbox_size = size.max(1);
+        self
+    }
+}
+
+impl<T> Default for PlugSplitter<T> {
+    fn default() -> Self {
+        PlugSplitter::new()
+    }
+}
+
+impl<T> fmt::Debug for PlugSplitter<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PlugSplitter")
+            .field("type", &std::any::type_name::<T>())
+            .field("max_backlog_messages", &self.max_backlog_messages)
+            .field("max_backlog_bytes", &self.max_backlog_bytes)
+            .field("stall_timeout", &self.stall_timeout)
+            .finish()
+    }
+}
+
+type SinkKey = (ComponentId, Option<String>, Option<String>);
+
+/// The splitter's sinks: each served by a feeder child.
+struct Sinks {
+    feeders: HashMap<SinkKey, ComponentRef>,
+    keys: HashMap<ComponentId, SinkKey>,
+}
+
+impl Sinks {
+    /// Tells the feeder of `sink` (if any) to leave with `how`.
+    fn tell(&mut self, sink: &Sink, how: Ipc) {
+        let Some(feeder) = self.feeders.remove(&sink.key()) else {
+            tracing::debug!(%sink, "no such sink to remove");
+            return;
+        };
+        self.keys.remove(&feeder.id());
+        if let Ok(control) = feeder.inbox::<Ipc>("control") {
+            let _ = control.deliver(how);
+        }
+    }
+
+    fn forget(&mut self, feeder: &ComponentRef) {
+        if let Some(key) = self.keys.remove(&feeder.id()) {
+            self.feeders.remove(&key);
+        }
+    }
+}
+
+impl<T: Clone + Weigh + 'static> PlugSplitter<T> {
+    fn has_room(&self, log: &Log<T>) -> bool {
+        log.len() < self.max_backlog_messages && log.bytes() < self.max_backlog_bytes
+    }
+
+    /// Starts a feeder for `sink`; false if it is a sink already.
+    fn add_sink(
+        &self,
+        cx: &Cx<PlugSplitterBoxes<T>>,
+        log: &Rc<RefCell<Log<T>>>,
+        sinks: &mut Sinks,
+        sink: Sink,
+    ) -> bool {
+        let key = sink.key();
+        if sinks.feeders.contains_key(&key) {
+            tracing::debug!(%sink, "sink added twice; ignored");
+            return false;
+        }
+        let cursor = log.borrow_mut().join();
+        let feeder = ComponentRef::new(Feeder {
+            log: log.clone(),
+            cursor,
+            sink,
+            stall_timeout: self.stall_timeout,
+        });
+        cx.add_children([&feeder]);
+        feeder.activate_on(&cx.scheduler());
+        sinks.keys.insert(feeder.id(), key.clone());
+        sinks.feeders.insert(key, feeder);
+        true
+    }
+}
+
+impl<T: Clone + Weigh + 'static> Component for PlugSplitter<T> {
+    type Boxes = PlugSplitterBoxes<T>;
+
+    async fn main(self, cx: Cx<Self::Boxes>) {
+        cx.inbox.set_size(Some(self.inbox_size));
+        let log = Rc::new(RefCell::new(Log::new()));
+        log.borrow_mut().set_splitter(Some(cx.component()));
+        let mut sinks = Sinks {
+            feeders: HashMap::new(),
+            keys: HashMap::new(),
+        };
+        let mut ending = false;
+        // Counted, not listed: at the end it is asked on every wake.
+        let mut feeders_running = 0usize;
+        loop {
+            for child in cx.finished_children() {
+                sinks.forget(&child);
+                cx.remove_child(&child);
+                feeders_running -= 1;
+            }
+            for change in cx.configuration.drain() {
+                match change {
+                    Configuration::AddSink(sink) if !ending => {
+                        if self.add_sink(&cx, &log, &mut sinks, sink) {
+                            feeders_running += 1;
+                        }
+                    }
+                    Configuration::AddSink(_) => {}
+                    Configuration::RemoveSink(sink) => {
+                        sinks.tell(&sink, ShutdownMicroprocess::new().into())
+                    }
+                    Configuration::FinishSink(sink) => {
+                        sinks.tell(&sink, axon::ipc::ProducerFinished::new().into())
+                    }
+                }
+            }
+            if ending {
+                if feeders_running == 0 {
+                    break;
+                }
+                cx.idle().await;
+                continue;
+            }
+            let mut appended = false;
+            while self.has_room(&log.borrow()) {
+                let Some(message) = cx.inbox.recv() else {
+                    break;
+                };
+                if cx.outbox.is_linked() {
+                    cx.outbox.send(message.clone()).await;
+                }
+                let weight = message.weight();
+                log.borrow_mut().push(Entry::Data(message), weight);
+                appended = true;
+            }
+            // Control waits behind data still queued, so sinks see the order
+            // it arrived in.
+            if cx.inbox.is_empty() {
+                while let Some(message) = cx.control.recv() {
+                    ending = message.is_end_of_stream();
+                    cx.signal.send(message.clone()).await;
+                    log.borrow_mut().push(Entry::Control(message), 0);
+                    appended = true;
+                    if ending {
+                        break;
+                    }
+                }
+            }
+            {
+                let mut l = log.borrow_mut();
+                if appended {
+                    l.wake_parked();
+                }
+                if !self.has_room(&l) {
+                    l.want_room();
+                }
+            }
+            if ending {
+                // Feeders leave after delivering the end, waking us as they do.
+                continue;
+            }
+            cx.idle().await;
+        }
+        log.borrow_mut().clear_components();
+    }
+}

@@ -1,0 +1,139 @@
+//! [`Plug`]: makes a component a sink of a splitter for as long as it runs.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use axon::ipc::{ErrorInformation, Ipc};
+use axon::{Component, ComponentRef, Cx, Standard};
+
+use super::{Configuration, Sink};
+
+/// Wraps a child component and plugs it into a [`PlugSplitter`](super::PlugSplitter)
+/// as a sink, for as long as the child runs: Kamaelia's `Plug`.
+///
+/// When it starts, the Plug sends `AddSink` for its child's `inbox` and
+/// `control` to the splitter's `configuration`, so the child receives every
+/// message and control message the splitter copies. The child's `outbox` and
+/// `signal` come out of the Plug's. When the child ends, the Plug sends
+/// `RemoveSink` and ends too.
+///
+/// The Plug's own `control` is for whoever owns it: `ProducerFinished` asks
+/// for a graceful unplug (`FinishSink`: the child still gets what the
+/// splitter took before, then `ProducerFinished`); `ShutdownMicroprocess`
+/// unplugs at once and is passed to the child. Other messages go to the child.
+///
+/// # Inboxes
+///
+/// * `inbox` (`I`): not used (the splitter delivers to the child directly).
+/// * `control` ([`Ipc`]): see above.
+///
+/// # Outboxes
+///
+/// * `outbox` (`O`): the child's `outbox`.
+/// * `signal` ([`Ipc`]): the child's `signal`; `ErrorInformation` if it
+///   could not plug in.
+///
+/// # Examples
+///
+/// ```
+/// use axon::{ComponentRef, Scheduler};
+/// use axon::ipc::ProducerFinished;
+/// use kamaelia::util::{PassThrough, Plug, PlugSplitter};
+///
+/// let splitter = ComponentRef::new(PlugSplitter::<u32>::new());
+/// let plug = ComponentRef::new(Plug::<u32, u32>::new(&splitter, PassThrough::<u32>::new()));
+/// let out = ComponentRef::new(PassThrough::<u32>::new());
+/// plug.link((&plug, "outbox"), (&out, "inbox"))?;
+///
+/// let scheduler = Scheduler::new();
+/// splitter.activate_on(&scheduler);
+/// plug.activate_on(&scheduler);
+/// for _ in 0..5 {
+///     scheduler.run_cycle();
+/// }
+/// splitter.inbox::<u32>("inbox")?.deliver(1)?;
+/// splitter.inbox::<axon::ipc::Ipc>("control")?.deliver(ProducerFinished::new().into())?;
+/// scheduler.run()?; // the end reaches the child, which ends, and the plug with it
+/// assert_eq!(out.inbox::<u32>("inbox")?.recv(), Some(1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Plug<I, O> {
+    splitter: ComponentRef,
+    child: ComponentRef,
+    boxes: PhantomData<fn(I) -> O>,
+}
+
+impl<I, O> Plug<I, O> {
+    /// A Plug of `child` into `splitter`.
+    pub fn new(splitter: &ComponentRef, child: impl Into<ComponentRef>) -> Self {
+        Plug {
+            splitter: splitter.clone(),
+            child: child.into(),
+            boxes: PhantomData,
+        }
+    }
+}
+
+impl<I, O> fmt::Debug for Plug<I, O> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Plug")
+            .field("splitter", &self.splitter)
+            .field("child", &self.child)
+            .finish()
+    }
+}
+
+impl<I: 'static, O: 'static> Component for Plug<I, O> {
+    type Boxes = Standard<I, O>;
+
+    async fn main(self, cx: Cx<Self::Boxes>) {
+        let child = &self.child;
+        let configuration =
+            cx.add_outbox::<Configuration>("splitter", "sinks joining and leaving the splitter");
+        let wired = cx
+            .link(&configuration, (&self.splitter, "configuration"))
+            .and_then(|_| cx.link((child, "outbox"), (&cx, "outbox")))
+            .and_then(|_| cx.link((child, "signal"), (&cx, "signal")));
+        if let Err(e) = wired {
+            tracing::error!("a Plug cannot plug into its splitter: {e}");
+            cx.signal
+                .send(ErrorInformation::new(cx.id(), e).into())
+                .await;
+            return;
+        }
+        let sink = Sink::new(child).control("control");
+        let child_control = child.inbox::<Ipc>("control").ok();
+        cx.add_children([child]);
+        child.activate_on(&cx.scheduler());
+        configuration
+            .send(Configuration::AddSink(sink.clone()))
+            .await;
+        while cx.finished_children().is_empty() {
+            while let Some(message) = cx.control.recv() {
+                let change = match &message {
+                    Ipc::ProducerFinished(_) => Some(Configuration::FinishSink(sink.clone())),
+                    Ipc::ShutdownMicroprocess(_) => Some(Configuration::RemoveSink(sink.clone())),
+                    _ => None,
+                };
+                match change {
+                    Some(Configuration::FinishSink(s)) => {
+                        configuration.send(Configuration::FinishSink(s)).await
+                    }
+                    Some(other) => {
+                        configuration.send(other).await;
+                        if let Some(control) = &child_control {
+                            let _ = control.deliver(message);
+                        }
+                    }
+                    None => {
+                        if let Some(control) = &child_control {
+                            let _ = control.deliver(message);
+                        }
+                    }
+                }
+            }
+            cx.idle().await;
+        }
+        configuration.send(Configuration::RemoveSink(sink)).await;
+    }
+}

@@ -1,0 +1,313 @@
+//! The splitter's, the Plug's and the Backplane's behaviours (after Kamaelia's
+//! `Test/Util/test_Splitter.py`), and the flow-control policy: every sink
+//! that keeps taking gets every message in order, however many sinks and
+//! however hard the publisher pushes; a stalled sink is disconnected and told.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use axon::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
+use axon::{from_fn, ComponentRef, Cx, Scheduler, Standard};
+use kamaelia::util::{
+    Backplane, Configuration, PassThrough, PlugSplitter, PublishTo, Sink, SubscribeTo,
+};
+
+type Log = Rc<RefCell<Vec<u64>>>;
+
+/// A sink that takes everything (its inbox bounded to `size`) until a
+/// control message, which it records.
+fn reader(size: usize, seen: Log, told: Rc<RefCell<Vec<Ipc>>>) -> ComponentRef {
+    let c = ComponentRef::new(from_fn(move |cx: Cx<Standard<u64, ()>>| async move {
+        while let Some(n) = cx.recv_until_finished().await {
+            seen.borrow_mut().push(n);
+        }
+        if let Some(m) = cx.control.recv() {
+            told.borrow_mut().push(m);
+        }
+    }));
+    c.inbox::<u64>("inbox").unwrap().set_size(Some(size));
+    c
+}
+
+/// A sink that never takes data and ends on a control message, recording it.
+fn staller(told: Rc<RefCell<Vec<Ipc>>>) -> ComponentRef {
+    let c = ComponentRef::new(from_fn(move |cx: Cx<Standard<u64, ()>>| async move {
+        let m = cx.control.next().await;
+        told.borrow_mut().push(m);
+    }));
+    c.inbox::<u64>("inbox").unwrap().set_size(Some(4));
+    c
+}
+
+/// Sends `0..count` into `target`'s inbox as fast as it is let, then
+/// `ProducerFinished` to its control.
+fn publisher(count: u64, splitter: &ComponentRef) -> ComponentRef {
+    let p = ComponentRef::new(from_fn(move |cx: Cx<Standard<(), u64>>| async move {
+        for n in 0..count {
+            cx.outbox.send(n).await;
+        }
+        cx.signal.send(ProducerFinished::new().into()).await;
+    }));
+    p.link((&p, "outbox"), (splitter, "inbox")).unwrap();
+    p.link((&p, "signal"), (splitter, "control")).unwrap();
+    p
+}
+
+fn add(splitter: &ComponentRef, sink: Sink) {
+    splitter
+        .inbox::<Configuration>("configuration")
+        .unwrap()
+        .deliver(Configuration::AddSink(sink))
+        .unwrap();
+}
+
+#[test]
+fn ten_thousand_subscribers_each_get_every_message_in_order() {
+    const SINKS: usize = 10_000;
+    const MESSAGES: u64 = 50;
+    let scheduler = Scheduler::new();
+    let splitter = ComponentRef::new(PlugSplitter::<u64>::new().max_backlog_messages(8));
+    let mut logs = Vec::new();
+    for _ in 0..SINKS {
+        let seen: Log = Default::default();
+        let r = reader(2, seen.clone(), Default::default());
+        add(&splitter, Sink::new(&r).control("control"));
+        r.activate_on(&scheduler);
+        logs.push(seen);
+    }
+    splitter.activate_on(&scheduler);
+    publisher(MESSAGES, &splitter).activate_on(&scheduler);
+    scheduler.run().unwrap();
+    let expected: Vec<u64> = (0..MESSAGES).collect();
+    for (i, seen) in logs.iter().enumerate() {
+        assert_eq!(*seen.borrow(), expected, "sink {i}");
+    }
+}
+
+#[test]
+fn a_flood_slows_the_publisher_and_drops_only_the_stalled_subscriber() {
+    const MESSAGES: u64 = 20_000;
+    let scheduler = Scheduler::new();
+    let splitter = ComponentRef::new(
+        PlugSplitter::<u64>::new()
+            .max_backlog_messages(16)
+            .stall_timeout(Duration::from_millis(200)),
+    );
+    let mut logs = Vec::new();
+    for _ in 0..20 {
+        let seen: Log = Default::default();
+        let r = reader(3, seen.clone(), Default::default());
+        add(&splitter, Sink::new(&r).control("control"));
+        r.activate_on(&scheduler);
+        logs.push(seen);
+    }
+    let told: Rc<RefCell<Vec<Ipc>>> = Default::default();
+    let stalled = staller(told.clone());
+    add(&splitter, Sink::new(&stalled).control("control"));
+    stalled.activate_on(&scheduler);
+    splitter.activate_on(&scheduler);
+    publisher(MESSAGES, &splitter).activate_on(&scheduler);
+    scheduler.run().unwrap();
+
+    let expected: Vec<u64> = (0..MESSAGES).collect();
+    for (i, seen) in logs.iter().enumerate() {
+        assert_eq!(
+            *seen.borrow(),
+            expected,
+            "reader {i} lost or reordered messages"
+        );
+    }
+    let told = told.borrow();
+    assert_eq!(told.len(), 1);
+    assert!(
+        told[0].is_shutdown_microprocess(),
+        "the stalled sink is told to stop: {:?}",
+        told[0]
+    );
+}
+
+#[test]
+fn data_and_control_reach_every_sink_and_the_splitter_outbox_in_order() {
+    let scheduler = Scheduler::new();
+    let splitter = ComponentRef::new(PlugSplitter::<u64>::new());
+    let own: Log = Default::default();
+    let own_told: Rc<RefCell<Vec<Ipc>>> = Default::default();
+    let direct = reader(100, own.clone(), own_told.clone());
+    splitter
+        .link((&splitter, "outbox"), (&direct, "inbox"))
+        .unwrap();
+    splitter
+        .link((&splitter, "signal"), (&direct, "control"))
+        .unwrap();
+    let seen: Log = Default::default();
+    let told: Rc<RefCell<Vec<Ipc>>> = Default::default();
+    let sink = reader(100, seen.clone(), told.clone());
+    add(&splitter, Sink::new(&sink).control("control"));
+    for c in [&splitter, &direct, &sink] {
+        c.activate_on(&scheduler);
+    }
+    publisher(5, &splitter).activate_on(&scheduler);
+    scheduler.run().unwrap();
+    assert_eq!(*own.borrow(), [0, 1, 2, 3, 4]);
+    assert_eq!(*seen.borrow(), [0, 1, 2, 3, 4]);
+    assert!(told.borrow()[0].is_producer_finished());
+    assert!(own_told.borrow()[0].is_producer_finished());
+}
+
+#[test]
+fn a_removed_sink_gets_nothing_more_and_the_others_carry_on() {
+    let scheduler = Scheduler::new();
+    let splitter = ComponentRef::new(PlugSplitter::<u64>::new());
+    let kept: Log = Default::default();
+    let gone: Log = Default::default();
+    let a = reader(100, kept.clone(), Default::default());
+    let b = reader(100, gone.clone(), Default::default());
+    add(&splitter, Sink::new(&a).control("control"));
+    add(&splitter, Sink::new(&b));
+    for c in [&splitter, &a, &b] {
+        c.activate_on(&scheduler);
+    }
+    for _ in 0..4 {
+        scheduler.run_cycle();
+    }
+    let input = splitter.inbox::<u64>("inbox").unwrap();
+    input.deliver(1).unwrap();
+    for _ in 0..4 {
+        scheduler.run_cycle();
+    }
+    splitter
+        .inbox::<Configuration>("configuration")
+        .unwrap()
+        .deliver(Configuration::RemoveSink(Sink::new(&b)))
+        .unwrap();
+    for _ in 0..4 {
+        scheduler.run_cycle();
+    }
+    input.deliver(2).unwrap();
+    splitter
+        .inbox::<Ipc>("control")
+        .unwrap()
+        .deliver(ProducerFinished::new().into())
+        .unwrap();
+    for _ in 0..10 {
+        scheduler.run_cycle();
+    }
+    assert!(
+        splitter.is_finished(),
+        "the splitter ends after ProducerFinished"
+    );
+    assert_eq!(*kept.borrow(), [1, 2]);
+    assert_eq!(*gone.borrow(), [1]);
+    b.stop();
+    scheduler.run().unwrap();
+}
+
+#[test]
+fn a_plug_unplugs_when_its_child_ends() {
+    let scheduler = Scheduler::new();
+    let splitter = ComponentRef::new(PlugSplitter::<u64>::new());
+    let child = ComponentRef::new(PassThrough::<u64>::new());
+    let plug = ComponentRef::new(kamaelia::util::Plug::<u64, u64>::new(
+        &splitter,
+        child.clone(),
+    ));
+    splitter.activate_on(&scheduler);
+    plug.activate_on(&scheduler);
+    for _ in 0..5 {
+        scheduler.run_cycle();
+    }
+    assert_eq!(
+        splitter.child_components().len(),
+        1,
+        "one feeder while plugged in"
+    );
+    child
+        .inbox::<Ipc>("control")
+        .unwrap()
+        .deliver(ShutdownMicroprocess::new().into())
+        .unwrap();
+    for _ in 0..10 {
+        scheduler.run_cycle();
+    }
+    assert!(plug.is_finished());
+    assert!(splitter.child_components().is_empty(), "its sink is gone");
+    splitter.stop();
+    scheduler.run().unwrap();
+}
+
+#[test]
+fn a_duplicate_backplane_name_is_an_error() {
+    let scheduler = Scheduler::new();
+    let _first = Backplane::<u64>::new("dup")
+        .activate_on(&scheduler)
+        .unwrap();
+    let second = Backplane::<u64>::new("dup").activate_on(&scheduler);
+    assert!(matches!(second, Err(axon::ServiceError::AlreadyExists(_))));
+}
+
+#[test]
+fn a_missing_backplane_ends_publisher_and_subscriber_with_an_error_signal() {
+    let scheduler = Scheduler::new();
+    for c in [
+        ComponentRef::new(PublishTo::<u64>::new("nowhere")),
+        ComponentRef::new(SubscribeTo::<u64>::new("nowhere")),
+    ] {
+        let told: Rc<RefCell<Vec<Ipc>>> = Default::default();
+        let watcher = staller(told.clone());
+        c.link((&c, "signal"), (&watcher, "control")).unwrap();
+        c.activate_on(&scheduler);
+        watcher.activate_on(&scheduler);
+        scheduler.run().unwrap();
+        assert!(matches!(told.borrow()[0], Ipc::ErrorInformation(_)));
+    }
+}
+
+#[test]
+fn publishers_reach_every_subscriber_through_a_backplane() {
+    let scheduler = Scheduler::new();
+    let backplane = Backplane::<u64>::new("counts")
+        .activate_on(&scheduler)
+        .unwrap();
+    let mut logs = Vec::new();
+    for _ in 0..3 {
+        let sub = ComponentRef::new(SubscribeTo::<u64>::new("counts").queue(2));
+        let seen: Log = Default::default();
+        let r = reader(2, seen.clone(), Default::default());
+        sub.link((&sub, "outbox"), (&r, "inbox")).unwrap();
+        sub.link((&sub, "signal"), (&r, "control")).unwrap();
+        sub.activate_on(&scheduler);
+        r.activate_on(&scheduler);
+        logs.push(seen);
+    }
+    for _ in 0..10 {
+        scheduler.run_cycle();
+    }
+    let publish = ComponentRef::new(PublishTo::<u64>::new("counts"));
+    let source = ComponentRef::new(from_fn(|cx: Cx<Standard<(), u64>>| async move {
+        for n in 0..1000 {
+            cx.outbox.send(n).await;
+        }
+        cx.signal.send(ProducerFinished::new().into()).await;
+    }));
+    source
+        .link((&source, "outbox"), (&publish, "inbox"))
+        .unwrap();
+    source
+        .link((&source, "signal"), (&backplane, "control"))
+        .unwrap();
+    publish.activate_on(&scheduler);
+    source.activate_on(&scheduler);
+    for _ in 0..20_000 {
+        if backplane.is_finished() {
+            break;
+        }
+        scheduler.run_cycle();
+    }
+    publish.stop();
+    scheduler.run().unwrap();
+    let expected: Vec<u64> = (0..1000).collect();
+    for seen in &logs {
+        assert_eq!(*seen.borrow(), expected);
+    }
+}
