@@ -12,25 +12,32 @@ use axon::{Component, Cx, Standard};
 /// It ends on `ProducerFinished` or the legacy `Shutdown` on `control`, once
 /// every message that arrived before it has been transformed, and then sends
 /// `ProducerFinished` (from itself) out of `signal`, as the original does.
-/// Other control messages (`Notify`, `Status`, …) are ignored.
+/// That `ProducerFinished` carries the received one's message, if it had one,
+/// so the reason the stream ended (say, the peer closed) reaches the end of
+/// a pipeline. Other control messages (`Notify`, `Status`, …) are ignored.
 ///
 /// **Where it differs from Kamaelia's**: the original does not end on
 /// `ShutdownMicroprocess`, so a pipeline told to stop would wait on it for
 /// ever. This one ends on it too (once `inbox` is empty, like the others),
 /// and passes the `ShutdownMicroprocess` itself on out of `signal`, so the
 /// components after it are told to stop rather than that data is complete.
+/// Likewise an `ErrorInformation` (the component before it failed, as a
+/// [`LineSplitter`](crate::LineSplitter) does on an over-long line) ends it
+/// and is passed on, so the end of the pipeline learns what went wrong.
 ///
 /// # Inboxes
 ///
 /// * `inbox` (`I`): the messages to transform.
-/// * `control` ([`Ipc`]): `ProducerFinished`, `Shutdown` or
-///   `ShutdownMicroprocess` ends it once `inbox` is empty.
+/// * `control` ([`Ipc`]): `ProducerFinished`, `Shutdown`,
+///   `ShutdownMicroprocess` or `ErrorInformation` ends it once `inbox` is
+///   empty.
 ///
 /// # Outboxes
 ///
 /// * `outbox` (`O`): each `f(message)` that is `Some`.
 /// * `signal` ([`Ipc`]): `ProducerFinished` when it ends (the
-///   `ShutdownMicroprocess` that stopped it, if that was it).
+///   `ShutdownMicroprocess` or `ErrorInformation` that stopped it, if that
+///   was it).
 ///
 /// # Examples
 ///
@@ -98,11 +105,19 @@ where
                 continue;
             }
             match cx.control.recv() {
-                Some(stop @ Ipc::ShutdownMicroprocess(_)) => {
+                Some(stop @ (Ipc::ShutdownMicroprocess(_) | Ipc::ErrorInformation(_))) => {
                     cx.signal.send(stop).await;
                     return;
                 }
-                Some(Ipc::ProducerFinished(_) | Ipc::Shutdown(_)) => {
+                Some(Ipc::ProducerFinished(received)) => {
+                    let finished = ProducerFinished {
+                        message: received.message,
+                        ..ProducerFinished::from(cx.id())
+                    };
+                    cx.signal.send(finished.into()).await;
+                    return;
+                }
+                Some(Ipc::Shutdown(_)) => {
                     let finished = ProducerFinished::from(cx.id());
                     cx.signal.send(finished.into()).await;
                     return;
@@ -117,7 +132,7 @@ where
 #[cfg(test)]
 mod tests {
     use axon::ipc::Payload;
-    use axon::ipc::{Shutdown, ShutdownMicroprocess, Status};
+    use axon::ipc::{ErrorInformation, Shutdown, ShutdownMicroprocess, Status};
 
     use super::*;
     use crate::util::rig::Rig;
@@ -158,6 +173,32 @@ mod tests {
         rig.control(ShutdownMicroprocess::new().into());
         rig.run();
         assert!(matches!(rig.signals()[..], [Ipc::ShutdownMicroprocess(_)]));
+    }
+
+    #[test]
+    fn producer_finished_keeps_the_reason_it_was_given() {
+        let rig = Rig::<u32, u32>::new(halver());
+        rig.control(ProducerFinished::new().with_message(Payload::new("peer closed")).into());
+        rig.run();
+        match &rig.signals()[..] {
+            [Ipc::ProducerFinished(pf)] => {
+                assert_eq!(pf.caller, Some(rig.component.id()));
+                let reason = pf.message.as_ref().and_then(|m| m.downcast_ref::<&str>());
+                assert_eq!(reason, Some(&"peer closed"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_upstream_error_ends_it_after_the_queued_messages_and_is_passed_on() {
+        let rig = Rig::<u32, u32>::new(halver());
+        rig.put(6);
+        let failed = ErrorInformation::new(rig.component.id(), std::fmt::Error);
+        rig.control(failed.into());
+        rig.run();
+        assert_eq!(rig.take(), [3]);
+        assert!(matches!(rig.signals()[..], [Ipc::ErrorInformation(_)]));
     }
 
     #[test]
