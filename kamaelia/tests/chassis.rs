@@ -607,6 +607,54 @@ fn par_merges_outputs_and_finishes_with_its_ten_thousand_children() {
     assert!(recv_ipc(&signal, "control").is_some_and(|m| m.is_producer_finished()));
 }
 
+axon::boxes! {
+    /// Shutdown in and out, and no data: a timer that only signals.
+    struct SignalOnly {
+        /// Not read.
+        inbox control: Ipc,
+        /// `ProducerFinished`, at once.
+        outbox signal: Ipc,
+    }
+}
+
+/// Says at once that it has finished, and ends.
+struct FinishAtOnce;
+
+impl Component for FinishAtOnce {
+    type Boxes = SignalOnly;
+    async fn main(self, cx: Cx<Self::Boxes>) {
+        cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
+    }
+}
+
+/// Runs until a message arrives on `control`.
+struct UntilControl;
+
+impl Component for UntilControl {
+    type Boxes = Standard<String, String>;
+    async fn main(self, cx: Cx<Self::Boxes>) {
+        while cx.control.recv().is_none() {
+            cx.idle().await;
+        }
+    }
+}
+
+#[test]
+fn a_stage_without_an_outbox_still_shuts_down_a_par_after_it() {
+    // par_shutdown_simple's shape: a timer with no `outbox` (so nothing to
+    // link to the PAR's inbox, which takes nothing) ahead of a PAR.
+    let par = kamaelia::PAR![UntilControl, UntilControl];
+    let pipeline = ComponentRef::new(kamaelia::Pipeline![FinishAtOnce, par]);
+    let scheduler = Scheduler::new();
+    pipeline.activate_on(&scheduler);
+    for _ in 0..100 {
+        if !scheduler.run_cycle() {
+            break;
+        }
+    }
+    assert!(pipeline.is_finished(), "the PAR never heard the shutdown");
+}
+
 // -------------------------------------------------------------------- Seq
 
 #[test]

@@ -232,7 +232,12 @@ fn link_children(
     let pairs = children.windows(2).map(|w| (&w[0], &w[1]));
     let back = children.last().zip(wrap);
     for (from, to) in pairs.chain(back) {
-        postoffice.link((from, "outbox"), (to, "inbox"))?;
+        // A stage that only signals (no `outbox`), feeding one that takes
+        // nothing (an `inbox` of `Absent`, such as a PAR), still hands on
+        // its shutdown.
+        if from.has_outbox("outbox") && to.has_inbox("inbox") {
+            postoffice.link((from, "outbox"), (to, "inbox"))?;
+        }
         if from.has_outbox("signal") && to.has_inbox("control") {
             postoffice.link((from, "signal"), (to, "control"))?;
         }
