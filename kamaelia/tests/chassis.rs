@@ -610,20 +610,21 @@ fn par_merges_outputs_and_finishes_with_its_ten_thousand_children() {
 axon::boxes! {
     /// Shutdown in and out, and no data: a timer that only signals.
     struct SignalOnly {
-        /// Not read.
+        /// Any message ends it.
         inbox control: Ipc,
-        /// `ProducerFinished`, at once.
+        /// The message that ended it.
         outbox signal: Ipc,
     }
 }
 
-/// Says at once that it has finished, and ends.
-struct FinishAtOnce;
+/// Waits for a message on `control`, passes it on, and ends.
+struct SignalWhenTold;
 
-impl Component for FinishAtOnce {
+impl Component for SignalWhenTold {
     type Boxes = SignalOnly;
     async fn main(self, cx: Cx<Self::Boxes>) {
-        cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
+        let msg = cx.control.next().await;
+        cx.signal.send(msg).await;
     }
 }
 
@@ -640,13 +641,20 @@ impl Component for UntilControl {
 }
 
 #[test]
-fn a_stage_without_an_outbox_still_shuts_down_a_par_after_it() {
-    // par_shutdown_simple's shape: a timer with no `outbox` (so nothing to
-    // link to the PAR's inbox, which takes nothing) ahead of a PAR.
+fn a_stage_without_data_boxes_still_passes_shutdown_to_a_par_after_it() {
+    // par_shutdown_simple's shape: a stage with no `inbox` or `outbox` (so
+    // nothing to link to the PAR's inbox, which takes nothing) ahead of a PAR.
     let par = kamaelia::PAR![UntilControl, UntilControl];
-    let pipeline = ComponentRef::new(kamaelia::Pipeline![FinishAtOnce, par]);
+    let pipeline = ComponentRef::new(kamaelia::Pipeline![SignalWhenTold, par]);
+    let control = feeder(&pipeline, "control");
     let scheduler = Scheduler::new();
     pipeline.activate_on(&scheduler);
+    cycles(&scheduler, 3);
+    control
+        .outbox::<Ipc>("signal")
+        .unwrap()
+        .try_send(ProducerFinished::new().into())
+        .unwrap();
     for _ in 0..100 {
         if !scheduler.run_cycle() {
             break;

@@ -256,13 +256,17 @@ impl<I: 'static, O: 'static> Component for Pipeline<I, O> {
         let me = cx.component();
         let linked =
             link_children(&me.postoffice(), &self.children, self.circular).and_then(|()| {
-                inherit_size(&cx.inbox, first, "inbox");
-                cx.link(&cx.inbox, (first, "inbox"))?;
+                if first.has_inbox("inbox") {
+                    inherit_size(&cx.inbox, first, "inbox");
+                    cx.link(&cx.inbox, (first, "inbox"))?;
+                }
                 if first.has_inbox("control") {
                     cx.link(&cx.control, (first, "control"))?;
                 }
                 if !self.circular {
-                    cx.link((last, "outbox"), &cx.outbox)?;
+                    if last.has_outbox("outbox") {
+                        cx.link((last, "outbox"), &cx.outbox)?;
+                    }
                     if last.has_outbox("signal") {
                         cx.link((last, "signal"), &cx.signal)?;
                     }
