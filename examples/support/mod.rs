@@ -2,7 +2,9 @@
 //! whole-number options such as `--meals 5`, text options such as
 //! `--path FILE`, plain arguments) and logging (`RUST_LOG`, default `info`).
 
+use std::cell::Cell;
 use std::net::SocketAddr;
+use std::rc::Rc;
 
 use lexopt::ValueExt;
 
@@ -174,6 +176,30 @@ pub(crate) fn listening(name: &str, address: Option<SocketAddr>) {
     match address {
         Some(address) => println!("{name} listening on {address}"),
         None => println!("{name} listening"),
+    }
+}
+
+/// Seeded dice (xorshift), so that a run can be repeated: Python's
+/// `random.randint(0, 100)`. Clones share one sequence.
+#[allow(dead_code)] // not every example rolls dice
+#[derive(Clone)]
+pub(crate) struct Dice(Rc<Cell<u64>>);
+
+#[allow(dead_code)]
+impl Dice {
+    /// Dice seeded with `seed` (0 counts as 1: xorshift needs a bit set).
+    pub(crate) fn new(seed: usize) -> Dice {
+        Dice(Rc::new(Cell::new((seed as u64).max(1))))
+    }
+
+    /// A number from 0 to 100, both included.
+    pub(crate) fn randint_0_100(&self) -> u64 {
+        let mut x = self.0.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0.set(x);
+        x % 101
     }
 }
 
