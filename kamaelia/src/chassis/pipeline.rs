@@ -89,8 +89,9 @@ use super::ChassisError;
 /// # std::io::Result::Ok(())
 /// ```
 ///
-/// Neighbours that do not agree do not compile, and the message names both
-/// stages and both types:
+/// Neighbours that do not agree do not compile, and the message names the
+/// second stage and both types ("type mismatch resolving
+/// `<Upper as Stage>::In == usize`"):
 ///
 /// ```compile_fail
 /// # use axon::{Component, Cx, Standard};
@@ -105,8 +106,7 @@ use super::ChassisError;
 ///     type Boxes = Standard<String, String>;
 ///     async fn main(self, _cx: Cx<Self::Boxes>) {}
 /// }
-/// // error: a Pipeline cannot link the `outbox` of `Count` (it sends
-/// // `usize`) to the `inbox` of `Upper` (it takes `String`)
+/// // error: type mismatch resolving `<Upper as Stage>::In == usize`
 /// let _ = Pipeline![Count, Upper];
 /// ```
 pub struct Pipeline<I, O> {
