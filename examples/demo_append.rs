@@ -36,5 +36,10 @@ fn main() -> std::io::Result<()> {
         None,
     );
     let [path] = options.texts;
-    Pipeline![ConsoleReader::new(), Append::new(path), ConsoleEchoer::new()].run()
+    Pipeline![
+        ConsoleReader::new(),
+        Append::new(path),
+        ConsoleEchoer::new()
+    ]
+    .run()
 }

@@ -90,9 +90,7 @@ impl Component for LSystem {
             model = LSystem::mutate_model(&model);
             cx.sleep(self.delay).await;
         }
-        cx.signal
-            .send(ProducerFinished::from(cx.id()).into())
-            .await;
+        cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
     }
 }
 

@@ -49,11 +49,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         TO_SHUTDOWN2: Waiter::new("TO_SHUTDOWN2"),
         TO_SHUTDOWN3: Waiter::new("TO_SHUTDOWN3");
     }?;
-    Pipeline![
-        Pinger::new(ms(delay)),
-        waiters,
-        Whinger::new(ms(whinge)),
-    ]
-    .run()?;
+    Pipeline![Pinger::new(ms(delay)), waiters, Whinger::new(ms(whinge)),].run()?;
     Ok(())
 }

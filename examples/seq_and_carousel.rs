@@ -71,9 +71,7 @@ impl<T: Clone + 'static> Component for ForwardIteratingChooser<T> {
                 match &current {
                     Some(item) => cx.outbox.send(item.clone()).await,
                     None => {
-                        cx.signal
-                            .send(ProducerFinished::from(cx.id()).into())
-                            .await;
+                        cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
                         return;
                     }
                 }

@@ -13,10 +13,8 @@ struct TempFile(PathBuf);
 
 impl TempFile {
     fn new(name: &str, contents: &str) -> TempFile {
-        let path = std::env::temp_dir().join(format!(
-            "chassis-examples-{}-{name}",
-            std::process::id()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("chassis-examples-{}-{name}", std::process::id()));
         std::fs::write(&path, contents).expect("write a temporary file");
         TempFile(path)
     }
@@ -188,7 +186,10 @@ fn feedback_grows_each_generation_from_the_damaged_one_before() {
     }
     // Undamaged, generation 30 would be over half a million atoms long.
     let longest = models.iter().map(|m| m.len()).max().unwrap_or(0);
-    assert!(longest < 400, "the damage did not hold the model back: {longest}");
+    assert!(
+        longest < 400,
+        "the damage did not hold the model back: {longest}"
+    );
     // The same seed, the same run.
     let (_, again, _) = run_example("feedback", &args, b"");
     assert_eq!(again, out);
@@ -220,7 +221,10 @@ fn simple_reading_of_a_missing_file_fails_clearly() {
     let path = missing.to_str().expect("UTF-8");
     let (status, out, err) = run_example("simple_reading", &["--path", path], b"");
     assert_eq!(status.code(), Some(1), "stdout:\n{out}");
-    assert!(err.contains(&format!("cannot read {path}")), "stderr:\n{err}");
+    assert!(
+        err.contains(&format!("cannot read {path}")),
+        "stderr:\n{err}"
+    );
 }
 
 #[test]
