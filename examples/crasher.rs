@@ -13,26 +13,8 @@
 
 mod support;
 
-use std::cell::Cell;
-use std::rc::Rc;
-
 use axon::{Component, Cx, NoBoxes, Scheduler};
-use support::Count;
-
-/// A seeded xorshift generator shared by the crashers: `randint(0, 100)`.
-#[derive(Clone)]
-struct Dice(Rc<Cell<u64>>);
-
-impl Dice {
-    fn randint_0_100(&self) -> u64 {
-        let mut x = self.0.get();
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0.set(x);
-        x % 101
-    }
-}
+use support::{Count, Dice};
 
 /// Returns, panics, or counts on, as the dice say.
 struct Crasher {
@@ -92,7 +74,7 @@ fn main() {
         // hook's second copy would only repeat it.
         std::panic::set_hook(Box::new(|_| {}));
     }
-    let dice = Dice(Rc::new(Cell::new(seed.max(1) as u64)));
+    let dice = Dice::new(seed);
     let scheduler = Scheduler::current();
     scheduler.set_fail_fast(mortal != 0);
     for number in 0..crashers {

@@ -1,7 +1,10 @@
 //! What the examples share: their command line (`--host`, `--port`, `--help`,
-//! or whole-number options such as `--meals 5`) and logging (`RUST_LOG`, default `info`).
+//! whole-number options such as `--meals 5`, text options such as
+//! `--path FILE`, plain arguments) and logging (`RUST_LOG`, default `info`).
 
+use std::cell::Cell;
 use std::net::SocketAddr;
+use std::rc::Rc;
 
 use lexopt::ValueExt;
 
@@ -25,11 +28,11 @@ pub(crate) fn args(name: &str, about: &str, host: &str, port: u16) -> Args {
         host: host.to_string(),
         port,
     };
-    parse(name, &usage, |long, parser| {
-        match long {
-            "host" => args.host = parser.value()?.string()?,
-            "port" => args.port = parser.value()?.parse()?,
-            other => return Err(lexopt::Arg::Long(other).unexpected()),
+    parse(name, &usage, |arg, parser| {
+        match arg {
+            lexopt::Arg::Long("host") => args.host = parser.value()?.string()?,
+            lexopt::Arg::Long("port") => args.port = parser.value()?.parse()?,
+            other => return Err(other.unexpected()),
         }
         Ok(())
     });
@@ -50,43 +53,98 @@ pub(crate) struct Count {
 /// Reads the whole-number options `counts` (each `--NAME N`), or prints the
 /// usage for `--help` and exits. Also starts logging to stderr.
 #[allow(dead_code)] // not every example counts
-pub(crate) fn counts<const N: usize>(
+pub(crate) fn counts<const N: usize>(name: &str, about: &str, counts: [Count; N]) -> [usize; N] {
+    options(name, about, counts, [], None).counts
+}
+
+/// A text option, such as `--path FILE`.
+#[allow(dead_code)] // not every example takes text
+pub(crate) struct Text {
+    /// Its name, without the dashes.
+    pub(crate) name: &'static str,
+    /// What it is, for `--help`.
+    pub(crate) help: &'static str,
+    /// Its default; then its value.
+    pub(crate) value: String,
+}
+
+/// What [`options`] read.
+#[allow(dead_code)] // not every example takes text
+pub(crate) struct Options<const N: usize, const M: usize> {
+    /// The whole-number options' values, in the order given.
+    pub(crate) counts: [usize; N],
+    /// The text options' values, in the order given.
+    pub(crate) texts: [String; M],
+    /// The plain arguments (not options), in order.
+    pub(crate) rest: Vec<String>,
+}
+
+/// Reads the whole-number options `counts` (each `--NAME N`), the text
+/// options `texts` (each `--NAME TEXT`) and, if `rest` names them for the
+/// usage (such as `"[FILE]..."`), plain arguments; or prints the usage for
+/// `--help` and exits. Also starts logging to stderr.
+#[allow(dead_code)] // not every example takes text
+pub(crate) fn options<const N: usize, const M: usize>(
     name: &str,
     about: &str,
     mut counts: [Count; N],
-) -> [usize; N] {
+    mut texts: [Text; M],
+    rest: Option<&str>,
+) -> Options<N, M> {
     init_logging();
     let mut usage = format!("{about}\n\nUsage: cargo run --example {name} --");
+    let mut lines = Vec::new();
     for count in &counts {
         usage.push_str(&format!(" [--{} N]", count.name));
+        let default = count.value.to_string();
+        lines.push((format!("--{} N", count.name), count.help, default));
+    }
+    for text in &texts {
+        let upper = text.name.to_uppercase();
+        usage.push_str(&format!(" [--{} {upper}]", text.name));
+        let option = format!("--{} {upper}", text.name);
+        lines.push((option, text.help, text.value.clone()));
+    }
+    if let Some(rest) = rest {
+        usage.push_str(&format!(" {rest}"));
     }
     usage.push_str("\n\nOptions:\n");
-    let width = counts.iter().map(|c| c.name.len() + 4).max().unwrap_or(0);
-    for count in &counts {
-        let option = format!("--{} N", count.name);
-        usage.push_str(&format!(
-            "  {option:width$}  {} [default: {}]\n",
-            count.help, count.value
-        ));
+    let width = lines.iter().map(|l| l.0.len()).max().unwrap_or(0).max(10);
+    for (option, help, default) in &lines {
+        usage.push_str(&format!("  {option:width$}  {help} [default: {default}]\n"));
     }
     usage.push_str(&format!("  {:width$}  print this help", "-h, --help"));
-    parse(name, &usage, |long, parser| {
-        match counts.iter_mut().find(|c| c.name == long) {
-            Some(count) => count.value = parser.value()?.parse()?,
-            None => return Err(lexopt::Arg::Long(long).unexpected()),
+    let mut plain = Vec::new();
+    parse(name, &usage, |arg, parser| {
+        match arg {
+            lexopt::Arg::Long(long) => {
+                if let Some(count) = counts.iter_mut().find(|c| c.name == long) {
+                    count.value = parser.value()?.parse()?;
+                } else if let Some(text) = texts.iter_mut().find(|t| t.name == long) {
+                    text.value = parser.value()?.string()?;
+                } else {
+                    return Err(lexopt::Arg::Long(long).unexpected());
+                }
+            }
+            lexopt::Arg::Value(value) if rest.is_some() => plain.push(value.string()?),
+            other => return Err(other.unexpected()),
         }
         Ok(())
     });
-    counts.map(|c| c.value)
+    Options {
+        counts: counts.map(|c| c.value),
+        texts: texts.map(|t| t.value),
+        rest: plain,
+    }
 }
 
-/// Parses the command line, handing the name of every long option but
-/// `--help` to `option` (which reads its value from the parser); prints
-/// `usage` and exits 0 for help, or exits 2 on an error.
+/// Parses the command line, handing every argument but `--help` to
+/// `option` (which reads an option's value from the parser); prints `usage`
+/// and exits 0 for help, or exits 2 on an error.
 fn parse(
     name: &str,
     usage: &str,
-    mut option: impl FnMut(&str, &mut lexopt::Parser) -> Result<(), lexopt::Error>,
+    mut option: impl FnMut(lexopt::Arg<'_>, &mut lexopt::Parser) -> Result<(), lexopt::Error>,
 ) {
     let mut parser = lexopt::Parser::from_env();
     let result: Result<(), lexopt::Error> = (|| {
@@ -98,9 +156,10 @@ fn parse(
                 }
                 lexopt::Arg::Long(long) => {
                     let long = long.to_string();
-                    option(&long, &mut parser)?;
+                    option(lexopt::Arg::Long(&long), &mut parser)?;
                 }
-                other => return Err(other.unexpected()),
+                lexopt::Arg::Short(short) => option(lexopt::Arg::Short(short), &mut parser)?,
+                lexopt::Arg::Value(value) => option(lexopt::Arg::Value(value), &mut parser)?,
             }
         }
         Ok(())
@@ -117,6 +176,30 @@ pub(crate) fn listening(name: &str, address: Option<SocketAddr>) {
     match address {
         Some(address) => println!("{name} listening on {address}"),
         None => println!("{name} listening"),
+    }
+}
+
+/// Seeded dice (xorshift), so that a run can be repeated: Python's
+/// `random.randint(0, 100)`. Clones share one sequence.
+#[allow(dead_code)] // not every example rolls dice
+#[derive(Clone)]
+pub(crate) struct Dice(Rc<Cell<u64>>);
+
+#[allow(dead_code)]
+impl Dice {
+    /// Dice seeded with `seed` (0 counts as 1: xorshift needs a bit set).
+    pub(crate) fn new(seed: usize) -> Dice {
+        Dice(Rc::new(Cell::new((seed as u64).max(1))))
+    }
+
+    /// A number from 0 to 100, both included.
+    pub(crate) fn randint_0_100(&self) -> u64 {
+        let mut x = self.0.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0.set(x);
+        x % 101
     }
 }
 

@@ -607,6 +607,62 @@ fn par_merges_outputs_and_finishes_with_its_ten_thousand_children() {
     assert!(recv_ipc(&signal, "control").is_some_and(|m| m.is_producer_finished()));
 }
 
+axon::boxes! {
+    /// Shutdown in and out, and no data: a timer that only signals.
+    struct SignalOnly {
+        /// Any message ends it.
+        inbox control: Ipc,
+        /// The message that ended it.
+        outbox signal: Ipc,
+    }
+}
+
+/// Waits for a message on `control`, passes it on, and ends.
+struct SignalWhenTold;
+
+impl Component for SignalWhenTold {
+    type Boxes = SignalOnly;
+    async fn main(self, cx: Cx<Self::Boxes>) {
+        let msg = cx.control.next().await;
+        cx.signal.send(msg).await;
+    }
+}
+
+/// Runs until a message arrives on `control`.
+struct UntilControl;
+
+impl Component for UntilControl {
+    type Boxes = Standard<String, String>;
+    async fn main(self, cx: Cx<Self::Boxes>) {
+        while cx.control.recv().is_none() {
+            cx.idle().await;
+        }
+    }
+}
+
+#[test]
+fn a_stage_without_data_boxes_still_passes_shutdown_to_a_par_after_it() {
+    // par_shutdown_simple's shape: a stage with no `inbox` or `outbox` (so
+    // nothing to link to the PAR's inbox, which takes nothing) ahead of a PAR.
+    let par = kamaelia::PAR![UntilControl, UntilControl];
+    let pipeline = ComponentRef::new(kamaelia::Pipeline![SignalWhenTold, par]);
+    let control = feeder(&pipeline, "control");
+    let scheduler = Scheduler::new();
+    pipeline.activate_on(&scheduler);
+    cycles(&scheduler, 3);
+    control
+        .outbox::<Ipc>("signal")
+        .unwrap()
+        .try_send(ProducerFinished::new().into())
+        .unwrap();
+    for _ in 0..100 {
+        if !scheduler.run_cycle() {
+            break;
+        }
+    }
+    assert!(pipeline.is_finished(), "the PAR never heard the shutdown");
+}
+
 // -------------------------------------------------------------------- Seq
 
 #[test]

@@ -89,8 +89,9 @@ use super::ChassisError;
 /// # std::io::Result::Ok(())
 /// ```
 ///
-/// Neighbours that do not agree do not compile, and the message names both
-/// stages and both types:
+/// Neighbours that do not agree do not compile, and the message names the
+/// second stage and both types ("type mismatch resolving
+/// `<Upper as Stage>::In == usize`"):
 ///
 /// ```compile_fail
 /// # use axon::{Component, Cx, Standard};
@@ -105,8 +106,7 @@ use super::ChassisError;
 ///     type Boxes = Standard<String, String>;
 ///     async fn main(self, _cx: Cx<Self::Boxes>) {}
 /// }
-/// // error: a Pipeline cannot link the `outbox` of `Count` (it sends
-/// // `usize`) to the `inbox` of `Upper` (it takes `String`)
+/// // error: type mismatch resolving `<Upper as Stage>::In == usize`
 /// let _ = Pipeline![Count, Upper];
 /// ```
 pub struct Pipeline<I, O> {
@@ -232,7 +232,12 @@ fn link_children(
     let pairs = children.windows(2).map(|w| (&w[0], &w[1]));
     let back = children.last().zip(wrap);
     for (from, to) in pairs.chain(back) {
-        postoffice.link((from, "outbox"), (to, "inbox"))?;
+        // A stage that only signals (no `outbox`), feeding one that takes
+        // nothing (an `inbox` of `Absent`, such as a PAR), still hands on
+        // its shutdown.
+        if from.has_outbox("outbox") && to.has_inbox("inbox") {
+            postoffice.link((from, "outbox"), (to, "inbox"))?;
+        }
         if from.has_outbox("signal") && to.has_inbox("control") {
             postoffice.link((from, "signal"), (to, "control"))?;
         }
@@ -251,13 +256,17 @@ impl<I: 'static, O: 'static> Component for Pipeline<I, O> {
         let me = cx.component();
         let linked =
             link_children(&me.postoffice(), &self.children, self.circular).and_then(|()| {
-                inherit_size(&cx.inbox, first, "inbox");
-                cx.link(&cx.inbox, (first, "inbox"))?;
+                if first.has_inbox("inbox") {
+                    inherit_size(&cx.inbox, first, "inbox");
+                    cx.link(&cx.inbox, (first, "inbox"))?;
+                }
                 if first.has_inbox("control") {
                     cx.link(&cx.control, (first, "control"))?;
                 }
                 if !self.circular {
-                    cx.link((last, "outbox"), &cx.outbox)?;
+                    if last.has_outbox("outbox") {
+                        cx.link((last, "outbox"), &cx.outbox)?;
+                    }
                     if last.has_outbox("signal") {
                         cx.link((last, "signal"), &cx.signal)?;
                     }

@@ -33,7 +33,8 @@ impl<C: Component> Stage for C {
 /// Says that the `outbox` of stage `A`, which sends `Self`, can feed the
 /// `inbox` of stage `B`, which takes `I`: true only when `Self` and `I` are
 /// the same type. A [`Pipeline!`](crate::Pipeline!) whose neighbours do not
-/// agree fails to compile with a message naming both stages and both types.
+/// agree fails to compile, naming the next stage and both types; and a
+/// generic stage in a Pipeline takes its types from its neighbours.
 #[diagnostic::on_unimplemented(
     message = "a Pipeline cannot link the `outbox` of `{A}` (it sends `{Self}`) to the `inbox` of `{B}` (it takes `{I}`)",
     label = "these neighbouring stages carry different types",
@@ -41,14 +42,10 @@ impl<C: Component> Stage for C {
 )]
 pub trait LinksTo<I, A, B> {}
 
+// The one impl: the compiler, looking for `LinksTo`, makes the two types
+// equal, so a generic stage (a `PassThrough`, a `MessageRateLimit`) takes
+// its type from its neighbours with no annotation, and a mismatch is
+// reported as "type mismatch resolving `<Next as Stage>::In == Sent`",
+// naming the next stage and both types. (A second, never-matching impl
+// would keep the message above, at the cost of that inference.)
 impl<T, A, B> LinksTo<T, A, B> for T {}
-
-/// With only the impl above, the compiler would satisfy `LinksTo` by making
-/// the two types equal, and report a bare type mismatch instead of the
-/// message above. A second impl for every type (to a type no box carries)
-/// stops it guessing, so a mismatch is reported as a missing `LinksTo`.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct NotABox<T>(std::marker::PhantomData<T>);
-
-impl<T, A, B> LinksTo<NotABox<T>, A, B> for T {}

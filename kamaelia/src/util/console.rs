@@ -142,7 +142,8 @@ impl ThreadedComponent for ReadLines {
 /// Writes what it receives to standard output: Kamaelia's `ConsoleEchoer`.
 ///
 /// With [`forwarder`](Self::forwarder) it also passes what it receives on out
-/// of `outbox`. Any message on `control` ends it, once everything that arrived
+/// of `outbox`; with [`tag`](Self::tag) it writes a prefix before each
+/// message. Any message on `control` ends it, once everything that arrived
 /// on `inbox` before it has been written, after passing the message on out of
 /// `signal`.
 ///
@@ -163,6 +164,7 @@ impl ThreadedComponent for ReadLines {
 #[derive(Default)]
 pub struct ConsoleEchoer {
     forwarder: bool,
+    tag: Bytes,
 }
 
 impl ConsoleEchoer {
@@ -195,12 +197,33 @@ impl ConsoleEchoer {
         self.forwarder = true;
         self
     }
+
+    /// Writes `tag` before each message (Kamaelia's `tag`); what is passed
+    /// on, if a forwarder, is the message alone.
+    ///
+    /// ```
+    /// use axon::Background;
+    /// use bytes::Bytes;
+    ///
+    /// let background = Background::start()?;
+    /// let echoer = background.handle(|| kamaelia::ConsoleEchoer::new().tag("\n").forwarder());
+    /// echoer.put(Bytes::from_static(b"BTL")); // "\nBTL" on standard output...
+    /// assert_eq!(echoer.get().as_deref(), Some(&b"BTL"[..])); // ..."BTL" passed on
+    /// echoer.finish();
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn tag(mut self, tag: impl Into<Bytes>) -> Self {
+        self.tag = tag.into();
+        self
+    }
 }
 
 impl fmt::Debug for ConsoleEchoer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConsoleEchoer")
             .field("forwarder", &self.forwarder)
+            .field("tag", &self.tag)
             .finish()
     }
 }
@@ -211,6 +234,7 @@ impl Component for ConsoleEchoer {
     async fn main(self, cx: Cx<Self::Boxes>) {
         let body = Echo {
             forwarder: self.forwarder,
+            tag: self.tag,
         };
         Threaded::new(body).queue_length(WRITE_AHEAD).main(cx).await;
     }
@@ -219,6 +243,7 @@ impl Component for ConsoleEchoer {
 /// The thread of a [`ConsoleEchoer`]: it does the blocking writes.
 struct Echo {
     forwarder: bool,
+    tag: Bytes,
 }
 
 impl ThreadedComponent for Echo {
@@ -236,7 +261,10 @@ impl ThreadedComponent for Echo {
         };
         let write = |data: Bytes| -> Result<(), Bytes> {
             let mut out = io::stdout().lock();
-            let _ = out.write_all(&data).and_then(|()| out.flush());
+            let _ = out
+                .write_all(&self.tag)
+                .and_then(|()| out.write_all(&data))
+                .and_then(|()| out.flush());
             drop(out);
             if self.forwarder {
                 outbox.send(data)?;
