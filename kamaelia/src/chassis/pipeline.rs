@@ -89,11 +89,10 @@ use super::ChassisError;
 /// # std::io::Result::Ok(())
 /// ```
 ///
-/// Neighbours that do not agree do not compile, and the message names the
-/// second stage and both types ("type mismatch resolving
-/// `<Upper as Stage>::In == usize`"):
+/// Neighbours that do not agree do not compile, and the first error names
+/// both stages, both boxes and both types:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// # use axon::{Component, Cx, Standard};
 /// # use kamaelia::Pipeline;
 /// struct Count;
@@ -106,7 +105,8 @@ use super::ChassisError;
 ///     type Boxes = Standard<String, String>;
 ///     async fn main(self, _cx: Cx<Self::Boxes>) {}
 /// }
-/// // error: type mismatch resolving `<Upper as Stage>::In == usize`
+/// // error[E0277]: a Pipeline cannot link the `outbox` of `Count` (it
+/// // sends `usize`) to the `inbox` of `Upper` (it takes `String`)
 /// let _ = Pipeline![Count, Upper];
 /// ```
 pub struct Pipeline<I, O> {
@@ -185,7 +185,10 @@ impl<I: 'static, O: 'static, First, Last> PipelineChain<I, O, First, Last> {
     /// `outbox` sends (checked at compile time; see [`LinksTo`]).
     pub fn then<S: Stage>(mut self, next: S) -> PipelineChain<I, S::Out, First, S>
     where
+        // The first bound gives the message that names both stages; the
+        // second lets a generic stage take its types from its neighbours.
         O: LinksTo<S::In, Last, S>,
+        S: Stage<In = O>,
     {
         self.children.push(next.into_component());
         PipelineChain {
@@ -209,6 +212,7 @@ impl<I: 'static, O: 'static, First, Last> PipelineChain<I, O, First, Last> {
     pub fn build_circular(self) -> Pipeline<I, O>
     where
         O: LinksTo<I, Last, First>,
+        First: Stage<In = O>,
     {
         Pipeline {
             children: self.children,

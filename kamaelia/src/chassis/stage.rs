@@ -33,19 +33,26 @@ impl<C: Component> Stage for C {
 /// Says that the `outbox` of stage `A`, which sends `Self`, can feed the
 /// `inbox` of stage `B`, which takes `I`: true only when `Self` and `I` are
 /// the same type. A [`Pipeline!`](crate::Pipeline!) whose neighbours do not
-/// agree fails to compile, naming the next stage and both types; and a
-/// generic stage in a Pipeline takes its types from its neighbours.
+/// agree fails to compile with the message below, naming both stages, both
+/// boxes and both types.
 #[diagnostic::on_unimplemented(
     message = "a Pipeline cannot link the `outbox` of `{A}` (it sends `{Self}`) to the `inbox` of `{B}` (it takes `{I}`)",
-    label = "these neighbouring stages carry different types",
+    label = "the `outbox` of `{A}` sends `{Self}`, the `inbox` of `{B}` takes `{I}`",
     note = "each stage's `outbox` feeds the next stage's `inbox`, so the types must be the same"
 )]
 pub trait LinksTo<I, A, B> {}
 
-// The one impl: the compiler, looking for `LinksTo`, makes the two types
-// equal, so a generic stage (a `PassThrough`, a `MessageRateLimit`) takes
-// its type from its neighbours with no annotation, and a mismatch is
-// reported as "type mismatch resolving `<Next as Stage>::In == Sent`",
-// naming the next stage and both types. (A second, never-matching impl
-// would keep the message above, at the cost of that inference.)
 impl<T, A, B> LinksTo<T, A, B> for T {}
+
+// A second impl, which no stage's types can match. With two impls the
+// compiler cannot settle `LinksTo` by making the two types equal, so a
+// mismatch is reported as "not implemented", with the message above, rather
+// than as a bare type mismatch. (The inference a single impl would give, a
+// generic stage taking its types from its neighbours, comes instead from the
+// `Stage<In = …>` bound that sits beside every `LinksTo` bound.)
+impl<T, A, B> LinksTo<NotABox<T>, A, B> for T {}
+
+/// Never made: only there to give [`LinksTo`] its second impl.
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct NotABox<T>(std::marker::PhantomData<T>);

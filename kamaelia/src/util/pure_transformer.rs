@@ -178,7 +178,11 @@ mod tests {
     #[test]
     fn producer_finished_keeps_the_reason_it_was_given() {
         let rig = Rig::<u32, u32>::new(halver());
-        rig.control(ProducerFinished::new().with_message(Payload::new("peer closed")).into());
+        rig.control(
+            ProducerFinished::new()
+                .with_message(Payload::new("peer closed"))
+                .into(),
+        );
         rig.run();
         match &rig.signals()[..] {
             [Ipc::ProducerFinished(pf)] => {
