@@ -98,8 +98,8 @@ axon::boxes! {
 /// let (server, client) = background.run_on(|| {
 ///     let server = SingleServer::new().host("127.0.0.1").port(0).bind()?;
 ///     let port = server.local_addr().map_or(0, |a| a.port());
-///     let server = Handle::new(&ComponentRef::new(server));
-///     let client = Handle::new(&ComponentRef::new(TcpClient::new("127.0.0.1", port)));
+///     let server = Handle::<Bytes, Bytes>::new(&ComponentRef::new(server));
+///     let client = Handle::<Bytes, Bytes>::new(&ComponentRef::new(TcpClient::new("127.0.0.1", port)));
 ///     std::io::Result::Ok((server, client))
 /// })?;
 /// let (server, client) = (server?, client?);
