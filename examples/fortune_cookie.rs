@@ -51,7 +51,9 @@ impl Component for FortuneCookieProtocol {
     type Boxes = Standard<Bytes, Bytes>;
 
     async fn main(self, cx: Cx<Self::Boxes>) {
-        cx.outbox.send(Bytes::from_static(self.fortune.as_bytes())).await;
+        cx.outbox
+            .send(Bytes::from_static(self.fortune.as_bytes()))
+            .await;
         // Linked to the connection's `control`: send what is queued, then close.
         cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
     }

@@ -67,10 +67,7 @@ fn main() -> std::io::Result<()> {
         eprintln!("single_server: --rate must be at least 1");
         std::process::exit(2);
     }
-    let server = SingleServer::new()
-        .host(args.host)
-        .port(args.port)
-        .bind()?;
+    let server = SingleServer::new().host(args.host).port(args.port).bind()?;
     let address = server
         .local_addr()
         .ok_or_else(|| std::io::Error::other("the server has no address"))?;

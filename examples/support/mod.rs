@@ -51,13 +51,17 @@ pub(crate) fn args_and_counts<const N: usize>(
     mut counts: [Count; N],
 ) -> (Args, [usize; N]) {
     init_logging();
-    let mut usage = format!(
-        "{about}\n\nUsage: cargo run --example {name} -- [--host HOST] [--port PORT]"
-    );
+    let mut usage =
+        format!("{about}\n\nUsage: cargo run --example {name} -- [--host HOST] [--port PORT]");
     for count in &counts {
         usage.push_str(&format!(" [--{} N]", count.name));
     }
-    let width = counts.iter().map(|c| c.name.len() + 4).max().unwrap_or(0).max(11);
+    let width = counts
+        .iter()
+        .map(|c| c.name.len() + 4)
+        .max()
+        .unwrap_or(0)
+        .max(11);
     usage.push_str(&format!(
         "\n\nOptions:\n  {:width$}  address to use [default: {host}]\n  {:width$}  port to use [default: {port}]\n",
         "--host HOST", "--port PORT"
