@@ -8,6 +8,9 @@ use std::rc::Rc;
 
 use lexopt::ValueExt;
 
+#[allow(dead_code)] // only the chat examples use it
+pub(crate) mod chat;
+
 /// Where an example listens or connects.
 pub(crate) struct Args {
     pub(crate) host: String,
@@ -37,6 +40,59 @@ pub(crate) fn args(name: &str, about: &str, host: &str, port: u16) -> Args {
         Ok(())
     });
     args
+}
+
+/// Reads `--host` and `--port` as [`args`] does, and the whole-number options
+/// `counts` as [`counts`] does, for a server example with knobs (such as
+/// `--rate 2`).
+#[allow(dead_code)] // not every example listens and counts
+pub(crate) fn args_and_counts<const N: usize>(
+    name: &str,
+    about: &str,
+    host: &str,
+    port: u16,
+    mut counts: [Count; N],
+) -> (Args, [usize; N]) {
+    init_logging();
+    let mut usage =
+        format!("{about}\n\nUsage: cargo run --example {name} -- [--host HOST] [--port PORT]");
+    for count in &counts {
+        usage.push_str(&format!(" [--{} N]", count.name));
+    }
+    let width = counts
+        .iter()
+        .map(|c| c.name.len() + 4)
+        .max()
+        .unwrap_or(0)
+        .max(11);
+    usage.push_str(&format!(
+        "\n\nOptions:\n  {:width$}  address to use [default: {host}]\n  {:width$}  port to use [default: {port}]\n",
+        "--host HOST", "--port PORT"
+    ));
+    for count in &counts {
+        let option = format!("--{} N", count.name);
+        usage.push_str(&format!(
+            "  {option:width$}  {} [default: {}]\n",
+            count.help, count.value
+        ));
+    }
+    usage.push_str(&format!("  {:width$}  print this help", "-h, --help"));
+    let mut args = Args {
+        host: host.to_string(),
+        port,
+    };
+    parse(name, &usage, |long, parser| {
+        match long {
+            "host" => args.host = parser.value()?.string()?,
+            "port" => args.port = parser.value()?.parse()?,
+            other => match counts.iter_mut().find(|c| c.name == other) {
+                Some(count) => count.value = parser.value()?.parse()?,
+                None => return Err(lexopt::Arg::Long(other).unexpected()),
+            },
+        }
+        Ok(())
+    });
+    (args, counts.map(|c| c.value))
 }
 
 /// A whole-number option, such as `--meals 5`.

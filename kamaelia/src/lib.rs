@@ -44,7 +44,7 @@
 //!
 //! | module | Kamaelia's | holds |
 //! |---|---|---|
-//! | [`internet`] | `Kamaelia.Internet` | [`Selector`], [`TcpServer`], [`ConnectedSocketAdapter`], [`TcpClient`] |
+//! | [`internet`] | `Kamaelia.Internet` | [`Selector`], [`TcpServer`], [`ConnectedSocketAdapter`], [`TcpClient`], [`SingleServer`] |
 //! | [`chassis`] | `Kamaelia.Chassis` | [`ServerCore`], [`SimpleServer`], [`Pipeline`], [`Graphline`], [`Par`], [`Carousel`], [`Seq`] |
 //! | [`protocol`] | `Kamaelia.Protocol` | [`EchoProtocol`] |
 //! | [`util`] | `Kamaelia.Util` | [`ConsoleReader`], [`ConsoleEchoer`], [`PassThrough`], [`PureTransformer`], [`OneShot`], [`Chargen`], [`LineSplitter`], [`MessageRateLimit`], [`PeriodicTick`], [`SingleTick`], [`Introspector`], [`PlugSplitter`], [`Plug`], [`Backplane`], [`PublishTo`], [`SubscribeTo`] |
@@ -99,6 +99,7 @@ pub use internet::{
     DEFAULT_CSA_INBOX_SIZE, DEFAULT_LINGER, DEFAULT_READ_SIZE, SELECTOR_SERVICE,
     SELECTOR_SHUTDOWN_SERVICE,
 };
+pub use internet::{SingleServer, SingleServerBoxes, DEFAULT_SINGLE_SERVER_PORT};
 pub use protocol::EchoProtocol;
 pub use util::{
     Backplane, Chargen, ConsoleEchoer, ConsoleReader, ConsoleReaderBoxes, Introspector,

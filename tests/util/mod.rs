@@ -175,6 +175,12 @@ impl Example {
         }
     }
 
+    /// Its standard input, if it was started with a piped one (and not yet
+    /// taken): dropping it closes the example's input.
+    pub(crate) fn take_stdin(&mut self) -> Option<ChildStdin> {
+        self.stdin.take()
+    }
+
     /// The process id of the running example.
     pub(crate) fn pid(&self) -> u32 {
         self.pid
@@ -202,7 +208,7 @@ impl Example {
 
     /// Everything the example printed on stdout after the lines already read,
     /// up to its end. Call after it has exited.
-    fn rest_of_stdout(&mut self) -> String {
+    pub(crate) fn rest_of_stdout(&mut self) -> String {
         let mut out = String::new();
         while let Some(line) = self.next_stdout_line() {
             out.push_str(&line);

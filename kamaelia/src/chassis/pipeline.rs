@@ -260,6 +260,8 @@ impl<I: 'static, O: 'static> Component for Pipeline<I, O> {
         let me = cx.component();
         let linked =
             link_children(&me.postoffice(), &self.children, self.circular).and_then(|()| {
+                // A first stage with no `inbox` (a ConsoleReader, say) leaves
+                // the Pipeline's unused, but its other boxes are still linked.
                 if first.has_inbox("inbox") {
                     inherit_size(&cx.inbox, first, "inbox");
                     cx.link(&cx.inbox, (first, "inbox"))?;
@@ -338,5 +340,51 @@ impl<I, O, First, Last> std::fmt::Debug for PipelineChain<I, O, First, Last> {
         f.debug_struct("PipelineChain")
             .field("children", &self.children)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axon::ipc::{Ipc, ProducerFinished};
+    use axon::{Absent, Background, Component, ComponentRef, Cx, Handle};
+
+    use crate::util::PassThrough;
+
+    axon::boxes! {
+        /// A source's boxes: no `inbox` at all, like a ConsoleReader's.
+        struct SourceBoxes {
+            /// Not read.
+            inbox control: Ipc,
+            /// The numbers.
+            outbox outbox: u8,
+            /// `ProducerFinished` after them.
+            outbox signal: Ipc,
+        }
+    }
+
+    /// Sends two numbers, then finishes.
+    struct Two;
+
+    impl Component for Two {
+        type Boxes = SourceBoxes;
+        async fn main(self, cx: Cx<SourceBoxes>) {
+            cx.outbox.send(1).await;
+            cx.outbox.send(2).await;
+            cx.signal.send(ProducerFinished::new().into()).await;
+        }
+    }
+
+    #[test]
+    fn a_first_stage_without_an_inbox_still_feeds_the_rest() {
+        let background = Background::start().expect("a background scheduler");
+        let pipeline = background.run_on(|| {
+            let pipeline = ComponentRef::new(Pipeline![Two, PassThrough::<u8>::new()]);
+            Handle::<Absent, u8>::new(&pipeline)
+        });
+        let pipeline = pipeline.expect("a Pipeline's boxes");
+        assert_eq!(pipeline.get(), Some(1));
+        assert_eq!(pipeline.get(), Some(2));
+        assert_eq!(pipeline.get(), None, "the Pipeline has ended");
+        background.join().expect("ended");
     }
 }

@@ -6,6 +6,7 @@
 //! | [`TcpServer`] | accepts connections, making a [`ConnectedSocketAdapter`] for each |
 //! | [`ConnectedSocketAdapter`] | one connection: bytes out of `outbox`, bytes in on `inbox` |
 //! | [`TcpClient`] | connects to a server; bytes both ways, like an adapter |
+//! | [`SingleServer`] | listens and serves one client at a time, as its own `inbox` and `outbox` |
 //!
 //! They talk in the messages of [`crate::ipc`]: a component asks the Selector
 //! to watch a socket with a [`SelectorRequest`](crate::ipc::SelectorRequest)
@@ -22,6 +23,7 @@
 //! | `selector/` | the [`Selector`] component, its core (what is watched), its park (the scheduler's wait), its messages and the re-arm queue behind its notices |
 //! | `csa/` | the [`ConnectedSocketAdapter`] component, its socket I/O, and its lifecycle |
 //! | `tcp_server.rs`, `tcp_client.rs` | [`TcpServer`], [`TcpClient`] |
+//! | `single_server.rs` | [`SingleServer`] |
 //! | `options.rs` | [`ListenOptions`], [`ConnectionOptions`] and the defaults |
 //! | `messages.rs` | the connection messages: [`SocketActivity`](crate::ipc::SocketActivity), [`SocketShutdown`](crate::ipc::SocketShutdown), … |
 
@@ -29,6 +31,7 @@ mod csa;
 pub(crate) mod messages;
 mod options;
 pub(crate) mod selector;
+mod single_server;
 mod tcp_client;
 mod tcp_server;
 
@@ -38,6 +41,7 @@ pub use options::{
     DEFAULT_READ_SIZE,
 };
 pub use selector::{Selector, SelectorBoxes, SELECTOR_SERVICE, SELECTOR_SHUTDOWN_SERVICE};
+pub use single_server::{SingleServer, SingleServerBoxes, DEFAULT_SINGLE_SERVER_PORT};
 pub use tcp_client::{TcpClient, TcpClientBoxes, DEFAULT_CONNECT_TIMEOUT};
 pub use tcp_server::{TcpServer, TcpServerBoxes};
 

@@ -37,8 +37,8 @@ axon::boxes! {
         /// From the TCPServer: new and closed connections (Kamaelia's
         /// `_socketactivity`).
         inbox socketactivity: SocketActivity,
-        /// Any `ShutdownMicroprocess` (such as [`server_shutdown`]): shut the
-        /// server down in an orderly way.
+        /// Any `ShutdownMicroprocess` (such as [`server_shutdown`]) or
+        /// `ProducerFinished`: shut the server down in an orderly way.
         inbox control: Ipc,
         /// Not used (so that a server can sit in chassis like Seq).
         inbox inbox: Ipc,
@@ -73,7 +73,8 @@ axon::boxes! {
 /// handler can shut the whole server down. Both inboxes get size limits, so memory per
 /// connection is bounded.
 ///
-/// A `ShutdownMicroprocess` on `control` shuts the server down in order: it
+/// A `ShutdownMicroprocess` (or `ProducerFinished`) on `control` shuts the
+/// server down in order: it
 /// stops accepting, sends `ProducerFinished` to every handler (which finishes,
 /// and so makes its adapter send what is queued and close), waits for the
 /// connections to close, and ends. Connections still open after the grace
@@ -108,7 +109,8 @@ axon::boxes! {
 /// # Inboxes
 ///
 /// * `socketactivity` ([`SocketActivity`]): from the TCPServer.
-/// * `control` ([`Ipc`]): `ShutdownMicroprocess` shuts the server down.
+/// * `control` ([`Ipc`]): `ShutdownMicroprocess` or `ProducerFinished` shuts
+///   the server down in order.
 /// * `inbox` ([`Ipc`]): not used.
 ///
 /// # Outboxes
@@ -339,8 +341,9 @@ impl Component for ServerCore {
             for child in cx.finished_children() {
                 connections.on_handler_done(&cx, child.id()).await;
             }
-            if connections.is_serving() && cx.control.drain().any(|m| m.is_shutdown_microprocess())
-            {
+            // `ProducerFinished` too: a server downstream of something that has
+            // finished (a client pipeline's `signal`, say) shuts down with it.
+            if connections.is_serving() && cx.control.drain().any(|m| m.is_end_of_stream()) {
                 tracing::info!(target: "kamaelia::server_core", server = %cx.id(), open = connections.len(), "shutting down");
                 cx.serversignal.send(server_shutdown()).await;
                 connections.begin_shutdown(&cx, self.shutdown_grace).await;
