@@ -81,12 +81,12 @@ fn main() -> std::io::Result<()> {
         Threaded::new(Source {
             interval: Duration::from_millis(interval_ms as u64),
         }),
-        SubscribeTo::<Bytes>::new("broadcast"),
+        SubscribeTo::new("broadcast"),
         ConsoleEchoer::new(),
     ]);
     let reading = ComponentRef::new(Pipeline![
         ConsoleReader::new(),
-        PublishTo::<Bytes>::new("broadcast").forwarder(true),
+        PublishTo::new("broadcast").forwarder(true),
         ConsoleEchoer::new(),
     ]);
     // The end of input ends the reading Pipeline; its end ends the

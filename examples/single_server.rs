@@ -78,7 +78,7 @@ fn main() -> std::io::Result<()> {
         Cat {
             messages: vec![hello; count],
         },
-        MessageRateLimit::<Bytes>::new(rate as f64, 1),
+        MessageRateLimit::new(rate as f64, 1),
         server,
     ])
     .activate();

@@ -78,7 +78,7 @@ fn main() -> std::io::Result<()> {
     let clock = ComponentRef::new(Pipeline![
         PeriodicTick::new(Duration::from_millis(interval_ms.max(1) as u64)),
         PureTransformer::new(|_tick: bool| Some(asctime_utc(SystemTime::now()))),
-        PublishTo::<Bytes>::new("TIME"),
+        PublishTo::new("TIME"),
     ]);
     let server = SimpleServer::new(|| SubscribeTo::<Bytes>::new("TIME"))
         .host(args.host)

@@ -34,8 +34,8 @@ pub(crate) fn protocol(info: &ConnectionInfo) -> Pipeline<Bytes, Bytes> {
     Pipeline![
         LineSplitter::new().max_line_length(MAX_LINE),
         PureTransformer::new(move |line: Bytes| Some(said(&prefix, &line))),
-        PublishTo::<Bytes>::new(CHAT),
-        SubscribeTo::<Bytes>::new(CHAT),
+        PublishTo::new(CHAT),
+        SubscribeTo::new(CHAT),
     ]
 }
 

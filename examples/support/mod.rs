@@ -81,14 +81,16 @@ pub(crate) fn args_and_counts<const N: usize>(
         host: host.to_string(),
         port,
     };
-    parse(name, &usage, |long, parser| {
-        match long {
-            "host" => args.host = parser.value()?.string()?,
-            "port" => args.port = parser.value()?.parse()?,
-            other => match counts.iter_mut().find(|c| c.name == other) {
-                Some(count) => count.value = parser.value()?.parse()?,
-                None => return Err(lexopt::Arg::Long(other).unexpected()),
-            },
+    parse(name, &usage, |arg, parser| {
+        match arg {
+            lexopt::Arg::Long("host") => args.host = parser.value()?.string()?,
+            lexopt::Arg::Long("port") => args.port = parser.value()?.parse()?,
+            lexopt::Arg::Long(long) if counts.iter().any(|c| c.name == long) => {
+                if let Some(count) = counts.iter_mut().find(|c| c.name == long) {
+                    count.value = parser.value()?.parse()?;
+                }
+            }
+            other => return Err(other.unexpected()),
         }
         Ok(())
     });

@@ -183,7 +183,7 @@ impl<I: 'static, O: 'static> Pipeline<I, O> {
 impl<I: 'static, O: 'static, First, Last> PipelineChain<I, O, First, Last> {
     /// Adds the next stage, whose `inbox` must take what the last stage's
     /// `outbox` sends (checked at compile time; see [`LinksTo`]).
-    pub fn then<S: Stage>(mut self, next: S) -> PipelineChain<I, S::Out, First, S>
+    pub fn then<S>(mut self, next: S) -> PipelineChain<I, S::Out, First, S>
     where
         // The first bound gives the message that names both stages; the
         // second lets a generic stage take its types from its neighbours.
