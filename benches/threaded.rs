@@ -75,7 +75,7 @@ struct Feeder {
 impl Feeder {
     fn round_trip(
         &self,
-        cx: &ThreadCx,
+        cx: &ThreadCx<Standard<u64, u64>>,
         inbox: &ThreadInbox<u64>,
         outbox: &ThreadOutbox<u64>,
     ) -> Outcome {
@@ -111,7 +111,7 @@ impl Feeder {
 impl ThreadedComponent for Feeder {
     type Boxes = Standard<u64, u64>;
 
-    fn main(self, cx: ThreadCx) {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
         let (Ok(inbox), Ok(outbox), Ok(signal)) = (
             cx.inbox::<u64>("inbox"),
             cx.outbox::<u64>("outbox"),

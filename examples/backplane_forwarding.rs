@@ -25,8 +25,9 @@ mod support;
 
 use std::time::Duration;
 
-use axon::ipc::Ipc;
-use axon::{ComponentRef, Postoffice, Standard, ThreadCx, Threaded, ThreadedComponent};
+use axon::{
+    ComponentRef, Postoffice, Standard, ThreadBoxes, ThreadCx, Threaded, ThreadedComponent,
+};
 use bytes::Bytes;
 use kamaelia::{Backplane, ConsoleEchoer, ConsoleReader, Pipeline, PublishTo, SubscribeTo};
 
@@ -39,12 +40,14 @@ struct Source {
 impl ThreadedComponent for Source {
     type Boxes = Standard<(), Bytes>;
 
-    fn main(self, cx: ThreadCx) {
-        let (Ok(control), Ok(outbox), Ok(signal)) = (
-            cx.inbox::<Ipc>("control"),
-            cx.outbox::<Bytes>("outbox"),
-            cx.outbox::<Ipc>("signal"),
-        ) else {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
+        let Ok(ThreadBoxes {
+            control,
+            outbox,
+            signal,
+            ..
+        }) = cx.boxes()
+        else {
             return;
         };
         for n in 1u64.. {

@@ -41,7 +41,7 @@ mod support;
 use std::time::Duration;
 
 use axon::ipc::{Ipc, ProducerFinished};
-use axon::{Component, Standard, ThreadCx, Threaded, ThreadedComponent};
+use axon::{Component, Standard, ThreadBoxes, ThreadCx, Threaded, ThreadedComponent};
 use kamaelia::{Pipeline, PAR};
 use support::Count;
 
@@ -64,7 +64,7 @@ struct TimedShutdown {
 impl ThreadedComponent for TimedShutdown {
     type Boxes = TimedShutdownBoxes;
 
-    fn main(self, cx: ThreadCx) {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
         let Ok(signal) = cx.outbox::<Ipc>("signal") else {
             return;
         };
@@ -91,8 +91,10 @@ fn chatty(number: usize, tick: Duration) -> Threaded<ChattySlowShutdown> {
 impl ThreadedComponent for ChattySlowShutdown {
     type Boxes = Standard<(), ()>;
 
-    fn main(self, cx: ThreadCx) {
-        let (Ok(control), Ok(signal)) = (cx.inbox::<Ipc>("control"), cx.outbox::<Ipc>("signal"))
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
+        let Ok(ThreadBoxes {
+            control, signal, ..
+        }) = cx.boxes()
         else {
             return;
         };

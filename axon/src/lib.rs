@@ -245,8 +245,8 @@ pub use runtime::park::{Park, ThreadPark, Unparker};
 pub use runtime::remote::{Remote, RemoteSender, RemoteWaker};
 pub use runtime::scheduler::{Scheduler, DEFAULT_IO_POLL_INTERVAL};
 pub use threaded::{
-    Stopped, ThreadBoxError, ThreadCx, ThreadInbox, ThreadOutbox, Threaded, ThreadedComponent,
-    DEFAULT_QUEUE_LENGTH,
+    Stopped, ThreadBoxError, ThreadBoxes, ThreadCx, ThreadInbox, ThreadOutbox, Threaded,
+    ThreadedComponent, DEFAULT_QUEUE_LENGTH,
 };
 pub use tracker::{Service, Tracker};
 pub use yields::{NewComponent, WaitComplete, Yieldable};

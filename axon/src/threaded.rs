@@ -23,6 +23,7 @@
 //! thread waiting in [`ThreadInbox::recv`] returns; a thread cannot be killed.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -32,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_queue::{ArrayQueue, SegQueue};
 
-use crate::boxes::{BoxSet, Inbox, Outbox};
+use crate::boxes::{BoxSet, Inbox, Outbox, Standard};
 use crate::component::{Component, Cx};
 use crate::component_ref::ComponentRef;
 use crate::error::BoxError;
@@ -49,7 +50,7 @@ use crate::runtime::remote::RemoteWaker;
 /// # struct Idle;
 /// # impl ThreadedComponent for Idle {
 /// #     type Boxes = Standard<(), ()>;
-/// #     fn main(self, _cx: ThreadCx) {}
+/// #     fn main(self, _cx: ThreadCx<Self::Boxes>) {}
 /// # }
 ///
 /// assert_eq!(DEFAULT_QUEUE_LENGTH, 1000);
@@ -80,7 +81,7 @@ pub const DEFAULT_QUEUE_LENGTH: usize = 1000;
 /// impl ThreadedComponent for Doubler {
 ///     type Boxes = Standard<u32, u32>;
 ///
-///     fn main(self, cx: ThreadCx) {
+///     fn main(self, cx: ThreadCx<Self::Boxes>) {
 ///         let (Ok(inbox), Ok(outbox)) = (cx.inbox::<u32>("inbox"), cx.outbox::<u32>("outbox"))
 ///         else {
 ///             return;
@@ -111,7 +112,7 @@ pub trait ThreadedComponent: Send + Sized + 'static {
     type Boxes: BoxSet;
 
     /// The component's behaviour, run on its own thread.
-    fn main(self, cx: ThreadCx);
+    fn main(self, cx: ThreadCx<Self::Boxes>);
 }
 
 /// Makes a [`ThreadedComponent`] a [`Component`], to give to
@@ -130,7 +131,7 @@ pub trait ThreadedComponent: Send + Sized + 'static {
 /// impl ThreadedComponent for Report {
 ///     type Boxes = Standard<(), ()>;
 ///
-///     fn main(self, _cx: ThreadCx) {
+///     fn main(self, _cx: ThreadCx<Self::Boxes>) {
 ///         let _ = self.0.send("ran");
 ///     }
 /// }
@@ -161,7 +162,7 @@ impl<C: ThreadedComponent> Threaded<C> {
     /// impl ThreadedComponent for Hello {
     ///     type Boxes = Standard<(), &'static str>;
     ///
-    ///     fn main(self, cx: ThreadCx) {
+    ///     fn main(self, cx: ThreadCx<Self::Boxes>) {
     ///         if let Ok(outbox) = cx.outbox::<&'static str>("outbox") {
     ///             let _ = outbox.send("hello");
     ///         }
@@ -196,7 +197,7 @@ impl<C: ThreadedComponent> Threaded<C> {
     /// impl ThreadedComponent for Count {
     ///     type Boxes = Standard<(), u32>;
     ///
-    ///     fn main(self, cx: ThreadCx) {
+    ///     fn main(self, cx: ThreadCx<Self::Boxes>) {
     ///         let Ok(outbox) = cx.outbox::<u32>("outbox") else { return };
     ///         for n in 1..=100 {
     ///             // With a queue of one, each send waits for the last to be delivered.
@@ -465,6 +466,7 @@ impl<C: ThreadedComponent> Component for Threaded<C> {
         let thread_cx = ThreadCx {
             shared: shared.clone(),
             queue_length: self.queue_length,
+            boxes: PhantomData,
         };
         let body = self.body;
         let on_thread = shared.clone();
@@ -548,7 +550,7 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
 /// impl ThreadedComponent for Upper {
 ///     type Boxes = Standard<String, String>;
 ///
-///     fn main(self, cx: ThreadCx) {
+///     fn main(self, cx: ThreadCx<Self::Boxes>) {
 ///         let (Ok(inbox), Ok(control), Ok(outbox)) = (
 ///             cx.inbox::<String>("inbox"),
 ///             cx.inbox::<Ipc>("control"),
@@ -573,9 +575,10 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
 /// background.join()?;
 /// # std::io::Result::Ok(())
 /// ```
-pub struct ThreadCx {
+pub struct ThreadCx<B> {
     shared: Arc<Shared>,
     queue_length: usize,
+    boxes: PhantomData<fn() -> B>,
 }
 
 /// The component was stopped (or its scheduler went): what a threaded
@@ -595,7 +598,7 @@ pub struct ThreadCx {
 /// impl ThreadedComponent for StopsItself {
 ///     type Boxes = Standard<(), u32>;
 ///
-///     fn main(self, cx: ThreadCx) {
+///     fn main(self, cx: ThreadCx<Self::Boxes>) {
 ///         let Ok(outbox) = cx.outbox::<u32>("outbox") else { return };
 ///         let _ = cx.on_scheduler(|me| me.stop());
 ///         while !cx.is_stopped() {
@@ -640,7 +643,7 @@ impl std::error::Error for Stopped {}
 /// impl ThreadedComponent for Lost {
 ///     type Boxes = Standard<(), String>;
 ///
-///     fn main(self, cx: ThreadCx) {
+///     fn main(self, cx: ThreadCx<Self::Boxes>) {
 ///         let Ok(outbox) = cx.outbox::<String>("outbox") else { return };
 ///         let said = match cx.inbox::<u32>("nowhere") {
 ///             Err(ThreadBoxError::Box(e)) => e.to_string(),
@@ -679,7 +682,7 @@ impl fmt::Display for ThreadBoxError {
 
 impl std::error::Error for ThreadBoxError {}
 
-impl ThreadCx {
+impl<B> ThreadCx<B> {
     /// Runs `f` on the scheduler's thread with this component, and waits for
     /// what it returns: for linking, or anything else that must happen where
     /// the components live (Axon's `_do_threadsafe`).
@@ -699,7 +702,7 @@ impl ThreadCx {
     /// impl ThreadedComponent for Probe {
     ///     type Boxes = Standard<(), bool>;
     ///
-    ///     fn main(self, cx: ThreadCx) {
+    ///     fn main(self, cx: ThreadCx<Self::Boxes>) {
     ///         let Ok(outbox) = cx.outbox::<bool>("outbox") else { return };
     ///         // `me` is this component's `ComponentRef`, which cannot leave that thread.
     ///         let found = cx.on_scheduler(|me| me.has_inbox("inbox") && !me.has_inbox("nowhere"));
@@ -754,7 +757,7 @@ impl ThreadCx {
     /// impl ThreadedComponent for AddOne {
     ///     type Boxes = Standard<u32, u32>;
     ///
-    ///     fn main(self, cx: ThreadCx) {
+    ///     fn main(self, cx: ThreadCx<Self::Boxes>) {
     ///         let (Ok(inbox), Ok(outbox)) = (cx.inbox::<u32>("inbox"), cx.outbox::<u32>("outbox"))
     ///         else {
     ///             return;
@@ -801,7 +804,7 @@ impl ThreadCx {
     /// impl ThreadedComponent for Patient {
     ///     type Boxes = Standard<u32, Option<u32>>;
     ///
-    ///     fn main(self, cx: ThreadCx) {
+    ///     fn main(self, cx: ThreadCx<Self::Boxes>) {
     ///         let (Ok(inbox), Ok(outbox)) = (cx.inbox::<u32>("inbox"), cx.outbox("outbox")) else {
     ///             return;
     ///         };
@@ -850,7 +853,7 @@ impl ThreadCx {
     /// impl ThreadedComponent for Loop {
     ///     type Boxes = Standard<(), u32>;
     ///
-    ///     fn main(self, cx: ThreadCx) {
+    ///     fn main(self, cx: ThreadCx<Self::Boxes>) {
     ///         let Ok(outbox) = cx.outbox::<u32>("outbox") else { return };
     ///         let (Ok(looped), Ok(back)) = (
     ///             cx.add_inbox::<u32>("inbox", "what comes round"),
@@ -906,7 +909,7 @@ impl ThreadCx {
     /// impl ThreadedComponent for Grow {
     ///     type Boxes = Standard<(), bool>;
     ///
-    ///     fn main(self, cx: ThreadCx) {
+    ///     fn main(self, cx: ThreadCx<Self::Boxes>) {
     ///         let Ok(outbox) = cx.outbox::<bool>("outbox") else { return };
     ///         let Ok(extra) = cx.add_outbox::<String>("extra", "more output") else { return };
     ///         assert_eq!(extra.name(), "extra"); // the name was free
@@ -951,7 +954,7 @@ impl ThreadCx {
     /// impl ThreadedComponent for Shrink {
     ///     type Boxes = Standard<(), bool>;
     ///
-    ///     fn main(self, cx: ThreadCx) {
+    ///     fn main(self, cx: ThreadCx<Self::Boxes>) {
     ///         let Ok(outbox) = cx.outbox::<bool>("outbox") else { return };
     ///         let Ok(extra) = cx.add_inbox::<u32>("extra", "for a while") else { return };
     ///         assert!(cx.delete_inbox(extra.name()).is_ok());
@@ -999,7 +1002,7 @@ impl ThreadCx {
     /// impl ThreadedComponent for Shrink {
     ///     type Boxes = Standard<(), bool>;
     ///
-    ///     fn main(self, cx: ThreadCx) {
+    ///     fn main(self, cx: ThreadCx<Self::Boxes>) {
     ///         let Ok(outbox) = cx.outbox::<bool>("outbox") else { return };
     ///         let Ok(extra) = cx.add_outbox::<u32>("extra", "for a while") else { return };
     ///         assert!(cx.delete_outbox(extra.name()).is_ok());
@@ -1049,7 +1052,7 @@ impl ThreadCx {
     /// impl ThreadedComponent for Sum {
     ///     type Boxes = Standard<u32, u32>;
     ///
-    ///     fn main(self, cx: ThreadCx) {
+    ///     fn main(self, cx: ThreadCx<Self::Boxes>) {
     ///         let (Ok(inbox), Ok(control), Ok(outbox)) = (
     ///             cx.inbox::<u32>("inbox"),
     ///             cx.inbox::<Ipc>("control"),
@@ -1080,15 +1083,7 @@ impl ThreadCx {
         inbox: &ThreadInbox<T>,
         control: &ThreadInbox<crate::ipc::Ipc>,
     ) -> Option<T> {
-        loop {
-            if let Some(message) = inbox.try_recv() {
-                return Some(message);
-            }
-            if self.shared.stopping() || (control.data_ready() && inbox.is_exhausted()) {
-                return None;
-            }
-            thread::park();
-        }
+        recv_until_finished(&self.shared, inbox, control)
     }
 
     /// True once the component has been stopped: box calls then fail.
@@ -1107,7 +1102,7 @@ impl ThreadCx {
     /// impl ThreadedComponent for StopsItself {
     ///     type Boxes = Standard<(), ()>;
     ///
-    ///     fn main(self, cx: ThreadCx) {
+    ///     fn main(self, cx: ThreadCx<Self::Boxes>) {
     ///         let before = cx.is_stopped();
     ///         let _ = cx.on_scheduler(|me| me.stop());
     ///         while !cx.is_stopped() {
@@ -1146,7 +1141,7 @@ impl ThreadCx {
     /// impl ThreadedComponent for Echo {
     ///     type Boxes = Standard<u32, u32>;
     ///
-    ///     fn main(self, cx: ThreadCx) {
+    ///     fn main(self, cx: ThreadCx<Self::Boxes>) {
     ///         // A name it does not have, or the wrong type, is an error.
     ///         assert!(matches!(cx.inbox::<u32>("nowhere"), Err(ThreadBoxError::Box(_))));
     ///         assert!(matches!(cx.inbox::<String>("inbox"), Err(ThreadBoxError::Box(_))));
@@ -1217,7 +1212,7 @@ impl ThreadCx {
     /// impl ThreadedComponent for One {
     ///     type Boxes = Standard<(), u32>;
     ///
-    ///     fn main(self, cx: ThreadCx) {
+    ///     fn main(self, cx: ThreadCx<Self::Boxes>) {
     ///         assert!(matches!(cx.outbox::<String>("outbox"), Err(ThreadBoxError::Box(_))));
     ///         if let Ok(outbox) = cx.outbox::<u32>("outbox") {
     ///             let _ = outbox.send(1);
@@ -1263,7 +1258,97 @@ impl ThreadCx {
     }
 }
 
-impl fmt::Debug for ThreadCx {
+impl<I: Send + 'static, O: Send + 'static> ThreadCx<Standard<I, O>> {
+    /// The four [`Standard`] boxes as blocking handles, typed from the
+    /// component's [`Boxes`](ThreadedComponent::Boxes): what most threaded
+    /// components want, in one call rather than one per box.
+    ///
+    /// # Errors
+    ///
+    /// [`ThreadBoxError::Stopped`] if the component has been stopped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Background, Standard, ThreadCx, Threaded, ThreadedComponent};
+    ///
+    /// /// Adds up what it receives until its input ends, then sends the total.
+    /// struct Sum;
+    ///
+    /// impl ThreadedComponent for Sum {
+    ///     type Boxes = Standard<u32, u32>;
+    ///
+    ///     fn main(self, cx: ThreadCx<Self::Boxes>) {
+    ///         let Ok(boxes) = cx.boxes() else { return };
+    ///         let mut total = 0;
+    ///         while let Some(n) = boxes.recv_until_finished() {
+    ///             total += n;
+    ///         }
+    ///         let _ = boxes.outbox.send(total);
+    ///     }
+    /// }
+    ///
+    /// let background = Background::start()?;
+    /// let sum = background.handle(|| Threaded::new(Sum));
+    /// for n in 1..=4 {
+    ///     sum.put(n);
+    /// }
+    /// sum.finish();
+    /// assert_eq!(sum.get(), Some(10));
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn boxes(&self) -> Result<ThreadBoxes<I, O>, ThreadBoxError> {
+        Ok(ThreadBoxes {
+            inbox: self.inbox("inbox")?,
+            control: self.inbox("control")?,
+            outbox: self.outbox("outbox")?,
+            signal: self.outbox("signal")?,
+        })
+    }
+}
+
+/// A threaded component's four [`Standard`] boxes, as blocking handles:
+/// what [`ThreadCx::boxes`] gives.
+#[derive(Debug)]
+pub struct ThreadBoxes<I, O> {
+    /// Data in.
+    pub inbox: ThreadInbox<I>,
+    /// Control messages in.
+    pub control: ThreadInbox<crate::ipc::Ipc>,
+    /// Data out.
+    pub outbox: ThreadOutbox<O>,
+    /// Signals out.
+    pub signal: ThreadOutbox<crate::ipc::Ipc>,
+}
+
+impl<I: Send + 'static, O> ThreadBoxes<I, O> {
+    /// Waits for the next message on `inbox`, until the input is exhausted
+    /// and `control` has spoken: [`ThreadCx::recv_until_finished`] for
+    /// these boxes.
+    pub fn recv_until_finished(&self) -> Option<I> {
+        recv_until_finished(&self.inbox.shared, &self.inbox, &self.control)
+    }
+}
+
+/// The loop of [`ThreadCx::recv_until_finished`].
+fn recv_until_finished<T: Send + 'static>(
+    shared: &Shared,
+    inbox: &ThreadInbox<T>,
+    control: &ThreadInbox<crate::ipc::Ipc>,
+) -> Option<T> {
+    loop {
+        if let Some(message) = inbox.try_recv() {
+            return Some(message);
+        }
+        if shared.stopping() || (control.data_ready() && inbox.is_exhausted()) {
+            return None;
+        }
+        thread::park();
+    }
+}
+
+impl<B> fmt::Debug for ThreadCx<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ThreadCx")
             .field("queue_length", &self.queue_length)
@@ -1284,7 +1369,7 @@ impl fmt::Debug for ThreadCx {
 /// impl ThreadedComponent for Three {
 ///     type Boxes = Standard<u32, u32>;
 ///
-///     fn main(self, cx: ThreadCx) {
+///     fn main(self, cx: ThreadCx<Self::Boxes>) {
 ///         let (Ok(inbox), Ok(outbox)) = (cx.inbox::<u32>("inbox"), cx.outbox::<u32>("outbox"))
 ///         else {
 ///             return;
@@ -1332,7 +1417,7 @@ impl<T: Send + 'static> ThreadInbox<T> {
     /// impl ThreadedComponent for Named {
     ///     type Boxes = Standard<(), String>;
     ///
-    ///     fn main(self, cx: ThreadCx) {
+    ///     fn main(self, cx: ThreadCx<Self::Boxes>) {
     ///         let (Ok(control), Ok(outbox)) = (cx.inbox::<Ipc>("control"), cx.outbox("outbox"))
     ///         else {
     ///             return;
@@ -1364,7 +1449,7 @@ impl<T: Send + 'static> ThreadInbox<T> {
     /// impl ThreadedComponent for Look {
     ///     type Boxes = Standard<u32, (Option<u32>, Option<u32>)>;
     ///
-    ///     fn main(self, cx: ThreadCx) {
+    ///     fn main(self, cx: ThreadCx<Self::Boxes>) {
     ///         let (Ok(inbox), Ok(outbox)) = (cx.inbox::<u32>("inbox"), cx.outbox("outbox")) else {
     ///             return;
     ///         };
@@ -1409,7 +1494,7 @@ impl<T: Send + 'static> ThreadInbox<T> {
     /// impl ThreadedComponent for Once {
     ///     type Boxes = Standard<u32, ()>;
     ///
-    ///     fn main(self, cx: ThreadCx) {
+    ///     fn main(self, cx: ThreadCx<Self::Boxes>) {
     ///         let Ok(inbox) = cx.inbox::<u32>("inbox") else { return };
     ///         let first = inbox.recv(); // waits for the number
     ///         let _ = cx.on_scheduler(|me| me.stop());
@@ -1457,7 +1542,7 @@ impl<T: Send + 'static> ThreadInbox<T> {
     /// impl ThreadedComponent for Wait {
     ///     type Boxes = Standard<u32, Result<Option<u32>, Stopped>>;
     ///
-    ///     fn main(self, cx: ThreadCx) {
+    ///     fn main(self, cx: ThreadCx<Self::Boxes>) {
     ///         let (Ok(inbox), Ok(outbox)) = (cx.inbox::<u32>("inbox"), cx.outbox("outbox")) else {
     ///             return;
     ///         };
@@ -1505,7 +1590,7 @@ impl<T: Send + 'static> ThreadInbox<T> {
     /// impl ThreadedComponent for Drain {
     ///     type Boxes = Standard<u32, bool>;
     ///
-    ///     fn main(self, cx: ThreadCx) {
+    ///     fn main(self, cx: ThreadCx<Self::Boxes>) {
     ///         let (Ok(inbox), Ok(outbox)) = (cx.inbox::<u32>("inbox"), cx.outbox("outbox")) else {
     ///             return;
     ///         };
@@ -1545,7 +1630,7 @@ impl<T: Send + 'static> ThreadInbox<T> {
     /// impl ThreadedComponent for Poll {
     ///     type Boxes = Standard<u32, bool>;
     ///
-    ///     fn main(self, cx: ThreadCx) {
+    ///     fn main(self, cx: ThreadCx<Self::Boxes>) {
     ///         let (Ok(inbox), Ok(outbox)) = (cx.inbox::<u32>("inbox"), cx.outbox("outbox")) else {
     ///             return;
     ///         };
@@ -1593,7 +1678,7 @@ impl<T> fmt::Debug for ThreadInbox<T> {
 /// impl ThreadedComponent for Three {
 ///     type Boxes = Standard<(), u32>;
 ///
-///     fn main(self, cx: ThreadCx) {
+///     fn main(self, cx: ThreadCx<Self::Boxes>) {
 ///         let Ok(outbox) = cx.outbox::<u32>("outbox") else { return };
 ///         for n in 1..=3 {
 ///             if outbox.send(n).is_err() {
@@ -1632,7 +1717,7 @@ impl<T: Send + 'static> ThreadOutbox<T> {
     /// impl ThreadedComponent for Named {
     ///     type Boxes = Standard<(), String>;
     ///
-    ///     fn main(self, cx: ThreadCx) {
+    ///     fn main(self, cx: ThreadCx<Self::Boxes>) {
     ///         if let Ok(outbox) = cx.outbox::<String>("outbox") {
     ///             let _ = outbox.send(outbox.name().to_string());
     ///         }
@@ -1666,7 +1751,7 @@ impl<T: Send + 'static> ThreadOutbox<T> {
     /// impl ThreadedComponent for Twice {
     ///     type Boxes = Standard<char, char>;
     ///
-    ///     fn main(self, cx: ThreadCx) {
+    ///     fn main(self, cx: ThreadCx<Self::Boxes>) {
     ///         let (Ok(inbox), Ok(outbox)) = (cx.inbox::<char>("inbox"), cx.outbox("outbox"))
     ///         else {
     ///             return;
@@ -1717,7 +1802,7 @@ impl<T: Send + 'static> ThreadOutbox<T> {
     /// impl ThreadedComponent for Retry {
     ///     type Boxes = Standard<(), u32>;
     ///
-    ///     fn main(self, cx: ThreadCx) {
+    ///     fn main(self, cx: ThreadCx<Self::Boxes>) {
     ///         let Ok(outbox) = cx.outbox::<u32>("outbox") else { return };
     ///         for n in 1..=5 {
     ///             let mut message = n;

@@ -46,7 +46,7 @@ struct Doubler;
 impl ThreadedComponent for Doubler {
     type Boxes = Standard<u64, u64>;
 
-    fn main(self, cx: ThreadCx) {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
         let inbox = cx.inbox::<u64>("inbox").unwrap();
         let control = cx.inbox::<axon::ipc::Ipc>("control").unwrap();
         let outbox = cx.outbox::<u64>("outbox").unwrap();
@@ -125,7 +125,7 @@ struct Idler {
 impl ThreadedComponent for Idler {
     type Boxes = Standard<u32, ()>;
 
-    fn main(self, cx: ThreadCx) {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
         let _inbox = cx.inbox::<u32>("inbox").unwrap();
         let _ = self.ready.send(());
         let _ = self.go.recv_timeout(HANG_GUARD);
@@ -179,7 +179,7 @@ struct Panicker;
 impl ThreadedComponent for Panicker {
     type Boxes = Standard<(), ()>;
 
-    fn main(self, _cx: ThreadCx) {
+    fn main(self, _cx: ThreadCx<Self::Boxes>) {
         panic!("the thread gave up");
     }
 }
@@ -219,7 +219,7 @@ struct Blurter {
 impl ThreadedComponent for Blurter {
     type Boxes = Standard<(), u64>;
 
-    fn main(self, cx: ThreadCx) {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
         let outbox = cx.outbox::<u64>("outbox").unwrap();
         for i in 0..self.n {
             outbox.send(i).unwrap();
@@ -266,7 +266,7 @@ struct Waiter {
 impl ThreadedComponent for Waiter {
     type Boxes = Standard<u32, ()>;
 
-    fn main(self, cx: ThreadCx) {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
         let inbox = cx.inbox::<u32>("inbox").unwrap();
         let _ = self.ready.send(());
         let _ = self.ended.send(inbox.recv());
@@ -309,7 +309,7 @@ struct SelfLinker;
 impl ThreadedComponent for SelfLinker {
     type Boxes = Standard<(), u32>;
 
-    fn main(self, cx: ThreadCx) {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
         let linked = cx
             .on_scheduler(|me| {
                 let Ok(sink) = Scheduler::current().tracker().retrieve_service("sink") else {
@@ -355,7 +355,7 @@ struct Adaptive {
 impl ThreadedComponent for Adaptive {
     type Boxes = axon::NoBoxes;
 
-    fn main(self, cx: ThreadCx) {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
         let out = cx.add_outbox::<u32>("extra", "added at run time").unwrap();
         let name = out.name().to_string();
         let linked = cx
@@ -432,7 +432,7 @@ struct Filler {
 impl ThreadedComponent for Filler {
     type Boxes = Standard<(), u32>;
 
-    fn main(self, cx: ThreadCx) {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
         let outbox = cx.outbox::<u32>("outbox").unwrap();
         self.ready.send(()).unwrap();
         for () in self.go.iter() {
@@ -518,7 +518,7 @@ struct Quitter;
 impl ThreadedComponent for Quitter {
     type Boxes = Standard<u32, ()>;
 
-    fn main(self, cx: ThreadCx) {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
         let _inbox = cx.inbox::<u32>("inbox").unwrap();
         let control = cx.inbox::<axon::ipc::Ipc>("control").unwrap();
         while !control.data_ready() {
@@ -554,7 +554,7 @@ struct Receiver {
 impl ThreadedComponent for Receiver {
     type Boxes = Standard<u32, ()>;
 
-    fn main(self, cx: ThreadCx) {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
         let inbox = cx.inbox::<u32>("inbox").unwrap();
         let control = cx.inbox::<axon::ipc::Ipc>("control").unwrap();
         let mut got = Vec::new();
@@ -629,7 +629,7 @@ struct DoesNothing;
 impl ThreadedComponent for DoesNothing {
     type Boxes = axon::NoBoxes;
 
-    fn main(self, _cx: ThreadCx) {}
+    fn main(self, _cx: ThreadCx<Self::Boxes>) {}
 }
 
 #[test]
@@ -653,7 +653,7 @@ struct WhereAmI {
 impl ThreadedComponent for WhereAmI {
     type Boxes = axon::NoBoxes;
 
-    fn main(self, _cx: ThreadCx) {
+    fn main(self, _cx: ThreadCx<Self::Boxes>) {
         self.here.send(std::thread::current().id()).unwrap();
     }
 }
@@ -685,7 +685,7 @@ struct PollingReceiver {
 impl ThreadedComponent for PollingReceiver {
     type Boxes = Standard<String, ()>;
 
-    fn main(self, cx: ThreadCx) {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
         let inbox = cx.inbox::<String>("inbox").unwrap();
         while !inbox.data_ready() && !cx.is_stopped() {
             cx.pause();
@@ -720,7 +720,7 @@ struct OneShot;
 impl ThreadedComponent for OneShot {
     type Boxes = Standard<(), String>;
 
-    fn main(self, cx: ThreadCx) {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
         let outbox = cx.outbox::<String>("outbox").unwrap();
         outbox.send("hello there!".to_string()).unwrap();
     }
@@ -754,7 +754,7 @@ struct RepeatedLinker {
 impl ThreadedComponent for RepeatedLinker {
     type Boxes = Standard<u32, u32>;
 
-    fn main(self, cx: ThreadCx) {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
         for _ in 0..10 {
             let done = cx
                 .on_scheduler(|me| {
@@ -809,7 +809,7 @@ struct InboxAdder {
 impl ThreadedComponent for InboxAdder {
     type Boxes = Standard<(), ()>;
 
-    fn main(self, cx: ThreadCx) {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
         let inbox = cx
             .add_inbox::<String>("newbox", "added by the thread")
             .unwrap();
@@ -852,7 +852,7 @@ struct BoxDeleter {
 impl ThreadedComponent for BoxDeleter {
     type Boxes = Standard<(), ()>;
 
-    fn main(self, cx: ThreadCx) {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
         let inbox = cx.add_inbox::<u32>("newin", "").unwrap();
         let outbox = cx.add_outbox::<u32>("newout", "").unwrap();
         let names = (inbox.name().to_string(), outbox.name().to_string());
@@ -905,7 +905,7 @@ struct OutboxAdder {
 impl ThreadedComponent for OutboxAdder {
     type Boxes = Standard<(), ()>;
 
-    fn main(self, cx: ThreadCx) {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
         let outbox = cx
             .add_outbox::<String>("newbox", "added by the thread")
             .unwrap();

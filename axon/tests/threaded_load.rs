@@ -35,7 +35,7 @@ struct Talker {
 impl ThreadedComponent for Talker {
     type Boxes = Standard<u64, u64>;
 
-    fn main(self, cx: ThreadCx) {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
         let inbox = cx.inbox::<u64>("inbox").unwrap();
         let outbox = cx.outbox::<u64>("outbox").unwrap();
         let signal = cx.outbox::<Ipc>("signal").unwrap();

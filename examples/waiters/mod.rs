@@ -56,7 +56,7 @@ impl Pinger {
 impl ThreadedComponent for Pinger {
     type Boxes = NoData;
 
-    fn main(self, cx: ThreadCx) {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
         let Ok(signal) = cx.outbox::<Ipc>("signal") else {
             return;
         };
@@ -117,7 +117,7 @@ impl Whinger {
 impl ThreadedComponent for Whinger {
     type Boxes = NoData;
 
-    fn main(self, cx: ThreadCx) {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
         let Ok(control) = cx.inbox::<Ipc>("control") else {
             return;
         };

@@ -4,8 +4,10 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use axon::ipc::{ErrorInformation, Ipc};
-use axon::{Component, ComponentId, Cx, Standard, ThreadCx, Threaded, ThreadedComponent};
+use axon::ipc::ErrorInformation;
+use axon::{
+    Component, ComponentId, Cx, Standard, ThreadBoxes, ThreadCx, Threaded, ThreadedComponent,
+};
 use bytes::Bytes;
 
 /// How many messages the writing thread takes ahead of its writing.
@@ -126,14 +128,14 @@ struct AppendFile {
 impl ThreadedComponent for AppendFile {
     type Boxes = Standard<Bytes, Bytes>;
 
-    fn main(self, cx: ThreadCx) {
-        let boxes = (
-            cx.inbox::<Bytes>("inbox"),
-            cx.inbox::<Ipc>("control"),
-            cx.outbox::<Bytes>("outbox"),
-            cx.outbox::<Ipc>("signal"),
-        );
-        let (Ok(inbox), Ok(control), Ok(outbox), Ok(signal)) = boxes else {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
+        let Ok(ThreadBoxes {
+            inbox,
+            control,
+            outbox,
+            signal,
+        }) = cx.boxes()
+        else {
             return;
         };
         let written = (|| -> io::Result<bool> {
@@ -165,7 +167,7 @@ impl ThreadedComponent for AppendFile {
 
 #[cfg(test)]
 mod tests {
-    use axon::ipc::ProducerFinished;
+    use axon::ipc::{Ipc, ProducerFinished};
 
     use super::*;
     use crate::file::test_file;

@@ -170,7 +170,7 @@ impl ReadFile {
 impl ThreadedComponent for ReadFile {
     type Boxes = Standard<(), Bytes>;
 
-    fn main(self, cx: ThreadCx) {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
         let (Ok(outbox), Ok(signal)) = (cx.outbox::<Bytes>("outbox"), cx.outbox::<Ipc>("signal"))
         else {
             return;

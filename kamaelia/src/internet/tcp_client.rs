@@ -380,7 +380,7 @@ struct Resolver {
 impl ThreadedComponent for Resolver {
     type Boxes = Standard<(), Lookup>;
 
-    fn main(self, cx: ThreadCx) {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
         let Ok(outbox) = cx.outbox::<Lookup>("outbox") else {
             return;
         };

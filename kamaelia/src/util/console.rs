@@ -7,7 +7,9 @@ use std::pin::pin;
 use std::task::Poll;
 
 use axon::ipc::{Ipc, ProducerFinished};
-use axon::{Component, ComponentId, Cx, Standard, ThreadCx, Threaded, ThreadedComponent};
+use axon::{
+    Component, ComponentId, Cx, Standard, ThreadBoxes, ThreadCx, Threaded, ThreadedComponent,
+};
 use bytes::Bytes;
 
 axon::boxes! {
@@ -116,7 +118,7 @@ struct ReadLines {
 impl ThreadedComponent for ReadLines {
     type Boxes = ConsoleReaderBoxes;
 
-    fn main(self, cx: ThreadCx) {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
         let (Ok(outbox), Ok(signal)) = (cx.outbox::<Bytes>("outbox"), cx.outbox::<Ipc>("signal"))
         else {
             return;
@@ -249,14 +251,14 @@ struct Echo {
 impl ThreadedComponent for Echo {
     type Boxes = Standard<Bytes, Bytes>;
 
-    fn main(self, cx: ThreadCx) {
-        let boxes = (
-            cx.inbox::<Bytes>("inbox"),
-            cx.inbox::<Ipc>("control"),
-            cx.outbox::<Bytes>("outbox"),
-            cx.outbox::<Ipc>("signal"),
-        );
-        let (Ok(inbox), Ok(control), Ok(outbox), Ok(signal)) = boxes else {
+    fn main(self, cx: ThreadCx<Self::Boxes>) {
+        let Ok(ThreadBoxes {
+            inbox,
+            control,
+            outbox,
+            signal,
+        }) = cx.boxes()
+        else {
             return;
         };
         let write = |data: Bytes| -> Result<(), Bytes> {
