@@ -15,18 +15,26 @@ use axon::ipc::{Ipc, ShutdownMicroprocess};
 use axon::{Component, ComponentId, ComponentRef, Cx};
 
 use self::feeder::Feeder;
-use self::log::{Entry, Log};
+use self::log::{Bounds, Entry, Log};
 use crate::util::Weigh;
 
 pub use self::plug::Plug;
 
-/// How many messages a [`PlugSplitter`] holds for its slowest sink, by
-/// default, before it stops taking more.
+/// The default pacing bound of a [`PlugSplitter`], in messages: publishers
+/// wait while a pacing sink has this many waiting.
 pub const DEFAULT_MAX_BACKLOG_MESSAGES: usize = 1024;
 
-/// How many bytes ([`Weigh`]) a [`PlugSplitter`] holds for its slowest sink,
-/// by default, before it stops taking more.
+/// The default pacing bound of a [`PlugSplitter`], in bytes ([`Weigh`]):
+/// publishers wait while a pacing sink has this many bytes waiting.
+pub const DEFAULT_PACING_BYTES: usize = 1 << 20;
+
+/// The default byte cap of a [`PlugSplitter`]: a stalled sink whose backlog
+/// grows over this many bytes is disconnected.
 pub const DEFAULT_MAX_BACKLOG_BYTES: usize = 4 << 20;
+
+/// How long, by default, a sink at its pacing bound may take nothing before a
+/// [`PlugSplitter`] stops holding the publishers back for it.
+pub const DEFAULT_STALL_GRACE: Duration = Duration::from_millis(200);
 
 /// How long, by default, a sink may take nothing while messages wait for it
 /// before a [`PlugSplitter`] disconnects it.
@@ -221,7 +229,9 @@ axon::boxes! {
 /// ```
 pub struct PlugSplitter<T> {
     max_backlog_messages: usize,
+    pacing_bytes: usize,
     max_backlog_bytes: usize,
+    stall_grace: Duration,
     stall_timeout: Duration,
     inbox_size: usize,
     message: std::marker::PhantomData<fn(T) -> T>,
@@ -232,24 +242,44 @@ impl<T> PlugSplitter<T> {
     pub fn new() -> Self {
         PlugSplitter {
             max_backlog_messages: DEFAULT_MAX_BACKLOG_MESSAGES,
+            pacing_bytes: DEFAULT_PACING_BYTES,
             max_backlog_bytes: DEFAULT_MAX_BACKLOG_BYTES,
+            stall_grace: DEFAULT_STALL_GRACE,
             stall_timeout: DEFAULT_STALL_TIMEOUT,
             inbox_size: DEFAULT_SPLITTER_INBOX_SIZE,
             message: std::marker::PhantomData,
         }
     }
 
-    /// Stop taking messages while the slowest sink has this many waiting
-    /// (at least 1; default [`DEFAULT_MAX_BACKLOG_MESSAGES`]).
+    /// The pacing bound in messages: stop taking messages while a pacing
+    /// sink has this many waiting (at least 1; default
+    /// [`DEFAULT_MAX_BACKLOG_MESSAGES`]).
     pub fn max_backlog_messages(mut self, messages: usize) -> Self {
         self.max_backlog_messages = messages.max(1);
         self
     }
 
-    /// Stop taking messages while the slowest sink has this many bytes
-    /// waiting (default [`DEFAULT_MAX_BACKLOG_BYTES`]).
+    /// The pacing bound in bytes: stop taking messages while a pacing sink
+    /// has this many bytes waiting (default [`DEFAULT_PACING_BYTES`]; kept
+    /// below [`max_backlog_bytes`](Self::max_backlog_bytes)).
+    pub fn pacing_bytes(mut self, bytes: usize) -> Self {
+        self.pacing_bytes = bytes.max(1);
+        self
+    }
+
+    /// The byte cap: disconnect a stalled sink whose backlog grows over this
+    /// many bytes (at least 2; default [`DEFAULT_MAX_BACKLOG_BYTES`]). The
+    /// pacing bound is held strictly below it.
     pub fn max_backlog_bytes(mut self, bytes: usize) -> Self {
-        self.max_backlog_bytes = bytes.max(1);
+        self.max_backlog_bytes = bytes.max(2);
+        self
+    }
+
+    /// How long a sink at its pacing bound may take nothing before the
+    /// publishers stop waiting for it (default [`DEFAULT_STALL_GRACE`]):
+    /// the most a sink that stops reading delays the others.
+    pub fn stall_grace(mut self, grace: Duration) -> Self {
+        self.stall_grace = grace;
         self
     }
 
@@ -280,7 +310,9 @@ impl<T> fmt::Debug for PlugSplitter<T> {
         f.debug_struct("PlugSplitter")
             .field("type", &std::any::type_name::<T>())
             .field("max_backlog_messages", &self.max_backlog_messages)
+            .field("pacing_bytes", &self.pacing_bytes)
             .field("max_backlog_bytes", &self.max_backlog_bytes)
+            .field("stall_grace", &self.stall_grace)
             .field("stall_timeout", &self.stall_timeout)
             .finish()
     }
@@ -315,8 +347,14 @@ impl Sinks {
 }
 
 impl<T: Clone + Weigh + 'static> PlugSplitter<T> {
-    fn has_room(&self, log: &Log<T>) -> bool {
-        log.len() < self.max_backlog_messages && log.bytes() < self.max_backlog_bytes
+    /// The bounds as the log applies them: the pacing bound strictly below
+    /// the cap.
+    fn bounds(&self) -> Bounds {
+        Bounds {
+            pacing_messages: self.max_backlog_messages,
+            pacing_bytes: self.pacing_bytes.min(self.max_backlog_bytes - 1),
+            max_bytes: self.max_backlog_bytes,
+        }
     }
 
     /// Starts a feeder for `sink`; false if it is a sink already.
@@ -337,6 +375,7 @@ impl<T: Clone + Weigh + 'static> PlugSplitter<T> {
             log: log.clone(),
             cursor,
             sink,
+            grace: self.stall_grace,
             stall_timeout: self.stall_timeout,
         });
         cx.add_children([&feeder]);
@@ -352,7 +391,7 @@ impl<T: Clone + Weigh + 'static> Component for PlugSplitter<T> {
 
     async fn main(self, cx: Cx<Self::Boxes>) {
         cx.inbox.set_size(Some(self.inbox_size));
-        let log = Rc::new(RefCell::new(Log::new()));
+        let log = Rc::new(RefCell::new(Log::new(self.bounds())));
         log.borrow_mut().set_splitter(Some(cx.component()));
         let mut sinks = Sinks {
             feeders: HashMap::new(),
@@ -391,7 +430,7 @@ impl<T: Clone + Weigh + 'static> Component for PlugSplitter<T> {
                 continue;
             }
             let mut appended = false;
-            while self.has_room(&log.borrow()) {
+            while log.borrow().has_room() {
                 let Some(message) = cx.inbox.recv() else {
                     break;
                 };
@@ -420,7 +459,7 @@ impl<T: Clone + Weigh + 'static> Component for PlugSplitter<T> {
                 if appended {
                     l.wake_parked();
                 }
-                if !self.has_room(&l) {
+                if !l.has_room() {
                     l.want_room();
                 }
             }
