@@ -366,3 +366,111 @@ impl<T: Clone> Log<T> {
         self.splitter = None;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::util::PassThrough;
+
+    const BOUNDS: Bounds = Bounds {
+        pacing_messages: 4,
+        pacing_bytes: 1000,
+        max_bytes: 80,
+    };
+
+    fn push(log: &mut Log<u64>, n: u64) {
+        log.push(Entry::Data(n), 8);
+    }
+
+    fn feeder() -> ComponentRef {
+        ComponentRef::new(PassThrough::<u64>::new())
+    }
+
+    #[test]
+    fn only_pacing_sinks_hold_the_splitter_back() {
+        let mut log = Log::new(BOUNDS);
+        let (fast, slow) = (log.join(), log.join());
+        for n in 0..4 {
+            push(&mut log, n);
+        }
+        assert!(!log.has_room(), "both sinks are at the pacing bound");
+        for seq in fast..4 {
+            log.release(seq, true);
+        }
+        assert!(!log.has_room(), "the slow sink still paces");
+        let f = feeder();
+        log.stall(slow, f.clone(), Eviction::default());
+        assert!(log.has_room(), "a stalled sink does not pace");
+        assert_eq!(log.len(), 4, "but its backlog is kept for it");
+        push(&mut log, 4);
+        assert_eq!(log.backlog(slow), Backlog { messages: 5, bytes: 40 });
+        assert_eq!(log.backlog(4), Backlog { messages: 1, bytes: 8 });
+        log.leave(slow, Some((slow, f.id())));
+        assert_eq!(log.len(), 1, "its backlog is released when it leaves");
+    }
+
+    #[test]
+    fn a_stalled_sink_over_the_byte_cap_is_evicted_and_its_backlog_freed() {
+        let mut log = Log::new(BOUNDS);
+        let (fast, slow) = (log.join(), log.join());
+        let eviction = Eviction::default();
+        log.stall(slow, feeder(), eviction.clone());
+        let mut fast = fast;
+        for n in 0..10 {
+            push(&mut log, n);
+            log.release(fast, true);
+            fast += 1;
+        }
+        assert_eq!(eviction.get(), None, "80 bytes is at the cap, not over it");
+        push(&mut log, 10);
+        assert_eq!(
+            eviction.get(),
+            Some(Backlog {
+                messages: 11,
+                bytes: 88
+            })
+        );
+        assert_eq!(log.len(), 1, "only what the pacing sink has to take");
+        assert!(log.has_room());
+    }
+
+    #[test]
+    fn a_sink_that_reads_again_paces_again_from_its_cursor() {
+        let mut log = Log::new(BOUNDS);
+        let (mut fast, slow) = (log.join(), log.join());
+        let f = feeder();
+        log.stall(slow, f.clone(), Eviction::default());
+        for n in 0..6 {
+            push(&mut log, n);
+            log.release(fast, true);
+            fast += 1;
+        }
+        assert!(log.has_room());
+        log.release(slow, false);
+        log.unstall((slow, f.id()), slow + 1);
+        assert!(!log.has_room(), "5 waiting for it: over the pacing bound");
+        log.release(slow + 1, true);
+        assert!(!log.has_room(), "4 waiting: at the bound");
+        log.release(slow + 2, true);
+        assert!(log.has_room(), "under the bound again");
+        assert_eq!(log.len(), 3);
+    }
+
+    #[test]
+    fn the_byte_bound_paces_too() {
+        let mut log = Log::new(Bounds {
+            pacing_messages: 100,
+            pacing_bytes: 20,
+            max_bytes: 40,
+        });
+        let sink = log.join();
+        for n in 0..3 {
+            assert!(log.has_room());
+            push(&mut log, n);
+        }
+        assert!(!log.has_room(), "24 bytes waiting, bound 20");
+        log.release(sink, true);
+        assert!(log.has_room());
+        assert_eq!(log.bytes(), 16);
+    }
+}
