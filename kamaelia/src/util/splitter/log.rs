@@ -403,8 +403,20 @@ mod tests {
         assert!(log.has_room(), "a stalled sink does not pace");
         assert_eq!(log.len(), 4, "but its backlog is kept for it");
         push(&mut log, 4);
-        assert_eq!(log.backlog(slow), Backlog { messages: 5, bytes: 40 });
-        assert_eq!(log.backlog(4), Backlog { messages: 1, bytes: 8 });
+        assert_eq!(
+            log.backlog(slow),
+            Backlog {
+                messages: 5,
+                bytes: 40
+            }
+        );
+        assert_eq!(
+            log.backlog(4),
+            Backlog {
+                messages: 1,
+                bytes: 8
+            }
+        );
         log.leave(slow, Some((slow, f.id())));
         assert_eq!(log.len(), 1, "its backlog is released when it leaves");
     }
