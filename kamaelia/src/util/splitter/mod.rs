@@ -156,31 +156,55 @@ axon::boxes! {
 /// Each message is kept once, in a log shared by the sinks (a clone per sink
 /// is all a delivery costs: a refcount for [`Bytes`](bytes::Bytes)), until
 /// every sink has taken it. Each sink takes from the log at its own pace,
-/// delivering into its own box as that box has room, so **a sink's bound is
-/// its box's size limit** ([`Inbox::set_size`](axon::Inbox::set_size);
-/// [`SubscribeTo`](crate::util::SubscribeTo) sets one) plus the log.
+/// delivering into its own box as that box has room
+/// ([`Inbox::set_size`](axon::Inbox::set_size); [`SubscribeTo`](crate::util::SubscribeTo)
+/// sets one). A sink's *backlog* is what waits for it in the log, counted in
+/// messages and in bytes (by [`Weigh`]; a message weighs at least one byte).
 ///
-/// * **Nobody who reads is dropped.** While the log holds
-///   [`max_backlog_messages`](Self::max_backlog_messages) messages or
-///   [`max_backlog_bytes`](Self::max_backlog_bytes) bytes (by [`Weigh`]) for the
-///   slowest sink, the splitter takes nothing more from its `inbox`, which is
-///   bounded ([`inbox_size`](Self::inbox_size)): publishers' sends wait. So
-///   publishers go at the pace of the slowest sink, and every sink that keeps
-///   taking gets every message, in order.
-/// * **A stalled sink is disconnected.** A sink with messages waiting that
-///   takes none for [`stall_timeout`](Self::stall_timeout) is dropped: a
-///   `tracing` warning names it and the reason, it gets `ShutdownMicroprocess`
-///   on its control box (if it has one; a [`SubscribeTo`](crate::util::SubscribeTo)
-///   passes it out of `signal`, so a per-connection pipeline closes its
-///   connection), and the messages it had not taken are released. The others
-///   carry on and lose nothing. While a stalled sink holds the backlog at its
-///   bound, everyone waits for it, up to the stall timeout.
-/// * Memory is bounded: the log's bounds (plus one message), the inbox, and
-///   each sink's box.
+/// Each sink is in one of two tiers, with two bounds:
+///
+/// * **Pacing** (every sink starts so): while a pacing sink's backlog is at
+///   the *pacing bound* — [`max_backlog_messages`](Self::max_backlog_messages)
+///   messages or [`pacing_bytes`](Self::pacing_bytes) bytes — the splitter
+///   takes nothing more from its `inbox`, which is bounded
+///   ([`inbox_size`](Self::inbox_size)): publishers' sends wait. Publishers go
+///   at the pace of the slowest sink that is making progress.
+/// * **Stalled**: a sink at the pacing bound whose box stays full, taking
+///   nothing for [`stall_grace`](Self::stall_grace) (default
+///   [`DEFAULT_STALL_GRACE`], 200 ms), stops pacing: the publishers go on at
+///   the pace of the others, and its backlog grows past the pacing bound. If
+///   it takes something again, it is pacing again at once (the publishers
+///   then wait while it works its backlog down under the pacing bound).
+///
+/// A stalled sink is **disconnected** when its backlog grows over the byte cap,
+/// [`max_backlog_bytes`](Self::max_backlog_bytes) (default
+/// [`DEFAULT_MAX_BACKLOG_BYTES`], 4 MiB; the pacing bound is held strictly
+/// below it), or when it has taken nothing for
+/// [`stall_timeout`](Self::stall_timeout) (default [`DEFAULT_STALL_TIMEOUT`],
+/// 10 s), whichever comes first. A `tracing` warning names the sink and the
+/// reason (`max_backlog_bytes` with the backlog, or `stall_timeout`); the
+/// sink gets `ShutdownMicroprocess` on its control box (if it has one; a
+/// [`SubscribeTo`](crate::util::SubscribeTo) passes it out of `signal`, so a
+/// per-connection pipeline closes its connection); its backlog is released.
+/// The others carry on and lose nothing.
+///
+/// What follows:
+///
+/// * **A sink that keeps reading is never dropped**, however hard the
+///   publishers push: it paces them, so its backlog stays under the pacing
+///   bound, below the cap. ("Keeps reading": it takes something at least once
+///   per grace period while its backlog is at the pacing bound.)
+/// * **A sink that stops reading delays the others by at most the grace
+///   period**, not the stall timeout.
+/// * **Memory is bounded**: the log holds at most the byte cap plus one
+///   message for a stalled sink, the pacing bound plus one message for the
+///   others, plus the splitter's inbox and each sink's box.
 ///
 /// No step looks at every sink: a message is appended once and delivered once
-/// per sink, a sink with room again is woken alone, and a stall is noticed by
-/// the stalled sink's own timer.
+/// per sink; a sink with room again is woken alone; a stall is noticed by the
+/// stalled sink's own timer; turning a sink stalled, or pacing again, costs
+/// its backlog once; and the stalled sinks are kept in order of their backlog,
+/// so an append checks the cap against one of them.
 ///
 /// A control message reaches the sinks in order with the data. After
 /// `ProducerFinished` or `ShutdownMicroprocess` the splitter takes nothing
