@@ -427,11 +427,9 @@ mod tests {
         let (fast, slow) = (log.join(), log.join());
         let eviction = Eviction::default();
         log.stall(slow, feeder(), eviction.clone());
-        let mut fast = fast;
-        for n in 0..10 {
-            push(&mut log, n);
-            log.release(fast, true);
-            fast += 1;
+        for seq in fast..fast + 10 {
+            push(&mut log, seq);
+            log.release(seq, true);
         }
         assert_eq!(eviction.get(), None, "80 bytes is at the cap, not over it");
         push(&mut log, 10);
@@ -449,13 +447,12 @@ mod tests {
     #[test]
     fn a_sink_that_reads_again_paces_again_from_its_cursor() {
         let mut log = Log::new(BOUNDS);
-        let (mut fast, slow) = (log.join(), log.join());
+        let (fast, slow) = (log.join(), log.join());
         let f = feeder();
         log.stall(slow, f.clone(), Eviction::default());
-        for n in 0..6 {
-            push(&mut log, n);
-            log.release(fast, true);
-            fast += 1;
+        for seq in fast..fast + 6 {
+            push(&mut log, seq);
+            log.release(seq, true);
         }
         assert!(log.has_room());
         log.release(slow, false);
