@@ -13,8 +13,10 @@
 //! (a `Bytes`), and a line over 4096 bytes gets an error and its client is
 //! closed. The backplane's flow control does the rest: a client that keeps
 //! reading misses no line (the clients sending are slowed to the pace of the
-//! slowest reader), and a client that stops reading is closed after
-//! [`STALL`], after which the others carry on. Ctrl-C shuts down in order.
+//! slowest reader that is making progress), and a client that stops reading
+//! holds the others back for at most [`GRACE`], then is closed when
+//! [`MAX_BACKLOG`] bytes wait for it or after [`STALL`], whichever comes
+//! first. Ctrl-C shuts down in order.
 
 mod support;
 
@@ -31,12 +33,20 @@ use kamaelia::ServerCore;
 const MAX_LINE: usize = 4096;
 
 /// How long a client may read nothing while lines wait for it before it is
-/// closed (meanwhile the others wait for it).
+/// closed.
 const STALL: Duration = Duration::from_secs(3);
 
-/// How many bytes of lines the backplane holds for its slowest reader before
-/// the senders must wait.
-const BACKLOG: usize = 8 << 20;
+/// How long the senders wait for a client that reads nothing before they go
+/// on without it.
+const GRACE: Duration = Duration::from_millis(250);
+
+/// How many bytes of lines the backplane holds for a client that reads
+/// before the senders must wait for it.
+const PACING: usize = 2 << 20;
+
+/// How many bytes of lines may wait for a client that stopped reading before
+/// it is closed.
+const MAX_BACKLOG: usize = 8 << 20;
 
 /// How many lines wait for a client in its subscription and protocol, each.
 const CLIENT_QUEUE: usize = 256;
@@ -194,8 +204,10 @@ fn main() -> std::io::Result<()> {
         8000,
     );
     let splitter = PlugSplitter::new()
-        .max_backlog_bytes(BACKLOG)
-        .max_backlog_messages(BACKLOG / 16)
+        .pacing_bytes(PACING)
+        .max_backlog_messages(PACING / 16)
+        .max_backlog_bytes(MAX_BACKLOG)
+        .stall_grace(GRACE)
         .stall_timeout(STALL);
     let backplane = Backplane::<ChatLine>::with_splitter("chat", splitter)
         .activate()

@@ -1,10 +1,14 @@
 //! The splitter's, the Plug's and the Backplane's behaviours (after Kamaelia's
 //! `Test/Util/test_Splitter.py`), and the flow-control policy: every sink
 //! that keeps taking gets every message in order, however many sinks and
-//! however hard the publisher pushes; a stalled sink is disconnected and told.
+//! however hard the publisher pushes; a sink that stops taking stops pacing
+//! the publisher after the grace, and is disconnected and told when its
+//! backlog passes the byte cap or it makes no progress for the stall timeout.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::io::Write;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axon::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
@@ -309,5 +313,341 @@ fn publishers_reach_every_subscriber_through_a_backplane() {
     let expected: Vec<u64> = (0..1000).collect();
     for seen in &logs {
         assert_eq!(*seen.borrow(), expected);
+    }
+}
+
+/// A sink that calls `each` with every message it takes (its inbox bounded to
+/// `size`), then `end` with the control message that ended it.
+fn reader_with(
+    size: usize,
+    each: impl Fn(u64) + 'static,
+    end: impl FnOnce(Option<Ipc>) + 'static,
+) -> ComponentRef {
+    let c = ComponentRef::new(from_fn(move |cx: Cx<Standard<u64, ()>>| async move {
+        while let Some(n) = cx.recv_until_finished().await {
+            each(n);
+        }
+        end(cx.control.recv());
+    }));
+    c.inbox::<u64>("inbox").unwrap().set_size(Some(size));
+    c
+}
+
+/// The `tracing` output while `f` runs, as text.
+fn logged(f: impl FnOnce()) -> String {
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::WARN)
+        .finish();
+    tracing::subscriber::with_default(subscriber, f);
+    let text = captured.0.lock().unwrap().clone();
+    String::from_utf8_lossy(&text).into_owned()
+}
+
+#[test]
+fn a_subscriber_that_stops_reading_stops_pacing_the_flood_after_the_grace() {
+    const READERS: usize = 20;
+    const MESSAGES: u64 = 5_000;
+    let scheduler = Scheduler::new();
+    // A stall timeout far longer than the test and a cap never reached: only
+    // the grace can let the readers past the stalled one.
+    let splitter = ComponentRef::new(
+        PlugSplitter::<u64>::new()
+            .max_backlog_messages(16)
+            .max_backlog_bytes(1 << 30)
+            .stall_timeout(Duration::from_secs(60)),
+    );
+    let told: Rc<RefCell<Vec<Ipc>>> = Default::default();
+    let stalled = staller(told.clone());
+    let stalled_sink = Sink::new(&stalled).control("control");
+    let done = Rc::new(Cell::new(0));
+    let mut logs = Vec::new();
+    for _ in 0..READERS {
+        let seen: Log = Default::default();
+        let (log, done, config, stalled, sink, told) = (
+            seen.clone(),
+            done.clone(),
+            splitter.clone(),
+            stalled.clone(),
+            stalled_sink.clone(),
+            told.clone(),
+        );
+        let r = reader_with(
+            3,
+            move |n| log.borrow_mut().push(n),
+            move |_| {
+                done.set(done.get() + 1);
+                if done.get() == READERS {
+                    assert!(
+                        told.borrow().is_empty(),
+                        "the stalled sink was dropped by the stall timeout before \
+                         the readers had everything: it went on pacing them"
+                    );
+                    config
+                        .inbox::<Configuration>("configuration")
+                        .unwrap()
+                        .deliver(Configuration::RemoveSink(sink))
+                        .unwrap();
+                    stalled.stop();
+                }
+            },
+        );
+        add(&splitter, Sink::new(&r).control("control"));
+        r.activate_on(&scheduler);
+        logs.push(seen);
+    }
+    add(&splitter, stalled_sink);
+    stalled.activate_on(&scheduler);
+    splitter.activate_on(&scheduler);
+    publisher(MESSAGES, &splitter).activate_on(&scheduler);
+    scheduler.run().unwrap();
+
+    assert_eq!(done.get(), READERS);
+    let expected: Vec<u64> = (0..MESSAGES).collect();
+    for (i, seen) in logs.iter().enumerate() {
+        assert_eq!(*seen.borrow(), expected, "reader {i}");
+    }
+    assert!(told.borrow().is_empty(), "it was removed, not dropped");
+}
+
+#[test]
+fn a_stalled_subscriber_is_dropped_with_a_logged_reason_when_its_backlog_passes_the_byte_cap() {
+    const MESSAGES: u64 = 5_000;
+    const CAP: usize = 400 * 8; // 400 messages of 8 bytes
+    let told: Rc<RefCell<Vec<Ipc>>> = Default::default();
+    let mut logs = Vec::new();
+    let log = logged(|| {
+        let scheduler = Scheduler::new();
+        let splitter = ComponentRef::new(
+            PlugSplitter::<u64>::new()
+                .max_backlog_messages(16)
+                .max_backlog_bytes(CAP)
+                .stall_timeout(Duration::from_secs(60)),
+        );
+        for _ in 0..20 {
+            let seen: Log = Default::default();
+            let r = reader(3, seen.clone(), Default::default());
+            add(&splitter, Sink::new(&r).control("control"));
+            r.activate_on(&scheduler);
+            logs.push(seen);
+        }
+        let stalled = staller(told.clone());
+        add(&splitter, Sink::new(&stalled).control("control"));
+        stalled.activate_on(&scheduler);
+        splitter.activate_on(&scheduler);
+        publisher(MESSAGES, &splitter).activate_on(&scheduler);
+        scheduler.run().unwrap();
+    });
+
+    let expected: Vec<u64> = (0..MESSAGES).collect();
+    for (i, seen) in logs.iter().enumerate() {
+        assert_eq!(*seen.borrow(), expected, "reader {i}");
+    }
+    let told = told.borrow();
+    assert_eq!(told.len(), 1);
+    assert!(told[0].is_shutdown_microprocess(), "{:?}", told[0]);
+    assert!(
+        log.contains("max_backlog_bytes"),
+        "the reason is logged: {log}"
+    );
+    // Dropped by the first message over the cap: its memory was bounded.
+    assert!(
+        log.contains(&format!("backlog_bytes={}", CAP + 8)),
+        "dropped at the cap plus one message: {log}"
+    );
+    assert!(!log.contains("stall_timeout"), "not by the timeout: {log}");
+}
+
+#[test]
+fn a_slow_subscriber_that_keeps_reading_is_never_dropped_however_small_the_byte_cap() {
+    const MESSAGES: u64 = 300;
+    let scheduler = Scheduler::new();
+    let splitter = ComponentRef::new(
+        PlugSplitter::<u64>::new()
+            .max_backlog_bytes(64) // the pacing bound is then 63 bytes: 8 messages
+            .stall_grace(Duration::from_secs(2))
+            .stall_timeout(Duration::from_secs(60)),
+    );
+    let mut logs = Vec::new();
+    let mut tolds = Vec::new();
+    for _ in 0..5 {
+        let seen: Log = Default::default();
+        let told: Rc<RefCell<Vec<Ipc>>> = Default::default();
+        let r = reader(3, seen.clone(), told.clone());
+        add(&splitter, Sink::new(&r).control("control"));
+        r.activate_on(&scheduler);
+        logs.push(seen);
+        tolds.push(told);
+    }
+    let slow_seen: Log = Default::default();
+    let slow_told: Rc<RefCell<Vec<Ipc>>> = Default::default();
+    let (seen, told) = (slow_seen.clone(), slow_told.clone());
+    let slow = ComponentRef::new(from_fn(move |cx: Cx<Standard<u64, ()>>| async move {
+        while let Some(n) = cx.recv_until_finished().await {
+            seen.borrow_mut().push(n);
+            cx.sleep(Duration::from_millis(2)).await;
+        }
+        if let Some(m) = cx.control.recv() {
+            told.borrow_mut().push(m);
+        }
+    }));
+    slow.inbox::<u64>("inbox").unwrap().set_size(Some(1));
+    add(&splitter, Sink::new(&slow).control("control"));
+    slow.activate_on(&scheduler);
+    logs.push(slow_seen);
+    tolds.push(slow_told);
+    splitter.activate_on(&scheduler);
+    publisher(MESSAGES, &splitter).activate_on(&scheduler);
+    scheduler.run().unwrap();
+
+    let expected: Vec<u64> = (0..MESSAGES).collect();
+    for (i, (seen, told)) in logs.iter().zip(&tolds).enumerate() {
+        assert_eq!(*seen.borrow(), expected, "sink {i}");
+        assert!(
+            told.borrow()[0].is_producer_finished(),
+            "sink {i} ended by the end of the stream, not dropped: {:?}",
+            told.borrow()
+        );
+    }
+}
+
+#[test]
+fn a_stalled_subscriber_that_reads_again_paces_again_and_gets_everything() {
+    const READERS: usize = 10;
+    const MESSAGES: u64 = 1_000;
+    // How far the readers get before it reads again: far past the pacing
+    // bound, so it had stopped pacing them.
+    const RESUME_AT: usize = 100;
+    let scheduler = Scheduler::new();
+    let splitter = ComponentRef::new(
+        PlugSplitter::<u64>::new()
+            .max_backlog_messages(16)
+            .max_backlog_bytes(600 * 8)
+            .stall_timeout(Duration::from_secs(60)),
+    );
+    let first_got = Rc::new(Cell::new(0usize));
+    let seen: Log = Default::default();
+    let told: Rc<RefCell<Vec<Ipc>>> = Default::default();
+    // (the readers' lead when it read again, their greatest lead after)
+    let leads = Rc::new(Cell::new((0usize, 0usize)));
+    let resumer = {
+        let (got, seen, told, leads) =
+            (first_got.clone(), seen.clone(), told.clone(), leads.clone());
+        ComponentRef::new(from_fn(move |cx: Cx<Standard<u64, ()>>| async move {
+            while got.get() < RESUME_AT {
+                cx.idle().await;
+            }
+            let at_resume = got.get();
+            let mut most = 0;
+            while let Some(n) = cx.recv_until_finished().await {
+                seen.borrow_mut().push(n);
+                most = most.max(got.get().saturating_sub(seen.borrow().len()));
+                // Slower than the readers: only pacing keeps it in reach.
+                cx.sleep(Duration::from_millis(1)).await;
+            }
+            leads.set((at_resume, most));
+            if let Some(m) = cx.control.recv() {
+                told.borrow_mut().push(m);
+            }
+        }))
+    };
+    resumer.inbox::<u64>("inbox").unwrap().set_size(Some(4));
+    let mut logs = Vec::new();
+    for i in 0..READERS {
+        let mine: Log = Default::default();
+        let (log, got, resumer) = (mine.clone(), first_got.clone(), resumer.clone());
+        let r = reader_with(
+            3,
+            move |n| {
+                log.borrow_mut().push(n);
+                if i == 0 {
+                    got.set(got.get() + 1);
+                    if got.get() == RESUME_AT {
+                        resumer.unpause();
+                    }
+                }
+            },
+            |_| {},
+        );
+        add(&splitter, Sink::new(&r).control("control"));
+        r.activate_on(&scheduler);
+        logs.push(mine);
+    }
+    add(&splitter, Sink::new(&resumer).control("control"));
+    resumer.activate_on(&scheduler);
+    splitter.activate_on(&scheduler);
+    publisher(MESSAGES, &splitter).activate_on(&scheduler);
+    scheduler.run().unwrap();
+
+    let expected: Vec<u64> = (0..MESSAGES).collect();
+    for (i, log) in logs.iter().enumerate() {
+        assert_eq!(*log.borrow(), expected, "reader {i}");
+    }
+    assert_eq!(*seen.borrow(), expected, "the resumed sink lost nothing");
+    assert!(
+        told.borrow()[0].is_producer_finished(),
+        "{:?}",
+        told.borrow()
+    );
+    let (at_resume, most) = leads.get();
+    assert!(at_resume >= RESUME_AT);
+    assert!(
+        most <= at_resume + 40,
+        "after reading again it paces the readers: their lead went from \
+         {at_resume} to {most}"
+    );
+}
+
+#[test]
+fn ten_thousand_subscribers_with_a_thousand_stalled_ones() {
+    const SINKS: usize = 10_000;
+    const MESSAGES: u64 = 50;
+    let scheduler = Scheduler::new();
+    let splitter = ComponentRef::new(
+        PlugSplitter::<u64>::new()
+            .max_backlog_messages(8)
+            .max_backlog_bytes(20 * 8)
+            .stall_timeout(Duration::from_secs(60)),
+    );
+    let mut logs = Vec::new();
+    let mut tolds = Vec::new();
+    for i in 0..SINKS {
+        let told: Rc<RefCell<Vec<Ipc>>> = Default::default();
+        let sink = if i % 10 == 9 {
+            staller(told.clone())
+        } else {
+            let seen: Log = Default::default();
+            logs.push(seen.clone());
+            reader(2, seen, Default::default())
+        };
+        add(&splitter, Sink::new(&sink).control("control"));
+        sink.activate_on(&scheduler);
+        if i % 10 == 9 {
+            tolds.push(told);
+        }
+    }
+    splitter.activate_on(&scheduler);
+    publisher(MESSAGES, &splitter).activate_on(&scheduler);
+    scheduler.run().unwrap();
+    let expected: Vec<u64> = (0..MESSAGES).collect();
+    for (i, seen) in logs.iter().enumerate() {
+        assert_eq!(*seen.borrow(), expected, "reader {i}");
+    }
+    for told in &tolds {
+        assert!(told.borrow()[0].is_shutdown_microprocess());
     }
 }

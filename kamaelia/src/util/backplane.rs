@@ -29,10 +29,19 @@ pub fn subscribe_service(name: &str) -> String {
 ///
 /// It is a [`PlugSplitter`] registered with the scheduler's [`Tracker`] as the
 /// services `Backplane_I_<name>` (its `inbox`) and `Backplane_O_<name>` (its
-/// `configuration`); the flow control is the splitter's: publishers are held
-/// to the pace of the slowest subscriber that keeps reading, and a subscriber
-/// that stops reading is disconnected after the stall timeout (see
-/// [`PlugSplitter`]). Configure the splitter with [`with_splitter`](Self::with_splitter).
+/// `configuration`); the flow control is the splitter's (see [`PlugSplitter`]):
+///
+/// * publishers are slowed to the pace of the subscribers that are making
+///   progress: while one has the pacing bound waiting (default 1024 messages
+///   or 1 MiB), publishing waits; a subscriber that keeps reading is never
+///   dropped;
+/// * a subscriber at the pacing bound that takes nothing for the grace period
+///   (default 200 ms) stops holding the publishers back; it is disconnected
+///   when its backlog passes the byte cap (default 4 MiB) or it has taken
+///   nothing for the stall timeout (default 10 s), with a logged warning
+///   naming the reason and `ShutdownMicroprocess` out of its `signal`.
+///
+/// Configure the splitter with [`with_splitter`](Self::with_splitter).
 ///
 /// Register it (by [`activate`](Self::activate), or
 /// [`register`](Self::register)) before its publishers and subscribers first
@@ -195,7 +204,8 @@ impl<T: Clone + Weigh + 'static> Component for Backplane<T> {
 /// message published costs one hop. With [`forwarder`](Self::forwarder) it
 /// instead copies each message to the backplane and to its own `outbox`.
 /// Either way its sends wait while the backplane is full (see
-/// [`PlugSplitter`]'s flow control). It ends on `ProducerFinished` or
+/// [`PlugSplitter`]'s flow control: at most the grace period for a subscriber
+/// that stopped reading). It ends on `ProducerFinished` or
 /// `ShutdownMicroprocess` on `control`, passing it on out of `signal`; the
 /// backplane carries on.
 ///
@@ -309,11 +319,15 @@ impl<T: Clone + 'static> Component for PublishTo<T> {
 /// splitter.
 ///
 /// Its queue (the PassThrough's inbox) holds [`queue`](Self::queue)
-/// messages; while it is full the backplane waits for it, up to the
-/// backplane's stall timeout, after which it is disconnected: it then sends
-/// `ShutdownMicroprocess` out of `signal` and ends (in a per-connection
-/// pipeline, that closes the connection). Anything it receives on its own
-/// `inbox` it also sends out, as Kamaelia's does.
+/// messages; beyond that, messages wait for it in the backplane. While it
+/// keeps reading, the publishers wait for it at the backplane's pacing bound,
+/// and it loses nothing. If it stops reading, the publishers wait for it at
+/// most the backplane's grace period; it is disconnected once its backlog
+/// passes the backplane's byte cap or it has read nothing for the stall
+/// timeout (see [`PlugSplitter`]): it then sends `ShutdownMicroprocess` out of
+/// `signal` and ends (in a per-connection pipeline, that closes the
+/// connection). Anything it receives on its own `inbox` it also sends out, as
+/// Kamaelia's does.
 ///
 /// On `control`, `ProducerFinished` unsubscribes gracefully (what the
 /// backplane had already taken is still sent out, then `ProducerFinished`

@@ -48,5 +48,6 @@ pub use splitter::{
     Configuration, Plug, PlugSplitter, PlugSplitterBoxes, Sink, DEFAULT_MAX_BACKLOG_BYTES,
     DEFAULT_MAX_BACKLOG_MESSAGES, DEFAULT_SPLITTER_INBOX_SIZE, DEFAULT_STALL_TIMEOUT,
 };
+pub use splitter::{DEFAULT_PACING_BYTES, DEFAULT_STALL_GRACE};
 pub use tick::{PeriodicTick, SingleTick};
 pub use weigh::Weigh;

@@ -12,19 +12,23 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use axon::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
-use axon::{Component, Cx, Standard};
+use axon::{Component, ComponentId, Cx, Standard};
 
-use super::log::{Entry, Log};
+use super::log::{Entry, Eviction, Log};
 use super::Sink;
 
 /// Delivers the log to one sink: `outbox` is linked to the sink's data box and
 /// `signal` to its control box. `control` hears from the splitter:
 /// `ShutdownMicroprocess` (leave now) or `ProducerFinished` (deliver what was
 /// published so far, then pass it on and leave).
+///
+/// It also keeps its sink's tier: pacing, until the sink sits at the pacing
+/// bound taking nothing for `grace`; stalled, until it takes something again.
 pub(crate) struct Feeder<T> {
     pub(crate) log: Rc<RefCell<Log<T>>>,
     pub(crate) cursor: u64,
     pub(crate) sink: Sink,
+    pub(crate) grace: Duration,
     pub(crate) stall_timeout: Duration,
 }
 
@@ -61,7 +65,12 @@ impl<T: Clone + 'static> Feeder<T> {
     }
 
     /// Delivers from the cursor until caught up, blocked, or done.
-    fn deliver(&mut self, cx: &Cx<Standard<(), T>>, finish_at: Option<u64>) -> (Round, bool) {
+    fn deliver(
+        &mut self,
+        cx: &Cx<Standard<(), T>>,
+        finish_at: Option<u64>,
+        pacing: bool,
+    ) -> (Round, bool) {
         let mut progressed = false;
         loop {
             if finish_at.is_some_and(|at| self.cursor >= at) {
@@ -82,7 +91,7 @@ impl<T: Clone + 'static> Feeder<T> {
             if !sent {
                 return (Round::Blocked, progressed);
             }
-            self.log.borrow_mut().release(self.cursor);
+            self.log.borrow_mut().release(self.cursor, pacing);
             self.cursor += 1;
             progressed = true;
             if ends {
@@ -91,8 +100,14 @@ impl<T: Clone + 'static> Feeder<T> {
         }
     }
 
-    fn leave(&self) {
-        self.log.borrow_mut().leave(self.cursor);
+    fn leave(&self, stalled: Option<(u64, ComponentId)>) {
+        self.log.borrow_mut().leave(self.cursor, stalled);
+    }
+
+    /// Disconnects the sink: says why, and tells it.
+    fn disconnect(&self, cx: &Cx<Standard<(), T>>) {
+        // Its control box may be full too; it is being dropped either way.
+        let _ = cx.signal.try_send(ShutdownMicroprocess::new().into());
     }
 }
 
@@ -101,28 +116,44 @@ impl<T: Clone + 'static> Component for Feeder<T> {
 
     async fn main(mut self, cx: Cx<Self::Boxes>) {
         if !self.plug_in(&cx) {
-            self.leave();
+            self.leave(None);
             return;
         }
+        let eviction = Eviction::default();
+        // The key it is stalled under in the log, while stalled.
+        let mut stalled: Option<(u64, ComponentId)> = None;
         let mut last_progress = Instant::now();
-        // At most one stall timer pending at a time, however often it blocks.
+        // At most one timer pending at a time, however often it blocks.
         let mut timer: Option<Instant> = None;
         // The log's end when it parked: until the log grows past it, it is
         // still on the parked list and must not join it again.
         let mut parked_at: Option<u64> = None;
         let mut finish_at: Option<u64> = None;
         loop {
+            if let Some(backlog) = eviction.get() {
+                tracing::warn!(
+                    sink = %self.sink,
+                    backlog_messages = backlog.messages,
+                    backlog_bytes = backlog.bytes,
+                    "subscriber stalled with a backlog over max_backlog_bytes ({} bytes); \
+                     disconnecting it",
+                    self.log.borrow().bounds().max_bytes
+                );
+                // The log has already released its share.
+                self.disconnect(&cx);
+                return;
+            }
             match cx.control.recv() {
                 Some(Ipc::ProducerFinished(_)) => {
                     finish_at.get_or_insert(self.log.borrow().end());
                 }
                 Some(_) => {
-                    self.leave();
+                    self.leave(stalled);
                     return;
                 }
                 None => {}
             }
-            let (round, progressed) = self.deliver(&cx, finish_at);
+            let (round, progressed) = self.deliver(&cx, finish_at, stalled.is_none());
             let now = if progressed || !matches!(round, Round::CaughtUp) {
                 Instant::now()
             } else {
@@ -130,6 +161,10 @@ impl<T: Clone + 'static> Component for Feeder<T> {
             };
             if progressed {
                 last_progress = now;
+                if let Some(key) = stalled.take() {
+                    tracing::debug!(sink = %self.sink, "stalled subscriber reads again; it paces the publishers again");
+                    self.log.borrow_mut().unstall(key, self.cursor);
+                }
             }
             match round {
                 Round::Done => {
@@ -137,7 +172,7 @@ impl<T: Clone + 'static> Component for Feeder<T> {
                         // Best effort: a sink too full to take it is ending anyway.
                         let _ = cx.signal.try_send(ProducerFinished::new().into());
                     }
-                    self.leave();
+                    self.leave(stalled);
                     return;
                 }
                 Round::CaughtUp => {
@@ -153,17 +188,43 @@ impl<T: Clone + 'static> Component for Feeder<T> {
                     if now >= deadline {
                         tracing::warn!(
                             sink = %self.sink,
-                            backlog = self.log.borrow().end() - self.cursor,
-                            "subscriber made no progress for {:?}; disconnecting it",
+                            backlog_messages = self.log.borrow().backlog(self.cursor).messages,
+                            "subscriber made no progress for {:?} (stall_timeout); disconnecting it",
                             self.stall_timeout
                         );
-                        let _ = cx.signal.try_send(ShutdownMicroprocess::new().into());
-                        self.leave();
+                        self.disconnect(&cx);
+                        self.leave(stalled);
                         return;
                     }
-                    if timer.map_or(true, |t| t <= now) {
-                        cx.wake_at(deadline);
-                        timer = Some(deadline);
+                    let mut next = deadline;
+                    if stalled.is_none() {
+                        let grace_end = last_progress + self.grace;
+                        if now < grace_end {
+                            next = next.min(grace_end);
+                        } else if self.log.borrow().is_at_pacing_bound(self.cursor) {
+                            tracing::debug!(
+                                sink = %self.sink,
+                                "subscriber at its pacing bound took nothing for {:?}; \
+                                 the publishers no longer wait for it",
+                                self.grace
+                            );
+                            self.log.borrow_mut().stall(
+                                self.cursor,
+                                cx.component(),
+                                eviction.clone(),
+                            );
+                            stalled = Some((self.cursor, cx.id()));
+                            if eviction.get().is_some() {
+                                continue;
+                            }
+                        } else {
+                            // Not holding anyone back yet: look again later.
+                            next = next.min(now + self.grace);
+                        }
+                    }
+                    if timer.map_or(true, |t| t <= now || next < t) {
+                        cx.wake_at(next);
+                        timer = Some(next);
                     }
                 }
             }

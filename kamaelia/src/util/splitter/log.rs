@@ -1,23 +1,39 @@
-//! The splitter's shared log: every message once, with a count of the sinks
+//! The splitter's shared log: every message once, with counts of the sinks
 //! still to take it.
 //!
 //! A message is appended once, whatever the number of sinks. Each sink's
 //! feeder keeps a cursor (a sequence number) into the log and takes the
-//! messages from its cursor on; taking one decrements that slot's count, and
+//! messages from its cursor on; taking one decrements that slot's counts, and
 //! slots that every sink has taken leave the front. So the log holds exactly
-//! what the slowest sink has still to take, and its length and weight are the
-//! backlog the splitter bounds.
+//! what the slowest sink has still to take.
+//!
+//! Two tiers of sinks (see the splitter's docs for the policy):
+//! * *pacing* sinks hold the publishers back: each slot counts the pacing
+//!   sinks still to take it too, and the *pacing head* is the first slot one
+//!   of them still needs. The splitter takes more only while the backlog from
+//!   the pacing head is under the pacing bound.
+//! * *stalled* sinks do not: their backlog grows, and the one with the oldest
+//!   cursor (the longest backlog; a stalled sink's cursor does not move) is
+//!   evicted once its backlog is over the byte cap. They are kept ordered by
+//!   cursor, so an append looks at one of them, not at all.
+//!
+//! Turning a sink stalled or pacing again costs the length of its backlog,
+//! once per turn. Every slot records the bytes appended before it, so any
+//! backlog's weight is one subtraction.
 //!
 //! Wake rules, so that no step looks at all the sinks:
 //! * a feeder that has caught up parks itself here; an append wakes the parked
 //!   feeders (each then delivers: the wake is paid for by the delivery);
-//! * the splitter, finding the log full, asks to be woken; the release that
-//!   frees the front wakes it.
+//! * the splitter, finding no room, asks to be woken; the pacing head moving
+//!   on wakes it;
+//! * an evicted feeder is woken alone, to say why and leave.
 
-use std::collections::VecDeque;
+use std::cell::Cell;
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
 
 use axon::ipc::Ipc;
-use axon::ComponentRef;
+use axon::{ComponentId, ComponentRef};
 
 /// What a slot holds: a message for the sinks' data boxes, or a control
 /// message for their control boxes, in the order they reached the splitter.
@@ -35,35 +51,77 @@ impl<T: Clone> Entry<T> {
     }
 }
 
+/// The splitter's bounds, as the log applies them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Bounds {
+    /// The pacing bound, in messages.
+    pub(crate) pacing_messages: usize,
+    /// The pacing bound, in bytes (below `max_bytes`).
+    pub(crate) pacing_bytes: usize,
+    /// A stalled sink's backlog over this many bytes evicts it.
+    pub(crate) max_bytes: usize,
+}
+
+/// How much one sink has still to take.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Backlog {
+    pub(crate) messages: u64,
+    pub(crate) bytes: u64,
+}
+
+/// Set by the log when it evicts a sink: the backlog it had. The feeder finds
+/// it on waking; its share of the log is already released.
+pub(crate) type Eviction = Rc<Cell<Option<Backlog>>>;
+
 struct Slot<T> {
     entry: Entry<T>,
-    weight: usize,
+    /// The bytes appended before it: a backlog's weight by subtraction.
+    offset: u64,
     /// Sinks that have still to take it.
     remaining: usize,
+    /// Pacing sinks that have still to take it (at most `remaining`).
+    pacing: usize,
+}
+
+struct Stalled {
+    feeder: ComponentRef,
+    eviction: Eviction,
 }
 
 pub(crate) struct Log<T> {
     slots: VecDeque<Slot<T>>,
     /// The sequence number of `slots[0]`.
     base: u64,
-    /// The total weight of `slots`.
-    bytes: usize,
+    /// The weight of everything ever appended: the offset of the next slot.
+    appended: u64,
     /// Live sinks: each new slot waits for this many.
     sinks: usize,
+    /// Live pacing sinks: each new slot's pacing count.
+    pacing_sinks: usize,
+    /// The first slot a pacing sink still needs (or the end): where the
+    /// backlog the splitter bounds begins. Never before `base`.
+    pacing_head: u64,
+    /// Stalled sinks by (cursor, feeder): the first has the longest backlog.
+    stalled: BTreeMap<(u64, ComponentId), Stalled>,
+    bounds: Bounds,
     /// Feeders that have caught up, to wake at the next append.
     parked: Vec<ComponentRef>,
-    /// The splitter, woken by the release that frees room when it asked.
+    /// The splitter, woken when room appears if it asked.
     splitter: Option<ComponentRef>,
     wants_room: bool,
 }
 
 impl<T: Clone> Log<T> {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(bounds: Bounds) -> Self {
         Log {
             slots: VecDeque::new(),
             base: 0,
-            bytes: 0,
+            appended: 0,
             sinks: 0,
+            pacing_sinks: 0,
+            pacing_head: 0,
+            stalled: BTreeMap::new(),
+            bounds,
             parked: Vec::new(),
             splitter: None,
             wants_room: false,
@@ -75,45 +133,110 @@ impl<T: Clone> Log<T> {
         self.base + self.slots.len() as u64
     }
 
+    /// Every slot still held, for any sink.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.slots.len()
     }
 
-    pub(crate) fn bytes(&self) -> usize {
-        self.bytes
+    /// The weight of every slot still held.
+    #[cfg(test)]
+    pub(crate) fn bytes(&self) -> u64 {
+        self.backlog(self.base).bytes
+    }
+
+    fn slot_mut(&mut self, seq: u64) -> Option<&mut Slot<T>> {
+        let at = seq.checked_sub(self.base)?;
+        self.slots.get_mut(at as usize)
+    }
+
+    /// What a sink whose cursor is `from` has still to take.
+    pub(crate) fn backlog(&self, from: u64) -> Backlog {
+        let from = from.max(self.base);
+        let offset = self
+            .slots
+            .get((from - self.base) as usize)
+            .map_or(self.appended, |s| s.offset);
+        Backlog {
+            messages: self.end() - from,
+            bytes: self.appended - offset,
+        }
+    }
+
+    fn at_pacing_bound(&self, backlog: Backlog) -> bool {
+        backlog.messages >= self.bounds.pacing_messages as u64
+            || backlog.bytes >= self.bounds.pacing_bytes as u64
+    }
+
+    /// Whether a sink whose cursor is `from` is at the pacing bound.
+    pub(crate) fn is_at_pacing_bound(&self, from: u64) -> bool {
+        self.at_pacing_bound(self.backlog(from))
+    }
+
+    /// Whether the splitter may take another message: no pacing sink is at
+    /// the pacing bound.
+    pub(crate) fn has_room(&self) -> bool {
+        !self.at_pacing_bound(self.backlog(self.pacing_head))
+    }
+
+    pub(crate) fn bounds(&self) -> Bounds {
+        self.bounds
     }
 
     pub(crate) fn set_splitter(&mut self, splitter: Option<ComponentRef>) {
         self.splitter = splitter;
     }
 
-    /// A sink joins at [`end`](Self::end).
+    /// A sink joins at [`end`](Self::end), pacing.
     pub(crate) fn join(&mut self) -> u64 {
         self.sinks += 1;
+        self.pacing_sinks += 1;
         self.end()
     }
 
-    /// The sink whose cursor is `from` leaves: it will take none of the
-    /// slots from `from` on. Costs the length of its backlog, once.
-    pub(crate) fn leave(&mut self, from: u64) {
-        let first = from.max(self.base);
-        for seq in first..self.end() {
-            if let Some(slot) = self.slots.get_mut((seq - self.base) as usize) {
+    /// Takes away one sink's share of the slots from `from` on (and its
+    /// pacing share, if it is pacing). Costs the length of its backlog.
+    fn withdraw(&mut self, from: u64, pacing: bool) {
+        for seq in from.max(self.base)..self.end() {
+            if let Some(slot) = self.slot_mut(seq) {
                 slot.remaining -= 1;
+                if pacing {
+                    slot.pacing -= 1;
+                }
             }
         }
         self.sinks -= 1;
+        if pacing {
+            self.pacing_sinks -= 1;
+        }
+    }
+
+    /// The sink whose cursor is `from` leaves: it will take none of the
+    /// slots from `from` on. `stalled` is the key it was stalled under, if
+    /// it is stalled. Not for an evicted sink (already gone).
+    pub(crate) fn leave(&mut self, from: u64, stalled: Option<(u64, ComponentId)>) {
+        if let Some(key) = stalled {
+            self.stalled.remove(&key);
+        }
+        self.withdraw(from, stalled.is_none());
+        self.advance_pacing_head();
         self.trim();
     }
 
-    /// Appends a message for every live sink.
+    /// Appends a message for every live sink, then evicts any stalled sink
+    /// whose backlog it takes over the byte cap. A slot weighs at least one
+    /// byte, so that weightless messages are bounded too.
     pub(crate) fn push(&mut self, entry: Entry<T>, weight: usize) {
-        self.bytes += weight;
+        let weight = weight.max(1);
         self.slots.push_back(Slot {
             entry,
-            weight,
+            offset: self.appended,
             remaining: self.sinks,
+            pacing: self.pacing_sinks,
         });
+        self.appended += weight as u64;
+        self.evict_over_cap();
+        self.advance_pacing_head();
         self.trim();
     }
 
@@ -123,35 +246,101 @@ impl<T: Clone> Log<T> {
         self.slots.get(at as usize).map(|s| s.entry.cloned())
     }
 
-    /// One sink has taken the entry at `seq`.
-    pub(crate) fn release(&mut self, seq: u64) {
-        if let Some(at) = seq.checked_sub(self.base) {
-            if let Some(slot) = self.slots.get_mut(at as usize) {
-                slot.remaining -= 1;
-                if at == 0 {
-                    self.trim();
-                }
+    /// One sink (pacing or not) has taken the entry at `seq`.
+    pub(crate) fn release(&mut self, seq: u64, pacing: bool) {
+        let Some(slot) = self.slot_mut(seq) else {
+            return;
+        };
+        slot.remaining -= 1;
+        if pacing {
+            slot.pacing -= 1;
+            if seq == self.pacing_head {
+                self.advance_pacing_head();
+            }
+        }
+        if seq == self.base {
+            self.trim();
+        }
+    }
+
+    /// The sink whose cursor is `from` stops pacing: the publishers no longer
+    /// wait for it. Evicted at once if already over the byte cap.
+    pub(crate) fn stall(&mut self, from: u64, feeder: ComponentRef, eviction: Eviction) {
+        for seq in from.max(self.base)..self.end() {
+            if let Some(slot) = self.slot_mut(seq) {
+                slot.pacing -= 1;
+            }
+        }
+        self.pacing_sinks -= 1;
+        self.stalled
+            .insert((from, feeder.id()), Stalled { feeder, eviction });
+        self.evict_over_cap();
+        self.advance_pacing_head();
+        self.trim();
+    }
+
+    /// The sink stalled under `key` has taken something: it paces the
+    /// publishers again from its cursor `from` on.
+    pub(crate) fn unstall(&mut self, key: (u64, ComponentId), from: u64) {
+        if self.stalled.remove(&key).is_none() {
+            return;
+        }
+        for seq in from.max(self.base)..self.end() {
+            if let Some(slot) = self.slot_mut(seq) {
+                slot.pacing += 1;
+            }
+        }
+        self.pacing_sinks += 1;
+        self.pacing_head = self.pacing_head.min(from.max(self.base));
+        // Its backlog may be past the pacing bound: the splitter waits for it
+        // to come back under, which a reading sink does.
+        self.advance_pacing_head();
+    }
+
+    /// Evicts the stalled sinks whose backlog is over the byte cap, oldest
+    /// first; stops at the first that is not (the others have less).
+    fn evict_over_cap(&mut self) {
+        while let Some((&(from, id), _)) = self.stalled.first_key_value() {
+            let backlog = self.backlog(from);
+            if backlog.bytes <= self.bounds.max_bytes as u64 {
+                break;
+            }
+            if let Some(gone) = self.stalled.remove(&(from, id)) {
+                self.withdraw(from, false);
+                gone.eviction.set(Some(backlog));
+                gone.feeder.unpause();
             }
         }
     }
 
-    /// Drops the slots every sink has taken, waking the splitter if it was
-    /// waiting for room.
-    fn trim(&mut self) {
-        let mut freed = false;
-        while self.slots.front().is_some_and(|s| s.remaining == 0) {
-            if let Some(slot) = self.slots.pop_front() {
-                self.bytes -= slot.weight;
-                self.base += 1;
-                freed = true;
+    /// Moves the pacing head past the slots no pacing sink needs, waking the
+    /// splitter if it was waiting for room.
+    fn advance_pacing_head(&mut self) {
+        let start = self.pacing_head;
+        let end = self.end();
+        while self.pacing_head < end {
+            let at = (self.pacing_head - self.base) as usize;
+            if self.slots.get(at).is_some_and(|s| s.pacing > 0) {
+                break;
             }
+            self.pacing_head += 1;
         }
-        if freed && self.wants_room {
+        if self.pacing_head != start && self.wants_room && self.has_room() {
             self.wants_room = false;
             if let Some(splitter) = &self.splitter {
                 splitter.unpause();
             }
         }
+    }
+
+    /// Drops the slots every sink has taken.
+    fn trim(&mut self) {
+        while self.slots.front().is_some_and(|s| s.remaining == 0) {
+            self.slots.pop_front();
+            self.base += 1;
+        }
+        // Only slots no pacing sink needs left: the head is never behind.
+        self.pacing_head = self.pacing_head.max(self.base);
     }
 
     pub(crate) fn want_room(&mut self) {
@@ -173,6 +362,124 @@ impl<T: Clone> Log<T> {
     /// splitter.
     pub(crate) fn clear_components(&mut self) {
         self.parked.clear();
+        self.stalled.clear();
         self.splitter = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::util::PassThrough;
+
+    const BOUNDS: Bounds = Bounds {
+        pacing_messages: 4,
+        pacing_bytes: 1000,
+        max_bytes: 80,
+    };
+
+    fn push(log: &mut Log<u64>, n: u64) {
+        log.push(Entry::Data(n), 8);
+    }
+
+    fn feeder() -> ComponentRef {
+        ComponentRef::new(PassThrough::<u64>::new())
+    }
+
+    #[test]
+    fn only_pacing_sinks_hold_the_splitter_back() {
+        let mut log = Log::new(BOUNDS);
+        let (fast, slow) = (log.join(), log.join());
+        for n in 0..4 {
+            push(&mut log, n);
+        }
+        assert!(!log.has_room(), "both sinks are at the pacing bound");
+        for seq in fast..4 {
+            log.release(seq, true);
+        }
+        assert!(!log.has_room(), "the slow sink still paces");
+        let f = feeder();
+        log.stall(slow, f.clone(), Eviction::default());
+        assert!(log.has_room(), "a stalled sink does not pace");
+        assert_eq!(log.len(), 4, "but its backlog is kept for it");
+        push(&mut log, 4);
+        assert_eq!(
+            log.backlog(slow),
+            Backlog {
+                messages: 5,
+                bytes: 40
+            }
+        );
+        assert_eq!(
+            log.backlog(4),
+            Backlog {
+                messages: 1,
+                bytes: 8
+            }
+        );
+        log.leave(slow, Some((slow, f.id())));
+        assert_eq!(log.len(), 1, "its backlog is released when it leaves");
+    }
+
+    #[test]
+    fn a_stalled_sink_over_the_byte_cap_is_evicted_and_its_backlog_freed() {
+        let mut log = Log::new(BOUNDS);
+        let (fast, slow) = (log.join(), log.join());
+        let eviction = Eviction::default();
+        log.stall(slow, feeder(), eviction.clone());
+        for seq in fast..fast + 10 {
+            push(&mut log, seq);
+            log.release(seq, true);
+        }
+        assert_eq!(eviction.get(), None, "80 bytes is at the cap, not over it");
+        push(&mut log, 10);
+        assert_eq!(
+            eviction.get(),
+            Some(Backlog {
+                messages: 11,
+                bytes: 88
+            })
+        );
+        assert_eq!(log.len(), 1, "only what the pacing sink has to take");
+        assert!(log.has_room());
+    }
+
+    #[test]
+    fn a_sink_that_reads_again_paces_again_from_its_cursor() {
+        let mut log = Log::new(BOUNDS);
+        let (fast, slow) = (log.join(), log.join());
+        let f = feeder();
+        log.stall(slow, f.clone(), Eviction::default());
+        for seq in fast..fast + 6 {
+            push(&mut log, seq);
+            log.release(seq, true);
+        }
+        assert!(log.has_room());
+        log.release(slow, false);
+        log.unstall((slow, f.id()), slow + 1);
+        assert!(!log.has_room(), "5 waiting for it: over the pacing bound");
+        log.release(slow + 1, true);
+        assert!(!log.has_room(), "4 waiting: at the bound");
+        log.release(slow + 2, true);
+        assert!(log.has_room(), "under the bound again");
+        assert_eq!(log.len(), 3);
+    }
+
+    #[test]
+    fn the_byte_bound_paces_too() {
+        let mut log = Log::new(Bounds {
+            pacing_messages: 100,
+            pacing_bytes: 20,
+            max_bytes: 40,
+        });
+        let sink = log.join();
+        for n in 0..3 {
+            assert!(log.has_room());
+            push(&mut log, n);
+        }
+        assert!(!log.has_room(), "24 bytes waiting, bound 20");
+        log.release(sink, true);
+        assert!(log.has_room());
+        assert_eq!(log.bytes(), 16);
     }
 }

@@ -15,18 +15,26 @@ use axon::ipc::{Ipc, ShutdownMicroprocess};
 use axon::{Component, ComponentId, ComponentRef, Cx};
 
 use self::feeder::Feeder;
-use self::log::{Entry, Log};
+use self::log::{Bounds, Entry, Log};
 use crate::util::Weigh;
 
 pub use self::plug::Plug;
 
-/// How many messages a [`PlugSplitter`] holds for its slowest sink, by
-/// default, before it stops taking more.
+/// The default pacing bound of a [`PlugSplitter`], in messages: publishers
+/// wait while a pacing sink has this many waiting.
 pub const DEFAULT_MAX_BACKLOG_MESSAGES: usize = 1024;
 
-/// How many bytes ([`Weigh`]) a [`PlugSplitter`] holds for its slowest sink,
-/// by default, before it stops taking more.
+/// The default pacing bound of a [`PlugSplitter`], in bytes ([`Weigh`]):
+/// publishers wait while a pacing sink has this many bytes waiting.
+pub const DEFAULT_PACING_BYTES: usize = 1 << 20;
+
+/// The default byte cap of a [`PlugSplitter`]: a stalled sink whose backlog
+/// grows over this many bytes is disconnected.
 pub const DEFAULT_MAX_BACKLOG_BYTES: usize = 4 << 20;
+
+/// How long, by default, a sink at its pacing bound may take nothing before a
+/// [`PlugSplitter`] stops holding the publishers back for it.
+pub const DEFAULT_STALL_GRACE: Duration = Duration::from_millis(200);
 
 /// How long, by default, a sink may take nothing while messages wait for it
 /// before a [`PlugSplitter`] disconnects it.
@@ -148,31 +156,55 @@ axon::boxes! {
 /// Each message is kept once, in a log shared by the sinks (a clone per sink
 /// is all a delivery costs: a refcount for [`Bytes`](bytes::Bytes)), until
 /// every sink has taken it. Each sink takes from the log at its own pace,
-/// delivering into its own box as that box has room, so **a sink's bound is
-/// its box's size limit** ([`Inbox::set_size`](axon::Inbox::set_size);
-/// [`SubscribeTo`](crate::util::SubscribeTo) sets one) plus the log.
+/// delivering into its own box as that box has room
+/// ([`Inbox::set_size`](axon::Inbox::set_size); [`SubscribeTo`](crate::util::SubscribeTo)
+/// sets one). A sink's *backlog* is what waits for it in the log, counted in
+/// messages and in bytes (by [`Weigh`]; a message weighs at least one byte).
 ///
-/// * **Nobody who reads is dropped.** While the log holds
-///   [`max_backlog_messages`](Self::max_backlog_messages) messages or
-///   [`max_backlog_bytes`](Self::max_backlog_bytes) bytes (by [`Weigh`]) for the
-///   slowest sink, the splitter takes nothing more from its `inbox`, which is
-///   bounded ([`inbox_size`](Self::inbox_size)): publishers' sends wait. So
-///   publishers go at the pace of the slowest sink, and every sink that keeps
-///   taking gets every message, in order.
-/// * **A stalled sink is disconnected.** A sink with messages waiting that
-///   takes none for [`stall_timeout`](Self::stall_timeout) is dropped: a
-///   `tracing` warning names it and the reason, it gets `ShutdownMicroprocess`
-///   on its control box (if it has one; a [`SubscribeTo`](crate::util::SubscribeTo)
-///   passes it out of `signal`, so a per-connection pipeline closes its
-///   connection), and the messages it had not taken are released. The others
-///   carry on and lose nothing. While a stalled sink holds the backlog at its
-///   bound, everyone waits for it, up to the stall timeout.
-/// * Memory is bounded: the log's bounds (plus one message), the inbox, and
-///   each sink's box.
+/// Each sink is in one of two tiers, with two bounds:
+///
+/// * **Pacing** (every sink starts so): while a pacing sink's backlog is at
+///   the *pacing bound* — [`max_backlog_messages`](Self::max_backlog_messages)
+///   messages or [`pacing_bytes`](Self::pacing_bytes) bytes — the splitter
+///   takes nothing more from its `inbox`, which is bounded
+///   ([`inbox_size`](Self::inbox_size)): publishers' sends wait. Publishers go
+///   at the pace of the slowest sink that is making progress.
+/// * **Stalled**: a sink at the pacing bound whose box stays full, taking
+///   nothing for [`stall_grace`](Self::stall_grace) (default
+///   [`DEFAULT_STALL_GRACE`], 200 ms), stops pacing: the publishers go on at
+///   the pace of the others, and its backlog grows past the pacing bound. If
+///   it takes something again, it is pacing again at once (the publishers
+///   then wait while it works its backlog down under the pacing bound).
+///
+/// A stalled sink is **disconnected** when its backlog grows over the byte cap,
+/// [`max_backlog_bytes`](Self::max_backlog_bytes) (default
+/// [`DEFAULT_MAX_BACKLOG_BYTES`], 4 MiB; the pacing bound is held strictly
+/// below it), or when it has taken nothing for
+/// [`stall_timeout`](Self::stall_timeout) (default [`DEFAULT_STALL_TIMEOUT`],
+/// 10 s), whichever comes first. A `tracing` warning names the sink and the
+/// reason (`max_backlog_bytes` with the backlog, or `stall_timeout`); the
+/// sink gets `ShutdownMicroprocess` on its control box (if it has one; a
+/// [`SubscribeTo`](crate::util::SubscribeTo) passes it out of `signal`, so a
+/// per-connection pipeline closes its connection); its backlog is released.
+/// The others carry on and lose nothing.
+///
+/// What follows:
+///
+/// * **A sink that keeps reading is never dropped**, however hard the
+///   publishers push: it paces them, so its backlog stays under the pacing
+///   bound, below the cap. ("Keeps reading": it takes something at least once
+///   per grace period while its backlog is at the pacing bound.)
+/// * **A sink that stops reading delays the others by at most the grace
+///   period**, not the stall timeout.
+/// * **Memory is bounded**: the log holds at most the byte cap plus one
+///   message for a stalled sink, the pacing bound plus one message for the
+///   others, plus the splitter's inbox and each sink's box.
 ///
 /// No step looks at every sink: a message is appended once and delivered once
-/// per sink, a sink with room again is woken alone, and a stall is noticed by
-/// the stalled sink's own timer.
+/// per sink; a sink with room again is woken alone; a stall is noticed by the
+/// stalled sink's own timer; turning a sink stalled, or pacing again, costs
+/// its backlog once; and the stalled sinks are kept in order of their backlog,
+/// so an append checks the cap against one of them.
 ///
 /// A control message reaches the sinks in order with the data. After
 /// `ProducerFinished` or `ShutdownMicroprocess` the splitter takes nothing
@@ -221,7 +253,9 @@ axon::boxes! {
 /// ```
 pub struct PlugSplitter<T> {
     max_backlog_messages: usize,
+    pacing_bytes: usize,
     max_backlog_bytes: usize,
+    stall_grace: Duration,
     stall_timeout: Duration,
     inbox_size: usize,
     message: std::marker::PhantomData<fn(T) -> T>,
@@ -232,24 +266,44 @@ impl<T> PlugSplitter<T> {
     pub fn new() -> Self {
         PlugSplitter {
             max_backlog_messages: DEFAULT_MAX_BACKLOG_MESSAGES,
+            pacing_bytes: DEFAULT_PACING_BYTES,
             max_backlog_bytes: DEFAULT_MAX_BACKLOG_BYTES,
+            stall_grace: DEFAULT_STALL_GRACE,
             stall_timeout: DEFAULT_STALL_TIMEOUT,
             inbox_size: DEFAULT_SPLITTER_INBOX_SIZE,
             message: std::marker::PhantomData,
         }
     }
 
-    /// Stop taking messages while the slowest sink has this many waiting
-    /// (at least 1; default [`DEFAULT_MAX_BACKLOG_MESSAGES`]).
+    /// The pacing bound in messages: stop taking messages while a pacing
+    /// sink has this many waiting (at least 1; default
+    /// [`DEFAULT_MAX_BACKLOG_MESSAGES`]).
     pub fn max_backlog_messages(mut self, messages: usize) -> Self {
         self.max_backlog_messages = messages.max(1);
         self
     }
 
-    /// Stop taking messages while the slowest sink has this many bytes
-    /// waiting (default [`DEFAULT_MAX_BACKLOG_BYTES`]).
+    /// The pacing bound in bytes: stop taking messages while a pacing sink
+    /// has this many bytes waiting (default [`DEFAULT_PACING_BYTES`]; kept
+    /// below [`max_backlog_bytes`](Self::max_backlog_bytes)).
+    pub fn pacing_bytes(mut self, bytes: usize) -> Self {
+        self.pacing_bytes = bytes.max(1);
+        self
+    }
+
+    /// The byte cap: disconnect a stalled sink whose backlog grows over this
+    /// many bytes (at least 2; default [`DEFAULT_MAX_BACKLOG_BYTES`]). The
+    /// pacing bound is held strictly below it.
     pub fn max_backlog_bytes(mut self, bytes: usize) -> Self {
-        self.max_backlog_bytes = bytes.max(1);
+        self.max_backlog_bytes = bytes.max(2);
+        self
+    }
+
+    /// How long a sink at its pacing bound may take nothing before the
+    /// publishers stop waiting for it (default [`DEFAULT_STALL_GRACE`]):
+    /// the most a sink that stops reading delays the others.
+    pub fn stall_grace(mut self, grace: Duration) -> Self {
+        self.stall_grace = grace;
         self
     }
 
@@ -280,7 +334,9 @@ impl<T> fmt::Debug for PlugSplitter<T> {
         f.debug_struct("PlugSplitter")
             .field("type", &std::any::type_name::<T>())
             .field("max_backlog_messages", &self.max_backlog_messages)
+            .field("pacing_bytes", &self.pacing_bytes)
             .field("max_backlog_bytes", &self.max_backlog_bytes)
+            .field("stall_grace", &self.stall_grace)
             .field("stall_timeout", &self.stall_timeout)
             .finish()
     }
@@ -315,8 +371,14 @@ impl Sinks {
 }
 
 impl<T: Clone + Weigh + 'static> PlugSplitter<T> {
-    fn has_room(&self, log: &Log<T>) -> bool {
-        log.len() < self.max_backlog_messages && log.bytes() < self.max_backlog_bytes
+    /// The bounds as the log applies them: the pacing bound strictly below
+    /// the cap.
+    fn bounds(&self) -> Bounds {
+        Bounds {
+            pacing_messages: self.max_backlog_messages,
+            pacing_bytes: self.pacing_bytes.min(self.max_backlog_bytes - 1),
+            max_bytes: self.max_backlog_bytes,
+        }
     }
 
     /// Starts a feeder for `sink`; false if it is a sink already.
@@ -337,6 +399,7 @@ impl<T: Clone + Weigh + 'static> PlugSplitter<T> {
             log: log.clone(),
             cursor,
             sink,
+            grace: self.stall_grace,
             stall_timeout: self.stall_timeout,
         });
         cx.add_children([&feeder]);
@@ -352,7 +415,7 @@ impl<T: Clone + Weigh + 'static> Component for PlugSplitter<T> {
 
     async fn main(self, cx: Cx<Self::Boxes>) {
         cx.inbox.set_size(Some(self.inbox_size));
-        let log = Rc::new(RefCell::new(Log::new()));
+        let log = Rc::new(RefCell::new(Log::new(self.bounds())));
         log.borrow_mut().set_splitter(Some(cx.component()));
         let mut sinks = Sinks {
             feeders: HashMap::new(),
@@ -391,7 +454,7 @@ impl<T: Clone + Weigh + 'static> Component for PlugSplitter<T> {
                 continue;
             }
             let mut appended = false;
-            while self.has_room(&log.borrow()) {
+            while log.borrow().has_room() {
                 let Some(message) = cx.inbox.recv() else {
                     break;
                 };
@@ -420,7 +483,7 @@ impl<T: Clone + Weigh + 'static> Component for PlugSplitter<T> {
                 if appended {
                     l.wake_parked();
                 }
-                if !self.has_room(&l) {
+                if !l.has_room() {
                     l.want_room();
                 }
             }
