@@ -18,9 +18,8 @@ mod support;
 
 use std::collections::HashSet;
 use std::io::Write;
-use std::time::{Duration, Instant};
 
-use axon::{Component, ComponentRef, Cx, Inbox, Postoffice, Standard};
+use axon::{Component, ComponentRef, Cx, Postoffice, Standard};
 use bytes::Bytes;
 use kamaelia::ipc::server_shutdown;
 use kamaelia::util::introspector::snapshot;
@@ -33,32 +32,21 @@ fn hello(n: usize) -> String {
     format!("hello from client {n}\n")
 }
 
-/// How often a client that has not heard its own hello says it again.
-const RETRY: Duration = Duration::from_millis(100);
-
 /// Collects what each client hears; once every client has heard its own
-/// hello, prints the snapshot and tells the server to shut down (out of
-/// `signal`).
-///
-/// A client's first line can reach the backplane before the client's own
-/// subscription has joined it (the connection's Pipeline starts its stages
-/// together, and the bytes may already be waiting), and is then not sent
-/// back to it, as in Kamaelia. So a client that has not heard its own hello
-/// says it again every [`RETRY`] until it does.
+/// hello (so every connection is in the chat), prints the snapshot and tells
+/// the server to shut down (out of `signal`).
 struct Photographer {
-    /// Each client's `inbox`: what it sends to the server.
-    clients: Vec<Inbox<Bytes>>,
+    /// How many clients there are.
+    clients: usize,
 }
 
 impl Component for Photographer {
     type Boxes = Standard<(usize, Bytes), ()>;
 
     async fn main(self, cx: Cx<Self::Boxes>) {
-        let clients = self.clients.len();
+        let clients = self.clients;
         let mut partial: Vec<Vec<u8>> = vec![Vec::new(); clients];
         let mut joined: HashSet<usize> = HashSet::new();
-        let mut retry_at = Instant::now() + RETRY;
-        cx.wake_at(retry_at);
         while joined.len() < clients {
             for (n, chunk) in cx.inbox.drain() {
                 partial[n].extend_from_slice(&chunk);
@@ -73,16 +61,6 @@ impl Component for Photographer {
                     .rposition(|&b| b == b'\n')
                     .map_or(0, |at| at + 1);
                 partial[n].drain(..whole);
-            }
-            if Instant::now() >= retry_at {
-                for (n, client) in self.clients.iter().enumerate() {
-                    if !joined.contains(&n) {
-                        // A full inbox means a hello is still on its way.
-                        let _ = client.deliver(Bytes::from(hello(n)));
-                    }
-                }
-                retry_at = Instant::now() + RETRY;
-                cx.wake_at(retry_at);
             }
             if joined.len() < clients {
                 cx.idle().await;
@@ -121,23 +99,22 @@ fn main() -> std::io::Result<()> {
         |result: Result<_, axon::LinkError>| result.map(|_| ()).map_err(std::io::Error::other);
     wire(wiring.link((&server, "signal"), (&backplane, "control")))?;
     let mut clients = Vec::new();
-    let mut inboxes = Vec::new();
     for n in 0..clients_wanted {
         let client = ComponentRef::new(Pipeline![
             TcpClient::new(address.ip().to_string(), address.port()),
             PureTransformer::new(move |heard: Bytes| Some((n, heard))),
         ]);
-        let inbox = client
-            .inbox::<Bytes>("inbox")
-            .map_err(std::io::Error::other)?;
         // Sent once connected.
-        inbox
+        client
+            .inbox::<Bytes>("inbox")
+            .map_err(std::io::Error::other)?
             .deliver(Bytes::from(hello(n)))
             .map_err(|_| std::io::Error::other("a client's inbox is full"))?;
-        inboxes.push(inbox);
         clients.push(client);
     }
-    let photographer = ComponentRef::new(Photographer { clients: inboxes });
+    let photographer = ComponentRef::new(Photographer {
+        clients: clients_wanted,
+    });
     wire(wiring.link((&photographer, "signal"), (&server, "control")))?;
     for client in &clients {
         wire(wiring.link((client, "outbox"), (&photographer, "inbox")))?;

@@ -651,3 +651,36 @@ fn ten_thousand_subscribers_with_a_thousand_stalled_ones() {
         assert!(told.borrow()[0].is_shutdown_microprocess());
     }
 }
+
+#[test]
+fn a_subscriber_hears_what_its_own_pipeline_publishes_in_its_first_cycle() {
+    // A chat connection's Pipeline publishes and subscribes; the client's
+    // first line may be waiting before the Pipeline has run, and reaches the
+    // backplane in the cycle the stages start. It must still come back.
+    let scheduler = Scheduler::new();
+    let _backplane = Backplane::<u64>::new("echo-first")
+        .activate_on(&scheduler)
+        .unwrap();
+    let connection = ComponentRef::new(kamaelia::Pipeline![
+        PassThrough::<u64>::new(),
+        PublishTo::new("echo-first"),
+        SubscribeTo::new("echo-first"),
+    ]);
+    let seen = Log::default();
+    let told = Rc::new(RefCell::new(Vec::new()));
+    let client = reader(16, seen.clone(), told);
+    connection
+        .link((&connection, "outbox"), (&client, "inbox"))
+        .unwrap();
+    connection
+        .inbox::<u64>("inbox")
+        .unwrap()
+        .deliver(7)
+        .unwrap();
+    connection.activate_on(&scheduler);
+    client.activate_on(&scheduler);
+    for _ in 0..20 {
+        scheduler.run_cycle();
+    }
+    assert_eq!(*seen.borrow(), [7]);
+}

@@ -121,6 +121,14 @@ impl Ipc {
         self.is_producer_finished() || self.is_shutdown_microprocess()
     }
 
+    /// True for [`ErrorInformation`]: the sender failed. A component that
+    /// receives it on `control` from the component before it in a chain
+    /// usually ends and passes it on, so that the end of the chain learns
+    /// what went wrong.
+    pub fn is_error(&self) -> bool {
+        matches!(self, Ipc::ErrorInformation(_))
+    }
+
     /// The message of a [`ProducerFinished`], if this is one whose message is
     /// a `T`: why the producer finished.
     ///

@@ -205,9 +205,9 @@ impl<T: Clone + Weigh + 'static> Component for Backplane<T> {
 /// instead copies each message to the backplane and to its own `outbox`.
 /// Either way its sends wait while the backplane is full (see
 /// [`PlugSplitter`]'s flow control: at most the grace period for a subscriber
-/// that stopped reading). It ends on `ProducerFinished` or
-/// `ShutdownMicroprocess` on `control`, passing it on out of `signal`; the
-/// backplane carries on.
+/// that stopped reading). It ends on `ProducerFinished`,
+/// `ShutdownMicroprocess` or `ErrorInformation` on `control`, passing it on
+/// out of `signal`; the backplane carries on.
 ///
 /// If there is no backplane of that name, it logs an error and ends with
 /// `ErrorInformation` on `signal`.
@@ -304,7 +304,9 @@ impl<T: Clone + 'static> Component for PublishTo<T> {
                 }
             }
             if let Some(message) = cx.control.recv() {
-                if message.is_end_of_stream() {
+                // An error before it (an over-long line, say) ends the
+                // publishing as the end of the data does.
+                if message.is_end_of_stream() || message.is_error() {
                     cx.signal.send(message).await;
                     return;
                 }
@@ -331,8 +333,14 @@ impl<T: Clone + 'static> Component for PublishTo<T> {
 ///
 /// On `control`, `ProducerFinished` unsubscribes gracefully (what the
 /// backplane had already taken is still sent out, then `ProducerFinished`
-/// on `signal`); `ShutdownMicroprocess` unsubscribes at once. When the
-/// backplane ends, so does every subscriber, passing the end on.
+/// on `signal`); `ShutdownMicroprocess` unsubscribes at once, and so does
+/// `ErrorInformation` (the component before it failed), which is passed on
+/// out of `signal`. When the backplane ends, so does every subscriber,
+/// passing the end on.
+///
+/// It is subscribed from its first turn: everything published after that
+/// reaches it, even what a publisher started in the same cycle sends at once
+/// (the first line of a chat client whose bytes were already waiting).
 ///
 /// If there is no backplane of that name, it logs an error and ends with
 /// `ErrorInformation` on `signal`.
@@ -390,7 +398,9 @@ impl<T: Clone + 'static> Component for SubscribeTo<T> {
         let Some(splitter) = find(&cx, &cx.signal, &subscribe_service(&self.name)).await else {
             return;
         };
-        let relay = ComponentRef::new(PassThrough::<T>::new());
+        let relay = ComponentRef::new(
+            PassThrough::<T>::new().shutdown_on(|m| m.is_end_of_stream() || m.is_error()),
+        );
         if let Ok(queue) = relay.inbox::<T>("inbox") {
             queue.set_size(Some(self.queue));
         }

@@ -11,16 +11,17 @@ use super::{Configuration, Sink};
 /// Wraps a child component and plugs it into a [`PlugSplitter`](super::PlugSplitter)
 /// as a sink, for as long as the child runs: Kamaelia's `Plug`.
 ///
-/// When it starts, the Plug sends `AddSink` for its child's `inbox` and
-/// `control` to the splitter's `configuration`, so the child receives every
-/// message and control message the splitter copies. The child's `outbox` and
+/// When it is made, the Plug asks the splitter's `configuration` to add its
+/// child's `inbox` and `control` as a sink (`AddSink`), so the child receives
+/// every message and control message the splitter copies from then on. The child's `outbox` and
 /// `signal` come out of the Plug's. When the child ends, the Plug sends
 /// `RemoveSink` and ends too.
 ///
 /// The Plug's own `control` is for whoever owns it: `ProducerFinished` asks
 /// for a graceful unplug (`FinishSink`: the child still gets what the
 /// splitter took before, then `ProducerFinished`); `ShutdownMicroprocess`
-/// unplugs at once and is passed to the child. Other messages go to the child.
+/// or `ErrorInformation` unplugs at once and is passed to the child. Other
+/// messages go to the child.
 ///
 /// # Inboxes
 ///
@@ -60,18 +61,42 @@ use super::{Configuration, Sink};
 pub struct Plug<I, O> {
     splitter: ComponentRef,
     child: ComponentRef,
+    /// Whether `new` could already ask the splitter for the sink.
+    plugged: bool,
     boxes: PhantomData<fn(I) -> O>,
 }
 
 impl<I, O> Plug<I, O> {
     /// A Plug of `child` into `splitter`.
+    ///
+    /// The child is a sink from now, not from when the Plug first runs: the
+    /// `AddSink` is queued at once on the splitter's `configuration`, which
+    /// the splitter reads before its `inbox`. So a message published after
+    /// this call reaches the child, even one a publisher made in the same
+    /// cycle sends before the Plug has run. (A Plug made and never activated
+    /// leaves its child a sink that takes nothing, which the splitter drops
+    /// as it drops any sink that stops reading.)
     pub fn new(splitter: &ComponentRef, child: impl Into<ComponentRef>) -> Self {
+        let child = child.into();
+        let plugged = splitter
+            .inbox::<Configuration>("configuration")
+            .is_ok_and(|configuration| {
+                configuration
+                    .deliver(Configuration::AddSink(sink_of(&child)))
+                    .is_ok()
+            });
         Plug {
             splitter: splitter.clone(),
-            child: child.into(),
+            child,
+            plugged,
             boxes: PhantomData,
         }
     }
+}
+
+/// The sink a Plug makes of its child: its `inbox` and `control`.
+fn sink_of(child: &ComponentRef) -> Sink {
+    Sink::new(child).control("control")
 }
 
 impl<I, O> fmt::Debug for Plug<I, O> {
@@ -101,18 +126,22 @@ impl<I: 'static, O: 'static> Component for Plug<I, O> {
                 .await;
             return;
         }
-        let sink = Sink::new(child).control("control");
+        let sink = sink_of(child);
         let child_control = child.inbox::<Ipc>("control").ok();
         cx.add_children([child]);
         child.activate_on(&cx.scheduler());
-        configuration
-            .send(Configuration::AddSink(sink.clone()))
-            .await;
+        if !self.plugged {
+            configuration
+                .send(Configuration::AddSink(sink.clone()))
+                .await;
+        }
         while cx.finished_children().is_empty() {
             while let Some(message) = cx.control.recv() {
                 let change = match &message {
                     Ipc::ProducerFinished(_) => Some(Configuration::FinishSink(sink.clone())),
-                    Ipc::ShutdownMicroprocess(_) => Some(Configuration::RemoveSink(sink.clone())),
+                    Ipc::ShutdownMicroprocess(_) | Ipc::ErrorInformation(_) => {
+                        Some(Configuration::RemoveSink(sink.clone()))
+                    }
                     _ => None,
                 };
                 match change {
