@@ -4,58 +4,75 @@
 //!
 //! The chat server of the circuits guide "How to build a Simple Server", built
 //! as Kamaelia builds it: a [`Backplane`] called `"chat"`, and a ServerCore
-//! whose per-connection protocol cuts the client's bytes into lines and
-//! publishes them with [`PublishTo`], and sends the client what
-//! [`SubscribeTo`] brings from the backplane, but for its own lines.
+//! whose per-connection protocol is a Pipeline:
+//!
+//! ```text
+//! client bytes → LineSplitter → tag with the sender → PublishTo("chat")
+//!                                    SubscribeTo("chat") → ToClient → client
+//! ```
 //!
 //! Unlike the guide's server, lines keep their newline (so they do not run
 //! together), a line is shared by every client it goes to rather than copied
-//! (a `Bytes`), and a line over 4096 bytes gets an error and its client is
-//! closed. The backplane's flow control does the rest: a client that keeps
+//! (a `Bytes`), and a line over [`MAX_LINE`] bytes gets an error and its client
+//! is closed. The backplane's flow control does the rest: a client that keeps
 //! reading misses no line (the clients sending are slowed to the pace of the
-//! slowest reader that is making progress), and a client that stops reading
-//! holds the others back for at most [`GRACE`], then is closed when
-//! [`MAX_BACKLOG`] bytes wait for it or after [`STALL`], whichever comes
-//! first. Ctrl-C shuts down in order.
+//! slowest reader), and a client that stops reading holds the others back for
+//! at most [`GRACE`], and is closed once [`CAP`] bytes wait for it or it has
+//! read nothing for [`STALL`]. Ctrl-C shuts down in order.
 
 mod support;
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use axon::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
-use axon::{Component, ComponentId, ComponentRef, Cx, Standard};
-use bytes::Bytes;
-use kamaelia::ipc::{PeerClosed, SocketShutdown};
+use axon::ipc::{Ipc, ProducerFinished};
+use axon::{Component, Cx, Standard};
+use bytes::{Bytes, BytesMut};
+use kamaelia::ipc::ConnectionInfo;
 use kamaelia::util::{Backplane, PlugSplitter, PublishTo, SubscribeTo, Weigh};
-use kamaelia::ServerCore;
+use kamaelia::{LineSplitter, LineTooLong, Pipeline, PureTransformer, ServerCore};
 
 /// The longest line a client may send, newline included.
 const MAX_LINE: usize = 4096;
+
+/// How many bytes of lines may wait for a client that is reading before the
+/// clients sending must wait for it.
+const PACING: usize = 2 << 20;
+
+/// How many bytes of lines may wait for a client that has stopped reading
+/// before it is closed.
+const CAP: usize = 8 << 20;
+
+/// How long a client that has stopped reading holds the others back.
+const GRACE: Duration = Duration::from_millis(250);
 
 /// How long a client may read nothing while lines wait for it before it is
 /// closed.
 const STALL: Duration = Duration::from_secs(3);
 
-/// How long the senders wait for a client that reads nothing before they go
-/// on without it.
-const GRACE: Duration = Duration::from_millis(250);
-
-/// How many bytes of lines the backplane holds for a client that reads
-/// before the senders must wait for it.
-const PACING: usize = 2 << 20;
-
-/// How many bytes of lines may wait for a client that stopped reading before
-/// it is closed.
-const MAX_BACKLOG: usize = 8 << 20;
-
-/// How many lines wait for a client in its subscription and protocol, each.
+/// How many lines wait for a client in its subscription.
 const CLIENT_QUEUE: usize = 256;
 
 /// A line from one client, on its way to the others.
 #[derive(Clone, Debug)]
 struct ChatLine {
-    from: ComponentId,
+    from: SocketAddr,
     text: Bytes,
+}
+
+impl ChatLine {
+    /// A line `from` a client, ending in a newline (a client that closes
+    /// without one still has its last line delivered whole).
+    fn new(from: SocketAddr, text: Bytes) -> Self {
+        let text = if text.ends_with(b"\n") {
+            text
+        } else {
+            let mut line = BytesMut::from(&text[..]);
+            line.extend_from_slice(b"\n");
+            line.freeze()
+        };
+        ChatLine { from, text }
+    }
 }
 
 impl Weigh for ChatLine {
@@ -64,136 +81,83 @@ impl Weigh for ChatLine {
     }
 }
 
-/// One client of the chat: cuts its bytes into lines for the backplane, and
-/// writes the other clients' lines to it.
+/// Writes to its client every line but the client's own, and says goodbye
+/// when the client's line was too long.
 ///
-/// stand-in until Pipeline/LineSplitter land: this body does the line
-/// splitting and the wiring that `Pipeline!(LineSplitter, PublishTo("chat"))`
-/// and `Pipeline!(SubscribeTo("chat"), NotMine)` will.
-struct ChatProtocol;
-
-axon::boxes! {
-    /// Children's ends, as seen from the protocol (stand-in wiring).
-    struct Wiring {
-        /// Lines from the backplane.
-        inbox chat: ChatLine,
-        /// How the subscription ended.
-        inbox subscription: Ipc,
-        /// Lines to the backplane.
-        outbox lines: ChatLine,
-        /// Ends the publisher.
-        outbox stop_publishing: Ipc,
-        /// Ends the subscription.
-        outbox stop_subscription: Ipc,
-    }
+/// It takes a line only when the connection has room, so a `ShutdownMicroprocess`
+/// (the backplane closing a client that stopped reading) is acted on at once,
+/// however full the connection is; any other end of the stream comes after
+/// the lines before it.
+///
+/// # Inboxes
+///
+/// * `inbox` ([`ChatLine`]): every line on the backplane.
+/// * `control` ([`Ipc`]): how the subscription ended.
+///
+/// # Outboxes
+///
+/// * `outbox` (`Bytes`): to the client.
+/// * `signal` ([`Ipc`]): `ProducerFinished` (close after what is queued) or
+///   `ShutdownMicroprocess` (close now).
+struct ToClient {
+    me: SocketAddr,
 }
 
-impl Component for ChatProtocol {
-    type Boxes = Standard<Bytes, Bytes>;
+impl Component for ToClient {
+    type Boxes = Standard<ChatLine, Bytes>;
 
     async fn main(self, cx: Cx<Self::Boxes>) {
-        // stand-in until Pipeline/LineSplitter land: the wiring by hand.
-        let publish = ComponentRef::new(PublishTo::<ChatLine>::new("chat"));
-        let subscribe = ComponentRef::new(SubscribeTo::<ChatLine>::new("chat").queue(CLIENT_QUEUE));
-        let chat = cx.add_inbox::<ChatLine>("chat", "lines from the backplane");
-        let subscription = cx.add_inbox::<Ipc>("subscription", "how the subscription ended");
-        let lines = cx.add_outbox::<ChatLine>("lines", "lines to the backplane");
-        let stop_publishing = cx.add_outbox::<Ipc>("stop_publishing", "ends the publisher");
-        let stop_subscription = cx.add_outbox::<Ipc>("stop_subscription", "ends the subscription");
-        chat.set_size(Some(CLIENT_QUEUE));
-        let wired = cx
-            .link(&lines, (&publish, "inbox"))
-            .and_then(|_| cx.link(&stop_publishing, (&publish, "control")))
-            .and_then(|_| cx.link((&subscribe, "outbox"), &chat))
-            .and_then(|_| cx.link((&subscribe, "signal"), &subscription))
-            .and_then(|_| cx.link(&stop_subscription, (&subscribe, "control")));
-        if let Err(e) = wired {
-            tracing::error!("cannot join the chat: {e}");
-            return;
-        }
-        cx.add_children([&publish, &subscribe]);
-        publish.activate_on(&cx.scheduler());
-        subscribe.activate_on(&cx.scheduler());
-        let me = cx.id();
-        let mut partial: Vec<u8> = Vec::new();
-        // A line the connection had no room for yet.
-        let mut unsent: Option<Bytes> = None;
-        // Set once the server asked us to finish: the subscription is
-        // delivering its tail.
-        let mut finishing = false;
-        let mut subscribed = true;
+        let mut held: Option<Bytes> = None;
+        let mut ended: Option<Ipc> = None;
         loop {
-            // Looked at first: whatever the client sent before it finished is
-            // in `inbox` by now, and still reaches the backplane below.
-            let finished = if finishing { None } else { cx.control.recv() };
-            for data in cx.inbox.drain() {
-                for piece in data.split_inclusive(|&b| b == b'\n') {
-                    partial.extend_from_slice(piece);
-                    if partial.len() > MAX_LINE {
-                        let error = format!("error: line longer than {MAX_LINE} bytes; goodbye\n");
-                        cx.outbox.send(Bytes::from(error)).await;
-                        stop(&stop_publishing, &stop_subscription).await;
-                        // Returning lets ServerCore flush the error, then close.
-                        return;
-                    }
-                    if partial.ends_with(b"\n") {
-                        let text = Bytes::from(std::mem::take(&mut partial));
-                        lines.send(ChatLine { from: me, text }).await;
-                    }
-                }
-            }
-            while let Some(text) = unsent.take().or_else(|| {
-                std::iter::from_fn(|| chat.recv())
-                    .find(|line| line.from != me)
-                    .map(|line| line.text)
-            }) {
+            let mut theirs = std::iter::from_fn(|| cx.inbox.recv()).filter(|l| l.from != self.me);
+            while let Some(text) = held.take().or_else(|| theirs.next().map(|l| l.text)) {
                 if let Err(full) = cx.outbox.try_send(text) {
-                    unsent = Some(full.into_inner());
+                    held = Some(full.into_inner());
                     break;
                 }
             }
-            if let Some(ended) = subscription.recv() {
-                if !finishing || ended.is_shutdown_microprocess() {
-                    // Disconnected for not reading (or the chat has ended):
-                    // close the client now.
-                    tracing::info!(client = %me, "subscription ended; closing the client");
-                    cx.signal.send(ShutdownMicroprocess::new().into()).await;
-                    stop_publishing.send(ProducerFinished::new().into()).await;
+            ended = ended.or_else(|| cx.control.recv());
+            match ended.take() {
+                Some(now @ Ipc::ShutdownMicroprocess(_)) => {
+                    tracing::info!(client = %self.me, "closing a client that stopped reading");
+                    cx.signal.send(now).await;
                     return;
                 }
-                subscribed = false;
-            }
-            if !subscribed && unsent.is_none() && chat.is_empty() {
-                return;
-            }
-            if let Some(message) = finished {
-                let peer_closed = message.finished_with::<PeerClosed>().is_some();
-                if peer_closed && !partial.is_empty() {
-                    partial.push(b'\n');
-                    let text = Bytes::from(std::mem::take(&mut partial));
-                    lines.send(ChatLine { from: me, text }).await;
-                }
-                let gone = peer_closed || message.finished_with::<SocketShutdown>().is_some();
-                if gone {
-                    stop(&stop_publishing, &stop_subscription).await;
+                Some(why) if held.is_none() && cx.inbox.is_empty() => {
+                    if let Some(too_long) = line_too_long(&why) {
+                        let goodbye = format!("error: {too_long}; goodbye\n");
+                        // A client that is not reading does without it.
+                        let _ = cx.outbox.try_send(Bytes::from(goodbye));
+                    }
+                    cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
                     return;
                 }
-                // The server is shutting down: the lines already on the
-                // backplane for this client still go out (the server waits
-                // for them, up to its grace).
-                stop_publishing.send(ProducerFinished::new().into()).await;
-                stop_subscription.send(ProducerFinished::new().into()).await;
-                finishing = true;
+                not_yet => ended = not_yet,
             }
             cx.idle().await;
         }
     }
 }
 
-/// Ends the publisher and the subscription at once.
-async fn stop(publishing: &axon::Outbox<Ipc>, subscription: &axon::Outbox<Ipc>) {
-    publishing.send(ProducerFinished::new().into()).await;
-    subscription.send(ShutdownMicroprocess::new().into()).await;
+/// The [`LineTooLong`] error a message carries, if it does.
+fn line_too_long(message: &Ipc) -> Option<&LineTooLong> {
+    match message {
+        Ipc::ErrorInformation(info) => info.exception.as_ref()?.downcast_ref(),
+        _ => None,
+    }
+}
+
+/// One client's protocol.
+fn chat(info: &ConnectionInfo) -> Pipeline<Bytes, Bytes> {
+    let me = SocketAddr::new(info.peer, info.peer_port);
+    Pipeline![
+        LineSplitter::new().max_line_length(MAX_LINE - 1),
+        PureTransformer::new(move |text| Some(ChatLine::new(me, text))),
+        PublishTo::new("chat"),
+        SubscribeTo::new("chat").queue(CLIENT_QUEUE),
+        ToClient { me },
+    ]
 }
 
 fn main() -> std::io::Result<()> {
@@ -206,13 +170,13 @@ fn main() -> std::io::Result<()> {
     let splitter = PlugSplitter::new()
         .pacing_bytes(PACING)
         .max_backlog_messages(PACING / 16)
-        .max_backlog_bytes(MAX_BACKLOG)
+        .max_backlog_bytes(CAP)
         .stall_grace(GRACE)
         .stall_timeout(STALL);
     let backplane = Backplane::<ChatLine>::with_splitter("chat", splitter)
         .activate()
         .map_err(std::io::Error::other)?;
-    let server = ServerCore::new(|_: &_| ChatProtocol)
+    let server = ServerCore::new(chat)
         .host(args.host)
         .port(args.port)
         .shutdown_on_signals()

@@ -134,6 +134,46 @@ impl ComponentRef {
         Ok(self.0.find_box(name, Direction::Inbox)?.0.len())
     }
 
+    /// The size limit of the inbox called `name`, whatever type it carries
+    /// (see [`Inbox::size`]).
+    ///
+    /// # Errors
+    ///
+    /// [`BoxError`] if there is no inbox of that name.
+    pub fn inbox_size(&self, name: &str) -> Result<Option<usize>, BoxError> {
+        Ok(self.0.find_box(name, Direction::Inbox)?.0.size())
+    }
+
+    /// Limits the inbox called `name` to `size` messages, whatever type it
+    /// carries (see [`Inbox::set_size`]): for a chassis bounding the inboxes
+    /// of children it knows only as components.
+    ///
+    /// # Errors
+    ///
+    /// [`BoxError`] if there is no inbox of that name.
+    ///
+    /// ```
+    /// use axon::{Component, ComponentRef, Cx, Standard};
+    ///
+    /// struct Quiet;
+    /// impl Component for Quiet {
+    ///     type Boxes = Standard<u32, u32>;
+    ///     async fn main(self, _cx: Cx<Self::Boxes>) {}
+    /// }
+    ///
+    /// let quiet = ComponentRef::new(Quiet);
+    /// assert_eq!(quiet.inbox_size("inbox")?, None);
+    /// quiet.set_inbox_size("inbox", Some(1))?;
+    /// assert_eq!(quiet.inbox_size("inbox")?, Some(1));
+    /// quiet.inbox::<u32>("inbox")?.deliver(7)?;
+    /// assert!(quiet.inbox::<u32>("inbox")?.deliver(8).is_err()); // full
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_inbox_size(&self, name: &str, size: Option<usize>) -> Result<(), BoxError> {
+        self.0.find_box(name, Direction::Inbox)?.0.set_size(size);
+        Ok(())
+    }
+
     /// Adds an inbox at run time (see [`Cx::add_inbox`]).
     pub(crate) fn add_dynamic_inbox<T: 'static>(&self, name: &str, doc: &str) -> Inbox<T> {
         let (actual, node) = self.0.add_dynamic_box(name, doc, |owner, index| {

@@ -61,6 +61,10 @@ pub(crate) trait AnyBox: Any {
     fn into_any(self: Rc<Self>) -> Rc<dyn Any>;
     /// Messages waiting in the box itself (always 0 for an outbox).
     fn len(&self) -> usize;
+    /// The box's size limit (always `None` for an outbox).
+    fn size(&self) -> Option<usize>;
+    /// Sets the box's size limit (nothing, for an outbox).
+    fn set_size(&self, size: Option<usize>);
     fn with_links(&self, f: &mut dyn FnMut(&mut Links));
     /// Called on the root of a tree: points every box of `top`'s subtree
     /// (`top` included) at this root's final destination.

@@ -166,15 +166,12 @@ impl<T: 'static> Inbox<T> {
     /// Only the final inbox of a chain limits it: a limited inbox that is linked
     /// onward has no effect until the link is removed.
     pub fn set_size(&self, size: Option<usize>) {
-        self.node.state.borrow_mut().capacity = size.unwrap_or(usize::MAX);
+        AnyBox::set_size(&*self.node, size);
     }
 
     /// The size limit, if any.
     pub fn size(&self) -> Option<usize> {
-        match self.node.state.borrow().capacity {
-            usize::MAX => None,
-            n => Some(n),
-        }
+        AnyBox::size(&*self.node)
     }
 
     /// True if the inbox holds as many messages as its size limit allows.
@@ -623,6 +620,17 @@ impl<T: 'static> AnyBox for InboxNode<T> {
 
     fn len(&self) -> usize {
         self.state.borrow().queue.len()
+    }
+
+    fn size(&self) -> Option<usize> {
+        match self.state.borrow().capacity {
+            usize::MAX => None,
+            n => Some(n),
+        }
+    }
+
+    fn set_size(&self, size: Option<usize>) {
+        self.state.borrow_mut().capacity = size.unwrap_or(usize::MAX);
     }
 
     fn with_links(&self, f: &mut dyn FnMut(&mut Links)) {

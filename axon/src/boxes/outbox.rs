@@ -399,6 +399,12 @@ impl<T: 'static> AnyBox for OutboxNode<T> {
         0
     }
 
+    fn size(&self) -> Option<usize> {
+        None
+    }
+
+    fn set_size(&self, _size: Option<usize>) {}
+
     fn with_links(&self, f: &mut dyn FnMut(&mut Links)) {
         f(self
             .state

@@ -2,7 +2,7 @@
 //! hand its own inbox's size limit on to the child that really holds the
 //! messages.
 
-use axon::{BoxSet, ComponentRef, Cx, Inbox};
+use axon::{BoxSet, ComponentRef, Cx};
 
 /// Removes the children that have finished since the last call and returns
 /// how many there were: Kamaelia's `childrenDone()`, without looking at the
@@ -27,16 +27,18 @@ pub(crate) async fn until_children_done<B: BoxSet>(cx: &Cx<B>, mut running: usiz
     }
 }
 
-/// Gives `child`'s inbox `name` the size limit of `own` (the chassis's inbox
-/// that forwards to it), if it has none of its own.
+/// Gives `child`'s inbox `name` the size limit `size` (the chassis's own
+/// inbox's), if it has none of its own.
 ///
 /// Only the final inbox of a passthrough chain limits it, so a limit set on a
 /// chassis (as a ServerCore sets one on each protocol handler) would
-/// otherwise be lost once the chassis links its inbox on.
-pub(crate) fn inherit_size<T: 'static>(own: &Inbox<T>, child: &ComponentRef, name: &str) {
-    if let (Some(size), Ok(inbox)) = (own.size(), child.inbox::<T>(name)) {
-        if inbox.size().is_none() {
-            inbox.set_size(Some(size));
+/// otherwise be lost once the chassis links its inbox on; and a chassis's
+/// inner links would be unbounded, so that a peer could fill the queue
+/// between two of its stages.
+pub(crate) fn inherit_size(size: Option<usize>, child: &ComponentRef, name: &str) {
+    if let Some(size) = size {
+        if matches!(child.inbox_size(name), Ok(None)) {
+            let _ = child.set_inbox_size(name, Some(size));
         }
     }
 }

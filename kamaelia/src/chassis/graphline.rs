@@ -270,7 +270,11 @@ impl<I: 'static, O: 'static> Component for GraphlineBody<I, O> {
 
     async fn main(self, cx: Cx<Self::Boxes>) {
         for (child, name) in &self.fed_from_inbox {
-            inherit_size(&cx.inbox, child, name);
+            inherit_size(cx.inbox.size(), child, name);
+        }
+        // So is every child's `inbox`: bounded inside as at its door.
+        for child in &self.children {
+            inherit_size(cx.inbox.size(), child, "inbox");
         }
         cx.add_children(&self.children);
         for child in &self.children {

@@ -31,10 +31,16 @@ use super::ChassisError;
 /// the last child sends. (A stage without a `signal` outbox or a `control`
 /// inbox is simply not linked for shutdown.)
 ///
+/// If the Pipeline's `inbox` has a size limit when it starts (a ServerCore
+/// gives its protocol handler's one), every stage's `inbox` without a limit
+/// of its own gets the same: so a Pipeline serving a connection holds a
+/// bounded amount however fast its peer sends, each stage waiting for the
+/// next, and the connection stops reading while the first is full.
+///
 /// # Inboxes
 ///
 /// * `inbox` (`I`): data for the first child (a passthrough: it lands in the
-///   first child's `inbox`, which inherits this inbox's size limit).
+///   first child's `inbox`).
 /// * `control` ([`Ipc`](axon::ipc::Ipc)): for the first child's `control`.
 ///
 /// # Outboxes
@@ -257,13 +263,19 @@ impl<I: 'static, O: 'static> Component for Pipeline<I, O> {
             return;
         };
         cx.add_children(&self.children);
+        // Every stage's `inbox` takes the Pipeline's size limit, unless it
+        // has its own: a Pipeline serving a connection (a ServerCore limits
+        // its handler's `inbox`) is bounded from end to end, whatever the
+        // peer sends.
+        for child in &self.children {
+            inherit_size(cx.inbox.size(), child, "inbox");
+        }
         let me = cx.component();
         let linked =
             link_children(&me.postoffice(), &self.children, self.circular).and_then(|()| {
                 // A first stage with no `inbox` (a ConsoleReader, say) leaves
                 // the Pipeline's unused, but its other boxes are still linked.
                 if first.has_inbox("inbox") {
-                    inherit_size(&cx.inbox, first, "inbox");
                     cx.link(&cx.inbox, (first, "inbox"))?;
                 }
                 if first.has_inbox("control") {

@@ -122,7 +122,7 @@ impl<I: 'static, O: 'static> Component for Seq<I, O> {
                 }
             }
             if child.has_inbox("inbox") {
-                inherit_size(&cx.inbox, &child, "inbox");
+                inherit_size(cx.inbox.size(), &child, "inbox");
                 if let Err(error) = cx.link(&cx.inbox, (&child, "inbox")) {
                     tracing::error!(target: "kamaelia::chassis", seq = %cx.id(), %error, "a Seq could not link a child");
                 }
