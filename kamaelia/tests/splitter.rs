@@ -34,7 +34,7 @@ axon::boxes! {
         inbox control: T,
         /// The extra box the original adds.
         inbox test: T,
-        /// Linked back to its own inbox for the passthrough test.
+        /// Linked to its own `control` in the passthrough test.
         outbox outbox: T,
     }
 }
