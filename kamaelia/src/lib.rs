@@ -45,7 +45,7 @@
 //! | module | Kamaelia's | holds |
 //! |---|---|---|
 //! | [`internet`] | `Kamaelia.Internet` | [`Selector`], [`TcpServer`], [`ConnectedSocketAdapter`], [`TcpClient`], [`SingleServer`] |
-//! | [`chassis`] | `Kamaelia.Chassis` | [`ServerCore`], [`SimpleServer`], [`Pipeline`], [`Graphline`], [`Par`], [`Carousel`], [`Seq`] |
+//! | [`chassis`] | `Kamaelia.Chassis` | [`ServerCore`], [`SimpleServer`], [`Pipeline`](struct@Pipeline) ([`Pipeline!`]), [`Graphline`](struct@Graphline) ([`Graphline!`]), [`Par`], [`Carousel`], [`Seq`] |
 //! | [`protocol`] | `Kamaelia.Protocol` | [`EchoProtocol`] |
 //! | [`util`] | `Kamaelia.Util` | [`ConsoleReader`], [`ConsoleEchoer`], [`PassThrough`], [`PureTransformer`], [`OneShot`], [`Chargen`], [`LineSplitter`], [`MessageRateLimit`], [`PeriodicTick`], [`SingleTick`], [`Introspector`], [`PlugSplitter`], [`Plug`], [`Backplane`], [`PublishTo`], [`SubscribeTo`] |
 //! | [`file`](mod@file) | `Kamaelia.File` | [`SimpleReader`], [`Append`] |

@@ -35,12 +35,12 @@ const WRITE_AHEAD: usize = 16;
 /// # Inboxes
 ///
 /// * `inbox` ([`Bytes`]): what to append.
-/// * `control` ([`Ipc`]): any message ends it, once `inbox` is written.
+/// * `control` ([`Ipc`](axon::ipc::Ipc)): any message ends it, once `inbox` is written.
 ///
 /// # Outboxes
 ///
 /// * `outbox` ([`Bytes`]): what it appended.
-/// * `signal` ([`Ipc`]): the message that ended it, or `ErrorInformation`.
+/// * `signal` ([`Ipc`](axon::ipc::Ipc)): the message that ended it, or `ErrorInformation`.
 ///
 /// # Examples
 ///
