@@ -44,20 +44,21 @@ const DEFAULT_ROUNDS: usize = 5;
 const DEFAULT_CLIENTS: usize = 50;
 const DEFAULT_LINES: usize = 200;
 
-/// The tokio server's broadcast capacity: more lines than any client falls
-/// behind by under the default load, so no receiver lags. A broadcast channel
-/// does not slow the senders to the slowest reader (kamaelia's backplane
-/// does), so a lag loses lines: the server then closes every connection (the
-/// load fails rather than waits for lines that will never come) and the bench
-/// reports it.
-const BROADCAST_CAPACITY: usize = 4096;
-
 /// The large case's clients and lines.
 const LARGE: (usize, usize) = (200, 100);
 
-/// The tokio server's broadcast capacity for the large case, where 4096
-/// lagged (by 2,280 lines): room for every line of the load.
-const LARGE_BROADCAST_CAPACITY: usize = 32768;
+/// The tokio server's broadcast capacity for `clients` × `lines`: room for
+/// every line of the load (the `joined` lines too), so no receiver can lag.
+///
+/// A broadcast channel does not slow the senders to the slowest reader
+/// (kamaelia's backplane does), and a receiver that lags loses lines; 4096
+/// lagged by over a thousand lines at 50 × 200 in some rounds, and by 2,280
+/// at 200 × 100. Should one lag all the same, the server closes every
+/// connection (the load fails rather than waits for lines that will never
+/// come) and the bench reports it.
+fn broadcast_capacity(clients: usize, lines: usize) -> usize {
+    (clients * (lines + 1)).max(4096)
+}
 
 /// The longest line the tokio server takes, as `simple_server`'s `MAX_LINE`.
 const MAX_LINE: usize = 4096;
@@ -373,9 +374,12 @@ fn measure(
 
 /// Runs `rounds` rounds of `clients` × `lines` on both servers, in turns,
 /// and prints the rounds and the summary.
-fn compare(binary: &Path, rounds: usize, (clients, lines): (usize, usize), capacity: usize) {
+fn compare(binary: &Path, rounds: usize, (clients, lines): (usize, usize)) {
     let deliveries = (clients * (clients - 1) * lines) as f64;
-    println!("{clients} clients x {lines} lines ({deliveries:.0} deliveries)");
+    let capacity = broadcast_capacity(clients, lines);
+    println!(
+        "{clients} clients x {lines} lines ({deliveries:.0} deliveries; tokio broadcast capacity {capacity})"
+    );
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     for round in 1..=rounds {
         // Each goes first in every other round, so that whatever the order
@@ -433,8 +437,8 @@ fn main() {
     let rounds = setting("CHAT_ROUNDS", DEFAULT_ROUNDS).max(1);
     let clients = setting("CHAT_CLIENTS", DEFAULT_CLIENTS).max(2);
     let lines = setting("CHAT_LINES", DEFAULT_LINES);
-    compare(&binary, rounds, (clients, lines), BROADCAST_CAPACITY);
+    compare(&binary, rounds, (clients, lines));
     if std::env::var_os("CHAT_LARGE").is_some() {
-        compare(&binary, rounds, LARGE, LARGE_BROADCAST_CAPACITY);
+        compare(&binary, rounds, LARGE);
     }
 }
