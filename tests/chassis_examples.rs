@@ -51,11 +51,7 @@ fn console_echo_writes_back_each_line_and_ends_at_end_of_input() {
 }
 
 /// The options that make the shutdown examples quick.
-// The Pinger waits 20 ms, not 0: with 0, and many processes at once, its
-// message can land in the Graphline's own `control` instead of the child's
-// (a race under investigation, noted in the issue); the examples' defaults
-// wait a second.
-const QUICK: [&str; 4] = ["--delay-ms", "20", "--whinge-ms", "20"];
+const QUICK: [&str; 4] = ["--delay-ms", "0", "--whinge-ms", "20"];
 
 #[test]
 fn graphline_demo_shutdown_copies_the_shutdown_to_every_waiter() {

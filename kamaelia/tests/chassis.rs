@@ -883,3 +883,31 @@ fn carousel_finishes_queued_nexts_on_producer_finished_but_drops_them_on_shutdow
         assert!(c.is_finished());
     }
 }
+
+#[test]
+fn graphline_control_linked_to_a_child_reaches_it_even_if_sent_before_the_graphline_runs() {
+    // An inbox linked onward reads as its final inbox (as in Axon), so a
+    // Graphline that read its own `control` while it is linked to a child
+    // would take the child's message: found with a Pinger that sent at once.
+    let waiter = || {
+        ComponentRef::new(axon::from_fn(|cx: Cx<Standard<(), ()>>| async move {
+            let message = cx.control.next().await;
+            cx.signal.send(message).await;
+        }))
+    };
+    let first = waiter();
+    let g: Graphline<(), ()> = kamaelia::Graphline! {
+        A: first.clone(), B: waiter();
+        ("self", "control") => ("A", "control"),
+    }
+    .unwrap();
+    let g = ComponentRef::from(g);
+    g.inbox::<Ipc>("control")
+        .unwrap()
+        .deliver(ProducerFinished::new().into())
+        .unwrap();
+    let scheduler = Scheduler::new();
+    g.activate_on(&scheduler);
+    cycles(&scheduler, 5);
+    assert!(first.is_finished(), "A never got the ProducerFinished");
+}

@@ -200,6 +200,7 @@ impl<I: 'static, O: 'static> GraphlineBuilder<I, O> {
             children: self.children.iter().map(|(_, c)| c.clone()).collect(),
             broadcast,
             signal_linked,
+            control_linked,
             fed_from_inbox,
             types: PhantomData,
         });
@@ -260,6 +261,8 @@ struct GraphlineBody<I, O> {
     /// Graphline's own `control` is not linked.
     broadcast: Vec<Inbox<Ipc>>,
     signal_linked: bool,
+    /// Whether the Graphline's own `control` is linked on to a child.
+    control_linked: bool,
     /// The child boxes the Graphline's `inbox` is linked to.
     fed_from_inbox: Vec<(ComponentRef, String)>,
     types: PhantomData<fn(I) -> O>,
@@ -284,8 +287,15 @@ impl<I: 'static, O: 'static> Component for GraphlineBody<I, O> {
         let mut shutdown = None;
         loop {
             running -= reap_finished(&cx);
-            // With `control` linked on, nothing waits here.
-            for msg in cx.control.drain() {
+            // With `control` linked on to a child, it is not read here: an
+            // inbox linked onward reads as its final inbox (as in Axon), so
+            // reading it would take the child's messages.
+            let own_control = if self.control_linked {
+                None
+            } else {
+                Some(cx.control.drain())
+            };
+            for msg in own_control.into_iter().flatten() {
                 for control in &self.broadcast {
                     if control.deliver(msg.clone()).is_err() {
                         tracing::warn!(target: "kamaelia::chassis", graphline = %cx.id(), "a Graphline child's control inbox is full: message dropped");
