@@ -911,3 +911,207 @@ fn graphline_control_linked_to_a_child_reaches_it_even_if_sent_before_the_graphl
     cycles(&scheduler, 5);
     assert!(first.is_finished(), "A never got the ProducerFinished");
 }
+
+// The originals' passthrough tests link across types (a Graphline's `inbox`
+// to a child's `control`), which typed boxes allow only when both carry the
+// same type: these ports use children and a Graphline whose every box
+// carries `Ipc`, so each original linkage is kept as it was.
+
+/// Runs until stopped, with every box carrying `Ipc`.
+struct IpcMock;
+
+impl Component for IpcMock {
+    type Boxes = Standard<Ipc, Ipc>;
+    async fn main(self, cx: Cx<Self::Boxes>) {
+        loop {
+            cx.yield_now().await;
+        }
+    }
+}
+
+/// A note to pass through: which box it was sent from.
+fn note(text: &'static str) -> Ipc {
+    axon::ipc::Status::new(axon::ipc::Payload::new(text)).into()
+}
+
+fn text_of(message: Option<Ipc>) -> Option<&'static str> {
+    match message? {
+        Ipc::Status(status) => status.status.downcast_ref::<&'static str>().copied(),
+        _ => None,
+    }
+}
+
+/// The names the originals try for the Graphline itself.
+const UNUSED_NAMES: [&str; 6] = ["", "self", "flurble", "a", "component", "pig"];
+
+/// Builds `A`, `B`, `C` (IpcMocks) into an all-`Ipc` Graphline with
+/// `linkages`, plus the originals' `C.outbox → A.inbox`.
+/// A linkage as the builder takes it: `(("A", "outbox"), ("B", "inbox"))`.
+type Linkage<'a> = ((&'a str, &'a str), (&'a str, &'a str));
+
+fn ipc_graphline(linkages: [Linkage<'_>; 2]) -> [ComponentRef; 4] {
+    let [a, b, c] = [(); 3].map(|()| ComponentRef::new(IpcMock));
+    let g: ComponentRef = Graphline::<Ipc, Ipc>::new()
+        .child("A", a.clone())
+        .child("B", b.clone())
+        .child("C", c.clone())
+        .linkages(
+            linkages
+                .into_iter()
+                .chain([(("C", "outbox"), ("A", "inbox"))]),
+        )
+        .build()
+        .unwrap()
+        .into();
+    [g, a, b, c]
+}
+
+/// Sends `message` into `g`'s inbox `name` from outside.
+fn send_into(g: &ComponentRef, name: &str, message: Ipc) {
+    let outside = ComponentRef::new(IpcMock);
+    outside.link((&outside, "outbox"), (g, name)).unwrap();
+    outside
+        .outbox::<Ipc>("outbox")
+        .unwrap()
+        .try_send(message)
+        .unwrap();
+}
+
+/// What comes out of `g`'s outbox `name`, after `from` sends `message` on
+/// its outbox `box_`.
+fn out_of(
+    g: &ComponentRef,
+    name: &str,
+    from: &ComponentRef,
+    box_: &str,
+    message: Ipc,
+) -> Option<Ipc> {
+    let outside = ComponentRef::new(IpcMock);
+    outside.link((g, name), (&outside, "inbox")).unwrap();
+    from.outbox::<Ipc>(box_).unwrap().try_send(message).unwrap();
+    recv_ipc(&outside, "inbox")
+}
+
+// test_specifyingPassthruInLinkage
+#[test]
+fn graphline_passes_its_inbox_and_control_through_to_any_child_box_under_any_unused_name() {
+    for name in UNUSED_NAMES {
+        let [g, a, b, _] = ipc_graphline([
+            ((name, "inbox"), ("A", "control")),
+            ((name, "control"), ("B", "inbox")),
+        ]);
+        let scheduler = Scheduler::new();
+        g.activate_on(&scheduler);
+        cycles(&scheduler, 10);
+        send_into(&g, "inbox", note("to A's control"));
+        send_into(&g, "control", note("to B's inbox"));
+        cycles(&scheduler, 10);
+        assert_eq!(
+            text_of(recv_ipc(&a, "control")),
+            Some("to A's control"),
+            "name {name:?}"
+        );
+        assert_eq!(
+            text_of(recv_ipc(&b, "inbox")),
+            Some("to B's inbox"),
+            "name {name:?}"
+        );
+    }
+}
+
+// test_specifyingPassthruInLinkageNewBox
+#[test]
+fn graphline_makes_new_inboxes_named_on_itself_under_any_unused_name() {
+    for name in UNUSED_NAMES {
+        let [g, a, b, _] = ipc_graphline([
+            ((name, "novel-inbox"), ("A", "control")),
+            ((name, "another-novel-inbox"), ("B", "inbox")),
+        ]);
+        let scheduler = Scheduler::new();
+        g.activate_on(&scheduler);
+        cycles(&scheduler, 10);
+        send_into(&g, "novel-inbox", note("novel"));
+        send_into(&g, "another-novel-inbox", note("another"));
+        assert_eq!(
+            text_of(recv_ipc(&a, "control")),
+            Some("novel"),
+            "name {name:?}"
+        );
+        assert_eq!(
+            text_of(recv_ipc(&b, "inbox")),
+            Some("another"),
+            "name {name:?}"
+        );
+    }
+}
+
+// test_specifyingPassthruOutLinkage
+#[test]
+fn graphline_passes_child_outboxes_out_of_its_outbox_and_signal_under_any_unused_name() {
+    for name in UNUSED_NAMES {
+        let [g, a, b, _] = ipc_graphline([
+            ((("A"), "outbox"), (name, "signal")),
+            (("B", "signal"), (name, "outbox")),
+        ]);
+        let scheduler = Scheduler::new();
+        g.activate_on(&scheduler);
+        cycles(&scheduler, 10);
+        assert_eq!(
+            text_of(out_of(&g, "signal", &a, "outbox", note("A's outbox"))),
+            Some("A's outbox"),
+            "name {name:?}"
+        );
+        assert_eq!(
+            text_of(out_of(&g, "outbox", &b, "signal", note("B's signal"))),
+            Some("B's signal"),
+            "name {name:?}"
+        );
+    }
+}
+
+// test_specifyingPassthruOutLinkageNewBox
+#[test]
+fn graphline_makes_new_outboxes_named_on_itself_under_any_unused_name() {
+    for name in UNUSED_NAMES {
+        let [g, a, b, _] = ipc_graphline([
+            (("A", "outbox"), (name, "novel-boxname")),
+            (("B", "signal"), (name, "another-novel-boxname")),
+        ]);
+        let scheduler = Scheduler::new();
+        g.activate_on(&scheduler);
+        cycles(&scheduler, 10);
+        assert_eq!(
+            text_of(out_of(&g, "novel-boxname", &a, "outbox", note("novel"))),
+            Some("novel"),
+            "name {name:?}"
+        );
+        assert_eq!(
+            text_of(out_of(
+                &g,
+                "another-novel-boxname",
+                &b,
+                "signal",
+                note("another")
+            )),
+            Some("another"),
+            "name {name:?}"
+        );
+    }
+}
+
+// test_messageToNextRunsFactoryFunction
+#[test]
+fn carousel_runs_its_factory_only_for_a_next_message_and_with_that_message() {
+    let (c, made) = carousel(false);
+    let scheduler = Scheduler::new();
+    c.activate_on(&scheduler);
+    cycles(&scheduler, 5);
+    assert!(
+        made.borrow().is_empty(),
+        "the factory ran before any `next`"
+    );
+    next(&c, "BLAH");
+    cycles(&scheduler, 5);
+    let args: Vec<String> = made.borrow().iter().map(|(arg, _)| arg.clone()).collect();
+    assert_eq!(args, ["BLAH"]);
+}
