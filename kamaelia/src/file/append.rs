@@ -5,10 +5,10 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 
 use axon::ipc::ErrorInformation;
-use axon::{
-    Component, ComponentId, Cx, Standard, ThreadBoxes, ThreadCx, Threaded, ThreadedComponent,
-};
+use axon::{Component, ComponentId, Cx, Standard, ThreadCx, Threaded, ThreadedComponent};
 use bytes::Bytes;
+
+use crate::util::write_through::write_through;
 
 /// How many messages the writing thread takes ahead of its writing.
 const WRITE_AHEAD: usize = 16;
@@ -129,38 +129,23 @@ impl ThreadedComponent for AppendFile {
     type Boxes = Standard<Bytes, Bytes>;
 
     fn main(self, cx: ThreadCx<Self::Boxes>) {
-        let Ok(ThreadBoxes {
-            inbox,
-            control,
-            outbox,
-            signal,
-        }) = cx.boxes()
-        else {
+        let Ok(boxes) = cx.boxes() else {
             return;
         };
-        let written = (|| -> io::Result<bool> {
-            let mut file = self.append.open()?;
-            while let Some(data) = cx.recv_until_finished(&inbox, &control) {
-                file.write_all(&data)?;
-                file.flush()?;
-                if self.append.forwarder && outbox.send(data).is_err() {
-                    return Ok(false);
-                }
-            }
-            Ok(true)
-        })();
-        let end = match written {
-            Ok(true) => control.try_recv(),
-            Ok(false) => None,
-            Err(e) => {
-                let path = self.append.path.display();
-                let error = io::Error::new(e.kind(), format!("appending to {path}: {e}"));
-                tracing::warn!(target: "kamaelia::file", component = %self.id, %error, "ending");
-                Some(ErrorInformation::new(self.id, error).into())
-            }
-        };
+        let written = self.append.open().and_then(|mut file| {
+            write_through(&boxes, self.append.forwarder, |data| {
+                file.write_all(data)?;
+                file.flush()
+            })
+        });
+        let end = written.unwrap_or_else(|e| {
+            let path = self.append.path.display();
+            let error = io::Error::new(e.kind(), format!("appending to {path}: {e}"));
+            tracing::warn!(target: "kamaelia::file", component = %self.id, %error, "ending");
+            Some(ErrorInformation::new(self.id, error).into())
+        });
         if let Some(message) = end {
-            let _ = signal.send(message);
+            let _ = boxes.signal.send(message);
         }
     }
 }

@@ -7,10 +7,10 @@ use std::pin::pin;
 use std::task::Poll;
 
 use axon::ipc::{Ipc, ProducerFinished};
-use axon::{
-    Component, ComponentId, Cx, Standard, ThreadBoxes, ThreadCx, Threaded, ThreadedComponent,
-};
+use axon::{Component, ComponentId, Cx, Standard, ThreadCx, Threaded, ThreadedComponent};
 use bytes::Bytes;
+
+use super::write_through::write_through;
 
 axon::boxes! {
     /// The boxes of a [`ConsoleReader`].
@@ -252,37 +252,22 @@ impl ThreadedComponent for Echo {
     type Boxes = Standard<Bytes, Bytes>;
 
     fn main(self, cx: ThreadCx<Self::Boxes>) {
-        let Ok(ThreadBoxes {
-            inbox,
-            control,
-            outbox,
-            signal,
-        }) = cx.boxes()
-        else {
+        let Ok(boxes) = cx.boxes() else {
             return;
         };
-        let write = |data: Bytes| -> Result<(), Bytes> {
+        // Everything that arrived on `inbox` before a control message is
+        // written first, however far behind the writes are. A console that
+        // cannot be written to loses the output, not the data passed on.
+        let ended = write_through(&boxes, self.forwarder, |data| {
             let mut out = io::stdout().lock();
             let _ = out
                 .write_all(&self.tag)
-                .and_then(|()| out.write_all(&data))
+                .and_then(|()| out.write_all(data))
                 .and_then(|()| out.flush());
-            drop(out);
-            if self.forwarder {
-                outbox.send(data)?;
-            }
             Ok(())
-        };
-        // Everything that arrived on `inbox` before a control message is
-        // written first, however far behind the writes are.
-        while let Some(data) = cx.recv_until_finished(&inbox, &control) {
-            if write(data).is_err() {
-                return;
-            }
-        }
-        // The message that ended it (if it was not stopped): passed on.
-        if let Some(message) = control.try_recv() {
-            let _ = signal.send(message);
+        });
+        if let Ok(Some(message)) = ended {
+            let _ = boxes.signal.send(message);
         }
     }
 }

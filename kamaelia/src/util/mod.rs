@@ -32,6 +32,7 @@ pub(crate) mod rig;
 mod splitter;
 mod tick;
 mod weigh;
+pub(crate) mod write_through;
 
 pub use backplane::{
     publish_service, subscribe_service, Backplane, PublishTo, SubscribeTo, DEFAULT_SUBSCRIBER_QUEUE,
