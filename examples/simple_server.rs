@@ -19,17 +19,24 @@
 //! slowest reader), and a client that stops reading holds the others back for
 //! at most [`GRACE`], and is closed once [`CAP`] bytes wait for it or it has
 //! read nothing for [`STALL`]. Ctrl-C shuts down in order.
+//!
+//! `--schedulers N` runs N schedulers (threads; one per core), each with its
+//! own listening socket on the port (the kernel spreads the clients across
+//! them) and its own part of the backplane; a [`BackplaneSpan`] joins the
+//! parts, so every line still reaches every other client, whichever
+//! scheduler each is on.
 
 mod support;
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
 use axon::ipc::{Ipc, ProducerFinished};
 use axon::{Component, Cx, Standard};
 use bytes::{Bytes, BytesMut};
+use kamaelia::internet::bind_shared;
 use kamaelia::ipc::ConnectionInfo;
-use kamaelia::util::{Backplane, PlugSplitter, PublishTo, SubscribeTo, Weigh};
+use kamaelia::util::{Backplane, BackplaneSpan, PlugSplitter, PublishTo, SubscribeTo, Weigh};
 use kamaelia::{LineSplitter, LineTooLong, Pipeline, PureTransformer, ServerCore};
 
 /// The longest line a client may send, newline included.
@@ -161,12 +168,28 @@ fn chat(info: &ConnectionInfo) -> Pipeline<Bytes, Bytes> {
 }
 
 fn main() -> std::io::Result<()> {
-    let args = support::args(
+    let (args, [schedulers]) = support::args_and_counts(
         "simple_server",
         "A telnet chat server: each line a client sends reaches every other client.",
         "127.0.0.1",
         8000,
+        [support::Count {
+            name: "schedulers",
+            help: "schedulers (threads, one per core) sharing the port and the chat",
+            value: 1,
+        }],
     );
+    // One listening socket per scheduler on the same port (SO_REUSEPORT),
+    // and one chat backplane per scheduler, joined by a span.
+    let listeners = bind_shared(&args.host, args.port, schedulers.max(1), Default::default())?;
+    support::listening("simple_server", listeners[0].local_addr().ok());
+    let span = BackplaneSpan::<ChatLine>::new(listeners.len());
+    axon::run_schedulers(listeners, |listener| serve(listener, &span))
+}
+
+/// Starts the chat on this thread's scheduler: its part of the backplane, and
+/// a server on its listening socket.
+fn serve(listener: TcpListener, span: &BackplaneSpan<ChatLine>) -> std::io::Result<()> {
     let splitter = PlugSplitter::new()
         .pacing_bytes(PACING)
         .max_backlog_messages(PACING / 16)
@@ -174,18 +197,17 @@ fn main() -> std::io::Result<()> {
         .stall_grace(GRACE)
         .stall_timeout(STALL);
     let backplane = Backplane::<ChatLine>::with_splitter("chat", splitter)
+        .spanning(span)
+        .map_err(std::io::Error::other)?
         .activate()
         .map_err(std::io::Error::other)?;
     let server = ServerCore::new(chat)
-        .host(args.host)
-        .port(args.port)
+        .listener(listener)
         .shutdown_on_signals()
-        .bind()?;
-    support::listening("simple_server", server.local_addr());
-    let server = server.activate()?;
+        .activate()?;
     // When the server has shut down, its signal ends the backplane too.
     backplane
         .link((&server, "signal"), (&backplane, "control"))
         .map_err(std::io::Error::other)?;
-    axon::Scheduler::current().run()
+    Ok(())
 }

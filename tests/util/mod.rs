@@ -14,7 +14,7 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::sync::{mpsc, Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -63,7 +63,8 @@ pub(crate) struct Example {
     exit: mpsc::Receiver<ExitStatus>,
     status: Option<ExitStatus>,
     stdout_lines: mpsc::Receiver<String>,
-    stderr: Arc<Mutex<Vec<u8>>>,
+    /// What it wrote to stderr, and a signal for each write.
+    stderr: Arc<(Mutex<Vec<u8>>, Condvar)>,
     /// Disconnects when the example's stderr has closed and been read.
     stderr_closed: mpsc::Receiver<()>,
     /// Its standard input, if piped.
@@ -74,13 +75,25 @@ impl Example {
     /// Starts a server example on 127.0.0.1, any free port, and waits for it
     /// to say where it listens.
     pub(crate) fn server(name: &str) -> Example {
-        Example::start(name, &["--host", "127.0.0.1", "--port", "0"])
+        Example::server_with(name, &[], "info")
+    }
+
+    /// [`server`](Self::server), with more arguments and its log filter
+    /// (`RUST_LOG`) set to `log`.
+    pub(crate) fn server_with(name: &str, more: &[&str], log: &str) -> Example {
+        let mut args = vec!["--host", "127.0.0.1", "--port", "0"];
+        args.extend_from_slice(more);
+        Example::start_logging(name, &args, log)
     }
 
     /// Starts the example `name` with `args` and waits for its first line on
     /// stdout, which must be `<name> listening on <addr>`.
     fn start(name: &str, args: &[&str]) -> Example {
-        let mut example = Example::spawn(name, args, Stdio::null());
+        Example::start_logging(name, args, "info")
+    }
+
+    fn start_logging(name: &str, args: &[&str], log: &str) -> Example {
+        let mut example = Example::spawn_logging(name, args, Stdio::null(), log);
         let first = example.next_stdout_line().unwrap_or_else(|| {
             panic!(
                 "{name} ended without saying where it listens; stderr:\n{}",
@@ -106,8 +119,13 @@ impl Example {
     /// Starts the example `name` with `args`, its stdin as given, reading its
     /// stdout and stderr in the background.
     pub(crate) fn spawn(name: &str, args: &[&str], stdin: Stdio) -> Example {
+        Example::spawn_logging(name, args, stdin, "info")
+    }
+
+    fn spawn_logging(name: &str, args: &[&str], stdin: Stdio, log: &str) -> Example {
         let mut child: Child = Command::new(example_path(name))
             .args(args)
+            .env("RUST_LOG", log)
             .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -137,7 +155,7 @@ impl Example {
         });
 
         let stderr_pipe = child.stderr.take().expect("piped stderr");
-        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let stderr = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
         let sink = stderr.clone();
         let (stderr_open, stderr_closed) = mpsc::channel::<()>();
         thread::spawn(move || {
@@ -147,10 +165,13 @@ impl Example {
             loop {
                 match pipe.read(&mut chunk) {
                     Ok(0) | Err(_) => return,
-                    Ok(n) => sink
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .extend_from_slice(&chunk[..n]),
+                    Ok(n) => {
+                        sink.0
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .extend_from_slice(&chunk[..n]);
+                        sink.1.notify_all();
+                    }
                 }
             }
         });
@@ -218,8 +239,29 @@ impl Example {
 
     /// What the example has written to stderr so far.
     fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.stderr.lock().unwrap_or_else(PoisonError::into_inner))
+        String::from_utf8_lossy(&self.stderr.0.lock().unwrap_or_else(PoisonError::into_inner))
             .into_owned()
+    }
+
+    /// Waits until the example has written `needle` to stderr (a log line
+    /// saying something happened inside it).
+    pub(crate) fn await_stderr(&self, needle: &str) {
+        let (buffer, written) = &*self.stderr;
+        let mut buffer = buffer.lock().unwrap_or_else(PoisonError::into_inner);
+        let deadline = std::time::Instant::now() + HANG_GUARD;
+        while !String::from_utf8_lossy(&buffer).contains(needle) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            assert!(
+                !left.is_zero(),
+                "{} did not log {needle:?} within {HANG_GUARD:?}; stderr:\n{}",
+                self.name,
+                String::from_utf8_lossy(&buffer)
+            );
+            buffer = written
+                .wait_timeout(buffer, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
     }
 
     /// Everything the example wrote to stderr, waiting for the pipe to close.

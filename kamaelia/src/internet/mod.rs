@@ -43,6 +43,6 @@ pub use options::{
 pub use selector::{Selector, SelectorBoxes, SELECTOR_SERVICE, SELECTOR_SHUTDOWN_SERVICE};
 pub use single_server::{SingleServer, SingleServerBoxes, DEFAULT_SINGLE_SERVER_PORT};
 pub use tcp_client::{TcpClient, TcpClientBoxes, DEFAULT_CONNECT_TIMEOUT};
-pub use tcp_server::{TcpServer, TcpServerBoxes};
+pub use tcp_server::{bind_shared, TcpServer, TcpServerBoxes};
 
 pub(crate) use tcp_server::bind;

@@ -43,6 +43,50 @@ pub(crate) fn bind(address: &str, port: u16, options: ListenOptions) -> io::Resu
     }))
 }
 
+/// Binds `count` listening sockets to one address, all with `SO_REUSEPORT`,
+/// for a server that runs one scheduler per core: each scheduler's server
+/// takes one, and the kernel spreads new connections across them (by a hash
+/// of each connection's addresses and ports), so no scheduler hands
+/// connections to another.
+///
+/// With port 0 the first socket takes a free port and the others bind that
+/// one.
+///
+/// # Errors
+///
+/// If the host does not resolve or an address cannot be bound (with
+/// `SO_REUSEPORT`, a port another program holds without it is refused).
+///
+/// # Examples
+///
+/// ```
+/// use kamaelia::internet::{bind_shared, ListenOptions};
+///
+/// let listeners = bind_shared("127.0.0.1", 0, 2, ListenOptions::default())?;
+/// assert_eq!(listeners.len(), 2);
+/// assert_eq!(listeners[0].local_addr()?, listeners[1].local_addr()?);
+/// # std::io::Result::Ok(())
+/// ```
+pub fn bind_shared(
+    host: &str,
+    port: u16,
+    count: usize,
+    options: ListenOptions,
+) -> io::Result<Vec<TcpListener>> {
+    let options = ListenOptions {
+        reuse_port: true,
+        ..options
+    };
+    let first = bind(host, port, options)?;
+    let address = first.local_addr()?;
+    let mut listeners = Vec::with_capacity(count.max(1));
+    listeners.push(first);
+    for _ in 1..count {
+        listeners.push(sys::listen(address, options.backlog, true)?);
+    }
+    Ok(listeners)
+}
+
 axon::boxes! {
     /// The boxes of a [`TcpServer`].
     pub struct TcpServerBoxes {

@@ -5,9 +5,10 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use axon::ipc::{ErrorInformation, Ipc};
+use axon::ipc::{ErrorInformation, Ipc, ShutdownMicroprocess};
 use axon::{Component, ComponentRef, Cx, Scheduler, ServiceError, Standard, Tracker};
 
+use crate::util::span::{BackplaneSpan, SpanFull, SpanIn, SpanOut};
 use crate::util::{PassThrough, Plug, PlugSplitter, Weigh};
 
 /// The default size limit of a [`SubscribeTo`]'s queue: how many messages may
@@ -42,6 +43,10 @@ pub fn subscribe_service(name: &str) -> String {
 ///   naming the reason and `ShutdownMicroprocess` out of its `signal`.
 ///
 /// Configure the splitter with [`with_splitter`](Self::with_splitter).
+///
+/// On a server with one scheduler per core, give each scheduler's backplane
+/// the same [`BackplaneSpan`] with [`spanning`](Self::spanning): what is
+/// published on any of them then reaches the subscribers of all.
 ///
 /// Register it (by [`activate`](Self::activate), or
 /// [`register`](Self::register)) before its publishers and subscribers first
@@ -93,6 +98,12 @@ pub fn subscribe_service(name: &str) -> String {
 pub struct Backplane<T> {
     name: String,
     splitter: ComponentRef,
+    /// The size limit of the splitter's `inbox`, which a span's entry takes
+    /// too.
+    inbox_size: usize,
+    /// A spanning backplane's `SpanOut` (where its publishers publish) and
+    /// `SpanIn`.
+    span: Option<(ComponentRef, ComponentRef)>,
     message: PhantomData<fn(T) -> T>,
 }
 
@@ -107,9 +118,17 @@ impl<T: Clone + Weigh + 'static> Backplane<T> {
     pub fn with_splitter(name: &str, splitter: PlugSplitter<T>) -> Self {
         Backplane {
             name: name.to_string(),
+            inbox_size: splitter.configured_inbox_size(),
             splitter: ComponentRef::new(splitter),
+            span: None,
             message: PhantomData,
         }
+    }
+
+    /// The component publishers publish to: the splitter, or a span's
+    /// `SpanOut`.
+    fn entry(&self) -> &ComponentRef {
+        self.span.as_ref().map_or(&self.splitter, |(out, _)| out)
     }
 
     /// Registers its two services with `tracker`.
@@ -119,7 +138,7 @@ impl<T: Clone + Weigh + 'static> Backplane<T> {
     /// [`ServiceError::AlreadyExists`] if a backplane of this name is
     /// registered there; nothing is registered then.
     pub fn register(&self, tracker: &Tracker) -> Result<(), ServiceError> {
-        tracker.register_service(&publish_service(&self.name), &self.splitter, "inbox")?;
+        tracker.register_service(&publish_service(&self.name), self.entry(), "inbox")?;
         let registered = tracker.register_service(
             &subscribe_service(&self.name),
             &self.splitter,
@@ -154,10 +173,35 @@ impl<T: Clone + Weigh + 'static> Backplane<T> {
     }
 }
 
+impl<T: Clone + Weigh + Send + 'static> Backplane<T> {
+    /// Joins this backplane to `span`, the meeting point of the backplanes of
+    /// this name on the other schedulers: whatever is published here also
+    /// reaches their subscribers, and what is published there reaches this
+    /// one's. See [`BackplaneSpan`].
+    ///
+    /// Call it on the scheduler the backplane will run on.
+    ///
+    /// # Errors
+    ///
+    /// [`SpanFull`] if as many backplanes as the span was made for have
+    /// already joined it.
+    pub fn spanning(mut self, span: &BackplaneSpan<T>) -> Result<Self, SpanFull> {
+        let place = span.join()?;
+        let out = ComponentRef::new(SpanOut::new(place.clone()));
+        if let Ok(inbox) = out.inbox::<T>("inbox") {
+            inbox.set_size(Some(self.inbox_size));
+        }
+        let into = ComponentRef::new(SpanIn::new(place));
+        self.span = Some((out, into));
+        Ok(self)
+    }
+}
+
 impl<T> fmt::Debug for Backplane<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Backplane")
             .field("name", &self.name)
+            .field("spanning", &self.span.is_some())
             .finish()
     }
 }
@@ -169,7 +213,7 @@ impl<T: Clone + Weigh + 'static> Component for Backplane<T> {
         let tracker = cx.tracker();
         let ours = tracker
             .retrieve_service(&publish_service(&self.name))
-            .is_ok_and(|s| s.component == self.splitter);
+            .is_ok_and(|s| &s.component == self.entry());
         if !ours {
             // Made with `ComponentRef::new` and activated directly.
             if let Err(e) = self.register(&tracker) {
@@ -188,9 +232,34 @@ impl<T: Clone + Weigh + 'static> Component for Backplane<T> {
             tracing::error!(backplane = %self.name, "cannot wire the backplane: {e}");
         }
         cx.add_children([splitter]);
+        if let Some((out, into)) = &self.span {
+            let wired = cx
+                .link((out, "outbox"), (splitter, "inbox"))
+                .and_then(|_| cx.link((into, "outbox"), (splitter, "inbox")));
+            if let Err(e) = wired {
+                tracing::error!(backplane = %self.name, "cannot wire the span: {e}");
+            }
+            cx.add_children([out, into]);
+            out.activate_on(&cx.scheduler());
+            into.activate_on(&cx.scheduler());
+        }
         splitter.activate_on(&cx.scheduler());
-        while cx.finished_children().is_empty() {
+        while !splitter.is_finished() {
+            cx.finished_children();
             cx.idle().await;
+        }
+        if let Some((out, into)) = &self.span {
+            // The span's two ends end with the splitter; `SpanIn` closes this
+            // member's place, so the other schedulers send it nothing more.
+            for end in [out, into] {
+                if let Ok(control) = end.inbox::<Ipc>("control") {
+                    let _ = control.deliver(ShutdownMicroprocess::new().into());
+                }
+            }
+            while !(out.is_finished() && into.is_finished()) {
+                cx.finished_children();
+                cx.idle().await;
+            }
         }
         let _ = tracker.deregister_service(&publish_service(&self.name));
         let _ = tracker.deregister_service(&subscribe_service(&self.name));

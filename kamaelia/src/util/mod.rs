@@ -14,7 +14,8 @@
 //!   the [`Introspector`] component.
 //! * [`PlugSplitter`], [`Plug`]: one stream to many sinks that come and go,
 //!   with flow control (messages measured by [`Weigh`]).
-//! * [`Backplane`], [`PublishTo`], [`SubscribeTo`]: a splitter found by name.
+//! * [`Backplane`], [`PublishTo`], [`SubscribeTo`]: a splitter found by name;
+//!   [`BackplaneSpan`] joins the backplanes of one name on several schedulers.
 //!
 //! This layer stands on `axon` alone.
 
@@ -29,6 +30,7 @@ mod pure_transformer;
 mod rate_filter;
 #[cfg(test)]
 pub(crate) mod rig;
+mod span;
 mod splitter;
 mod tick;
 mod weigh;
@@ -45,6 +47,7 @@ pub use one_shot::OneShot;
 pub use pass_through::PassThrough;
 pub use pure_transformer::PureTransformer;
 pub use rate_filter::MessageRateLimit;
+pub use span::{BackplaneSpan, SpanFull, DEFAULT_SPAN_QUEUE};
 pub use splitter::{
     Configuration, Plug, PlugSplitter, PlugSplitterBoxes, Sink, DEFAULT_MAX_BACKLOG_BYTES,
     DEFAULT_MAX_BACKLOG_MESSAGES, DEFAULT_SPLITTER_INBOX_SIZE, DEFAULT_STALL_TIMEOUT,

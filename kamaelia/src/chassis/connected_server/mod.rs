@@ -198,6 +198,33 @@ impl ServerCore {
         self
     }
 
+    /// Serves on `listener`, already bound and listening, instead of binding
+    /// one: one of [`bind_shared`](crate::internet::bind_shared)'s, for a
+    /// server that runs a ServerCore on each of several schedulers (one per
+    /// core), or a socket handed over by a service manager. The host and port
+    /// are then unused.
+    ///
+    /// # Examples
+    ///
+    /// A server on two schedulers, each with its own listening socket on the
+    /// same port:
+    ///
+    /// ```no_run
+    /// use kamaelia::internet::{bind_shared, ListenOptions};
+    /// use kamaelia::{EchoProtocol, SimpleServer};
+    ///
+    /// let listeners = bind_shared("127.0.0.1", 12345, 2, ListenOptions::default())?;
+    /// axon::run_schedulers(listeners, |listener| {
+    ///     SimpleServer::new(|| EchoProtocol).listener(listener).activate()?;
+    ///     Ok(())
+    /// })?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn listener(mut self, listener: TcpListener) -> Self {
+        self.listener = Some(listener);
+        self
+    }
+
     /// Binds the listening socket now, so that an error (address in use, no
     /// permission, …) is returned here.
     ///
@@ -281,18 +308,20 @@ impl Component for ServerCore {
     type Boxes = ServerCoreBoxes;
 
     async fn main(mut self, cx: Cx<ServerCoreBoxes>) {
+        // A listener handed in may still be blocking.
         let listener = match self.listener.take() {
-            Some(listener) => listener,
-            None => match bind(&self.host, self.port, self.listen) {
-                Ok(listener) => listener,
-                Err(e) => {
-                    tracing::error!(target: "kamaelia::server_core", host = %self.host, port = self.port, error = %e, "cannot listen");
-                    cx.signal
-                        .send(ErrorInformation::new(cx.id(), e).into())
-                        .await;
-                    return;
-                }
-            },
+            Some(listener) => listener.set_nonblocking(true).map(|_| listener),
+            None => bind(&self.host, self.port, self.listen),
+        };
+        let listener = match listener {
+            Ok(listener) => listener,
+            Err(e) => {
+                tracing::error!(target: "kamaelia::server_core", host = %self.host, port = self.port, error = %e, "cannot listen");
+                cx.signal
+                    .send(ErrorInformation::new(cx.id(), e).into())
+                    .await;
+                return;
+            }
         };
         if let Ok(address) = listener.local_addr() {
             tracing::info!(target: "kamaelia::server_core", %address, "listening");

@@ -323,6 +323,13 @@ impl<T> PlugSplitter<T> {
     }
 }
 
+impl<T> PlugSplitter<T> {
+    /// The size limit its `inbox` will have.
+    pub(crate) fn configured_inbox_size(&self) -> usize {
+        self.inbox_size
+    }
+}
+
 impl<T> Default for PlugSplitter<T> {
     fn default() -> Self {
         PlugSplitter::new()
