@@ -277,7 +277,7 @@ impl SelectorCore {
         ready.clear();
         self.poller
             .borrow_mut()
-            .wait(timeout, |key, r, w| ready.push((key, r, w)))?;
+            .wait(timeout, |key, r, w, _peer_closed| ready.push((key, r, w)))?;
         let mut watched = self.watched.borrow_mut();
         let poller = self.poller.borrow();
         for &(slot, readable, writable) in ready.iter() {
