@@ -68,11 +68,21 @@
 //! | `chassis` | `internet`, `protocol`, `util`, `file`, `signals`, `sys` |
 //! | `protocol`, `util`, `file` | `internet`, `signals`, `sys` |
 //! | `internet` (and its message index `ipc`) | `sys` |
-//! | `sys`, `signals` | none: the operating system (`polling`, `socket2`, `signal-hook`) |
+//! | `sys`, `signals` | none: the operating system (`rustix`, `polling`, `socket2`, `signal-hook`) |
 //!
-//! `sys` is the fence around the operating system: every call into `polling`
-//! and `socket2` is there, and the crate's one `unsafe` block (registering a
-//! socket with the poller), whose invariant the Selector keeps.
+//! `sys` is the fence around the operating system: every call into `rustix`,
+//! `polling` and `socket2` is there. So is the crate's one `unsafe` block
+//! (registering a socket with `polling`'s poller, which Linux uses only with the
+//! `portable-poller` feature: by default it has its own epoll poller, with
+//! safe calls), and the poller's invariant, which the Selector keeps.
+//!
+//! # Features
+//!
+//! * `portable-poller`: on Linux, the Selector watches sockets with the
+//!   `polling` crate's poller, as on every other system, instead of epoll
+//!   directly. That costs five system calls per wait instead of one, and the
+//!   news that a peer has half-closed (so its adapter reads once more, to
+//!   find the 0). For comparison, and to keep the portable poller tested.
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]

@@ -1,5 +1,5 @@
-//! The fence around the operating system: every call into `polling` and
-//! `socket2` is here, so that the components never touch them and no type of
+//! The fence around the operating system: every call into `rustix`, `polling`
+//! and `socket2` is here, so that the components never touch them and no type of
 //! theirs appears in a public signature.
 //!
 //! This is the bottom layer: it imports nothing else of this crate, and takes
@@ -7,17 +7,28 @@
 //!
 //! Provides:
 //!
-//! * [`Poller`]: level-triggered readiness notification for sockets (epoll,
-//!   kqueue, …), with a thread-safe wake-up ([`Notifier`](poller::Notifier)). Its
-//!   [`add`](Poller::add) is the crate's one `unsafe` call.
+//! * [`Poller`]: level-triggered readiness notification for sockets, with a
+//!   thread-safe wake-up (`Notifier`), and news of a peer's half-close where
+//!   the system gives it. Two backends with the same API, one compiled in:
+//!   * on Linux, `epoll.rs`: epoll itself, through `rustix`, one system call
+//!     per wait and `EPOLLRDHUP` reported (`peer_closed`);
+//!   * elsewhere, or on Linux with the `portable-poller` feature, `poller.rs`:
+//!     `polling`'s poller (kqueue, epoll, …), which never reports
+//!     `peer_closed`. Its `add` is the crate's one `unsafe` call.
 //! * [`listen`]: a non-blocking TCP listener with `SO_REUSEADDR` and a real
 //!   backlog;
 //! * [`connect`]: a non-blocking TCP connect, and [`connect_result`] to learn
 //!   how it went;
 //! * [`send`]: one or several buffers on a socket, with the socket's own calls.
 
+#[cfg(all(target_os = "linux", not(feature = "portable-poller")))]
+mod epoll;
+#[cfg(any(not(target_os = "linux"), feature = "portable-poller"))]
 mod poller;
 mod socket;
 
+#[cfg(all(target_os = "linux", not(feature = "portable-poller")))]
+pub(crate) use epoll::Poller;
+#[cfg(any(not(target_os = "linux"), feature = "portable-poller"))]
 pub(crate) use poller::Poller;
 pub(crate) use socket::{connect, connect_result, listen, send};

@@ -1,10 +1,15 @@
-//! [`Poller`]: readiness notification for sockets, and the crate's one
-//! `unsafe` call.
+//! [`Poller`], portably: readiness notification for sockets, and the crate's
+//! one `unsafe` call.
 //!
-//! The poller is `polling`'s, in level-triggered mode. Registering a file
-//! descriptor is `unsafe` in `polling` (the descriptor must outlive its
-//! registration); [`Poller::add`] is the single place this crate does it, and
-//! [`Poller`]'s `# Invariant` says who keeps the promise.
+//! The poller everywhere but Linux, and on Linux with the `portable-poller`
+//! feature (Linux otherwise has `epoll.rs`). It is `polling`'s, in
+//! level-triggered mode. It does not tell a peer's half-close from other
+//! readiness, so every event says `peer_closed: false` and the reader learns
+//! of the end of the input by reading it.
+//!
+//! Registering a file descriptor is `unsafe` in `polling` (the descriptor must
+//! outlive its registration); [`Poller::add`] is the single place this crate
+//! does it, and [`Poller`]'s `# Invariant` says who keeps the promise.
 
 use std::fmt;
 use std::io;
@@ -84,11 +89,12 @@ impl Poller {
 
     /// Waits for readiness (at most `timeout`; `None` waits until something
     /// happens or [`Notifier::notify`] is called) and calls `ready` for each
-    /// event with its key and whether it is readable and writable.
+    /// event with its key, whether it is readable and writable, and whether
+    /// the peer had closed its side: never known here, so always `false`.
     pub(crate) fn wait(
         &mut self,
         timeout: Option<Duration>,
-        mut ready: impl FnMut(usize, bool, bool),
+        mut ready: impl FnMut(usize, bool, bool, bool),
     ) -> io::Result<()> {
         self.events.clear();
         self.poller.wait(&mut self.events, timeout)?;
@@ -100,6 +106,7 @@ impl Poller {
                 event.key,
                 event.readable || broken,
                 event.writable || broken,
+                false,
             );
         }
         Ok(())

@@ -36,8 +36,10 @@ fn read_chunk(socket: &TcpStream, size: usize) -> io::Result<Bytes> {
         if scratch.len() < size {
             scratch.resize(size, 0);
         }
-        let n = (&*socket).read(&mut scratch[..size])?;
-        Ok(Bytes::copy_from_slice(&scratch[..n]))
+        let read = (&*socket).read(&mut scratch[..size]);
+        #[cfg(test)]
+        reads::count(&read);
+        Ok(Bytes::copy_from_slice(&scratch[..read?]))
     })
 }
 
@@ -55,8 +57,12 @@ pub(super) struct Connection {
     /// The socket may take more (no write has been refused since the last
     /// notice).
     pub(super) can_write: bool,
-    /// The peer has closed its side (a read returned 0).
+    /// The peer has closed its side (a read returned 0, or came up short
+    /// after a notice said the peer had closed).
     pub(super) eof: bool,
+    /// A notice taken said the peer had closed its side: nothing will follow
+    /// what is in the socket, so a short read is the end of the input.
+    peer_closed: bool,
     /// The Selector has been asked to say when the socket is writable.
     watching_writes: bool,
 }
@@ -73,6 +79,7 @@ impl Connection {
             can_read: true,
             can_write: true,
             eof: false,
+            peer_closed: false,
             watching_writes: false,
         }
     }
@@ -176,8 +183,10 @@ impl Connection {
         }
         // One notice at most is out for this socket; dropping it (here, at
         // once) lets the Selector watch the socket again if it had muted it.
-        if notices.recv().is_some() {
+        // What it says of the peer holds for good: a peer cannot reopen.
+        if let Some(notice) = notices.recv() {
             self.can_read = true;
+            self.peer_closed |= notice.peer_closed();
         }
         while self.can_read {
             match read_chunk(&self.socket, self.read_size) {
@@ -192,6 +201,11 @@ impl Connection {
                     // would only find `WouldBlock`.
                     if chunk.len() < self.read_size {
                         self.can_read = false;
+                        // Unless the FIN had come before the notice: then
+                        // nothing can follow, and this is the end, without a
+                        // read (a poll cycle later) to find the 0. Only a
+                        // short read: a full one may have left more.
+                        self.eof = self.peer_closed;
                     }
                     if let Err(full) = outbox.try_send(chunk) {
                         self.stash = Some(full.into_inner());
@@ -204,5 +218,45 @@ impl Connection {
             }
         }
         Ok(())
+    }
+}
+
+/// How many reads this thread's adapters have made, by outcome: what the
+/// tests count to see that no read is wasted.
+#[cfg(test)]
+pub(super) mod reads {
+    use std::cell::Cell;
+    use std::io;
+
+    /// Reads made, by what they returned.
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub(in crate::internet::csa) struct Reads {
+        /// Returned bytes.
+        pub(in crate::internet::csa) data: u64,
+        /// Returned 0: the end of the input.
+        pub(in crate::internet::csa) zero: u64,
+        /// Failed (`WouldBlock`, or an error).
+        pub(in crate::internet::csa) failed: u64,
+    }
+
+    thread_local! {
+        static READS: Cell<Reads> = Cell::new(Reads::default());
+    }
+
+    pub(super) fn count(read: &io::Result<usize>) {
+        READS.with(|reads| {
+            let mut r = reads.get();
+            match read {
+                Ok(0) => r.zero += 1,
+                Ok(_) => r.data += 1,
+                Err(_) => r.failed += 1,
+            }
+            reads.set(r);
+        });
+    }
+
+    /// The reads made on this thread so far.
+    pub(in crate::internet::csa) fn so_far() -> Reads {
+        READS.with(Cell::get)
     }
 }

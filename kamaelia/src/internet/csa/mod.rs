@@ -279,3 +279,112 @@ async fn serve(
         cx.yield_now().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::TcpListener;
+
+    use axon::ipc::Ipc;
+    use axon::{Scheduler, Standard};
+
+    use super::connection::reads;
+    use super::*;
+    use crate::internet::messages::PeerClosed;
+
+    /// Stays paused for ever; only its boxes are used.
+    struct Idle;
+
+    impl Component for Idle {
+        type Boxes = Standard<Bytes, ()>;
+
+        async fn main(self, cx: Cx<Self::Boxes>) {
+            loop {
+                cx.idle().await;
+            }
+        }
+    }
+
+    /// Runs cycles until `done`, failing after a bound instead of spinning
+    /// for ever.
+    fn run_until(scheduler: &Scheduler, what: &str, mut done: impl FnMut() -> bool) {
+        for _ in 0..1000 {
+            if done() {
+                return;
+            }
+            scheduler.run_cycle();
+        }
+        panic!("never happened: {what}");
+    }
+
+    /// Data and the FIN in one go: the adapter passes the data, then its
+    /// `PeerClosed`, after one read that returns the data, and (with epoll,
+    /// which says the FIN had come) no read to find the 0.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn data_and_fin_together_take_one_read() {
+        use std::io::Write;
+
+        use rustix::event::{poll, PollFd, PollFlags};
+
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let mut peer = TcpStream::connect(listener.local_addr().expect("bound")).expect("connect");
+        let (ours, _) = listener.accept().expect("accept");
+        let ours = Rc::new(ours);
+        let scheduler = Scheduler::new();
+        let csa = ComponentRef::new(
+            ConnectedSocketAdapter::from_shared(ours.clone())
+                .expect("adapter")
+                .read_size(64),
+        );
+        let handler = ComponentRef::new(Idle);
+        handler.activate_on(&scheduler);
+        let received = handler.inbox::<Bytes>("inbox").expect("inbox");
+        let control = handler.inbox::<Ipc>("control").expect("control");
+        csa.link((&csa, "outbox"), (&handler, "inbox"))
+            .expect("link");
+        csa.link((&csa, "signal"), (&handler, "control"))
+            .expect("link");
+        csa.activate_on(&scheduler);
+        // Asleep, it has read (finding nothing) and waits for a notice.
+        run_until(&scheduler, "the adapter asleep", || csa.is_paused());
+        let before = reads::so_far();
+        assert_eq!((before.data, before.zero), (0, 0), "nothing came yet");
+        assert!(before.failed >= 1, "it read, and found nothing");
+
+        peer.write_all(b"last words").expect("write");
+        peer.shutdown(Shutdown::Write).expect("shutdown");
+        // Both are in our socket before the Selector next looks.
+        let mut fds = [PollFd::new(&*ours, PollFlags::RDHUP)];
+        poll(&mut fds, None).expect("poll");
+        assert!(fds[0].revents().contains(PollFlags::RDHUP));
+
+        run_until(&scheduler, "the data and PeerClosed", || {
+            control.data_ready()
+        });
+        let message = control.recv().expect("a message");
+        assert!(
+            message.finished_with::<PeerClosed>().is_some(),
+            "{message:?}"
+        );
+        assert_eq!(received.recv().as_deref(), Some(&b"last words"[..]));
+        assert!(received.is_empty());
+
+        let after = reads::so_far();
+        assert_eq!(after.data - before.data, 1, "one read returned the data");
+        let zero_reads = after.zero - before.zero;
+        if cfg!(feature = "portable-poller") {
+            // The poller does not say the FIN had come: the adapter reads
+            // again, a poll cycle later, to find the 0.
+            assert_eq!(zero_reads, 1, "one read of 0");
+        } else {
+            assert_eq!(zero_reads, 0, "no read of 0");
+        }
+
+        // The adapter closes in order once told to finish.
+        csa.inbox::<Ipc>("control")
+            .expect("control")
+            .deliver(axon::ipc::ProducerFinished::new().into())
+            .expect("delivered");
+        run_until(&scheduler, "the adapter to close", || csa.is_finished());
+    }
+}

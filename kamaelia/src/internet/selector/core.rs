@@ -28,8 +28,9 @@ const CORE_VALUE: &str = "kamaelia.selector.core";
 pub(crate) struct SelectorCore {
     pub(super) poller: RefCell<sys::Poller>,
     watched: RefCell<Watched>,
-    /// Events from the last wait, reused so that polling does not allocate.
-    ready: RefCell<Vec<(usize, bool, bool)>>,
+    /// Events from the last wait, reused so that polling does not allocate:
+    /// (key, readable, writable, peer closed).
+    ready: RefCell<Vec<(usize, bool, bool, bool)>>,
     /// Where dropped notices of muted sockets queue their keys.
     rearm: Rc<RearmQueue>,
     /// The keys being re-armed, reused (swapped with the queue's buffer).
@@ -266,7 +267,8 @@ impl SelectorCore {
     ///
     /// First re-arms the directions whose notice has been taken since the last
     /// poll (only those: see [`notice`](super::notice)). Then waits; for each
-    /// event, a direction with no notice out gets one, and one whose notice is
+    /// event, a direction with no notice out gets one (saying whether the
+    /// poller saw that the peer had closed its side), and one whose notice is
     /// still out is muted (not asked of the poller) until that notice is taken.
     ///
     /// An error concerning one socket is logged, not returned: failing the
@@ -277,10 +279,10 @@ impl SelectorCore {
         ready.clear();
         self.poller
             .borrow_mut()
-            .wait(timeout, |key, r, w| ready.push((key, r, w)))?;
+            .wait(timeout, |key, r, w, closed| ready.push((key, r, w, closed)))?;
         let mut watched = self.watched.borrow_mut();
         let poller = self.poller.borrow();
-        for &(slot, readable, writable) in ready.iter() {
+        for &(slot, readable, writable, peer_closed) in ready.iter() {
             let Some(registration) = watched.slots.get_mut(slot) else {
                 continue;
             };
@@ -291,7 +293,7 @@ impl SelectorCore {
                 };
                 match watch.notice.state() {
                     State::Idle => {
-                        watch.notice.send();
+                        watch.notice.send(peer_closed);
                         // Refused (a full inbox): the notice comes back and is
                         // dropped, which makes it `Idle` again.
                         let _ = watch.reply.deliver(Ready::new(watch.notice.clone()));

@@ -36,6 +36,19 @@ impl Ready {
     pub(super) fn new(notice: Rc<Notice>) -> Self {
         Ready { notice }
     }
+
+    /// True if, when this notice was sent, the peer had already closed its
+    /// side (its FIN had come, or the connection had hung up): nothing will
+    /// follow what is in the socket now, so a read that comes back short has
+    /// reached the end of the input, without reading again to find the 0.
+    ///
+    /// `false` says nothing either way: it is what the portable poller (not on
+    /// Linux, or with the `portable-poller` feature) always says, and what a
+    /// notice says when the socket has an error (a reset, which the next read
+    /// reports). Then only a read of 0 tells the end of the input.
+    pub fn peer_closed(&self) -> bool {
+        self.notice.peer_closed()
+    }
 }
 
 impl Drop for Ready {
@@ -46,7 +59,11 @@ impl Drop for Ready {
 
 impl fmt::Debug for Ready {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Ready")
+        if self.peer_closed() {
+            f.write_str("Ready(peer closed)")
+        } else {
+            f.write_str("Ready")
+        }
     }
 }
 

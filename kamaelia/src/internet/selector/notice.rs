@@ -57,6 +57,9 @@ pub(super) enum State {
 pub(super) struct Notice {
     key: Key,
     state: Cell<State>,
+    /// Whether the poller had seen the peer close its side when the `Ready`
+    /// out (or the last one) was sent.
+    peer_closed: Cell<bool>,
     queue: Rc<RearmQueue>,
 }
 
@@ -65,6 +68,7 @@ impl Notice {
         Rc::new(Notice {
             key,
             state: Cell::new(State::Idle),
+            peer_closed: Cell::new(false),
             queue,
         })
     }
@@ -73,10 +77,18 @@ impl Notice {
         self.state.get()
     }
 
-    /// The Selector is sending a `Ready` (`Idle` → `Out`).
-    pub(super) fn send(&self) {
+    /// The Selector is sending a `Ready` (`Idle` → `Out`), for an event that
+    /// said whether the peer had closed its side.
+    pub(super) fn send(&self, peer_closed: bool) {
         debug_assert_eq!(self.state(), State::Idle, "one notice out at a time");
         self.state.set(State::Out);
+        self.peer_closed.set(peer_closed);
+    }
+
+    /// What the event of the `Ready` out (or the last sent) said of the
+    /// peer: set only when a `Ready` is sent, so constant while it is out.
+    pub(super) fn peer_closed(&self) -> bool {
+        self.peer_closed.get()
     }
 
     /// The socket was found ready again while the notice is out, and the
@@ -110,6 +122,7 @@ impl fmt::Debug for Notice {
         f.debug_struct("Notice")
             .field("key", &self.key)
             .field("state", &self.state())
+            .field("peer_closed", &self.peer_closed())
             .finish()
     }
 }
