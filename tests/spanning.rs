@@ -221,7 +221,7 @@ fn the_chat_server_on_two_schedulers_delivers_every_line_to_every_other_client()
         client.send(burst.as_bytes());
     }
     for (me, client) in clients.iter_mut().enumerate() {
-        let mut next = vec![0usize; CLIENTS];
+        let mut next = [0usize; CLIENTS];
         for _ in 0..(CLIENTS - 1) * LINES {
             let line = String::from_utf8(client.read_line()).expect("text");
             let (from, i) = line.trim_end().split_once(':').expect("n:i");
