@@ -83,6 +83,21 @@ impl Server for Python {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+
+    fn cpu_time(&self) -> Duration {
+        support::cpu_time_of(&self.child.id().to_string())
+    }
+}
+
+/// What one server did in one run.
+#[derive(Clone, Copy)]
+struct Run {
+    /// Round trips per second while counting.
+    rate: f64,
+    /// The server's CPU time per round trip, over the whole run.
+    cpu: Duration,
+    p50: Duration,
+    p99: Duration,
 }
 
 /// The number of connections: `ECHO_CONNECTIONS`, or 50.
@@ -93,9 +108,10 @@ fn connections() -> usize {
         .unwrap_or(DEFAULT_CONNECTIONS)
 }
 
-fn measure(server: Box<dyn Server>, warmup: Duration, duration: Duration) -> f64 {
+fn measure(server: Box<dyn Server>, warmup: Duration, duration: Duration) -> Run {
     let address = server.address();
     let connections = connections();
+    let cpu_before = server.cpu_time();
     let measured = thread::spawn(move || {
         pin(CLIENT_CPU);
         load::run(&load::Load {
@@ -109,8 +125,35 @@ fn measure(server: Box<dyn Server>, warmup: Duration, duration: Duration) -> f64
     .join()
     .expect("no panic")
     .expect("the load ran");
+    let cpu = server.cpu_time().saturating_sub(cpu_before);
     server.stop();
-    measured.per_second()
+    Run {
+        rate: measured.per_second(),
+        cpu: cpu / measured.all_round_trips.max(1) as u32,
+        p50: measured.p50,
+        p99: measured.p99,
+    }
+}
+
+/// The median of each figure of `runs`.
+fn medians(runs: &[Run]) -> Run {
+    let of = |f: fn(&Run) -> f64| median(runs.iter().map(f).collect());
+    Run {
+        rate: of(|r| r.rate),
+        cpu: Duration::from_secs_f64(of(|r| r.cpu.as_secs_f64())),
+        p50: Duration::from_secs_f64(of(|r| r.p50.as_secs_f64())),
+        p99: Duration::from_secs_f64(of(|r| r.p99.as_secs_f64())),
+    }
+}
+
+fn row(name: &str, r: &Run) {
+    println!(
+        "{name:<46} {:>14.0} {:>10.2} {:>9.0} {:>9.0}",
+        r.rate,
+        r.cpu.as_secs_f64() * 1e6,
+        r.p50.as_secs_f64() * 1e6,
+        r.p99.as_secs_f64() * 1e6
+    );
 }
 
 fn main() {
@@ -129,38 +172,53 @@ fn main() {
             let t = measure(Tokio::start(BACKLOG), warmup, duration);
             (measure(Kamaelia::start(), warmup, duration), t)
         };
-        println!("round {round}: kamaelia {k:.0} round trips/s, tokio {t:.0} round trips/s");
+        println!(
+            "round {round}: kamaelia {:.0} round trips/s ({:.2} µs CPU each, p99 {:.0} µs), \
+             tokio {:.0} ({:.2} µs, p99 {:.0} µs)",
+            k.rate,
+            k.cpu.as_secs_f64() * 1e6,
+            k.p99.as_secs_f64() * 1e6,
+            t.rate,
+            t.cpu.as_secs_f64() * 1e6,
+            t.p99.as_secs_f64() * 1e6
+        );
         ours.push(k);
         theirs.push(t);
     }
     // Each round's servers ran minutes apart at most, so the ratio within a
     // round is less hit by the VM's drift than the ratio of the medians.
-    let paired = median(ours.iter().zip(&theirs).map(|(k, t)| k / t).collect());
-    let (k, t) = (median(ours), median(theirs));
+    let paired = median(ours.iter().zip(&theirs).map(|(k, t)| k.rate / t.rate).collect());
+    let paired_cpu = median(
+        ours.iter()
+            .zip(&theirs)
+            .map(|(k, t)| k.cpu.as_secs_f64() / t.cpu.as_secs_f64())
+            .collect(),
+    );
+    let (k, t) = (medians(&ours), medians(&theirs));
     println!();
     println!(
-        "{} connections x {SIZE}-byte ping-pong, server on CPU {SERVER_CPU}, load on CPU {CLIENT_CPU}",
+        "{} connections x {SIZE}-byte ping-pong, server on CPU {SERVER_CPU}, load on CPU {CLIENT_CPU} (medians of {ROUNDS} rounds)",
         connections()
     );
-    println!("{:<46} {:>14}", "server", "round trips/s");
-    println!("{:<46} {:>14.0}", "kamaelia SimpleServer + EchoProtocol", k);
     println!(
-        "{:<46} {:>14.0}",
-        "tokio current_thread, read/write_all per task", t
+        "{:<46} {:>14} {:>10} {:>9} {:>9}",
+        "server", "round trips/s", "CPU µs/rt", "p50 µs", "p99 µs"
     );
+    row("kamaelia SimpleServer + EchoProtocol", &k);
+    row("tokio current_thread, read/write_all per task", &t);
     println!(
-        "ratio kamaelia/tokio: {:.2}x (median of the rounds' own ratios: {paired:.2}x)",
-        k / t
+        "kamaelia/tokio: round trips/s {:.2}x (rounds' own ratios: {paired:.2}x); \
+         server CPU per round trip {:.2}x (rounds' own: {paired_cpu:.2}x); p99 {:.2}x",
+        k.rate / t.rate,
+        k.cpu.as_secs_f64() / t.cpu.as_secs_f64(),
+        k.p99.as_secs_f64() / t.p99.as_secs_f64()
     );
     if std::env::var_os("ECHO_PYTHON").is_some() {
         match Python::start() {
             Some(server) => {
                 let p = measure(server, warmup, duration);
-                println!(
-                    "{:<46} {:>14.0}",
-                    "Python Kamaelia 1.14.32 FastRestartServer", p
-                );
-                println!("ratio kamaelia/python: {:.1}x", k / p);
+                row("Python Kamaelia 1.14.32 FastRestartServer", &p);
+                println!("ratio kamaelia/python: {:.1}x", k.rate / p.rate);
             }
             None => println!("Python Kamaelia: not run (pip install kamaelia==1.14.32)"),
         }

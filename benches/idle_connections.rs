@@ -51,6 +51,20 @@ use support::{median, pin, Kamaelia, Server, Tokio, BACKLOG, CLIENT_CPU, SERVER_
 const CLIENT_ENV: &str = "IDLE_CLIENT_OF";
 /// The client's result line starts with this.
 const RESULT: &str = "idle-result";
+/// The client says this (and how many it holds) while it holds them.
+const HOLDING: &str = "idle-holding";
+
+/// This process's resident memory, from `/proc/self/status`.
+fn rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
 /// How long stopping a server may take before the bench stops waiting.
 const STOP_LIMIT: Duration = Duration::from_secs(300);
 
@@ -89,11 +103,21 @@ fn client(address: SocketAddr) {
     pin(CLIENT_CPU);
     // The bench sets IDLE_CONNECTIONS and IDLE_LIMIT for the client.
     let settings = Settings::from_env(false);
-    let outcome = idle::run(&idle::Idle {
+    let idle = idle::Idle {
         address,
         connections: settings.connections,
         in_flight: settings.in_flight,
         limit: settings.limit,
+    };
+    // Held until the bench has measured the server's memory: it says so on
+    // our stdin.
+    let outcome = idle::run_holding(&idle, |outcome| {
+        if let Ok(outcome) = outcome {
+            println!("{HOLDING} {}", outcome.held);
+            let _ = std::io::Write::flush(&mut std::io::stdout());
+            let mut line = String::new();
+            let _ = std::io::stdin().read_line(&mut line);
+        }
     })
     .expect("the idle load ran");
     let timeline: Vec<String> = outcome.timeline.iter().map(usize::to_string).collect();
@@ -142,24 +166,56 @@ fn parse_outcome(line: &str) -> Option<idle::Outcome> {
 }
 
 /// Runs the client against `server`, then stops the server; returns the
-/// outcome and how long stopping took (`None`: it had not stopped after
-/// [`STOP_LIMIT`], and is left running).
-fn measure(server: Box<dyn Server>, settings: &Settings) -> (idle::Outcome, Option<Duration>) {
-    let child = Command::new(std::env::current_exe().expect("this executable"))
+/// outcome, how long stopping took (`None`: it had not stopped after
+/// [`STOP_LIMIT`], and is left running), and the bytes of resident memory
+/// the server took per connection held.
+fn measure(
+    server: Box<dyn Server>,
+    settings: &Settings,
+) -> (idle::Outcome, Option<Duration>, Option<f64>) {
+    use std::io::{BufRead, Write};
+    // The bench process holds only the server (the client is a child): its
+    // growth while the connections are held is the server's. Memory freed by
+    // the last server goes back first, so that it does not hide this one's.
+    // SAFETY: malloc_trim has no preconditions.
+    unsafe { libc::malloc_trim(0) };
+    let before = rss();
+    let mut child = Command::new(std::env::current_exe().expect("this executable"))
         .env(CLIENT_ENV, server.address().to_string())
         .env("IDLE_CONNECTIONS", settings.connections.to_string())
         .env("IDLE_LIMIT", settings.limit.as_secs_f64().to_string())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .expect("the client starts");
-    let output = child.wait_with_output().expect("the client ran");
-    let text = String::from_utf8_lossy(&output.stdout);
+    let mut stdin = child.stdin.take().expect("piped");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("piped")).lines();
+    let mut per_connection = None;
+    let mut text = String::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap_or_default();
+        if let Some(held) = line.strip_prefix(HOLDING) {
+            let held: usize = held.trim().parse().unwrap_or(0);
+            if held > 0 {
+                per_connection = Some(rss().saturating_sub(before) as f64 / held as f64);
+            }
+            let _ = writeln!(stdin, "done");
+            continue;
+        }
+        text.push_str(&line);
+        text.push('\n');
+    }
+    let status = child.wait().expect("the client ran");
     let outcome = text
         .lines()
         .find_map(parse_outcome)
-        .unwrap_or_else(|| panic!("the client failed ({}): {text}", output.status));
+        .unwrap_or_else(|| panic!("the client failed ({status}): {text}"));
     // Stopping waits for the server's thread; kamaelia's may still be busy
     // with the connections the client just closed.
+    println!(
+        "    server CPU while connecting and holding: {:.2} s",
+        server.cpu_time().as_secs_f64()
+    );
     let start = Instant::now();
     let (tx, rx) = std::sync::mpsc::channel();
     thread::spawn(move || {
@@ -167,7 +223,7 @@ fn measure(server: Box<dyn Server>, settings: &Settings) -> (idle::Outcome, Opti
         let _ = tx.send(());
     });
     let stopped = rx.recv_timeout(STOP_LIMIT).ok().map(|()| start.elapsed());
-    (outcome, stopped)
+    (outcome, stopped, per_connection)
 }
 
 fn describe(name: &str, outcome: &idle::Outcome, stopped: Option<Duration>) {
@@ -230,14 +286,19 @@ fn main() {
         ),
     ];
     let mut outcomes: [Vec<idle::Outcome>; 2] = [Vec::new(), Vec::new()];
+    let mut memory: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
     for round in 1..=settings.rounds {
         println!("round {round}:");
         // Tokio goes first in odd rounds, kamaelia in even ones.
         let order = if round % 2 == 1 { [0, 1] } else { [1, 0] };
         for i in order {
             let (name, start) = &servers[i];
-            let (outcome, stopped) = measure(start(), &settings);
+            let (outcome, stopped, per_connection) = measure(start(), &settings);
             describe(name, &outcome, stopped);
+            if let Some(bytes) = per_connection {
+                println!("    resident memory per connection held: {bytes:.0} bytes");
+                memory[i].push(bytes);
+            }
             outcomes[i].push(outcome);
             if stopped.is_none() {
                 println!("a server did not stop; ending the run");
@@ -256,7 +317,10 @@ fn main() {
         settings.rounds,
         if settings.rounds == 1 { "" } else { "s" }
     );
-    println!("{:<46} {:>8} {:>10}", "server", "held", "seconds");
+    println!(
+        "{:<46} {:>8} {:>10} {:>16}",
+        "server", "held", "seconds", "RSS B/connection"
+    );
     for (i, (name, _)) in servers.iter().enumerate() {
         let v = &outcomes[i];
         let capped = if v.iter().all(idle::Outcome::complete) {
@@ -264,7 +328,16 @@ fn main() {
         } else {
             " (limit)"
         };
-        println!("{name:<46} {:>8.0} {:>10.2}{capped}", held(v), seconds(v));
+        let rss = if memory[i].is_empty() {
+            f64::NAN
+        } else {
+            median(memory[i].clone())
+        };
+        println!(
+            "{name:<46} {:>8.0} {:>10.2} {rss:>16.0}{capped}",
+            held(v),
+            seconds(v)
+        );
     }
     if ours.iter().all(idle::Outcome::complete) && tokio.iter().all(idle::Outcome::complete) {
         println!(

@@ -6,6 +6,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::thread;
+use std::time::Duration;
 
 use axon::ipc::Ipc;
 use axon::RemoteSender;
@@ -37,11 +38,35 @@ pub(crate) trait Server: Send {
     fn address(&self) -> SocketAddr;
     /// Stops it and waits until it has stopped.
     fn stop(self: Box<Self>);
+    /// The CPU time (user and system) its thread or process has used.
+    fn cpu_time(&self) -> Duration;
+}
+
+/// The CPU time (user + system) of `/proc/<path>/stat`: a thread
+/// (`self/task/<tid>`) or a process (`<pid>`).
+pub(crate) fn cpu_time_of(path: &str) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{path}/stat")).unwrap_or_default();
+    // The command name (field 2) may hold spaces: count from after its ')'.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    // utime and stime are fields 14 and 15, the 12th and 13th after ')'.
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Duration::from_nanos((ticks(11) + ticks(12)) * 1_000_000_000 / hz)
+}
+
+/// The current thread's id, for [`cpu_time_of`].
+pub(crate) fn thread_id() -> i32 {
+    // SAFETY: gettid has no preconditions.
+    unsafe { libc::gettid() }
 }
 
 /// Kamaelia's `SimpleServer` with `EchoProtocol`, on its own scheduler.
 pub(crate) struct Kamaelia {
     address: SocketAddr,
+    tid: i32,
     control: RemoteSender<Ipc>,
     thread: thread::JoinHandle<io::Result<()>>,
 }
@@ -52,6 +77,7 @@ impl Kamaelia {
         let (tx, rx) = mpsc::channel();
         let thread = thread::spawn(move || {
             pin(SERVER_CPU);
+            let tid = thread_id();
             let server = SimpleServer::new(|| EchoProtocol)
                 .host("127.0.0.1")
                 .port(0)
@@ -63,12 +89,13 @@ impl Kamaelia {
                 .map_err(io::Error::other)?
                 .remote_sender()
                 .expect("activated");
-            tx.send((address, control)).expect("the bench waits");
+            tx.send((address, control, tid)).expect("the bench waits");
             axon::Scheduler::current().run()
         });
-        let (address, control) = rx.recv().expect("the server starts");
+        let (address, control, tid) = rx.recv().expect("the server starts");
         Box::new(Kamaelia {
             address,
+            tid,
             control,
             thread,
         })
@@ -84,6 +111,10 @@ impl Server for Kamaelia {
         self.control.send(kamaelia::ipc::server_shutdown());
         self.thread.join().expect("no panic").expect("ran");
     }
+
+    fn cpu_time(&self) -> Duration {
+        cpu_time_of(&format!("self/task/{}", self.tid))
+    }
 }
 
 /// Tokio's `current_thread` runtime, a task per connection doing `read` /
@@ -92,6 +123,7 @@ impl Server for Kamaelia {
 /// handshakes wait for the client's SYN to be sent again (after 1 s, then 3 s).
 pub(crate) struct Tokio {
     address: SocketAddr,
+    tid: i32,
     stop: tokio::sync::oneshot::Sender<()>,
     thread: thread::JoinHandle<()>,
 }
@@ -104,6 +136,7 @@ impl Tokio {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = thread::spawn(move || {
             pin(SERVER_CPU);
+            let tid = thread_id();
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -115,7 +148,7 @@ impl Tokio {
                     .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
                     .expect("bind");
                 let listener = socket.listen(backlog).expect("listen");
-                tx.send(listener.local_addr().expect("bound"))
+                tx.send((listener.local_addr().expect("bound"), tid))
                     .expect("the bench waits");
                 let accept = async {
                     loop {
@@ -142,9 +175,10 @@ impl Tokio {
                 }
             });
         });
-        let address = rx.recv().expect("the server starts");
+        let (address, tid) = rx.recv().expect("the server starts");
         Box::new(Tokio {
             address,
+            tid,
             stop,
             thread,
         })
@@ -159,6 +193,10 @@ impl Server for Tokio {
     fn stop(self: Box<Self>) {
         let _ = self.stop.send(());
         self.thread.join().expect("no panic");
+    }
+
+    fn cpu_time(&self) -> Duration {
+        cpu_time_of(&format!("self/task/{}", self.tid))
     }
 }
 

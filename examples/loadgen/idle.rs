@@ -377,7 +377,17 @@ impl Engine<'_> {
 ///
 /// Raises the soft limit on open files first (see [`raise_fd_limit`]); the
 /// connections need one file descriptor each.
+#[allow(dead_code)] // the idle-connections bench holds them first
 pub(crate) fn run(idle: &Idle) -> io::Result<Outcome> {
+    run_holding(idle, |_| {})
+}
+
+/// [`run`], calling `holding` with the outcome while the connections are
+/// still open (to measure what holding them costs the server).
+pub(crate) fn run_holding(
+    idle: &Idle,
+    holding: impl FnOnce(&io::Result<Outcome>),
+) -> io::Result<Outcome> {
     let limit = raise_fd_limit()?;
     if limit < idle.connections as libc::rlim_t + 16 {
         return Err(io::Error::other(format!(
@@ -402,6 +412,7 @@ pub(crate) fn run(idle: &Idle) -> io::Result<Outcome> {
         next: 0,
     };
     let result = engine.drive();
+    holding(&result);
     for key in 0..engine.connections.len() {
         engine.close(key);
     }

@@ -29,11 +29,17 @@ pub(crate) struct Load {
 
 /// What the load achieved.
 #[derive(Clone, Copy, Debug)]
+#[allow(dead_code)] // the loadgen example prints only some
 pub(crate) struct Measured {
     /// Round trips completed while counting.
     pub(crate) round_trips: u64,
     /// How long the count ran.
     pub(crate) elapsed: Duration,
+    /// Round trips completed in the whole run, warm-up included.
+    pub(crate) all_round_trips: u64,
+    /// Round-trip times while counting: the median and the 99th percentile.
+    pub(crate) p50: Duration,
+    pub(crate) p99: Duration,
 }
 
 impl Measured {
@@ -46,6 +52,8 @@ impl Measured {
 /// One connection: its socket, its message, and how much of the echo is in.
 struct Connection {
     stream: TcpStream,
+    /// When the message in flight was sent.
+    sent_at: Instant,
     message: Vec<u8>,
     echo: Vec<u8>,
     received: usize,
@@ -55,6 +63,7 @@ impl Connection {
     /// Sends the message (small enough that a socket with an empty send buffer
     /// always takes it whole).
     fn send(&mut self) -> io::Result<()> {
+        self.sent_at = Instant::now();
         let mut sent = 0;
         while sent < self.message.len() {
             match self.stream.write(&self.message[sent..]) {
@@ -112,6 +121,7 @@ pub(crate) fn run(load: &Load) -> io::Result<Measured> {
         stream.set_nonblocking(true)?;
         connections.push(Connection {
             stream,
+            sent_at: Instant::now(),
             message: (0..load.size).map(|i| (i + n) as u8).collect(),
             echo: vec![0; load.size],
             received: 0,
@@ -139,6 +149,8 @@ fn drive(poller: &Poller, connections: &mut [Connection], load: &Load) -> io::Re
     let count_until = count_from + load.duration;
     let mut counting: Option<(Instant, u64)> = None;
     let mut round_trips = 0u64;
+    // Round-trip times while counting, in nanoseconds.
+    let mut times: Vec<u64> = Vec::new();
     loop {
         let now = Instant::now();
         if counting.is_none() && now >= count_from {
@@ -146,9 +158,17 @@ fn drive(poller: &Poller, connections: &mut [Connection], load: &Load) -> io::Re
         }
         if now >= count_until {
             let (from, before) = counting.unwrap_or((count_from, 0));
+            times.sort_unstable();
+            let at = |q: f64| {
+                let i = ((times.len() as f64 * q) as usize).min(times.len().saturating_sub(1));
+                Duration::from_nanos(times.get(i).copied().unwrap_or(0))
+            };
             return Ok(Measured {
                 round_trips: round_trips - before,
                 elapsed: now - from,
+                all_round_trips: round_trips,
+                p50: at(0.50),
+                p99: at(0.99),
             });
         }
         events.clear();
@@ -157,6 +177,9 @@ fn drive(poller: &Poller, connections: &mut [Connection], load: &Load) -> io::Re
             let connection = &mut connections[event.key];
             if connection.receive()? {
                 round_trips += 1;
+                if counting.is_some() {
+                    times.push(connection.sent_at.elapsed().as_nanos() as u64);
+                }
                 connection.send()?;
             }
         }

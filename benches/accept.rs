@@ -1,0 +1,120 @@
+//! Accepting: connections per second through the whole life of a connection
+//! (accept, the peer's FIN, the server's close), the kamaelia echo server
+//! against a tokio `current_thread` echo server, in the same run.
+//!
+//! `cargo bench --bench accept` (`ACCEPT_CONNECTIONS=<n>`, default 10,000;
+//! `ACCEPT_ROUNDS=<n>`, default 5; `ACCEPT_CLIENTS=<k>` client threads, default
+//! 16)
+//!
+//! Each of the client threads (all pinned to CPU 1) connects, shuts its
+//! sending side, reads until the server closes, and connects again, until the
+//! round's connections are done; the server (pinned to CPU 0) accepts, reads
+//! the end of the input, and closes. The servers take turns over the rounds;
+//! the summary gives each one's median and the ratio.
+//!
+//! Without `--bench` (`cargo test --benches`), a smoke run of 200
+//! connections, one round.
+
+mod support;
+
+use std::io::Read;
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::Instant;
+
+use support::{median, pin, Kamaelia, Server, Tokio, BACKLOG, CLIENT_CPU, SERVER_CPU};
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}
+
+/// Opens and closes `connections` connections to `address` from `clients`
+/// threads; returns connections per second.
+fn churn(address: SocketAddr, connections: usize, clients: usize) -> f64 {
+    let left = Arc::new(AtomicUsize::new(connections));
+    let started = Instant::now();
+    let threads: Vec<_> = (0..clients)
+        .map(|_| {
+            let left = left.clone();
+            thread::spawn(move || {
+                pin(CLIENT_CPU);
+                let mut sink = [0u8; 64];
+                while left
+                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+                    .is_ok()
+                {
+                    let mut stream = TcpStream::connect(address).expect("connect");
+                    stream.shutdown(Shutdown::Write).expect("shutdown");
+                    while stream.read(&mut sink).expect("read") > 0 {}
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("no panic");
+    }
+    connections as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Connections per second, and the server's CPU time per connection in µs.
+fn measure(server: Box<dyn Server>, connections: usize, clients: usize) -> (f64, f64) {
+    let cpu = server.cpu_time();
+    let rate = churn(server.address(), connections, clients);
+    let cpu = server.cpu_time().saturating_sub(cpu);
+    server.stop();
+    (rate, cpu.as_secs_f64() * 1e6 / connections as f64)
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let bench = std::env::args().any(|a| a == "--bench");
+    let connections = env("ACCEPT_CONNECTIONS", if bench { 10_000 } else { 200 });
+    let rounds = env("ACCEPT_ROUNDS", if bench { 5 } else { 1 }).max(1);
+    let clients = env("ACCEPT_CLIENTS", 16).max(1);
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for round in 1..=rounds {
+        // Each goes first in every other round.
+        let (k, t) = if round % 2 == 1 {
+            let k = measure(Kamaelia::start(), connections, clients);
+            (k, measure(Tokio::start(BACKLOG), connections, clients))
+        } else {
+            let t = measure(Tokio::start(BACKLOG), connections, clients);
+            (measure(Kamaelia::start(), connections, clients), t)
+        };
+        println!(
+            "round {round}: kamaelia {:.0} connections/s ({:.1} µs CPU each), \
+             tokio {:.0} connections/s ({:.1} µs)",
+            k.0, k.1, t.0, t.1
+        );
+        ours.push(k);
+        theirs.push(t);
+    }
+    let paired = median(ours.iter().zip(&theirs).map(|(k, t)| k.0 / t.0).collect());
+    let cpu = |v: &[(f64, f64)]| median(v.iter().map(|r| r.1).collect());
+    let (kc, tc) = (cpu(&ours), cpu(&theirs));
+    let (k, t) = (
+        median(ours.iter().map(|r| r.0).collect()),
+        median(theirs.iter().map(|r| r.0).collect()),
+    );
+    println!();
+    println!(
+        "{connections} connections (connect, FIN, server closes) from {clients} client threads, \
+         server on CPU {SERVER_CPU}, clients on CPU {CLIENT_CPU}"
+    );
+    println!("{:<46} {:>14} {:>16}", "server", "connections/s", "CPU µs/connection");
+    println!("{:<46} {:>14.0} {kc:>16.1}", "kamaelia SimpleServer + EchoProtocol", k);
+    println!("{:<46} {:>14.0} {tc:>16.1}", "tokio current_thread, a task per connection", t);
+    println!(
+        "ratio kamaelia/tokio: {:.2}x (median of the rounds' own ratios: {paired:.2}x); \
+         CPU per connection {:.2}x",
+        k / t,
+        kc / tc
+    );
+}
