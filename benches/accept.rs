@@ -108,9 +108,18 @@ fn main() {
         "{connections} connections (connect, FIN, server closes) from {clients} client threads, \
          server on CPU {SERVER_CPU}, clients on CPU {CLIENT_CPU}"
     );
-    println!("{:<46} {:>14} {:>16}", "server", "connections/s", "CPU µs/connection");
-    println!("{:<46} {:>14.0} {kc:>16.1}", "kamaelia SimpleServer + EchoProtocol", k);
-    println!("{:<46} {:>14.0} {tc:>16.1}", "tokio current_thread, a task per connection", t);
+    println!(
+        "{:<46} {:>14} {:>16}",
+        "server", "connections/s", "CPU µs/connection"
+    );
+    println!(
+        "{:<46} {:>14.0} {kc:>16.1}",
+        "kamaelia SimpleServer + EchoProtocol", k
+    );
+    println!(
+        "{:<46} {:>14.0} {tc:>16.1}",
+        "tokio current_thread, a task per connection", t
+    );
     println!(
         "ratio kamaelia/tokio: {:.2}x (median of the rounds' own ratios: {paired:.2}x); \
          CPU per connection {:.2}x",

@@ -187,7 +187,12 @@ fn main() {
     }
     // Each round's servers ran minutes apart at most, so the ratio within a
     // round is less hit by the VM's drift than the ratio of the medians.
-    let paired = median(ours.iter().zip(&theirs).map(|(k, t)| k.rate / t.rate).collect());
+    let paired = median(
+        ours.iter()
+            .zip(&theirs)
+            .map(|(k, t)| k.rate / t.rate)
+            .collect(),
+    );
     let paired_cpu = median(
         ours.iter()
             .zip(&theirs)
