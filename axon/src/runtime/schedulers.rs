@@ -44,14 +44,15 @@ use crate::runtime::scheduler::Scheduler;
 /// # Examples
 ///
 /// ```
-/// use axon::{from_fn, ComponentRef, Standard};
+/// use axon::{from_fn, ComponentRef, Cx, Standard};
 /// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
 ///
-/// let ran = AtomicUsize::new(0);
+/// let ran = Arc::new(AtomicUsize::new(0));
 /// axon::run_schedulers(0..4, |index: usize| {
-///     let ran = &ran;
+///     let ran = ran.clone();
 ///     // Made on, and running on, scheduler `index`'s thread.
-///     ComponentRef::new(from_fn(move |_cx: axon::Cx<Standard<(), ()>>| async move {
+///     ComponentRef::new(from_fn(move |_cx: Cx<Standard<(), ()>>| async move {
 ///         ran.fetch_add(index + 1, Ordering::Relaxed);
 ///     }))
 ///     .activate();
