@@ -53,12 +53,17 @@ pub const DEFAULT_SPAN_QUEUE: usize = 1024;
 ///
 /// let span = BackplaneSpan::<String>::new(2);
 /// axon::run_schedulers([span.clone(), span], |span| {
-///     let backplane = Backplane::<String>::new("news").spanning(&span)?.activate()?;
+///     let backplane = Backplane::<String>::new("news")
+///         .spanning(&span)
+///         .map_err(std::io::Error::other)?
+///         .activate()
+///         .map_err(std::io::Error::other)?;
 ///     // … a server publishing to and subscribing to "news" …
-/// #   backplane.inbox::<axon::ipc::Ipc>("control")?.deliver(axon::ipc::ProducerFinished::new().into())?;
+/// #   let control = backplane.inbox::<axon::ipc::Ipc>("control").map_err(std::io::Error::other)?;
+/// #   let _ = control.deliver(axon::ipc::ProducerFinished::new().into());
 ///     Ok(())
 /// })?;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # std::io::Result::Ok(())
 /// ```
 pub struct BackplaneSpan<T> {
     shared: Arc<SpanShared<T>>,
