@@ -24,10 +24,12 @@
 //! | `csa/` | the [`ConnectedSocketAdapter`] component, its socket I/O, and its lifecycle |
 //! | `tcp_server.rs`, `tcp_client.rs` | [`TcpServer`], [`TcpClient`] |
 //! | `single_server.rs` | [`SingleServer`] |
+//! | `listening.rs` | where and how a server listens, and starting its [`TcpServer`] (shared by [`SingleServer`] and `ServerCore`) |
 //! | `options.rs` | [`ListenOptions`], [`ConnectionOptions`] and the defaults |
 //! | `messages.rs` | the connection messages: [`SocketActivity`](crate::ipc::SocketActivity), [`SocketShutdown`](crate::ipc::SocketShutdown), … |
 
 mod csa;
+mod listening;
 pub(crate) mod messages;
 mod options;
 pub(crate) mod selector;
@@ -45,4 +47,4 @@ pub use single_server::{SingleServer, SingleServerBoxes, DEFAULT_SINGLE_SERVER_P
 pub use tcp_client::{TcpClient, TcpClientBoxes, DEFAULT_CONNECT_TIMEOUT};
 pub use tcp_server::{bind_shared, TcpServer, TcpServerBoxes};
 
-pub(crate) use tcp_server::bind;
+pub(crate) use listening::Listening;

@@ -4,15 +4,15 @@
 
 use std::fmt;
 use std::io;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 
 use axon::ipc::{ErrorInformation, Ipc, ProducerFinished, ShutdownMicroprocess};
 use axon::{Component, ComponentRef, Cx};
 use bytes::Bytes;
 
+use super::listening::Listening;
 use super::messages::{server_shutdown, SocketActivity, SocketShutdown};
 use super::options::{ConnectionOptions, ListenOptions, DEFAULT_CSA_INBOX_SIZE};
-use super::tcp_server::{bind, TcpServer};
 
 /// The port a [`SingleServer`] listens on unless told otherwise (Kamaelia's
 /// 1601).
@@ -111,12 +111,8 @@ axon::boxes! {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct SingleServer {
-    host: String,
-    port: u16,
-    listen: ListenOptions,
-    connection: ConnectionOptions,
+    listening: Listening,
     inbox_size: usize,
-    listener: Option<TcpListener>,
 }
 
 impl Default for SingleServer {
@@ -130,36 +126,32 @@ impl SingleServer {
     /// [`DEFAULT_SINGLE_SERVER_PORT`], until told otherwise.
     pub fn new() -> Self {
         SingleServer {
-            host: "0.0.0.0".to_string(),
-            port: DEFAULT_SINGLE_SERVER_PORT,
-            listen: ListenOptions::default(),
-            connection: ConnectionOptions::default(),
+            listening: Listening::new(DEFAULT_SINGLE_SERVER_PORT),
             inbox_size: DEFAULT_CSA_INBOX_SIZE,
-            listener: None,
         }
     }
 
     /// Listens on this host or address (default `0.0.0.0`).
     pub fn host(mut self, host: impl Into<String>) -> Self {
-        self.host = host.into();
+        self.listening.host = host.into();
         self
     }
 
     /// Listens on this port (0: any free port).
     pub fn port(mut self, port: u16) -> Self {
-        self.port = port;
+        self.listening.port = port;
         self
     }
 
     /// Sets how the listening socket is made.
     pub fn listen_options(mut self, options: ListenOptions) -> Self {
-        self.listen = options;
+        self.listening.listen = options;
         self
     }
 
     /// Sets how each connection is set up.
     pub fn connection_options(mut self, options: ConnectionOptions) -> Self {
-        self.connection = options;
+        self.listening.connection = options;
         self
     }
 
@@ -176,24 +168,20 @@ impl SingleServer {
     ///
     /// If the host does not resolve or the address cannot be bound.
     pub fn bind(mut self) -> io::Result<Self> {
-        if self.listener.is_none() {
-            self.listener = Some(bind(&self.host, self.port, self.listen)?);
-        }
+        self.listening.bind()?;
         Ok(self)
     }
 
     /// The address it listens on, once bound.
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.listener.as_ref().and_then(|l| l.local_addr().ok())
+        self.listening.local_addr()
     }
 }
 
 impl fmt::Debug for SingleServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SingleServer")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("bound", &self.local_addr())
+            .field("listening", &self.listening)
             .finish_non_exhaustive()
     }
 }
@@ -215,35 +203,19 @@ impl Component for SingleServer {
 
     async fn main(mut self, cx: Cx<SingleServerBoxes>) {
         cx.inbox.set_size(Some(self.inbox_size));
-        let listener = match self.listener.take() {
-            Some(listener) => Ok(listener),
-            None => bind(&self.host, self.port, self.listen),
-        };
-        let listener = match listener {
-            Ok(listener) => listener,
+        let started = self
+            .listening
+            .start_tcp_server(&cx, &cx.socketactivity, &cx.serversignal);
+        let server = match started {
+            Ok(server) => server,
             Err(e) => {
-                tracing::error!(target: "kamaelia::single_server", host = %self.host, port = self.port, error = %e, "cannot listen");
+                tracing::error!(target: "kamaelia::single_server", listening = ?self.listening, error = %e, "cannot listen");
                 cx.signal
                     .send(ErrorInformation::new(cx.id(), e).into())
                     .await;
                 return;
             }
         };
-        let server = ComponentRef::new(
-            TcpServer::from_listener(listener).connection_options(self.connection),
-        );
-        let wired = cx
-            .link((&server, "protocol_handler_signal"), &cx.socketactivity)
-            .and_then(|_| cx.link(&cx.serversignal, (&server, "control")));
-        if let Err(e) = wired {
-            tracing::error!(target: "kamaelia::single_server", error = %e, "cannot wire the TCP server");
-            cx.signal
-                .send(ErrorInformation::new(cx.id(), e).into())
-                .await;
-            return;
-        }
-        cx.add_children([&server]);
-        server.activate_on(&cx.scheduler());
 
         let mut client: Option<ComponentRef> = None;
         let mut phase = Phase::Serving;

@@ -13,7 +13,7 @@ use axon::ipc::{ErrorInformation, Ipc, ProducerFinished, ShutdownMicroprocess};
 use axon::{Component, ComponentRef, Cx, Scheduler};
 use bytes::Bytes;
 
-use crate::internet::{bind, ConnectionOptions, ListenOptions, TcpServer};
+use crate::internet::{ConnectionOptions, ListenOptions, Listening};
 use crate::ipc::{server_shutdown, ConnectionInfo, SocketActivity, SocketShutdown};
 
 use self::connections::{Connection, Connections};
@@ -120,14 +120,10 @@ axon::boxes! {
 /// * `signal` ([`Ipc`]): `ProducerFinished` when it has shut down.
 pub struct ServerCore {
     protocol: Protocol,
-    host: String,
-    port: u16,
-    listen: ListenOptions,
-    connection: ConnectionOptions,
+    listening: Listening,
     handler_inbox_size: usize,
     shutdown_grace: Duration,
     shutdown_on_signals: bool,
-    listener: Option<TcpListener>,
 }
 
 impl ServerCore {
@@ -141,39 +137,35 @@ impl ServerCore {
     {
         ServerCore {
             protocol: Rc::new(move |info| protocol(info).into()),
-            host: "0.0.0.0".to_string(),
-            port: DEFAULT_PORT,
-            listen: ListenOptions::default(),
-            connection: ConnectionOptions::default(),
+            listening: Listening::new(DEFAULT_PORT),
             handler_inbox_size: DEFAULT_HANDLER_INBOX_SIZE,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             shutdown_on_signals: false,
-            listener: None,
         }
     }
 
     /// Listens on this host or address (default `0.0.0.0`).
     pub fn host(mut self, host: impl Into<String>) -> Self {
-        self.host = host.into();
+        self.listening.host = host.into();
         self
     }
 
     /// Listens on this port (default [`DEFAULT_PORT`]; 0: any free port).
     pub fn port(mut self, port: u16) -> Self {
-        self.port = port;
+        self.listening.port = port;
         self
     }
 
     /// Sets how the listening socket is made (backlog, `SO_REUSEPORT`).
     pub fn listen_options(mut self, options: ListenOptions) -> Self {
-        self.listen = options;
+        self.listening.listen = options;
         self
     }
 
     /// Sets how each connection is set up (`TCP_NODELAY`, read size, the size
     /// limit of each adapter's `inbox`).
     pub fn connection_options(mut self, options: ConnectionOptions) -> Self {
-        self.connection = options;
+        self.listening.connection = options;
         self
     }
 
@@ -221,7 +213,7 @@ impl ServerCore {
     /// # std::io::Result::Ok(())
     /// ```
     pub fn listener(mut self, listener: TcpListener) -> Self {
-        self.listener = Some(listener);
+        self.listening.set_listener(listener);
         self
     }
 
@@ -232,15 +224,13 @@ impl ServerCore {
     ///
     /// If the host does not resolve or the address cannot be bound.
     pub fn bind(mut self) -> io::Result<Self> {
-        if self.listener.is_none() {
-            self.listener = Some(bind(&self.host, self.port, self.listen)?);
-        }
+        self.listening.bind()?;
         Ok(self)
     }
 
     /// The address the server listens on, once bound.
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.listener.as_ref().and_then(|l| l.local_addr().ok())
+        self.listening.local_addr()
     }
 
     /// Binds (if not yet bound) and activates the server on the current
@@ -271,9 +261,7 @@ impl ServerCore {
 impl fmt::Debug for ServerCore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ServerCore")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("bound", &self.local_addr())
+            .field("listening", &self.listening)
             .finish_non_exhaustive()
     }
 }
@@ -308,36 +296,19 @@ impl Component for ServerCore {
     type Boxes = ServerCoreBoxes;
 
     async fn main(mut self, cx: Cx<ServerCoreBoxes>) {
-        // A listener handed in may still be blocking.
-        let listener = match self.listener.take() {
-            Some(listener) => listener.set_nonblocking(true).map(|_| listener),
-            None => bind(&self.host, self.port, self.listen),
-        };
-        let listener = match listener {
-            Ok(listener) => listener,
+        let started = self
+            .listening
+            .start_tcp_server(&cx, &cx.socketactivity, &cx.serversignal);
+        let server = match started {
+            Ok(server) => server,
             Err(e) => {
-                tracing::error!(target: "kamaelia::server_core", host = %self.host, port = self.port, error = %e, "cannot listen");
+                tracing::error!(target: "kamaelia::server_core", listening = ?self.listening, error = %e, "cannot listen");
                 cx.signal
                     .send(ErrorInformation::new(cx.id(), e).into())
                     .await;
                 return;
             }
         };
-        if let Ok(address) = listener.local_addr() {
-            tracing::info!(target: "kamaelia::server_core", %address, "listening");
-        }
-        let server = ComponentRef::new(
-            TcpServer::from_listener(listener).connection_options(self.connection),
-        );
-        let wired = cx
-            .link((&server, "protocol_handler_signal"), &cx.socketactivity)
-            .and_then(|_| cx.link(&cx.serversignal, (&server, "control")));
-        if let Err(e) = wired {
-            tracing::error!(target: "kamaelia::server_core", error = %e, "cannot wire the TCP server");
-            return;
-        }
-        cx.add_children([&server]);
-        server.activate_on(&cx.scheduler());
         if self.shutdown_on_signals {
             if let Some(control) = cx.control.remote_sender() {
                 crate::signals::on_termination(move || control.send(server_shutdown()));

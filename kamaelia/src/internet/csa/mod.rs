@@ -290,6 +290,7 @@ mod tests {
     use super::connection::reads;
     use super::*;
     use crate::internet::messages::PeerClosed;
+    use crate::internet::selector::tests::run_until;
 
     /// Stays paused for ever; only its boxes are used.
     struct Idle;
@@ -302,18 +303,6 @@ mod tests {
                 cx.idle().await;
             }
         }
-    }
-
-    /// Runs cycles until `done`, failing after a bound instead of spinning
-    /// for ever.
-    fn run_until(scheduler: &Scheduler, what: &str, mut done: impl FnMut() -> bool) {
-        for _ in 0..1000 {
-            if done() {
-                return;
-            }
-            scheduler.run_cycle();
-        }
-        panic!("never happened: {what}");
     }
 
     /// Data and the FIN in one go: the adapter passes the data, then its

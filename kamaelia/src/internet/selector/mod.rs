@@ -181,7 +181,7 @@ impl fmt::Debug for Selector {
 }
 
 #[cfg(test)]
-mod tests {
+pub(in crate::internet) mod tests {
     use std::io::{Read, Write};
     use std::marker::PhantomData;
     use std::net::{Shutdown, TcpListener, TcpStream};
@@ -223,7 +223,11 @@ mod tests {
 
     /// Runs cycles (each polls without waiting) until `done`, failing after
     /// a bound instead of spinning for ever.
-    fn run_until(scheduler: &Scheduler, what: &str, mut done: impl FnMut() -> bool) {
+    pub(in crate::internet) fn run_until(
+        scheduler: &Scheduler,
+        what: &str,
+        mut done: impl FnMut() -> bool,
+    ) {
         for _ in 0..1000 {
             if done() {
                 return;

@@ -1,0 +1,98 @@
+//! [`Listening`]: where and how a server listens, and the [`TcpServer`] it
+//! runs there: what [`ServerCore`](crate::chassis::ServerCore) and
+//! [`SingleServer`](super::SingleServer) share.
+
+use std::fmt;
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+
+use axon::ipc::Ipc;
+use axon::{BoxSet, ComponentRef, Cx, Inbox, Outbox};
+
+use super::messages::SocketActivity;
+use super::options::{ConnectionOptions, ListenOptions};
+use super::tcp_server::{bind, TcpServer};
+
+/// A server's address, its socket options, and its listening socket once
+/// there is one.
+pub(crate) struct Listening {
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) listen: ListenOptions,
+    pub(crate) connection: ConnectionOptions,
+    /// Bound by [`bind`](Self::bind), or handed in (an error then is the one
+    /// making it non-blocking, reported when the server starts).
+    listener: Option<io::Result<TcpListener>>,
+}
+
+impl Listening {
+    /// On all interfaces (`0.0.0.0`), `port`, with the default options.
+    pub(crate) fn new(port: u16) -> Self {
+        Listening {
+            host: "0.0.0.0".to_string(),
+            port,
+            listen: ListenOptions::default(),
+            connection: ConnectionOptions::default(),
+            listener: None,
+        }
+    }
+
+    /// Binds now, unless bound or handed a listener already.
+    pub(crate) fn bind(&mut self) -> io::Result<()> {
+        if self.listener.is_none() {
+            self.listener = Some(Ok(bind(&self.host, self.port, self.listen)?));
+        }
+        Ok(())
+    }
+
+    /// Serves on `listener` (made non-blocking here: a listener handed in may
+    /// not be).
+    pub(crate) fn set_listener(&mut self, listener: TcpListener) {
+        self.listener = Some(listener.set_nonblocking(true).map(|()| listener));
+    }
+
+    /// The address it listens on, once bound.
+    pub(crate) fn local_addr(&self) -> Option<SocketAddr> {
+        match &self.listener {
+            Some(Ok(listener)) => listener.local_addr().ok(),
+            _ => None,
+        }
+    }
+
+    /// Binds (if not yet bound) and starts a [`TcpServer`] on the listener,
+    /// as a child of `cx`'s component, its announcements linked to
+    /// `socketactivity` and `serversignal` linked to its `control`.
+    pub(crate) fn start_tcp_server<B: BoxSet>(
+        &mut self,
+        cx: &Cx<B>,
+        socketactivity: &Inbox<SocketActivity>,
+        serversignal: &Outbox<Ipc>,
+    ) -> io::Result<ComponentRef> {
+        let listener = match self.listener.take() {
+            Some(listener) => listener?,
+            None => bind(&self.host, self.port, self.listen)?,
+        };
+        if let Ok(address) = listener.local_addr() {
+            tracing::info!(target: "kamaelia::internet", %address, "listening");
+        }
+        let server = ComponentRef::new(
+            TcpServer::from_listener(listener).connection_options(self.connection),
+        );
+        cx.link((&server, "protocol_handler_signal"), socketactivity)
+            .and_then(|_| cx.link(serversignal, (&server, "control")))
+            .map_err(io::Error::other)?;
+        cx.add_children([&server]);
+        server.activate_on(&cx.scheduler());
+        Ok(server)
+    }
+}
+
+impl fmt::Debug for Listening {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Listening")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("bound", &self.local_addr())
+            .finish_non_exhaustive()
+    }
+}
