@@ -31,14 +31,14 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::thread;
 
 use bytes::Bytes;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufWriter};
 use tokio::sync::broadcast;
 
-use support::{median, pin, BACKLOG, CLIENT_CPU, SERVER_CPU};
+use support::{median, pin, Server, TokioServer, BACKLOG, CLIENT_CPU, SERVER_CPU};
 
 const DEFAULT_ROUNDS: usize = 5;
 const DEFAULT_CLIENTS: usize = 50;
@@ -181,64 +181,36 @@ impl ChatServer for Kamaelia {
 /// out, through a `BufWriter` flushed whenever the channel has nothing more
 /// for it.
 struct Tokio {
-    address: SocketAddr,
+    server: TokioServer,
     lagged: Arc<Lagged>,
-    stop: tokio::sync::oneshot::Sender<()>,
-    thread: thread::JoinHandle<()>,
 }
 
 impl Tokio {
     fn start(capacity: usize) -> io::Result<Box<dyn ChatServer>> {
-        let (tx, rx) = mpsc::channel();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let lagged = Arc::new(Lagged::default());
         let lag_count = Arc::clone(&lagged);
-        let thread = thread::spawn(move || {
-            pin(SERVER_CPU);
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-                socket.set_reuseaddr(true).expect("reuseaddr");
-                socket
-                    .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-                    .expect("bind");
-                let listener = socket.listen(BACKLOG).expect("listen");
-                tx.send(listener.local_addr().expect("bound"))
-                    .expect("the bench waits");
-                let (lines, _) = broadcast::channel::<(u64, Bytes)>(capacity);
-                let accept = async {
-                    for id in 0u64.. {
-                        let Ok((socket, _)) = listener.accept().await else {
-                            continue;
-                        };
-                        let _ = socket.set_nodelay(true);
-                        // Subscribed before the connection's first line is
-                        // read, so it hears every line after it joined.
-                        let heard = lines.subscribe();
-                        let said = lines.clone();
-                        let lagged = Arc::clone(&lag_count);
-                        tokio::spawn(connection(id, socket, said, heard, lagged));
-                    }
-                };
-                tokio::select! {
-                    _ = accept => {}
-                    _ = stopped => {}
-                    _ = lag_count.happened.notified() => {}
+        let server = TokioServer::start(BACKLOG, move |listener| async move {
+            let (lines, _) = broadcast::channel::<(u64, Bytes)>(capacity);
+            let accept = async {
+                for id in 0u64.. {
+                    let Ok((socket, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let _ = socket.set_nodelay(true);
+                    // Subscribed before the connection's first line is
+                    // read, so it hears every line after it joined.
+                    let heard = lines.subscribe();
+                    let said = lines.clone();
+                    let lagged = Arc::clone(&lag_count);
+                    tokio::spawn(connection(id, socket, said, heard, lagged));
                 }
-            });
+            };
+            tokio::select! {
+                _ = accept => {}
+                _ = lag_count.happened.notified() => {}
+            }
         });
-        let address = rx
-            .recv()
-            .map_err(|_| io::Error::other("the tokio server did not start"))?;
-        Ok(Box::new(Tokio {
-            address,
-            lagged,
-            stop,
-            thread,
-        }))
+        Ok(Box::new(Tokio { server, lagged }))
     }
 }
 
@@ -318,13 +290,12 @@ async fn connection(
 
 impl ChatServer for Tokio {
     fn address(&self) -> SocketAddr {
-        self.address
+        self.server.address()
     }
 
     fn stop(self: Box<Self>) -> Result<(), String> {
-        let _ = self.stop.send(());
-        self.thread
-            .join()
+        self.server
+            .shut()
             .map_err(|_| "the tokio server panicked".to_string())?;
         match self.lagged.lines.load(Ordering::Relaxed) {
             0 => Ok(()),

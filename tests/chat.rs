@@ -18,40 +18,20 @@
 
 mod util;
 
-use util::{assert_exit_ok, assert_same_bytes, Client, Example};
+use util::{assert_exit_ok, assert_same_bytes, join_chat, Client, Example, LOG_CONNECTIONS};
 
 /// The longest line the chat server accepts, newline included.
 const MAX_LINE: usize = 4096;
 
 /// Starts the chat server.
 fn chat_server() -> Example {
-    Example::server("simple_server")
-}
-
-/// Connects `count` clients and proves that each has joined the chat: each
-/// new client says `joined <n>` and every earlier client must receive it. (A
-/// line a client sends is handled after that client joined, and a client that
-/// receives a line has joined.)
-fn join(server: &Example, count: usize) -> Vec<Client> {
-    let mut clients: Vec<Client> = Vec::new();
-    for n in 0..count {
-        let mut client = Client::named(server.addr(), &format!("client {n}"));
-        if n > 0 {
-            let line = format!("joined {n}\n");
-            client.send(line.as_bytes());
-            for earlier in &mut clients {
-                earlier.expect_line(line.as_bytes());
-            }
-        }
-        clients.push(client);
-    }
-    clients
+    Example::server_with("simple_server", &[], LOG_CONNECTIONS)
 }
 
 #[test]
 fn each_line_reaches_every_other_client_but_not_its_sender() {
     let server = chat_server();
-    let mut c = join(&server, 3);
+    let mut c = join_chat(&server, 3);
 
     c[0].send(b"hello from 0\n");
     c[1].expect_line(b"hello from 0\n");
@@ -76,7 +56,7 @@ fn each_line_reaches_every_other_client_but_not_its_sender() {
 #[test]
 fn a_line_split_across_writes_arrives_whole() {
     let server = chat_server();
-    let mut c = join(&server, 3);
+    let mut c = join_chat(&server, 3);
 
     // Client 0 writes its line in three pieces. Between the pieces a whole
     // round trip of another client's line passes through the server (client 0
@@ -100,7 +80,7 @@ fn a_line_split_across_writes_arrives_whole() {
 #[test]
 fn lines_batched_in_one_write_arrive_as_separate_lines() {
     let server = chat_server();
-    let mut c = join(&server, 3);
+    let mut c = join_chat(&server, 3);
 
     c[0].send(b"one\ntwo\nthree\n");
     for reader in [1, 2] {
@@ -120,7 +100,7 @@ fn a_large_batch_of_lines_in_one_write_reaches_every_other_client() {
     // connection holds at a time) is not a slow reader: the others read
     // everything, so each must get every line.
     let server = chat_server();
-    let mut c = join(&server, 3);
+    let mut c = join_chat(&server, 3);
 
     let lines: Vec<String> = (0..200).map(|n| format!("batched line {n}\n")).collect();
     c[0].send(lines.concat().as_bytes());
@@ -144,7 +124,7 @@ fn a_large_batch_of_lines_in_one_write_reaches_every_other_client() {
 #[test]
 fn binary_bytes_pass_through_intact() {
     let server = chat_server();
-    let mut c = join(&server, 3);
+    let mut c = join_chat(&server, 3);
 
     // Every byte value but the newline, then bytes that are not UTF-8.
     let mut line: Vec<u8> = (0u8..=255).filter(|&b| b != b'\n').collect();
@@ -158,7 +138,7 @@ fn binary_bytes_pass_through_intact() {
 #[test]
 fn an_unterminated_last_line_is_delivered_with_a_newline() {
     let server = chat_server();
-    let mut c = join(&server, 3);
+    let mut c = join_chat(&server, 3);
 
     c[0].send(b"no newline at the end");
     c[0].shutdown_write();
@@ -171,7 +151,7 @@ fn an_unterminated_last_line_is_delivered_with_a_newline() {
 #[test]
 fn a_client_that_resets_does_not_disturb_the_others() {
     let server = chat_server();
-    let mut c = join(&server, 4);
+    let mut c = join_chat(&server, 4);
 
     // Client 3 has a line waiting that it never reads, and resets.
     c[0].send(b"before the reset\n");
@@ -202,7 +182,7 @@ fn a_client_that_resets_does_not_disturb_the_others() {
 #[test]
 fn an_over_long_line_gets_an_error_line_and_its_client_is_closed() {
     let server = chat_server();
-    let mut c = join(&server, 3);
+    let mut c = join_chat(&server, 3);
 
     // The longest line allowed (newline included) goes through.
     let mut longest = vec![b'a'; MAX_LINE - 1];
@@ -234,7 +214,7 @@ fn an_over_long_line_gets_an_error_line_and_its_client_is_closed() {
 #[test]
 fn an_over_long_line_without_a_newline_is_refused_too() {
     let server = chat_server();
-    let mut c = join(&server, 2);
+    let mut c = join_chat(&server, 2);
 
     // Far past the limit, never ending: the server must not keep collecting.
     c[0].send(&vec![b'z'; 3 * MAX_LINE]);
@@ -296,7 +276,7 @@ fn a_client_that_never_reads_is_closed_and_the_server_stays_bounded() {
     const BOUND: usize = 32 * 1024 * 1024;
 
     let server = chat_server();
-    let mut c = join(&server, 3);
+    let mut c = join_chat(&server, 3);
 
     let sent = send_in_batches(&mut c, 0, 1, FLOOD / (BATCH * LINE) + 1).len();
 
@@ -331,7 +311,7 @@ fn sigterm_closes_every_client_after_its_pending_output_and_exits_0() {
     // stream.
     const BATCHES: usize = 1216 / BATCH;
     let mut server = chat_server();
-    let mut c = join(&server, 3);
+    let mut c = join_chat(&server, 3);
 
     let sent = send_in_batches(&mut c, 0, 2, BATCHES);
     server.signal(libc::SIGTERM);

@@ -17,7 +17,7 @@ use axon::{from_fn, ComponentRef, Cx, Scheduler, Standard};
 use bytes::Bytes;
 use kamaelia::util::{Backplane, BackplaneSpan, PublishTo, SubscribeTo};
 use kamaelia::ServerCore;
-use util::{Client, Example, InProcessServer};
+use util::{join_chat, Client, Example, InProcessServer, LOG_CONNECTIONS};
 
 /// What each scheduler's subscriber received.
 type Received = Arc<Mutex<Vec<Vec<u64>>>>;
@@ -190,29 +190,8 @@ fn chat_clients_on_different_schedulers_hear_each_other() {
 #[test]
 fn the_chat_server_on_two_schedulers_delivers_every_line_to_every_other_client() {
     const CLIENTS: usize = 16;
-    let server = Example::server_with(
-        "simple_server",
-        &["--schedulers", "2"],
-        "info,kamaelia::server_core=debug",
-    );
-    // Each newcomer waits until its scheduler has set up its connection (and
-    // so subscribed it), then says so, and every earlier client must hear it.
-    // (With one scheduler, accepting in order is enough; with two, a client
-    // accepted by one may still be waiting while a line said on the other
-    // goes round.)
-    let mut clients: Vec<Client> = Vec::new();
-    for n in 0..CLIENTS {
-        let mut client = Client::named(server.addr(), &format!("client {n}"));
-        server.await_stderr(&format!("{} -> ", client.local_addr()));
-        if n > 0 {
-            let line = format!("joined {n}\n");
-            client.send(line.as_bytes());
-            for earlier in &mut clients {
-                earlier.expect_line(line.as_bytes());
-            }
-        }
-        clients.push(client);
-    }
+    let server = Example::server_with("simple_server", &["--schedulers", "2"], LOG_CONNECTIONS);
+    let mut clients = join_chat(&server, CLIENTS);
     // Every client sends a burst; every other client gets all of them, each
     // sender's in order, and never its own.
     const LINES: usize = 50;

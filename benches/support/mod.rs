@@ -122,21 +122,27 @@ impl Server for Kamaelia {
     }
 }
 
-/// Tokio's `current_thread` runtime, a task per connection doing `read` /
-/// `write_all`. The benches give it kamaelia's listen backlog ([`BACKLOG`]); tokio's own `TcpListener::bind` uses 128, and
-/// with many connections opened at once the difference decides how many
-/// handshakes wait for the client's SYN to be sent again (after 1 s, then 3 s).
-pub(crate) struct Tokio {
+/// A tokio `current_thread` runtime on a thread pinned to [`SERVER_CPU`],
+/// listening on 127.0.0.1 (any free port) with `backlog`, running what
+/// `serve` makes of the listener until stopped. The benches give it
+/// kamaelia's listen backlog ([`BACKLOG`]); tokio's own `TcpListener::bind`
+/// uses 128, and with many connections opened at once the difference decides
+/// how many handshakes wait for the client's SYN to be sent again (after 1 s,
+/// then 3 s).
+pub(crate) struct TokioServer {
     address: SocketAddr,
     tid: i32,
     stop: tokio::sync::oneshot::Sender<()>,
     thread: thread::JoinHandle<()>,
 }
 
-impl Tokio {
-    /// Starts the server on a thread pinned to [`SERVER_CPU`], listening
-    /// with `backlog` ([`BACKLOG`] to match kamaelia's server).
-    pub(crate) fn start(backlog: u32) -> Box<dyn Server> {
+impl TokioServer {
+    /// Starts it; returns once it listens.
+    pub(crate) fn start<F, Fut>(backlog: u32, serve: F) -> TokioServer
+    where
+        F: FnOnce(tokio::net::TcpListener) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()>,
+    {
         let (tx, rx) = mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = thread::spawn(move || {
@@ -155,53 +161,68 @@ impl Tokio {
                 let listener = socket.listen(backlog).expect("listen");
                 tx.send((listener.local_addr().expect("bound"), tid))
                     .expect("the bench waits");
-                let accept = async {
-                    loop {
-                        let (mut socket, _) = listener.accept().await.expect("accept");
-                        socket.set_nodelay(true).expect("nodelay");
-                        tokio::spawn(async move {
-                            let mut buf = vec![0u8; 32 * 1024];
-                            loop {
-                                match socket.read(&mut buf).await {
-                                    Ok(0) | Err(_) => return,
-                                    Ok(n) => {
-                                        if socket.write_all(&buf[..n]).await.is_err() {
-                                            return;
-                                        }
-                                    }
-                                }
-                            }
-                        });
-                    }
-                };
                 tokio::select! {
-                    _ = accept => {}
+                    _ = serve(listener) => {}
                     _ = stopped => {}
                 }
             });
         });
         let (address, tid) = rx.recv().expect("the server starts");
-        Box::new(Tokio {
+        TokioServer {
             address,
             tid,
             stop,
             thread,
-        })
+        }
+    }
+
+    /// Stops it and waits for its thread; `Err` if it panicked.
+    pub(crate) fn shut(self) -> thread::Result<()> {
+        let _ = self.stop.send(());
+        self.thread.join()
     }
 }
 
-impl Server for Tokio {
+impl Server for TokioServer {
     fn address(&self) -> SocketAddr {
         self.address
     }
 
     fn stop(self: Box<Self>) {
-        let _ = self.stop.send(());
-        self.thread.join().expect("no panic");
+        self.shut().expect("no panic");
     }
 
     fn cpu_time(&self) -> Duration {
         cpu_time_of(&format!("self/task/{}", self.tid))
+    }
+}
+
+/// Tokio's echo server: a task per connection doing `read` / `write_all`.
+pub(crate) struct Tokio;
+
+impl Tokio {
+    /// Starts it on a [`TokioServer`] listening with `backlog` ([`BACKLOG`]
+    /// to match kamaelia's server).
+    pub(crate) fn start(backlog: u32) -> Box<dyn Server> {
+        Box::new(TokioServer::start(backlog, |listener| async move {
+            loop {
+                let (mut socket, _) = listener.accept().await.expect("accept");
+                socket.set_nodelay(true).expect("nodelay");
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 32 * 1024];
+                    loop {
+                        match socket.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => {
+                                if socket.write_all(&buf[..n]).await.is_err() {
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                });
+            }
+        }))
     }
 }
 

@@ -21,30 +21,9 @@ pub(crate) struct Args {
 /// the usage for `--help` and exits. Also starts logging to stderr.
 #[allow(dead_code)] // not every example listens
 pub(crate) fn args(name: &str, about: &str, host: &str, port: u16) -> Args {
-    init_logging();
-    let usage = format!(
-        "{about}\n\nUsage: cargo run --example {name} -- [--host HOST] [--port PORT]\n\n\
-         Options:\n  --host HOST  address to use [default: {host}]\n  \
-         --port PORT  port to use [default: {port}]\n  -h, --help   print this help"
-    );
-    let mut args = Args {
-        host: host.to_string(),
-        port,
-    };
-    parse(name, &usage, |arg, parser| {
-        match arg {
-            lexopt::Arg::Long("host") => args.host = parser.value()?.string()?,
-            lexopt::Arg::Long("port") => args.port = parser.value()?.parse()?,
-            other => return Err(other.unexpected()),
-        }
-        Ok(())
-    });
-    args
+    args_and_counts(name, about, host, port, []).0
 }
 
-/// Reads `--host` and `--port` as [`args`] does, and the whole-number options
-/// `counts` as [`counts`] does, for a server example with knobs (such as
-/// `--rate 2`).
 #[allow(dead_code)] // not every example listens and counts
 pub(crate) fn args_and_counts<const N: usize>(
     name: &str,

@@ -399,6 +399,37 @@ pub(crate) fn run_example(name: &str, args: &[&str], stdin: &[u8]) -> (ExitStatu
 // A TCP client with hang guards
 // ---------------------------------------------------------------------------
 
+/// The log filter under which a server logs each connection it has set up
+/// (ServerCore's debug line `connection`, naming the client's address), for
+/// [`join_chat`].
+pub(crate) const LOG_CONNECTIONS: &str = "info,kamaelia::server_core=debug";
+
+/// Connects `count` clients to a chat server (started with
+/// [`LOG_CONNECTIONS`]) and proves that each has joined the chat.
+///
+/// Each newcomer waits until the server has logged its connection (so its
+/// pipeline, subscribed from the start, exists), then says `joined <n>`, and
+/// every earlier client must receive it. With one scheduler, accepting in
+/// order would be enough; with several, a client accepted by one may still
+/// be waiting while a line said on another goes round, so the log is what
+/// tells.
+pub(crate) fn join_chat(server: &Example, count: usize) -> Vec<Client> {
+    let mut clients: Vec<Client> = Vec::new();
+    for n in 0..count {
+        let mut client = Client::named(server.addr(), &format!("client {n}"));
+        server.await_stderr(&format!("{} -> ", client.local_addr()));
+        if n > 0 {
+            let line = format!("joined {n}\n");
+            client.send(line.as_bytes());
+            for earlier in &mut clients {
+                earlier.expect_line(line.as_bytes());
+            }
+        }
+        clients.push(client);
+    }
+    clients
+}
+
 /// A test's TCP connection: std's `TcpStream`, every read guarded by
 /// [`HANG_GUARD`], with line reading that keeps what it read past a line.
 pub(crate) struct Client {

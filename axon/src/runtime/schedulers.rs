@@ -212,19 +212,28 @@ mod tests {
 
     #[test]
     fn a_failed_setup_stops_the_schedulers_already_running() {
-        let started = Arc::new(AtomicUsize::new(0));
-        let result = run_schedulers(0..4, |n: usize| {
-            if n == 2 {
-                // Fail only once the others are up and running forever.
-                while started.load(Ordering::SeqCst) < 3 {
-                    thread::yield_now();
+        // Run on a thread of its own, so that schedulers left running (the
+        // bug) fail the test instead of hanging it.
+        let (tx, rx) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            let started = Arc::new(AtomicUsize::new(0));
+            let result = run_schedulers(0..4, |n: usize| {
+                if n == 2 {
+                    // Fail only once the others are up and running forever.
+                    while started.load(Ordering::SeqCst) < 3 {
+                        thread::yield_now();
+                    }
+                    return Err(io::Error::other("cannot listen"));
                 }
-                return Err(io::Error::other("cannot listen"));
-            }
-            forever().activate();
-            started.fetch_add(1, Ordering::SeqCst);
-            Ok(())
+                forever().activate();
+                started.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            });
+            let _ = tx.send(result);
         });
+        let result = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the running schedulers were stopped");
         let e = result.expect_err("the setup's error");
         assert_eq!(e.to_string(), "cannot listen");
     }

@@ -116,13 +116,8 @@ impl Poller {
         readable: bool,
         writable: bool,
     ) -> io::Result<()> {
-        let data = event_data(key)?;
-        epoll::add(
-            &self.epoll,
-            source.as_fd(),
-            data,
-            interest(readable, writable),
-        )?;
+        let flags = interest(readable, writable);
+        epoll::add(&self.epoll, source.as_fd(), event_data(key)?, flags)?;
         Ok(())
     }
 
@@ -134,13 +129,8 @@ impl Poller {
         readable: bool,
         writable: bool,
     ) -> io::Result<()> {
-        let data = event_data(key)?;
-        epoll::modify(
-            &self.epoll,
-            source.as_fd(),
-            data,
-            interest(readable, writable),
-        )?;
+        let flags = interest(readable, writable);
+        epoll::modify(&self.epoll, source.as_fd(), event_data(key)?, flags)?;
         Ok(())
     }
 

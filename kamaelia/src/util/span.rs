@@ -115,12 +115,14 @@ impl<T: Send> BackplaneSpan<T> {
 
     /// Takes the next free place, for a backplane joining.
     pub(crate) fn join(&self) -> Result<SpanPlace<T>, SpanFull> {
-        let place = self.shared.joined.fetch_add(1, Ordering::AcqRel);
-        if place >= self.shared.members.len() {
-            return Err(SpanFull {
-                members: self.shared.members.len(),
-            });
-        }
+        let members = self.shared.members.len();
+        let place = self
+            .shared
+            .joined
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < members).then_some(n + 1)
+            })
+            .map_err(|_| SpanFull { members })?;
         Ok(SpanPlace {
             shared: self.shared.clone(),
             me: place,
@@ -258,7 +260,7 @@ impl<T> fmt::Debug for SpanPlace<T> {
 /// # Inboxes
 ///
 /// * `inbox` (`T`): messages published on this scheduler.
-/// * `control` ([`Ipc`](axon::ipc::Ipc)): a shutdown message ends it.
+/// * `control` ([`Ipc`](axon::ipc::Ipc)): any message ends it.
 ///
 /// # Outboxes
 ///
@@ -292,11 +294,8 @@ impl<T: Clone + Send + 'static> Component for SpanOut<T> {
         // A message some member had no room for, and the member to go on from.
         let mut held: Option<(T, usize)> = None;
         loop {
-            if cx
-                .control
-                .drain()
-                .any(|m| m.is_end_of_stream() || m.is_error())
-            {
+            // Only its Backplane sends it anything, and only to end it.
+            if cx.control.recv().is_some() {
                 return;
             }
             if let Some((message, from)) = held.take() {
@@ -324,7 +323,7 @@ impl<T: Clone + Send + 'static> Component for SpanOut<T> {
 /// # Inboxes
 ///
 /// * `inbox` (`T`): not used.
-/// * `control` ([`Ipc`](axon::ipc::Ipc)): a shutdown message ends it (and closes its place:
+/// * `control` ([`Ipc`](axon::ipc::Ipc)): any message ends it (and closes its place:
 ///   the others send it nothing more).
 ///
 /// # Outboxes
@@ -373,11 +372,8 @@ impl<T: Send + 'static> Component for SpanIn<T> {
             let _ = member.reader.set(me);
         }
         loop {
-            if cx
-                .control
-                .drain()
-                .any(|m| m.is_end_of_stream() || m.is_error())
-            {
+            // Only its Backplane sends it anything, and only to end it.
+            if cx.control.recv().is_some() {
                 return;
             }
             // Cleared before looking: a message sent after this asks for a
@@ -404,5 +400,9 @@ mod tests {
         let full = span.join().expect_err("full");
         assert_eq!(full, SpanFull { members: 2 });
         assert!(full.to_string().contains("made for 2 members"));
+        assert!(
+            format!("{span:?}").contains("joined: 2"),
+            "a refused join takes no place: {span:?}"
+        );
     }
 }
