@@ -18,7 +18,9 @@
 
 mod util;
 
-use util::{assert_exit_ok, assert_same_bytes, join_chat, Client, Example, LOG_CONNECTIONS};
+use util::{
+    assert_exit_ok, assert_same_bytes, join_chat, run_example, Client, Example, LOG_CONNECTIONS,
+};
 
 /// The longest line the chat server accepts, newline included.
 const MAX_LINE: usize = 4096;
@@ -326,4 +328,26 @@ fn sigterm_closes_every_client_after_its_pending_output_and_exits_0() {
     drop(c);
     let status = server.wait();
     assert_exit_ok(&server, status);
+}
+
+#[test]
+fn a_second_server_on_the_same_port_is_refused() {
+    // One scheduler: a plain listener, so a second copy started by mistake
+    // is told the port is taken instead of sharing it (SO_REUSEPORT).
+    let server = chat_server();
+    let port = server.addr().port().to_string();
+    let (status, out, err) = run_example(
+        "simple_server",
+        &["--host", "127.0.0.1", "--port", &port],
+        b"",
+    );
+    assert!(
+        !status.success(),
+        "a second simple_server on port {port} exited with {status}; stdout: {out:?}"
+    );
+    let lower = err.to_lowercase();
+    assert!(
+        lower.contains("address already in use") || lower.contains("addrinuse"),
+        "stderr does not say the address is in use: {err:?}"
+    );
 }

@@ -50,7 +50,10 @@ pub(crate) fn bind(address: &str, port: u16, options: ListenOptions) -> io::Resu
 /// connections to another.
 ///
 /// With port 0 the first socket takes a free port and the others bind that
-/// one.
+/// one. A count of 1 is a plain listener, without `SO_REUSEPORT` (unless
+/// `options` asks for it): while it listens, another server (a second copy
+/// started by mistake) cannot bind the port and quietly take half of its
+/// connections.
 ///
 /// # Errors
 ///
@@ -74,7 +77,7 @@ pub fn bind_shared(
     options: ListenOptions,
 ) -> io::Result<Vec<TcpListener>> {
     let options = ListenOptions {
-        reuse_port: true,
+        reuse_port: options.reuse_port || count > 1,
         ..options
     };
     let first = bind(host, port, options)?;
@@ -82,7 +85,7 @@ pub fn bind_shared(
     let mut listeners = Vec::with_capacity(count.max(1));
     listeners.push(first);
     for _ in 1..count {
-        listeners.push(sys::listen(address, options.backlog, true)?);
+        listeners.push(sys::listen(address, options.backlog, options.reuse_port)?);
     }
     Ok(listeners)
 }
