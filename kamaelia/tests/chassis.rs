@@ -362,37 +362,74 @@ fn graphline_terminates_when_all_children_have_and_sends_producer_finished() {
     assert!(recv_ipc(&signal, "control").is_some_and(|m| m.is_producer_finished()));
 }
 
-/// A, B, C with `A.signal → B.control`, plus `extra` linkages.
 /// A linkage by names: ((component, box), (component, box)).
 type Link<'a> = ((&'a str, &'a str), (&'a str, &'a str));
 
-fn abc(extra: &[Link<'_>]) -> (ComponentRef, Vec<ComponentRef>) {
-    let children = mocks(3);
-    let mut builder = G::new().link(("A", "signal"), ("B", "control"));
-    for (name, child) in ["A", "B", "C"].iter().zip(&children) {
-        builder = builder.child(name, child.clone());
+/// A Graphline of A, B, C with `A.signal → B.control` (plus extra
+/// linkages), running on a scheduler of its own, with a
+/// feeder on its `control` and a listener on its `signal`.
+struct Abc {
+    g: ComponentRef,
+    children: Vec<ComponentRef>,
+    control: ComponentRef,
+    signal: ComponentRef,
+    scheduler: Scheduler,
+}
+
+impl Abc {
+    /// Built with `extra` linkages, activated, and run two cycles.
+    fn start(extra: &[Link<'_>]) -> Abc {
+        let children = mocks(3);
+        let mut builder = G::new().link(("A", "signal"), ("B", "control"));
+        for (name, child) in ["A", "B", "C"].iter().zip(&children) {
+            builder = builder.child(name, child.clone());
+        }
+        let g: ComponentRef = builder
+            .linkages(extra.iter().copied())
+            .build()
+            .unwrap()
+            .into();
+        let control = feeder(&g, "control");
+        let signal = listener(&g, "signal");
+        let scheduler = Scheduler::new();
+        g.activate_on(&scheduler);
+        cycles(&scheduler, 2);
+        Abc {
+            g,
+            children,
+            control,
+            signal,
+            scheduler,
+        }
     }
-    let g = builder
-        .linkages(extra.iter().copied())
-        .build()
-        .unwrap()
-        .into();
-    (g, children)
+
+    /// Sends `message` to the Graphline's `control`, then runs `n` cycles.
+    fn tell(&self, message: Ipc, n: usize) {
+        self.control
+            .outbox::<Ipc>("signal")
+            .unwrap()
+            .try_send(message)
+            .unwrap();
+        cycles(&self.scheduler, n);
+    }
+
+    /// Ends every child, then runs three cycles.
+    fn end_children(&self) {
+        self.children.iter().for_each(ComponentRef::stop);
+        cycles(&self.scheduler, 3);
+    }
+
+    /// What the Graphline sent out of `signal`.
+    fn signalled(&self) -> Option<Ipc> {
+        recv_ipc(&self.signal, "control")
+    }
 }
 
 #[test]
 fn graphline_copies_control_to_children_whose_control_is_not_linked() {
-    let (g, children) = abc(&[]);
-    let control = feeder(&g, "control");
-    let scheduler = Scheduler::new();
-    g.activate_on(&scheduler);
-    cycles(&scheduler, 2);
-    control
-        .outbox::<Ipc>("signal")
-        .unwrap()
-        .try_send(ShutdownMicroprocess::new().into())
-        .unwrap();
-    cycles(&scheduler, 2);
+    let abc = Abc::start(&[]);
+    abc.tell(ShutdownMicroprocess::new().into(), 2);
+    let children = &abc.children;
     assert!(recv_ipc(&children[0], "control").is_some_and(|m| m.is_shutdown_microprocess()));
     assert!(
         recv_ipc(&children[1], "control").is_none(),
@@ -403,83 +440,41 @@ fn graphline_copies_control_to_children_whose_control_is_not_linked() {
 
 #[test]
 fn graphline_remembers_a_shutdown_and_sends_it_when_its_children_end() {
-    let (g, children) = abc(&[]);
-    let control = feeder(&g, "control");
-    let signal = listener(&g, "signal");
-    let scheduler = Scheduler::new();
-    g.activate_on(&scheduler);
-    cycles(&scheduler, 2);
-    control
-        .outbox::<Ipc>("signal")
-        .unwrap()
-        .try_send(ShutdownMicroprocess::new().into())
-        .unwrap();
-    cycles(&scheduler, 50);
-    assert!(!g.is_finished(), "it waits for its children");
-    children.iter().for_each(ComponentRef::stop);
-    cycles(&scheduler, 3);
-    assert!(g.is_finished());
-    assert!(recv_ipc(&signal, "control").is_some_and(|m| m.is_shutdown_microprocess()));
+    let abc = Abc::start(&[]);
+    abc.tell(ShutdownMicroprocess::new().into(), 50);
+    assert!(!abc.g.is_finished(), "it waits for its children");
+    abc.end_children();
+    assert!(abc.g.is_finished());
+    assert!(abc
+        .signalled()
+        .is_some_and(|m| m.is_shutdown_microprocess()));
 }
 
 #[test]
 fn graphline_sends_producer_finished_after_a_non_shutdown_control_message() {
-    let (g, children) = abc(&[]);
-    let control = feeder(&g, "control");
-    let signal = listener(&g, "signal");
-    let scheduler = Scheduler::new();
-    g.activate_on(&scheduler);
-    cycles(&scheduler, 2);
-    control
-        .outbox::<Ipc>("signal")
-        .unwrap()
-        .try_send(ProducerFinished::new().into())
-        .unwrap();
-    cycles(&scheduler, 2);
-    children.iter().for_each(ComponentRef::stop);
-    cycles(&scheduler, 3);
-    assert!(recv_ipc(&signal, "control").is_some_and(|m| m.is_producer_finished()));
+    let abc = Abc::start(&[]);
+    abc.tell(ProducerFinished::new().into(), 2);
+    abc.end_children();
+    assert!(abc.signalled().is_some_and(|m| m.is_producer_finished()));
 }
 
 #[test]
 fn graphline_control_linked_to_a_child_goes_only_there_and_it_sends_producer_finished() {
-    let (g, children) = abc(&[(("self", "control"), ("C", "control"))]);
-    let control = feeder(&g, "control");
-    let signal = listener(&g, "signal");
-    let scheduler = Scheduler::new();
-    g.activate_on(&scheduler);
-    cycles(&scheduler, 2);
-    control
-        .outbox::<Ipc>("signal")
-        .unwrap()
-        .try_send(ShutdownMicroprocess::new().into())
-        .unwrap();
-    cycles(&scheduler, 2);
-    assert!(recv_ipc(&children[2], "control").is_some_and(|m| m.is_shutdown_microprocess()));
-    assert!(recv_ipc(&children[0], "control").is_none());
-    children.iter().for_each(ComponentRef::stop);
-    cycles(&scheduler, 3);
-    assert!(recv_ipc(&signal, "control").is_some_and(|m| m.is_producer_finished()));
+    let abc = Abc::start(&[(("self", "control"), ("C", "control"))]);
+    abc.tell(ShutdownMicroprocess::new().into(), 2);
+    assert!(recv_ipc(&abc.children[2], "control").is_some_and(|m| m.is_shutdown_microprocess()));
+    assert!(recv_ipc(&abc.children[0], "control").is_none());
+    abc.end_children();
+    assert!(abc.signalled().is_some_and(|m| m.is_producer_finished()));
 }
 
 #[test]
 fn graphline_with_signal_linked_sends_nothing_of_its_own() {
-    let (g, children) = abc(&[(("C", "signal"), ("self", "signal"))]);
-    let control = feeder(&g, "control");
-    let signal = listener(&g, "signal");
-    let scheduler = Scheduler::new();
-    g.activate_on(&scheduler);
-    cycles(&scheduler, 2);
-    control
-        .outbox::<Ipc>("signal")
-        .unwrap()
-        .try_send(ShutdownMicroprocess::new().into())
-        .unwrap();
-    cycles(&scheduler, 2);
-    children.iter().for_each(ComponentRef::stop);
-    cycles(&scheduler, 3);
-    assert!(g.is_finished());
-    assert!(recv_ipc(&signal, "control").is_none());
+    let abc = Abc::start(&[(("C", "signal"), ("self", "signal"))]);
+    abc.tell(ShutdownMicroprocess::new().into(), 2);
+    abc.end_children();
+    assert!(abc.g.is_finished());
+    assert!(abc.signalled().is_none());
 }
 
 #[test]
