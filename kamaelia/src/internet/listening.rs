@@ -6,7 +6,7 @@ use std::fmt;
 use std::io;
 use std::net::{SocketAddr, TcpListener};
 
-use axon::ipc::Ipc;
+use axon::ipc::{ErrorInformation, Ipc};
 use axon::{BoxSet, ComponentRef, Cx, Inbox, Outbox};
 
 use super::messages::SocketActivity;
@@ -61,8 +61,27 @@ impl Listening {
 
     /// Binds (if not yet bound) and starts a [`TcpServer`] on the listener,
     /// as a child of `cx`'s component, its announcements linked to
-    /// `socketactivity` and `serversignal` linked to its `control`.
-    pub(crate) fn start_tcp_server<B: BoxSet>(
+    /// `socketactivity` and `serversignal` linked to its `control`. If it
+    /// cannot, says why (logged, and `ErrorInformation` out of `signal`) and
+    /// returns `None`: the server cannot start.
+    pub(crate) async fn start_tcp_server<B: BoxSet>(
+        &mut self,
+        cx: &Cx<B>,
+        socketactivity: &Inbox<SocketActivity>,
+        serversignal: &Outbox<Ipc>,
+        signal: &Outbox<Ipc>,
+    ) -> Option<ComponentRef> {
+        match self.try_start_tcp_server(cx, socketactivity, serversignal) {
+            Ok(server) => Some(server),
+            Err(e) => {
+                tracing::error!(target: "kamaelia::internet", listening = ?self, server = %cx.id(), error = %e, "cannot listen");
+                signal.send(ErrorInformation::new(cx.id(), e).into()).await;
+                None
+            }
+        }
+    }
+
+    fn try_start_tcp_server<B: BoxSet>(
         &mut self,
         cx: &Cx<B>,
         socketactivity: &Inbox<SocketActivity>,

@@ -6,7 +6,7 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 
-use axon::ipc::{ErrorInformation, Ipc, ProducerFinished, ShutdownMicroprocess};
+use axon::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
 use axon::{Component, ComponentRef, Cx};
 use bytes::Bytes;
 
@@ -203,18 +203,11 @@ impl Component for SingleServer {
 
     async fn main(mut self, cx: Cx<SingleServerBoxes>) {
         cx.inbox.set_size(Some(self.inbox_size));
-        let started = self
-            .listening
-            .start_tcp_server(&cx, &cx.socketactivity, &cx.serversignal);
-        let server = match started {
-            Ok(server) => server,
-            Err(e) => {
-                tracing::error!(target: "kamaelia::single_server", listening = ?self.listening, error = %e, "cannot listen");
-                cx.signal
-                    .send(ErrorInformation::new(cx.id(), e).into())
-                    .await;
-                return;
-            }
+        let started =
+            self.listening
+                .start_tcp_server(&cx, &cx.socketactivity, &cx.serversignal, &cx.signal);
+        let Some(server) = started.await else {
+            return;
         };
 
         let mut client: Option<ComponentRef> = None;

@@ -9,7 +9,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use axon::ipc::{ErrorInformation, Ipc, ProducerFinished, ShutdownMicroprocess};
+use axon::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
 use axon::{Component, ComponentRef, Cx, Scheduler};
 use bytes::Bytes;
 
@@ -296,18 +296,11 @@ impl Component for ServerCore {
     type Boxes = ServerCoreBoxes;
 
     async fn main(mut self, cx: Cx<ServerCoreBoxes>) {
-        let started = self
-            .listening
-            .start_tcp_server(&cx, &cx.socketactivity, &cx.serversignal);
-        let server = match started {
-            Ok(server) => server,
-            Err(e) => {
-                tracing::error!(target: "kamaelia::server_core", listening = ?self.listening, error = %e, "cannot listen");
-                cx.signal
-                    .send(ErrorInformation::new(cx.id(), e).into())
-                    .await;
-                return;
-            }
+        let started =
+            self.listening
+                .start_tcp_server(&cx, &cx.socketactivity, &cx.serversignal, &cx.signal);
+        let Some(server) = started.await else {
+            return;
         };
         if self.shutdown_on_signals {
             if let Some(control) = cx.control.remote_sender() {
