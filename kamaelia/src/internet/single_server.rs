@@ -49,7 +49,7 @@ axon::boxes! {
 /// own boxes: what arrives on `inbox` is sent to the client, and what the
 /// client sends comes out of `outbox`. Kamaelia's `SingleServer`.
 ///
-/// It is a [`TcpServer`] whose first connection's
+/// It is a [`TcpServer`](super::TcpServer) whose first connection's
 /// [`ConnectedSocketAdapter`](super::ConnectedSocketAdapter) is linked
 /// straight to the server's boxes (passthroughs: a message makes one hop). A
 /// connection that arrives while a client is connected is closed at once.
