@@ -118,6 +118,85 @@ fn a_full_queue_between_schedulers_holds_back_and_loses_nothing() {
     }
 }
 
+/// A backplane ended right after its publisher published still hands those
+/// messages to the other schedulers, though they wait for room in a full
+/// queue: here the other scheduler only starts once the first has been told
+/// to end.
+#[test]
+fn messages_published_before_a_backplane_ends_still_reach_the_others() {
+    const COUNT: u64 = 5;
+    let span = BackplaneSpan::<u64>::with_queue(2, 1);
+    let (ended, ended_rx) = std::sync::mpsc::channel();
+    let first = {
+        let span = span.clone();
+        std::thread::spawn(move || {
+            let backplane = Backplane::<u64>::new("numbers")
+                .spanning(&span)
+                .expect("a place")
+                .activate()
+                .expect("the backplane");
+            let publisher = ComponentRef::new(PublishTo::<u64>::new("numbers"));
+            let ends = [&backplane, &publisher].map(|c| c.inbox::<Ipc>("control").unwrap());
+            let source = ComponentRef::new(from_fn(move |cx: Cx<Standard<(), u64>>| async move {
+                for n in 0..COUNT {
+                    cx.outbox.send(n).await;
+                }
+                // Published, though the other scheduler cannot take them yet:
+                // its queue holds one, and it is not running.
+                for end in &ends {
+                    let _ = end.deliver(ProducerFinished::new().into());
+                }
+                let _ = ended.send(());
+            }));
+            source
+                .link((&source, "outbox"), (&publisher, "inbox"))
+                .unwrap();
+            for c in [&publisher, &source] {
+                c.activate_on(&Scheduler::current());
+            }
+            Scheduler::current().run().expect("the first scheduler ran");
+        })
+    };
+    ended_rx
+        .recv()
+        .expect("the first backplane was told to end");
+    let (got_tx, got_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let backplane = Backplane::<u64>::new("numbers")
+            .spanning(&span)
+            .expect("a place")
+            .activate()
+            .expect("the backplane");
+        let subscriber = ComponentRef::new(SubscribeTo::<u64>::new("numbers"));
+        let end = backplane.inbox::<Ipc>("control").unwrap();
+        let collector = ComponentRef::new(from_fn(move |cx: Cx<Standard<u64, ()>>| async move {
+            for _ in 0..COUNT {
+                let _ = got_tx.send(cx.inbox.next().await);
+            }
+            let _ = end.deliver(ProducerFinished::new().into());
+        }));
+        subscriber
+            .link((&subscriber, "outbox"), (&collector, "inbox"))
+            .unwrap();
+        for c in [&subscriber, &collector] {
+            c.activate_on(&Scheduler::current());
+        }
+        Scheduler::current()
+            .run()
+            .expect("the second scheduler ran");
+    });
+    // Waiting with a limit only turns a loss (which would hang) into a failure.
+    let got: Vec<u64> = (0..COUNT)
+        .map(|n| {
+            got_rx
+                .recv_timeout(std::time::Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("message {n} never reached the other scheduler"))
+        })
+        .collect();
+    assert_eq!(got, (0..COUNT).collect::<Vec<_>>());
+    first.join().expect("the first scheduler's thread");
+}
+
 #[test]
 fn a_span_refuses_more_backplanes_than_it_was_made_for() {
     let span = BackplaneSpan::<u32>::new(1);

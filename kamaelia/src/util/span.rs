@@ -260,7 +260,9 @@ impl<T> fmt::Debug for SpanPlace<T> {
 /// # Inboxes
 ///
 /// * `inbox` (`T`): messages published on this scheduler.
-/// * `control` ([`Ipc`](axon::ipc::Ipc)): any message ends it.
+/// * `control` ([`Ipc`](axon::ipc::Ipc)): any message ends it, once it has
+///   handed the other members what was published before (each member takes
+///   it or has closed, so this ends).
 ///
 /// # Outboxes
 ///
@@ -293,10 +295,18 @@ impl<T: Clone + Send + 'static> Component for SpanOut<T> {
         };
         // A message some member had no room for, and the member to go on from.
         let mut held: Option<(T, usize)> = None;
+        // Once told to end, it still hands the other members what was
+        // published here before the end (the local splitter has gone): a
+        // publisher's last lines reach the other schedulers however the
+        // backplanes' ends interleave. This is bounded, as each member either
+        // takes its messages or has closed, and only the messages in its
+        // inbox when the end came are taken: a publisher still publishing
+        // cannot keep it going. `ending` counts how many are left to take.
+        let mut ending: Option<usize> = None;
         loop {
             // Only its Backplane sends it anything, and only to end it.
-            if cx.control.recv().is_some() {
-                return;
+            if ending.is_none() && cx.control.recv().is_some() {
+                ending = Some(cx.inbox.len());
             }
             if let Some((message, from)) = held.take() {
                 if let Err(at) = self.place.offer(&message, from, &me) {
@@ -305,8 +315,20 @@ impl<T: Clone + Send + 'static> Component for SpanOut<T> {
                     continue;
                 }
             }
-            while let Some(message) = cx.inbox.recv() {
-                cx.outbox.send(message.clone()).await;
+            loop {
+                if ending == Some(0) {
+                    return;
+                }
+                let Some(message) = cx.inbox.recv() else {
+                    if ending.is_some() {
+                        return;
+                    }
+                    break;
+                };
+                match &mut ending {
+                    Some(left) => *left -= 1,
+                    None => cx.outbox.send(message.clone()).await,
+                }
                 if let Err(at) = self.place.offer(&message, 0, &me) {
                     held = Some((message, at));
                     break;
