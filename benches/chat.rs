@@ -87,7 +87,15 @@ fn example_binary() -> io::Result<PathBuf> {
 fn build_example() -> io::Result<PathBuf> {
     if let Some(cargo) = std::env::var_os("CARGO") {
         let status = Command::new(cargo)
-            .args(["build", "--profile", "bench", "--example", "simple_server"])
+            .args([
+                "build",
+                "--profile",
+                "bench",
+                "-p",
+                "kamaelia-suite",
+                "--example",
+                "simple_server",
+            ])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()?;
         if !status.success() {

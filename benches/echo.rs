@@ -35,7 +35,7 @@ struct Python {
 
 impl Python {
     fn start() -> Option<Box<dyn Server>> {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/python/echo_server.py");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/echo_server.py");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .ok()?
             .local_addr()

@@ -236,7 +236,7 @@ fn bench(c: &mut Criterion) {
 }
 
 fn python_axon_ns_per_hop() -> Option<(f64, u64)> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/python/axon_hops.py");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/axon_hops.py");
     let output = std::process::Command::new("python3")
         .arg(script)
         .output()
