@@ -17,7 +17,9 @@ use std::net::TcpListener;
 use std::thread;
 use std::time::Duration;
 
-use util::{assert_exit_ok, assert_same_bytes, pattern, run_example, Client, Example};
+use util::{
+    assert_exit_ok, assert_same_bytes, pattern, run_example, set_open_files_limit, Client, Example,
+};
 
 fn echo_server() -> Example {
     Example::server("echo_server")
@@ -81,25 +83,6 @@ fn half_close_after_a_short_message_still_receives_the_echo_then_eof() {
         "hello, then goodbye\n",
         "the echo after a half-close"
     );
-}
-
-/// Sets the soft limit on open files of the running process `pid`.
-fn set_open_files_limit(pid: u32, limit: usize) {
-    let pid = libc::pid_t::try_from(pid).expect("a pid fits pid_t");
-    let mut old = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: prlimit reads `new` and writes `old`, both valid for the call.
-    let got = unsafe { libc::prlimit(pid, libc::RLIMIT_NOFILE, std::ptr::null(), &mut old) };
-    assert_eq!(got, 0, "prlimit (get): {}", io::Error::last_os_error());
-    let new = libc::rlimit {
-        rlim_cur: limit as libc::rlim_t,
-        rlim_max: old.rlim_max,
-    };
-    // SAFETY: as above.
-    let set = unsafe { libc::prlimit(pid, libc::RLIMIT_NOFILE, &new, std::ptr::null_mut()) };
-    assert_eq!(set, 0, "prlimit (set): {}", io::Error::last_os_error());
 }
 
 #[test]
