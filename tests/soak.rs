@@ -146,25 +146,32 @@ fn echo_healthy(addr: SocketAddr, seed: u64, stop: &AtomicBool, counts: &Counts)
     }
 }
 
-/// Churn on `addr`: connect, then reset, half-close, or close, at random.
+/// One churning client of `addr`: it connects, then resets, half-closes, or
+/// closes, as `how` (0, 1, 2) says.
+fn churn_once(addr: SocketAddr, how: u64) {
+    let mut client = Client::named(addr, "churn client");
+    match how {
+        0 => {
+            client.send(b"here and gone\n");
+            client.reset();
+        }
+        1 => {
+            client.send(b"half\n");
+            client.shutdown_write();
+            // The server answers what it owes, then closes.
+            client.drain_until_closed();
+        }
+        _ => drop(client),
+    }
+}
+
+/// Churn on `addrs` until `stop`: each client chooses a server and a way to
+/// leave at random.
 fn churn(addrs: &[SocketAddr], seed: u64, stop: &AtomicBool, counts: &Counts) {
     let mut dice = Dice(seed | 1);
     while !stop.load(Ordering::Relaxed) {
         let addr = addrs[dice.below(addrs.len() as u64) as usize];
-        let mut client = Client::named(addr, "churn client");
-        match dice.below(3) {
-            0 => {
-                client.send(b"here and gone\n");
-                client.reset();
-            }
-            1 => {
-                client.send(b"half\n");
-                client.shutdown_write();
-                // The server answers what it owes, then closes.
-                client.drain_until_closed();
-            }
-            _ => drop(client),
-        }
+        churn_once(addr, dice.below(3));
         add(&counts.churned, 1);
     }
 }
@@ -381,4 +388,18 @@ fn mixed_load_with_faults_loses_nothing_for_healthy_clients_and_returns_to_basel
             "{who}: {after} KiB resident after the load, {before} KiB before"
         );
     }
+}
+
+#[test]
+fn churn_of_3000_connections_leaves_no_descriptor_open() {
+    let echo = Example::server("echo_server");
+    let mut first = Client::named(echo.addr(), "first client");
+    first.send(b"first\n");
+    first.expect_line(b"first\n");
+    let baseline = descriptors(echo.pid());
+    for n in 0..3000 {
+        churn_once(echo.addr(), n % 3);
+    }
+    drop(first);
+    assert_descriptors_return(echo.pid(), baseline - 1, "echo_server");
 }
