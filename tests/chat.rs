@@ -213,6 +213,43 @@ fn an_over_long_line_gets_an_error_line_and_its_client_is_closed() {
     c[1].expect_line(b"carrying on\n");
 }
 
+/// 20 MiB without a newline: the server refuses the line at its limit and
+/// closes the client, reading no further, so its memory never holds the
+/// line (a server that collected it would peak above 20 MiB).
+#[test]
+fn a_20_mib_line_without_a_newline_does_not_grow_the_servers_memory() {
+    const SIZE: usize = 20 << 20;
+    let server = chat_server();
+    let mut c = join_chat(&server, 2);
+    let before = server.peak_memory();
+    let chunk = vec![b'z'; 64 * 1024];
+    let mut written = 0;
+    // Ends with the whole line written (into the kernel's buffers) or with
+    // the server's close refusing the rest.
+    while written < SIZE {
+        match std::io::Write::write(&mut c[0].stream, &chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => written += n,
+        }
+    }
+    // The refusal, then the end, whatever part of the line got through (the
+    // client's end of input lets the server close without lingering).
+    let _ = c[0].stream.shutdown(std::net::Shutdown::Write);
+    let got = c[0].drain_until_closed();
+    assert!(got > 0, "the client got no error line before the close");
+    if let (Some(before), Some(peak)) = (before, server.peak_memory()) {
+        assert!(
+            peak < before + (8 << 20),
+            "the server's peak memory went from {before} to {peak} bytes while a client \
+             sent a {written}-byte line"
+        );
+    }
+    // The others are still served.
+    let mut other = Client::named(server.addr(), "other");
+    other.send(b"hello\n");
+    c[1].expect_line(b"hello\n");
+}
+
 #[test]
 fn an_over_long_line_without_a_newline_is_refused_too() {
     let server = chat_server();
