@@ -64,17 +64,20 @@ pub enum Strategy {
 ///
 /// # Two forms
 ///
-/// * [`Supervisor::wrap`]: one worker, whose `inbox` and `outbox` are the
+/// * [`Supervisor::wrap`]: a worker whose `inbox` and `outbox` are the
 ///   Supervisor's own (linked through, as a Pipeline's are). Each new
 ///   incarnation is linked in their place, so whoever is linked to the
 ///   Supervisor never sees a restart; what the failed incarnation had not yet
 ///   read in its `inbox` is handed to the next, so only the message it was
 ///   working on when it failed is lost.
-/// * [`Supervisor::new`] and [`child`](Self::child): independent children
-///   (servers, clients, anything that talks through services or a
-///   [`Backplane`](crate::Backplane)), their `outbox`es merged into the
-///   Supervisor's, as a [`Par`](super::Par)'s are; nothing can be sent to
+/// * [`Supervisor::new`]: independent children only, added with
+///   [`child`](Self::child) (servers, clients, anything that talks through
+///   services or a [`Backplane`](crate::Backplane)); nothing can be sent to
 ///   its `inbox`.
+///
+/// Either way, [`child`](Self::child) adds independent children, whose
+/// `outbox`es are merged into the Supervisor's, as a [`Par`](super::Par)'s
+/// are.
 ///
 /// # Ending
 ///
@@ -92,7 +95,7 @@ pub enum Strategy {
 /// # Inboxes
 ///
 /// * `inbox` (`I`): the wrapped child's `inbox` (a passthrough); [`Absent`]
-///   for independent children.
+///   for a Supervisor of independent children only.
 /// * `control` ([`Ipc`]): `ProducerFinished` or `ShutdownMicroprocess`
 ///   ends the children and the Supervisor; anything else is copied to each
 ///   child's `control`.
@@ -139,7 +142,7 @@ pub enum Strategy {
 /// ```
 pub struct Supervisor<I, O> {
     children: Vec<Spec>,
-    /// Whether the Supervisor's `inbox` feeds its (one) child's.
+    /// Whether the Supervisor's `inbox` feeds its first child's.
     wraps: bool,
     strategy: Strategy,
     max_restarts: usize,
@@ -170,6 +173,14 @@ impl<I: 'static, O: 'static> Supervisor<I, O> {
     /// see.
     pub fn wrap(child: ChildSpec<I, O>) -> Self {
         Supervisor::of(vec![child.spec], true)
+    }
+
+    /// Adds an independent child (started after those before it), whose
+    /// `outbox` must send what the others' do. The Supervisor's `inbox` does
+    /// not feed it.
+    pub fn child<J: 'static>(mut self, child: ChildSpec<J, O>) -> Self {
+        self.children.push(child.spec);
+        self
     }
 
     /// Which children a failure restarts (default [`Strategy::OneForOne`]).
@@ -221,12 +232,6 @@ impl<O: 'static> Supervisor<Absent, O> {
     /// [`child`](Self::child). With none, it ends at once.
     pub fn new() -> Self {
         Supervisor::of(Vec::new(), false)
-    }
-
-    /// Adds a child, whose `outbox` must send what the others' do.
-    pub fn child<J: 'static>(mut self, child: ChildSpec<J, O>) -> Self {
-        self.children.push(child.spec);
-        self
     }
 }
 
@@ -314,7 +319,8 @@ impl<I: 'static, O: 'static> Run<'_, I, O> {
     /// Starts the child in `index`, or queues its restart if it could not be
     /// made.
     fn start(&mut self, index: usize) {
-        if let Err(reason) = self.slots[index].start(self.cx, self.wraps) {
+        let fed = self.wraps && index == 0;
+        if let Err(reason) = self.slots[index].start(self.cx, fed) {
             self.to_restart.push_back((index, reason));
         }
     }
@@ -411,7 +417,10 @@ impl<I: 'static, O: 'static> Run<'_, I, O> {
                     slot.ended(self.error_is_failure);
                 }
             }
-            let mut running = self.slots.iter().filter_map(|s| Some((s, s.child.as_ref()?)));
+            let mut running = self
+                .slots
+                .iter()
+                .filter_map(|s| Some((s, s.child.as_ref()?)));
             if running.clone().next().is_none() {
                 return;
             }
