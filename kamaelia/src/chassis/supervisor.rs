@@ -81,24 +81,28 @@ pub enum Strategy {
 ///
 /// # Ending
 ///
-/// `ProducerFinished` or `ShutdownMicroprocess` on `control` is passed to
-/// every child's `control`; the Supervisor restarts nothing more, waits for
-/// them to end (at most [`shutdown_grace`](Self::shutdown_grace), after which
-/// they are stopped), sends the same message on `signal`, and ends. Other
-/// messages on `control` are copied to every child's. When every child has
-/// ended and none is to be made again, the Supervisor ends too, sending the
-/// last `ProducerFinished` or `ShutdownMicroprocess` a child said on
-/// `signal`, or else a `ProducerFinished` of its own. What children say on
-/// `signal` otherwise (`Status`, `Notify`, an error not counted as a failure)
-/// comes out of the Supervisor's `signal` at once.
+/// `ProducerFinished` on `control` is passed to every child's `control`, and
+/// to each incarnation made after it: the children finish their work and
+/// end, and one that fails meanwhile is still made again, so that the work
+/// left in its `inbox` is done. `ShutdownMicroprocess` is passed on too, but
+/// nothing is made again after it, and children that have not ended within
+/// [`shutdown_grace`](Self::shutdown_grace) are stopped. Either way the
+/// Supervisor sends the message on `signal` once its children have ended,
+/// and ends. Other messages on `control` are copied to every child's.
+///
+/// When every child has ended and none is to be made again, the Supervisor
+/// ends too, sending the last `ProducerFinished` or `ShutdownMicroprocess` a
+/// child said on `signal`, or else a `ProducerFinished` of its own. What
+/// children say on `signal` otherwise (`Status`, `Notify`, an error not
+/// counted as a failure) comes out of the Supervisor's `signal` at once.
 ///
 /// # Inboxes
 ///
 /// * `inbox` (`I`): the wrapped child's `inbox` (a passthrough); [`Absent`]
 ///   for a Supervisor of independent children only.
-/// * `control` ([`Ipc`]): `ProducerFinished` or `ShutdownMicroprocess`
-///   ends the children and the Supervisor; anything else is copied to each
-///   child's `control`.
+/// * `control` ([`Ipc`]): `ProducerFinished` (finish the work, then end)
+///   or `ShutdownMicroprocess` (end now); each is also copied to every
+///   child's `control`, as anything else is.
 /// * `<name> signal` ([`Ipc`], one per child, added when it starts):
 ///   internal, what the child says on its `signal`.
 ///
@@ -259,6 +263,7 @@ impl<I: 'static, O: 'static> Component for Supervisor<I, O> {
             shutdown_grace: self.shutdown_grace,
             error_is_failure: self.error_is_failure,
             to_restart: VecDeque::new(),
+            finishing: None,
             last_word: None,
         };
         let last_word = run.supervise().await;
@@ -278,6 +283,10 @@ struct Run<'a, I, O> {
     error_is_failure: bool,
     /// The children that have ended and are to be made again, and why.
     to_restart: VecDeque<(usize, String)>,
+    /// The `ProducerFinished` heard on `control`, once it has been: every
+    /// child, each new incarnation included, is told it, and only failures
+    /// are made again.
+    finishing: Option<Ipc>,
     /// The last `ProducerFinished` or `ShutdownMicroprocess` a child that
     /// ended for good said on `signal`.
     last_word: Option<Ipc>,
@@ -310,7 +319,8 @@ impl<I: 'static, O: 'static> Run<'_, I, O> {
             }
             if self.slots.iter().all(|s| s.child.is_none()) {
                 let own = || ProducerFinished::from(self.cx.id()).into();
-                return self.last_word.take().unwrap_or_else(own);
+                let last_word = self.finishing.take().or_else(|| self.last_word.take());
+                return last_word.unwrap_or_else(own);
             }
             self.cx.idle().await;
         }
@@ -322,6 +332,8 @@ impl<I: 'static, O: 'static> Run<'_, I, O> {
         let fed = self.wraps && index == 0;
         if let Err(reason) = self.slots[index].start(self.cx, fed) {
             self.to_restart.push_back((index, reason));
+        } else if let (Some(finished), Some(child)) = (&self.finishing, &self.slots[index].child) {
+            tell(child, finished.clone());
         }
     }
 
@@ -329,7 +341,8 @@ impl<I: 'static, O: 'static> Run<'_, I, O> {
     fn ended(&mut self, index: usize) {
         let slot = &mut self.slots[index];
         let (failure, last_word) = slot.ended(self.error_is_failure);
-        if slot.restart.again(failure.is_some()) {
+        let told_to_finish = self.finishing.is_some() && failure.is_none();
+        if slot.restart.again(failure.is_some()) && !told_to_finish {
             let reason = failure.unwrap_or_else(|| "ended (it is permanent)".to_string());
             self.to_restart.push_back((index, reason));
         } else if let Some(reason) = failure {
@@ -435,12 +448,20 @@ impl<I: 'static, O: 'static> Run<'_, I, O> {
         }
     }
 
-    /// Takes what came on `control`: returns the first end-of-stream message,
-    /// copying anything before it to every running child's `control`.
-    fn hear_control(&self) -> Option<Ipc> {
-        for message in self.cx.control.drain() {
-            if message.is_end_of_stream() {
+    /// Takes what came on `control`, copying it to every running child's
+    /// `control`; returns a `ShutdownMicroprocess` (the rest is left), for
+    /// the caller to stop everything with. A `ProducerFinished` starts the
+    /// finish.
+    fn hear_control(&mut self) -> Option<Ipc> {
+        while let Some(message) = self.cx.control.recv() {
+            if message.is_shutdown_microprocess() {
                 return Some(message);
+            }
+            if message.is_producer_finished() {
+                if self.finishing.is_some() {
+                    continue;
+                }
+                self.finishing = Some(message.clone());
             }
             for child in self.slots.iter().filter_map(|s| s.child.as_ref()) {
                 tell(child, message.clone());

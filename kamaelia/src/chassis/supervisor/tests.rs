@@ -346,6 +346,32 @@ fn producer_finished_on_control_lets_the_children_finish_their_work_and_end() {
 }
 
 #[test]
+fn a_child_failing_while_it_finishes_is_restarted_to_finish_the_work() {
+    let probe = Rc::default();
+    let rig = Rig::new(Supervisor::wrap(spec("A", Behaviour::Work, &probe)));
+    rig.put(1);
+    rig.put(0);
+    rig.put(2);
+    rig.control(ProducerFinished::new().into());
+    rig.run();
+    assert_eq!(
+        rig.take(),
+        [
+            "A1 started",
+            "A1: 1, sum 1",
+            "A2 started",
+            "A2: 2, sum 2",
+            "A2 finished"
+        ]
+    );
+    let signals = rig.signals();
+    assert!(
+        matches!(&signals[..], [Ipc::ProducerFinished(_)]),
+        "{signals:?}"
+    );
+}
+
+#[test]
 fn shutdown_on_control_stops_everything_and_restarts_nothing() {
     let (a, b) = (Rc::default(), Rc::default());
     let rig = Rig::new(Supervisor::wrap(spec("A", Behaviour::Work, &a)).child(spec(
