@@ -196,7 +196,7 @@ impl<I: 'static, O: 'static> Supervisor<I, O> {
     /// Allows at most `max_restarts` restarts within `within` (default
     /// [`DEFAULT_MAX_RESTARTS`] in [`DEFAULT_RESTART_WINDOW`]); one more
     /// failure and the Supervisor gives up. With `0`, the first failure
-    /// does.
+    /// does; within [`Duration::ZERO`], never.
     pub fn intensity(mut self, max_restarts: usize, within: Duration) -> Self {
         self.max_restarts = max_restarts;
         self.within = within;
