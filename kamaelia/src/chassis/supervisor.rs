@@ -60,7 +60,9 @@ pub enum Strategy {
 /// [`intensity`](Self::intensity)). One failure more and the Supervisor gives
 /// up: it logs an `error`, stops its other children, sends an
 /// [`ErrorInformation`] whose `exception` is a [`GaveUp`] on `signal`, and
-/// ends, so that a supervisor or Graphline above it hears why.
+/// ends, so that a supervisor or Graphline above it hears why: to a
+/// Supervisor above it, that is a failure, so Supervisors nest into a tree
+/// as OTP's do.
 ///
 /// # Two forms
 ///

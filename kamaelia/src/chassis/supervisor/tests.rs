@@ -460,3 +460,23 @@ fn a_supervisor_of_no_children_ends_at_once() {
         "{signals:?}"
     );
 }
+
+#[test]
+fn a_supervisor_that_gives_up_is_a_failure_its_own_supervisor_restarts() {
+    let probe = Rc::default();
+    let inner_probe = Rc::clone(&probe);
+    let inner = ChildSpec::new("inner", move || {
+        Supervisor::wrap(spec("C", Behaviour::CrashAtStart, &inner_probe))
+            .intensity(0, Duration::from_secs(60))
+    });
+    let rig = Rig::new(Supervisor::wrap(inner).intensity(1, Duration::from_secs(60)));
+    rig.run();
+    assert_eq!(probe.made.get(), 2, "each inner Supervisor made C once");
+    let signals = rig.signals();
+    let outer = gave_up(&signals[0]);
+    assert_eq!(outer.child, "inner");
+    assert_eq!(
+        outer.reason,
+        "ended with ErrorInformation: supervised child \"C\" failed after 0 restarts within 60s (panicked: C2 cannot start): giving up"
+    );
+}
