@@ -23,7 +23,7 @@ pub use intensity::{DEFAULT_MAX_RESTARTS, DEFAULT_RESTART_WINDOW};
 use super::DEFAULT_SHUTDOWN_GRACE;
 use child_spec::Spec;
 use intensity::Intensity;
-use slot::{Heard, Slot};
+use slot::Slot;
 
 /// Which children a [`Supervisor`] makes again when one fails.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -477,11 +477,7 @@ impl<I: 'static, O: 'static> Run<'_, I, O> {
     async fn hear_signals(&mut self) {
         let mut forward = Vec::new();
         for slot in &mut self.slots {
-            for heard in slot.hear(self.error_is_failure) {
-                if let Heard::Forward(message) = heard {
-                    forward.push(message);
-                }
-            }
+            forward.extend(slot.hear(self.error_is_failure));
         }
         for message in forward {
             self.cx.signal.send(message).await;

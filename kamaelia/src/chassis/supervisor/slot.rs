@@ -32,15 +32,6 @@ pub(super) struct Slot {
     last_word: Option<Ipc>,
 }
 
-/// What a child's `signal` said, for the supervisor to act on.
-pub(super) enum Heard {
-    /// Pass it on at once (a `Status`, a `Notify`, an error that is not
-    /// counted as a failure).
-    Forward(Ipc),
-    /// Kept: said at the end, or counted as a failure when the child ends.
-    Kept,
-}
-
 impl Slot {
     pub(super) fn new<B: BoxSet>(cx: &Cx<B>, spec: Spec) -> Self {
         let signal = cx.add_inbox::<Ipc>(
@@ -111,20 +102,20 @@ impl Slot {
         }
     }
 
-    /// Takes what the child has said on `signal` since the last call.
-    pub(super) fn hear(&mut self, error_is_failure: bool) -> Vec<Heard> {
-        self.signal
-            .drain()
-            .map(|message| {
-                let keep = message.is_end_of_stream() || (error_is_failure && message.is_error());
-                if keep {
-                    self.last_word = Some(message);
-                    Heard::Kept
-                } else {
-                    Heard::Forward(message)
-                }
-            })
-            .collect()
+    /// Takes what the child has said on `signal` since the last call, and
+    /// returns what the supervisor is to pass on at once (a `Status`, a
+    /// `Notify`, an error not counted as a failure). The rest is kept as the
+    /// child's last word, to be acted on when it ends.
+    pub(super) fn hear(&mut self, error_is_failure: bool) -> Vec<Ipc> {
+        let mut forward = Vec::new();
+        for message in self.signal.drain() {
+            if message.is_end_of_stream() || (error_is_failure && message.is_error()) {
+                self.last_word = Some(message);
+            } else {
+                forward.push(message);
+            }
+        }
+        forward
     }
 
     /// True if `component` is the incarnation running here.
