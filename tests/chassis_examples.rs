@@ -261,3 +261,36 @@ fn seq_and_carousel_refuses_a_missing_file() {
     assert_eq!(status.code(), Some(1));
     assert!(err.contains("cannot read /no/such/file"), "stderr:\n{err}");
 }
+
+#[test]
+fn supervised_worker_answers_after_its_worker_panics_and_is_restarted() {
+    let (status, out, err) = run_example("supervised_worker", &[], b"4\n0\n5\nfive\n");
+    assert!(status.success(), "exit {status}; stderr:\n{err}");
+    assert_eq!(
+        out,
+        "divider 1: 100 / 4 = 25\n\
+         divider 2: 100 / 5 = 20\n\
+         divider 2: \"five\" is not a number\n"
+    );
+    let restart = err
+        .lines()
+        .find(|l| l.contains("restarting a supervised child"))
+        .unwrap_or_else(|| panic!("no restart logged; stderr:\n{err}"));
+    assert!(
+        restart.contains("divider") && restart.contains("divide by zero"),
+        "{restart}"
+    );
+}
+
+#[test]
+fn supervised_worker_gives_up_after_three_restarts() {
+    let (status, out, err) = run_example("supervised_worker", &[], b"0\n0\n0\n0\n7\n");
+    assert!(status.success(), "exit {status}; stderr:\n{err}");
+    assert_eq!(out, "", "nothing is answered: every Divider failed");
+    assert_eq!(
+        err.matches("restarting a supervised child").count(),
+        3,
+        "{err}"
+    );
+    assert!(err.contains("a Supervisor gave up"), "{err}");
+}

@@ -45,7 +45,7 @@
 //! | module | Kamaelia's | holds |
 //! |---|---|---|
 //! | [`internet`] | `Kamaelia.Internet` | [`Selector`], [`TcpServer`], [`ConnectedSocketAdapter`], [`TcpClient`], [`SingleServer`] |
-//! | [`chassis`] | `Kamaelia.Chassis` | [`ServerCore`], [`SimpleServer`], [`Pipeline`](struct@Pipeline) ([`Pipeline!`]), [`Graphline`](struct@Graphline) ([`Graphline!`]), [`Par`], [`Carousel`], [`Seq`] |
+//! | [`chassis`] | `Kamaelia.Chassis` | [`ServerCore`], [`SimpleServer`], [`Pipeline`](struct@Pipeline) ([`Pipeline!`]), [`Graphline`](struct@Graphline) ([`Graphline!`]), [`Par`], [`Carousel`], [`Seq`], [`Supervisor`] |
 //! | [`protocol`] | `Kamaelia.Protocol` | [`EchoProtocol`] |
 //! | [`util`] | `Kamaelia.Util` | [`ConsoleReader`], [`ConsoleEchoer`], [`PassThrough`], [`PureTransformer`], [`OneShot`], [`Chargen`], [`LineSplitter`], [`MessageRateLimit`], [`PeriodicTick`], [`SingleTick`], [`Introspector`], [`PlugSplitter`], [`Plug`], [`Backplane`], [`PublishTo`], [`SubscribeTo`] |
 //! | [`file`](mod@file) | `Kamaelia.File` | [`SimpleReader`], [`Append`] |
@@ -97,7 +97,9 @@ pub mod signals;
 mod sys;
 pub mod util;
 
-pub use chassis::{Carousel, CarouselBoxes, ChassisError, Graphline, Par, Pipeline, Seq};
+pub use chassis::{
+    Carousel, CarouselBoxes, ChassisError, Graphline, Par, Pipeline, Seq, Supervisor,
+};
 pub use chassis::{
     ServerCore, ServerCoreBoxes, SimpleServer, DEFAULT_HANDLER_INBOX_SIZE, DEFAULT_PORT,
     DEFAULT_SHUTDOWN_GRACE,

@@ -10,6 +10,8 @@
 //! * [`Carousel`] (`carousel.rs`): one child at a time, each made from a
 //!   message.
 //! * [`Seq`] (`seq.rs`): components one after another.
+//! * [`Supervisor`] (`supervisor.rs`, `supervisor/`): children made again
+//!   when they fail, as Erlang/OTP's supervisors make them.
 //! * `stage.rs`, `children.rs`, `error.rs`: what they share ([`Stage`],
 //!   [`LinksTo`], [`ChassisError`], waiting for children).
 //!
@@ -25,6 +27,7 @@ mod par;
 mod pipeline;
 mod seq;
 mod stage;
+mod supervisor;
 
 pub use carousel::{Carousel, CarouselBoxes};
 pub use connected_server::{
@@ -37,3 +40,6 @@ pub use par::Par;
 pub use pipeline::{Pipeline, PipelineChain};
 pub use seq::Seq;
 pub use stage::{LinksTo, Stage};
+pub use supervisor::{
+    ChildSpec, GaveUp, Restart, Strategy, Supervisor, DEFAULT_MAX_RESTARTS, DEFAULT_RESTART_WINDOW,
+};
