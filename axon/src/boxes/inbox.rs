@@ -212,7 +212,7 @@ impl<T: 'static> Inbox<T> {
     /// struct Slow;
     /// impl Component for Slow {
     ///     type Boxes = Standard<u32, ()>;
-    ///     async fn main(self, cx: Cx<Self::Boxes>) {}
+    ///     async fn main(self, _cx: Cx<Self::Boxes>) {}
     /// }
     ///
     /// let (fast, slow) = (ComponentRef::new(Fast), ComponentRef::new(Slow));
