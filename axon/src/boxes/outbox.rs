@@ -123,7 +123,7 @@ impl<T: 'static> Outbox<T> {
                 Err(message) => {
                     let sink = sink.clone();
                     drop(st);
-                    Err(node.refused(&sink, message))
+                    node.full(&sink, message)
                 }
             },
             Some(sink) => {
@@ -300,6 +300,18 @@ impl<T: 'static> OutboxNode<T> {
             // nothing to register for. Not stamped either, so the next send
             // that is let in takes this path and wakes the owner.
             Ok(false) => Ok(()),
+            Err(message) => Err(self.refused(sink, message)),
+        }
+    }
+
+    /// A send that found the sink full, this epoch's wake done: the sink's
+    /// overflow policy decides. A message it lets in needs no wake (done
+    /// this epoch), and one it drops none at all.
+    #[cold]
+    #[inline(never)]
+    fn full(self: &Rc<Self>, sink: &Rc<InboxNode<T>>, message: T) -> Result<(), NoSpaceInBox<T>> {
+        match sink.overflow_with(message) {
+            Ok(_) => Ok(()),
             Err(message) => Err(self.refused(sink, message)),
         }
     }
