@@ -1,6 +1,6 @@
 //! Delivery and wake-ups against a model: random sequences of linking,
-//! unlinking, sending, delivering, receiving, pausing and part-used drains on
-//! a few components, run on the real boxes and on a model small enough to
+//! unlinking, sending, delivering, receiving, pausing, part-used drains and
+//! size limits with overflow policies on a few components, run on the real boxes and on a model small enough to
 //! read (a queue per inbox, the links, and who should be woken), compared
 //! after every step.
 //!
@@ -14,31 +14,35 @@
 //! * a delivery wakes the final inbox's owner; a collection wakes the owners
 //!   of the outboxes that sent into that inbox since they were last woken
 //!   this way, and of the outboxes they are linked through now; nothing else
-//!   wakes anyone, and a pause asked for in the same step as a wake loses.
+//!   wakes anyone, and a pause asked for in the same step as a wake loses;
+//! * a full final inbox refuses (the sender is then woken by the next
+//!   collection there), drops the new message (no one is woken), or drops
+//!   its oldest (the owner is woken), as its policy says, counting drops;
+//!   messages moved by a link or given back by a drain are never dropped.
 //!
 //! After each step every inbox holds as many messages as the model says,
 //! everything taken is what the model says (so none lost, none duplicated,
 //! each sender's order kept), and exactly the components the model names
 //! were woken. At the end every queue's contents are compared.
 //!
-//! Cases: 1024 by default (about two seconds in a debug build); set
+//! Cases: 512 by default (about two seconds in a debug build); set
 //! `PROPTEST_CASES` for more. With the fix of commit 896b24d undone (a drain
 //! giving back to the inbox it drained, not to where that inbox now
-//! forwards), the first failing case came within some 30 cases in each of 16
-//! runs, and shrank to three steps: the last test below.
+//! forwards), each of 16 runs failed, after 3 to 100 passing cases, and
+//! shrank to three or four steps: the last test below is one.
 
 mod util;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
-use axon::{ComponentRef, Drain, Inbox, Linkage, Outbox, Scheduler};
+use axon::{ComponentRef, Drain, Inbox, Linkage, Outbox, OverflowPolicy, Scheduler};
 use proptest::prelude::*;
 use util::{run_cycles, unpause_detectors, Counter};
 
 /// Components in a case, each with one `inbox` and one `outbox` of `u32`.
 const COMPONENTS: usize = 3;
 /// Cases run unless `PROPTEST_CASES` says otherwise.
-const CASES: u32 = 1024;
+const CASES: u32 = 512;
 
 /// A box: the inbox or the outbox of component `n`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -78,6 +82,19 @@ enum Op {
     Drain(usize, u8),
     /// Drop the drain held, if any, giving back what it still holds.
     DropDrain,
+    /// Limit component `n`'s inbox (`None`: unlimited) and set its overflow
+    /// policy.
+    Limit(usize, Option<u8>, OverflowPolicy),
+}
+
+/// What became of one message sent or delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fate {
+    /// Queued, dropped by a policy, or dropped by an unlinked outbox: the
+    /// send succeeded.
+    Taken,
+    /// Refused by a full inbox: the send failed, handing it back.
+    Refused,
 }
 
 /// One step: maybe a pause asked of a component, then an operation, then
@@ -104,6 +121,15 @@ struct Model {
     registered: [bool; COMPONENTS],
     /// The inbox a held drain took from, and what it still holds.
     drain: Option<(usize, VecDeque<u32>)>,
+    /// Each inbox's size limit and overflow policy (only a final inbox's
+    /// count), and how many messages it has dropped.
+    size: [Option<usize>; COMPONENTS],
+    policy: [OverflowPolicy; COMPONENTS],
+    dropped: [u64; COMPONENTS],
+    /// Outboxes that have had a message let in during this step: they have
+    /// woken the inbox's owner and joined its senders, so further messages
+    /// do neither (a step is one scheduler epoch).
+    stamped: [bool; COMPONENTS],
     next: u32,
 }
 
@@ -185,26 +211,81 @@ impl Model {
         }
     }
 
-    fn send(&mut self, from: usize, count: u8, woken: &mut BTreeSet<usize>) -> Vec<u32> {
-        let sent: Vec<u32> = (0..count).map(|_| self.fresh()).collect();
-        if let (Some(end), false) = (self.final_inbox(BoxRef::Out(from)), sent.is_empty()) {
-            self.queue[end].extend(&sent);
-            woken.insert(end);
-            if !std::mem::replace(&mut self.registered[from], true) {
-                self.senders[end].push(from);
+    /// Offers `message` to final inbox `end`: true if it was queued (the
+    /// owner must hear), false if a policy dropped it, `Err` if refused.
+    fn offer(&mut self, end: usize, message: u32) -> Result<bool, ()> {
+        let queue = &mut self.queue[end];
+        let Some(size) = self.size[end].filter(|&size| queue.len() >= size) else {
+            queue.push_back(message);
+            return Ok(true);
+        };
+        match self.policy[end] {
+            OverflowPolicy::DropNewest => {}
+            OverflowPolicy::DropOldest if size > 0 => {
+                // Down to one below the limit, then the new one.
+                let excess = queue.len() + 1 - size;
+                queue.drain(..excess);
+                queue.push_back(message);
+                self.dropped[end] += excess as u64;
+                return Ok(true);
             }
+            OverflowPolicy::DropOldest => {}
+            _ => return Err(()),
         }
-        sent
+        self.dropped[end] += 1;
+        Ok(false)
     }
 
-    fn deliver(&mut self, to: usize, count: u8, woken: &mut BTreeSet<usize>) -> Vec<u32> {
-        let delivered: Vec<u32> = (0..count).map(|_| self.fresh()).collect();
-        let end = self.end_of_inbox(to);
-        self.queue[end].extend(&delivered);
-        if !delivered.is_empty() {
-            woken.insert(end);
+    fn register(&mut self, from: usize, end: usize) {
+        if !std::mem::replace(&mut self.registered[from], true) {
+            self.senders[end].push(from);
         }
-        delivered
+    }
+
+    fn send(&mut self, from: usize, count: u8, woken: &mut BTreeSet<usize>) -> Vec<(u32, Fate)> {
+        let mut fates = Vec::new();
+        for _ in 0..count {
+            let message = self.fresh();
+            let Some(end) = self.final_inbox(BoxRef::Out(from)) else {
+                fates.push((message, Fate::Taken));
+                continue;
+            };
+            let fate = match self.offer(end, message) {
+                Ok(true) => {
+                    if !std::mem::replace(&mut self.stamped[from], true) {
+                        self.register(from, end);
+                        woken.insert(end);
+                    }
+                    Fate::Taken
+                }
+                Ok(false) => Fate::Taken,
+                // Refused: the next collection there must wake it.
+                Err(()) => {
+                    self.register(from, end);
+                    Fate::Refused
+                }
+            };
+            fates.push((message, fate));
+        }
+        fates
+    }
+
+    fn deliver(&mut self, to: usize, count: u8, woken: &mut BTreeSet<usize>) -> Vec<(u32, Fate)> {
+        let end = self.end_of_inbox(to);
+        (0..count)
+            .map(|_| {
+                let message = self.fresh();
+                let fate = match self.offer(end, message) {
+                    Ok(true) => {
+                        woken.insert(end);
+                        Fate::Taken
+                    }
+                    Ok(false) => Fate::Taken,
+                    Err(()) => Fate::Refused,
+                };
+                (message, fate)
+            })
+            .collect()
     }
 
     fn end_of_inbox(&self, n: usize) -> usize {
@@ -318,6 +399,7 @@ impl Runner {
         let mut model = Model::default();
         for (i, step) in steps.iter().enumerate() {
             let mut woken = BTreeSet::new();
+            model.stamped = [false; COMPONENTS];
             if let Some(n) = step.pause {
                 real.components[n].pause();
             }
@@ -342,6 +424,14 @@ impl Runner {
             let lengths: Vec<usize> = real.inboxes.iter().map(Inbox::len).collect();
             let expected: Vec<usize> = model.queue.iter().map(VecDeque::len).collect();
             prop_assert_eq!(lengths, expected, "queued after step {} {:?}", i, step);
+            let dropped: Vec<u64> = real.inboxes.iter().map(Inbox::dropped).collect();
+            prop_assert_eq!(
+                &dropped[..],
+                &model.dropped[..],
+                "dropped after step {} {:?}",
+                i,
+                step
+            );
         }
         // The end: give back any drain, then every queue's contents.
         let mut ignored = BTreeSet::new();
@@ -363,6 +453,17 @@ impl Runner {
             );
         }
         Ok(())
+    }
+
+    /// Checks a send's or delivery's result against the model's fate.
+    fn compare(message: u32, got: Result<(), u32>, fate: Fate) -> Result<(), String> {
+        match (got, fate) {
+            (Ok(()), Fate::Taken) => Ok(()),
+            (Err(back), Fate::Refused) if back == message => Ok(()),
+            (got, fate) => Err(format!(
+                "message {message}: {got:?}, the model says {fate:?}"
+            )),
+        }
     }
 
     fn step(
@@ -395,18 +496,23 @@ impl Runner {
                 model.unlink(index, woken);
             }
             Op::Send(from, count) => {
-                for message in model.send(from, count, woken) {
-                    self.outboxes[from]
-                        .try_send(message)
-                        .map_err(|e| format!("refused by an unlimited inbox: {e}"))?;
+                for (message, fate) in model.send(from, count, woken) {
+                    let got = self.outboxes[from].try_send(message);
+                    Self::compare(message, got.map_err(|e| e.into_inner()), fate)?;
                 }
             }
             Op::Deliver(to, count) => {
-                for message in model.deliver(to, count, woken) {
-                    self.inboxes[to]
-                        .deliver(message)
-                        .map_err(|e| e.to_string())?;
+                for (message, fate) in model.deliver(to, count, woken) {
+                    let got = self.inboxes[to].deliver(message);
+                    Self::compare(message, got.map_err(|e| e.into_inner()), fate)?;
                 }
+            }
+            Op::Limit(n, size, policy) => {
+                let size = size.map(usize::from);
+                self.inboxes[n].set_size(size);
+                self.inboxes[n].set_overflow(policy);
+                model.size[n] = size;
+                model.policy[n] = policy;
             }
             Op::Recv(n) => {
                 let (got, expected) = (self.inboxes[n].recv(), model.recv(n, woken));
@@ -458,6 +564,16 @@ fn op() -> impl Strategy<Value = Op> {
         2 => component().prop_map(Op::Recv),
         3 => (component(), 0..4u8).prop_map(|(n, k)| Op::Drain(n, k)),
         2 => Just(Op::DropDrain),
+        1 => (component(), proptest::option::of(0..4u8), policy())
+            .prop_map(|(n, size, policy)| Op::Limit(n, size, policy)),
+    ]
+}
+
+fn policy() -> impl Strategy<Value = OverflowPolicy> {
+    prop_oneof![
+        Just(OverflowPolicy::Refuse),
+        Just(OverflowPolicy::DropNewest),
+        Just(OverflowPolicy::DropOldest),
     ]
 }
 
