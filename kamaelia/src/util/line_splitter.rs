@@ -356,6 +356,13 @@ mod tests {
     }
 
     proptest! {
+        // No regression files: a failure prints its shrunk input, to be made
+        // a test of its own.
+        #![proptest_config(ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
         // Lines out are the lines of the concatenation, however the stream is
         // cut; an over-long line ends it after the lines before it; a last
         // line without a newline comes at the end; the unfinished line held
