@@ -237,7 +237,7 @@ impl<T: 'static> Inbox<T> {
     }
 
     /// How many messages this inbox has dropped under its overflow policy
-    /// since it was made (always 0 under [`Refuse`](OverflowPolicy::Refuse)).
+    /// since it was made ([`Refuse`](OverflowPolicy::Refuse) drops none).
     pub fn dropped(&self) -> u64 {
         AnyBox::dropped(&*self.node)
     }
