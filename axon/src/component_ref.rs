@@ -174,6 +174,37 @@ impl ComponentRef {
         Ok(())
     }
 
+    /// How many messages the inbox called `name` has dropped under its
+    /// overflow policy, whatever type it carries (see [`Inbox::dropped`]):
+    /// for tools that know a component only by its boxes' names, such as an
+    /// introspector.
+    ///
+    /// # Errors
+    ///
+    /// [`BoxError`] if there is no inbox of that name.
+    ///
+    /// ```
+    /// use axon::{Component, ComponentRef, Cx, OverflowPolicy, Standard};
+    ///
+    /// struct Quiet;
+    /// impl Component for Quiet {
+    ///     type Boxes = Standard<u32, u32>;
+    ///     async fn main(self, _cx: Cx<Self::Boxes>) {}
+    /// }
+    ///
+    /// let quiet = ComponentRef::new(Quiet);
+    /// let inbox = quiet.inbox::<u32>("inbox")?;
+    /// inbox.set_size(Some(1));
+    /// inbox.set_overflow(OverflowPolicy::DropNewest);
+    /// inbox.deliver(7)?;
+    /// inbox.deliver(8)?; // dropped
+    /// assert_eq!(quiet.inbox_dropped("inbox")?, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn inbox_dropped(&self, name: &str) -> Result<u64, BoxError> {
+        Ok(self.0.find_box(name, Direction::Inbox)?.0.dropped())
+    }
+
     /// Adds an inbox at run time (see [`Cx::add_inbox`]).
     pub(crate) fn add_dynamic_inbox<T: 'static>(&self, name: &str, doc: &str) -> Inbox<T> {
         let (actual, node) = self.0.add_dynamic_box(name, doc, |owner, index| {

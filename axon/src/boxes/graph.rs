@@ -65,6 +65,9 @@ pub(crate) trait AnyBox: Any {
     fn size(&self) -> Option<usize>;
     /// Sets the box's size limit (nothing, for an outbox).
     fn set_size(&self, size: Option<usize>);
+    /// Messages the box has dropped under its overflow policy (always 0 for
+    /// an outbox).
+    fn dropped(&self) -> u64;
     fn with_links(&self, f: &mut dyn FnMut(&mut Links));
     /// Called on the root of a tree: points every box of `top`'s subtree
     /// (`top` included) at this root's final destination.

@@ -35,6 +35,7 @@ use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 
 use crate::boxes::graph::{AnyBox, Links};
+use crate::boxes::overflow::{log_drops, OverflowPolicy};
 use crate::boxes::owner::{label_of, Owner};
 use crate::boxes::ErasedBox;
 use crate::epoch::{epoch, NEVER};
@@ -161,7 +162,8 @@ impl<T: 'static> Inbox<T> {
 
     /// Limits the inbox to `size` messages (`None`: unlimited, the default):
     /// Axon's `setInboxSize`. A send to a full inbox is refused with
-    /// [`NoSpaceInBox`].
+    /// [`NoSpaceInBox`], unless the inbox's [overflow
+    /// policy](Self::set_overflow) drops a message instead.
     ///
     /// Only the final inbox of a chain limits it: a limited inbox that is linked
     /// onward has no effect until the link is removed.
@@ -172,6 +174,72 @@ impl<T: 'static> Inbox<T> {
     /// The size limit, if any.
     pub fn size(&self) -> Option<usize> {
         AnyBox::size(&*self.node)
+    }
+
+    /// Chooses what the inbox does with a message that finds it full
+    /// (see [`OverflowPolicy`]; the default is
+    /// [`Refuse`](OverflowPolicy::Refuse)).
+    ///
+    /// As with the size limit, only the final inbox of a chain decides: a
+    /// policy set on an inbox that is linked onward waits until the link is
+    /// removed.
+    ///
+    /// A dropped message wakes no one: nothing arrived. A message that
+    /// [`DropOldest`](OverflowPolicy::DropOldest) lets in wakes the owner as
+    /// any delivery does. With either drop policy, senders on other threads
+    /// ([`RemoteSender`](crate::RemoteSender)), which the size limit does not
+    /// refuse (nothing could be handed back to them), are held to it: their
+    /// messages are dropped by the policy when they reach the inbox. Messages
+    /// that were already accepted (those moved in when an inbox is linked
+    /// onward, and those a [`Drain`] gives back) are never dropped, so after a
+    /// give-back the inbox may briefly hold more than its size.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use axon::{Component, ComponentRef, Cx, OverflowPolicy, Scheduler, Standard};
+    ///
+    /// /// Sends 0..100 as fast as it can.
+    /// struct Fast;
+    /// impl Component for Fast {
+    ///     type Boxes = Standard<(), u32>;
+    ///     async fn main(self, cx: Cx<Self::Boxes>) {
+    ///         for n in 0..100 {
+    ///             cx.outbox.send(n).await; // never waits: the inbox drops
+    ///         }
+    ///     }
+    /// }
+    /// struct Slow;
+    /// impl Component for Slow {
+    ///     type Boxes = Standard<u32, ()>;
+    ///     async fn main(self, _cx: Cx<Self::Boxes>) {}
+    /// }
+    ///
+    /// let (fast, slow) = (ComponentRef::new(Fast), ComponentRef::new(Slow));
+    /// fast.link((&fast, "outbox"), (&slow, "inbox"))?;
+    /// let inbox = slow.inbox::<u32>("inbox")?;
+    /// inbox.set_size(Some(3));
+    /// inbox.set_overflow(OverflowPolicy::DropNewest);
+    /// let scheduler = Scheduler::new();
+    /// fast.activate_on(&scheduler);
+    /// scheduler.run()?;
+    /// assert_eq!(inbox.drain().collect::<Vec<_>>(), [0, 1, 2]); // the first three
+    /// assert_eq!(inbox.dropped(), 97);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_overflow(&self, policy: OverflowPolicy) {
+        self.node.state.borrow_mut().extra().overflow = policy;
+    }
+
+    /// The inbox's overflow policy.
+    pub fn overflow(&self) -> OverflowPolicy {
+        self.node.overflow()
+    }
+
+    /// How many messages this inbox has dropped under its overflow policy
+    /// since it was made ([`Refuse`](OverflowPolicy::Refuse) drops none).
+    pub fn dropped(&self) -> u64 {
+        AnyBox::dropped(&*self.node)
     }
 
     /// True if the inbox holds as many messages as its size limit allows.
@@ -185,7 +253,8 @@ impl<T: 'static> Inbox<T> {
     ///
     /// # Errors
     ///
-    /// [`NoSpaceInBox`], holding the message, if the inbox is full.
+    /// [`NoSpaceInBox`], holding the message, if the inbox is full and its
+    /// overflow policy is [`Refuse`](OverflowPolicy::Refuse).
     pub fn deliver(&self, message: T) -> Result<(), NoSpaceInBox<T>> {
         self.node.final_inbox().append(message, true)
     }
@@ -216,6 +285,7 @@ impl<T: 'static> fmt::Debug for Inbox<T> {
             .field("type", &std::any::type_name::<T>())
             .field("len", &st.queue.len())
             .field("size", &(st.capacity != usize::MAX).then_some(st.capacity))
+            .field("overflow", &self.node.overflow())
             .finish()
     }
 }
@@ -330,6 +400,12 @@ struct InboxExtra<T> {
     /// What the runtime attaches for senders on other threads (its queue and
     /// pump), opaque here.
     remote: Option<Box<dyn Any>>,
+    /// What to do when full. Here rather than beside `capacity` because it is
+    /// read only once the inbox is full: the send that finds room reads
+    /// nothing more than before.
+    overflow: OverflowPolicy,
+    /// Messages dropped under `overflow`.
+    dropped: u64,
 }
 
 impl<T> Default for InboxExtra<T> {
@@ -340,6 +416,8 @@ impl<T> Default for InboxExtra<T> {
             senders: Vec::new(),
             spare: VecDeque::new(),
             remote: None,
+            overflow: OverflowPolicy::Refuse,
+            dropped: 0,
         }
     }
 }
@@ -371,7 +449,11 @@ impl<T: 'static> InboxNode<T> {
 
     /// An outbox's send, the hot path: appends to this (final) inbox without
     /// waking anyone (the outbox has done that this epoch), or gives the
-    /// message back if the inbox is full.
+    /// message back if the inbox is full, for the caller to apply the
+    /// overflow policy ([`overflow_with`](Self::overflow_with)) on its cold
+    /// path. The policy is not applied here: doing so cost the hops bench
+    /// about one instruction per hop (callgrind), though the branch never
+    /// runs there.
     #[inline(always)]
     pub(crate) fn offer(&self, message: T) -> Result<(), T> {
         let mut st = self.state.borrow_mut();
@@ -382,21 +464,86 @@ impl<T: 'static> InboxNode<T> {
         Ok(())
     }
 
-    /// Appends to this inbox, which must be a final destination, refusing
-    /// the message if `bounded` and the inbox is full, and waking the owner
-    /// (once an epoch).
+    /// As [`offer`](Self::offer) with the overflow policy applied, saying
+    /// whether the message was queued (`Ok(true)`) or dropped (`Ok(false)`):
+    /// for a sender that must wake the owner for a message that arrived, and
+    /// only then.
+    pub(crate) fn accept(&self, message: T) -> Result<bool, T> {
+        match self.offer(message) {
+            Ok(()) => Ok(true),
+            Err(message) => self.overflow_with(message),
+        }
+    }
+
+    /// A message for a full inbox: refused (`Err`), dropped (`Ok(false)`), or
+    /// queued in place of the oldest (`Ok(true)`), as the policy says.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn overflow_with(&self, message: T) -> Result<bool, T> {
+        let mut st = self.state.borrow_mut();
+        let capacity = st.capacity;
+        let extra = st.extra();
+        let policy = extra.overflow;
+        let (queued, gone) = match policy {
+            OverflowPolicy::Refuse => return Err(message),
+            OverflowPolicy::DropNewest => (false, VecDeque::from([message])),
+            OverflowPolicy::DropOldest if capacity == 0 => (false, VecDeque::from([message])),
+            OverflowPolicy::DropOldest => {
+                // Down to one below the limit (more than one message if the
+                // limit was lowered under a full inbox), then the new one.
+                let excess = st.queue.len() + 1 - capacity;
+                let gone: VecDeque<T> = st.queue.drain(..excess).collect();
+                st.queue.push_back(message);
+                (true, gone)
+            }
+        };
+        let extra = st.extra();
+        let before = extra.dropped;
+        extra.dropped += gone.len() as u64;
+        let after = extra.dropped;
+        // The dropped messages' own drops run with the inbox released: they
+        // may be anything, even something that reaches back into this inbox.
+        drop(st);
+        drop(gone);
+        log_drops(&self.label(), policy, before, after);
+        Ok(queued)
+    }
+
+    /// The overflow policy.
+    fn overflow(&self) -> OverflowPolicy {
+        let st = self.state.borrow();
+        st.extra
+            .as_ref()
+            .map_or(OverflowPolicy::Refuse, |e| e.overflow)
+    }
+
+    /// Appends to this inbox, which must be a final destination, waking the
+    /// owner (once an epoch). If the inbox is full, its overflow policy
+    /// decides; under [`Refuse`](OverflowPolicy::Refuse), the message is
+    /// refused if `bounded`, and queued past the limit if not (for senders
+    /// that cannot be handed it back).
     pub(crate) fn append(
         self: &Rc<Self>,
         message: T,
         bounded: bool,
     ) -> Result<(), NoSpaceInBox<T>> {
         let mut st = self.state.borrow_mut();
-        if bounded && st.queue.len() >= st.capacity {
-            let (len, capacity) = (st.queue.len(), st.capacity);
+        if st.queue.len() >= st.capacity {
             drop(st);
-            return Err(NoSpaceInBox::new(len, capacity, message, self.label()));
+            match self.overflow_with(message) {
+                Ok(true) => {}
+                // Dropped: nothing arrived, so no one is woken.
+                Ok(false) => return Ok(()),
+                Err(message) if bounded => {
+                    let (len, capacity) = self.len_and_capacity();
+                    return Err(NoSpaceInBox::new(len, capacity, message, self.label()));
+                }
+                Err(message) => self.state.borrow_mut().queue.push_back(message),
+            }
+            st = self.state.borrow_mut();
+        } else {
+            st.queue.push_back(message);
         }
-        st.queue.push_back(message);
         if st.delivered != epoch() {
             drop(st);
             self.on_delivery();
@@ -631,6 +778,11 @@ impl<T: 'static> AnyBox for InboxNode<T> {
 
     fn set_size(&self, size: Option<usize>) {
         self.state.borrow_mut().capacity = size.unwrap_or(usize::MAX);
+    }
+
+    fn dropped(&self) -> u64 {
+        let st = self.state.borrow();
+        st.extra.as_ref().map_or(0, |e| e.dropped)
     }
 
     fn with_links(&self, f: &mut dyn FnMut(&mut Links)) {

@@ -10,6 +10,7 @@ pub(crate) mod graph;
 pub(crate) mod inbox;
 pub(crate) mod linkage;
 pub(crate) mod outbox;
+pub(crate) mod overflow;
 pub(crate) mod owner;
 
 use std::fmt;
@@ -18,6 +19,7 @@ use std::rc::{Rc, Weak};
 pub use self::inbox::{Drain, Inbox, Next};
 pub use self::linkage::{Linkage, Passthrough};
 pub use self::outbox::{Outbox, SendFuture};
+pub use self::overflow::OverflowPolicy;
 use crate::boxes::graph::AnyBox;
 use crate::boxes::inbox::InboxNode;
 use crate::boxes::outbox::OutboxNode;

@@ -123,7 +123,7 @@ impl<T: 'static> Outbox<T> {
                 Err(message) => {
                     let sink = sink.clone();
                     drop(st);
-                    Err(node.refused(&sink, message))
+                    node.full(&sink, message)
                 }
             },
             Some(sink) => {
@@ -288,13 +288,30 @@ impl<T: 'static> OutboxNode<T> {
         sink: &Rc<InboxNode<T>>,
         message: T,
     ) -> Result<(), NoSpaceInBox<T>> {
-        match sink.offer(message) {
-            Ok(()) => {
+        match sink.accept(message) {
+            Ok(true) => {
                 self.stamp.set(epoch());
                 self.register(sink);
                 sink.wake_owner_once();
                 Ok(())
             }
+            // Dropped by the inbox's overflow policy: nothing arrived, so no
+            // one is woken, and as this outbox never waits for room there is
+            // nothing to register for. Not stamped either, so the next send
+            // that is let in takes this path and wakes the owner.
+            Ok(false) => Ok(()),
+            Err(message) => Err(self.refused(sink, message)),
+        }
+    }
+
+    /// A send that found the sink full, this epoch's wake done: the sink's
+    /// overflow policy decides. A message it lets in needs no wake (done
+    /// this epoch), and one it drops none at all.
+    #[cold]
+    #[inline(never)]
+    fn full(self: &Rc<Self>, sink: &Rc<InboxNode<T>>, message: T) -> Result<(), NoSpaceInBox<T>> {
+        match sink.overflow_with(message) {
+            Ok(_) => Ok(()),
             Err(message) => Err(self.refused(sink, message)),
         }
     }
@@ -404,6 +421,10 @@ impl<T: 'static> AnyBox for OutboxNode<T> {
     }
 
     fn set_size(&self, _size: Option<usize>) {}
+
+    fn dropped(&self) -> u64 {
+        0
+    }
 
     fn with_links(&self, f: &mut dyn FnMut(&mut Links)) {
         f(self

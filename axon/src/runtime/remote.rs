@@ -161,9 +161,14 @@ impl fmt::Debug for RemoteWaker {
 /// Get one with [`Inbox::remote_sender`](crate::Inbox::remote_sender) once the
 /// inbox's component is activated. Messages are queued without blocking and
 /// moved into the inbox by its scheduler, which wakes for them, so they arrive
-/// in the order sent. They are always accepted, even past the inbox's size
-/// limit (which bounds senders on the scheduler's own thread): a sender on
-/// another thread is trusted to pace itself.
+/// in the order sent. Under the default overflow policy
+/// ([`Refuse`](crate::OverflowPolicy::Refuse)) they are always accepted, even
+/// past the inbox's size limit (which bounds senders on the scheduler's own
+/// thread): a refusal could not be handed back, so a sender on another thread
+/// is trusted to pace itself. Under a dropping policy
+/// ([`Inbox::set_overflow`](crate::Inbox::set_overflow)) the limit holds for
+/// them too: a message that finds the inbox full when it is moved in is
+/// dropped as the policy says, and counted.
 ///
 /// # Examples
 ///
@@ -285,6 +290,7 @@ impl<T: 'static> Pump for InboxPump<T> {
         };
         let target = inbox.final_inbox();
         self.queue.take_each(|message| {
+            // Unbounded: refused nowhere, but a dropping policy still drops.
             let accepted = target.append(message, false);
             debug_assert!(accepted.is_ok(), "an unbounded append is never refused");
         });

@@ -29,6 +29,9 @@ pub struct BoxState {
     /// Messages waiting in it (always 0 for an outbox, and for an inbox
     /// linked onward, whose deliveries go straight to the final inbox).
     pub queued: usize,
+    /// Messages the inbox has dropped under its overflow policy since it was
+    /// made (see [`axon::OverflowPolicy`]; always 0 for an outbox).
+    pub dropped: u64,
 }
 
 /// One component, in a [`Snapshot`].
@@ -116,6 +119,7 @@ pub fn snapshot(scheduler: &Scheduler) -> Snapshot {
                 .into_iter()
                 .map(|info| BoxState {
                     queued: component.inbox_len(&info.name).unwrap_or(0),
+                    dropped: component.inbox_dropped(&info.name).unwrap_or(0),
                     name: info.name,
                     type_name: info.type_name,
                 })
@@ -127,6 +131,7 @@ pub fn snapshot(scheduler: &Scheduler) -> Snapshot {
                     name: info.name,
                     type_name: info.type_name,
                     queued: 0,
+                    dropped: 0,
                 })
                 .collect(),
         })
@@ -156,7 +161,8 @@ impl Snapshot {
     ///
     /// Each component is a cluster labelled with its id (`Kind#n`), holding
     /// a node per box: inboxes as ellipses labelled with how many messages
-    /// wait in them, outboxes as boxes. A child's cluster sits inside its
+    /// wait in them (and how many they have dropped, if any, under their
+    /// overflow policy), outboxes as boxes. A child's cluster sits inside its
     /// parent's. A box's node is named `"n.i.name"` (inbox) or `"n.o.name"`
     /// (outbox), `n` the component's number. A linkage is an edge; a
     /// passthrough linkage is dashed. Names are quoted and escaped, so any box
@@ -227,7 +233,10 @@ impl Snapshot {
                 Quoted(&component.id.to_string())
             );
             for inbox in &component.inboxes {
-                let label = format!("{} ({})", inbox.name, inbox.queued);
+                let label = match inbox.dropped {
+                    0 => format!("{} ({})", inbox.name, inbox.queued),
+                    dropped => format!("{} ({}, {dropped} dropped)", inbox.name, inbox.queued),
+                };
                 let node = BoxNode(component.id, 'i', &inbox.name);
                 let _ = writeln!(
                     dot,
@@ -470,6 +479,25 @@ mod tests {
         assert_eq!(now.linkages[1].passthrough, Passthrough::Inbox);
         // Nothing changed: the same again.
         assert_eq!(snapshot(&scheduler), now);
+    }
+
+    #[test]
+    fn an_inbox_that_dropped_messages_says_how_many() {
+        let (scheduler, [_, _, sink]) = small_system();
+        let inbox = sink.inbox::<u8>("inbox").unwrap();
+        inbox.set_size(Some(2));
+        inbox.set_overflow(axon::OverflowPolicy::DropOldest);
+        for n in 3..6 {
+            inbox.deliver(n).unwrap();
+        }
+        let now = snapshot(&scheduler);
+        let state = &now.components[2].inboxes[0];
+        assert_eq!((state.queued, state.dropped), (2, 3));
+        assert_eq!(now.components[2].inboxes[1].dropped, 0, "control");
+        let n = sink.id().number();
+        assert!(now
+            .to_dot()
+            .contains(&format!("\"{n}.i.inbox\" [label=\"inbox (2, 3 dropped)\"")));
     }
 
     #[test]

@@ -226,6 +226,7 @@ impl Component for LineSplitter {
 #[cfg(test)]
 mod tests {
     use axon::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
+    use proptest::prelude::*;
 
     use super::*;
     use crate::util::rig::Rig;
@@ -313,59 +314,107 @@ mod tests {
         assert!(refused);
     }
 
-    /// A small deterministic generator (xorshift): no dependency for tests.
-    struct Rng(u64);
-
-    impl Rng {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            (self.0 % n as u64) as usize
+    /// What the splitter should make of `input`, whatever its chunking: the
+    /// lines of the whole, each with its ending (a final one without), and
+    /// the text length of the first line longer than `max` if there is one,
+    /// with only the lines before it.
+    fn lines_of(input: &[u8], max: usize) -> (Vec<&[u8]>, Option<usize>) {
+        let mut lines = Vec::new();
+        let mut rest = input;
+        while !rest.is_empty() {
+            let (line, text) = match rest.iter().position(|&b| b == b'\n') {
+                Some(at) => (&rest[..=at], at),
+                None => (rest, rest.len()),
+            };
+            if text > max {
+                return (lines, Some(text));
+            }
+            lines.push(line);
+            rest = &rest[line.len()..];
         }
+        (lines, None)
     }
 
-    #[test]
-    fn any_chunking_of_the_same_input_gives_the_same_lines() {
-        let mut rng = Rng(0x5eed_1e55);
-        for round in 0..200 {
-            // Lines of random length (some empty, some \r\n), maybe no final newline.
-            let mut input = Vec::new();
-            let mut expected = Vec::new();
-            for _ in 0..rng.below(20) {
-                let mut line: Vec<u8> = (0..rng.below(12))
-                    .map(|_| b"ab \t\r"[rng.below(5)])
-                    .collect();
-                line.extend_from_slice(if rng.below(2) == 0 { b"\n" } else { b"\r\n" });
-                input.extend_from_slice(&line);
-                expected.push(line);
+    /// `input` and where to cut it: bytes from a small alphabet heavy in
+    /// line endings, so that lines are short, long, empty and `\r\n`-ended.
+    fn cut_input() -> impl Strategy<Value = (Vec<u8>, Vec<usize>)> {
+        let byte = prop_oneof![
+            3 => Just(b'x'),
+            1 => Just(b'\n'),
+            1 => Just(b'\r'),
+            1 => any::<u8>(),
+        ];
+        (
+            proptest::collection::vec(byte, 0..200),
+            proptest::collection::vec(any::<proptest::sample::Index>(), 0..12),
+        )
+            .prop_map(|(input, cuts)| {
+                let mut at: Vec<usize> = cuts.iter().map(|i| i.index(input.len() + 1)).collect();
+                at.sort_unstable();
+                (input, at)
+            })
+    }
+
+    proptest! {
+        // No regression files: a failure prints its shrunk input, to be made
+        // a test of its own.
+        #![proptest_config(ProptestConfig {
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+
+        // Lines out are the lines of the concatenation, however the stream is
+        // cut; an over-long line ends it after the lines before it; a last
+        // line without a newline comes at the end; the unfinished line held
+        // never passes the maximum; and nothing panics.
+        #[test]
+        fn any_chunking_gives_the_lines_of_the_whole(
+            (input, cuts) in cut_input(),
+            max in 0usize..40,
+            strip in any::<bool>(),
+        ) {
+            let mut config = LineSplitter::new().max_line_length(max);
+            if strip {
+                config = config.strip_newline();
             }
-            if rng.below(2) == 0 {
-                input.extend_from_slice(b"tail");
-                expected.push(b"tail".to_vec());
+            let mut splitter = Splitter::new(&config);
+            let mut lines = Vec::new();
+            let mut outcome = Ok(());
+            let mut from = 0;
+            for to in cuts.into_iter().chain([input.len()]) {
+                let chunk = Bytes::copy_from_slice(&input[from..to]);
+                from = to;
+                outcome = splitter.push(chunk, &mut lines);
+                prop_assert!(splitter.partial.len() <= max, "holds {} > {max}", splitter.partial.len());
+                if outcome.is_err() {
+                    break;
+                }
             }
-            let mut chunks = Vec::new();
-            let mut rest = &input[..];
-            while !rest.is_empty() {
-                let cut = rng.below(rest.len() + 1);
-                chunks.push(&rest[..cut]);
-                rest = &rest[cut..];
+            let (expected, too_long) = lines_of(&input, max);
+            match (outcome, too_long) {
+                (Ok(()), None) => lines.extend(splitter.finish()),
+                (Err(e), Some(text)) => {
+                    prop_assert_eq!(e.max_line_length, max);
+                    // Refused as soon as more than the maximum had arrived.
+                    prop_assert!(e.seen > max && e.seen <= text, "seen {} of {}", e.seen, text);
+                }
+                (outcome, too_long) => {
+                    prop_assert!(false, "got {:?}, a line of {:?} was too long", outcome, too_long);
+                }
             }
-            let lines = split(&LineSplitter::new(), &chunks).unwrap();
-            assert_eq!(lines, expected, "round {round}, chunks {chunks:?}");
-            let stripped = split(&LineSplitter::new().strip_newline(), &chunks).unwrap();
-            // A `\r` in the last place of a line's text reads as a `\r\n`
-            // ending: the two cannot be told apart.
-            let expected_stripped: Vec<&[u8]> = expected
-                .iter()
-                .map(|l| {
-                    let l = &l[..];
-                    l.strip_suffix(b"\r\n")
-                        .or_else(|| l.strip_suffix(b"\n"))
-                        .unwrap_or(l)
+            let expected: Vec<&[u8]> = expected
+                .into_iter()
+                .map(|line| match strip {
+                    // A `\r` last in a line's text reads as a `\r\n` ending:
+                    // the two cannot be told apart.
+                    true => line
+                        .strip_suffix(b"\r\n")
+                        .or_else(|| line.strip_suffix(b"\n"))
+                        .unwrap_or(line),
+                    false => line,
                 })
                 .collect();
-            assert_eq!(stripped, expected_stripped, "round {round}");
+            prop_assert_eq!(lines, expected);
         }
     }
 
