@@ -299,7 +299,7 @@ impl Example {
     }
 
     /// Waits for the example to exit, at most `guard`.
-    fn wait_within(&mut self, guard: Duration) -> ExitStatus {
+    pub(crate) fn wait_within(&mut self, guard: Duration) -> ExitStatus {
         if let Some(status) = self.status {
             return status;
         }
