@@ -22,12 +22,7 @@ impl Component for EchoProtocol {
 }
 
 fn main() -> std::io::Result<()> {
-    let args = support::args(
-        "echo_server",
-        "Echoes back what each client sends.",
-        "0.0.0.0",
-        12345,
-    );
+    let args = support::args("echo_server", "Echoes back what each client sends.", 12345);
     let server = SimpleServer::new(|| EchoProtocol)
         .host(args.host)
         .port(args.port)

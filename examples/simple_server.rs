@@ -171,7 +171,6 @@ fn main() -> std::io::Result<()> {
     let (args, [schedulers]) = support::args_and_counts(
         "simple_server",
         "A telnet chat server: each line a client sends reaches every other client.",
-        "127.0.0.1",
         8000,
         [support::Count {
             name: "schedulers",

@@ -87,8 +87,9 @@ impl Example {
     }
 
     /// Starts the example `name` with `args` and waits for its first line on
-    /// stdout, which must be `<name> listening on <addr>`.
-    fn start(name: &str, args: &[&str]) -> Example {
+    /// stdout, which must be `<name> listening on <addr>`, a loopback
+    /// address.
+    pub(crate) fn start(name: &str, args: &[&str]) -> Example {
         Example::start_logging(name, args, "info")
     }
 

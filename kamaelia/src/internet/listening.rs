@@ -10,7 +10,7 @@ use axon::ipc::{ErrorInformation, Ipc};
 use axon::{BoxSet, ComponentRef, Cx, Inbox, Outbox};
 
 use super::messages::SocketActivity;
-use super::options::{ConnectionOptions, ListenOptions};
+use super::options::{ConnectionOptions, ListenOptions, DEFAULT_HOST};
 use super::tcp_server::{bind, TcpServer};
 
 /// A server's address, its socket options, and its listening socket once
@@ -26,10 +26,11 @@ pub(crate) struct Listening {
 }
 
 impl Listening {
-    /// On all interfaces (`0.0.0.0`), `port`, with the default options.
+    /// On the loopback interface ([`DEFAULT_HOST`]), `port`, with the
+    /// default options.
     pub(crate) fn new(port: u16) -> Self {
         Listening {
-            host: "0.0.0.0".to_string(),
+            host: DEFAULT_HOST.to_string(),
             port,
             listen: ListenOptions::default(),
             connection: ConnectionOptions::default(),

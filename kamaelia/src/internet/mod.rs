@@ -39,8 +39,8 @@ mod tcp_server;
 
 pub use csa::{ConnectedSocketAdapter, CsaBoxes};
 pub use options::{
-    ConnectionOptions, ListenOptions, DEFAULT_BACKLOG, DEFAULT_CSA_INBOX_SIZE, DEFAULT_LINGER,
-    DEFAULT_READ_SIZE,
+    ConnectionOptions, ListenOptions, DEFAULT_BACKLOG, DEFAULT_CSA_INBOX_SIZE, DEFAULT_HOST,
+    DEFAULT_LINGER, DEFAULT_READ_SIZE,
 };
 pub use selector::{Selector, SelectorBoxes, SELECTOR_SERVICE, SELECTOR_SHUTDOWN_SERVICE};
 pub use single_server::{SingleServer, SingleServerBoxes, DEFAULT_SINGLE_SERVER_PORT};

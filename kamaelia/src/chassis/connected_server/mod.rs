@@ -128,7 +128,8 @@ pub struct ServerCore {
 
 impl ServerCore {
     /// A server making each connection's protocol handler with `protocol`.
-    /// It listens on all interfaces (`0.0.0.0`), port [`DEFAULT_PORT`], until
+    /// It listens on the loopback interface only
+    /// ([`DEFAULT_HOST`](crate::internet::DEFAULT_HOST)), port [`DEFAULT_PORT`], until
     /// told otherwise.
     pub fn new<F, P>(protocol: F) -> Self
     where
@@ -144,7 +145,9 @@ impl ServerCore {
         }
     }
 
-    /// Listens on this host or address (default `0.0.0.0`).
+    /// Listens on this host or address (default
+    /// [`DEFAULT_HOST`](crate::internet::DEFAULT_HOST), loopback only; `"0.0.0.0"`
+    /// for every interface).
     pub fn host(mut self, host: impl Into<String>) -> Self {
         self.listening.host = host.into();
         self
