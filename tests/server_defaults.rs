@@ -1,12 +1,13 @@
-//! Every server example is safe to run as it comes: without `--host` it
-//! listens on the loopback interface only (127.0.0.1), and its `--help` says
-//! so, the same way in each (one shared parser).
+//! The examples' defaults: without `--host` a server example listens on the
+//! loopback interface only (127.0.0.1), and its `--help` says so, the same
+//! way in each (one shared parser); logs written to a pipe carry no ANSI
+//! colour codes.
 
 mod util;
 
 use std::net::Ipv4Addr;
 
-use util::{run_example, Example};
+use util::{assert_exit_ok, run_example, Client, Example};
 
 /// Every example that listens for clients.
 const SERVERS: [&str; 7] = [
@@ -47,4 +48,22 @@ fn every_server_example_documents_host_and_its_default_in_its_help() {
             "{name} --help: {host:?}"
         );
     }
+}
+
+#[test]
+fn logs_written_to_a_pipe_carry_no_colour_codes() {
+    // Debug, so that the log has lines with fields (the connection's), which
+    // are what colour codes would decorate.
+    let mut server = Example::server_with("echo_server", &[], "debug");
+    let mut client = Client::named(server.addr(), "echo client");
+    client.send(b"ping\n");
+    assert_eq!(client.read_line(), b"ping\n");
+    server.await_stderr("connection");
+    let status = server.terminate();
+    assert_exit_ok(&server, status);
+    let log = server.whole_stderr();
+    assert!(
+        !log.contains('\x1b'),
+        "an ESC byte in a log written to a pipe:\n{log:?}"
+    );
 }

@@ -252,5 +252,16 @@ fn init_logging() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour_logs())
         .try_init();
+}
+
+/// Whether logs get ANSI colours: only on a terminal, as escape codes in a
+/// file or a pipe are noise to whoever reads or greps them, and never when
+/// `NO_COLOR` is set to anything (<https://no-color.org>).
+fn colour_logs() -> bool {
+    use std::io::IsTerminal;
+
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    !no_color && std::io::stderr().is_terminal()
 }
