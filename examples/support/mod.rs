@@ -100,6 +100,26 @@ pub(crate) fn counts<const N: usize>(name: &str, about: &str, counts: [Count; N]
     options(name, about, counts, [], None).counts
 }
 
+/// The `--max-connections N` option of the servers that take it.
+#[allow(dead_code)] // not every example serves
+pub(crate) fn max_connections_option() -> Count {
+    Count {
+        name: "max-connections",
+        help: "most clients served at once; more are refused (0: no limit)",
+        value: 0,
+    }
+}
+
+/// `server` limited to `max` connections at once, as `--max-connections`
+/// asks (0: no limit).
+#[allow(dead_code)] // not every example serves
+pub(crate) fn limit_connections(server: kamaelia::ServerCore, max: usize) -> kamaelia::ServerCore {
+    match max {
+        0 => server,
+        max => server.max_connections(max),
+    }
+}
+
 /// A text option, such as `--path FILE`.
 #[allow(dead_code)] // not every example takes text
 pub(crate) struct Text {

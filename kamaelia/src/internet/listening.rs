@@ -9,6 +9,7 @@ use std::net::{SocketAddr, TcpListener};
 use axon::ipc::{ErrorInformation, Ipc};
 use axon::{BoxSet, ComponentRef, Cx, Inbox, Outbox};
 
+use super::limit::ConnectionLimit;
 use super::messages::SocketActivity;
 use super::options::{ConnectionOptions, ListenOptions, DEFAULT_HOST};
 use super::tcp_server::{bind, TcpServer};
@@ -20,6 +21,7 @@ pub(crate) struct Listening {
     pub(crate) port: u16,
     pub(crate) listen: ListenOptions,
     pub(crate) connection: ConnectionOptions,
+    pub(crate) limit: ConnectionLimit,
     /// Bound by [`bind`](Self::bind), or handed in (an error then is the one
     /// making it non-blocking, reported when the server starts).
     listener: Option<io::Result<TcpListener>>,
@@ -34,6 +36,7 @@ impl Listening {
             port,
             listen: ListenOptions::default(),
             connection: ConnectionOptions::default(),
+            limit: ConnectionLimit::default(),
             listener: None,
         }
     }
@@ -96,7 +99,9 @@ impl Listening {
             tracing::info!(target: "kamaelia::internet", %address, "listening");
         }
         let server = ComponentRef::new(
-            TcpServer::from_listener(listener).connection_options(self.connection),
+            TcpServer::from_listener(listener)
+                .connection_options(self.connection)
+                .connection_limit(self.limit.clone()),
         );
         cx.link((&server, "protocol_handler_signal"), socketactivity)
             .and_then(|_| cx.link(serversignal, (&server, "control")))

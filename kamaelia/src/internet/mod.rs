@@ -29,6 +29,7 @@
 //! | `messages.rs` | the connection messages: [`SocketActivity`](crate::ipc::SocketActivity), [`SocketShutdown`](crate::ipc::SocketShutdown), … |
 
 mod csa;
+mod limit;
 mod listening;
 pub(crate) mod messages;
 mod options;
@@ -38,6 +39,7 @@ mod tcp_client;
 mod tcp_server;
 
 pub use csa::{ConnectedSocketAdapter, CsaBoxes};
+pub use limit::{ConnectionLimit, DEFAULT_REFUSAL};
 pub use options::{
     ConnectionOptions, ListenOptions, DEFAULT_BACKLOG, DEFAULT_CSA_INBOX_SIZE, DEFAULT_HOST,
     DEFAULT_LINGER, DEFAULT_READ_SIZE,

@@ -172,6 +172,38 @@ impl ServerCore {
         self
     }
 
+    /// Serves at most `max` connections at once (default: no limit but the
+    /// process's file descriptors). A client past it is sent the
+    /// [`refusal`](Self::refusal) line and closed, and the server serves the
+    /// others on; once a connection has closed, a new client is served again.
+    /// A refused client gets no protocol handler.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use kamaelia::{EchoProtocol, SimpleServer};
+    ///
+    /// SimpleServer::new(|| EchoProtocol)
+    ///     .max_connections(1000)
+    ///     .refusal(&b"too many clients; try again later\r\n"[..])
+    ///     .run()?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.listening.limit.max = max;
+        self
+    }
+
+    /// Sets what a client refused past [`max_connections`](Self::max_connections)
+    /// is sent before its connection closes (default
+    /// [`DEFAULT_REFUSAL`](crate::internet::DEFAULT_REFUSAL)). It is written
+    /// once, without waiting: keep it short.
+    pub fn refusal(mut self, line: impl Into<bytes::Bytes>) -> Self {
+        let limit = std::mem::take(&mut self.listening.limit);
+        self.listening.limit = limit.refusal(line);
+        self
+    }
+
     /// Sets the size limit of each protocol handler's `inbox` (default
     /// [`DEFAULT_HANDLER_INBOX_SIZE`]).
     pub fn handler_inbox_size(mut self, messages: usize) -> Self {
