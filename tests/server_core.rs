@@ -25,6 +25,7 @@ use axon::ipc::{Ipc, ProducerFinished};
 use axon::{Component, ComponentRef, Cx, Handle, Standard};
 use bytes::Bytes;
 use kamaelia::ipc::{server_shutdown, ConnectionInfo, PeerClosed, SocketShutdown};
+use kamaelia::util::PassThrough;
 use kamaelia::{
     EchoProtocol, ServerCore, SimpleServer, DEFAULT_HANDLER_INBOX_SIZE, DEFAULT_READ_SIZE,
 };
@@ -558,6 +559,79 @@ fn a_connection_whose_handler_cannot_be_wired_is_closed_and_shutdown_completes()
     let mut client = Client::named(server.addr, "client of an unwirable handler");
     // Its adapter is started told to close: the client sees the end at once.
     client.expect_eof();
+    server.shutdown();
+    server.expect_finished_signal();
+    server.thread.join_ok();
+}
+
+/// Echoes what it receives, and panics on a chunk that starts with `panic`;
+/// passes on what ended it, so that it can stand in a Pipeline.
+struct Touchy;
+
+impl Component for Touchy {
+    type Boxes = Standard<Bytes, Bytes>;
+
+    async fn main(self, cx: Cx<Self::Boxes>) {
+        while let Some(data) = cx.recv_until_finished().await {
+            assert!(!data.starts_with(b"panic"), "told to panic");
+            cx.outbox.send(data).await;
+        }
+        for message in cx.control.drain() {
+            cx.signal.send(message).await;
+        }
+    }
+}
+
+/// Proves that a panic in one connection's handler (`Touchy`, or a
+/// component inside the handler) closes that connection alone, promptly, and
+/// is logged with the panicking component's name and id: clients B and C,
+/// mid-conversation, keep their echoes, and a new client is served.
+fn a_panic_closes_only_its_own_connection(server: &InProcessServer) {
+    util::logs::capture();
+    let mut b = Client::named(server.addr, "client B");
+    let mut c = Client::named(server.addr, "client C");
+    let mut a = Client::named(server.addr, "client A");
+    for (client, line) in [(&mut b, "b 1\n"), (&mut c, "c 1\n"), (&mut a, "a 1\n")] {
+        client.send(line.as_bytes());
+        client.expect_line(line.as_bytes());
+    }
+
+    a.send(b"panic\n");
+    // Closed in order (the end of the stream), or reset: either way at once,
+    // not after a linger or a timeout.
+    let _ = a.drain_until_closed();
+    util::logs::await_line("the panic, naming the component", |line| {
+        line.contains("component panicked") && line.contains("Touchy#")
+    });
+
+    for (client, line) in [(&mut b, "b 2\n"), (&mut c, "c 2\n")] {
+        client.send(line.as_bytes());
+        client.expect_line(line.as_bytes());
+    }
+    let mut d = Client::named(server.addr, "client D");
+    d.send(b"d 1\n");
+    d.expect_line(b"d 1\n");
+}
+
+#[test]
+fn a_handler_that_panics_closes_only_its_own_connection() {
+    let mut server = InProcessServer::start(|| ServerCore::new(|_: &ConnectionInfo| Touchy));
+    a_panic_closes_only_its_own_connection(&server);
+    server.shutdown();
+    server.expect_finished_signal();
+    server.thread.join_ok();
+}
+
+#[test]
+fn a_panic_inside_a_handler_closes_only_its_own_connection() {
+    // The handler is a Pipeline; the component inside it panics, and the
+    // Pipeline must not run on, holding the connection open, without it.
+    let mut server = InProcessServer::start(|| {
+        ServerCore::new(|_: &ConnectionInfo| {
+            kamaelia::Pipeline![Touchy, PassThrough::<Bytes>::new()]
+        })
+    });
+    a_panic_closes_only_its_own_connection(&server);
     server.shutdown();
     server.expect_finished_signal();
     server.thread.join_ok();

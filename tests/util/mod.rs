@@ -10,6 +10,8 @@
 //! hang into a failure.
 #![allow(dead_code)]
 
+pub(crate) mod logs;
+
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
