@@ -12,7 +12,9 @@
 //! more than its handler's inbox holds and half-closes while its handler is
 //! behind gets every byte back before the end of the stream; a client's reset
 //! reaches its handler as a `SocketShutdown` with `ConnectionReset`, and the
-//! server carries on.
+//! server carries on; a panic in a handler (or in a component inside it)
+//! closes only its own connection, and is logged naming the component and
+//! the client; a handler's log lines name the handler and its client.
 
 mod util;
 
@@ -564,8 +566,9 @@ fn a_connection_whose_handler_cannot_be_wired_is_closed_and_shutdown_completes()
     server.thread.join_ok();
 }
 
-/// Echoes what it receives, and panics on a chunk that starts with `panic`;
-/// passes on what ended it, so that it can stand in a Pipeline.
+/// Echoes what it receives, logging each chunk, and panics on a chunk that
+/// starts with `panic`; passes on what ended it, so that it can stand in a
+/// Pipeline.
 struct Touchy;
 
 impl Component for Touchy {
@@ -573,6 +576,7 @@ impl Component for Touchy {
 
     async fn main(self, cx: Cx<Self::Boxes>) {
         while let Some(data) = cx.recv_until_finished().await {
+            tracing::info!(text = %String::from_utf8_lossy(&data).trim_end(), "echoing");
             assert!(!data.starts_with(b"panic"), "told to panic");
             cx.outbox.send(data).await;
         }
@@ -600,8 +604,11 @@ fn a_panic_closes_only_its_own_connection(server: &InProcessServer) {
     // Closed in order (the end of the stream), or reset: either way at once,
     // not after a linger or a timeout.
     let _ = a.drain_until_closed();
-    util::logs::await_line("the panic, naming the component", |line| {
-        line.contains("component panicked") && line.contains("Touchy#")
+    let peer = format!("peer={}", a.local_addr());
+    util::logs::await_line("the panic, naming the component and the client", |line| {
+        line.contains("component panicked")
+            && line.contains("component{id=Touchy#")
+            && line.contains(&peer)
     });
 
     for (client, line) in [(&mut b, "b 2\n"), (&mut c, "c 2\n")] {
@@ -632,6 +639,33 @@ fn a_panic_inside_a_handler_closes_only_its_own_connection() {
         })
     });
     a_panic_closes_only_its_own_connection(&server);
+    server.shutdown();
+    server.expect_finished_signal();
+    server.thread.join_ok();
+}
+
+#[test]
+fn a_handlers_log_lines_name_the_handler_and_its_client() {
+    util::logs::capture();
+    let mut server = InProcessServer::start(|| ServerCore::new(|_: &ConnectionInfo| Touchy));
+    let mut clients: Vec<Client> = (0..2)
+        .map(|n| Client::named(server.addr, &format!("client {n}")))
+        .collect();
+    for (n, client) in clients.iter_mut().enumerate() {
+        let text = format!("line from client {n} on {}", client.local_addr());
+        client.send(format!("{text}\n").as_bytes());
+        client.expect_line(format!("{text}\n").as_bytes());
+        // The handler logged only the text; the spans it runs in add who it
+        // is and whom it serves.
+        let line = util::logs::await_line("the handler's line", |line| {
+            line.contains("echoing") && line.contains(&text)
+        });
+        let peer = format!("connection{{peer={}}}", client.local_addr());
+        assert!(
+            line.contains(&peer) && line.contains("component{id=Touchy#"),
+            "the handler's line does not say which handler and client: {line}"
+        );
+    }
     server.shutdown();
     server.expect_finished_signal();
     server.thread.join_ok();

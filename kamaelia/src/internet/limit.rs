@@ -5,6 +5,7 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 
 use bytes::Bytes;
 
+use super::messages::connection_span;
 use crate::sys;
 
 /// What a client refused for want of room is sent before its connection
@@ -78,6 +79,7 @@ impl ConnectionLimit {
     /// socket's send buffer is empty, so the line fits; but nothing waits on
     /// a client that does not read, and nothing is kept for it.
     pub(crate) fn refuse(&self, socket: TcpStream, peer: SocketAddr, open: usize) {
+        let _in_span = connection_span(peer).entered();
         let written = socket
             .set_nonblocking(true)
             .and_then(|()| match self.refusal.is_empty() {
@@ -86,10 +88,10 @@ impl ConnectionLimit {
             });
         match written {
             Ok(_) => {
-                tracing::info!(target: "kamaelia::tcp_server", %peer, open, max = self.max, "refused a connection: at the maximum")
+                tracing::info!(target: "kamaelia::tcp_server", open, max = self.max, "refused a connection: at the maximum")
             }
             Err(e) => {
-                tracing::info!(target: "kamaelia::tcp_server", %peer, open, max = self.max, error = %e, "refused a connection: at the maximum (the refusal could not be sent)")
+                tracing::info!(target: "kamaelia::tcp_server", open, max = self.max, error = %e, "refused a connection: at the maximum (the refusal could not be sent)")
             }
         }
         // The FIN now, after the line; dropping the socket closes it.

@@ -15,7 +15,7 @@
 
 use std::fmt;
 use std::io;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axon::ipc::{Ipc, Payload, ProducerFinished, ShutdownMicroprocess};
@@ -33,6 +33,20 @@ pub struct ConnectionInfo {
     pub local_ip: IpAddr,
     /// The port the client connected to.
     pub local_port: u16,
+}
+
+impl ConnectionInfo {
+    /// The client's address and port.
+    pub fn peer_addr(&self) -> SocketAddr {
+        SocketAddr::new(self.peer, self.peer_port)
+    }
+}
+
+/// The span a connection's components run in (`connection{peer=ADDR}`):
+/// their own spans are made inside it, so that whatever they log names the
+/// client. The same for a connection refused before it had any.
+pub(crate) fn connection_span(peer: SocketAddr) -> tracing::Span {
+    tracing::info_span!(target: "kamaelia::connection", "connection", %peer)
 }
 
 impl fmt::Display for ConnectionInfo {

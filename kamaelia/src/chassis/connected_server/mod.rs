@@ -13,6 +13,7 @@ use axon::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
 use axon::{Component, ComponentRef, Cx, Scheduler};
 use bytes::Bytes;
 
+use crate::internet::messages::connection_span;
 use crate::internet::{ConnectionOptions, ListenOptions, Listening};
 use crate::ipc::{server_shutdown, ConnectionInfo, SocketActivity, SocketShutdown};
 
@@ -350,6 +351,7 @@ impl Component for ServerCore {
                     SocketActivity::NewCsa { csa, info } => match self.connect(&cx, &csa, &info) {
                         Ok(connection) => connections.on_new_csa(&cx, connection).await,
                         Err(e) => {
+                            let _in_span = connection_span(info.peer_addr()).entered();
                             tracing::error!(target: "kamaelia::server_core", %info, error = %e, "cannot set up a connection");
                             // Started told to close, the adapter shuts its
                             // socket and reports back, so the TcpServer does
@@ -431,6 +433,9 @@ impl ServerCore {
         }
         cx.add_children([csa, &handler]);
         let scheduler = cx.scheduler();
+        // Their spans are made inside the connection's: whatever the adapter
+        // and the handler (and what the handler makes) log names the client.
+        let _in_span = connection_span(info.peer_addr()).entered();
         csa.activate_on(&scheduler);
         handler.activate_on(&scheduler);
         tracing::debug!(target: "kamaelia::server_core", %info, handler = %handler.id(), "connection");

@@ -186,8 +186,11 @@ impl Component for ConnectedSocketAdapter {
             }
             Err(e) => Some(e),
         };
-        if let Some(e) = &how_died {
-            tracing::debug!(target: "kamaelia::csa", csa = %cx.id(), error = %e, "connection closed by an error");
+        match &how_died {
+            Some(e) => {
+                tracing::debug!(target: "kamaelia::csa", error = %e, "connection closed by an error")
+            }
+            None => tracing::debug!(target: "kamaelia::csa", "connection closed"),
         }
         let _ = self.socket.shutdown(Shutdown::Both);
         cx.selector_signal
