@@ -14,7 +14,8 @@
 //! reaches its handler as a `SocketShutdown` with `ConnectionReset`, and the
 //! server carries on; a panic in a handler (or in a component inside it)
 //! closes only its own connection, and is logged naming the component and
-//! the client; a handler's log lines name the handler and its client.
+//! the client; a handler's log lines name the handler and its client; past
+//! the shutdown grace a handler is stopped with every component inside it.
 
 mod util;
 
@@ -669,4 +670,38 @@ fn a_handlers_log_lines_name_the_handler_and_its_client() {
     server.shutdown();
     server.expect_finished_signal();
     server.thread.join_ok();
+}
+
+/// Ignores everything, for ever: a stage that never hears it should end.
+struct Deaf;
+
+impl Component for Deaf {
+    type Boxes = Standard<Bytes, Bytes>;
+
+    async fn main(self, cx: Cx<Self::Boxes>) {
+        loop {
+            cx.idle().await;
+        }
+    }
+}
+
+#[test]
+fn past_the_grace_a_handler_is_stopped_with_every_component_inside_it() {
+    util::logs::capture();
+    let mut server = InProcessServer::start(|| {
+        ServerCore::new(|_: &ConnectionInfo| kamaelia::Pipeline![PassThrough::<Bytes>::new(), Deaf])
+            // The timer that ends the grace, not a wait for anything.
+            .shutdown_grace(std::time::Duration::from_millis(50))
+    });
+    let client = Client::named(server.addr, "client of a deaf handler");
+    let peer = format!("info={} ->", client.local_addr());
+    util::logs::await_line("the connection set up", |line| {
+        line.contains("kamaelia::server_core: connection") && line.contains(&peer)
+    });
+
+    server.shutdown();
+    server.expect_finished_signal();
+    // Every component has ended, Deaf too: the scheduler has nothing left.
+    server.thread.join_ok();
+    drop(client);
 }

@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | `Serving` | accepting; each connection lives until its adapter closes | `Draining` on [`begin_shutdown`](Connections::begin_shutdown) |
 //! | `Draining { deadline }` | every handler has been told to finish (`ProducerFinished`), as has each new one, and each adapter whose handler is done to close once flushed ([`CloseWhenFlushed`](crate::ipc::CloseWhenFlushed)), without lingering for its client; waiting for the connections to flush and close | `Forced` on [`force`](Connections::force) at the deadline |
-//! | `Forced` | every adapter has been told to close at once (`ShutdownMicroprocess`), as has each new one, and each handler left running is stopped | nothing: the server ends once none is left |
+//! | `Forced` | every adapter has been told to close at once (`ShutdownMicroprocess`), as has each new one, and each handler left running is stopped, with every component it made | nothing: the server ends once none is left |
 //!
 //! # Events, one method each
 //!
@@ -124,7 +124,7 @@ impl Connections {
         let _ = cx.delete_outbox(&connection.to_handler.name());
         let _ = cx.delete_outbox(&connection.to_csa.name());
         if self.phase == Phase::Forced && !connection.handler.is_finished() {
-            connection.handler.stop();
+            stop_with_descendants(&connection.handler);
         }
     }
 
@@ -194,5 +194,17 @@ impl Connections {
                 .send(ShutdownMicroprocess::new().into())
                 .await;
         }
+    }
+}
+
+/// Stops `component` and everything it made (its children, theirs, …): a
+/// handler made of components, stopped past the grace, must not leave them
+/// running, waiting for a `control` message that will never come, or the
+/// scheduler would never end.
+fn stop_with_descendants(component: &ComponentRef) {
+    let mut left = vec![component.clone()];
+    while let Some(next) = left.pop() {
+        left.extend(next.child_components());
+        next.stop();
     }
 }
