@@ -1,13 +1,14 @@
 //! The examples' defaults: without `--host` a server example listens on the
 //! loopback interface only (127.0.0.1), and its `--help` says so, the same
 //! way in each (one shared parser); logs written to a pipe carry no ANSI
-//! colour codes.
+//! colour codes, and on a terminal they do unless `NO_COLOR` is set.
 
 mod util;
 
 use std::net::Ipv4Addr;
+use std::process::{Command, Stdio};
 
-use util::{assert_exit_ok, run_example, Client, Example};
+use util::{assert_exit_ok, example_path, run_example, Client, Example};
 
 /// Every example that listens for clients.
 const SERVERS: [&str; 7] = [
@@ -65,5 +66,47 @@ fn logs_written_to_a_pipe_carry_no_colour_codes() {
     assert!(
         !log.contains('\x1b'),
         "an ESC byte in a log written to a pipe:\n{log:?}"
+    );
+}
+
+/// What `fortune_cookie` (which logs, then ends by itself) writes when its
+/// stdout and stderr are a terminal: `script` gives it one, and copies what
+/// it writes there. `no_color` sets `NO_COLOR=1`.
+fn logged_on_a_terminal(no_color: bool) -> String {
+    let example = example_path("fortune_cookie");
+    let mut script = Command::new("script");
+    script
+        .args([
+            "-qec",
+            &format!("'{}' --port 0", example.display()),
+            "/dev/null",
+        ])
+        .env("RUST_LOG", "info")
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null());
+    if no_color {
+        script.env("NO_COLOR", "1");
+    }
+    let output = script
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run script(1) (util-linux) for a terminal: {e}"));
+    assert!(
+        output.status.success(),
+        "fortune_cookie under script: {output:?}"
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn on_a_terminal_logs_are_coloured_unless_no_color_is_set() {
+    let coloured = logged_on_a_terminal(false);
+    assert!(
+        coloured.contains("listening") && coloured.contains('\x1b'),
+        "no colour in a log written to a terminal:\n{coloured:?}"
+    );
+    let plain = logged_on_a_terminal(true);
+    assert!(
+        plain.contains("listening") && !plain.contains('\x1b'),
+        "colour codes with NO_COLOR set:\n{plain:?}"
     );
 }

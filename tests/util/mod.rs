@@ -39,7 +39,7 @@ pub(crate) const SLOW_HANG_GUARD: Duration = Duration::from_secs(30);
 /// Where `cargo` put the example binary `name`: next to this test's own
 /// directory (`target/<profile>/deps/<test>-<hash>` →
 /// `target/<profile>/examples/<name>`).
-fn example_path(name: &str) -> PathBuf {
+pub(crate) fn example_path(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test executable's path");
     let profile_dir = exe
         .parent()
