@@ -1,6 +1,7 @@
 //! [`ConnectionLimit`]: how many connections a server holds open at once,
 //! and what it tells a client past that number.
 
+use std::io::IoSlice;
 use std::net::{Shutdown, SocketAddr, TcpStream};
 
 use bytes::Bytes;
@@ -64,11 +65,6 @@ impl ConnectionLimit {
         self.max
     }
 
-    /// What a refused client is sent.
-    pub fn refusal_line(&self) -> Bytes {
-        self.refusal.clone()
-    }
-
     /// True if a server holding `open` connections has room for another.
     pub(crate) fn has_room(&self, open: usize) -> bool {
         open < self.max
@@ -80,12 +76,13 @@ impl ConnectionLimit {
     /// a client that does not read, and nothing is kept for it.
     pub(crate) fn refuse(&self, socket: TcpStream, peer: SocketAddr, open: usize) {
         let _in_span = connection_span(peer).entered();
-        let written = socket
-            .set_nonblocking(true)
-            .and_then(|()| match self.refusal.is_empty() {
-                true => Ok(0),
-                false => sys::send(&socket, &[std::io::IoSlice::new(&self.refusal)]),
-            });
+        let written = socket.set_nonblocking(true).and_then(|()| {
+            if self.refusal.is_empty() {
+                Ok(0)
+            } else {
+                sys::send(&socket, &[IoSlice::new(&self.refusal)])
+            }
+        });
         match written {
             Ok(_) => {
                 tracing::info!(target: "kamaelia::tcp_server", open, max = self.max, "refused a connection: at the maximum")

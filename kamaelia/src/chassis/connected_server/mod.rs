@@ -77,10 +77,20 @@ axon::boxes! {
 /// A `ShutdownMicroprocess` (or `ProducerFinished`) on `control` shuts the
 /// server down in order: it
 /// stops accepting, sends `ProducerFinished` to every handler (which finishes,
-/// and so makes its adapter send what is queued and close), waits for the
+/// and so makes its adapter send what is queued and close, without waiting
+/// for the client to close too: see
+/// [`CloseWhenFlushed`](crate::ipc::CloseWhenFlushed)), waits for the
 /// connections to close, and ends. Connections still open after the grace
 /// period ([`shutdown_grace`](Self::shutdown_grace)) are closed, and their
-/// handlers stopped.
+/// handlers stopped, with every component the handlers made.
+///
+/// A handler that panics, or whose component panics (a chassis whose child
+/// panicked stops the rest and ends), has its connection closed after its
+/// queued output; the other connections are untouched. Each connection's
+/// adapter and handler run in a `connection{peer=ADDR}` `tracing` span, so
+/// whatever they log (their panics too) names the client. A limit on the
+/// connections open at once is set with
+/// [`max_connections`](Self::max_connections).
 ///
 /// # Examples
 ///
