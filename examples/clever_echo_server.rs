@@ -39,7 +39,6 @@ fn main() -> std::io::Result<()> {
     let args = support::args(
         "clever_echo_server",
         "Greets each client with its connection's addresses, then echoes.",
-        "0.0.0.0",
         12345,
     );
     let server = ServerCore::new(|info: &ConnectionInfo| CleverEchoProtocol { info: *info })

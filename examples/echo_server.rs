@@ -22,17 +22,17 @@ impl Component for EchoProtocol {
 }
 
 fn main() -> std::io::Result<()> {
-    let args = support::args(
+    let (args, [max_connections]) = support::args_and_counts(
         "echo_server",
         "Echoes back what each client sends.",
-        "0.0.0.0",
         12345,
+        [support::max_connections_option()],
     );
     let server = SimpleServer::new(|| EchoProtocol)
         .host(args.host)
         .port(args.port)
-        .shutdown_on_signals()
-        .bind()?;
+        .shutdown_on_signals();
+    let server = support::limit_connections(server, max_connections).bind()?;
     support::listening("echo_server", server.local_addr());
     server.run()
 }

@@ -63,7 +63,6 @@ fn main() -> std::io::Result<()> {
     let (args, [seed]) = support::args_and_counts(
         "fortune_cookie",
         "A fortune cookie server, and a client that prints the fortune it is sent.",
-        "127.0.0.1",
         0,
         [support::Count {
             name: "seed",

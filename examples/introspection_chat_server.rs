@@ -32,7 +32,6 @@ fn main() -> std::io::Result<()> {
     let args = support::args(
         "introspection_chat_server",
         "A chat server: every line a client sends goes to every client, tagged with who said it.",
-        "0.0.0.0",
         1500,
     );
     let backplane = chat::backplane()?;

@@ -168,28 +168,36 @@ fn chat(info: &ConnectionInfo) -> Pipeline<Bytes, Bytes> {
 }
 
 fn main() -> std::io::Result<()> {
-    let (args, [schedulers]) = support::args_and_counts(
+    let (args, [schedulers, max_connections]) = support::args_and_counts(
         "simple_server",
         "A telnet chat server: each line a client sends reaches every other client.",
-        "127.0.0.1",
         8000,
-        [support::Count {
-            name: "schedulers",
-            help: "schedulers (threads, one per core) sharing the port and the chat",
-            value: 1,
-        }],
+        [
+            support::Count {
+                name: "schedulers",
+                help: "schedulers (threads, one per core) sharing the port and the chat",
+                value: 1,
+            },
+            support::max_connections_option(),
+        ],
     );
     // One listening socket per scheduler on the same port (SO_REUSEPORT),
     // and one chat backplane per scheduler, joined by a span.
     let listeners = bind_shared(&args.host, args.port, schedulers.max(1), Default::default())?;
     support::listening("simple_server", listeners[0].local_addr().ok());
     let span = BackplaneSpan::<ChatLine>::new(listeners.len());
-    axon::run_schedulers(listeners, |listener| serve(listener, &span))
+    axon::run_schedulers(listeners, |listener| {
+        serve(listener, &span, max_connections)
+    })
 }
 
 /// Starts the chat on this thread's scheduler: its part of the backplane, and
 /// a server on its listening socket.
-fn serve(listener: TcpListener, span: &BackplaneSpan<ChatLine>) -> std::io::Result<()> {
+fn serve(
+    listener: TcpListener,
+    span: &BackplaneSpan<ChatLine>,
+    max_connections: usize,
+) -> std::io::Result<()> {
     let splitter = PlugSplitter::new()
         .pacing_bytes(PACING)
         .max_backlog_messages(PACING / 16)
@@ -203,8 +211,8 @@ fn serve(listener: TcpListener, span: &BackplaneSpan<ChatLine>) -> std::io::Resu
         .map_err(std::io::Error::other)?;
     let server = ServerCore::new(chat)
         .listener(listener)
-        .shutdown_on_signals()
-        .activate()?;
+        .shutdown_on_signals();
+    let server = support::limit_connections(server, max_connections).activate()?;
     // When the server has shut down, its signal ends the backplane too.
     backplane
         .link((&server, "signal"), (&backplane, "control"))

@@ -48,7 +48,6 @@ fn main() -> std::io::Result<()> {
     let (args, [count, rate]) = support::args_and_counts(
         "single_server",
         "Serves Hello World lines at a steady rate to one client, which prints them.",
-        "127.0.0.1",
         1602,
         [
             support::Count {

@@ -20,7 +20,6 @@ fn main() -> std::io::Result<()> {
     let args = support::args(
         "tcp_client",
         "Sends each line of standard input to a TCP server and prints what comes back.",
-        "127.0.0.1",
         8000,
     );
     let reader = ComponentRef::new(ConsoleReader::new());

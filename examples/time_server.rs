@@ -64,7 +64,6 @@ fn main() -> std::io::Result<()> {
     let (args, [interval_ms]) = support::args_and_counts(
         "time_server",
         "Sends every client the time, from one clock, through a backplane.",
-        "0.0.0.0",
         1500,
         [support::Count {
             name: "interval-ms",

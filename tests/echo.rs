@@ -6,7 +6,8 @@
 //! end of the stream; a client that sends but never reads can push only a
 //! bounded amount into the server (back-pressure), and gets it all back once it
 //! reads; a server out of file descriptors holds new clients back and serves
-//! them once others leave; SIGTERM with a client connected closes it and exits
+//! them once others leave; past `--max-connections` a client is refused with a
+//! line, the others served on, and a new client served once one leaves; SIGTERM with a client connected closes it and exits
 //! 0; `--help`, a bad argument, and a port already in use.
 
 mod util;
@@ -134,6 +135,41 @@ fn out_of_file_descriptors_the_server_holds_clients_back_and_serves_them_once_ot
         stderr.contains("cannot accept now") && stderr.contains("os error 24"),
         "the server never ran out of descriptors:\n{stderr}"
     );
+}
+
+#[test]
+fn past_max_connections_a_client_is_refused_with_a_line_and_served_again_once_one_leaves() {
+    let mut server = Example::server_with("echo_server", &["--max-connections", "3"], "info");
+    let mut served: Vec<Client> = (0..3)
+        .map(|n| Client::named(server.addr(), &format!("client {n}")))
+        .collect();
+    for (n, client) in served.iter_mut().enumerate() {
+        client.send(format!("hello {n}\n").as_bytes());
+        client.expect_line(format!("hello {n}\n").as_bytes());
+    }
+
+    let mut fourth = Client::named(server.addr(), "fourth client");
+    assert_eq!(fourth.read_to_end(), kamaelia::internet::DEFAULT_REFUSAL);
+    server.await_stderr("refused a connection");
+    // The three are still served.
+    for (n, client) in served.iter_mut().enumerate() {
+        client.send(format!("still {n}\n").as_bytes());
+        client.expect_line(format!("still {n}\n").as_bytes());
+    }
+
+    // One leaves: once it has seen the server close its connection, the
+    // adapter has told the TcpServer (in the same turn), which frees the room
+    // before it accepts again.
+    let leaving = served.remove(0);
+    leaving.shutdown_write();
+    let mut leaving = leaving;
+    leaving.expect_eof();
+    let mut next = Client::named(server.addr(), "next client");
+    next.send(b"room again\n");
+    next.expect_line(b"room again\n");
+
+    let status = server.terminate();
+    assert_exit_ok(&server, status);
 }
 
 #[test]

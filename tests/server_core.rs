@@ -12,7 +12,10 @@
 //! more than its handler's inbox holds and half-closes while its handler is
 //! behind gets every byte back before the end of the stream; a client's reset
 //! reaches its handler as a `SocketShutdown` with `ConnectionReset`, and the
-//! server carries on.
+//! server carries on; a panic in a handler (or in a component inside it)
+//! closes only its own connection, and is logged naming the component and
+//! the client; a handler's log lines name the handler and its client; past
+//! the shutdown grace a handler is stopped with every component inside it.
 
 mod util;
 
@@ -25,6 +28,7 @@ use axon::ipc::{Ipc, ProducerFinished};
 use axon::{Component, ComponentRef, Cx, Handle, Standard};
 use bytes::Bytes;
 use kamaelia::ipc::{server_shutdown, ConnectionInfo, PeerClosed, SocketShutdown};
+use kamaelia::util::PassThrough;
 use kamaelia::{
     EchoProtocol, ServerCore, SimpleServer, DEFAULT_HANDLER_INBOX_SIZE, DEFAULT_READ_SIZE,
 };
@@ -561,4 +565,143 @@ fn a_connection_whose_handler_cannot_be_wired_is_closed_and_shutdown_completes()
     server.shutdown();
     server.expect_finished_signal();
     server.thread.join_ok();
+}
+
+/// Echoes what it receives, logging each chunk, and panics on a chunk that
+/// starts with `panic`; passes on what ended it, so that it can stand in a
+/// Pipeline.
+struct Touchy;
+
+impl Component for Touchy {
+    type Boxes = Standard<Bytes, Bytes>;
+
+    async fn main(self, cx: Cx<Self::Boxes>) {
+        while let Some(data) = cx.recv_until_finished().await {
+            tracing::info!(text = %String::from_utf8_lossy(&data).trim_end(), "echoing");
+            assert!(!data.starts_with(b"panic"), "told to panic");
+            cx.outbox.send(data).await;
+        }
+        for message in cx.control.drain() {
+            cx.signal.send(message).await;
+        }
+    }
+}
+
+/// Proves that a panic in one connection's handler (`Touchy`, or a
+/// component inside the handler) closes that connection alone, promptly, and
+/// is logged with the panicking component's name and id: clients B and C,
+/// mid-conversation, keep their echoes, and a new client is served.
+fn a_panic_closes_only_its_own_connection(server: &InProcessServer) {
+    util::logs::capture();
+    let mut b = Client::named(server.addr, "client B");
+    let mut c = Client::named(server.addr, "client C");
+    let mut a = Client::named(server.addr, "client A");
+    for (client, line) in [(&mut b, "b 1\n"), (&mut c, "c 1\n"), (&mut a, "a 1\n")] {
+        client.send(line.as_bytes());
+        client.expect_line(line.as_bytes());
+    }
+
+    a.send(b"panic\n");
+    // Closed in order (the end of the stream), or reset: either way at once,
+    // not after a linger or a timeout.
+    let _ = a.drain_until_closed();
+    let peer = format!("peer={}", a.local_addr());
+    util::logs::await_line("the panic, naming the component and the client", |line| {
+        line.contains("component panicked")
+            && line.contains("component{id=Touchy#")
+            && line.contains(&peer)
+    });
+
+    for (client, line) in [(&mut b, "b 2\n"), (&mut c, "c 2\n")] {
+        client.send(line.as_bytes());
+        client.expect_line(line.as_bytes());
+    }
+    let mut d = Client::named(server.addr, "client D");
+    d.send(b"d 1\n");
+    d.expect_line(b"d 1\n");
+}
+
+#[test]
+fn a_handler_that_panics_closes_only_its_own_connection() {
+    let mut server = InProcessServer::start(|| ServerCore::new(|_: &ConnectionInfo| Touchy));
+    a_panic_closes_only_its_own_connection(&server);
+    server.shutdown();
+    server.expect_finished_signal();
+    server.thread.join_ok();
+}
+
+#[test]
+fn a_panic_inside_a_handler_closes_only_its_own_connection() {
+    // The handler is a Pipeline; the component inside it panics, and the
+    // Pipeline must not run on, holding the connection open, without it.
+    let mut server = InProcessServer::start(|| {
+        ServerCore::new(|_: &ConnectionInfo| {
+            kamaelia::Pipeline![Touchy, PassThrough::<Bytes>::new()]
+        })
+    });
+    a_panic_closes_only_its_own_connection(&server);
+    server.shutdown();
+    server.expect_finished_signal();
+    server.thread.join_ok();
+}
+
+#[test]
+fn a_handlers_log_lines_name_the_handler_and_its_client() {
+    util::logs::capture();
+    let mut server = InProcessServer::start(|| ServerCore::new(|_: &ConnectionInfo| Touchy));
+    let mut clients: Vec<Client> = (0..2)
+        .map(|n| Client::named(server.addr, &format!("client {n}")))
+        .collect();
+    for (n, client) in clients.iter_mut().enumerate() {
+        let text = format!("line from client {n} on {}", client.local_addr());
+        client.send(format!("{text}\n").as_bytes());
+        client.expect_line(format!("{text}\n").as_bytes());
+        // The handler logged only the text; the spans it runs in add who it
+        // is and whom it serves.
+        let line = util::logs::await_line("the handler's line", |line| {
+            line.contains("echoing") && line.contains(&text)
+        });
+        let peer = format!("connection{{peer={}}}", client.local_addr());
+        assert!(
+            line.contains(&peer) && line.contains("component{id=Touchy#"),
+            "the handler's line does not say which handler and client: {line}"
+        );
+    }
+    server.shutdown();
+    server.expect_finished_signal();
+    server.thread.join_ok();
+}
+
+/// Ignores everything, for ever: a stage that never hears it should end.
+struct Deaf;
+
+impl Component for Deaf {
+    type Boxes = Standard<Bytes, Bytes>;
+
+    async fn main(self, cx: Cx<Self::Boxes>) {
+        loop {
+            cx.idle().await;
+        }
+    }
+}
+
+#[test]
+fn past_the_grace_a_handler_is_stopped_with_every_component_inside_it() {
+    util::logs::capture();
+    let mut server = InProcessServer::start(|| {
+        ServerCore::new(|_: &ConnectionInfo| kamaelia::Pipeline![PassThrough::<Bytes>::new(), Deaf])
+            // The timer that ends the grace, not a wait for anything.
+            .shutdown_grace(std::time::Duration::from_millis(50))
+    });
+    let client = Client::named(server.addr, "client of a deaf handler");
+    let peer = format!("info={} ->", client.local_addr());
+    util::logs::await_line("the connection set up", |line| {
+        line.contains("kamaelia::server_core: connection") && line.contains(&peer)
+    });
+
+    server.shutdown();
+    server.expect_finished_signal();
+    // Every component has ended, Deaf too: the scheduler has nothing left.
+    server.thread.join_ok();
+    drop(client);
 }

@@ -64,12 +64,42 @@ impl ComponentRef {
     ///
     /// Activating a component that is already active, or has finished, does
     /// nothing.
+    ///
+    /// # Logging
+    ///
+    /// Each component runs in a `tracing` span of its own,
+    /// `component{id=Kind#n}`, made when it is activated (and only if a
+    /// subscriber wants `INFO` spans of target `axon::component`): whatever it
+    /// logs, and its panic if it panics, carries its name and id. The span is
+    /// made inside the span current at activation, so activating a component
+    /// inside a span of your own gives what it logs that span's fields too;
+    /// and a component activated by another (its children) runs inside that
+    /// one's span.
+    ///
+    /// # Examples
+    ///
+    /// A connection's handler whose every line names the client:
+    ///
+    /// ```
+    /// use axon::{ComponentRef, Cx, Standard};
+    ///
+    /// let handler = ComponentRef::new(axon::from_fn(|cx: Cx<Standard<(), ()>>| async move {
+    ///     tracing::info!("hello"); // logged as connection{peer=…}:component{id=…}: hello
+    ///     let _ = cx;
+    /// }));
+    /// let connection = tracing::info_span!("connection", peer = "192.0.2.7:50000");
+    /// let handler = connection.in_scope(|| handler.activate());
+    /// # axon::Scheduler::current().run()?;
+    /// # assert!(handler.is_finished());
+    /// # std::io::Result::Ok(())
+    /// ```
     pub fn activate(self) -> Self {
         Scheduler::current().activate(&self);
         self
     }
 
-    /// Activates the component on a given scheduler.
+    /// Activates the component on a given scheduler (its span, as for
+    /// [`activate`](Self::activate), inside the span current now).
     pub fn activate_on(&self, scheduler: &Scheduler) {
         scheduler.activate(self);
     }

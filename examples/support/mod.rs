@@ -17,21 +17,27 @@ pub(crate) struct Args {
     pub(crate) port: u16,
 }
 
-/// Reads `--host` and `--port` (defaulting to `host` and `port`), or prints
-/// the usage for `--help` and exits. Also starts logging to stderr.
+/// Where every example listens (or connects) unless `--host` says
+/// otherwise: the loopback interface only, so that trying an example opens no
+/// port to the network.
+const DEFAULT_HOST: &str = kamaelia::DEFAULT_HOST;
+
+/// Reads `--host` (default [`DEFAULT_HOST`]) and `--port` (default `port`),
+/// or prints the usage for `--help` and exits. Also starts logging to stderr.
 #[allow(dead_code)] // not every example listens
-pub(crate) fn args(name: &str, about: &str, host: &str, port: u16) -> Args {
-    args_and_counts(name, about, host, port, []).0
+pub(crate) fn args(name: &str, about: &str, port: u16) -> Args {
+    args_and_counts(name, about, port, []).0
 }
 
+/// [`args`], and the whole-number options `counts` (each `--NAME N`).
 #[allow(dead_code)] // not every example listens and counts
 pub(crate) fn args_and_counts<const N: usize>(
     name: &str,
     about: &str,
-    host: &str,
     port: u16,
     mut counts: [Count; N],
 ) -> (Args, [usize; N]) {
+    let host = DEFAULT_HOST;
     init_logging();
     let mut usage =
         format!("{about}\n\nUsage: cargo run --example {name} -- [--host HOST] [--port PORT]");
@@ -45,7 +51,7 @@ pub(crate) fn args_and_counts<const N: usize>(
         .unwrap_or(0)
         .max(11);
     usage.push_str(&format!(
-        "\n\nOptions:\n  {:width$}  address to use [default: {host}]\n  {:width$}  port to use [default: {port}]\n",
+        "\n\nOptions:\n  {:width$}  address to use (0.0.0.0: every interface) [default: {host}]\n  {:width$}  port to use [default: {port}]\n",
         "--host HOST", "--port PORT"
     ));
     for count in &counts {
@@ -92,6 +98,26 @@ pub(crate) struct Count {
 #[allow(dead_code)] // not every example counts
 pub(crate) fn counts<const N: usize>(name: &str, about: &str, counts: [Count; N]) -> [usize; N] {
     options(name, about, counts, [], None).counts
+}
+
+/// The `--max-connections N` option of the servers that take it.
+#[allow(dead_code)] // not every example serves
+pub(crate) fn max_connections_option() -> Count {
+    Count {
+        name: "max-connections",
+        help: "most clients served at once; more are refused (0: no limit)",
+        value: 0,
+    }
+}
+
+/// `server` limited to `max` connections at once, as `--max-connections`
+/// asks (0: no limit).
+#[allow(dead_code)] // not every example serves
+pub(crate) fn limit_connections(server: kamaelia::ServerCore, max: usize) -> kamaelia::ServerCore {
+    match max {
+        0 => server,
+        max => server.max_connections(max),
+    }
 }
 
 /// A text option, such as `--path FILE`.
@@ -246,5 +272,16 @@ fn init_logging() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour_logs())
         .try_init();
+}
+
+/// Whether logs get ANSI colours: only on a terminal, as escape codes in a
+/// file or a pipe are noise to whoever reads or greps them, and never when
+/// `NO_COLOR` is set to anything (<https://no-color.org>).
+fn colour_logs() -> bool {
+    use std::io::IsTerminal;
+
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    !no_color && std::io::stderr().is_terminal()
 }

@@ -4,7 +4,7 @@
 //! They are defined beside the components that speak them, in
 //! [`internet`](crate::internet): the Selector's ([`SelectorRequest`],
 //! [`Ready`], [`Selectable`]) and the connections' ([`SocketActivity`],
-//! [`SocketShutdown`], [`PeerClosed`], [`ConnectionInfo`],
+//! [`SocketShutdown`], [`PeerClosed`], [`CloseWhenFlushed`], [`ConnectionInfo`],
 //! [`server_shutdown`]).
 //!
 //! A protocol handler sees only two of them, both as the payload of an
@@ -18,6 +18,6 @@
 //!   client; the handler should end.
 
 pub use crate::internet::messages::{
-    server_shutdown, ConnectionInfo, PeerClosed, SocketActivity, SocketShutdown,
+    server_shutdown, CloseWhenFlushed, ConnectionInfo, PeerClosed, SocketActivity, SocketShutdown,
 };
 pub use crate::internet::selector::{Ready, Selectable, SelectorRequest};

@@ -108,7 +108,7 @@ pub use file::{Append, SimpleReader};
 pub use internet::{
     ConnectedSocketAdapter, ConnectionOptions, CsaBoxes, ListenOptions, Selector, SelectorBoxes,
     TcpClient, TcpClientBoxes, TcpServer, TcpServerBoxes, DEFAULT_BACKLOG, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_CSA_INBOX_SIZE, DEFAULT_LINGER, DEFAULT_READ_SIZE, SELECTOR_SERVICE,
+    DEFAULT_CSA_INBOX_SIZE, DEFAULT_HOST, DEFAULT_LINGER, DEFAULT_READ_SIZE, SELECTOR_SERVICE,
     SELECTOR_SHUTDOWN_SERVICE,
 };
 pub use internet::{SingleServer, SingleServerBoxes, DEFAULT_SINGLE_SERVER_PORT};

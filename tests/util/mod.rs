@@ -10,6 +10,8 @@
 //! hang into a failure.
 #![allow(dead_code)]
 
+pub(crate) mod logs;
+
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -37,7 +39,7 @@ pub(crate) const SLOW_HANG_GUARD: Duration = Duration::from_secs(30);
 /// Where `cargo` put the example binary `name`: next to this test's own
 /// directory (`target/<profile>/deps/<test>-<hash>` →
 /// `target/<profile>/examples/<name>`).
-fn example_path(name: &str) -> PathBuf {
+pub(crate) fn example_path(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test executable's path");
     let profile_dir = exe
         .parent()
@@ -87,8 +89,9 @@ impl Example {
     }
 
     /// Starts the example `name` with `args` and waits for its first line on
-    /// stdout, which must be `<name> listening on <addr>`.
-    fn start(name: &str, args: &[&str]) -> Example {
+    /// stdout, which must be `<name> listening on <addr>`, a loopback
+    /// address.
+    pub(crate) fn start(name: &str, args: &[&str]) -> Example {
         Example::start_logging(name, args, "info")
     }
 
@@ -299,7 +302,7 @@ impl Example {
     }
 
     /// Waits for the example to exit, at most `guard`.
-    fn wait_within(&mut self, guard: Duration) -> ExitStatus {
+    pub(crate) fn wait_within(&mut self, guard: Duration) -> ExitStatus {
         if let Some(status) = self.status {
             return status;
         }

@@ -294,6 +294,7 @@ impl Scheduler {
         let slot = self.shared.registry.borrow_mut().insert(task.clone()) as u32;
         header.set_slot(slot);
         header.set_state(State::Active);
+        header.open_span();
         self.shared.push_wake(task.clone());
         tracing::debug!(target: "axon::scheduler", component = %header.id(), "activated");
     }
@@ -510,17 +511,23 @@ impl Scheduler {
             }
             let outcome = {
                 let _resuming = current::resuming(&task);
+                let _in_span = header.span().map(tracing::Span::enter);
                 panic::catch_unwind(AssertUnwindSafe(|| task.resume()))
             };
             match outcome {
                 Ok(Some(Step::Yielded(Yield::Continue))) => next.push(task),
                 Ok(Some(Step::Yielded(Yield::NewComponent(components)))) => {
-                    for component in &components {
-                        self.activate_task(component);
+                    {
+                        // Made by this one: their spans are inside its span.
+                        let _in_span = header.span().map(tracing::Span::enter);
+                        for component in &components {
+                            self.activate_task(component);
+                        }
                     }
                     next.push(task);
                 }
                 Ok(Some(Step::Yielded(Yield::WaitComplete(wait)))) => {
+                    let _in_span = header.span().map(tracing::Span::enter);
                     if let Some(tag) = &wait.tag {
                         tracing::debug!(target: "axon::scheduler", component = %header.id(), %tag, "WaitComplete");
                     }
@@ -532,6 +539,7 @@ impl Scheduler {
                 Ok(Some(Step::Complete)) | Ok(None) => self.finish(&task, None),
                 Err(payload) => {
                     let message = explain_panic(panic_message(&*payload));
+                    let _in_span = header.span().map(tracing::Span::enter);
                     tracing::error!(
                         target: "axon::scheduler",
                         component = %header.id(),
@@ -645,6 +653,7 @@ impl Scheduler {
         if let Some(message) = panic {
             header.set_panic(message);
         }
+        let _in_span = header.span().map(tracing::Span::enter);
         if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| task.drop_body())) {
             tracing::error!(
                 target: "axon::scheduler",

@@ -61,6 +61,10 @@ pub(crate) struct Header {
     scheduler: OnceCell<Weak<dyn Host>>,
     yielder: Yielder,
     extra: OnceCell<Box<RefCell<Extra>>>,
+    /// The component's `tracing` span, made when it is activated, and only if
+    /// a subscriber wants it: with none, resuming costs one test of this
+    /// cell, and a component one pointer.
+    span: OnceCell<Box<tracing::Span>>,
 }
 
 /// What few tasks need, allocated on first use.
@@ -97,7 +101,26 @@ impl Header {
             scheduler: OnceCell::new(),
             yielder,
             extra: OnceCell::new(),
+            span: OnceCell::new(),
         }
+    }
+
+    /// Makes the component's span (`component{id=Kind#n}`, at `INFO`), inside
+    /// the span current now, so that it carries that span's fields too (a
+    /// connection's peer, say, or the span of the component that made it):
+    /// called when the component is activated. Kept only if a subscriber
+    /// wants it.
+    pub(crate) fn open_span(&self) {
+        let span = tracing::info_span!(target: "axon::component", "component", id = %self.id());
+        if !span.is_disabled() {
+            let _ = self.span.set(Box::new(span));
+        }
+    }
+
+    /// The component's span, if a subscriber wanted one when it was
+    /// activated.
+    pub(crate) fn span(&self) -> Option<&tracing::Span> {
+        self.span.get().map(|span| &**span)
     }
 
     pub(crate) fn id(&self) -> ComponentId {

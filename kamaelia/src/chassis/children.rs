@@ -1,6 +1,6 @@
-//! What every chassis does with its children: wait for them to finish, and
-//! hand its own inbox's size limit on to the child that really holds the
-//! messages.
+//! What every chassis does with its children: wait for them to finish, stop
+//! the rest when one has panicked, and hand its own inbox's size limit on to
+//! the child that really holds the messages.
 
 use axon::{BoxSet, ComponentRef, Cx};
 
@@ -8,10 +8,22 @@ use axon::{BoxSet, ComponentRef, Cx};
 /// how many there were: Kamaelia's `childrenDone()`, without looking at the
 /// children still running (a chassis of ten thousand pays per finish, not
 /// per child per wake).
+///
+/// A child that panicked has left a hole in the chassis's wiring (a stage
+/// nothing passes through, a `signal` that will never come), and the others
+/// would wait on it for ever: they are stopped, so that the chassis ends and
+/// whoever made it learns (a ServerCore closes the connection of a protocol
+/// handler whose component panicked, instead of holding it open).
 pub(crate) fn reap_finished<B: BoxSet>(cx: &Cx<B>) -> usize {
     let finished = cx.finished_children();
     for child in &finished {
         cx.remove_child(child);
+        if child.panic_message().is_some() {
+            tracing::warn!(target: "kamaelia::chassis", chassis = %cx.id(), child = %child.id(), "a child panicked; stopping the others");
+            for sibling in cx.child_components() {
+                sibling.stop();
+            }
+        }
     }
     finished.len()
 }

@@ -9,8 +9,9 @@ use std::net::{SocketAddr, TcpListener};
 use axon::ipc::{ErrorInformation, Ipc};
 use axon::{BoxSet, ComponentRef, Cx, Inbox, Outbox};
 
+use super::limit::ConnectionLimit;
 use super::messages::SocketActivity;
-use super::options::{ConnectionOptions, ListenOptions};
+use super::options::{ConnectionOptions, ListenOptions, DEFAULT_HOST};
 use super::tcp_server::{bind, TcpServer};
 
 /// A server's address, its socket options, and its listening socket once
@@ -20,19 +21,22 @@ pub(crate) struct Listening {
     pub(crate) port: u16,
     pub(crate) listen: ListenOptions,
     pub(crate) connection: ConnectionOptions,
+    pub(crate) limit: ConnectionLimit,
     /// Bound by [`bind`](Self::bind), or handed in (an error then is the one
     /// making it non-blocking, reported when the server starts).
     listener: Option<io::Result<TcpListener>>,
 }
 
 impl Listening {
-    /// On all interfaces (`0.0.0.0`), `port`, with the default options.
+    /// On the loopback interface ([`DEFAULT_HOST`]), `port`, with the
+    /// default options.
     pub(crate) fn new(port: u16) -> Self {
         Listening {
-            host: "0.0.0.0".to_string(),
+            host: DEFAULT_HOST.to_string(),
             port,
             listen: ListenOptions::default(),
             connection: ConnectionOptions::default(),
+            limit: ConnectionLimit::default(),
             listener: None,
         }
     }
@@ -95,7 +99,9 @@ impl Listening {
             tracing::info!(target: "kamaelia::internet", %address, "listening");
         }
         let server = ComponentRef::new(
-            TcpServer::from_listener(listener).connection_options(self.connection),
+            TcpServer::from_listener(listener)
+                .connection_options(self.connection)
+                .connection_limit(self.limit.clone()),
         );
         cx.link((&server, "protocol_handler_signal"), socketactivity)
             .and_then(|_| cx.link(serversignal, (&server, "control")))

@@ -9,12 +9,13 @@
 //! | [`SocketActivity`] | TcpServer `protocol_handler_signal` → ServerCore `socketactivity` |
 //! | [`SocketShutdown`] | adapter `creator_feedback` → its maker; inside `ProducerFinished`, adapter `signal` → handler `control`, and a TcpClient's last `signal` |
 //! | [`PeerClosed`] | inside `ProducerFinished`, adapter `signal` → handler `control` |
+//! | [`CloseWhenFlushed`] | inside `ProducerFinished`, ServerCore (shutting down) → adapter `control` |
 //! | [`ConnectionInfo`] | ServerCore → the handler factory |
 //! | [`server_shutdown`] | anyone → ServerCore or TcpServer `control` |
 
 use std::fmt;
 use std::io;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axon::ipc::{Ipc, Payload, ProducerFinished, ShutdownMicroprocess};
@@ -34,6 +35,20 @@ pub struct ConnectionInfo {
     pub local_port: u16,
 }
 
+impl ConnectionInfo {
+    /// The client's address and port.
+    pub fn peer_addr(&self) -> SocketAddr {
+        SocketAddr::new(self.peer, self.peer_port)
+    }
+}
+
+/// The span a connection's components run in (`connection{peer=ADDR}`):
+/// their own spans are made inside it, so that whatever they log names the
+/// client. The same for a connection refused before it had any.
+pub(crate) fn connection_span(peer: SocketAddr) -> tracing::Span {
+    tracing::info_span!(target: "kamaelia::connection", "connection", %peer)
+}
+
 impl fmt::Display for ConnectionInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -49,6 +64,39 @@ impl fmt::Display for ConnectionInfo {
 /// still sends is delivered before the connection closes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PeerClosed;
+
+/// "Send what is queued, then close without waiting for the peer": the
+/// payload of a `ProducerFinished` to a
+/// [`ConnectedSocketAdapter`](super::ConnectedSocketAdapter)'s `control`.
+///
+/// A plain `ProducerFinished` makes the adapter send what is queued, shut its
+/// sending side, then linger until the peer closes too (or its linger runs
+/// out). With this, it closes as soon as everything is written: the kernel
+/// still delivers what was written, then the FIN, but an idle peer that
+/// keeps its side open is not waited for. ServerCore sends it while shutting
+/// down, so that a server exits as soon as its output is out.
+///
+/// # Examples
+///
+/// ```
+/// use axon::ipc::{Ipc, Payload, ProducerFinished};
+/// use kamaelia::ipc::CloseWhenFlushed;
+///
+/// let finish: Ipc = ProducerFinished::new()
+///     .with_message(Payload::new(CloseWhenFlushed))
+///     .into();
+/// assert!(finish.finished_with::<CloseWhenFlushed>().is_some());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CloseWhenFlushed;
+
+/// The `ProducerFinished` telling an adapter to send what is queued, then
+/// close without lingering.
+pub(crate) fn close_when_flushed(caller: ComponentId) -> Ipc {
+    ProducerFinished::from(caller)
+        .with_message(Payload::new(CloseWhenFlushed))
+        .into()
+}
 
 /// "The connection has closed": Kamaelia's `socketShutdown`.
 ///

@@ -29,6 +29,7 @@
 //! | `messages.rs` | the connection messages: [`SocketActivity`](crate::ipc::SocketActivity), [`SocketShutdown`](crate::ipc::SocketShutdown), … |
 
 mod csa;
+mod limit;
 mod listening;
 pub(crate) mod messages;
 mod options;
@@ -38,9 +39,10 @@ mod tcp_client;
 mod tcp_server;
 
 pub use csa::{ConnectedSocketAdapter, CsaBoxes};
+pub use limit::{ConnectionLimit, DEFAULT_REFUSAL};
 pub use options::{
-    ConnectionOptions, ListenOptions, DEFAULT_BACKLOG, DEFAULT_CSA_INBOX_SIZE, DEFAULT_LINGER,
-    DEFAULT_READ_SIZE,
+    ConnectionOptions, ListenOptions, DEFAULT_BACKLOG, DEFAULT_CSA_INBOX_SIZE, DEFAULT_HOST,
+    DEFAULT_LINGER, DEFAULT_READ_SIZE,
 };
 pub use selector::{Selector, SelectorBoxes, SELECTOR_SERVICE, SELECTOR_SHUTDOWN_SERVICE};
 pub use single_server::{SingleServer, SingleServerBoxes, DEFAULT_SINGLE_SERVER_PORT};

@@ -4,6 +4,11 @@
 
 use std::time::Duration;
 
+/// Where a server listens unless told otherwise: the loopback interface
+/// only, so that a server opens no port to the network until its `host` says
+/// so (Kamaelia listened on every interface; `"0.0.0.0"` still does).
+pub const DEFAULT_HOST: &str = "127.0.0.1";
+
 /// The default size of a read, and so the largest chunk a
 /// [`ConnectedSocketAdapter`](super::ConnectedSocketAdapter) sends out of
 /// `outbox` (Kamaelia's 32768).

@@ -122,7 +122,7 @@ impl Default for SingleServer {
 }
 
 impl SingleServer {
-    /// A server on all interfaces (`0.0.0.0`), port
+    /// A server on the loopback interface ([`DEFAULT_HOST`](crate::internet::DEFAULT_HOST)), port
     /// [`DEFAULT_SINGLE_SERVER_PORT`], until told otherwise.
     pub fn new() -> Self {
         SingleServer {
@@ -131,7 +131,9 @@ impl SingleServer {
         }
     }
 
-    /// Listens on this host or address (default `0.0.0.0`).
+    /// Listens on this host or address (default
+    /// [`DEFAULT_HOST`](crate::internet::DEFAULT_HOST), loopback only; `"0.0.0.0"`
+    /// for every interface).
     pub fn host(mut self, host: impl Into<String>) -> Self {
         self.listening.host = host.into();
         self

@@ -11,6 +11,7 @@ use axon::ipc::{Ipc, ProducerFinished};
 use axon::{Component, ComponentId, ComponentRef, Cx};
 
 use super::csa::ConnectedSocketAdapter;
+use super::limit::ConnectionLimit;
 use super::messages::{ConnectionInfo, SocketActivity, SocketShutdown};
 use super::options::{ConnectionOptions, ListenOptions};
 use super::selector::{link_selector, Ready, Selectable, SelectorRequest};
@@ -136,6 +137,7 @@ axon::boxes! {
 pub struct TcpServer {
     listener: Rc<TcpListener>,
     options: ConnectionOptions,
+    limit: ConnectionLimit,
 }
 
 impl TcpServer {
@@ -154,12 +156,23 @@ impl TcpServer {
         TcpServer {
             listener: Rc::new(listener),
             options: ConnectionOptions::default(),
+            limit: ConnectionLimit::default(),
         }
     }
 
     /// Sets how accepted connections are set up.
     pub fn connection_options(mut self, options: ConnectionOptions) -> Self {
         self.options = options;
+        self
+    }
+
+    /// Sets the most connections open at once (default: no limit), and what
+    /// a client past it is sent before its connection closes. A refused
+    /// connection gets no adapter, so whoever the server announces
+    /// connections to never hears of it; it is logged (`info`, with the
+    /// client's address).
+    pub fn connection_limit(mut self, limit: ConnectionLimit) -> Self {
+        self.limit = limit;
         self
     }
 
@@ -185,7 +198,11 @@ impl Component for TcpServer {
     type Boxes = TcpServerBoxes;
 
     async fn main(self, cx: Cx<Self::Boxes>) {
-        let TcpServer { listener, options } = self;
+        let TcpServer {
+            listener,
+            options,
+            limit,
+        } = self;
         if let Err(e) = link_selector(&cx, &cx.selector_signal) {
             tracing::error!(target: "kamaelia::tcp_server", error = %e, "no selector; not accepting");
             cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
@@ -208,27 +225,8 @@ impl Component for TcpServer {
         // so the next turn accepts again without waiting for the Selector.
         let mut more = false;
         loop {
-            let retry_due = retry_at.is_some_and(|t| Instant::now() >= t);
-            // While waiting to retry, the Selector's notice is left untaken,
-            // which mutes the listener instead of waking this server at every
-            // poll for connections it cannot accept yet.
-            let notified =
-                (retry_at.is_none() || retry_due) && cx.newconnection.drain().count() > 0;
-            if let Some(l) = &listener {
-                if notified || retry_due || (more && retry_at.is_none()) {
-                    retry_at = None;
-                    more = false;
-                    match accept_all(&cx, l, &options, &mut open).await {
-                        Ok(full) => more = full,
-                        Err(e) => {
-                            tracing::warn!(target: "kamaelia::tcp_server", error = %e, "cannot accept now; retrying soon");
-                            let at = Instant::now() + ACCEPT_RETRY;
-                            retry_at = Some(at);
-                            cx.wake_at(at);
-                        }
-                    }
-                }
-            }
+            // Closed connections first, so that their room is free for the
+            // connections accepted next.
             for closed in cx.feedback_from_csa.drain() {
                 if let Some(csa) = open.remove(&closed.csa) {
                     cx.remove_child(&csa);
@@ -239,6 +237,27 @@ impl Component for TcpServer {
                         how_died: closed.how_died,
                     })
                     .await;
+            }
+            let retry_due = retry_at.is_some_and(|t| Instant::now() >= t);
+            // While waiting to retry, the Selector's notice is left untaken,
+            // which mutes the listener instead of waking this server at every
+            // poll for connections it cannot accept yet.
+            let notified =
+                (retry_at.is_none() || retry_due) && cx.newconnection.drain().count() > 0;
+            if let Some(l) = &listener {
+                if notified || retry_due || (more && retry_at.is_none()) {
+                    retry_at = None;
+                    more = false;
+                    match accept_all(&cx, l, &options, &limit, &mut open).await {
+                        Ok(full) => more = full,
+                        Err(e) => {
+                            tracing::warn!(target: "kamaelia::tcp_server", error = %e, "cannot accept now; retrying soon");
+                            let at = Instant::now() + ACCEPT_RETRY;
+                            retry_at = Some(at);
+                            cx.wake_at(at);
+                        }
+                    }
+                }
             }
             if cx.control.drain().any(|m| m.is_shutdown_microprocess()) {
                 if let Some(l) = listener.take() {
@@ -291,10 +310,14 @@ async fn accept_all(
     cx: &Cx<TcpServerBoxes>,
     listener: &TcpListener,
     options: &ConnectionOptions,
+    limit: &ConnectionLimit,
     open: &mut HashMap<ComponentId, ComponentRef>,
 ) -> io::Result<bool> {
     for _ in 0..ACCEPT_BATCH {
         match listener.accept() {
+            Ok((socket, peer)) if !limit.has_room(open.len()) => {
+                limit.refuse(socket, peer, open.len());
+            }
             Ok((socket, peer)) => match adapter(options, socket, peer) {
                 Ok((csa, info)) => {
                     cx.add_children([&csa]);

@@ -6,8 +6,8 @@
 //! | phase | means | moves to |
 //! |---|---|---|
 //! | `Serving` | accepting; each connection lives until its adapter closes | `Draining` on [`begin_shutdown`](Connections::begin_shutdown) |
-//! | `Draining { deadline }` | every handler has been told to finish (`ProducerFinished`), as has each new one; waiting for the connections to flush and close | `Forced` on [`force`](Connections::force) at the deadline |
-//! | `Forced` | every adapter has been told to close at once (`ShutdownMicroprocess`), as has each new one, and each handler left running is stopped | nothing: the server ends once none is left |
+//! | `Draining { deadline }` | every handler has been told to finish (`ProducerFinished`), as has each new one, and each adapter whose handler is done to close once flushed ([`CloseWhenFlushed`](crate::ipc::CloseWhenFlushed)), without lingering for its client; waiting for the connections to flush and close | `Forced` on [`force`](Connections::force) at the deadline |
+//! | `Forced` | every adapter has been told to close at once (`ShutdownMicroprocess`), as has each new one, and each handler left running is stopped, with every component it made | nothing: the server ends once none is left |
 //!
 //! # Events, one method each
 //!
@@ -30,6 +30,7 @@ use axon::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
 use axon::{ComponentId, ComponentRef, Cx, Outbox};
 
 use super::ServerCoreBoxes;
+use crate::internet::messages::close_when_flushed;
 use crate::ipc::SocketShutdown;
 
 /// One connection, as the server wired it.
@@ -123,7 +124,7 @@ impl Connections {
         let _ = cx.delete_outbox(&connection.to_handler.name());
         let _ = cx.delete_outbox(&connection.to_csa.name());
         if self.phase == Phase::Forced && !connection.handler.is_finished() {
-            connection.handler.stop();
+            stop_with_descendants(&connection.handler);
         }
     }
 
@@ -136,10 +137,20 @@ impl Connections {
             .get(&child)
             .and_then(|csa| self.by_csa.get(csa));
         if let Some(connection) = connection {
-            connection
-                .to_csa
-                .send(ProducerFinished::from(cx.id()).into())
-                .await;
+            connection.to_csa.send(self.finish(cx)).await;
+        }
+    }
+
+    /// What tells an adapter whose handler is done to finish: while serving,
+    /// a plain `ProducerFinished` (it lingers for the client to close, so
+    /// the last bytes are never cut off by a reset); while shutting down, one
+    /// that closes as soon as the output is written, since waiting for an
+    /// idle client would hold the whole server for its grace period.
+    fn finish(&self, cx: &Cx<ServerCoreBoxes>) -> Ipc {
+        if self.is_serving() {
+            ProducerFinished::from(cx.id()).into()
+        } else {
+            close_when_flushed(cx.id())
         }
     }
 
@@ -157,6 +168,11 @@ impl Connections {
                 .to_handler
                 .send(ProducerFinished::from(cx.id()).into())
                 .await;
+            // One whose handler had already finished is lingering for its
+            // client: it has nothing more to send, so it closes now.
+            if connection.handler.is_finished() {
+                connection.to_csa.send(self.finish(cx)).await;
+            }
         }
         cx.wake_at(deadline);
     }
@@ -178,5 +194,17 @@ impl Connections {
                 .send(ShutdownMicroprocess::new().into())
                 .await;
         }
+    }
+}
+
+/// Stops `component` and everything it made (its children, theirs, …): a
+/// handler made of components, stopped past the grace, must not leave them
+/// running, waiting for a `control` message that will never come, or the
+/// scheduler would never end.
+fn stop_with_descendants(component: &ComponentRef) {
+    let mut left = vec![component.clone()];
+    while let Some(next) = left.pop() {
+        left.extend(next.child_components());
+        next.stop();
     }
 }

@@ -13,6 +13,7 @@ use axon::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
 use axon::{Component, ComponentRef, Cx, Scheduler};
 use bytes::Bytes;
 
+use crate::internet::messages::connection_span;
 use crate::internet::{ConnectionOptions, ListenOptions, Listening};
 use crate::ipc::{server_shutdown, ConnectionInfo, SocketActivity, SocketShutdown};
 
@@ -76,10 +77,20 @@ axon::boxes! {
 /// A `ShutdownMicroprocess` (or `ProducerFinished`) on `control` shuts the
 /// server down in order: it
 /// stops accepting, sends `ProducerFinished` to every handler (which finishes,
-/// and so makes its adapter send what is queued and close), waits for the
+/// and so makes its adapter send what is queued and close, without waiting
+/// for the client to close too: see
+/// [`CloseWhenFlushed`](crate::ipc::CloseWhenFlushed)), waits for the
 /// connections to close, and ends. Connections still open after the grace
 /// period ([`shutdown_grace`](Self::shutdown_grace)) are closed, and their
-/// handlers stopped.
+/// handlers stopped, with every component the handlers made.
+///
+/// A handler that panics, or whose component panics (a chassis whose child
+/// panicked stops the rest and ends), has its connection closed after its
+/// queued output; the other connections are untouched. Each connection's
+/// adapter and handler run in a `connection{peer=ADDR}` `tracing` span, so
+/// whatever they log (their panics too) names the client. A limit on the
+/// connections open at once is set with
+/// [`max_connections`](Self::max_connections).
 ///
 /// # Examples
 ///
@@ -128,7 +139,8 @@ pub struct ServerCore {
 
 impl ServerCore {
     /// A server making each connection's protocol handler with `protocol`.
-    /// It listens on all interfaces (`0.0.0.0`), port [`DEFAULT_PORT`], until
+    /// It listens on the loopback interface only
+    /// ([`DEFAULT_HOST`](crate::internet::DEFAULT_HOST)), port [`DEFAULT_PORT`], until
     /// told otherwise.
     pub fn new<F, P>(protocol: F) -> Self
     where
@@ -144,7 +156,9 @@ impl ServerCore {
         }
     }
 
-    /// Listens on this host or address (default `0.0.0.0`).
+    /// Listens on this host or address (default
+    /// [`DEFAULT_HOST`](crate::internet::DEFAULT_HOST), loopback only; `"0.0.0.0"`
+    /// for every interface).
     pub fn host(mut self, host: impl Into<String>) -> Self {
         self.listening.host = host.into();
         self
@@ -166,6 +180,38 @@ impl ServerCore {
     /// limit of each adapter's `inbox`).
     pub fn connection_options(mut self, options: ConnectionOptions) -> Self {
         self.listening.connection = options;
+        self
+    }
+
+    /// Serves at most `max` connections at once (default: no limit but the
+    /// process's file descriptors). A client past it is sent the
+    /// [`refusal`](Self::refusal) line and closed, and the server serves the
+    /// others on; once a connection has closed, a new client is served again.
+    /// A refused client gets no protocol handler.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use kamaelia::{EchoProtocol, SimpleServer};
+    ///
+    /// SimpleServer::new(|| EchoProtocol)
+    ///     .max_connections(1000)
+    ///     .refusal(&b"too many clients; try again later\r\n"[..])
+    ///     .run()?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.listening.limit.max = max;
+        self
+    }
+
+    /// Sets what a client refused past [`max_connections`](Self::max_connections)
+    /// is sent before its connection closes (default
+    /// [`DEFAULT_REFUSAL`](crate::internet::DEFAULT_REFUSAL)). It is written
+    /// once, without waiting: keep it short.
+    pub fn refusal(mut self, line: impl Into<bytes::Bytes>) -> Self {
+        let limit = std::mem::take(&mut self.listening.limit);
+        self.listening.limit = limit.refusal(line);
         self
     }
 
@@ -315,6 +361,7 @@ impl Component for ServerCore {
                     SocketActivity::NewCsa { csa, info } => match self.connect(&cx, &csa, &info) {
                         Ok(connection) => connections.on_new_csa(&cx, connection).await,
                         Err(e) => {
+                            let _in_span = connection_span(info.peer_addr()).entered();
                             tracing::error!(target: "kamaelia::server_core", %info, error = %e, "cannot set up a connection");
                             // Started told to close, the adapter shuts its
                             // socket and reports back, so the TcpServer does
@@ -396,6 +443,9 @@ impl ServerCore {
         }
         cx.add_children([csa, &handler]);
         let scheduler = cx.scheduler();
+        // Their spans are made inside the connection's: whatever the adapter
+        // and the handler (and what the handler makes) log names the client.
+        let _in_span = connection_span(info.peer_addr()).entered();
         csa.activate_on(&scheduler);
         handler.activate_on(&scheduler);
         tracing::debug!(target: "kamaelia::server_core", %info, handler = %handler.id(), "connection");

@@ -15,6 +15,7 @@
 //! | event | method | from → to |
 //! |---|---|---|
 //! | `ProducerFinished` on `control` | [`on_finish`](Lifecycle::on_finish) | `Open` → `Flushing { peer_closed: false }`; `PeerClosed` → `Flushing { peer_closed: true }`; others unchanged |
+//! | `ProducerFinished` with `CloseWhenFlushed` | [`on_finish_without_linger`](Lifecycle::on_finish_without_linger) | as `on_finish`; and `Lingering` ends now |
 //! | `ShutdownMicroprocess` on `control` | [`on_shutdown`](Lifecycle::on_shutdown) | any → `Closed` |
 //! | the peer's end of data, all passed on | [`on_peer_closed`](Lifecycle::on_peer_closed) | `Open` → `PeerClosed` (handler told) or, with nothing linked to `signal`, `Flushing { peer_closed: true }`; `Flushing { false }` and `Lingering` → `Flushing { true }` (handler told) |
 //! | nothing left to send | [`on_flushed`](Lifecycle::on_flushed) | `Flushing` → `Closed` if the peer has closed, else `Lingering` (shutting the sending side); `Lingering` → `Closed` once the peer has closed or the linger has run out |
@@ -89,6 +90,16 @@ impl Lifecycle {
             Lifecycle::PeerClosed => Lifecycle::Flushing { peer_closed: true },
             other => other,
         };
+    }
+
+    /// `ProducerFinished` carrying [`CloseWhenFlushed`](crate::ipc::CloseWhenFlushed)
+    /// arrived (at `now`): as [`on_finish`](Self::on_finish), but a linger
+    /// already begun ends now. The adapter also lingers no more from then on.
+    pub(super) fn on_finish_without_linger(&mut self, now: Instant) {
+        self.on_finish();
+        if let Lifecycle::Lingering(_) = *self {
+            *self = Lifecycle::Lingering(Linger::Until(now));
+        }
     }
 
     /// `ShutdownMicroprocess` arrived: close now, dropping what is queued.
@@ -246,6 +257,26 @@ mod tests {
         );
         life.on_flushed(false, None, now + Duration::from_secs(3600));
         assert_eq!(life, Lifecycle::Lingering(Linger::Forever));
+    }
+
+    #[test]
+    fn told_to_close_when_flushed_a_lingering_connection_closes_at_once() {
+        let now = Instant::now();
+        let mut life = Lifecycle::Open;
+        life.on_finish();
+        let linger = Some(Duration::from_secs(5));
+        assert!(matches!(
+            life.on_flushed(false, linger, now),
+            AfterFlush::ShutWrite(_)
+        ));
+        life.on_finish_without_linger(now);
+        assert_eq!(life.on_flushed(false, linger, now), AfterFlush::Nothing);
+        assert!(life.is_closed(), "the peer is not waited for");
+
+        // From Open, it flushes first, like any finish.
+        let mut life = Lifecycle::Open;
+        life.on_finish_without_linger(now);
+        assert_eq!(life, Lifecycle::Flushing { peer_closed: false });
     }
 
     #[test]

@@ -23,7 +23,7 @@ use bytes::Bytes;
 
 use self::connection::Connection;
 use self::lifecycle::{AfterFlush, Lifecycle, Linger};
-use super::messages::{peer_closed, SocketShutdown};
+use super::messages::{peer_closed, CloseWhenFlushed, SocketShutdown};
 use super::options::{ConnectionOptions, DEFAULT_READ_SIZE};
 use super::selector::{link_selector, Ready, Selectable, SelectorRequest};
 
@@ -34,7 +34,8 @@ axon::boxes! {
         /// that a peer that does not read holds back whoever sends, instead of
         /// filling memory.
         inbox inbox: Bytes,
-        /// `ProducerFinished`: send what is queued, then close.
+        /// `ProducerFinished`: send what is queued, then close (carrying
+        /// `CloseWhenFlushed`: without waiting for the peer to close).
         /// `ShutdownMicroprocess`: close now, dropping what is queued.
         inbox control: Ipc,
         /// From the Selector: the socket may have data to read.
@@ -87,7 +88,8 @@ axon::boxes! {
 ///
 /// * `inbox` ([`Bytes`]): data to send.
 /// * `control` ([`Ipc`]): `ProducerFinished` (flush, then close),
-///   `ShutdownMicroprocess` (close now).
+///   `ProducerFinished` carrying [`CloseWhenFlushed`](crate::ipc::CloseWhenFlushed)
+///   (flush, then close without lingering), `ShutdownMicroprocess` (close now).
 /// * `read_ready`, `send_ready` ([`Ready`]): from the Selector.
 ///
 /// # Outboxes
@@ -184,8 +186,11 @@ impl Component for ConnectedSocketAdapter {
             }
             Err(e) => Some(e),
         };
-        if let Some(e) = &how_died {
-            tracing::debug!(target: "kamaelia::csa", csa = %cx.id(), error = %e, "connection closed by an error");
+        match &how_died {
+            Some(e) => {
+                tracing::debug!(target: "kamaelia::csa", error = %e, "connection closed by an error")
+            }
+            None => tracing::debug!(target: "kamaelia::csa", "connection closed"),
         }
         let _ = self.socket.shutdown(Shutdown::Both);
         cx.selector_signal
@@ -212,7 +217,7 @@ async fn serve(
     cx: &Cx<CsaBoxes>,
     mut conn: Connection,
     selectable: &Selectable,
-    linger: Option<Duration>,
+    mut linger: Option<Duration>,
 ) -> Option<io::Error> {
     let mut life = Lifecycle::Open;
     loop {
@@ -224,6 +229,11 @@ async fn serve(
             for message in cx.control.drain() {
                 if message.is_shutdown_microprocess() {
                     life.on_shutdown();
+                } else if message.finished_with::<CloseWhenFlushed>().is_some() {
+                    // What was sent is in the kernel's hands once written:
+                    // it goes out, then the FIN, after the socket closes.
+                    linger = Some(Duration::ZERO);
+                    life.on_finish_without_linger(Instant::now());
                 } else if message.is_producer_finished() {
                     life.on_finish();
                 }
