@@ -232,9 +232,14 @@ fn a_20_mib_line_without_a_newline_does_not_grow_the_servers_memory() {
             Ok(n) => written += n,
         }
     }
-    // The refusal, then the end, whatever part of the line got through (the
-    // client's end of input lets the server close without lingering).
-    let _ = c[0].stream.shutdown(std::net::Shutdown::Write);
+    // Having refused the line, the server reads on and drops the rest, so
+    // the client can say all it wanted and then see the close, rather than
+    // be held by full buffers until the server's linger runs out.
+    assert_eq!(
+        written, SIZE,
+        "the client could write only {written} bytes after its line was refused"
+    );
+    c[0].shutdown_write();
     let got = c[0].drain_until_closed();
     assert!(got > 0, "the client got no error line before the close");
     if let (Some(before), Some(peak)) = (before, server.peak_memory()) {

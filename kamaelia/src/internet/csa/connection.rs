@@ -162,7 +162,10 @@ impl Connection {
     }
 
     /// Reads until the socket has nothing more (or the consumer is full),
-    /// sending each chunk out of `outbox`.
+    /// sending each chunk out of `outbox`. With `drop_when_full`, a chunk the
+    /// consumer has no room for is dropped and reading goes on: the
+    /// connection is lingering, its handler finished, and the peer is only
+    /// being let to finish sending and see the close.
     ///
     /// The Selector's notice is taken only here, when the adapter is about to
     /// read: while the consumer is full, or after the end of the input, it
@@ -171,11 +174,14 @@ impl Connection {
         &mut self,
         notices: &Inbox<Ready>,
         outbox: &Outbox<Bytes>,
+        drop_when_full: bool,
     ) -> io::Result<()> {
         if let Some(chunk) = self.stash.take() {
             if let Err(full) = outbox.try_send(chunk) {
-                self.stash = Some(full.into_inner());
-                return Ok(());
+                if !drop_when_full {
+                    self.stash = Some(full.into_inner());
+                    return Ok(());
+                }
             }
         }
         if self.eof {
@@ -208,6 +214,9 @@ impl Connection {
                         self.eof = self.peer_closed;
                     }
                     if let Err(full) = outbox.try_send(chunk) {
+                        if drop_when_full {
+                            continue;
+                        }
                         self.stash = Some(full.into_inner());
                         return Ok(());
                     }

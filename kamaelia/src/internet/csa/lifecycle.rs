@@ -7,7 +7,7 @@
 //! | `Open` | both sides open, not told to finish | reads and writes |
 //! | `PeerClosed` | the peer has closed its side, and the handler has been told ([`PeerClosed`](crate::ipc::PeerClosed)) | writes what it is given |
 //! | `Flushing { peer_closed }` | told to finish (`ProducerFinished`) | writes what is queued; `peer_closed` says whether the peer has closed (and been reported) too |
-//! | `Lingering(linger)` | all sent and its own side shut; waiting for the peer to close | reads (and drops nothing: what comes is passed on) |
+//! | `Lingering(linger)` | all sent and its own side shut; waiting for the peer to close | reads: passes on what the handler still takes, and drops what it has no room for (it has finished; reading on lets the peer finish sending and see the close, where a full socket would hold it until the linger ran out) |
 //! | `Closed` | done | shuts the socket, stops watching it, reports [`SocketShutdown`](crate::ipc::SocketShutdown) |
 //!
 //! # Transitions, one method per event
@@ -178,6 +178,11 @@ impl Lifecycle {
     /// True once told to finish (flushing or lingering).
     pub(super) fn is_finishing(&self) -> bool {
         matches!(self, Lifecycle::Flushing { .. } | Lifecycle::Lingering(_))
+    }
+
+    /// True while waiting for the peer to close, everything sent.
+    pub(super) fn is_lingering(&self) -> bool {
+        matches!(self, Lifecycle::Lingering(_))
     }
 }
 

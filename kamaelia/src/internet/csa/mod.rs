@@ -260,7 +260,7 @@ async fn serve(
             cx.selector_signal.send(request).await;
         }
         if !conn.peer_done() {
-            if let Err(e) = conn.receive(&cx.read_ready, &cx.outbox) {
+            if let Err(e) = conn.receive(&cx.read_ready, &cx.outbox, life.is_lingering()) {
                 return Some(e);
             }
         }
