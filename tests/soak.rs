@@ -111,6 +111,9 @@ impl Dice {
     }
 }
 
+/// What a [`Fragile`] handler panics with.
+const BOOM: &str = "boom, as asked";
+
 /// Echoes lines, but panics on the line `boom`.
 struct Fragile;
 
@@ -120,7 +123,7 @@ impl Component for Fragile {
     async fn main(self, cx: Cx<Self::Boxes>) {
         while let Some(data) = cx.recv_until_finished().await {
             if data.starts_with(b"boom") {
-                panic!("boom, as asked");
+                std::panic::panic_any(BOOM);
             }
             cx.outbox.send(data).await;
         }
@@ -289,6 +292,14 @@ fn fragile_load(addr: SocketAddr, stop: &AtomicBool, counts: &Counts) {
 
 #[test]
 fn mixed_load_with_faults_loses_nothing_for_healthy_clients_and_returns_to_baseline() {
+    // The scheduler reports each handler's panic through `tracing`; the
+    // default hook would also print each of the thousands asked for here.
+    let print_panic = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info.payload().downcast_ref::<&str>() != Some(&BOOM) {
+            print_panic(info);
+        }
+    }));
     let echo = Example::server("echo_server");
     let chat = Example::server_with("simple_server", &[], LOG_CONNECTIONS);
     let fragile = InProcessServer::start(|| ServerCore::new(|_: &ConnectionInfo| Fragile));
@@ -378,13 +389,17 @@ fn mixed_load_with_faults_loses_nothing_for_healthy_clients_and_returns_to_basel
     }
     // Freed memory stays with the allocator, so "back to baseline" is a
     // bound: what a server holds after the load must not have grown with it.
+    // The chat's peak is its backlog caps (8 MiB for a stalled client, 2 MiB
+    // of pacing), which the allocator keeps once touched; 24 MiB leaves room
+    // for them and for fragmentation, and is far below what a leak of a
+    // connection's state or of the lines would reach in a long run.
     for ((who, before), after) in ["echo_server", "simple_server"]
         .iter()
         .zip(base_rss)
         .zip(rss)
     {
         assert!(
-            after <= before + 16 * 1024,
+            after <= before + 24 * 1024,
             "{who}: {after} KiB resident after the load, {before} KiB before"
         );
     }
