@@ -62,7 +62,7 @@ mod subscriber;
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axon::{ComponentRef, Threaded};
 use redis::Connection;
@@ -121,6 +121,7 @@ pub struct RedisBridge<T> {
     queue: usize,
     backoff: Backoff,
     stats: BridgeStats,
+    made: Instant,
     message: PhantomData<fn(T) -> T>,
 }
 
@@ -173,6 +174,11 @@ impl<T: Marshall + Clone + Send + 'static> RedisBridge<T> {
     }
 
     fn with(broker: Broker, publisher: Option<Connection>, subscriber: Option<Connection>) -> Self {
+        let stats = BridgeStats::default();
+        // Said now, not when the publisher's thread starts: what is published
+        // before then goes to its queue, not to the drop count.
+        stats.set_publishing(publisher.is_some());
+        stats.set_subscribed(subscriber.is_some());
         RedisBridge {
             broker,
             origin: Origin::random(),
@@ -180,7 +186,8 @@ impl<T: Marshall + Clone + Send + 'static> RedisBridge<T> {
             subscriber,
             queue: DEFAULT_BRIDGE_QUEUE,
             backoff: Backoff::new(DEFAULT_BACKOFF_FIRST, DEFAULT_BACKOFF_CAP),
-            stats: BridgeStats::default(),
+            stats,
+            made: Instant::now(),
             message: PhantomData,
         }
     }
@@ -223,6 +230,7 @@ impl<T: Marshall + Clone + Send + 'static> RedisBridge<T> {
             connection: self.publisher,
             stats: self.stats.clone(),
             backoff: self.backoff.clone(),
+            made: self.made,
             message: PhantomData,
         };
         let publisher = ComponentRef::new(Threaded::new(publisher).queue_length(self.queue));

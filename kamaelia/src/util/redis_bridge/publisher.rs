@@ -42,6 +42,8 @@ pub(crate) struct RedisPublisher<T> {
     pub(crate) connection: Option<Connection>,
     pub(crate) stats: BridgeStats,
     pub(crate) backoff: Backoff,
+    /// When the bridge was made.
+    pub(crate) made: Instant,
     pub(crate) message: PhantomData<fn(T) -> T>,
 }
 
@@ -70,15 +72,18 @@ impl<T: Marshall + Send + 'static> ThreadedComponent for RedisPublisher<T> {
         };
         self.stats.set_publisher_thread(std::thread::current());
         let mut connection = self.connection.take();
-        self.stats.set_publishing(connection.is_some());
+        // Without a connection from the start, the outage began when the
+        // bridge was made: what was dropped before this thread ran counts.
         let mut outage = connection.is_none().then(|| Outage {
-            since: Instant::now(),
-            dropped_before: self.stats.dropped(),
+            since: self.made,
+            dropped_before: 0,
         });
-        let mut next_try = Instant::now() + self.backoff.next_wait();
+        let mut next_try = Instant::now();
         let mut sequence = 0u64;
         let mut frame = Vec::new();
-        let mut losses_seen = self.stats.losses();
+        // From 0, not from the count now: a loss the subscriber saw before
+        // this thread ran is still looked into.
+        let mut losses_seen = 0;
         loop {
             let ending = control.data_ready();
             let Some(con) = &mut connection else {
