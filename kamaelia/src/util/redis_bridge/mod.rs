@@ -107,7 +107,7 @@ pub const DEFAULT_BACKOFF_CAP: Duration = Duration::from_secs(5);
 ///
 /// let bridge = RedisBridge::<String>::connect("redis://127.0.0.1:6379/chat")?;
 /// let stats = bridge.stats();
-/// let backplane = Backplane::<String>::new("chat").bridged(bridge)?.activate()?;
+/// Backplane::<String>::new("chat").bridged(bridge)?.activate()?;
 /// // … a server publishing to and subscribing to "chat" …
 /// # axon::Scheduler::current().run()?;
 /// println!("dropped while the broker was down: {}", stats.dropped());

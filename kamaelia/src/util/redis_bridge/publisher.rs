@@ -74,7 +74,7 @@ impl<T: Marshall + Send + 'static> ThreadedComponent for RedisPublisher<T> {
         let mut connection = self.connection.take();
         // Without a connection from the start, the outage began when the
         // bridge was made: what was dropped before this thread ran counts.
-        let mut outage = connection.is_none().then(|| Outage {
+        let mut outage = connection.is_none().then_some(Outage {
             since: self.made,
             dropped_before: 0,
         });
