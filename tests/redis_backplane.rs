@@ -1,7 +1,8 @@
 //! System tests of the chat server bridged across processes through Redis
 //! (`simple_server --backplane redis://…`): two server processes on one
 //! broker share one chat; the broker's death and return mid-chat; a broker
-//! unreachable at the start; bytes that are not UTF-8.
+//! unreachable at the start; bytes that are not UTF-8; a bridged server's
+//! orderly shutdown.
 //!
 //! Each test starts its own `redis-server` (it must be installed: `.ci/run`
 //! installs it) on a free loopback port, and kills it at the end.
@@ -18,8 +19,8 @@ mod util;
 
 use util::redis::RedisServer;
 use util::{
-    assert_same_bytes, chat_client, closed_port, pattern, run_example, Client, Example,
-    LOG_CONNECTIONS,
+    assert_exit_ok, assert_same_bytes, chat_client, closed_port, pattern, run_example, Client,
+    Example, LOG_CONNECTIONS,
 };
 
 /// A chat server bridged to `url`, with `more` arguments.
@@ -169,7 +170,7 @@ fn with_the_broker_optional_an_unreachable_one_leaves_a_local_chat_until_it_answ
 #[test]
 fn bytes_that_are_not_utf8_cross_the_bridge_intact() {
     let broker = RedisServer::start();
-    let servers = [
+    let mut servers = [
         bridged_server(&broker.url("chat"), &[]),
         bridged_server(&broker.url("chat"), &[]),
     ];
@@ -190,4 +191,10 @@ fn bytes_that_are_not_utf8_cross_the_bridge_intact() {
     assert_same_bytes(&b.read_line(), &line, "the line on the other server");
     b.send(&line[500..]);
     assert_same_bytes(&a.read_line(), &line[500..], "the line back");
+
+    // A bridged server still shuts down in order, its bridge with it.
+    for server in &mut servers {
+        let status = server.terminate();
+        assert_exit_ok(server, status);
+    }
 }

@@ -81,6 +81,10 @@ use subscriber::RedisSubscriber;
 /// [`RedisBridge::queue`]).
 pub const DEFAULT_BRIDGE_QUEUE: usize = 1024;
 
+/// How many messages wait in the publisher's inbox, before its thread's
+/// queue.
+const PUBLISHER_INBOX: usize = 64;
+
 /// The first wait before trying a lost broker again, by default.
 pub const DEFAULT_BACKOFF_FIRST: Duration = Duration::from_millis(100);
 
@@ -234,6 +238,11 @@ impl<T: Marshall + Clone + Send + 'static> RedisBridge<T> {
             message: PhantomData,
         };
         let publisher = ComponentRef::new(Threaded::new(publisher).queue_length(self.queue));
+        // Bounded on both sides of the thread's queue: a slow broker holds
+        // the publishers back rather than growing this inbox.
+        if let Ok(inbox) = publisher.inbox::<T>("inbox") {
+            inbox.set_size(Some(PUBLISHER_INBOX));
+        }
         let out = ComponentRef::new(RedisOut::<T>::new(publisher, self.stats.clone()));
         if let Ok(inbox) = out.inbox::<T>("inbox") {
             inbox.set_size(Some(inbox_size));
