@@ -192,7 +192,9 @@ fn bytes_that_are_not_utf8_cross_the_bridge_intact() {
     b.send(&line[500..]);
     assert_same_bytes(&a.read_line(), &line[500..], "the line back");
 
-    // A bridged server still shuts down in order, its bridge with it.
+    // A bridged server still shuts down in order, its bridge with it (its
+    // clients gone, so that it has none to wait for).
+    drop((a, b));
     for server in &mut servers {
         let status = server.terminate();
         assert_exit_ok(server, status);

@@ -230,6 +230,7 @@ impl Tokio {
 
 /// `target/<profile>/examples/<name>`, next to the running bench's own
 /// `target/<profile>/deps/<bench>-<hash>`.
+#[allow(dead_code)] // only the chat benches run an example
 fn example_binary(name: &str) -> io::Result<PathBuf> {
     let exe = std::env::current_exe()?;
     let profile_dir = exe
@@ -241,6 +242,7 @@ fn example_binary(name: &str) -> io::Result<PathBuf> {
 
 /// Builds the example `name` when run by cargo (`cargo bench --bench X`
 /// builds only the bench), so the figures are for the example as it is now.
+#[allow(dead_code)] // only the chat benches run an example
 pub(crate) fn build_example(name: &str) -> io::Result<PathBuf> {
     if let Some(cargo) = std::env::var_os("CARGO") {
         let status = Command::new(cargo)
