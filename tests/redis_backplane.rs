@@ -140,7 +140,8 @@ fn a_broker_unreachable_at_the_start_is_a_clear_error() {
     );
     assert!(!out.contains("listening"), "it listened: {out}");
 
-    let (status, _, err) = run_example("simple_server", &["--backplane", "redis://nowhere"], b"");
+    let args = ["--port", "0", "--backplane", "redis://nowhere"];
+    let (status, _, err) = run_example("simple_server", &args, b"");
     assert!(!status.success(), "a URL without a channel was taken");
     assert!(err.contains("no channel"), "{err}");
 }
