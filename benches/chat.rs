@@ -28,7 +28,7 @@ mod support;
 
 use std::io::{self, BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -38,7 +38,7 @@ use bytes::Bytes;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufWriter};
 use tokio::sync::broadcast;
 
-use support::{median, pin, Server, TokioServer, BACKLOG, CLIENT_CPU, SERVER_CPU};
+use support::{build_example, median, pin, Server, TokioServer, BACKLOG, CLIENT_CPU, SERVER_CPU};
 
 const DEFAULT_ROUNDS: usize = 5;
 const DEFAULT_CLIENTS: usize = 50;
@@ -69,49 +69,6 @@ trait ChatServer {
     fn address(&self) -> SocketAddr;
     /// Stops it; says what went wrong inside it, if anything did.
     fn stop(self: Box<Self>) -> Result<(), String>;
-}
-
-/// `target/<profile>/examples/simple_server`, next to this bench's own
-/// `target/<profile>/deps/chat-<hash>`.
-fn example_binary() -> io::Result<PathBuf> {
-    let exe = std::env::current_exe()?;
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .ok_or_else(|| io::Error::other(format!("{} has no target directory", exe.display())))?;
-    Ok(profile_dir.join("examples").join("simple_server"))
-}
-
-/// Builds the example when run by cargo (`cargo bench --bench chat` builds
-/// only this bench), so the figures are for the example as it is now.
-fn build_example() -> io::Result<PathBuf> {
-    if let Some(cargo) = std::env::var_os("CARGO") {
-        let status = Command::new(cargo)
-            .args([
-                "build",
-                "--profile",
-                "bench",
-                "-p",
-                "kamaelia-suite",
-                "--example",
-                "simple_server",
-            ])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()?;
-        if !status.success() {
-            return Err(io::Error::other(format!(
-                "cargo build --profile bench --example simple_server: {status}"
-            )));
-        }
-    }
-    let binary = example_binary()?;
-    if !binary.exists() {
-        return Err(io::Error::other(format!(
-            "{} is missing: build it with `cargo build --release --example simple_server`",
-            binary.display()
-        )));
-    }
-    Ok(binary)
 }
 
 /// The `simple_server` example, as a child process on [`SERVER_CPU`].
@@ -412,7 +369,7 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
-    let binary = build_example().unwrap_or_else(|e| panic!("simple_server: {e}"));
+    let binary = build_example("simple_server").unwrap_or_else(|e| panic!("simple_server: {e}"));
     let rounds = setting("CHAT_ROUNDS", DEFAULT_ROUNDS).max(1);
     let clients = setting("CHAT_CLIENTS", DEFAULT_CLIENTS).max(2);
     let lines = setting("CHAT_LINES", DEFAULT_LINES);

@@ -25,6 +25,14 @@
 //! them) and its own part of the backplane; a [`BackplaneSpan`] joins the
 //! parts, so every line still reaches every other client, whichever
 //! scheduler each is on.
+//!
+//! `--backplane redis://HOST:PORT/CHANNEL` bridges the chat to every other
+//! server bridged to that channel of that Redis broker, on this machine or
+//! others ([`RedisBridge`]): a line said on any reaches the clients of all.
+//! A broker that does not answer at the start is an error, unless
+//! `--backplane-optional` is given: then the chat is local-only until the
+//! broker answers. With `--schedulers N`, each scheduler's backplane is
+//! bridged (with a connection pair of its own) instead of spanned.
 
 mod support;
 
@@ -36,7 +44,9 @@ use axon::{Component, Cx, Standard};
 use bytes::{Bytes, BytesMut};
 use kamaelia::internet::bind_shared;
 use kamaelia::ipc::ConnectionInfo;
-use kamaelia::util::{Backplane, BackplaneSpan, PlugSplitter, PublishTo, SubscribeTo, Weigh};
+use kamaelia::util::{
+    Backplane, BackplaneSpan, Marshall, PlugSplitter, PublishTo, RedisBridge, SubscribeTo, Weigh,
+};
 use kamaelia::{LineSplitter, LineTooLong, Pipeline, PureTransformer, ServerCore};
 
 /// The longest line a client may send, newline included.
@@ -65,6 +75,9 @@ const CLIENT_QUEUE: usize = 256;
 struct ChatLine {
     from: SocketAddr,
     text: Bytes,
+    /// Said on another server (through the Redis bridge): `from` is an
+    /// address there, which may happen to be a client's here.
+    remote: bool,
 }
 
 impl ChatLine {
@@ -78,13 +91,38 @@ impl ChatLine {
             line.extend_from_slice(b"\n");
             line.freeze()
         };
-        ChatLine { from, text }
+        ChatLine {
+            from,
+            text,
+            remote: false,
+        }
     }
 }
 
 impl Weigh for ChatLine {
     fn weight(&self) -> usize {
         self.text.len()
+    }
+}
+
+/// On the broker: the sender's address as text, a space, then the line's
+/// bytes as they are.
+impl Marshall for ChatLine {
+    fn marshall(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.from.to_string().as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(&self.text);
+    }
+
+    fn demarshall(bytes: &[u8]) -> Option<Self> {
+        let space = bytes.iter().position(|&b| b == b' ')?;
+        let from = std::str::from_utf8(&bytes[..space]).ok()?.parse().ok()?;
+        let text = Bytes::copy_from_slice(&bytes[space + 1..]);
+        Some(ChatLine {
+            from,
+            text,
+            remote: true,
+        })
     }
 }
 
@@ -117,7 +155,8 @@ impl Component for ToClient {
         let mut held: Option<Bytes> = None;
         let mut ended: Option<Ipc> = None;
         loop {
-            let mut theirs = std::iter::from_fn(|| cx.inbox.recv()).filter(|l| l.from != self.me);
+            let mut theirs =
+                std::iter::from_fn(|| cx.inbox.recv()).filter(|l| l.remote || l.from != self.me);
             while let Some(text) = held.take().or_else(|| theirs.next().map(|l| l.text)) {
                 if let Err(full) = cx.outbox.try_send(text) {
                     held = Some(full.into_inner());
@@ -168,7 +207,7 @@ fn chat(info: &ConnectionInfo) -> Pipeline<Bytes, Bytes> {
 }
 
 fn main() -> std::io::Result<()> {
-    let (args, [schedulers, max_connections]) = support::args_and_counts(
+    let options = support::server_options(
         "simple_server",
         "A telnet chat server: each line a client sends reaches every other client.",
         8000,
@@ -180,21 +219,59 @@ fn main() -> std::io::Result<()> {
             },
             support::max_connections_option(),
         ],
+        [support::Text {
+            name: "backplane",
+            help: "share the chat with other servers through a Redis broker: redis://HOST:PORT/CHANNEL",
+            value: String::new(),
+        }],
+        [support::Flag {
+            name: "backplane-optional",
+            help: "if the broker does not answer at the start, chat locally until it does",
+            value: false,
+        }],
     );
+    let (args, [schedulers, max_connections], [url], [optional]) =
+        (options.args, options.counts, options.texts, options.flags);
+    // The broker first: a server that cannot share its chat says so before
+    // it listens.
+    let bridges: Vec<_> = (0..schedulers.max(1))
+        .map(|_| (!url.is_empty()).then(|| bridge(&url, optional)))
+        .collect();
+    let stats: Vec<_> = bridges.iter().flatten().map(RedisBridge::stats).collect();
     // One listening socket per scheduler on the same port (SO_REUSEPORT),
-    // and one chat backplane per scheduler, joined by a span.
+    // and one chat backplane per scheduler, joined by a span or each bridged.
     let listeners = bind_shared(&args.host, args.port, schedulers.max(1), Default::default())?;
     support::listening("simple_server", listeners[0].local_addr().ok());
     let span = BackplaneSpan::<ChatLine>::new(listeners.len());
-    axon::run_schedulers(listeners, |listener| {
-        serve(listener, &span, max_connections)
+    let served = axon::run_schedulers(listeners.into_iter().zip(bridges), |(listener, bridge)| {
+        serve(listener, bridge, &span, max_connections)
+    });
+    for stats in stats {
+        tracing::info!("the Redis bridge: {stats:?}");
+    }
+    served
+}
+
+/// The bridge to the broker at `url`, or the end of the program with a
+/// message saying why not.
+fn bridge(url: &str, optional: bool) -> RedisBridge<ChatLine> {
+    let bridge = if optional {
+        RedisBridge::connect_optional(url)
+    } else {
+        RedisBridge::connect(url)
+    };
+    bridge.unwrap_or_else(|e| {
+        eprintln!("simple_server: {e}");
+        std::process::exit(1);
     })
 }
 
-/// Starts the chat on this thread's scheduler: its part of the backplane, and
-/// a server on its listening socket.
+/// Starts the chat on this thread's scheduler: its part of the backplane
+/// (bridged to the broker, or spanning the schedulers), and a server on its
+/// listening socket.
 fn serve(
     listener: TcpListener,
+    bridge: Option<RedisBridge<ChatLine>>,
     span: &BackplaneSpan<ChatLine>,
     max_connections: usize,
 ) -> std::io::Result<()> {
@@ -204,11 +281,12 @@ fn serve(
         .max_backlog_bytes(CAP)
         .stall_grace(GRACE)
         .stall_timeout(STALL);
-    let backplane = Backplane::<ChatLine>::with_splitter("chat", splitter)
-        .spanning(span)
-        .map_err(std::io::Error::other)?
-        .activate()
-        .map_err(std::io::Error::other)?;
+    let backplane = Backplane::<ChatLine>::with_splitter("chat", splitter);
+    let backplane = match bridge {
+        Some(bridge) => backplane.bridged(bridge).map_err(std::io::Error::other)?,
+        None => backplane.spanning(span).map_err(std::io::Error::other)?,
+    };
+    let backplane = backplane.activate().map_err(std::io::Error::other)?;
     let server = ServerCore::new(chat)
         .listener(listener)
         .shutdown_on_signals();

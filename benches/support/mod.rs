@@ -4,6 +4,8 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Command;
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
@@ -224,6 +226,44 @@ impl Tokio {
             }
         }))
     }
+}
+
+/// `target/<profile>/examples/<name>`, next to the running bench's own
+/// `target/<profile>/deps/<bench>-<hash>`.
+#[allow(dead_code)] // only the chat benches run an example
+fn example_binary(name: &str) -> io::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .ok_or_else(|| io::Error::other(format!("{} has no target directory", exe.display())))?;
+    Ok(profile_dir.join("examples").join(name))
+}
+
+/// Builds the example `name` when run by cargo (`cargo bench --bench X`
+/// builds only the bench), so the figures are for the example as it is now.
+#[allow(dead_code)] // only the chat benches run an example
+pub(crate) fn build_example(name: &str) -> io::Result<PathBuf> {
+    if let Some(cargo) = std::env::var_os("CARGO") {
+        let status = Command::new(cargo)
+            .args(["build", "--profile", "bench", "-p", "kamaelia-suite"])
+            .args(["--example", name])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()?;
+        if !status.success() {
+            return Err(io::Error::other(format!(
+                "cargo build --profile bench --example {name}: {status}"
+            )));
+        }
+    }
+    let binary = example_binary(name)?;
+    if !binary.exists() {
+        return Err(io::Error::other(format!(
+            "{} is missing: build it with `cargo build --release --example {name}`",
+            binary.display()
+        )));
+    }
+    Ok(binary)
 }
 
 /// The median of `v` (the upper one for an even count).

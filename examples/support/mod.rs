@@ -1,6 +1,7 @@
 //! What the examples share: their command line (`--host`, `--port`, `--help`,
 //! whole-number options such as `--meals 5`, text options such as
-//! `--path FILE`, plain arguments) and logging (`RUST_LOG`, default `info`).
+//! `--path FILE`, flags such as `--backplane-optional`, plain arguments) and
+//! logging (`RUST_LOG`, default `info`).
 
 use std::cell::Cell;
 use std::net::SocketAddr;
@@ -35,31 +36,77 @@ pub(crate) fn args_and_counts<const N: usize>(
     name: &str,
     about: &str,
     port: u16,
-    mut counts: [Count; N],
+    counts: [Count; N],
 ) -> (Args, [usize; N]) {
+    let options = server_options(name, about, port, counts, [], []);
+    (options.args, options.counts)
+}
+
+/// What [`server_options`] read.
+#[allow(dead_code)] // not every example listens
+pub(crate) struct ServerOptions<const N: usize, const M: usize, const K: usize> {
+    /// `--host` and `--port`.
+    pub(crate) args: Args,
+    /// The whole-number options' values, in the order given.
+    pub(crate) counts: [usize; N],
+    /// The text options' values, in the order given.
+    pub(crate) texts: [String; M],
+    /// The flags' values, in the order given.
+    pub(crate) flags: [bool; K],
+}
+
+/// [`args`], the whole-number options `counts` (each `--NAME N`), the text
+/// options `texts` (each `--NAME TEXT`) and the flags `flags` (each
+/// `--NAME`).
+#[allow(dead_code)] // not every example listens
+pub(crate) fn server_options<const N: usize, const M: usize, const K: usize>(
+    name: &str,
+    about: &str,
+    port: u16,
+    mut counts: [Count; N],
+    mut texts: [Text; M],
+    mut flags: [Flag; K],
+) -> ServerOptions<N, M, K> {
     let host = DEFAULT_HOST;
     init_logging();
     let mut usage =
         format!("{about}\n\nUsage: cargo run --example {name} -- [--host HOST] [--port PORT]");
+    let mut lines = vec![
+        (
+            "--host HOST".to_string(),
+            "address to use (0.0.0.0: every interface)",
+            Some(host.to_string()),
+        ),
+        (
+            "--port PORT".to_string(),
+            "port to use",
+            Some(port.to_string()),
+        ),
+    ];
     for count in &counts {
         usage.push_str(&format!(" [--{} N]", count.name));
+        let default = Some(count.value.to_string());
+        lines.push((format!("--{} N", count.name), count.help, default));
     }
-    let width = counts
-        .iter()
-        .map(|c| c.name.len() + 4)
-        .max()
-        .unwrap_or(0)
-        .max(11);
-    usage.push_str(&format!(
-        "\n\nOptions:\n  {:width$}  address to use (0.0.0.0: every interface) [default: {host}]\n  {:width$}  port to use [default: {port}]\n",
-        "--host HOST", "--port PORT"
-    ));
-    for count in &counts {
-        let option = format!("--{} N", count.name);
-        usage.push_str(&format!(
-            "  {option:width$}  {} [default: {}]\n",
-            count.help, count.value
-        ));
+    for text in &texts {
+        let option = format!("--{} {}", text.name, text.name.to_uppercase());
+        usage.push_str(&format!(" [{option}]"));
+        let default = (!text.value.is_empty()).then(|| text.value.clone());
+        lines.push((option, text.help, default));
+    }
+    for flag in &flags {
+        usage.push_str(&format!(" [--{}]", flag.name));
+        lines.push((format!("--{}", flag.name), flag.help, None));
+    }
+    let width = lines.iter().map(|l| l.0.len()).max().unwrap_or(0).max(11);
+    usage.push_str("\n\nOptions:\n");
+    for (option, help, default) in &lines {
+        match default {
+            Some(default) => {
+                usage.push_str(&format!("  {option:width$}  {help} [default: {default}]\n"))
+            }
+            None => usage.push_str(&format!("  {option:width$}  {help}\n")),
+        }
     }
     usage.push_str(&format!("  {:width$}  print this help", "-h, --help"));
     let mut args = Args {
@@ -75,11 +122,37 @@ pub(crate) fn args_and_counts<const N: usize>(
                     count.value = parser.value()?.parse()?;
                 }
             }
+            lexopt::Arg::Long(long) if texts.iter().any(|t| t.name == long) => {
+                if let Some(text) = texts.iter_mut().find(|t| t.name == long) {
+                    text.value = parser.value()?.string()?;
+                }
+            }
+            lexopt::Arg::Long(long) if flags.iter().any(|f| f.name == long) => {
+                if let Some(flag) = flags.iter_mut().find(|f| f.name == long) {
+                    flag.value = true;
+                }
+            }
             other => return Err(other.unexpected()),
         }
         Ok(())
     });
-    (args, counts.map(|c| c.value))
+    ServerOptions {
+        args,
+        counts: counts.map(|c| c.value),
+        texts: texts.map(|t| t.value),
+        flags: flags.map(|f| f.value),
+    }
+}
+
+/// A yes-or-no option, such as `--backplane-optional`: off unless given.
+#[allow(dead_code)] // not every example has flags
+pub(crate) struct Flag {
+    /// Its name, without the dashes.
+    pub(crate) name: &'static str,
+    /// What it does, for `--help`.
+    pub(crate) help: &'static str,
+    /// Whether it was given.
+    pub(crate) value: bool,
 }
 
 /// A whole-number option, such as `--meals 5`.

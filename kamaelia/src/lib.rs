@@ -83,6 +83,11 @@
 //!   directly. That costs five system calls per wait instead of one, and the
 //!   news that a peer has half-closed (so its adapter reads once more, to
 //!   find the 0). For comparison, and to keep the portable poller tested.
+//! * `redis`: `Backplane::bridged` and `util::RedisBridge`, a backplane
+//!   joined to the backplanes of other processes, on other machines, through
+//!   a Redis broker's pub/sub (the `redis` crate's blocking client, in two
+//!   threaded components). Off by default: the client brings a URL parser
+//!   with Unicode tables that a server on one machine does not need.
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]

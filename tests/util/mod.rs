@@ -24,6 +24,8 @@ use axon::ipc::Ipc;
 use axon::{Background, ComponentRef, Handle};
 use kamaelia::ServerCore;
 
+pub(crate) mod redis;
+
 /// How long any single wait may take before the test decides that something
 /// has hung. It is never used to let something happen.
 pub(crate) const HANG_GUARD: Duration = Duration::from_secs(10);
@@ -419,8 +421,7 @@ pub(crate) const LOG_CONNECTIONS: &str = "info,kamaelia::server_core=debug";
 pub(crate) fn join_chat(server: &Example, count: usize) -> Vec<Client> {
     let mut clients: Vec<Client> = Vec::new();
     for n in 0..count {
-        let mut client = Client::named(server.addr(), &format!("client {n}"));
-        server.await_stderr(&format!("{} -> ", client.local_addr()));
+        let mut client = chat_client(server, &format!("client {n}"));
         if n > 0 {
             let line = format!("joined {n}\n");
             client.send(line.as_bytes());
@@ -431,6 +432,15 @@ pub(crate) fn join_chat(server: &Example, count: usize) -> Vec<Client> {
         clients.push(client);
     }
     clients
+}
+
+/// Connects a client to a chat server (started with [`LOG_CONNECTIONS`]) and
+/// waits until the server has logged its connection: its pipeline,
+/// subscribed from the start, exists, so it misses no line said after this.
+pub(crate) fn chat_client(server: &Example, name: &str) -> Client {
+    let client = Client::named(server.addr(), name);
+    server.await_stderr(&format!("{} -> ", client.local_addr()));
+    client
 }
 
 /// A test's TCP connection: std's `TcpStream`, every read guarded by

@@ -44,6 +44,10 @@ pub fn subscribe_service(name: &str) -> String {
 ///
 /// Configure the splitter with [`with_splitter`](Self::with_splitter).
 ///
+/// With the `redis` feature, [`bridged`](Self::bridged) joins it to the
+/// backplanes on the same Redis channel in other processes, on other
+/// machines (see `RedisBridge`).
+///
 /// On a server with one scheduler per core, give each scheduler's backplane
 /// the same [`BackplaneSpan`] with [`spanning`](Self::spanning): what is
 /// published on any of them then reaches the subscribers of all.
@@ -102,7 +106,9 @@ pub struct Backplane<T> {
     /// too.
     inbox_size: usize,
     /// A spanning backplane's `SpanOut` (where its publishers publish) and
-    /// `SpanIn`.
+    /// `SpanIn`; or a bridged one's `RedisOut` and `RedisSubscriber`, which
+    /// keep the same contract (each sends to the splitter, and ends on any
+    /// message on its `control`).
     span: Option<(ComponentRef, ComponentRef)>,
     message: PhantomData<fn(T) -> T>,
 }
@@ -193,6 +199,34 @@ impl<T: Clone + Weigh + Send + 'static> Backplane<T> {
         }
         let into = ComponentRef::new(SpanIn::new(place));
         self.span = Some((out, into));
+        Ok(self)
+    }
+}
+
+#[cfg(feature = "redis")]
+impl<T: Clone + Weigh + Send + crate::util::Marshall + 'static> Backplane<T> {
+    /// Joins this backplane to the broker channel of `bridge`: whatever is
+    /// published here also reaches the subscribers of every backplane
+    /// bridged to that channel, in any process, and what they publish
+    /// reaches this one's (see [`RedisBridge`](crate::util::RedisBridge)).
+    /// Publishing and subscribing are unchanged.
+    ///
+    /// # Errors
+    ///
+    /// [`BridgeError::Spanning`](crate::util::BridgeError::Spanning) if it
+    /// already spans schedulers: bridge each scheduler's backplane instead.
+    ///
+    /// # Examples
+    ///
+    /// See [`RedisBridge`](crate::util::RedisBridge).
+    pub fn bridged(
+        mut self,
+        bridge: crate::util::RedisBridge<T>,
+    ) -> Result<Self, crate::util::BridgeError> {
+        if self.span.is_some() {
+            return Err(crate::util::BridgeError::Spanning);
+        }
+        self.span = Some(bridge.into_ends(self.inbox_size));
         Ok(self)
     }
 }

@@ -15,7 +15,9 @@
 //! * [`PlugSplitter`], [`Plug`]: one stream to many sinks that come and go,
 //!   with flow control (messages measured by [`Weigh`]).
 //! * [`Backplane`], [`PublishTo`], [`SubscribeTo`]: a splitter found by name;
-//!   [`BackplaneSpan`] joins the backplanes of one name on several schedulers.
+//!   [`BackplaneSpan`] joins the backplanes of one name on several schedulers;
+//!   with the `redis` feature, a `RedisBridge` joins backplanes across
+//!   processes and machines through a Redis broker (`redis_bridge`).
 //!
 //! This layer stands on `axon` alone.
 
@@ -28,6 +30,8 @@ mod one_shot;
 mod pass_through;
 mod pure_transformer;
 mod rate_filter;
+#[cfg(feature = "redis")]
+pub mod redis_bridge;
 #[cfg(test)]
 pub(crate) mod rig;
 mod span;
@@ -47,6 +51,11 @@ pub use one_shot::OneShot;
 pub use pass_through::PassThrough;
 pub use pure_transformer::PureTransformer;
 pub use rate_filter::MessageRateLimit;
+#[cfg(feature = "redis")]
+pub use redis_bridge::{
+    BridgeError, BridgeStats, Marshall, RedisBridge, DEFAULT_BACKOFF_CAP, DEFAULT_BACKOFF_FIRST,
+    DEFAULT_BRIDGE_QUEUE,
+};
 pub use span::{BackplaneSpan, SpanFull, DEFAULT_SPAN_QUEUE};
 pub use splitter::{
     Configuration, Plug, PlugSplitter, PlugSplitterBoxes, Sink, DEFAULT_MAX_BACKLOG_BYTES,
