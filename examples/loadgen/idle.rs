@@ -312,11 +312,7 @@ impl Engine<'_> {
     /// Opens what may be opened now: connections due for a retry, then new
     /// ones, up to the in-flight limit.
     fn open_more(&mut self, now: Instant) -> io::Result<()> {
-        let room = |e: &Engine<'_>| {
-            e.idle
-                .in_flight
-                .map_or(true, |limit| e.pending < limit.get())
-        };
+        let room = |e: &Engine<'_>| e.idle.in_flight.is_none_or(|limit| e.pending < limit.get());
         while room(self) {
             match self.retry.front() {
                 Some(&(at, key)) if at <= now => {

@@ -138,7 +138,7 @@ mod tests {
     use crate::util::rig::Rig;
 
     fn halver() -> PureTransformer<impl FnMut(u32) -> Option<u32>, u32, u32> {
-        PureTransformer::new(|n: u32| (n % 2 == 0).then_some(n / 2))
+        PureTransformer::new(|n: u32| n.is_multiple_of(2).then_some(n / 2))
     }
 
     #[test]

@@ -178,7 +178,7 @@ impl<T: Clone + 'static> Component for Feeder<T> {
                 Round::CaughtUp => {
                     let mut log = self.log.borrow_mut();
                     let end = log.end();
-                    if parked_at.map_or(true, |at| end > at) {
+                    if parked_at.is_none_or(|at| end > at) {
                         log.park(cx.component());
                         parked_at = Some(end);
                     }
@@ -222,7 +222,7 @@ impl<T: Clone + 'static> Component for Feeder<T> {
                             next = next.min(now + self.grace);
                         }
                     }
-                    if timer.map_or(true, |t| t <= now || next < t) {
+                    if timer.is_none_or(|t| t <= now || next < t) {
                         cx.wake_at(next);
                         timer = Some(next);
                     }
