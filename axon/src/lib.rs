@@ -243,7 +243,7 @@ pub use id::{ComponentId, Direction};
 pub use postoffice::{Agrees, LinkEnd, Named, Postoffice, Typed};
 pub use runtime::park::{Park, ThreadPark, Unparker};
 pub use runtime::remote::{Remote, RemoteSender, RemoteWaker};
-pub use runtime::scheduler::{Scheduler, DEFAULT_IO_POLL_INTERVAL};
+pub use runtime::scheduler::{panic_message, Scheduler, DEFAULT_IO_POLL_INTERVAL};
 pub use runtime::schedulers::run_schedulers;
 pub use threaded::{
     Stopped, ThreadBoxError, ThreadBoxes, ThreadCx, ThreadInbox, ThreadOutbox, Threaded,

@@ -39,6 +39,7 @@ use crate::component_ref::ComponentRef;
 use crate::error::BoxError;
 use crate::id::{kind_of, Direction};
 use crate::runtime::remote::RemoteWaker;
+use crate::runtime::scheduler::panic_message;
 
 /// How many messages wait between a threaded component's thread and each of
 /// its boxes (Axon's `queuelengths` default).
@@ -478,7 +479,7 @@ impl<C: ThreadedComponent> Component for Threaded<C> {
                     *on_thread
                         .panic
                         .lock()
-                        .unwrap_or_else(PoisonError::into_inner) = Some(panic_text(&*payload));
+                        .unwrap_or_else(PoisonError::into_inner) = Some(panic_message(&*payload));
                 }
                 on_thread.finished.store(true, Ordering::Release);
                 on_thread.bridge_pending.store(false, Ordering::Release);
@@ -522,17 +523,6 @@ impl<C: ThreadedComponent> Component for Threaded<C> {
             // Reported by the scheduler as any component's panic is.
             panic!("{message}");
         }
-    }
-}
-
-/// The text of a panic's payload.
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic with a non-string payload".to_string()
     }
 }
 

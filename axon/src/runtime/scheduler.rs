@@ -736,7 +736,17 @@ impl fmt::Debug for Scheduler {
     }
 }
 
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+/// The text of a panic's payload (what `panic!` was given), as the
+/// scheduler reports it: for code that catches panics itself, such as a
+/// supervisor making a child with a factory that may panic.
+///
+/// # Examples
+///
+/// ```
+/// let payload = std::panic::catch_unwind(|| panic!("no {}", "luck")).unwrap_err();
+/// assert_eq!(axon::panic_message(&*payload), "no luck");
+/// ```
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         s.to_string()
     } else if let Some(s) = payload.downcast_ref::<String>() {

@@ -1,7 +1,6 @@
 //! [`Slot`]: one supervised child's place: its specification, its current
 //! incarnation, and what that incarnation has said on `signal`.
 
-use std::any::Any;
 use std::panic::{self, AssertUnwindSafe};
 
 use axon::ipc::Ipc;
@@ -62,8 +61,10 @@ impl Slot {
     ) -> Result<(), String> {
         let previous = self.previous.take();
         self.last_word = None;
-        let child = panic::catch_unwind(AssertUnwindSafe(&mut self.factory))
-            .map_err(|payload| format!("its factory panicked: {}", panic_text(&*payload)))?;
+        let child =
+            panic::catch_unwind(AssertUnwindSafe(&mut self.factory)).map_err(|payload| {
+                format!("its factory panicked: {}", axon::panic_message(&*payload))
+            })?;
         cx.add_children([&child]);
         let linked = (|| {
             if inbox && child.has_inbox("inbox") {
@@ -145,17 +146,6 @@ impl Slot {
             }
             other => (None, other.filter(Ipc::is_end_of_stream)),
         }
-    }
-}
-
-/// The text of a panic's payload.
-fn panic_text(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic with a non-string payload".to_string()
     }
 }
 
