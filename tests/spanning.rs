@@ -118,6 +118,15 @@ fn a_full_queue_between_schedulers_holds_back_and_loses_nothing() {
     }
 }
 
+/// This scheduler's "numbers" backplane, joined to `span`.
+fn numbers_backplane(span: &BackplaneSpan<u64>) -> ComponentRef {
+    Backplane::<u64>::new("numbers")
+        .spanning(span)
+        .expect("a place in the span")
+        .activate()
+        .expect("the backplane")
+}
+
 /// A backplane ended right after its publisher published still hands those
 /// messages to the other schedulers, though they wait for room in a full
 /// queue: here the other scheduler only starts once the first has been told
@@ -130,11 +139,7 @@ fn messages_published_before_a_backplane_ends_still_reach_the_others() {
     let first = {
         let span = span.clone();
         std::thread::spawn(move || {
-            let backplane = Backplane::<u64>::new("numbers")
-                .spanning(&span)
-                .expect("a place")
-                .activate()
-                .expect("the backplane");
+            let backplane = numbers_backplane(&span);
             let publisher = ComponentRef::new(PublishTo::<u64>::new("numbers"));
             let ends = [&backplane, &publisher].map(|c| c.inbox::<Ipc>("control").unwrap());
             let source = ComponentRef::new(from_fn(move |cx: Cx<Standard<(), u64>>| async move {
@@ -162,11 +167,7 @@ fn messages_published_before_a_backplane_ends_still_reach_the_others() {
         .expect("the first backplane was told to end");
     let (got_tx, got_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let backplane = Backplane::<u64>::new("numbers")
-            .spanning(&span)
-            .expect("a place")
-            .activate()
-            .expect("the backplane");
+        let backplane = numbers_backplane(&span);
         let subscriber = ComponentRef::new(SubscribeTo::<u64>::new("numbers"));
         let end = backplane.inbox::<Ipc>("control").unwrap();
         let collector = ComponentRef::new(from_fn(move |cx: Cx<Standard<u64, ()>>| async move {
