@@ -384,13 +384,14 @@ impl<B: BoxSet> Cx<B> {
             });
         }
         header.with_extra(|e| {
-            if e.resources.by_inbox.contains_key(inbox) {
+            let resources = e.resources.get_mut();
+            if resources.by_inbox.contains_key(inbox) {
                 return Err(ResourceError::InboxAlreadyTracked {
                     component: header.id(),
                     inbox: inbox.to_string(),
                 });
             }
-            e.resources
+            resources
                 .by_inbox
                 .insert(inbox.to_string(), Stored::new(resource));
             Ok(())
@@ -440,7 +441,7 @@ impl<B: BoxSet> Cx<B> {
         let task = self.task();
         let header = task.header();
         let found = header.read_extra(|e| {
-            e.resources.by_inbox.get(inbox).map(|stored| {
+            e.resources.get()?.by_inbox.get(inbox).map(|stored| {
                 stored
                     .value
                     .downcast_ref::<R>()
@@ -496,7 +497,11 @@ impl<B: BoxSet> Cx<B> {
     pub fn untrack_resource(&self, inbox: &str) -> Result<(), ResourceError> {
         let task = self.task();
         let header = task.header();
-        let removed = header.with_extra(|e| e.resources.by_inbox.remove(inbox));
+        let removed = header.with_extra(|e| {
+            e.resources
+                .existing_mut()
+                .and_then(|r| r.by_inbox.remove(inbox))
+        });
         match removed {
             // Dropped outside the borrow: a resource's drop may use this task.
             Some(stored) => {
@@ -572,7 +577,7 @@ impl<B: BoxSet> Cx<B> {
             information: Stored::new(information),
         };
         header.with_extra(|e| {
-            let entries = e.resources.entries_mut::<R>();
+            let entries = e.resources.get_mut().entries_mut::<R>();
             if entries.contains_key(&resource) {
                 return Err(ResourceError::ResourceAlreadyTracked {
                     component: header.id(),
@@ -631,6 +636,7 @@ impl<B: BoxSet> Cx<B> {
         let header = task.header();
         let found = header.read_extra(|e| {
             e.resources
+                .get()?
                 .entries::<R>()
                 .and_then(|m| m.get(resource))
                 .map(|entry| match entry.information.value.downcast_ref::<I>() {
@@ -692,7 +698,11 @@ impl<B: BoxSet> Cx<B> {
     {
         let task = self.task();
         let header = task.header();
-        let removed = header.with_extra(|e| e.resources.entries_mut::<R>().remove(resource));
+        let removed = header.with_extra(|e| {
+            e.resources
+                .existing_mut()
+                .and_then(|r| r.entries_mut::<R>().remove(resource))
+        });
         match removed {
             // Dropped outside the borrow: information's drop may use this task.
             Some(entry) => {

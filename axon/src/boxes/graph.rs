@@ -16,17 +16,16 @@
 //! found by walking up from `k`), and unlinking re-points only `s`'s subtree
 //! (at `s`). Nothing else in the tree is visited, so the cost of linking a
 //! new connection into an inbox that already has ten thousand sources is the
-//! same as into one that has none. Each box keeps its sources in a slab and
-//! knows its key in its sink's slab, so removing one is O(1).
+//! same as into one that has none. Each box keeps its sources in a keyed set
+//! ([`Few`]) and knows its key in its sink's set, so removing one is O(1).
 
 use std::any::{Any, TypeId};
 use std::cell::Cell;
 use std::rc::{Rc, Weak};
 
-use slab::Slab;
-
+use crate::boxes::few::Few;
 use crate::boxes::inbox::InboxNode;
-use crate::boxes::linkage::Ends;
+use crate::boxes::linkage::Linkage;
 use crate::boxes::outbox::OutboxNode;
 use crate::boxes::owner::Owner;
 use crate::error::{BoxLabel, LinkError, LinkErrorKind};
@@ -83,9 +82,9 @@ pub(crate) struct Links {
     /// The box this one is linked to.
     target: Option<Target>,
     /// The boxes linked to this one.
-    sources: Slab<Weak<dyn AnyBox>>,
+    sources: Few<Weak<dyn AnyBox>>,
     /// The recorded linkages this box is an end of (see `LinkBook`).
-    pub(crate) ends: Ends,
+    pub(crate) ends: Few<Linkage>,
 }
 
 struct Target {
@@ -105,7 +104,7 @@ impl Links {
         if let Some((target, key)) = self.take_target() {
             if let Some(target) = target.upgrade() {
                 target.with_links(&mut |l| {
-                    l.sources.try_remove(key);
+                    l.sources.remove(key);
                 });
             }
         }
@@ -124,7 +123,7 @@ pub(crate) fn target_of(node: &dyn AnyBox) -> Option<Rc<dyn AnyBox>> {
 }
 
 fn sources_of(node: &dyn AnyBox, into: &mut Vec<Rc<dyn AnyBox>>) {
-    node.with_links(&mut |l| into.extend(l.sources.iter().filter_map(|(_, s)| s.upgrade())));
+    node.with_links(&mut |l| into.extend(l.sources.iter().filter_map(Weak::upgrade)));
 }
 
 fn root_of(node: Rc<dyn AnyBox>) -> Rc<dyn AnyBox> {
@@ -249,7 +248,7 @@ pub(crate) fn unlink_boxes(source: &Rc<dyn AnyBox>, sink: &Rc<dyn AnyBox>) {
         return;
     };
     sink.with_links(&mut |l| {
-        l.sources.try_remove(key);
+        l.sources.remove(key);
     });
     source.clone().adopt(source);
 }

@@ -224,7 +224,9 @@ impl LinkBook {
             .zip([&inner.source_box, &inner.sink_box])
         {
             if let Some(node) = end.upgrade() {
-                node.with_links(&mut |l| l.ends.remove(place));
+                node.with_links(&mut |l| {
+                    l.ends.remove(place);
+                });
             }
         }
         Some(linkage)
@@ -283,39 +285,5 @@ impl LinkBook {
     }
 }
 
-/// The recorded linkages a box is an end of. The first is kept inline: most
-/// boxes are an end of one linkage, and recording it then allocates nothing.
-#[derive(Default)]
-pub(crate) struct Ends {
-    first: Option<Linkage>,
-    rest: Slab<Linkage>,
-}
-
-/// The place of the inline linkage of an [`Ends`].
-const FIRST: usize = usize::MAX - 1;
-
-impl Ends {
-    fn insert(&mut self, linkage: Linkage) -> usize {
-        if self.first.is_none() {
-            self.first = Some(linkage);
-            FIRST
-        } else {
-            self.rest.insert(linkage)
-        }
-    }
-
-    fn remove(&mut self, place: usize) {
-        if place == FIRST {
-            self.first = None;
-        } else {
-            self.rest.try_remove(place);
-        }
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &Linkage> {
-        self.first.iter().chain(self.rest.iter().map(|(_, l)| l))
-    }
-}
-
-/// A [`LinkBook`] shared by a component and its public postoffice handle.
+/// The book of linkages one postoffice has made, shared with the boxes' owners.
 pub(crate) type SharedBook = Rc<RefCell<LinkBook>>;

@@ -6,6 +6,7 @@
 //! that owns a box only through the [`Owner`](owner::Owner) trait, which the
 //! task layer implements.
 
+pub(crate) mod few;
 pub(crate) mod graph;
 pub(crate) mod inbox;
 pub(crate) mod linkage;

@@ -245,6 +245,7 @@ impl dyn TaskDyn {
         self.header()
             .read_extra(|e| {
                 e.dynamic
+                    .get()?
                     .get(name)
                     .filter(|b| b.node.0.direction() == direction)
                     .map(|b| b.node.clone())
@@ -260,7 +261,7 @@ impl dyn TaskDyn {
         }
         let dynamic = self.dynamic_index(index).and_then(|i| {
             self.header()
-                .read_extra(|e| e.dynamic.slots.get(i).map(|b| b.name.clone()))
+                .read_extra(|e| e.dynamic.get()?.slots.get(i).map(|b| b.name.clone()))
                 .flatten()
         });
         Cow::Owned(dynamic.unwrap_or_else(|| format!("#{index}")))
@@ -273,8 +274,9 @@ impl dyn TaskDyn {
             .filter(|d| d.direction == direction)
             .map(BoxInfo::from_decl)
             .collect();
-        if let Some(dynamic) = self.header().read_extra(|e| {
-            e.dynamic
+        if let Some(Some(dynamic)) = self.header().read_extra(|e| {
+            let dynamic = e.dynamic.get()?;
+            dynamic
                 .iter()
                 .filter(|b| b.node.0.direction() == direction)
                 .map(|b| BoxInfo {
@@ -284,6 +286,7 @@ impl dyn TaskDyn {
                     type_name: b.node.0.type_name(),
                 })
                 .collect::<Vec<_>>()
+                .into()
         }) {
             infos.extend(dynamic);
         }
@@ -302,6 +305,7 @@ impl dyn TaskDyn {
         self.header()
             .read_extra(|e| {
                 e.dynamic
+                    .get()?
                     .iter()
                     .find(|b| b.node.0.direction() == Direction::Inbox && b.node.0.len() > 0)
                     .map(|b| b.name.clone())
@@ -327,7 +331,8 @@ impl dyn TaskDyn {
         let owner = Rc::downgrade(&self.clone().as_owner());
         let declared = self.declared().len();
         let node = self.header().with_extra(|e| {
-            let vacant = e.dynamic.slots.vacant_entry();
+            let dynamic = e.dynamic.get_mut();
+            let vacant = dynamic.slots.vacant_entry();
             let slot = vacant.key();
             let node = make(owner, (declared + slot) as u32);
             vacant.insert(DynamicBox {
@@ -335,7 +340,7 @@ impl dyn TaskDyn {
                 doc: clean_doc(doc),
                 node: node.clone(),
             });
-            e.dynamic.by_name.insert(name.clone(), slot);
+            dynamic.by_name.insert(name.clone(), slot);
             node
         });
         (name, node)
@@ -349,11 +354,17 @@ impl dyn TaskDyn {
         direction: Direction,
     ) -> Result<(), BoxError> {
         let (removed, resource) = self.header().with_extra(|e| {
-            let removed = e.dynamic.remove(name, direction);
+            let removed = e
+                .dynamic
+                .existing_mut()
+                .and_then(|d| d.remove(name, direction));
             // A resource tracked on a deleted inbox goes with it, so that a
             // box later given the same name starts untracked.
             let resource = match (&removed, direction) {
-                (Some(_), Direction::Inbox) => e.resources.by_inbox.remove(name),
+                (Some(_), Direction::Inbox) => e
+                    .resources
+                    .existing_mut()
+                    .and_then(|r| r.by_inbox.remove(name)),
                 _ => None,
             };
             (removed, resource)
@@ -380,20 +391,30 @@ impl dyn TaskDyn {
         let mut boxes: Vec<Rc<dyn AnyBox>> = (0..self.declared().len())
             .filter_map(|i| self.declared_box(i).map(|b| b.0))
             .collect();
-        self.header()
-            .read_extra(|e| boxes.extend(e.dynamic.iter().map(|b| b.node.0.clone())));
+        self.header().read_extra(|e| {
+            let dynamic = e.dynamic.get().into_iter().flat_map(|d| d.iter());
+            boxes.extend(dynamic.map(|b| b.node.0.clone()))
+        });
         boxes
     }
 
     /// The book of the linkages this task's postoffice has made.
     pub(crate) fn book(&self) -> SharedBook {
-        self.header().with_extra(|e| e.book.clone())
+        self.header()
+            .with_extra(|e| e.book.get_or_insert_with(Default::default).clone())
     }
 
     pub(crate) fn add_child(self: &Rc<Self>, child: &Rc<dyn TaskDyn>) {
-        if self.header().with_extra(|e| e.children.add(child)) {
+        if self
+            .header()
+            .with_extra(|e| e.children.get_mut().add(child))
+        {
             let me = Rc::downgrade(self);
-            child.header().with_extra(|e| e.parents.push(me));
+            child.header().with_extra(|e| {
+                // Most components have one parent or two: grow by one, not to four.
+                e.parents.reserve_exact(1);
+                e.parents.push(me)
+            });
         }
     }
 
@@ -402,7 +423,9 @@ impl dyn TaskDyn {
         let me: Weak<dyn TaskDyn> = Rc::downgrade(self);
         self.header().with_extra(|e| {
             e.finished.retain(|c| !Rc::ptr_eq(c, child));
-            e.children.remove(child);
+            if let Some(children) = e.children.existing_mut() {
+                children.remove(child);
+            }
         });
         child
             .header()
@@ -417,7 +440,8 @@ impl dyn TaskDyn {
 
     pub(crate) fn children(&self) -> Vec<Rc<dyn TaskDyn>> {
         self.header()
-            .read_extra(|e| e.children.to_vec())
+            .read_extra(|e| e.children.get().map(|c| c.to_vec()))
+            .flatten()
             .unwrap_or_default()
     }
 
@@ -459,7 +483,12 @@ mod tests {
         }
         let (slots, names) = task
             .header()
-            .read_extra(|e| (e.dynamic.slots.capacity(), e.dynamic.by_name.len()))
+            .read_extra(|e| {
+                e.dynamic
+                    .get()
+                    .map(|d| (d.slots.capacity(), d.by_name.len()))
+            })
+            .flatten()
             .unwrap();
         assert!(slots <= 4, "{slots} slots for one box and one at a time");
         assert_eq!(names, 1, "only {kept:?} is still named");

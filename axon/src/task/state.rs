@@ -68,15 +68,20 @@ pub(crate) struct Header {
 }
 
 /// What few tasks need, allocated on first use.
+///
+/// A connection's components need it only to know their parents (and the
+/// adapter to keep the book of the one linkage it makes), so the parts only
+/// parents, chassis and resource-tracking components use are each allocated
+/// on their first use: `Extra` itself stays a fifth of its full size.
 #[derive(Default)]
 pub(crate) struct Extra {
-    pub(crate) children: Children,
+    pub(crate) children: Rare<Children>,
     /// Children that have finished since the last `take_finished_children`.
     pub(crate) finished: Vec<Rc<dyn TaskDyn>>,
     pub(crate) parents: Vec<Weak<dyn TaskDyn>>,
     /// The linkages this component's postoffice has made.
-    pub(crate) book: SharedBook,
-    pub(crate) dynamic: DynamicBoxes,
+    pub(crate) book: Option<SharedBook>,
+    pub(crate) dynamic: Rare<DynamicBoxes>,
     /// The `WaitComplete` sub-task this task is waiting for.
     pub(crate) waiting_on: Option<Rc<dyn TaskDyn>>,
     /// For a `WaitComplete` sub-task: the task it works for, to resume when it
@@ -85,7 +90,33 @@ pub(crate) struct Extra {
     pub(crate) panic: Option<String>,
     /// The resources the component tracks (`Cx::track_resource` and
     /// `Cx::track_resource_information`).
-    pub(crate) resources: Resources,
+    pub(crate) resources: Rare<Resources>,
+}
+
+/// A part of [`Extra`] allocated on its first write.
+pub(crate) struct Rare<T>(Option<Box<T>>);
+
+impl<T> Default for Rare<T> {
+    fn default() -> Self {
+        Rare(None)
+    }
+}
+
+impl<T: Default> Rare<T> {
+    /// The part, if it was ever written.
+    pub(crate) fn get(&self) -> Option<&T> {
+        self.0.as_deref()
+    }
+
+    /// The part, allocated now if it was not.
+    pub(crate) fn get_mut(&mut self) -> &mut T {
+        self.0.get_or_insert_with(Default::default)
+    }
+
+    /// The part, if it was ever written, without allocating it.
+    pub(crate) fn existing_mut(&mut self) -> Option<&mut T> {
+        self.0.as_deref_mut()
+    }
 }
 
 impl Header {
@@ -234,6 +265,6 @@ impl Header {
 
     /// The book of linkages this task made, if it has made any.
     pub(crate) fn book_if_any(&self) -> Option<SharedBook> {
-        self.read_extra(|e| e.book.clone())
+        self.read_extra(|e| e.book.clone()).flatten()
     }
 }
