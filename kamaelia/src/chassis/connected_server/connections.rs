@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use axon::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
-use axon::{ComponentId, ComponentRef, Cx, Outbox};
+use axon::{ComponentId, ComponentRef, Cx, Inbox};
 
 use super::ServerCoreBoxes;
 use crate::internet::messages::close_when_flushed;
@@ -37,10 +37,10 @@ use crate::ipc::SocketShutdown;
 pub(super) struct Connection {
     pub(super) csa: ComponentRef,
     pub(super) handler: ComponentRef,
-    /// Linked to the handler's `control`.
-    pub(super) to_handler: Outbox<Ipc>,
-    /// Linked to the adapter's `control`.
-    pub(super) to_csa: Outbox<Ipc>,
+    /// The handler's `control`.
+    pub(super) to_handler: Inbox<Ipc>,
+    /// The adapter's `control`.
+    pub(super) to_csa: Inbox<Ipc>,
 }
 
 /// Where the server is in its life; see the module's table.
@@ -88,18 +88,15 @@ impl Connections {
     /// A new connection has been wired and started. One that arrives during a
     /// shutdown is told what the others were: its handler to finish, and, past
     /// the grace, its adapter to close.
-    pub(super) async fn on_new_csa(&mut self, cx: &Cx<ServerCoreBoxes>, connection: Connection) {
+    pub(super) fn on_new_csa(&mut self, cx: &Cx<ServerCoreBoxes>, connection: Connection) {
         if self.phase != Phase::Serving {
-            connection
-                .to_handler
-                .send(ProducerFinished::from(cx.id()).into())
-                .await;
+            tell(
+                &connection.to_handler,
+                ProducerFinished::from(cx.id()).into(),
+            );
         }
         if self.phase == Phase::Forced {
-            connection
-                .to_csa
-                .send(ShutdownMicroprocess::new().into())
-                .await;
+            tell(&connection.to_csa, ShutdownMicroprocess::new().into());
         }
         self.by_handler
             .insert(connection.handler.id(), connection.csa.id());
@@ -109,20 +106,15 @@ impl Connections {
     /// An adapter has closed its socket: unwire its connection. The handler
     /// hears `SocketShutdown` (and, past the grace, is stopped if still
     /// running). An adapter not (or no longer) known is ignored.
-    pub(super) async fn on_closed(&mut self, cx: &Cx<ServerCoreBoxes>, shutdown: SocketShutdown) {
+    pub(super) fn on_closed(&mut self, cx: &Cx<ServerCoreBoxes>, shutdown: SocketShutdown) {
         let Some(connection) = self.by_csa.remove(&shutdown.csa) else {
             return;
         };
         self.by_handler.remove(&connection.handler.id());
-        connection.to_handler.send(shutdown.to_ipc(cx.id())).await;
-        connection
-            .to_csa
-            .send(ShutdownMicroprocess::new().into())
-            .await;
+        tell(&connection.to_handler, shutdown.to_ipc(cx.id()));
+        tell(&connection.to_csa, ShutdownMicroprocess::new().into());
         cx.remove_child(&connection.csa);
         cx.remove_child(&connection.handler);
-        let _ = cx.delete_outbox(&connection.to_handler.name());
-        let _ = cx.delete_outbox(&connection.to_csa.name());
         if self.phase == Phase::Forced && !connection.handler.is_finished() {
             stop_with_descendants(&connection.handler);
         }
@@ -131,13 +123,13 @@ impl Connections {
     /// A child has ended. If it is a handler (without closing its connection
     /// itself), it is done with the connection: its adapter sends what was
     /// queued, then closes. Any other child is ignored.
-    pub(super) async fn on_handler_done(&self, cx: &Cx<ServerCoreBoxes>, child: ComponentId) {
+    pub(super) fn on_handler_done(&self, cx: &Cx<ServerCoreBoxes>, child: ComponentId) {
         let connection = self
             .by_handler
             .get(&child)
             .and_then(|csa| self.by_csa.get(csa));
         if let Some(connection) = connection {
-            connection.to_csa.send(self.finish(cx)).await;
+            tell(&connection.to_csa, self.finish(cx));
         }
     }
 
@@ -157,21 +149,21 @@ impl Connections {
     /// Starts an orderly shutdown (once; later calls do nothing): every
     /// handler is told to finish, and the server is woken when the `grace`
     /// runs out, to [`force`](Self::force) what is left.
-    pub(super) async fn begin_shutdown(&mut self, cx: &Cx<ServerCoreBoxes>, grace: Duration) {
+    pub(super) fn begin_shutdown(&mut self, cx: &Cx<ServerCoreBoxes>, grace: Duration) {
         if self.phase != Phase::Serving {
             return;
         }
         let deadline = Instant::now() + grace;
         self.phase = Phase::Draining { deadline };
         for connection in self.by_csa.values() {
-            connection
-                .to_handler
-                .send(ProducerFinished::from(cx.id()).into())
-                .await;
+            tell(
+                &connection.to_handler,
+                ProducerFinished::from(cx.id()).into(),
+            );
             // One whose handler had already finished is lingering for its
             // client: it has nothing more to send, so it closes now.
             if connection.handler.is_finished() {
-                connection.to_csa.send(self.finish(cx)).await;
+                tell(&connection.to_csa, self.finish(cx));
             }
         }
         cx.wake_at(deadline);
@@ -180,7 +172,7 @@ impl Connections {
     /// Once the grace has run out (at `now`), tells every adapter still open
     /// to close at once (each once: this acts only on the first call past the
     /// deadline).
-    pub(super) async fn force(&mut self, now: Instant) {
+    pub(super) fn force(&mut self, now: Instant) {
         let Phase::Draining { deadline } = self.phase else {
             return;
         };
@@ -189,10 +181,7 @@ impl Connections {
         }
         self.phase = Phase::Forced;
         for connection in self.by_csa.values() {
-            connection
-                .to_csa
-                .send(ShutdownMicroprocess::new().into())
-                .await;
+            tell(&connection.to_csa, ShutdownMicroprocess::new().into());
         }
     }
 }
@@ -201,6 +190,15 @@ impl Connections {
 /// handler made of components, stopped past the grace, must not leave them
 /// running, waiting for a `control` message that will never come, or the
 /// scheduler would never end.
+/// Puts `message` into one of a connection's `control` inboxes. They take no
+/// size limit from the server, so only an inbox someone limited refuses it;
+/// that is logged, and the connection is then closed by its other end.
+fn tell(control: &Inbox<Ipc>, message: Ipc) {
+    if let Err(refused) = control.deliver(message) {
+        tracing::warn!(target: "kamaelia::server_core", inbox = %control.name(), "a connection's control inbox is full: {refused}");
+    }
+}
+
 fn stop_with_descendants(component: &ComponentRef) {
     let mut left = vec![component.clone()];
     while let Some(next) = left.pop() {

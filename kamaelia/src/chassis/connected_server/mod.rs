@@ -359,7 +359,7 @@ impl Component for ServerCore {
             for activity in cx.socketactivity.drain() {
                 match activity {
                     SocketActivity::NewCsa { csa, info } => match self.connect(&cx, &csa, &info) {
-                        Ok(connection) => connections.on_new_csa(&cx, connection).await,
+                        Ok(connection) => connections.on_new_csa(&cx, connection),
                         Err(e) => {
                             let _in_span = connection_span(info.peer_addr()).entered();
                             tracing::error!(target: "kamaelia::server_core", %info, error = %e, "cannot set up a connection");
@@ -374,21 +374,21 @@ impl Component for ServerCore {
                     },
                     SocketActivity::ShutdownCsa { csa, how_died } => {
                         let shutdown = SocketShutdown { csa, how_died };
-                        connections.on_closed(&cx, shutdown).await;
+                        connections.on_closed(&cx, shutdown);
                     }
                 }
             }
             for child in cx.finished_children() {
-                connections.on_handler_done(&cx, child.id()).await;
+                connections.on_handler_done(&cx, child.id());
             }
             // `ProducerFinished` too: a server downstream of something that has
             // finished (a client pipeline's `signal`, say) shuts down with it.
             if connections.is_serving() && cx.control.drain().any(|m| m.is_end_of_stream()) {
                 tracing::info!(target: "kamaelia::server_core", server = %cx.id(), open = connections.len(), "shutting down");
                 cx.serversignal.send(server_shutdown()).await;
-                connections.begin_shutdown(&cx, self.shutdown_grace).await;
+                connections.begin_shutdown(&cx, self.shutdown_grace);
             }
-            connections.force(Instant::now()).await;
+            connections.force(Instant::now());
             if connections.is_done() && server.is_finished() {
                 break;
             }
@@ -407,19 +407,18 @@ impl ServerCore {
         cx: &Cx<ServerCoreBoxes>,
         csa: &ComponentRef,
         info: &ConnectionInfo,
-    ) -> Result<Connection, axon::LinkError> {
+    ) -> Result<Connection, Box<dyn std::error::Error>> {
         let handler = (self.protocol)(info);
-        let to_handler = cx.add_outbox::<Ipc>(
-            "protocolHandlerShutdownSignal",
-            "tells a protocol handler its connection is closing",
-        );
-        let to_csa =
-            cx.add_outbox::<Ipc>("connectedSocketShutdownSignal", "tells an adapter to close");
+        // The server tells the two of a connection to close by putting the
+        // message straight into their `control` inboxes. Kamaelia adds an
+        // outbox per connection to the server for each, and links it; here
+        // that would be two boxes, two linkages and a name each per
+        // connection, about a kilobyte, for a message or two in its life.
+        let to_handler = handler.inbox::<Ipc>("control")?;
+        let to_csa = csa.inbox::<Ipc>("control")?;
         let wiring = (|| {
             cx.link((csa, "outbox"), (&handler, "inbox"))?;
             cx.link((&handler, "outbox"), (csa, "inbox"))?;
-            cx.link(&to_handler, (&handler, "control"))?;
-            cx.link(&to_csa, (csa, "control"))?;
             cx.link((&handler, "signal"), (csa, "control"))?;
             cx.link((csa, "signal"), (&handler, "control"))?;
             // The one optional box, linked as Kamaelia does when
@@ -429,14 +428,12 @@ impl ServerCore {
             if handler.has_outbox("serversignal") {
                 cx.link((&handler, "serversignal"), &cx.control)?;
             }
-            Ok(())
+            Ok::<(), axon::LinkError>(())
         })();
         if let Err(e) = wiring {
             cx.unlink_component(csa);
             cx.unlink_component(&handler);
-            let _ = cx.delete_outbox(&to_handler.name());
-            let _ = cx.delete_outbox(&to_csa.name());
-            return Err(e);
+            return Err(e.into());
         }
         if let Ok(inbox) = handler.inbox::<Bytes>("inbox") {
             inbox.set_size(Some(self.handler_inbox_size));
