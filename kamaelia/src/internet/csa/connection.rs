@@ -129,12 +129,21 @@ impl Connection {
             if self.pending.is_empty() {
                 return Ok(());
             }
-            let mut slices = [IoSlice::new(&[]); WRITE_BATCH];
-            for (slice, data) in slices.iter_mut().zip(&self.pending) {
-                *slice = IoSlice::new(data);
-            }
-            let count = self.pending.len().min(WRITE_BATCH);
-            match sys::send(&self.socket, &slices[..count]) {
+            let sent = match self.pending.as_slices() {
+                // One buffer, the usual case for a request and its reply:
+                // no array of slices to fill (64 of them cost more than the
+                // rest of this function).
+                ([one], []) | ([], [one]) => sys::send(&self.socket, &[IoSlice::new(one)]),
+                _ => {
+                    let mut slices = [IoSlice::new(&[]); WRITE_BATCH];
+                    for (slice, data) in slices.iter_mut().zip(&self.pending) {
+                        *slice = IoSlice::new(data);
+                    }
+                    let count = self.pending.len().min(WRITE_BATCH);
+                    sys::send(&self.socket, &slices[..count])
+                }
+            };
+            match sent {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(mut written) => {
                     while written > 0 {
