@@ -76,13 +76,12 @@ impl ConnectionLimit {
     /// a client that does not read, and nothing is kept for it.
     pub(crate) fn refuse(&self, socket: TcpStream, peer: SocketAddr, open: usize) {
         let _in_span = connection_span(peer).entered();
-        let written = socket.set_nonblocking(true).and_then(|()| {
-            if self.refusal.is_empty() {
-                Ok(0)
-            } else {
-                sys::send(&socket, &[IoSlice::new(&self.refusal)])
-            }
-        });
+        // Accepted non-blocking: the one write never waits.
+        let written = if self.refusal.is_empty() {
+            Ok(0)
+        } else {
+            sys::send(&socket, &[IoSlice::new(&self.refusal)])
+        };
         match written {
             Ok(_) => {
                 tracing::info!(target: "kamaelia::tcp_server", open, max = self.max, "refused a connection: at the maximum")

@@ -217,6 +217,7 @@ impl Component for TcpServer {
         // Dropped once accepting stops, so that the socket closes (when the
         // Selector lets go of it too) and the kernel stops completing
         // connections nobody will take.
+        let listening = listener.local_addr().ok();
         let mut listener = Some(listener);
         let mut retry_at: Option<Instant> = None;
         // The adapters still open, by id (they are also this server's children).
@@ -248,7 +249,7 @@ impl Component for TcpServer {
                 if notified || retry_due || (more && retry_at.is_none()) {
                     retry_at = None;
                     more = false;
-                    match accept_all(&cx, l, &options, &limit, &mut open).await {
+                    match accept_all(&cx, l, listening, &options, &limit, &mut open).await {
                         Ok(full) => more = full,
                         Err(e) => {
                             tracing::warn!(target: "kamaelia::tcp_server", error = %e, "cannot accept now; retrying soon");
@@ -288,8 +289,15 @@ fn adapter(
     options: &ConnectionOptions,
     socket: TcpStream,
     peer: SocketAddr,
+    listening: Option<SocketAddr>,
 ) -> io::Result<(ComponentRef, ConnectionInfo)> {
-    let local = socket.local_addr()?;
+    // A listener bound to one address accepts connections to that address
+    // only: asking each socket (`getsockname`) is needed only for a listener
+    // bound to all of them.
+    let local = match listening {
+        Some(address) if !address.ip().is_unspecified() => address,
+        _ => socket.local_addr()?,
+    };
     let info = ConnectionInfo {
         peer: peer.ip(),
         peer_port: peer.port(),
@@ -309,16 +317,17 @@ fn adapter(
 async fn accept_all(
     cx: &Cx<TcpServerBoxes>,
     listener: &TcpListener,
+    listening: Option<SocketAddr>,
     options: &ConnectionOptions,
     limit: &ConnectionLimit,
     open: &mut HashMap<ComponentId, ComponentRef>,
 ) -> io::Result<bool> {
     for _ in 0..ACCEPT_BATCH {
-        match listener.accept() {
+        match sys::accept(listener) {
             Ok((socket, peer)) if !limit.has_room(open.len()) => {
                 limit.refuse(socket, peer, open.len());
             }
-            Ok((socket, peer)) => match adapter(options, socket, peer) {
+            Ok((socket, peer)) => match adapter(options, socket, peer, listening) {
                 Ok((csa, info)) => {
                     cx.add_children([&csa]);
                     open.insert(csa.id(), csa.clone());

@@ -31,4 +31,4 @@ mod socket;
 pub(crate) use epoll::Poller;
 #[cfg(any(not(target_os = "linux"), feature = "portable-poller"))]
 pub(crate) use poller::Poller;
-pub(crate) use socket::{connect, connect_result, listen, send};
+pub(crate) use socket::{accept, connect, connect_result, listen, send};

@@ -33,6 +33,31 @@ pub(crate) fn listen(
     Ok(socket.into())
 }
 
+/// Accepts a waiting connection, already non-blocking: on Linux in the one
+/// `accept4` call, elsewhere with `accept` then `ioctl` (a system call more
+/// per connection).
+pub(crate) fn accept(listener: &TcpListener) -> io::Result<(TcpStream, SocketAddr)> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::net::{acceptfrom_with, SocketFlags};
+        let (fd, peer) = acceptfrom_with(listener, SocketFlags::NONBLOCK | SocketFlags::CLOEXEC)?;
+        let stream = TcpStream::from(fd);
+        let peer = match peer.map(SocketAddr::try_from) {
+            Some(Ok(peer)) => peer,
+            // A TCP listener's peers are IPv4 or IPv6; should the kernel not
+            // say, ask the socket.
+            _ => stream.peer_addr()?,
+        };
+        Ok((stream, peer))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let (stream, peer) = listener.accept()?;
+        stream.set_nonblocking(true)?;
+        Ok((stream, peer))
+    }
+}
+
 /// Starts a non-blocking connect to `address`. The stream is writable once the
 /// attempt has ended; [`connect_result`] then says how.
 pub(crate) fn connect(address: SocketAddr) -> io::Result<TcpStream> {

@@ -126,17 +126,25 @@ impl ConnectedSocketAdapter {
         })
     }
 
-    /// Sets up a connected socket as `options` say, and makes its adapter (not
-    /// activated), with the size limit on its `inbox`.
+    /// Sets up a connected socket, already non-blocking (accepted or
+    /// connected by [`sys`](crate::sys)), as `options` say, and makes its
+    /// adapter (not activated), with the size limit on its `inbox`.
     pub(crate) fn prepare(
         socket: Rc<TcpStream>,
         options: &ConnectionOptions,
     ) -> io::Result<ComponentRef> {
-        socket.set_nodelay(options.nodelay)?;
+        // Off is the kernel's default: no call needed for it.
+        if options.nodelay {
+            socket.set_nodelay(true)?;
+        }
         let csa = ComponentRef::new(
-            ConnectedSocketAdapter::from_shared(socket)?
-                .read_size(options.read_size)
-                .linger(options.linger),
+            ConnectedSocketAdapter {
+                socket,
+                read_size: DEFAULT_READ_SIZE,
+                linger: None,
+            }
+            .read_size(options.read_size)
+            .linger(options.linger),
         );
         csa.inbox::<Bytes>("inbox")
             .map_err(io::Error::other)?
