@@ -452,7 +452,8 @@ impl<T: Clone + 'static> Component for PublishTo<T> {
 ///
 /// Its `outbox` may be linked onward after it has subscribed: until it leads
 /// to an inbox, what is published waits in the backplane, as for a reader
-/// that is full, and none of it is lost.
+/// that is full, and none of it is lost; but it is a reader that takes
+/// nothing, so the bounds above apply (link it within the stall timeout).
 ///
 /// On `control`, `ProducerFinished` unsubscribes gracefully (what the
 /// backplane had already taken is still sent out, then `ProducerFinished`
