@@ -601,10 +601,10 @@ impl<T: Clone + 'static> Component for SubscribeTo<T> {
                 // disconnection); after an error it would carry on.
                 let error = message.is_error();
                 let ends = message.is_end_of_stream() || error;
-                cx.signal.send(message).await;
                 if error {
                     subscription.leave(&cx).await;
                 }
+                cx.signal.send(message).await;
                 if ends {
                     return;
                 }
