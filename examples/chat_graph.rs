@@ -11,8 +11,9 @@
 //! subscribed), it takes a [`snapshot`] of the scheduler and prints it as a
 //! Graphviz graph: the `CHAT_ONE` Backplane and its PlugSplitter, the
 //! ServerCore with its TcpServer, and per connection an adapter and a
-//! Pipeline of LineSplitter, PureTransformer, PublishTo and SubscribeTo (whose
-//! Plug joins the splitter); and the clients. Then it shuts everything down.
+//! Pipeline of LineSplitter, PureTransformer, PublishTo and SubscribeTo (fed
+//! through its `outbox` by one of the splitter's Feeders); and the clients.
+//! Then it shuts everything down.
 
 mod support;
 

@@ -67,9 +67,6 @@ const GRACE: Duration = Duration::from_millis(250);
 /// closed.
 const STALL: Duration = Duration::from_secs(3);
 
-/// How many lines wait for a client in its subscription.
-const CLIENT_QUEUE: usize = 256;
-
 /// A line from one client, on its way to the others.
 #[derive(Clone, Debug)]
 struct ChatLine {
@@ -201,7 +198,7 @@ fn chat(info: &ConnectionInfo) -> Pipeline<Bytes, Bytes> {
         LineSplitter::new().max_line_length(MAX_LINE - 1),
         PureTransformer::new(move |text| Some(ChatLine::new(me, text))),
         PublishTo::new("chat"),
-        SubscribeTo::new("chat").queue(CLIENT_QUEUE),
+        SubscribeTo::new("chat"),
         ToClient { me },
     ]
 }

@@ -14,7 +14,8 @@ use std::time::Duration;
 use axon::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
 use axon::{from_fn, ComponentRef, Cx, Scheduler, Standard};
 use kamaelia::util::{
-    Backplane, Configuration, PassThrough, PlugSplitter, PublishTo, Sink, SubscribeTo,
+    publish_service, Backplane, Configuration, PassThrough, PlugSplitter, PublishTo, Sink,
+    SubscribeTo,
 };
 
 type Log = Rc<RefCell<Vec<u64>>>;
@@ -275,7 +276,7 @@ fn publishers_reach_every_subscriber_through_a_backplane() {
         .unwrap();
     let mut logs = Vec::new();
     for _ in 0..3 {
-        let sub = ComponentRef::new(SubscribeTo::<u64>::new("counts").queue(2));
+        let sub = ComponentRef::new(SubscribeTo::<u64>::new("counts"));
         let seen: Log = Default::default();
         let r = reader(2, seen.clone(), Default::default());
         sub.link((&sub, "outbox"), (&r, "inbox")).unwrap();
@@ -683,4 +684,162 @@ fn a_subscriber_hears_what_its_own_pipeline_publishes_in_its_first_cycle() {
         scheduler.run_cycle();
     }
     assert_eq!(*seen.borrow(), [7]);
+}
+
+/// The component publishers on the backplane `name` publish to (its
+/// splitter's `inbox`).
+fn entry(scheduler: &Scheduler, name: &str) -> ComponentRef {
+    scheduler
+        .tracker()
+        .retrieve_service(&publish_service(name))
+        .unwrap()
+        .component
+}
+
+#[test]
+fn a_subscriber_is_one_component_and_what_is_published_lands_in_its_readers_inbox() {
+    let scheduler = Scheduler::new();
+    let backplane = Backplane::<u64>::new("direct")
+        .activate_on(&scheduler)
+        .unwrap();
+    let sub = ComponentRef::new(SubscribeTo::<u64>::new("direct"));
+    let seen = Log::default();
+    let told: Rc<RefCell<Vec<Ipc>>> = Default::default();
+    let r = reader(4, seen.clone(), told.clone());
+    sub.link((&sub, "outbox"), (&r, "inbox")).unwrap();
+    sub.link((&sub, "signal"), (&r, "control")).unwrap();
+    sub.activate_on(&scheduler);
+    r.activate_on(&scheduler);
+    for _ in 0..5 {
+        scheduler.run_cycle();
+    }
+    // No Plug, no relay: the backplane, its splitter, the splitter's feeder
+    // for the subscriber, the subscriber, and its reader.
+    assert!(sub.child_components().is_empty());
+    assert_eq!(scheduler.list_all().len(), 5);
+    let feeder = entry(&scheduler, "direct")
+        .child_components()
+        .pop()
+        .expect("a feeder for the subscriber");
+    assert!(
+        feeder
+            .linkages()
+            .iter()
+            .any(|l| l.sink_pair().0 == sub.id()),
+        "the feeder sends through the subscriber's own boxes"
+    );
+
+    let inbox = entry(&scheduler, "direct").inbox::<u64>("inbox").unwrap();
+    for n in 0..3 {
+        inbox.deliver(n).unwrap();
+    }
+    for _ in 0..3 {
+        scheduler.run_cycle();
+    }
+    // Were there a relay, the reader's inbox would still be empty: the
+    // splitter and the feeder have had a turn each since, nothing more.
+    assert_eq!(r.inbox_len("inbox").unwrap() + seen.borrow().len(), 3);
+
+    for n in 3..100 {
+        inbox.deliver(n).unwrap();
+        scheduler.run_cycle();
+    }
+    backplane
+        .inbox::<Ipc>("control")
+        .unwrap()
+        .deliver(ProducerFinished::new().into())
+        .unwrap();
+    scheduler.run().unwrap();
+    assert_eq!(*seen.borrow(), (0..100).collect::<Vec<u64>>());
+    assert!(
+        told.borrow()[0].is_producer_finished(),
+        "{:?}",
+        told.borrow()
+    );
+}
+
+#[test]
+fn what_is_published_before_a_subscribers_outbox_is_linked_onward_is_not_lost() {
+    let scheduler = Scheduler::new();
+    let backplane = Backplane::<u64>::new("late")
+        .activate_on(&scheduler)
+        .unwrap();
+    let sub = ComponentRef::new(SubscribeTo::<u64>::new("late"));
+    sub.activate_on(&scheduler);
+    for _ in 0..5 {
+        scheduler.run_cycle();
+    }
+    // Subscribed, with an `outbox` that leads nowhere yet.
+    let inbox = entry(&scheduler, "late").inbox::<u64>("inbox").unwrap();
+    for n in 0..20 {
+        inbox.deliver(n).unwrap();
+    }
+    for _ in 0..20 {
+        scheduler.run_cycle();
+    }
+    let seen = Log::default();
+    let told: Rc<RefCell<Vec<Ipc>>> = Default::default();
+    // Smaller than what waits: the rest waits in the backplane.
+    let r = reader(4, seen.clone(), told.clone());
+    sub.link((&sub, "outbox"), (&r, "inbox")).unwrap();
+    sub.link((&sub, "signal"), (&r, "control")).unwrap();
+    r.activate_on(&scheduler);
+    backplane
+        .inbox::<Ipc>("control")
+        .unwrap()
+        .deliver(ProducerFinished::new().into())
+        .unwrap();
+    scheduler.run().unwrap();
+    assert_eq!(*seen.borrow(), (0..20).collect::<Vec<u64>>());
+    assert!(
+        told.borrow()[0].is_producer_finished(),
+        "{:?}",
+        told.borrow()
+    );
+}
+
+#[test]
+fn a_subscriber_told_to_shut_down_sends_nothing_more() {
+    let scheduler = Scheduler::new();
+    let _backplane = Backplane::<u64>::new("stop")
+        .activate_on(&scheduler)
+        .unwrap();
+    let sub = ComponentRef::new(SubscribeTo::<u64>::new("stop"));
+    let seen = Log::default();
+    let told: Rc<RefCell<Vec<Ipc>>> = Default::default();
+    let r = reader(64, seen.clone(), told.clone());
+    sub.link((&sub, "outbox"), (&r, "inbox")).unwrap();
+    sub.link((&sub, "signal"), (&r, "control")).unwrap();
+    sub.activate_on(&scheduler);
+    r.activate_on(&scheduler);
+    for _ in 0..5 {
+        scheduler.run_cycle();
+    }
+    let inbox = entry(&scheduler, "stop").inbox::<u64>("inbox").unwrap();
+    inbox.deliver(1).unwrap();
+    for _ in 0..5 {
+        scheduler.run_cycle();
+    }
+    sub.inbox::<Ipc>("control")
+        .unwrap()
+        .deliver(ShutdownMicroprocess::new().into())
+        .unwrap();
+    // Published in the same cycle: the subscriber has left before the
+    // splitter takes it.
+    inbox.deliver(2).unwrap();
+    for _ in 0..20 {
+        scheduler.run_cycle();
+    }
+    assert!(sub.is_finished());
+    assert_eq!(*seen.borrow(), [1]);
+    assert!(
+        told.borrow()[0].is_shutdown_microprocess(),
+        "{:?}",
+        told.borrow()
+    );
+    assert_eq!(
+        entry(&scheduler, "stop").child_components().len(),
+        0,
+        "its feeder has gone"
+    );
 }

@@ -131,7 +131,7 @@ fn backplane_forwarding_echoes_each_line_twice_alongside_the_count() {
         Stdio::piped(),
     );
     // A number on stdout has gone through the SubscribeTo: it is running.
-    // Then wait for a later one, so that its Plug has joined the backplane
+    // Then wait for a later one, so that it has joined the backplane
     // (it does so in its first turns, long before 20 ms pass).
     assert_eq!(example.next_stdout_line().as_deref(), Some("1\n"));
     assert_eq!(example.next_stdout_line().as_deref(), Some("2\n"));

@@ -6,14 +6,12 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use axon::ipc::{ErrorInformation, Ipc, ShutdownMicroprocess};
-use axon::{Component, ComponentRef, Cx, Scheduler, ServiceError, Standard, Tracker};
+use axon::{
+    Component, ComponentRef, Cx, LinkError, Linkage, Scheduler, ServiceError, Standard, Tracker,
+};
 
 use crate::util::span::{BackplaneSpan, SpanFull, SpanIn, SpanOut};
-use crate::util::{PassThrough, Plug, PlugSplitter, Weigh};
-
-/// The default size limit of a [`SubscribeTo`]'s queue: how many messages may
-/// wait for a subscriber before it holds the backplane back.
-pub const DEFAULT_SUBSCRIBER_QUEUE: usize = 64;
+use crate::util::{Configuration, PlugSplitter, Sink, Weigh};
 
 /// The tracker service under which the backplane `name` takes publications.
 pub fn publish_service(name: &str) -> String {
@@ -420,26 +418,49 @@ impl<T: Clone + 'static> Component for PublishTo<T> {
 }
 
 /// Sends out everything published on the backplane `name`: Kamaelia's
-/// `SubscribeTo`, a [`Plug`] of a [`PassThrough`] into the backplane's
-/// splitter.
+/// `SubscribeTo`, with nothing between the backplane and whatever reads it.
 ///
-/// Its queue (the PassThrough's inbox) holds [`queue`](Self::queue)
-/// messages; beyond that, messages wait for it in the backplane. While it
-/// keeps reading, the publishers wait for it at the backplane's pacing bound,
-/// and it loses nothing. If it stops reading, the publishers wait for it at
-/// most the backplane's grace period; it is disconnected once its backlog
-/// passes the backplane's byte cap or it has read nothing for the stall
-/// timeout (see [`PlugSplitter`]): it then sends `ShutdownMicroprocess` out of
-/// `signal` and ends (in a per-connection pipeline, that closes the
-/// connection). Anything it receives on its own `inbox` it also sends out, as
+/// It joins the backplane's splitter as a sink whose data box is its own
+/// `feed` outbox, linked to its `outbox`: the splitter's feeder for it sends
+/// through that chain of outboxes, which axon resolves to the inbox at its
+/// end, so a published message lands straight in the inbox its `outbox` is
+/// linked to (in a chat, the next stage's), in one hop, crossing no other
+/// component. How the backplane ends the subscription comes to its
+/// `subscription` inbox. So the SubscribeTo itself only handles the ending,
+/// and what arrives on its own `inbox`, which it also sends out, as
 /// Kamaelia's does.
+///
+/// # Flow control
+///
+/// Nothing waits in the SubscribeTo. A message published waits for its
+/// reader in the inbox its `outbox` leads to, bounded by that inbox's own
+/// size limit, and beyond it in the backplane, bounded by the backplane's
+/// pacing bound and byte cap (see [`PlugSplitter`]). A Pipeline gives every
+/// stage the size limit of its own `inbox`, which a server sets on each
+/// connection's protocol handler, and a connection's adapter limits its
+/// `inbox` too: so whatever a remote peer does, what waits for it is
+/// bounded. Link its `outbox` to an inbox with a size limit: an unbounded one
+/// takes everything at once, and never holds a publisher back.
+///
+/// While its reader keeps reading, the publishers wait for it at the
+/// backplane's pacing bound, and it loses nothing. If it stops reading, the
+/// publishers wait for it at most the backplane's grace period; it is
+/// disconnected once its backlog passes the backplane's byte cap or it has
+/// read nothing for the stall timeout: it then sends `ShutdownMicroprocess`
+/// out of `signal` and ends (in a per-connection pipeline, that closes the
+/// connection).
+///
+/// Its `outbox` may be linked onward after it has subscribed: until it leads
+/// to an inbox, what is published waits in the backplane, as for a reader
+/// that is full, and none of it is lost; but it is a reader that takes
+/// nothing, so the bounds above apply (link it within the stall timeout).
 ///
 /// On `control`, `ProducerFinished` unsubscribes gracefully (what the
 /// backplane had already taken is still sent out, then `ProducerFinished`
-/// on `signal`); `ShutdownMicroprocess` unsubscribes at once, and so does
-/// `ErrorInformation` (the component before it failed), which is passed on
-/// out of `signal`. When the backplane ends, so does every subscriber,
-/// passing the end on.
+/// on `signal`); `ShutdownMicroprocess` unsubscribes at once (nothing more
+/// is sent out), and so does `ErrorInformation` (the component before it
+/// failed); either is passed on out of `signal`. When the backplane ends, so
+/// does every subscriber, passing the end on.
 ///
 /// It is subscribed from its first turn: everything published after that
 /// reaches it, even what a publisher started in the same cycle sends at once
@@ -452,18 +473,24 @@ impl<T: Clone + 'static> Component for PublishTo<T> {
 ///
 /// * `inbox` (`T`): sent out too.
 /// * `control` ([`Ipc`]): see above.
+/// * `subscription` ([`Ipc`]), added when it subscribes: from the backplane,
+///   the control messages published on it and how the subscription ended;
+///   passed on out of `signal`.
 ///
 /// # Outboxes
 ///
 /// * `outbox` (`T`): what is published, in order.
 /// * `signal` ([`Ipc`]): how the subscription ended.
+/// * `feed` (`T`), added when it subscribes: what is published, linked to
+///   `outbox`; the backplane's feeder sends through it.
+/// * `splitter` ([`Configuration`]), added when it subscribes: joining and
+///   leaving the backplane's splitter.
 ///
 /// # Examples
 ///
 /// See [`Backplane`].
 pub struct SubscribeTo<T> {
     name: String,
-    queue: usize,
     message: PhantomData<fn(T) -> T>,
 }
 
@@ -472,16 +499,8 @@ impl<T> SubscribeTo<T> {
     pub fn new(name: &str) -> Self {
         SubscribeTo {
             name: name.to_string(),
-            queue: DEFAULT_SUBSCRIBER_QUEUE,
             message: PhantomData,
         }
-    }
-
-    /// How many messages may wait for this subscriber (at least 1; default
-    /// [`DEFAULT_SUBSCRIBER_QUEUE`]).
-    pub fn queue(mut self, messages: usize) -> Self {
-        self.queue = messages.max(1);
-        self
     }
 }
 
@@ -489,8 +508,69 @@ impl<T> fmt::Debug for SubscribeTo<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SubscribeTo")
             .field("name", &self.name)
-            .field("queue", &self.queue)
             .finish()
+    }
+}
+
+/// A SubscribeTo's hold on its backplane, once it has subscribed.
+struct Subscription<T> {
+    sink: Sink,
+    /// `feed` → `outbox`: unlinked to stop the deliveries at once.
+    feeding: Linkage,
+    /// Its `splitter` outbox.
+    configuration: axon::Outbox<Configuration>,
+    /// Its `subscription` inbox.
+    ended: axon::Inbox<Ipc>,
+    message: PhantomData<fn(T) -> T>,
+}
+
+impl<T: Clone + 'static> SubscribeTo<T> {
+    /// Adds the boxes the backplane feeds, and joins it as a sink.
+    async fn subscribe(
+        &self,
+        cx: &Cx<Standard<T, T>>,
+        splitter: &ComponentRef,
+    ) -> Result<Subscription<T>, LinkError> {
+        let feed = cx.add_outbox::<T>(
+            "feed",
+            "what is published, linked to `outbox`: the backplane's feeder sends through it",
+        );
+        let ended = cx.add_inbox::<Ipc>(
+            "subscription",
+            "from the backplane: its control messages, and how the subscription ended",
+        );
+        let configuration =
+            cx.add_outbox::<Configuration>("splitter", "joining and leaving the backplane");
+        let feeding = cx.link(&feed, &cx.outbox)?;
+        cx.link(&configuration, (splitter, "configuration"))?;
+        let sink = Sink::new(&cx.component())
+            .inbox("feed")
+            .control("subscription");
+        // The splitter's `configuration` has no size limit, so this is done
+        // before the first turn ends: the splitter, which reads it before its
+        // `inbox`, takes this subscriber before anything published since.
+        configuration
+            .send(Configuration::AddSink(sink.clone()))
+            .await;
+        Ok(Subscription {
+            sink,
+            feeding,
+            configuration,
+            ended,
+            message: PhantomData,
+        })
+    }
+}
+
+impl<T: 'static> Subscription<T> {
+    /// Leaves at once: nothing more goes out of `outbox` from the backplane.
+    async fn leave(&self, cx: &Cx<Standard<T, T>>) {
+        // Unlinked first: until the splitter has told the feeder, what it
+        // sends leads nowhere, and waits (it is dropped with the feeder).
+        cx.unlink(&self.feeding);
+        self.configuration
+            .send(Configuration::RemoveSink(self.sink.clone()))
+            .await;
     }
 }
 
@@ -501,29 +581,53 @@ impl<T: Clone + 'static> Component for SubscribeTo<T> {
         let Some(splitter) = find(&cx, &cx.signal, &subscribe_service(&self.name)).await else {
             return;
         };
-        let relay = ComponentRef::new(
-            PassThrough::<T>::new().shutdown_on(|m| m.is_end_of_stream() || m.is_error()),
-        );
-        if let Ok(queue) = relay.inbox::<T>("inbox") {
-            queue.set_size(Some(self.queue));
-        }
-        let plug = ComponentRef::new(Plug::<T, T>::new(&splitter, relay));
-        let wired = cx
-            .link((&cx, "control"), (&plug, "control"))
-            .and_then(|_| cx.link((&plug, "outbox"), (&cx, "outbox")))
-            .and_then(|_| cx.link((&plug, "signal"), (&cx, "signal")));
-        if let Err(e) = wired {
-            tracing::error!(backplane = %self.name, "cannot subscribe: {e}");
-            cx.signal
-                .send(ErrorInformation::new(cx.id(), e).into())
-                .await;
-            return;
-        }
-        cx.add_children([&plug]);
-        plug.activate_on(&cx.scheduler());
-        while cx.finished_children().is_empty() {
+        let subscription = match self.subscribe(&cx, &splitter).await {
+            Ok(subscription) => subscription,
+            Err(e) => {
+                tracing::error!(backplane = %self.name, "cannot subscribe: {e}");
+                cx.signal
+                    .send(ErrorInformation::new(cx.id(), e).into())
+                    .await;
+                return;
+            }
+        };
+        loop {
             while let Some(message) = cx.inbox.recv() {
                 cx.outbox.send(message).await;
+            }
+            if let Some(message) = subscription.ended.recv() {
+                // The backplane's feeder leaves after an end of the stream
+                // (the backplane's end, the end of a graceful leave, or a
+                // disconnection); after an error it would carry on.
+                let error = message.is_error();
+                let ends = message.is_end_of_stream() || error;
+                if error {
+                    subscription.leave(&cx).await;
+                }
+                cx.signal.send(message).await;
+                if ends {
+                    return;
+                }
+                continue;
+            }
+            if let Some(message) = cx.control.recv() {
+                match message {
+                    Ipc::ProducerFinished(_) => {
+                        // Passed on when the feeder has delivered the rest
+                        // and says so on `subscription`.
+                        subscription
+                            .configuration
+                            .send(Configuration::FinishSink(subscription.sink.clone()))
+                            .await;
+                    }
+                    Ipc::ShutdownMicroprocess(_) | Ipc::ErrorInformation(_) => {
+                        subscription.leave(&cx).await;
+                        cx.signal.send(message).await;
+                        return;
+                    }
+                    other => cx.signal.send(other).await,
+                }
+                continue;
             }
             cx.idle().await;
         }

@@ -40,9 +40,7 @@ mod tick;
 mod weigh;
 pub(crate) mod write_through;
 
-pub use backplane::{
-    publish_service, subscribe_service, Backplane, PublishTo, SubscribeTo, DEFAULT_SUBSCRIBER_QUEUE,
-};
+pub use backplane::{publish_service, subscribe_service, Backplane, PublishTo, SubscribeTo};
 pub use chargen::{Chargen, CHARGEN_MESSAGE};
 pub use console::{ConsoleEchoer, ConsoleReader, ConsoleReaderBoxes};
 pub use introspector::Introspector;

@@ -24,6 +24,12 @@ use super::Sink;
 ///
 /// It also keeps its sink's tier: pacing, until the sink sits at the pacing
 /// bound taking nothing for `grace`; stalled, until it takes something again.
+///
+/// A data box that is an outbox leads wherever that outbox is linked. Until
+/// its chain of links ends in an inbox, a send would be dropped (axon's rule
+/// for an unlinked outbox), so the sink counts as full: its messages wait in
+/// the log, under the same flow control. Linking wakes no one, so a feeder
+/// waiting for that looks again every [`UNLINKED_POLL`].
 pub(crate) struct Feeder<T> {
     pub(crate) log: Rc<RefCell<Log<T>>>,
     pub(crate) cursor: u64,
@@ -32,11 +38,19 @@ pub(crate) struct Feeder<T> {
     pub(crate) stall_timeout: Duration,
 }
 
+/// How often a feeder whose data box leads to no inbox yet looks again.
+///
+/// Only a sink whose box is an outbox not yet linked onward waits so (a
+/// [`SubscribeTo`](crate::util::SubscribeTo) activated before its `outbox`
+/// was linked): a full inbox wakes its feeder when it is read, but a link
+/// being made wakes no one.
+const UNLINKED_POLL: Duration = Duration::from_millis(5);
+
 /// How a feeder's delivery round ended.
 enum Round {
     /// Everything up to the end of the log is delivered.
     CaughtUp,
-    /// The sink is full.
+    /// The sink is full, or its data box leads to no inbox yet.
     Blocked,
     /// It delivered an end-of-stream control message, or reached its finish.
     Done,
@@ -72,6 +86,8 @@ impl<T: Clone + 'static> Feeder<T> {
         pacing: bool,
     ) -> (Round, bool) {
         let mut progressed = false;
+        // Nothing this round can link or unlink it: asked once.
+        let leads_somewhere = self.sink.inbox.is_none() || cx.outbox.is_linked();
         loop {
             if finish_at.is_some_and(|at| self.cursor >= at) {
                 return (Round::Done, progressed);
@@ -81,7 +97,9 @@ impl<T: Clone + 'static> Feeder<T> {
             };
             let mut ends = false;
             let sent = match entry {
-                Entry::Data(m) if self.sink.inbox.is_some() => cx.outbox.try_send(m).is_ok(),
+                Entry::Data(m) if self.sink.inbox.is_some() => {
+                    leads_somewhere && cx.outbox.try_send(m).is_ok()
+                }
                 Entry::Data(_) => true,
                 Entry::Control(c) => {
                     ends = c.is_end_of_stream();
@@ -221,6 +239,9 @@ impl<T: Clone + 'static> Component for Feeder<T> {
                             // Not holding anyone back yet: look again later.
                             next = next.min(now + self.grace);
                         }
+                    }
+                    if self.sink.inbox.is_some() && !cx.outbox.is_linked() {
+                        next = next.min(now + UNLINKED_POLL);
                     }
                     if timer.is_none_or(|t| t <= now || next < t) {
                         cx.wake_at(next);

@@ -48,7 +48,10 @@ pub const DEFAULT_SPLITTER_INBOX_SIZE: usize = 64;
 /// `addsink(sink, sinkbox, sinkcontrol)`).
 ///
 /// A box may be an inbox, or an outbox of the sink (the copies then leave
-/// through it: a passthrough, Kamaelia's `passthrough=2`).
+/// through it, landing in the inbox its links lead to: a passthrough,
+/// Kamaelia's `passthrough=2`; a [`SubscribeTo`](crate::util::SubscribeTo)
+/// is fed so). Until that outbox's links lead to an inbox, the sink counts as
+/// full: its copies wait in the splitter, where Kamaelia would drop them.
 ///
 /// # Examples
 ///
@@ -65,7 +68,8 @@ pub const DEFAULT_SPLITTER_INBOX_SIZE: usize = 64;
 pub struct Sink {
     /// The component receiving the copies.
     pub component: ComponentRef,
-    /// Its box for data (`None`: it gets no data).
+    /// Its box for data (`None`: it gets no data): a name is looked up among
+    /// its inboxes, then its outboxes.
     pub inbox: Option<String>,
     /// Its box for control messages (`None`: it gets none).
     pub control: Option<String>,
@@ -156,9 +160,10 @@ axon::boxes! {
 /// Each message is kept once, in a log shared by the sinks (a clone per sink
 /// is all a delivery costs: a refcount for [`Bytes`](bytes::Bytes)), until
 /// every sink has taken it. Each sink takes from the log at its own pace,
-/// delivering into its own box as that box has room
-/// ([`Inbox::set_size`](axon::Inbox::set_size); [`SubscribeTo`](crate::util::SubscribeTo)
-/// sets one). A sink's *backlog* is what waits for it in the log, counted in
+/// delivering into its own box as that box has room (its size limit,
+/// [`Inbox::set_size`](axon::Inbox::set_size); for a
+/// [`SubscribeTo`](crate::util::SubscribeTo), the limit of the inbox its
+/// `outbox` leads to). A sink's *backlog* is what waits for it in the log, counted in
 /// messages and in bytes (by [`Weigh`]; a message weighs at least one byte).
 ///
 /// Each sink is in one of two tiers, with two bounds:
