@@ -473,18 +473,18 @@ impl<T: Clone + 'static> Component for PublishTo<T> {
 ///
 /// * `inbox` (`T`): sent out too.
 /// * `control` ([`Ipc`]): see above.
-/// * `subscription` ([`Ipc`]), added when it subscribes: from the backplane,
-///   the control messages published on it and how the subscription ended;
-///   passed on out of `signal`.
+/// * `subscription` ([`Ipc`]): from the backplane, the control messages
+///   published on it and how the subscription ended; passed on out of
+///   `signal`.
 ///
 /// # Outboxes
 ///
 /// * `outbox` (`T`): what is published, in order.
 /// * `signal` ([`Ipc`]): how the subscription ended.
-/// * `feed` (`T`), added when it subscribes: what is published, linked to
-///   `outbox`; the backplane's feeder sends through it.
-/// * `splitter` ([`Configuration`]), added when it subscribes: joining and
-///   leaving the backplane's splitter.
+/// * `feed` (`T`): what is published, linked to `outbox`; the backplane's
+///   feeder sends through it.
+/// * `splitter` ([`Configuration`]): joining and leaving the backplane's
+///   splitter.
 ///
 /// # Examples
 ///
@@ -512,70 +512,70 @@ impl<T> fmt::Debug for SubscribeTo<T> {
     }
 }
 
+axon::boxes! {
+    /// The boxes of a [`SubscribeTo`].
+    pub struct SubscribeToBoxes<T> {
+        /// Sent out too.
+        inbox inbox: T,
+        /// `ProducerFinished` leaves gracefully; `ShutdownMicroprocess` or
+        /// `ErrorInformation` leaves at once.
+        inbox control: Ipc,
+        /// From the backplane: its control messages, and how the
+        /// subscription ended.
+        inbox subscription: Ipc,
+        /// What is published, in order.
+        outbox outbox: T,
+        /// How the subscription ended.
+        outbox signal: Ipc,
+        /// What is published, linked to `outbox`: the backplane's feeder
+        /// sends through it.
+        outbox feed: T,
+        /// Joining and leaving the backplane's splitter.
+        outbox splitter: Configuration,
+    }
+}
+
 /// A SubscribeTo's hold on its backplane, once it has subscribed.
-struct Subscription<T> {
+struct Subscription {
     sink: Sink,
     /// `feed` → `outbox`: unlinked to stop the deliveries at once.
     feeding: Linkage,
-    /// Its `splitter` outbox.
-    configuration: axon::Outbox<Configuration>,
-    /// Its `subscription` inbox.
-    ended: axon::Inbox<Ipc>,
-    message: PhantomData<fn(T) -> T>,
 }
 
 impl<T: Clone + 'static> SubscribeTo<T> {
-    /// Adds the boxes the backplane feeds, and joins it as a sink.
+    /// Links the boxes the backplane feeds, and joins it as a sink.
     async fn subscribe(
         &self,
-        cx: &Cx<Standard<T, T>>,
+        cx: &Cx<SubscribeToBoxes<T>>,
         splitter: &ComponentRef,
-    ) -> Result<Subscription<T>, LinkError> {
-        let feed = cx.add_outbox::<T>(
-            "feed",
-            "what is published, linked to `outbox`: the backplane's feeder sends through it",
-        );
-        let ended = cx.add_inbox::<Ipc>(
-            "subscription",
-            "from the backplane: its control messages, and how the subscription ended",
-        );
-        let configuration =
-            cx.add_outbox::<Configuration>("splitter", "joining and leaving the backplane");
-        let feeding = cx.link(&feed, &cx.outbox)?;
-        cx.link(&configuration, (splitter, "configuration"))?;
+    ) -> Result<Subscription, LinkError> {
+        let feeding = cx.link(&cx.feed, &cx.outbox)?;
+        cx.link(&cx.splitter, (splitter, "configuration"))?;
         let sink = Sink::new(&cx.component())
             .inbox("feed")
             .control("subscription");
         // The splitter's `configuration` has no size limit, so this is done
         // before the first turn ends: the splitter, which reads it before its
         // `inbox`, takes this subscriber before anything published since.
-        configuration
-            .send(Configuration::AddSink(sink.clone()))
-            .await;
-        Ok(Subscription {
-            sink,
-            feeding,
-            configuration,
-            ended,
-            message: PhantomData,
-        })
+        cx.splitter.send(Configuration::AddSink(sink.clone())).await;
+        Ok(Subscription { sink, feeding })
     }
 }
 
-impl<T: 'static> Subscription<T> {
+impl Subscription {
     /// Leaves at once: nothing more goes out of `outbox` from the backplane.
-    async fn leave(&self, cx: &Cx<Standard<T, T>>) {
+    async fn leave<T: 'static>(&self, cx: &Cx<SubscribeToBoxes<T>>) {
         // Unlinked first: until the splitter has told the feeder, what it
         // sends leads nowhere, and waits (it is dropped with the feeder).
         cx.unlink(&self.feeding);
-        self.configuration
+        cx.splitter
             .send(Configuration::RemoveSink(self.sink.clone()))
             .await;
     }
 }
 
 impl<T: Clone + 'static> Component for SubscribeTo<T> {
-    type Boxes = Standard<T, T>;
+    type Boxes = SubscribeToBoxes<T>;
 
     async fn main(self, cx: Cx<Self::Boxes>) {
         let Some(splitter) = find(&cx, &cx.signal, &subscribe_service(&self.name)).await else {
@@ -595,7 +595,7 @@ impl<T: Clone + 'static> Component for SubscribeTo<T> {
             while let Some(message) = cx.inbox.recv() {
                 cx.outbox.send(message).await;
             }
-            if let Some(message) = subscription.ended.recv() {
+            if let Some(message) = cx.subscription.recv() {
                 // The backplane's feeder leaves after an end of the stream
                 // (the backplane's end, the end of a graceful leave, or a
                 // disconnection); after an error it would carry on.
@@ -615,8 +615,7 @@ impl<T: Clone + 'static> Component for SubscribeTo<T> {
                     Ipc::ProducerFinished(_) => {
                         // Passed on when the feeder has delivered the rest
                         // and says so on `subscription`.
-                        subscription
-                            .configuration
+                        cx.splitter
                             .send(Configuration::FinishSink(subscription.sink.clone()))
                             .await;
                     }

@@ -40,7 +40,9 @@ mod tick;
 mod weigh;
 pub(crate) mod write_through;
 
-pub use backplane::{publish_service, subscribe_service, Backplane, PublishTo, SubscribeTo};
+pub use backplane::{
+    publish_service, subscribe_service, Backplane, PublishTo, SubscribeTo, SubscribeToBoxes,
+};
 pub use chargen::{Chargen, CHARGEN_MESSAGE};
 pub use console::{ConsoleEchoer, ConsoleReader, ConsoleReaderBoxes};
 pub use introspector::Introspector;
