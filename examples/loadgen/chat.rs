@@ -12,6 +12,10 @@ pub(crate) struct Outcome {
     pub(crate) delivered: usize,
     pub(crate) expected: usize,
     pub(crate) elapsed: Duration,
+    /// What `cpu_clock` moved by over `elapsed`: a bench passes the
+    /// server's CPU time.
+    #[allow(dead_code)] // read by benches/chat.rs; the load generator has no clock to give
+    pub(crate) cpu: Duration,
 }
 
 fn line(client: usize, n: usize) -> String {
@@ -19,7 +23,14 @@ fn line(client: usize, n: usize) -> String {
 }
 
 /// Runs the load; fails on the first line out of order or damaged.
-pub(crate) fn run(address: SocketAddr, clients: usize, lines: usize) -> io::Result<Outcome> {
+/// `cpu_clock` is read when the last client has joined and after the last
+/// delivery (a bench gives the server's CPU time; the load generator, none).
+pub(crate) fn run(
+    address: SocketAddr,
+    clients: usize,
+    lines: usize,
+    cpu_clock: impl Fn() -> Duration,
+) -> io::Result<Outcome> {
     // Join one at a time: a client has joined once every earlier one has
     // received its `joined` line. The first has nobody to prove it by: the
     // second says hello until the first hears it (with several schedulers
@@ -76,6 +87,7 @@ pub(crate) fn run(address: SocketAddr, clients: usize, lines: usize) -> io::Resu
         joined.push((stream, reader));
     }
     let started = Instant::now();
+    let cpu_at_start = cpu_clock();
     let expected_each = (clients - 1) * lines;
     let threads: Vec<_> = joined
         .into_iter()
@@ -128,9 +140,11 @@ pub(crate) fn run(address: SocketAddr, clients: usize, lines: usize) -> io::Resu
             .join()
             .map_err(|_| io::Error::other("a reader panicked"))??;
     }
+    let elapsed = started.elapsed();
     Ok(Outcome {
         delivered,
         expected: clients * expected_each,
-        elapsed: started.elapsed(),
+        elapsed,
+        cpu: cpu_clock().saturating_sub(cpu_at_start),
     })
 }

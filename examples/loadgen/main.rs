@@ -104,7 +104,7 @@ fn main() -> std::io::Result<()> {
             .filter(|&c| c >= 2)
             .ok_or_else(usage)?;
         let lines: usize = raw.get(3).and_then(|s| s.parse().ok()).ok_or_else(usage)?;
-        let outcome = chat::run(address, clients, lines)?;
+        let outcome = chat::run(address, clients, lines, || std::time::Duration::ZERO)?;
         println!(
             "chat: {} of {} deliveries, intact and in order per sender, in {:.2?}",
             outcome.delivered, outcome.expected, outcome.elapsed

@@ -68,6 +68,11 @@ pub(crate) trait AnyBox: Any {
     /// an outbox).
     fn dropped(&self) -> u64;
     fn with_links(&self, f: &mut dyn FnMut(&mut Links));
+    /// Runs `f` on the box's links, if it has ever had any: unlike
+    /// [`with_links`](Self::with_links), never allocates them (looking at
+    /// every box of a component being removed must not give each one a link
+    /// record it never had).
+    fn read_links(&self, f: &mut dyn FnMut(&Links));
     /// Called on the root of a tree: points every box of `top`'s subtree
     /// (`top` included) at this root's final destination.
     fn adopt(self: Rc<Self>, top: &Rc<dyn AnyBox>);
@@ -118,12 +123,12 @@ impl Links {
 
 pub(crate) fn target_of(node: &dyn AnyBox) -> Option<Rc<dyn AnyBox>> {
     let mut target = None;
-    node.with_links(&mut |l| target = l.target());
+    node.read_links(&mut |l| target = l.target());
     target
 }
 
 fn sources_of(node: &dyn AnyBox, into: &mut Vec<Rc<dyn AnyBox>>) {
-    node.with_links(&mut |l| into.extend(l.sources.iter().filter_map(Weak::upgrade)));
+    node.read_links(&mut |l| into.extend(l.sources.iter().filter_map(Weak::upgrade)));
 }
 
 fn root_of(node: Rc<dyn AnyBox>) -> Rc<dyn AnyBox> {

@@ -789,6 +789,12 @@ impl<T: 'static> AnyBox for InboxNode<T> {
         f(&mut self.state.borrow_mut().extra().links)
     }
 
+    fn read_links(&self, f: &mut dyn FnMut(&Links)) {
+        if let Some(extra) = &self.state.borrow().extra {
+            f(&extra.links)
+        }
+    }
+
     fn adopt(self: Rc<Self>, top: &Rc<dyn AnyBox>) {
         crate::boxes::graph::retarget::<T>(top, Some(&self));
     }

@@ -255,7 +255,7 @@ impl LinkBook {
     ) -> Vec<Linkage> {
         let mut slots = Vec::new();
         for node in nodes {
-            node.with_links(&mut |l| {
+            node.read_links(&mut |l| {
                 slots.extend(l.ends.iter().filter_map(|linkage| {
                     count_work(1);
                     self.slot_of(linkage)

@@ -434,6 +434,12 @@ impl<T: 'static> AnyBox for OutboxNode<T> {
             .get_or_insert_with(Default::default))
     }
 
+    fn read_links(&self, f: &mut dyn FnMut(&Links)) {
+        if let Some(links) = &self.state.borrow().links {
+            f(links)
+        }
+    }
+
     fn adopt(self: Rc<Self>, top: &Rc<dyn AnyBox>) {
         crate::boxes::graph::retarget::<T>(top, None);
     }
