@@ -1,0 +1,108 @@
+//! What an idle connection costs in heap, counted: a server holding
+//! thousands of connections must not creep back towards the 10 KB each it
+//! once took (an adapter's 32 KiB read buffer before that).
+//!
+//! A counting global allocator keeps the bytes live in the whole process. An
+//! in-process echo server takes 200 connections (its maps and slabs reach
+//! their working size), then 1,000 more; each connection sends one byte and
+//! reads its echo, so its adapter and handler are set up and idle again. The
+//! live bytes added by the 1,000, divided by 1,000, are one connection's
+//! heap. The bound is a regression guard with room for a slab or map
+//! doubling inside the window, not a benchmark (`cargo bench --bench
+//! idle_connections` measures resident memory against tokio).
+
+mod util;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicIsize, Ordering};
+
+use kamaelia::{EchoProtocol, ServerCore};
+
+use util::{set_open_files_limit, InProcessServer};
+
+struct Counting;
+
+/// Bytes allocated and not yet freed, by every thread.
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the
+// counter is a side effect only.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        // SAFETY: same contract as our caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
+        // SAFETY: same contract as our caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Connects, sends one byte and waits for its echo: the server has set the
+/// connection up and served it, and holds it idle.
+fn held_connection(server: &InProcessServer) -> TcpStream {
+    let mut stream = TcpStream::connect(server.addr).expect("connect to the server");
+    stream.write_all(b"x").expect("send a byte");
+    let mut echo = [0u8; 1];
+    stream.read_exact(&mut echo).expect("read the echo");
+    assert_eq!(&echo, b"x");
+    stream
+}
+
+/// The bound. The test measured 6,781 bytes per connection when it was
+/// written (the same in debug and release builds), and 9,367 on the code
+/// from before box link lists kept their first entries inline and ServerCore
+/// stopped adding two outboxes per connection, which it fails.
+const MAX_HEAP_PER_IDLE_CONNECTION: isize = 8 * 1024;
+
+#[test]
+fn an_idle_echo_connection_holds_under_8_kib_of_heap() {
+    const WARM: usize = 200;
+    const MEASURED: usize = 1000;
+    set_open_files_limit(std::process::id(), 4 * (WARM + MEASURED) + 256);
+    let server = InProcessServer::start(|| {
+        ServerCore::new(|_: &kamaelia::ipc::ConnectionInfo| EchoProtocol)
+    });
+    // Made before the counting starts: the test's own bookkeeping.
+    let mut clients = Vec::with_capacity(WARM + MEASURED);
+    for _ in 0..WARM {
+        clients.push(held_connection(&server));
+    }
+    let before = LIVE.load(Ordering::Relaxed);
+    for _ in 0..MEASURED {
+        clients.push(held_connection(&server));
+    }
+    let after = LIVE.load(Ordering::Relaxed);
+    let per_connection = (after - before) / MEASURED as isize;
+    assert!(
+        per_connection <= MAX_HEAP_PER_IDLE_CONNECTION,
+        "an idle echo connection holds {per_connection} bytes of heap (at most {MAX_HEAP_PER_IDLE_CONNECTION} expected)"
+    );
+    // Not trivially met either: a connection is two components, and if the
+    // count reads nothing the allocator is not ours.
+    assert!(
+        per_connection >= 1024,
+        "{per_connection} bytes per connection: is the counting allocator in use?"
+    );
+    eprintln!("heap per idle echo connection: {per_connection} bytes");
+    drop(clients);
+    server.shutdown();
+    server.expect_finished_signal();
+}
