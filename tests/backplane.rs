@@ -686,6 +686,21 @@ fn a_subscriber_hears_what_its_own_pipeline_publishes_in_its_first_cycle() {
     assert_eq!(*seen.borrow(), [7]);
 }
 
+/// A reader (inbox of `room`) of what `subscriber` sends out and of how its
+/// subscription ends, with what it has seen and been told.
+fn reading(subscriber: &ComponentRef, room: usize) -> (ComponentRef, Log, Rc<RefCell<Vec<Ipc>>>) {
+    let seen = Log::default();
+    let told: Rc<RefCell<Vec<Ipc>>> = Default::default();
+    let r = reader(room, seen.clone(), told.clone());
+    subscriber
+        .link((subscriber, "outbox"), (&r, "inbox"))
+        .unwrap();
+    subscriber
+        .link((subscriber, "signal"), (&r, "control"))
+        .unwrap();
+    (r, seen, told)
+}
+
 /// The component publishers on the backplane `name` publish to (its
 /// splitter's `inbox`).
 fn entry(scheduler: &Scheduler, name: &str) -> ComponentRef {
@@ -703,11 +718,7 @@ fn a_subscriber_is_one_component_and_what_is_published_lands_in_its_readers_inbo
         .activate_on(&scheduler)
         .unwrap();
     let sub = ComponentRef::new(SubscribeTo::<u64>::new("direct"));
-    let seen = Log::default();
-    let told: Rc<RefCell<Vec<Ipc>>> = Default::default();
-    let r = reader(4, seen.clone(), told.clone());
-    sub.link((&sub, "outbox"), (&r, "inbox")).unwrap();
-    sub.link((&sub, "signal"), (&r, "control")).unwrap();
+    let (r, seen, told) = reading(&sub, 4);
     sub.activate_on(&scheduler);
     r.activate_on(&scheduler);
     for _ in 0..5 {
@@ -777,12 +788,8 @@ fn what_is_published_before_a_subscribers_outbox_is_linked_onward_is_not_lost() 
     for _ in 0..20 {
         scheduler.run_cycle();
     }
-    let seen = Log::default();
-    let told: Rc<RefCell<Vec<Ipc>>> = Default::default();
     // Smaller than what waits: the rest waits in the backplane.
-    let r = reader(4, seen.clone(), told.clone());
-    sub.link((&sub, "outbox"), (&r, "inbox")).unwrap();
-    sub.link((&sub, "signal"), (&r, "control")).unwrap();
+    let (r, seen, told) = reading(&sub, 4);
     r.activate_on(&scheduler);
     backplane
         .inbox::<Ipc>("control")
@@ -805,11 +812,7 @@ fn a_subscriber_told_to_shut_down_sends_nothing_more() {
         .activate_on(&scheduler)
         .unwrap();
     let sub = ComponentRef::new(SubscribeTo::<u64>::new("stop"));
-    let seen = Log::default();
-    let told: Rc<RefCell<Vec<Ipc>>> = Default::default();
-    let r = reader(64, seen.clone(), told.clone());
-    sub.link((&sub, "outbox"), (&r, "inbox")).unwrap();
-    sub.link((&sub, "signal"), (&r, "control")).unwrap();
+    let (r, seen, told) = reading(&sub, 64);
     sub.activate_on(&scheduler);
     r.activate_on(&scheduler);
     for _ in 0..5 {

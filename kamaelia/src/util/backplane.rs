@@ -367,11 +367,24 @@ async fn find<B: axon::BoxSet>(
     match cx.tracker().retrieve_service(service) {
         Ok(found) => Some(found.component),
         Err(e) => {
-            tracing::error!("no backplane to connect to: {e}");
-            signal.send(ErrorInformation::new(cx.id(), e).into()).await;
+            give_up(cx, signal, "no backplane to connect to", e).await;
             None
         }
     }
+}
+
+/// Why a publisher or subscriber cannot start: logged, and sent out of its
+/// `signal` as `ErrorInformation`, before it ends.
+async fn give_up<B: axon::BoxSet>(
+    cx: &Cx<B>,
+    signal: &axon::Outbox<Ipc>,
+    what: &str,
+    error: impl std::error::Error + Send + Sync + 'static,
+) {
+    tracing::error!("{what}: {error}");
+    signal
+        .send(ErrorInformation::new(cx.id(), error).into())
+        .await;
 }
 
 impl<T: Clone + 'static> Component for PublishTo<T> {
@@ -390,10 +403,8 @@ impl<T: Clone + 'static> Component for PublishTo<T> {
         let publish = match publish {
             Ok(publish) => publish,
             Err(e) => {
-                tracing::error!(backplane = %self.name, "cannot publish: {e}");
-                cx.signal
-                    .send(ErrorInformation::new(cx.id(), e).into())
-                    .await;
+                let what = format!("cannot publish on backplane {}", self.name);
+                give_up(&cx, &cx.signal, &what, e).await;
                 return;
             }
         };
@@ -584,10 +595,8 @@ impl<T: Clone + 'static> Component for SubscribeTo<T> {
         let subscription = match self.subscribe(&cx, &splitter).await {
             Ok(subscription) => subscription,
             Err(e) => {
-                tracing::error!(backplane = %self.name, "cannot subscribe: {e}");
-                cx.signal
-                    .send(ErrorInformation::new(cx.id(), e).into())
-                    .await;
+                let what = format!("cannot subscribe to backplane {}", self.name);
+                give_up(&cx, &cx.signal, &what, e).await;
                 return;
             }
         };
