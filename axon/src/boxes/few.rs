@@ -1,8 +1,9 @@
 //! [`Few`]: a keyed set that keeps its first two entries inline.
 //!
 //! A box's link lists (the boxes linked into it, the linkages that name it)
-//! almost always hold one or two entries: an adapter's `control` hears its
-//! handler and its server, an outbox leads to one inbox. A `Slab` allocates
+//! almost always hold one or two entries: an inbox hears one or two
+//! senders (a Pipeline stage's `control` hears the stage before it), an
+//! outbox leads to one inbox. A `Slab` allocates
 //! on its first insert, so every linked box of every connection paid an
 //! allocation per list. `Few` allocates only for a third entry; the busy
 //! boxes that have thousands of sources (a server's feedback inbox) keep a
