@@ -413,7 +413,7 @@ impl ServerCore {
         // message straight into their `control` inboxes. Kamaelia adds an
         // outbox per connection to the server for each, and links it; here
         // that would be two boxes, two linkages and a name each per
-        // connection, about a kilobyte, for a message or two in its life.
+        // connection, over a kilobyte, for a message or two in its life.
         let to_handler = handler.inbox::<Ipc>("control")?;
         let to_csa = csa.inbox::<Ipc>("control")?;
         let wiring = (|| {
