@@ -112,3 +112,30 @@ fn deleting_one_of_a_hubs_dynamic_boxes_costs_the_same_at_10_and_10000() {
     assert!(small > 0);
     assert_eq!(small, measure(10_000));
 }
+
+#[test]
+fn removing_children_as_they_finish_costs_the_same_at_10_and_10000_finished() {
+    // A TcpServer removes each adapter once it has ended, in the order they
+    // end, and never takes its list of finished children: removing one must
+    // not look through every child that ended before it was removed.
+    fn measure(n: usize) -> u64 {
+        let cost = std::rc::Rc::new(std::cell::Cell::new(0));
+        let result = cost.clone();
+        util::run_in_body(move |cx: Cx<Standard<u32, u32>>| async move {
+            let children: Vec<ComponentRef> = (0..n).map(|_| util::plain::<u32, u32>()).collect();
+            cx.add_children(&children);
+            for child in &children {
+                child.activate_on(&cx.scheduler());
+            }
+            while !children.iter().all(ComponentRef::is_finished) {
+                cx.yield_now().await;
+            }
+            cost.set(work(|| cx.remove_child(&children[0])));
+            assert_eq!(cx.child_components().len(), n - 1);
+        });
+        result.get()
+    }
+    let small = measure(10);
+    assert!(small > 0);
+    assert_eq!(small, measure(10_000));
+}

@@ -45,7 +45,8 @@ pub(crate) fn count_work(n: u64) {
 }
 
 /// The boxes and linkage records looked at so far on this thread by
-/// linking, unlinking and their bookkeeping.
+/// linking, unlinking and their bookkeeping (removing a child counts the
+/// entries of its parent's list of finished children it looks at).
 pub fn link_work() -> u64 {
     LINK_WORK.with(Cell::get)
 }

@@ -21,7 +21,7 @@ use std::future::Future;
 use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
-use crate::boxes::graph::AnyBox;
+use crate::boxes::graph::{count_work, AnyBox};
 use crate::boxes::linkage::SharedBook;
 use crate::boxes::owner::Owner;
 use crate::boxes::{clean_doc, BoxDecl, BoxInfo, BoxOwner, BoxSet, ErasedBox};
@@ -422,7 +422,17 @@ impl dyn TaskDyn {
     pub(crate) fn remove_child(self: &Rc<Self>, child: &Rc<dyn TaskDyn>) {
         let me: Weak<dyn TaskDyn> = Rc::downgrade(self);
         self.header().with_extra(|e| {
-            e.finished.retain(|c| !Rc::ptr_eq(c, child));
+            // Only a finished child can be in the list, and one removed as it
+            // ends is at its front: no scan of every child that has ended.
+            if child.header().state() == State::Finished {
+                let found = e.finished.iter().position(|c| {
+                    count_work(1);
+                    Rc::ptr_eq(c, child)
+                });
+                if let Some(at) = found {
+                    e.finished.remove(at);
+                }
+            }
             if let Some(children) = e.children.existing_mut() {
                 children.remove(child);
             }

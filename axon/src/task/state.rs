@@ -28,6 +28,7 @@
 //!   stays `Active` until the end of its cycle.
 
 use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use crate::boxes::linkage::SharedBook;
@@ -76,8 +77,11 @@ pub(crate) struct Header {
 #[derive(Default)]
 pub(crate) struct Extra {
     pub(crate) children: Rare<Children>,
-    /// Children that have finished since the last `take_finished_children`.
-    pub(crate) finished: Vec<Rc<dyn TaskDyn>>,
+    /// Children that have finished since the last `take_finished_children`,
+    /// in the order they finished. A queue, because a parent that removes
+    /// its children as they end (a TcpServer its adapters) removes them in
+    /// that order: each is then found at the front.
+    pub(crate) finished: VecDeque<Rc<dyn TaskDyn>>,
     pub(crate) parents: Vec<Weak<dyn TaskDyn>>,
     /// The linkages this component's postoffice has made.
     pub(crate) book: Option<SharedBook>,
@@ -249,12 +253,12 @@ impl Header {
     /// child's parents are exactly those it was added to and not removed
     /// from), so it is one of this task's children.
     pub(crate) fn child_finished(&self, child: Rc<dyn TaskDyn>) {
-        self.with_extra(|e| e.finished.push(child));
+        self.with_extra(|e| e.finished.push_back(child));
     }
 
     pub(crate) fn take_finished_children(&self) -> Vec<Rc<dyn TaskDyn>> {
         match self.extra.get() {
-            Some(e) => std::mem::take(&mut e.borrow_mut().finished),
+            Some(e) => std::mem::take(&mut e.borrow_mut().finished).into(),
             None => Vec::new(),
         }
     }
