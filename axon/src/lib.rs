@@ -229,8 +229,8 @@ mod tracker;
 mod yields;
 
 pub use boxes::{
-    Absent, BoxDecl, BoxInfo, BoxSet, Drain, Inbox, Linkage, Next, NoBoxes, Outbox, OverflowPolicy,
-    Passthrough, SendFuture, Standard,
+    Absent, BoxDecl, BoxInfo, BoxSet, CollectionWake, Drain, Inbox, Linkage, Next, NoBoxes, Outbox,
+    OverflowPolicy, Passthrough, SendFuture, Standard,
 };
 pub use component::{Component, Cx, TrackedResource, YieldNow, YieldWith};
 pub use component_ref::{AsComponent, ComponentRef};

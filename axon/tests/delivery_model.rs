@@ -15,6 +15,9 @@
 //!   of the outboxes that sent into that inbox since they were last woken
 //!   this way, and of the outboxes they are linked through now; nothing else
 //!   wakes anyone, and a pause asked for in the same step as a wake loses;
+//! * with [`CollectionWake::WhenRefused`] on its outbox or on the final
+//!   inbox, a sender joins the inbox's senders only when refused or when it
+//!   finds the inbox full (`Outbox::is_full`), which any outbox does;
 //! * a full final inbox refuses (the sender is then woken by the next
 //!   collection there), drops the new message (no one is woken), or drops
 //!   its oldest (the owner is woken), as its policy says, counting drops;
@@ -35,7 +38,9 @@ mod util;
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
-use axon::{ComponentRef, Drain, Inbox, Linkage, Outbox, OverflowPolicy, Scheduler};
+use axon::{
+    CollectionWake, ComponentRef, Drain, Inbox, Linkage, Outbox, OverflowPolicy, Scheduler,
+};
 use proptest::prelude::*;
 use util::{run_cycles, unpause_detectors, Counter};
 
@@ -85,6 +90,10 @@ enum Op {
     /// Limit component `n`'s inbox (`None`: unlimited) and set its overflow
     /// policy.
     Limit(usize, Option<u8>, OverflowPolicy),
+    /// Set the collection wake of component `n`'s inbox or outbox.
+    Wake(BoxRef, CollectionWake),
+    /// Ask component `n`'s outbox whether its inbox is full.
+    LookFull(usize),
 }
 
 /// What became of one message sent or delivered.
@@ -130,6 +139,9 @@ struct Model {
     /// woken the inbox's owner and joined its senders, so further messages
     /// do neither (a step is one scheduler epoch).
     stamped: [bool; COMPONENTS],
+    /// Boxes set to `CollectionWake::WhenRefused`.
+    room_only_in: [bool; COMPONENTS],
+    room_only_out: [bool; COMPONENTS],
     next: u32,
 }
 
@@ -253,7 +265,9 @@ impl Model {
             let fate = match self.offer(end, message) {
                 Ok(true) => {
                     if !std::mem::replace(&mut self.stamped[from], true) {
-                        self.register(from, end);
+                        if !self.room_only_out[from] && !self.room_only_in[end] {
+                            self.register(from, end);
+                        }
                         woken.insert(end);
                     }
                     Fate::Taken
@@ -286,6 +300,19 @@ impl Model {
                 (message, fate)
             })
             .collect()
+    }
+
+    /// `Outbox::is_full`: true if the final inbox is at its limit, and then
+    /// the outbox is woken by the next collection there.
+    fn look_full(&mut self, from: usize) -> bool {
+        let Some(end) = self.final_inbox(BoxRef::Out(from)) else {
+            return false;
+        };
+        let full = self.size[end].is_some_and(|size| self.queue[end].len() >= size);
+        if full {
+            self.register(from, end);
+        }
+        full
     }
 
     fn end_of_inbox(&self, n: usize) -> usize {
@@ -514,6 +541,25 @@ impl Runner {
                 model.size[n] = size;
                 model.policy[n] = policy;
             }
+            Op::Wake(b, wake) => {
+                let room_only = wake == CollectionWake::WhenRefused;
+                match b {
+                    BoxRef::In(n) => {
+                        self.inboxes[n].set_collection_wake(wake);
+                        model.room_only_in[n] = room_only;
+                    }
+                    BoxRef::Out(n) => {
+                        self.outboxes[n].set_collection_wake(wake);
+                        model.room_only_out[n] = room_only;
+                    }
+                }
+            }
+            Op::LookFull(n) => {
+                let (got, expected) = (self.outboxes[n].is_full(), model.look_full(n));
+                if got != expected {
+                    return Err(format!("is_full: {got}, the model says {expected}"));
+                }
+            }
             Op::Recv(n) => {
                 let (got, expected) = (self.inboxes[n].recv(), model.recv(n, woken));
                 if got != expected {
@@ -543,12 +589,15 @@ fn component() -> impl Strategy<Value = usize> {
     0..COMPONENTS
 }
 
-fn op() -> impl Strategy<Value = Op> {
-    let any_box = prop_oneof![
+fn any_box() -> impl Strategy<Value = BoxRef> {
+    prop_oneof![
         component().prop_map(BoxRef::In),
         component().prop_map(BoxRef::Out)
-    ];
-    let link = (any_box, any::<bool>(), component()).prop_map(|(source, to_inbox, n)| {
+    ]
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let link = (any_box(), any::<bool>(), component()).prop_map(|(source, to_inbox, n)| {
         // An inbox links only to an inbox; an outbox to either.
         let sink = match (source, to_inbox) {
             (BoxRef::Out(_), false) => BoxRef::Out(n),
@@ -566,6 +615,11 @@ fn op() -> impl Strategy<Value = Op> {
         2 => Just(Op::DropDrain),
         1 => (component(), proptest::option::of(0..4u8), policy())
             .prop_map(|(n, size, policy)| Op::Limit(n, size, policy)),
+        1 => (any_box(), any::<bool>()).prop_map(|(b, refused)| {
+            let wake = if refused { CollectionWake::WhenRefused } else { CollectionWake::Always };
+            Op::Wake(b, wake)
+        }),
+        1 => component().prop_map(Op::LookFull),
     ]
 }
 

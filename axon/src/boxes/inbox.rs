@@ -13,7 +13,9 @@
 //!   through (outbox-to-outbox passthroughs). So a producer paused on a full
 //!   inbox learns there is room, and a paused producer is woken when its
 //!   message is collected, as in Axon; but a source that has sent nothing is
-//!   not woken, however many sources the inbox has.
+//!   not woken, however many sources the inbox has. An outbox or inbox set to
+//!   [`CollectionWake::WhenRefused`] leaves only the refused on the list (and
+//!   those that found the inbox full with `Outbox::is_full`).
 //!
 //! Waking is idempotent within a scheduler cycle, so each box takes its slow
 //! path at most once per *epoch* (see `epoch.rs`): an outbox stamps the epoch of
@@ -34,6 +36,7 @@ use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 
+use crate::boxes::collection_wake::CollectionWake;
 use crate::boxes::graph::{AnyBox, Links};
 use crate::boxes::overflow::{log_drops, OverflowPolicy};
 use crate::boxes::owner::{label_of, Owner};
@@ -231,6 +234,26 @@ impl<T: 'static> Inbox<T> {
         self.node.state.borrow_mut().extra().overflow = policy;
     }
 
+    /// Chooses whether a collection from this inbox wakes the components
+    /// that sent what was collected ([`CollectionWake`]; the default is
+    /// Axon's, [`Always`](CollectionWake::Always)). With
+    /// [`WhenRefused`](CollectionWake::WhenRefused) it wakes only those
+    /// waiting for room.
+    ///
+    /// As with the size limit, only the final inbox of a chain decides.
+    pub fn set_collection_wake(&self, wake: CollectionWake) {
+        self.node.state.borrow_mut().senders_room_only = wake == CollectionWake::WhenRefused;
+    }
+
+    /// Whether a collection from this inbox wakes the senders of what it took.
+    pub fn collection_wake(&self) -> CollectionWake {
+        if self.node.senders_room_only() {
+            CollectionWake::WhenRefused
+        } else {
+            CollectionWake::Always
+        }
+    }
+
     /// The inbox's overflow policy.
     pub fn overflow(&self) -> OverflowPolicy {
         self.node.overflow()
@@ -383,6 +406,9 @@ struct InboxState<T> {
     /// True while `extra.senders` is not empty: the next collection has
     /// someone to wake. Kept here so that a collection checks one flag.
     has_senders: bool,
+    /// [`CollectionWake::WhenRefused`]: senders join `extra.senders` only
+    /// when refused.
+    senders_room_only: bool,
     /// Link bookkeeping and the drain buffer, allocated when first needed.
     extra: Option<Box<InboxExtra<T>>>,
 }
@@ -440,6 +466,7 @@ impl<T: 'static> InboxNode<T> {
                 capacity: usize::MAX,
                 delivered: NEVER,
                 has_senders: false,
+                senders_room_only: false,
                 extra: None,
             }),
             owner,
@@ -564,6 +591,11 @@ impl<T: 'static> InboxNode<T> {
         let mut st = self.state.borrow_mut();
         st.has_senders = true;
         st.extra().senders.push(sender);
+    }
+
+    /// True if this inbox's senders join its list only when refused.
+    pub(crate) fn senders_room_only(&self) -> bool {
+        self.state.borrow().senders_room_only
     }
 
     pub(crate) fn is_full(&self) -> bool {

@@ -6,6 +6,7 @@
 //! that owns a box only through the [`Owner`](owner::Owner) trait, which the
 //! task layer implements.
 
+pub(crate) mod collection_wake;
 pub(crate) mod few;
 pub(crate) mod graph;
 pub(crate) mod inbox;
@@ -17,6 +18,7 @@ pub(crate) mod owner;
 use std::fmt;
 use std::rc::{Rc, Weak};
 
+pub use self::collection_wake::CollectionWake;
 pub use self::inbox::{Drain, Inbox, Next};
 pub use self::linkage::{Linkage, Passthrough};
 pub use self::outbox::{Outbox, SendFuture};

@@ -8,6 +8,7 @@ use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 
+use crate::boxes::collection_wake::CollectionWake;
 use crate::boxes::graph::{target_of, AnyBox, Links};
 use crate::boxes::inbox::{InboxNode, Sender};
 use crate::boxes::owner::{label_of, Owner};
@@ -160,9 +161,39 @@ impl<T: 'static> Outbox<T> {
 
     /// True if the final inbox is full, so that [`try_send`](Self::try_send)
     /// would fail.
+    ///
+    /// An outbox that finds its inbox full is woken by the next collection
+    /// there, as a refused send is: a producer may look, pause, and try again
+    /// when woken.
     pub fn is_full(&self) -> bool {
         let st = self.node.state.borrow();
-        st.sink.as_ref().is_some_and(|sink| sink.is_full())
+        match &st.sink {
+            Some(sink) if sink.is_full() => {
+                let sink = sink.clone();
+                drop(st);
+                self.node.register(&sink);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Chooses whether the collection of what this outbox sent wakes this
+    /// component ([`CollectionWake`]; the default is Axon's,
+    /// [`Always`](CollectionWake::Always)). With
+    /// [`WhenRefused`](CollectionWake::WhenRefused) it is woken only while it
+    /// waits for room.
+    pub fn set_collection_wake(&self, wake: CollectionWake) {
+        self.node.room_only.set(wake == CollectionWake::WhenRefused);
+    }
+
+    /// Whether the collection of what this outbox sent wakes this component.
+    pub fn collection_wake(&self) -> CollectionWake {
+        if self.node.room_only.get() {
+            CollectionWake::WhenRefused
+        } else {
+            CollectionWake::Always
+        }
     }
 
     /// The outbox's name.
@@ -246,6 +277,9 @@ pub(crate) struct OutboxNode<T> {
     /// True while this outbox is on its sink's list of senders (until the
     /// next collection there tells it).
     registered: Cell<bool>,
+    /// [`CollectionWake::WhenRefused`]: join the sink's senders only when
+    /// refused, not with every epoch's first send.
+    room_only: Cell<bool>,
     owner: Weak<dyn Owner>,
     index: u32,
 }
@@ -265,6 +299,7 @@ impl<T: 'static> OutboxNode<T> {
             }),
             stamp: Cell::new(NEVER),
             registered: Cell::new(false),
+            room_only: Cell::new(false),
             owner,
             index,
         })
@@ -280,7 +315,8 @@ impl<T: 'static> OutboxNode<T> {
     }
 
     /// The first send of an epoch: deliver, wake the sink's owner, and join
-    /// the sink's senders so that the collection of this message wakes ours.
+    /// the sink's senders so that the collection of this message wakes ours
+    /// (unless this outbox or the sink says [`CollectionWake::WhenRefused`]).
     #[cold]
     #[inline(never)]
     fn send_slow(
@@ -291,7 +327,9 @@ impl<T: 'static> OutboxNode<T> {
         match sink.accept(message) {
             Ok(true) => {
                 self.stamp.set(epoch());
-                self.register(sink);
+                if !self.room_only.get() && !sink.senders_room_only() {
+                    self.register(sink);
+                }
                 sink.wake_owner_once();
                 Ok(())
             }

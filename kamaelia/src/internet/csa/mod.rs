@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axon::ipc::Ipc;
-use axon::{Component, ComponentRef, Cx};
+use axon::{CollectionWake, Component, ComponentRef, Cx};
 use bytes::Bytes;
 
 use self::connection::Connection;
@@ -70,6 +70,11 @@ axon::boxes! {
 ///   read holds back the sender.
 /// * While the consumer of `outbox` is full it stops reading (the peer is then
 ///   held back by TCP), and resumes when the consumer collects.
+/// * Collections wake only who waits for room
+///   ([`CollectionWake::WhenRefused`] on `inbox` and `outbox`): the adapter is
+///   not resumed each time its consumer takes a chunk, nor the sender of
+///   `inbox` each time the adapter takes what it writes. Under Axon's rule an
+///   echo round trip resumed the handler twice, the second time for nothing.
 ///
 /// Told to finish (`ProducerFinished` on `control`), it sends everything queued,
 /// then shuts its sending side (the peer reads the end of the data), and keeps
@@ -180,6 +185,8 @@ impl Component for ConnectedSocketAdapter {
     type Boxes = CsaBoxes;
 
     async fn main(self, cx: Cx<Self::Boxes>) {
+        cx.inbox.set_collection_wake(CollectionWake::WhenRefused);
+        cx.outbox.set_collection_wake(CollectionWake::WhenRefused);
         let selectable = Selectable::new(self.socket.clone());
         let how_died = match link_selector(&cx, &cx.selector_signal) {
             Ok(()) => {
@@ -321,6 +328,68 @@ mod tests {
                 cx.idle().await;
             }
         }
+    }
+
+    /// Echoes what it receives, counting the turns it is resumed for.
+    struct CountingEcho(Rc<std::cell::Cell<u32>>);
+
+    impl Component for CountingEcho {
+        type Boxes = Standard<Bytes, Bytes>;
+
+        async fn main(self, cx: Cx<Self::Boxes>) {
+            loop {
+                while let Some(data) = cx.inbox.recv() {
+                    cx.outbox.send(data).await;
+                }
+                cx.idle().await;
+                self.0.set(self.0.get() + 1);
+            }
+        }
+    }
+
+    /// A round trip through the adapter resumes its handler once: the
+    /// adapter's collection of the reply does not wake the handler again, as
+    /// Axon's rule would ([`CollectionWake::WhenRefused`] on its `inbox`).
+    #[test]
+    fn an_echo_round_trip_resumes_the_handler_once() {
+        use std::io::{Read, Write};
+
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let mut peer = TcpStream::connect(listener.local_addr().expect("bound")).expect("connect");
+        peer.set_nonblocking(true).expect("non-blocking");
+        let (ours, _) = listener.accept().expect("accept");
+        let scheduler = Scheduler::new();
+        let csa = ComponentRef::new(ConnectedSocketAdapter::new(ours).expect("adapter"));
+        let turns = Rc::new(std::cell::Cell::new(0));
+        let handler = ComponentRef::new(CountingEcho(turns.clone()));
+        csa.link((&csa, "outbox"), (&handler, "inbox"))
+            .expect("link");
+        csa.link((&handler, "outbox"), (&csa, "inbox"))
+            .expect("link");
+        handler.activate_on(&scheduler);
+        csa.activate_on(&scheduler);
+        run_until(&scheduler, "both asleep", || {
+            csa.is_paused() && handler.is_paused()
+        });
+        let before = turns.get();
+        const ROUND_TRIPS: u32 = 20;
+        for n in 0..ROUND_TRIPS {
+            let line = format!("round trip {n}\n");
+            peer.write_all(line.as_bytes()).expect("write");
+            let mut echoed = Vec::new();
+            run_until(&scheduler, "the echo", || {
+                let mut buf = [0; 64];
+                if let Ok(got) = peer.read(&mut buf) {
+                    echoed.extend_from_slice(&buf[..got]);
+                }
+                echoed == line.as_bytes()
+            });
+            // Whatever the adapter's collection would wake runs in the next
+            // two cycles.
+            scheduler.run_cycle();
+            scheduler.run_cycle();
+        }
+        assert_eq!(turns.get() - before, ROUND_TRIPS, "one turn per round trip");
     }
 
     /// Data and the FIN in one go: the adapter passes the data, then its

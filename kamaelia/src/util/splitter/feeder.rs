@@ -12,7 +12,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use axon::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
-use axon::{Component, ComponentId, Cx, Standard};
+use axon::{CollectionWake, Component, ComponentId, Cx, Standard};
 
 use super::log::{Entry, Eviction, Log};
 use super::Sink;
@@ -133,6 +133,12 @@ impl<T: Clone + 'static> Component for Feeder<T> {
     type Boxes = Standard<(), T>;
 
     async fn main(mut self, cx: Cx<Self::Boxes>) {
+        // Woken by a collection only when refused: a sink's collections are
+        // news to its feeder only when it waits for room. (Under Axon's rule
+        // each collection would also wake the owners of the outboxes its
+        // messages pass through, a `SubscribeTo` among them, for nothing.)
+        cx.outbox.set_collection_wake(CollectionWake::WhenRefused);
+        cx.signal.set_collection_wake(CollectionWake::WhenRefused);
         if !self.plug_in(&cx) {
             self.leave(None);
             return;
