@@ -409,12 +409,15 @@ struct InboxState<T> {
     /// [`CollectionWake::WhenRefused`]: senders join `extra.senders` only
     /// when refused.
     senders_room_only: bool,
-    /// Link bookkeeping and the drain buffer, allocated when first needed.
+    /// Link bookkeeping, allocated when first linked. Apart from the rest of
+    /// `extra`: an inbox that is only linked into (every connection's are)
+    /// needs nothing else of it.
+    links: Option<Box<Links>>,
+    /// What fewer inboxes need, allocated when first needed.
     extra: Option<Box<InboxExtra<T>>>,
 }
 
 struct InboxExtra<T> {
-    links: Links,
     /// The final inbox of the chain when this inbox is linked onward.
     forward: Option<Rc<InboxNode<T>>>,
     /// Outboxes to tell at the next collection: each is here at most once
@@ -437,7 +440,6 @@ struct InboxExtra<T> {
 impl<T> Default for InboxExtra<T> {
     fn default() -> Self {
         InboxExtra {
-            links: Links::default(),
             forward: None,
             senders: Vec::new(),
             spare: VecDeque::new(),
@@ -467,6 +469,7 @@ impl<T: 'static> InboxNode<T> {
                 delivered: NEVER,
                 has_senders: false,
                 senders_room_only: false,
+                links: None,
                 extra: None,
             }),
             owner,
@@ -654,7 +657,10 @@ impl<T: 'static> InboxNode<T> {
                 batch: VecDeque::new(),
             };
         }
-        let spare = std::mem::take(&mut st.extra().spare);
+        let spare = st
+            .extra
+            .as_mut()
+            .map_or_else(VecDeque::new, |e| std::mem::take(&mut e.spare));
         let batch = std::mem::replace(&mut st.queue, spare);
         let wake = st.has_senders;
         drop(st);
@@ -689,7 +695,15 @@ impl<T: 'static> InboxNode<T> {
             }
         }
         if batch.capacity() > 0 {
-            self.state.borrow_mut().extra().spare = batch;
+            let mut st = self.state.borrow_mut();
+            if st.extra.is_none() && st.queue.capacity() == 0 {
+                // Nothing arrived while the drain was out: its buffer is the
+                // queue again, and an inbox that is drained now and then
+                // needs no spare.
+                st.queue = batch;
+            } else {
+                st.extra().spare = batch;
+            }
         }
     }
 
@@ -762,8 +776,8 @@ impl<T: 'static> InboxNode<T> {
 
 impl<T> Drop for InboxNode<T> {
     fn drop(&mut self) {
-        if let Some(extra) = self.state.get_mut().extra.as_mut() {
-            extra.links.leave_target();
+        if let Some(links) = self.state.get_mut().links.as_mut() {
+            links.leave_target();
         }
     }
 }
@@ -818,12 +832,16 @@ impl<T: 'static> AnyBox for InboxNode<T> {
     }
 
     fn with_links(&self, f: &mut dyn FnMut(&mut Links)) {
-        f(&mut self.state.borrow_mut().extra().links)
+        f(self
+            .state
+            .borrow_mut()
+            .links
+            .get_or_insert_with(Default::default))
     }
 
     fn read_links(&self, f: &mut dyn FnMut(&Links)) {
-        if let Some(extra) = &self.state.borrow().extra {
-            f(&extra.links)
+        if let Some(links) = &self.state.borrow().links {
+            f(links)
         }
     }
 
