@@ -88,28 +88,32 @@ impl<T: Clone + 'static> Feeder<T> {
         let mut progressed = false;
         // Nothing this round can link or unlink it: asked once.
         let leads_somewhere = self.sink.inbox.is_none() || cx.outbox.is_linked();
+        // Held for the round: a send only queues the message and wakes the
+        // sink's owner, which runs later, so nothing it does reaches the log.
+        let log = self.log.clone();
+        let mut log = log.borrow_mut();
         loop {
             if finish_at.is_some_and(|at| self.cursor >= at) {
                 return (Round::Done, progressed);
             }
-            let Some(entry) = self.log.borrow().get(self.cursor) else {
+            let Some(entry) = log.entry(self.cursor) else {
                 return (Round::CaughtUp, progressed);
             };
             let mut ends = false;
             let sent = match entry {
                 Entry::Data(m) if self.sink.inbox.is_some() => {
-                    leads_somewhere && cx.outbox.try_send(m).is_ok()
+                    leads_somewhere && cx.outbox.try_send(m.clone()).is_ok()
                 }
                 Entry::Data(_) => true,
                 Entry::Control(c) => {
                     ends = c.is_end_of_stream();
-                    self.sink.control.is_none() || cx.signal.try_send(c).is_ok()
+                    self.sink.control.is_none() || cx.signal.try_send(c.clone()).is_ok()
                 }
             };
             if !sent {
                 return (Round::Blocked, progressed);
             }
-            self.log.borrow_mut().release(self.cursor, pacing);
+            log.release(self.cursor, pacing);
             self.cursor += 1;
             progressed = true;
             if ends {

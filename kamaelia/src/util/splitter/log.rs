@@ -42,15 +42,6 @@ pub(crate) enum Entry<T> {
     Control(Ipc),
 }
 
-impl<T: Clone> Entry<T> {
-    fn cloned(&self) -> Entry<T> {
-        match self {
-            Entry::Data(m) => Entry::Data(m.clone()),
-            Entry::Control(c) => Entry::Control(c.clone()),
-        }
-    }
-}
-
 /// The splitter's bounds, as the log applies them.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Bounds {
@@ -240,10 +231,10 @@ impl<T: Clone> Log<T> {
         self.trim();
     }
 
-    /// A copy of the entry at `seq` (a refcount for `Bytes`), if appended.
-    pub(crate) fn get(&self, seq: u64) -> Option<Entry<T>> {
+    /// The entry at `seq`, if appended.
+    pub(crate) fn entry(&self, seq: u64) -> Option<&Entry<T>> {
         let at = seq.checked_sub(self.base)?;
-        self.slots.get(at as usize).map(|s| s.entry.cloned())
+        self.slots.get(at as usize).map(|s| &s.entry)
     }
 
     /// One sink (pacing or not) has taken the entry at `seq`.
