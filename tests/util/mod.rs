@@ -345,6 +345,11 @@ impl Example {
 
 impl Drop for Example {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            // The test failed: what the example said is the first thing to
+            // read, and it is gone once the test ends.
+            eprintln!("--- {}'s stderr:\n{}", self.name, self.stderr());
+        }
         if self.status.is_some() {
             return;
         }
