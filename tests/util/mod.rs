@@ -251,14 +251,20 @@ impl Example {
     /// Waits until the example has written `needle` to stderr (a log line
     /// saying something happened inside it).
     pub(crate) fn await_stderr(&self, needle: &str) {
+        self.await_stderr_line(needle, |line| line.contains(needle));
+    }
+
+    /// Waits until the example has written a line to stderr that `matches`
+    /// (`what` describes it in the failure message).
+    pub(crate) fn await_stderr_line(&self, what: &str, matches: impl Fn(&str) -> bool) {
         let (buffer, written) = &*self.stderr;
         let mut buffer = buffer.lock().unwrap_or_else(PoisonError::into_inner);
         let deadline = std::time::Instant::now() + HANG_GUARD;
-        while !String::from_utf8_lossy(&buffer).contains(needle) {
+        while !String::from_utf8_lossy(&buffer).lines().any(&matches) {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             assert!(
                 !left.is_zero(),
-                "{} did not log {needle:?} within {HANG_GUARD:?}; stderr:\n{}",
+                "{} did not log {what:?} within {HANG_GUARD:?}; stderr:\n{}",
                 self.name,
                 String::from_utf8_lossy(&buffer)
             );
@@ -410,15 +416,18 @@ pub(crate) fn run_example(name: &str, args: &[&str], stdin: &[u8]) -> (ExitStatu
 // ---------------------------------------------------------------------------
 
 /// The log filter under which a server logs each connection it has set up
-/// (ServerCore's debug line `connection`, naming the client's address), for
-/// [`join_chat`].
-pub(crate) const LOG_CONNECTIONS: &str = "info,kamaelia::server_core=debug";
+/// (ServerCore's debug line `connection`, naming the client's address) and
+/// each connection's subscription to the chat's backplane (`SubscribeTo`'s
+/// debug line `subscribed`, inside the connection's span), for
+/// [`chat_client`] and [`join_chat`].
+pub(crate) const LOG_CONNECTIONS: &str =
+    "info,kamaelia::server_core=debug,kamaelia::backplane=debug";
 
 /// Connects `count` clients to a chat server (started with
 /// [`LOG_CONNECTIONS`]) and proves that each has joined the chat.
 ///
-/// Each newcomer waits until the server has logged its connection (so its
-/// pipeline, subscribed from the start, exists), then says `joined <n>`, and
+/// Each newcomer waits until the server has logged its subscription (its
+/// pipeline has joined the backplane), then says `joined <n>`, and
 /// every earlier client must receive it. With one scheduler, accepting in
 /// order would be enough; with several, a client accepted by one may still
 /// be waiting while a line said on another goes round, so the log is what
@@ -440,11 +449,19 @@ pub(crate) fn join_chat(server: &Example, count: usize) -> Vec<Client> {
 }
 
 /// Connects a client to a chat server (started with [`LOG_CONNECTIONS`]) and
-/// waits until the server has logged its connection: its pipeline,
-/// subscribed from the start, exists, so it misses no line said after this.
+/// waits until the server has logged its subscription to the chat: from
+/// then on it misses no line said, on this server or (bridged) on another.
+///
+/// The connection's log line is not enough: the connection's pipeline
+/// subscribes when its `SubscribeTo` first runs, a few cycles later, and a
+/// line that reaches the backplane in between (from a bridged server, say)
+/// is not for this client.
 pub(crate) fn chat_client(server: &Example, name: &str) -> Client {
     let client = Client::named(server.addr(), name);
-    server.await_stderr(&format!("{} -> ", client.local_addr()));
+    let span = format!("connection{{peer={}}}", client.local_addr());
+    server.await_stderr_line(&format!("{span}…subscribed"), |line| {
+        line.contains(&span) && line.contains(" subscribed backplane=")
+    });
     client
 }
 

@@ -475,7 +475,11 @@ impl<T: Clone + 'static> Component for PublishTo<T> {
 ///
 /// It is subscribed from its first turn: everything published after that
 /// reaches it, even what a publisher started in the same cycle sends at once
-/// (the first line of a chat client whose bytes were already waiting).
+/// (the first line of a chat client whose bytes were already waiting). What
+/// reached the backplane before (a line from another connection, or from a
+/// bridged server, while this one's pipeline was being started) is not for
+/// it. It logs `subscribed` at `DEBUG` (target `kamaelia::backplane`) once it
+/// is.
 ///
 /// If there is no backplane of that name, it logs an error and ends with
 /// `ErrorInformation` on `signal`.
@@ -593,7 +597,12 @@ impl<T: Clone + 'static> Component for SubscribeTo<T> {
             return;
         };
         let subscription = match self.subscribe(&cx, &splitter).await {
-            Ok(subscription) => subscription,
+            Ok(subscription) => {
+                // From here on it misses nothing published: the splitter
+                // takes its new sink before the next message.
+                tracing::debug!(target: "kamaelia::backplane", backplane = %self.name, "subscribed");
+                subscription
+            }
             Err(e) => {
                 let what = format!("cannot subscribe to backplane {}", self.name);
                 give_up(&cx, &cx.signal, &what, e).await;
