@@ -1,8 +1,10 @@
 //! A task's family: its children, indexed so that a parent with ten thousand
 //! children adds, removes and hears of one without looking at the others.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::rc::Rc;
+
+use rustc_hash::FxHashMap;
 
 use crate::task::TaskDyn;
 
@@ -15,7 +17,7 @@ pub(crate) struct Children {
     next: u64,
     in_order: BTreeMap<u64, Rc<dyn TaskDyn>>,
     /// Component number -> its place in `in_order`.
-    place: HashMap<u64, u64>,
+    place: FxHashMap<u64, u64>,
 }
 
 impl Children {

@@ -1,6 +1,5 @@
 //! [`TcpServer`]: accepts connections and makes an adapter for each.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -9,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use axon::ipc::{Ipc, ProducerFinished};
 use axon::{Component, ComponentId, ComponentRef, Cx};
+use rustc_hash::FxHashMap;
 
 use super::csa::ConnectedSocketAdapter;
 use super::limit::ConnectionLimit;
@@ -221,7 +221,7 @@ impl Component for TcpServer {
         let mut listener = Some(listener);
         let mut retry_at: Option<Instant> = None;
         // The adapters still open, by id (they are also this server's children).
-        let mut open: HashMap<ComponentId, ComponentRef> = HashMap::new();
+        let mut open: FxHashMap<ComponentId, ComponentRef> = FxHashMap::default();
         // True when the last turn accepted a full batch: more may be waiting,
         // so the next turn accepts again without waiting for the Selector.
         let mut more = false;
@@ -320,7 +320,7 @@ async fn accept_all(
     listening: Option<SocketAddr>,
     options: &ConnectionOptions,
     limit: &ConnectionLimit,
-    open: &mut HashMap<ComponentId, ComponentRef>,
+    open: &mut FxHashMap<ComponentId, ComponentRef>,
 ) -> io::Result<bool> {
     for _ in 0..ACCEPT_BATCH {
         match sys::accept(listener) {

@@ -23,11 +23,11 @@
 //! in a server's life; every other event costs only the connection it is
 //! about (two hash lookups), however many are open.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use axon::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
 use axon::{ComponentId, ComponentRef, Cx, Inbox};
+use rustc_hash::FxHashMap;
 
 use super::ServerCoreBoxes;
 use crate::internet::messages::close_when_flushed;
@@ -54,18 +54,18 @@ enum Phase {
 /// The open connections, by adapter and by handler, and the server's phase.
 pub(super) struct Connections {
     /// Adapter id -> the connection.
-    by_csa: HashMap<ComponentId, Connection>,
+    by_csa: FxHashMap<ComponentId, Connection>,
     /// Handler id -> adapter id, so that a finished handler finds its
     /// connection without a scan over every open connection.
-    by_handler: HashMap<ComponentId, ComponentId>,
+    by_handler: FxHashMap<ComponentId, ComponentId>,
     phase: Phase,
 }
 
 impl Connections {
     pub(super) fn new() -> Self {
         Connections {
-            by_csa: HashMap::new(),
-            by_handler: HashMap::new(),
+            by_csa: FxHashMap::default(),
+            by_handler: FxHashMap::default(),
             phase: Phase::Serving,
         }
     }

@@ -8,12 +8,12 @@
 //! reports, never a pass over everything watched or muted.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::io;
 use std::rc::Rc;
 use std::time::Duration;
 
 use axon::{Inbox, Scheduler};
+use rustc_hash::FxHashMap;
 use slab::Slab;
 
 use super::messages::{Ready, Selectable, SelectorRequest};
@@ -45,7 +45,7 @@ struct Watched {
     /// The registrations; a registration's slot is its key in the poller.
     slots: Slab<Registration>,
     /// Slot of each watched source, by identity.
-    by_source: HashMap<usize, usize>,
+    by_source: FxHashMap<usize, usize>,
 }
 
 /// One watched source.

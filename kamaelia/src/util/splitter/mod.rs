@@ -6,13 +6,13 @@ mod log;
 mod plug;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
 use std::time::Duration;
 
 use axon::ipc::{Ipc, ShutdownMicroprocess};
 use axon::{Component, ComponentId, ComponentRef, Cx};
+use rustc_hash::FxHashMap;
 
 use self::feeder::Feeder;
 use self::log::{Bounds, Entry, Log};
@@ -358,8 +358,8 @@ type SinkKey = (ComponentId, Option<String>, Option<String>);
 
 /// The splitter's sinks: each served by a feeder child.
 struct Sinks {
-    feeders: HashMap<SinkKey, ComponentRef>,
-    keys: HashMap<ComponentId, SinkKey>,
+    feeders: FxHashMap<SinkKey, ComponentRef>,
+    keys: FxHashMap<ComponentId, SinkKey>,
 }
 
 impl Sinks {
@@ -430,8 +430,8 @@ impl<T: Clone + Weigh + 'static> Component for PlugSplitter<T> {
         let log = Rc::new(RefCell::new(Log::new(self.bounds())));
         log.borrow_mut().set_splitter(Some(cx.component()));
         let mut sinks = Sinks {
-            feeders: HashMap::new(),
-            keys: HashMap::new(),
+            feeders: FxHashMap::default(),
+            keys: FxHashMap::default(),
         };
         let mut ending = false;
         // Counted, not listed: at the end it is asked on every wake.
