@@ -85,7 +85,10 @@ impl fmt::Debug for ComponentId {
 pub(crate) fn kind_of<T: ?Sized>() -> &'static str {
     let full = std::any::type_name::<T>();
     let base = full.split('<').next().unwrap_or(full);
-    let start = base.rfind("::").map(|i| i + 2).unwrap_or(0);
+    // A path's segments cannot hold a colon, so the last one ends the path:
+    // a byte search, where a search for "::" sets up a substring searcher
+    // (about 200 instructions for every component made).
+    let start = base.rfind(':').map(|i| i + 1).unwrap_or(0);
     &full[start..]
 }
 
