@@ -186,10 +186,6 @@ impl Connections {
     }
 }
 
-/// Stops `component` and everything it made (its children, theirs, …): a
-/// handler made of components, stopped past the grace, must not leave them
-/// running, waiting for a `control` message that will never come, or the
-/// scheduler would never end.
 /// Puts `message` into one of a connection's `control` inboxes. They take no
 /// size limit from the server, so only an inbox someone limited refuses it;
 /// that is logged, and the connection is then closed by its other end.
@@ -199,6 +195,10 @@ fn tell(control: &Inbox<Ipc>, message: Ipc) {
     }
 }
 
+/// Stops `component` and everything it made (its children, theirs, …): a
+/// handler made of components, stopped past the grace, must not leave them
+/// running, waiting for a `control` message that will never come, or the
+/// scheduler would never end.
 fn stop_with_descendants(component: &ComponentRef) {
     let mut left = vec![component.clone()];
     while let Some(next) = left.pop() {
