@@ -90,8 +90,7 @@ impl<T: Clone + 'static> Feeder<T> {
         let leads_somewhere = self.sink.inbox.is_none() || cx.outbox.is_linked();
         // Held for the round: a send only queues the message and wakes the
         // sink's owner, which runs later, so nothing it does reaches the log.
-        let log = self.log.clone();
-        let mut log = log.borrow_mut();
+        let mut log = self.log.borrow_mut();
         loop {
             if finish_at.is_some_and(|at| self.cursor >= at) {
                 return (Round::Done, progressed);
