@@ -711,6 +711,28 @@ fn entry(scheduler: &Scheduler, name: &str) -> ComponentRef {
         .component
 }
 
+/// Ends the backplane and runs the rest: the reader must have seen
+/// `0..count`, in order, and then heard `ProducerFinished`.
+fn end_and_expect(
+    scheduler: &Scheduler,
+    backplane: &ComponentRef,
+    (seen, told): (&Log, &Rc<RefCell<Vec<Ipc>>>),
+    count: u64,
+) {
+    backplane
+        .inbox::<Ipc>("control")
+        .unwrap()
+        .deliver(ProducerFinished::new().into())
+        .unwrap();
+    scheduler.run().unwrap();
+    assert_eq!(*seen.borrow(), (0..count).collect::<Vec<u64>>());
+    assert!(
+        told.borrow()[0].is_producer_finished(),
+        "{:?}",
+        told.borrow()
+    );
+}
+
 #[test]
 fn a_subscriber_is_one_component_and_what_is_published_lands_in_its_readers_inbox() {
     let scheduler = Scheduler::new();
@@ -755,18 +777,7 @@ fn a_subscriber_is_one_component_and_what_is_published_lands_in_its_readers_inbo
         inbox.deliver(n).unwrap();
         scheduler.run_cycle();
     }
-    backplane
-        .inbox::<Ipc>("control")
-        .unwrap()
-        .deliver(ProducerFinished::new().into())
-        .unwrap();
-    scheduler.run().unwrap();
-    assert_eq!(*seen.borrow(), (0..100).collect::<Vec<u64>>());
-    assert!(
-        told.borrow()[0].is_producer_finished(),
-        "{:?}",
-        told.borrow()
-    );
+    end_and_expect(&scheduler, &backplane, (&seen, &told), 100);
 }
 
 #[test]
@@ -791,18 +802,7 @@ fn what_is_published_before_a_subscribers_outbox_is_linked_onward_is_not_lost() 
     // Smaller than what waits: the rest waits in the backplane.
     let (r, seen, told) = reading(&sub, 4);
     r.activate_on(&scheduler);
-    backplane
-        .inbox::<Ipc>("control")
-        .unwrap()
-        .deliver(ProducerFinished::new().into())
-        .unwrap();
-    scheduler.run().unwrap();
-    assert_eq!(*seen.borrow(), (0..20).collect::<Vec<u64>>());
-    assert!(
-        told.borrow()[0].is_producer_finished(),
-        "{:?}",
-        told.borrow()
-    );
+    end_and_expect(&scheduler, &backplane, (&seen, &told), 20);
 }
 
 #[test]
