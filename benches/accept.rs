@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
 
-use support::{median, pin, Kamaelia, Server, Tokio, BACKLOG, CLIENT_CPU, SERVER_CPU};
+use support::{median, pin, Server, BACKLOG, CLIENT_CPU, SERVERS, SERVER_CPU};
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -78,31 +78,18 @@ fn main() {
     let connections = env("ACCEPT_CONNECTIONS", if bench { 10_000 } else { 200 });
     let rounds = env("ACCEPT_ROUNDS", if bench { 5 } else { 1 }).max(1);
     let clients = env("ACCEPT_CLIENTS", 16).max(1);
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-    for round in 1..=rounds {
-        // Each goes first in every other round.
-        let (k, t) = if round % 2 == 1 {
-            let k = measure(Kamaelia::start(), connections, clients);
-            (k, measure(Tokio::start(BACKLOG), connections, clients))
-        } else {
-            let t = measure(Tokio::start(BACKLOG), connections, clients);
-            (measure(Kamaelia::start(), connections, clients), t)
-        };
-        println!(
-            "round {round}: kamaelia {:.0} connections/s ({:.1} µs CPU each), \
-             tokio {:.0} connections/s ({:.1} µs)",
-            k.0, k.1, t.0, t.1
-        );
-        ours.push(k);
-        theirs.push(t);
-    }
-    let paired = median(ours.iter().zip(&theirs).map(|(k, t)| k.0 / t.0).collect());
-    let cpu = |v: &[(f64, f64)]| median(v.iter().map(|r| r.1).collect());
-    let (kc, tc) = (cpu(&ours), cpu(&theirs));
-    let (k, t) = (
-        median(ours.iter().map(|r| r.0).collect()),
-        median(theirs.iter().map(|r| r.0).collect()),
+    let runs = support::rounds(
+        rounds,
+        |i| measure(support::start(i, BACKLOG), connections, clients),
+        |round, r: &[(f64, f64)]| {
+            println!(
+                "round {round}: connections/s (µs CPU each): tokio {:.0} ({:.1}), \
+                 kamaelia {:.0} ({:.1}), inline {:.0} ({:.1})",
+                r[0].0, r[0].1, r[1].0, r[1].1, r[2].0, r[2].1
+            );
+        },
     );
+    let of = |v: &[(f64, f64)], f: fn(&(f64, f64)) -> f64| median(v.iter().map(f).collect());
     println!();
     println!(
         "{connections} connections (connect, FIN, server closes) from {clients} client threads, \
@@ -112,18 +99,28 @@ fn main() {
         "{:<46} {:>14} {:>16}",
         "server", "connections/s", "CPU µs/connection"
     );
-    println!(
-        "{:<46} {:>14.0} {kc:>16.1}",
-        "kamaelia SimpleServer + EchoProtocol", k
-    );
-    println!(
-        "{:<46} {:>14.0} {tc:>16.1}",
-        "tokio current_thread, a task per connection", t
-    );
-    println!(
-        "ratio kamaelia/tokio: {:.2}x (median of the rounds' own ratios: {paired:.2}x); \
-         CPU per connection {:.2}x",
-        k / t,
-        kc / tc
-    );
+    for (name, r) in SERVERS.iter().zip(&runs) {
+        println!(
+            "{name:<46} {:>14.0} {:>16.1}",
+            of(r, |x| x.0),
+            of(r, |x| x.1)
+        );
+    }
+    let (t, tc) = (of(&runs[0], |x| x.0), of(&runs[0], |x| x.1));
+    for i in 1..SERVERS.len() {
+        let paired = median(
+            runs[i]
+                .iter()
+                .zip(&runs[0])
+                .map(|(k, t)| k.0 / t.0)
+                .collect(),
+        );
+        println!(
+            "{} / tokio: {:.2}x (median of the rounds' own ratios: {paired:.2}x); \
+             CPU per connection {:.2}x",
+            SERVERS[i],
+            of(&runs[i], |x| x.0) / t,
+            of(&runs[i], |x| x.1) / tc
+        );
+    }
 }

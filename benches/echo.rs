@@ -4,6 +4,10 @@
 //! `cargo bench --bench echo` (`ECHO_PYTHON=1` adds the original Kamaelia;
 //! `ECHO_CONNECTIONS=<n>` sets the number of connections, 50 by default)
 //!
+//! Two kamaelia servers are measured: the echo as a handler component (two
+//! components per connection, Kamaelia's way), and the echo run inside each
+//! connection's adapter (`SimpleServer::inline`).
+//!
 //! 50 connections, each ping-ponging 64-byte messages (the load generator of
 //! `examples/loadgen`). Each server runs on a thread pinned to CPU 0 and the
 //! load generator on one pinned to CPU 1, so the server has one core to itself.
@@ -21,7 +25,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
-use support::{median, pin, Kamaelia, Server, Tokio, BACKLOG, CLIENT_CPU, SERVER_CPU};
+use support::{median, pin, Server, BACKLOG, CLIENT_CPU, SERVERS, SERVER_CPU};
 
 const DEFAULT_CONNECTIONS: usize = 50;
 const SIZE: usize = 64;
@@ -161,45 +165,27 @@ fn main() {
         return;
     }
     let (warmup, duration) = (Duration::from_millis(500), Duration::from_secs(2));
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-    for round in 1..=ROUNDS {
-        // Each goes first in every other round, so that whatever the order
-        // favours (sockets in TIME_WAIT, a warm CPU) favours neither.
-        let (k, t) = if round % 2 == 1 {
-            let k = measure(Kamaelia::start(), warmup, duration);
-            (k, measure(Tokio::start(BACKLOG), warmup, duration))
-        } else {
-            let t = measure(Tokio::start(BACKLOG), warmup, duration);
-            (measure(Kamaelia::start(), warmup, duration), t)
-        };
-        println!(
-            "round {round}: kamaelia {:.0} round trips/s ({:.2} µs CPU each, p99 {:.0} µs), \
-             tokio {:.0} ({:.2} µs, p99 {:.0} µs)",
-            k.rate,
-            k.cpu.as_secs_f64() * 1e6,
-            k.p99.as_secs_f64() * 1e6,
-            t.rate,
-            t.cpu.as_secs_f64() * 1e6,
-            t.p99.as_secs_f64() * 1e6
-        );
-        ours.push(k);
-        theirs.push(t);
-    }
-    // Each round's servers ran minutes apart at most, so the ratio within a
-    // round is less hit by the VM's drift than the ratio of the medians.
-    let paired = median(
-        ours.iter()
-            .zip(&theirs)
-            .map(|(k, t)| k.rate / t.rate)
-            .collect(),
+    let runs = support::rounds(
+        ROUNDS,
+        |i| measure(support::start(i, BACKLOG), warmup, duration),
+        |round, runs: &[Run]| {
+            let each: Vec<String> = runs
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{:.0} ({:.2} µs CPU, p99 {:.0} µs)",
+                        r.rate,
+                        r.cpu.as_secs_f64() * 1e6,
+                        r.p99.as_secs_f64() * 1e6
+                    )
+                })
+                .collect();
+            println!(
+                "round {round}: round trips/s: tokio {}, kamaelia {}, inline {}",
+                each[0], each[1], each[2]
+            );
+        },
     );
-    let paired_cpu = median(
-        ours.iter()
-            .zip(&theirs)
-            .map(|(k, t)| k.cpu.as_secs_f64() / t.cpu.as_secs_f64())
-            .collect(),
-    );
-    let (k, t) = (medians(&ours), medians(&theirs));
     println!();
     println!(
         "{} connections x {SIZE}-byte ping-pong, server on CPU {SERVER_CPU}, load on CPU {CLIENT_CPU} (medians of {ROUNDS} rounds)",
@@ -209,21 +195,42 @@ fn main() {
         "{:<46} {:>14} {:>10} {:>9} {:>9}",
         "server", "round trips/s", "CPU µs/rt", "p50 µs", "p99 µs"
     );
-    row("kamaelia SimpleServer + EchoProtocol", &k);
-    row("tokio current_thread, read/write_all per task", &t);
-    println!(
-        "kamaelia/tokio: round trips/s {:.2}x (rounds' own ratios: {paired:.2}x); \
-         server CPU per round trip {:.2}x (rounds' own: {paired_cpu:.2}x); p99 {:.2}x",
-        k.rate / t.rate,
-        k.cpu.as_secs_f64() / t.cpu.as_secs_f64(),
-        k.p99.as_secs_f64() / t.p99.as_secs_f64()
-    );
+    let m: Vec<Run> = runs.iter().map(|r| medians(r)).collect();
+    for (name, run) in SERVERS.iter().zip(&m) {
+        row(name, run);
+    }
+    let t = &m[0];
+    for i in 1..SERVERS.len() {
+        // Each round's servers ran minutes apart at most, so the ratio
+        // within a round is less hit by the VM's drift than the ratio of
+        // the medians.
+        let paired = |f: fn(&Run) -> f64| {
+            median(
+                runs[i]
+                    .iter()
+                    .zip(&runs[0])
+                    .map(|(k, t)| f(k) / f(t))
+                    .collect(),
+            )
+        };
+        let k = &m[i];
+        println!(
+            "{} / tokio: round trips/s {:.2}x (rounds' own ratios: {:.2}x); \
+             server CPU per round trip {:.2}x (rounds' own: {:.2}x); p99 {:.2}x",
+            SERVERS[i],
+            k.rate / t.rate,
+            paired(|r| r.rate),
+            k.cpu.as_secs_f64() / t.cpu.as_secs_f64(),
+            paired(|r| r.cpu.as_secs_f64()),
+            k.p99.as_secs_f64() / t.p99.as_secs_f64()
+        );
+    }
     if std::env::var_os("ECHO_PYTHON").is_some() {
         match Python::start() {
             Some(server) => {
                 let p = measure(server, warmup, duration);
                 row("Python Kamaelia 1.14.32 FastRestartServer", &p);
-                println!("ratio kamaelia/python: {:.1}x", k.rate / p.rate);
+                println!("ratio kamaelia/python: {:.1}x", m[1].rate / p.rate);
             }
             None => println!("Python Kamaelia: not run (pip install kamaelia==1.14.32)"),
         }

@@ -45,7 +45,7 @@ use std::str::FromStr;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use support::{median, pin, Kamaelia, Server, Tokio, BACKLOG, CLIENT_CPU, SERVER_CPU};
+use support::{median, pin, Server, BACKLOG, CLIENT_CPU, SERVERS, SERVER_CPU};
 
 /// Set in the client's environment: the server's address.
 const CLIENT_ENV: &str = "IDLE_CLIENT_OF";
@@ -274,42 +274,28 @@ fn main() {
         settings.tokio_backlog
     );
     let backlog = settings.tokio_backlog;
-    type Start = Box<dyn Fn() -> Box<dyn Server>>;
-    let servers: [(&str, Start); 2] = [
-        (
-            "tokio current_thread, a task per connection",
-            Box::new(move || Tokio::start(backlog)),
-        ),
-        (
-            "kamaelia SimpleServer + EchoProtocol",
-            Box::new(Kamaelia::start),
-        ),
-    ];
-    let mut outcomes: [Vec<idle::Outcome>; 2] = [Vec::new(), Vec::new()];
-    let mut memory: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
-    for round in 1..=settings.rounds {
-        println!("round {round}:");
-        // Tokio goes first in odd rounds, kamaelia in even ones.
-        let order = if round % 2 == 1 { [0, 1] } else { [1, 0] };
-        for i in order {
-            let (name, start) = &servers[i];
-            let (outcome, stopped, per_connection) = measure(start(), &settings);
-            describe(name, &outcome, stopped);
+    let mut memory: Vec<Vec<f64>> = vec![Vec::new(); SERVERS.len()];
+    let outcomes = support::rounds(
+        settings.rounds,
+        |i| {
+            let (outcome, stopped, per_connection) = measure(support::start(i, backlog), &settings);
+            describe(SERVERS[i], &outcome, stopped);
             if let Some(bytes) = per_connection {
                 println!("    resident memory per connection held: {bytes:.0} bytes");
                 memory[i].push(bytes);
             }
-            outcomes[i].push(outcome);
             if stopped.is_none() {
                 println!("a server did not stop; ending the run");
                 std::process::exit(1);
             }
-        }
-    }
+            outcome
+        },
+        |round, _| println!("(round {round} done)"),
+    );
     let seconds = |v: &[idle::Outcome]| median(v.iter().map(|o| o.elapsed.as_secs_f64()).collect());
     let held = |v: &[idle::Outcome]| median(v.iter().map(|o| o.held as f64).collect());
-    let [tokio, ours] = &outcomes;
-    let (t, k) = (seconds(tokio), seconds(ours));
+    let tokio = &outcomes[0];
+    let t = seconds(tokio);
     println!();
     println!(
         "{} connections (median of {} round{}):",
@@ -321,7 +307,7 @@ fn main() {
         "{:<46} {:>8} {:>10} {:>16}",
         "server", "held", "seconds", "RSS B/connection"
     );
-    for (i, (name, _)) in servers.iter().enumerate() {
+    for (i, name) in SERVERS.iter().enumerate() {
         let v = &outcomes[i];
         let capped = if v.iter().all(idle::Outcome::complete) {
             ""
@@ -339,17 +325,22 @@ fn main() {
             seconds(v)
         );
     }
-    if ours.iter().all(idle::Outcome::complete) && tokio.iter().all(idle::Outcome::complete) {
-        println!(
-            "ratio kamaelia/tokio (time to hold them all): {:.2}x",
-            k / t
-        );
-    } else {
-        println!(
-            "ratio kamaelia/tokio: not measured, not every connection was held within {} s \
-             (at least {:.1}x if only kamaelia fell short)",
-            settings.limit.as_secs_f64(),
-            k / t
-        );
+    for (i, ours) in outcomes.iter().enumerate().skip(1) {
+        let k = seconds(ours);
+        if ours.iter().all(idle::Outcome::complete) && tokio.iter().all(idle::Outcome::complete) {
+            println!(
+                "{} / tokio (time to hold them all): {:.2}x",
+                SERVERS[i],
+                k / t
+            );
+        } else {
+            println!(
+                "{} / tokio: not measured, not every connection was held within {} s \
+                 (at least {:.1}x if only kamaelia fell short)",
+                SERVERS[i],
+                settings.limit.as_secs_f64(),
+                k / t
+            );
+        }
     }
 }

@@ -2,11 +2,15 @@
 //!
 //! Kamaelia's SimpleServer with the EchoProtocol of its documentation: every
 //! byte a client sends comes back. Ctrl-C shuts the server down in order.
+//!
+//! With `--inline`, the same echo runs inside each connection's adapter (an
+//! [`InlineProtocol`]): one component per connection instead of two.
 
 mod support;
 
 use axon::{Component, Cx, Standard};
 use bytes::Bytes;
+use kamaelia::internet::{InlineProtocol, Reply};
 use kamaelia::SimpleServer;
 
 /// Sends back everything it receives, until the client is done.
@@ -21,16 +25,35 @@ impl Component for EchoProtocol {
     }
 }
 
+/// The same echo, run inside each connection's adapter (`--inline`).
+impl InlineProtocol for EchoProtocol {
+    fn on_data(&mut self, data: Bytes, reply: &mut Reply<'_>) {
+        reply.send(data);
+    }
+}
+
 fn main() -> std::io::Result<()> {
-    let (args, [max_connections]) = support::args_and_counts(
+    let options = support::server_options(
         "echo_server",
         "Echoes back what each client sends.",
         12345,
         [support::max_connections_option()],
+        [],
+        [support::Flag {
+            name: "inline",
+            help: "run the echo inside each connection's adapter",
+            value: false,
+        }],
     );
-    let server = SimpleServer::new(|| EchoProtocol)
-        .host(args.host)
-        .port(args.port)
+    let ([max_connections], [inline]) = (options.counts, options.flags);
+    let server = if inline {
+        SimpleServer::inline(|| EchoProtocol)
+    } else {
+        SimpleServer::new(|| EchoProtocol)
+    };
+    let server = server
+        .host(options.args.host)
+        .port(options.args.port)
         .shutdown_on_signals();
     let server = support::limit_connections(server, max_connections).bind()?;
     support::listening("echo_server", server.local_addr());

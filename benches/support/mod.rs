@@ -70,6 +70,50 @@ pub(crate) fn thread_id() -> i32 {
     unsafe { libc::gettid() }
 }
 
+/// The servers the socket benches compare, by name: tokio's, then
+/// kamaelia's with the echo as a handler component (Kamaelia's way), then
+/// kamaelia's with the echo run inside each connection's adapter
+/// (`SimpleServer::inline`).
+pub(crate) const SERVERS: [&str; 3] = [
+    "tokio current_thread, a task per connection",
+    "kamaelia SimpleServer + EchoProtocol",
+    "kamaelia SimpleServer::inline(EchoProtocol)",
+];
+
+/// Starts server `i` of [`SERVERS`] (tokio with `backlog`).
+pub(crate) fn start(i: usize, backlog: u32) -> Box<dyn Server> {
+    match i {
+        0 => Tokio::start(backlog),
+        1 => Kamaelia::start(false),
+        _ => Kamaelia::start(true),
+    }
+}
+
+/// Runs `rounds` rounds of `measure(server)` over the [`SERVERS`], each
+/// round starting with the next one (so that whatever goes first, with
+/// sockets in TIME_WAIT or a warm CPU, favours none); `report` is given each
+/// round's results. Returns each server's results, in [`SERVERS`] order.
+pub(crate) fn rounds<R: Clone>(
+    rounds: usize,
+    mut measure: impl FnMut(usize) -> R,
+    mut report: impl FnMut(usize, &[R]),
+) -> Vec<Vec<R>> {
+    let mut all: Vec<Vec<R>> = vec![Vec::new(); SERVERS.len()];
+    for round in 1..=rounds {
+        let mut this: Vec<Option<R>> = vec![None; SERVERS.len()];
+        for k in 0..SERVERS.len() {
+            let i = (k + round - 1) % SERVERS.len();
+            this[i] = Some(measure(i));
+        }
+        let this: Vec<R> = this.into_iter().flatten().collect();
+        report(round, &this);
+        for (i, r) in this.into_iter().enumerate() {
+            all[i].push(r);
+        }
+    }
+    all
+}
+
 /// Kamaelia's `SimpleServer` with `EchoProtocol`, on its own scheduler.
 pub(crate) struct Kamaelia {
     address: SocketAddr,
@@ -79,16 +123,19 @@ pub(crate) struct Kamaelia {
 }
 
 impl Kamaelia {
-    /// Starts the server on a thread pinned to [`SERVER_CPU`].
-    pub(crate) fn start() -> Box<dyn Server> {
+    /// Starts the server on a thread pinned to [`SERVER_CPU`]; with
+    /// `inline`, the echo runs inside each connection's adapter.
+    pub(crate) fn start(inline: bool) -> Box<dyn Server> {
         let (tx, rx) = mpsc::channel();
         let thread = thread::spawn(move || {
             pin(SERVER_CPU);
             let tid = thread_id();
-            let server = SimpleServer::new(|| EchoProtocol)
-                .host("127.0.0.1")
-                .port(0)
-                .bind()?;
+            let server = if inline {
+                SimpleServer::inline(|| EchoProtocol)
+            } else {
+                SimpleServer::new(|| EchoProtocol)
+            };
+            let server = server.host("127.0.0.1").port(0).bind()?;
             let address = server.local_addr().expect("bound");
             let server = server.activate()?;
             let control = server

@@ -9,6 +9,7 @@ use std::net::{SocketAddr, TcpListener};
 use axon::ipc::{ErrorInformation, Ipc};
 use axon::{BoxSet, ComponentRef, Cx, Inbox, Outbox};
 
+use super::inline_protocol::InlineFactory;
 use super::limit::ConnectionLimit;
 use super::messages::SocketActivity;
 use super::options::{ConnectionOptions, ListenOptions, DEFAULT_HOST};
@@ -22,6 +23,8 @@ pub(crate) struct Listening {
     pub(crate) listen: ListenOptions,
     pub(crate) connection: ConnectionOptions,
     pub(crate) limit: ConnectionLimit,
+    /// The protocol each adapter runs inside itself, if any.
+    pub(crate) inline: Option<InlineFactory>,
     /// Bound by [`bind`](Self::bind), or handed in (an error then is the one
     /// making it non-blocking, reported when the server starts).
     listener: Option<io::Result<TcpListener>>,
@@ -37,6 +40,7 @@ impl Listening {
             listen: ListenOptions::default(),
             connection: ConnectionOptions::default(),
             limit: ConnectionLimit::default(),
+            inline: None,
             listener: None,
         }
     }
@@ -98,11 +102,13 @@ impl Listening {
         if let Ok(address) = listener.local_addr() {
             tracing::info!(target: "kamaelia::internet", %address, "listening");
         }
-        let server = ComponentRef::new(
-            TcpServer::from_listener(listener)
-                .connection_options(self.connection)
-                .connection_limit(self.limit.clone()),
-        );
+        let mut server = TcpServer::from_listener(listener)
+            .connection_options(self.connection)
+            .connection_limit(self.limit.clone());
+        if let Some(inline) = &self.inline {
+            server = server.inline_factory(inline.clone());
+        }
+        let server = ComponentRef::new(server);
         cx.link((&server, "protocol_handler_signal"), socketactivity)
             .and_then(|_| cx.link(serversignal, (&server, "control")))
             .map_err(io::Error::other)?;

@@ -22,6 +22,7 @@
 //! |---|---|
 //! | `selector/` | the [`Selector`] component, its core (what is watched), its park (the scheduler's wait), its messages and the re-arm queue behind its notices |
 //! | `csa/` | the [`ConnectedSocketAdapter`] component, its socket I/O, and its lifecycle |
+//! | `inline_protocol.rs` | [`InlineProtocol`]: a protocol handler run inside its adapter, and the [`Reply`] it answers through |
 //! | `tcp_server.rs`, `tcp_client.rs` | [`TcpServer`], [`TcpClient`] |
 //! | `single_server.rs` | [`SingleServer`] |
 //! | `listening.rs` | where and how a server listens, and starting its [`TcpServer`] (shared by [`SingleServer`] and `ServerCore`) |
@@ -29,6 +30,7 @@
 //! | `messages.rs` | the connection messages: [`SocketActivity`](crate::ipc::SocketActivity), [`SocketShutdown`](crate::ipc::SocketShutdown), … |
 
 mod csa;
+mod inline_protocol;
 mod limit;
 mod listening;
 pub(crate) mod messages;
@@ -39,6 +41,7 @@ mod tcp_client;
 mod tcp_server;
 
 pub use csa::{ConnectedSocketAdapter, CsaBoxes};
+pub use inline_protocol::{InlineProtocol, Reply};
 pub use limit::{ConnectionLimit, DEFAULT_REFUSAL};
 pub use options::{
     ConnectionOptions, ListenOptions, DEFAULT_BACKLOG, DEFAULT_CSA_INBOX_SIZE, DEFAULT_HOST,

@@ -334,7 +334,7 @@ impl TcpClient {
             linger: None,
             ..self.options
         };
-        let csa = ConnectedSocketAdapter::prepare(stream, &options)?;
+        let csa = ConnectedSocketAdapter::prepare(stream, &options, None)?;
         cx.link((&csa, "creator_feedback"), &cx.socket_feedback)
             .and_then(|_| cx.link((&csa, "outbox"), &cx.outbox))
             .and_then(|_| cx.link(&cx.inbox, (&csa, "inbox")))

@@ -11,6 +11,7 @@ use axon::{Component, ComponentId, ComponentRef, Cx};
 use rustc_hash::FxHashMap;
 
 use super::csa::ConnectedSocketAdapter;
+use super::inline_protocol::{InlineFactory, InlineProtocol};
 use super::limit::ConnectionLimit;
 use super::messages::{ConnectionInfo, SocketActivity, SocketShutdown};
 use super::options::{ConnectionOptions, ListenOptions};
@@ -138,6 +139,7 @@ pub struct TcpServer {
     listener: Rc<TcpListener>,
     options: ConnectionOptions,
     limit: ConnectionLimit,
+    inline: Option<InlineFactory>,
 }
 
 impl TcpServer {
@@ -157,6 +159,7 @@ impl TcpServer {
             listener: Rc::new(listener),
             options: ConnectionOptions::default(),
             limit: ConnectionLimit::default(),
+            inline: None,
         }
     }
 
@@ -173,6 +176,25 @@ impl TcpServer {
     /// client's address).
     pub fn connection_limit(mut self, limit: ConnectionLimit) -> Self {
         self.limit = limit;
+        self
+    }
+
+    /// Gives each adapter an [`InlineProtocol`] made by `protocol` from
+    /// its connection's [`ConnectionInfo`] (see
+    /// [`ConnectedSocketAdapter::inline`]).
+    pub fn inline<F, P>(self, protocol: F) -> Self
+    where
+        F: Fn(&ConnectionInfo) -> P + 'static,
+        P: InlineProtocol,
+    {
+        self.inline_factory(Rc::new(move |info: &ConnectionInfo| {
+            Box::new(protocol(info)) as Box<dyn InlineProtocol>
+        }))
+    }
+
+    /// As [`inline`](Self::inline), with the factory already shared.
+    pub(crate) fn inline_factory(mut self, factory: InlineFactory) -> Self {
+        self.inline = Some(factory);
         self
     }
 
@@ -202,6 +224,7 @@ impl Component for TcpServer {
             listener,
             options,
             limit,
+            inline,
         } = self;
         if let Err(e) = link_selector(&cx, &cx.selector_signal) {
             tracing::error!(target: "kamaelia::tcp_server", error = %e, "no selector; not accepting");
@@ -249,7 +272,17 @@ impl Component for TcpServer {
                 if notified || retry_due || (more && retry_at.is_none()) {
                     retry_at = None;
                     more = false;
-                    match accept_all(&cx, l, listening, &options, &limit, &mut open).await {
+                    match accept_all(
+                        &cx,
+                        l,
+                        listening,
+                        &options,
+                        &limit,
+                        inline.as_ref(),
+                        &mut open,
+                    )
+                    .await
+                    {
                         Ok(full) => more = full,
                         Err(e) => {
                             tracing::warn!(target: "kamaelia::tcp_server", error = %e, "cannot accept now; retrying soon");
@@ -287,6 +320,7 @@ impl Component for TcpServer {
 /// who is connected to what.
 fn adapter(
     options: &ConnectionOptions,
+    inline: Option<&InlineFactory>,
     socket: TcpStream,
     peer: SocketAddr,
     listening: Option<SocketAddr>,
@@ -304,7 +338,8 @@ fn adapter(
         local_ip: local.ip(),
         local_port: local.port(),
     };
-    let csa = ConnectedSocketAdapter::prepare(Rc::new(socket), options)?;
+    let inline = inline.map(|make| make(&info));
+    let csa = ConnectedSocketAdapter::prepare(Rc::new(socket), options, inline)?;
     Ok((csa, info))
 }
 
@@ -320,6 +355,7 @@ async fn accept_all(
     listening: Option<SocketAddr>,
     options: &ConnectionOptions,
     limit: &ConnectionLimit,
+    inline: Option<&InlineFactory>,
     open: &mut FxHashMap<ComponentId, ComponentRef>,
 ) -> io::Result<bool> {
     for _ in 0..ACCEPT_BATCH {
@@ -327,7 +363,7 @@ async fn accept_all(
             Ok((socket, peer)) if !limit.has_room(open.len()) => {
                 limit.refuse(socket, peer, open.len());
             }
-            Ok((socket, peer)) => match adapter(options, socket, peer, listening) {
+            Ok((socket, peer)) => match adapter(options, inline, socket, peer, listening) {
                 Ok((csa, info)) => {
                     cx.add_children([&csa]);
                     open.insert(csa.id(), csa.clone());

@@ -3,6 +3,8 @@
 use axon::{Component, Cx, Standard};
 use bytes::Bytes;
 
+use crate::internet::{InlineProtocol, Reply};
+
 /// Sends everything it receives on `inbox` back out of `outbox`: Kamaelia's
 /// `Kamaelia.Protocol.EchoProtocol`, written as the echo server of its
 /// documentation is. It ends once a message has arrived on `control` (the
@@ -26,6 +28,10 @@ use bytes::Bytes;
 /// * `outbox` ([`Bytes`]): the echo.
 /// * `signal` ([`Ipc`](axon::ipc::Ipc)): not used.
 ///
+/// It is also an [`InlineProtocol`], for a server that runs it inside each
+/// connection's adapter ([`SimpleServer::inline`](crate::SimpleServer::inline)):
+/// the same echo, one component per connection instead of two.
+///
 /// # Examples
 ///
 /// ```no_run
@@ -43,5 +49,11 @@ impl Component for EchoProtocol {
         while let Some(data) = cx.recv_until_finished().await {
             cx.outbox.send(data).await;
         }
+    }
+}
+
+impl InlineProtocol for EchoProtocol {
+    fn on_data(&mut self, data: Bytes, reply: &mut Reply<'_>) {
+        reply.send(data);
     }
 }

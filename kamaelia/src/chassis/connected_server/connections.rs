@@ -6,7 +6,7 @@
 //! | phase | means | moves to |
 //! |---|---|---|
 //! | `Serving` | accepting; each connection lives until its adapter closes | `Draining` on [`begin_shutdown`](Connections::begin_shutdown) |
-//! | `Draining { deadline }` | every handler has been told to finish (`ProducerFinished`), as has each new one, and each adapter whose handler is done to close once flushed ([`CloseWhenFlushed`](crate::ipc::CloseWhenFlushed)), without lingering for its client; waiting for the connections to flush and close | `Forced` on [`force`](Connections::force) at the deadline |
+//! | `Draining { deadline }` | every handler has been told to finish (`ProducerFinished`), as has each new one, and each adapter whose handler is done (or that runs an inline protocol) to close once flushed ([`CloseWhenFlushed`](crate::ipc::CloseWhenFlushed)), without lingering for its client; waiting for the connections to flush and close | `Forced` on [`force`](Connections::force) at the deadline |
 //! | `Forced` | every adapter has been told to close at once (`ShutdownMicroprocess`), as has each new one, and each handler left running is stopped, with every component it made | nothing: the server ends once none is left |
 //!
 //! # Events, one method each
@@ -36,11 +36,16 @@ use crate::ipc::SocketShutdown;
 /// One connection, as the server wired it.
 pub(super) struct Connection {
     pub(super) csa: ComponentRef,
-    pub(super) handler: ComponentRef,
-    /// The handler's `control`.
-    pub(super) to_handler: Inbox<Ipc>,
     /// The adapter's `control`.
     pub(super) to_csa: Inbox<Ipc>,
+    /// The handler component; none for a protocol run inside the adapter.
+    pub(super) handler: Option<Handler>,
+}
+
+/// A connection's handler component, and its `control`.
+pub(super) struct Handler {
+    pub(super) component: ComponentRef,
+    pub(super) control: Inbox<Ipc>,
 }
 
 /// Where the server is in its life; see the module's table.
@@ -90,17 +95,33 @@ impl Connections {
     /// the grace, its adapter to close.
     pub(super) fn on_new_csa(&mut self, cx: &Cx<ServerCoreBoxes>, connection: Connection) {
         if self.phase != Phase::Serving {
-            tell(
-                &connection.to_handler,
-                ProducerFinished::from(cx.id()).into(),
-            );
+            self.tell_to_finish(cx, &connection);
         }
         if self.phase == Phase::Forced {
             tell(&connection.to_csa, ShutdownMicroprocess::new().into());
         }
-        self.by_handler
-            .insert(connection.handler.id(), connection.csa.id());
+        if let Some(handler) = &connection.handler {
+            self.by_handler
+                .insert(handler.component.id(), connection.csa.id());
+        }
         self.by_csa.insert(connection.csa.id(), connection);
+    }
+
+    /// Tells a connection to finish: its handler, which then ends and so
+    /// makes its adapter close; or, with an inline protocol, the adapter,
+    /// which sends what is queued and closes. One whose handler has already
+    /// finished is lingering for its client: with nothing more to send, it
+    /// closes now.
+    fn tell_to_finish(&self, cx: &Cx<ServerCoreBoxes>, connection: &Connection) {
+        match &connection.handler {
+            Some(handler) => {
+                tell(&handler.control, ProducerFinished::from(cx.id()).into());
+                if handler.component.is_finished() {
+                    tell(&connection.to_csa, self.finish(cx));
+                }
+            }
+            None => tell(&connection.to_csa, self.finish(cx)),
+        }
     }
 
     /// An adapter has closed its socket: unwire its connection. The handler
@@ -110,13 +131,16 @@ impl Connections {
         let Some(connection) = self.by_csa.remove(&shutdown.csa) else {
             return;
         };
-        self.by_handler.remove(&connection.handler.id());
-        tell(&connection.to_handler, shutdown.to_ipc(cx.id()));
         tell(&connection.to_csa, ShutdownMicroprocess::new().into());
         cx.remove_child(&connection.csa);
-        cx.remove_child(&connection.handler);
-        if self.phase == Phase::Forced && !connection.handler.is_finished() {
-            stop_with_descendants(&connection.handler);
+        let Some(handler) = connection.handler else {
+            return;
+        };
+        self.by_handler.remove(&handler.component.id());
+        tell(&handler.control, shutdown.to_ipc(cx.id()));
+        cx.remove_child(&handler.component);
+        if self.phase == Phase::Forced && !handler.component.is_finished() {
+            stop_with_descendants(&handler.component);
         }
     }
 
@@ -156,15 +180,7 @@ impl Connections {
         let deadline = Instant::now() + grace;
         self.phase = Phase::Draining { deadline };
         for connection in self.by_csa.values() {
-            tell(
-                &connection.to_handler,
-                ProducerFinished::from(cx.id()).into(),
-            );
-            // One whose handler had already finished is lingering for its
-            // client: it has nothing more to send, so it closes now.
-            if connection.handler.is_finished() {
-                tell(&connection.to_csa, self.finish(cx));
-            }
+            self.tell_to_finish(cx, connection);
         }
         cx.wake_at(deadline);
     }

@@ -14,10 +14,10 @@ use axon::{Component, ComponentRef, Cx, Scheduler};
 use bytes::Bytes;
 
 use crate::internet::messages::connection_span;
-use crate::internet::{ConnectionOptions, ListenOptions, Listening};
+use crate::internet::{ConnectionOptions, InlineProtocol, ListenOptions, Listening};
 use crate::ipc::{server_shutdown, ConnectionInfo, SocketActivity, SocketShutdown};
 
-use self::connections::{Connection, Connections};
+use self::connections::{Connection, Connections, Handler};
 
 /// The port a [`ServerCore`] listens on unless told otherwise (Kamaelia's 1601).
 pub const DEFAULT_PORT: u16 = 1601;
@@ -130,7 +130,9 @@ axon::boxes! {
 /// * `outbox` ([`Ipc`]): not used.
 /// * `signal` ([`Ipc`]): `ProducerFinished` when it has shut down.
 pub struct ServerCore {
-    protocol: Protocol,
+    /// Makes each connection's handler component; none when each adapter
+    /// runs an inline protocol (made by the TcpServer, from `listening`).
+    protocol: Option<Protocol>,
     listening: Listening,
     handler_inbox_size: usize,
     shutdown_grace: Duration,
@@ -148,8 +150,45 @@ impl ServerCore {
         P: Into<ComponentRef>,
     {
         ServerCore {
-            protocol: Rc::new(move |info| protocol(info).into()),
+            protocol: Some(Rc::new(move |info| protocol(info).into())),
             listening: Listening::new(DEFAULT_PORT),
+            handler_inbox_size: DEFAULT_HANDLER_INBOX_SIZE,
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            shutdown_on_signals: false,
+        }
+    }
+
+    /// A server running, inside each connection's adapter, the
+    /// [`InlineProtocol`] that `protocol` makes for it: one component per
+    /// connection instead of two, for a handler that only answers what its
+    /// client sends (see [`InlineProtocol`] for what it gives up). Everything
+    /// else is as with [`new`](Self::new); the handler options
+    /// ([`handler_inbox_size`](Self::handler_inbox_size)) have no handler to
+    /// apply to, and what a protocol may queue is bounded by the adapter's
+    /// `inbox` size limit ([`ConnectionOptions::csa_inbox_size`]).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use kamaelia::{EchoProtocol, ServerCore};
+    ///
+    /// ServerCore::inline(|_info: &kamaelia::ipc::ConnectionInfo| EchoProtocol)
+    ///     .port(12345)
+    ///     .run()?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn inline<F, P>(protocol: F) -> Self
+    where
+        F: Fn(&ConnectionInfo) -> P + 'static,
+        P: InlineProtocol,
+    {
+        let mut listening = Listening::new(DEFAULT_PORT);
+        listening.inline = Some(Rc::new(move |info: &ConnectionInfo| {
+            Box::new(protocol(info)) as Box<dyn InlineProtocol>
+        }));
+        ServerCore {
+            protocol: None,
+            listening,
             handler_inbox_size: DEFAULT_HANDLER_INBOX_SIZE,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             shutdown_on_signals: false,
@@ -336,6 +375,25 @@ impl SimpleServer {
     {
         ServerCore::new(move |_: &ConnectionInfo| protocol())
     }
+
+    /// A server running, inside each connection's adapter, the inline
+    /// protocol `protocol()` makes (see [`ServerCore::inline`]).
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use kamaelia::{EchoProtocol, SimpleServer};
+    ///
+    /// SimpleServer::inline(|| EchoProtocol).port(12345).run()?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn inline<F, P>(protocol: F) -> ServerCore
+    where
+        F: Fn() -> P + 'static,
+        P: InlineProtocol,
+    {
+        ServerCore::inline(move |_: &ConnectionInfo| protocol())
+    }
 }
 
 impl Component for ServerCore {
@@ -401,21 +459,33 @@ impl Component for ServerCore {
 
 impl ServerCore {
     /// Makes and wires the protocol handler for a new connection, and
-    /// activates the adapter, then the handler.
+    /// activates the adapter, then the handler. An adapter that runs an
+    /// inline protocol needs no wiring: it is only activated.
     fn connect(
         &self,
         cx: &Cx<ServerCoreBoxes>,
         csa: &ComponentRef,
         info: &ConnectionInfo,
     ) -> Result<Connection, Box<dyn std::error::Error>> {
-        let handler = (self.protocol)(info);
+        let to_csa = csa.inbox::<Ipc>("control")?;
+        let Some(protocol) = &self.protocol else {
+            cx.add_children([csa]);
+            let _in_span = connection_span(info.peer_addr()).entered();
+            csa.activate_on(&cx.scheduler());
+            tracing::debug!(target: "kamaelia::server_core", %info, "connection");
+            return Ok(Connection {
+                csa: csa.clone(),
+                to_csa,
+                handler: None,
+            });
+        };
+        let handler = protocol(info);
         // The server tells the two of a connection to close by putting the
         // message straight into their `control` inboxes. Kamaelia adds an
         // outbox per connection to the server for each, and links it; here
         // that would be two boxes, two linkages and a name each per
         // connection, over a kilobyte, for a message or two in its life.
         let to_handler = handler.inbox::<Ipc>("control")?;
-        let to_csa = csa.inbox::<Ipc>("control")?;
         let wiring = (|| {
             cx.link((csa, "outbox"), (&handler, "inbox"))?;
             cx.link((&handler, "outbox"), (csa, "inbox"))?;
@@ -448,9 +518,11 @@ impl ServerCore {
         tracing::debug!(target: "kamaelia::server_core", %info, handler = %handler.id(), "connection");
         Ok(Connection {
             csa: csa.clone(),
-            handler,
-            to_handler,
             to_csa,
+            handler: Some(Handler {
+                component: handler,
+                control: to_handler,
+            }),
         })
     }
 }

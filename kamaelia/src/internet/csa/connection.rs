@@ -11,6 +11,7 @@ use std::rc::Rc;
 use axon::{Inbox, Outbox};
 use bytes::{Buf, Bytes};
 
+use crate::internet::inline_protocol::{InlineProtocol, Reply};
 use crate::internet::selector::Ready;
 use crate::sys;
 
@@ -43,10 +44,26 @@ fn read_chunk(socket: &TcpStream, size: usize) -> io::Result<Bytes> {
     })
 }
 
+/// Who is given what the adapter reads.
+pub(super) enum Handler {
+    /// Whoever is linked to `outbox` (a component handler).
+    Linked,
+    /// An inline protocol, called with each chunk read; it may queue at most
+    /// `limit` chunks before the adapter stops reading.
+    Inline {
+        protocol: Box<dyn InlineProtocol>,
+        limit: usize,
+    },
+    /// An inline protocol that has finished (or heard that the peer
+    /// closed): what is read now is dropped.
+    InlineDone,
+}
+
 /// The socket and what is in flight on it.
 pub(super) struct Connection {
     pub(super) socket: Rc<TcpStream>,
     read_size: usize,
+    handler: Handler,
     /// Taken from `inbox`, not yet (fully) written.
     pending: VecDeque<Bytes>,
     /// Received but refused by the full consumer: sent before reading more.
@@ -70,10 +87,11 @@ pub(super) struct Connection {
 impl Connection {
     /// A connection on `socket`, assumed readable and writable until the
     /// socket says otherwise.
-    pub(super) fn new(socket: Rc<TcpStream>, read_size: usize) -> Self {
+    pub(super) fn new(socket: Rc<TcpStream>, read_size: usize, handler: Handler) -> Self {
         Connection {
             socket,
             read_size,
+            handler,
             pending: VecDeque::new(),
             stash: None,
             can_read: true,
@@ -103,10 +121,41 @@ impl Connection {
         Some(blocked)
     }
 
+    /// True if an inline protocol has finished (or been told the peer
+    /// closed): the connection is to send what is queued and close.
+    pub(super) fn inline_done(&self) -> bool {
+        matches!(self.handler, Handler::InlineDone)
+    }
+
+    /// The peer's end of data has been reached: an inline protocol hears of
+    /// it (once) and sends its last.
+    pub(super) fn on_peer_done(&mut self) -> io::Result<()> {
+        if let Handler::Inline { protocol, .. } = &mut self.handler {
+            let mut reply = Reply::new(&mut self.pending);
+            contain(|| protocol.on_peer_closed(&mut reply))?;
+            self.handler = Handler::InlineDone;
+        }
+        Ok(())
+    }
+
+    /// Ends an inline protocol without telling it: the connection is
+    /// finishing, and what is read from now on is dropped.
+    pub(super) fn finish_inline(&mut self) {
+        if let Handler::Inline { .. } = self.handler {
+            self.handler = Handler::InlineDone;
+        }
+    }
+
+    /// True while an inline protocol has queued as much as it may: reading
+    /// waits until some of it is written.
+    fn inline_full(&self) -> bool {
+        matches!(self.handler, Handler::Inline { limit, .. } if self.pending.len() >= limit)
+    }
+
     /// True if there is something to do now without a new notice: data to
     /// read (and room for it), or output the socket will take.
     pub(super) fn has_work(&self, inbox: &Inbox<Bytes>) -> bool {
-        let can_read = self.can_read && !self.eof && self.stash.is_none();
+        let can_read = self.can_read && !self.eof && self.stash.is_none() && !self.inline_full();
         let can_write = self.can_write && self.has_output(inbox);
         can_read || can_write
     }
@@ -171,7 +220,9 @@ impl Connection {
     }
 
     /// Reads until the socket has nothing more (or the consumer is full),
-    /// sending each chunk out of `outbox`. With `drop_when_full`, a chunk the
+    /// giving each chunk to the handler: sent out of `outbox`, or to the
+    /// inline protocol (until it has queued as much as it may). With
+    /// `drop_when_full`, a chunk the
     /// consumer has no room for is dropped and reading goes on: the
     /// connection is lingering, its handler finished, and the peer is only
     /// being let to finish sending and see the close.
@@ -193,7 +244,7 @@ impl Connection {
                 }
             }
         }
-        if self.eof {
+        if self.eof || self.inline_full() {
             return Ok(());
         }
         // One notice at most is out for this socket; dropping it (here, at
@@ -222,12 +273,29 @@ impl Connection {
                         // short read: a full one may have left more.
                         self.eof = self.peer_closed;
                     }
-                    if let Err(full) = outbox.try_send(chunk) {
-                        if drop_when_full {
-                            continue;
+                    match &mut self.handler {
+                        Handler::Linked => {
+                            if let Err(full) = outbox.try_send(chunk) {
+                                if drop_when_full {
+                                    continue;
+                                }
+                                self.stash = Some(full.into_inner());
+                                return Ok(());
+                            }
                         }
-                        self.stash = Some(full.into_inner());
-                        return Ok(());
+                        Handler::Inline { protocol, limit } => {
+                            let mut reply = Reply::new(&mut self.pending);
+                            contain(|| protocol.on_data(chunk, &mut reply))?;
+                            if reply.is_finished() {
+                                self.handler = Handler::InlineDone;
+                            } else if self.pending.len() >= *limit {
+                                // Read on once some of it is written.
+                                return Ok(());
+                            }
+                        }
+                        // It has finished: what comes now only lets the
+                        // peer finish sending and see the close.
+                        Handler::InlineDone => {}
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.can_read = false,
@@ -237,6 +305,18 @@ impl Connection {
         }
         Ok(())
     }
+}
+
+/// Runs a call into an inline protocol, turning its panic into an error
+/// that closes this connection alone, logged (inside the connection's span)
+/// with the panic's message. Left to unwind, it would end the adapter
+/// without closing its socket or telling its server.
+fn contain(call: impl FnOnce()) -> io::Result<()> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).map_err(|payload| {
+        let panic = axon::panic_message(&*payload);
+        tracing::error!(target: "kamaelia::csa", %panic, "inline protocol panicked; closing its connection");
+        io::Error::other(format!("the inline protocol panicked: {panic}"))
+    })
 }
 
 /// How many reads this thread's adapters have made, by outcome: what the

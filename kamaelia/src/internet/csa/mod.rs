@@ -21,10 +21,11 @@ use axon::ipc::Ipc;
 use axon::{CollectionWake, Component, ComponentRef, Cx};
 use bytes::Bytes;
 
-use self::connection::Connection;
+use self::connection::{Connection, Handler};
 use self::lifecycle::{AfterFlush, Lifecycle, Linger};
+use super::inline_protocol::InlineProtocol;
 use super::messages::{peer_closed, CloseWhenFlushed, SocketShutdown};
-use super::options::{ConnectionOptions, DEFAULT_READ_SIZE};
+use super::options::{ConnectionOptions, DEFAULT_CSA_INBOX_SIZE, DEFAULT_READ_SIZE};
 use super::selector::{link_selector, Ready, Selectable, SelectorRequest};
 
 axon::boxes! {
@@ -108,6 +109,9 @@ pub struct ConnectedSocketAdapter {
     socket: Rc<TcpStream>,
     read_size: usize,
     linger: Option<Duration>,
+    /// The protocol run inside the adapter, if it has one; see
+    /// [`inline`](Self::inline).
+    inline: Option<Box<dyn InlineProtocol>>,
 }
 
 impl ConnectedSocketAdapter {
@@ -128,15 +132,18 @@ impl ConnectedSocketAdapter {
             socket,
             read_size: DEFAULT_READ_SIZE,
             linger: None,
+            inline: None,
         })
     }
 
     /// Sets up a connected socket, already non-blocking (accepted or
     /// connected by [`sys`](crate::sys)), as `options` say, and makes its
-    /// adapter (not activated), with the size limit on its `inbox`.
+    /// adapter (not activated), with the size limit on its `inbox`, and
+    /// the `inline` protocol if given.
     pub(crate) fn prepare(
         socket: Rc<TcpStream>,
         options: &ConnectionOptions,
+        inline: Option<Box<dyn InlineProtocol>>,
     ) -> io::Result<ComponentRef> {
         // Off is the kernel's default: no call needed for it.
         if options.nodelay {
@@ -147,6 +154,7 @@ impl ConnectedSocketAdapter {
                 socket,
                 read_size: DEFAULT_READ_SIZE,
                 linger: None,
+                inline,
             }
             .read_size(options.read_size)
             .linger(options.linger),
@@ -169,6 +177,17 @@ impl ConnectedSocketAdapter {
     /// default) waits for as long as the peer keeps the connection open.
     pub fn linger(mut self, linger: Option<Duration>) -> Self {
         self.linger = linger;
+        self
+    }
+
+    /// Runs `protocol` inside the adapter: each chunk read is given to it,
+    /// and what it answers is written in the same turn, instead of leaving
+    /// by `outbox` and coming back on `inbox` from a handler component (see
+    /// [`InlineProtocol`]). The `inbox` size limit then bounds what the
+    /// protocol may queue before the adapter stops reading. The adapter
+    /// finishes when the protocol does, or when the peer closes.
+    pub fn inline(mut self, protocol: impl InlineProtocol) -> Self {
+        self.inline = Some(Box::new(protocol));
         self
     }
 }
@@ -196,7 +215,14 @@ impl Component for ConnectedSocketAdapter {
                         reply: cx.read_ready.clone(),
                     })
                     .await;
-                let connection = Connection::new(self.socket.clone(), self.read_size);
+                let handler = match self.inline {
+                    Some(protocol) => Handler::Inline {
+                        protocol,
+                        limit: cx.inbox.size().unwrap_or(DEFAULT_CSA_INBOX_SIZE),
+                    },
+                    None => Handler::Linked,
+                };
+                let connection = Connection::new(self.socket.clone(), self.read_size, handler);
                 serve(&cx, connection, &selectable, self.linger).await
             }
             Err(e) => Some(e),
@@ -257,6 +283,30 @@ async fn serve(
         if life.is_closed() {
             return None;
         }
+        if life.is_finishing() {
+            // Told to finish, an inline protocol is done: what it answered
+            // is sent, and it is given nothing more.
+            conn.finish_inline();
+        }
+        // Read before writing: an inline protocol's answer to what is read
+        // goes out in the same turn.
+        if !conn.peer_done() {
+            let lingering = life.is_lingering();
+            if let Err(e) = conn.receive(&cx.read_ready, &cx.outbox, lingering) {
+                return Some(e);
+            }
+        }
+        if conn.peer_done() {
+            if let Err(e) = conn.on_peer_done() {
+                return Some(e);
+            }
+            if life.on_peer_closed(cx.signal.is_linked()) {
+                cx.signal.send(peer_closed(cx.id())).await;
+            }
+        }
+        if conn.inline_done() {
+            life.on_finish();
+        }
         if conn.can_write {
             if let Err(e) = conn.flush(&cx.inbox) {
                 return Some(e);
@@ -273,14 +323,6 @@ async fn serve(
                 SelectorRequest::RemoveWriter { selectable }
             };
             cx.selector_signal.send(request).await;
-        }
-        if !conn.peer_done() {
-            if let Err(e) = conn.receive(&cx.read_ready, &cx.outbox, life.is_lingering()) {
-                return Some(e);
-            }
-        }
-        if conn.peer_done() && life.on_peer_closed(cx.signal.is_linked()) {
-            cx.signal.send(peer_closed(cx.id())).await;
         }
         if life.is_finishing() && !conn.has_output(&cx.inbox) {
             match life.on_flushed(conn.eof, linger, Instant::now()) {
@@ -390,6 +432,75 @@ mod tests {
             scheduler.run_cycle();
         }
         assert_eq!(turns.get() - before, ROUND_TRIPS, "one turn per round trip");
+    }
+
+    /// Answers each chunk with 64 KiB, counting the bytes it was given.
+    struct Amplifier(Rc<std::cell::Cell<usize>>);
+
+    impl InlineProtocol for Amplifier {
+        fn on_data(&mut self, data: Bytes, reply: &mut crate::internet::Reply<'_>) {
+            self.0.set(self.0.get() + data.len());
+            reply.send(vec![b'a'; 64 * 1024]);
+        }
+    }
+
+    /// A peer that sends and does not read makes an inline protocol's
+    /// answers pile up; the adapter stops reading once `inbox`'s size limit
+    /// of them wait, and sleeps: the rest of what the peer sent stays in
+    /// the kernel, and the memory held is bounded by the limit.
+    #[test]
+    fn an_inline_protocol_that_is_not_read_stops_the_reading() {
+        use std::io::Write;
+
+        const LIMIT: usize = 4;
+        const READ: usize = 1024;
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let mut peer = TcpStream::connect(listener.local_addr().expect("bound")).expect("connect");
+        let (ours, _) = listener.accept().expect("accept");
+        // Small kernel buffers, so that little of the answers fits there.
+        socket2::SockRef::from(&peer)
+            .set_recv_buffer_size(4096)
+            .expect("SO_RCVBUF");
+        socket2::SockRef::from(&ours)
+            .set_send_buffer_size(4096)
+            .expect("SO_SNDBUF");
+        peer.set_nonblocking(true).expect("non-blocking");
+        let given = Rc::new(std::cell::Cell::new(0));
+        let scheduler = Scheduler::new();
+        let csa = ComponentRef::new(
+            ConnectedSocketAdapter::new(ours)
+                .expect("adapter")
+                .read_size(READ)
+                .inline(Amplifier(given.clone())),
+        );
+        csa.inbox::<Bytes>("inbox")
+            .expect("inbox")
+            .set_size(Some(LIMIT));
+        csa.activate_on(&scheduler);
+        let mut sent = 0;
+        let chunk = [b'x'; READ];
+        while sent < 1024 * READ {
+            match peer.write(&chunk) {
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => panic!("write: {e}"),
+            }
+        }
+        run_until(&scheduler, "the adapter to answer, then sleep", || {
+            given.get() > 0 && csa.is_paused()
+        });
+        let at_rest = given.get();
+        for _ in 0..20 {
+            scheduler.run_cycle();
+        }
+        assert_eq!(given.get(), at_rest, "asleep, it read no more");
+        // Answers to the limit, and what the two small kernel buffers took.
+        let most = (LIMIT + 4) * READ;
+        assert!(
+            at_rest <= most,
+            "it read {at_rest} bytes of the {sent} sent (at most {most} expected)"
+        );
+        assert!(sent > most, "the peer sent only {sent} bytes");
     }
 
     /// Data and the FIN in one go: the adapter passes the data, then its

@@ -1,0 +1,130 @@
+//! [`InlineProtocol`]: a protocol handler that is a plain value, run inside
+//! its connection's adapter, and the [`Reply`] it answers through.
+
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use bytes::Bytes;
+
+use super::messages::ConnectionInfo;
+
+/// A protocol handler that is a plain value, not a component: its
+/// connection's [`ConnectedSocketAdapter`](super::ConnectedSocketAdapter)
+/// calls it with each chunk it reads, and writes what it answers in the same
+/// turn.
+///
+/// A [`ServerCore`](crate::ServerCore) made with
+/// [`ServerCore::inline`](crate::ServerCore::inline) runs one per connection.
+/// Each connection is then one component, not two: no handler task,
+/// generator or boxes, and no linkages between adapter and handler. A round
+/// trip resumes the adapter once (for the Selector's notice) instead of
+/// three times, and an idle connection takes about half the memory (see
+/// `docs/PERFORMANCE.md`).
+///
+/// What it gives up is what a component has: it cannot wait (for a timer, a
+/// service, another component), make children, or send anywhere but back to
+/// its client. A handler that needs any of that is a component, as in
+/// Kamaelia; one that only answers what its client sends, as most line
+/// protocols do, can be inline.
+///
+/// # What the adapter does with it
+///
+/// * [`on_data`](Self::on_data) is called with each chunk read, in order.
+///   What it sends is written to the client, in order, after what it sent
+///   before.
+/// * The adapter stops reading while as many chunks wait to be written as
+///   its `inbox` size limit ([`ConnectionOptions::csa_inbox_size`](super::ConnectionOptions::csa_inbox_size))
+///   allows: a client that does not read its answers is held back by TCP,
+///   and the memory per connection stays bounded by what one call sends.
+/// * When the client closes its side, [`on_peer_closed`](Self::on_peer_closed)
+///   is called once; then the connection sends what is queued and closes.
+/// * [`Reply::finish`] ends the protocol: nothing more is passed to it, and
+///   the connection sends what is queued, shuts its sending side, and closes
+///   once the client closes too (or its linger runs out).
+/// * When the server shuts down, the connection sends what is queued and
+///   closes, as a component handler's does once it finishes.
+///
+/// # Examples
+///
+/// Kamaelia's echo server, with the echo inline ([`EchoProtocol`](crate::EchoProtocol)
+/// is both a component and an inline protocol):
+///
+/// ```no_run
+/// use bytes::Bytes;
+/// use kamaelia::internet::{InlineProtocol, Reply};
+/// use kamaelia::SimpleServer;
+///
+/// /// Sends back everything it receives.
+/// struct Echo;
+///
+/// impl InlineProtocol for Echo {
+///     fn on_data(&mut self, data: Bytes, reply: &mut Reply<'_>) {
+///         reply.send(data);
+///     }
+/// }
+///
+/// SimpleServer::inline(|| Echo).port(12345).run()?;
+/// # std::io::Result::Ok(())
+/// ```
+pub trait InlineProtocol: 'static {
+    /// The client sent `data` (a chunk as it was read: a line protocol
+    /// splits lines itself). What it sends with `reply` goes back to the
+    /// client.
+    fn on_data(&mut self, data: Bytes, reply: &mut Reply<'_>);
+
+    /// The client has closed its sending side: nothing more will come.
+    /// What it sends with `reply` is the last the client gets; then the
+    /// connection closes. By default it sends nothing.
+    fn on_peer_closed(&mut self, reply: &mut Reply<'_>) {
+        let _ = reply;
+    }
+}
+
+/// Makes the inline protocol for a connection: what a
+/// [`TcpServer`](super::TcpServer) is given to run one in each adapter.
+pub(crate) type InlineFactory = Rc<dyn Fn(&ConnectionInfo) -> Box<dyn InlineProtocol>>;
+
+/// What an [`InlineProtocol`] answers through: the bytes it sends go to its
+/// client, after everything it sent before.
+pub struct Reply<'a> {
+    queue: &'a mut VecDeque<Bytes>,
+    finished: bool,
+}
+
+impl<'a> Reply<'a> {
+    /// A reply that queues what is sent on `queue`.
+    pub(crate) fn new(queue: &'a mut VecDeque<Bytes>) -> Self {
+        Reply {
+            queue,
+            finished: false,
+        }
+    }
+
+    /// Sends `data` to the client.
+    pub fn send(&mut self, data: impl Into<Bytes>) {
+        let data = data.into();
+        if !data.is_empty() {
+            self.queue.push_back(data);
+        }
+    }
+
+    /// Ends the protocol: the connection sends what is queued and closes,
+    /// and is passed nothing more.
+    pub fn finish(&mut self) {
+        self.finished = true;
+    }
+
+    /// True once [`finish`](Self::finish) has been called.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished
+    }
+}
+
+impl std::fmt::Debug for Reply<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reply")
+            .field("queued", &self.queue.len())
+            .field("finished", &self.finished)
+            .finish()
+    }
+}
