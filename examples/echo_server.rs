@@ -27,7 +27,7 @@ impl Component for EchoProtocol {
 
 /// The same echo, run inside each connection's adapter (`--inline`).
 impl InlineProtocol for EchoProtocol {
-    fn on_data(&mut self, data: Bytes, reply: &mut Reply<'_>) {
+    fn on_data(&mut self, data: &[u8], reply: &mut Reply<'_>) {
         reply.send(data);
     }
 }

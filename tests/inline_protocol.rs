@@ -6,7 +6,8 @@
 //! than a read, and closes once the client has closed; what a protocol sends
 //! when told the client has closed is the last the client gets; a protocol
 //! that finishes has what it sent delivered, then the connection closes, and
-//! what the client sends after is not given to it; the factory gets the
+//! what the client sends after is not given to it; what is sent whole and
+//! what is copied go out in order; the factory gets the
 //! connection's `ConnectionInfo`; an orderly shutdown closes inline
 //! connections after their output; a panic in one connection's protocol
 //! closes that connection alone, and the server still shuts down in order
@@ -68,12 +69,12 @@ fn an_inline_echo_sends_back_every_byte_then_closes_after_the_client() {
 struct Count(usize);
 
 impl InlineProtocol for Count {
-    fn on_data(&mut self, data: Bytes, _reply: &mut Reply<'_>) {
+    fn on_data(&mut self, data: &[u8], _reply: &mut Reply<'_>) {
         self.0 += data.len();
     }
 
     fn on_peer_closed(&mut self, reply: &mut Reply<'_>) {
-        reply.send(format!("{} bytes\n", self.0));
+        reply.send(format!("{} bytes\n", self.0).as_bytes());
     }
 }
 
@@ -91,17 +92,17 @@ fn what_a_protocol_sends_when_the_client_closes_is_the_last_it_gets() {
     );
 }
 
-/// Echoes lines until `quit`, then says goodbye and finishes; counts every
+/// Echoes lines until `quit`, then says goodbye and finishes; reports every
 /// call it gets.
 struct Quitter {
-    calls: mpsc::Sender<Bytes>,
+    calls: mpsc::Sender<Vec<u8>>,
 }
 
 impl InlineProtocol for Quitter {
-    fn on_data(&mut self, data: Bytes, reply: &mut Reply<'_>) {
-        let _ = self.calls.send(data.clone());
+    fn on_data(&mut self, data: &[u8], reply: &mut Reply<'_>) {
+        let _ = self.calls.send(data.to_vec());
         if data.starts_with(b"quit") {
-            reply.send(&b"bye\n"[..]);
+            reply.send(b"bye\n");
             reply.finish();
         } else {
             reply.send(data);
@@ -131,18 +132,46 @@ fn a_protocol_that_finishes_has_its_output_sent_then_the_connection_closes() {
             client.expect_eof();
             client.shutdown_write();
             drop(client);
-            let given: Vec<Bytes> = calls.try_iter().collect();
+            let given: Vec<Vec<u8>> = calls.try_iter().collect();
             assert_eq!(given, [&b"one\n"[..], &b"quit\n"[..]]);
         },
     );
 }
 
-/// Says who its client is, then finishes.
+/// Answers each read with its bytes in three parts, the middle one sent
+/// whole (not copied).
+struct Parts;
+
+impl InlineProtocol for Parts {
+    fn on_data(&mut self, data: &[u8], reply: &mut Reply<'_>) {
+        reply.send(b"<");
+        reply.send_bytes(Bytes::copy_from_slice(
+            data.strip_suffix(b"\n").unwrap_or(data),
+        ));
+        reply.send(b">\n");
+    }
+}
+
+#[test]
+fn what_is_sent_whole_and_what_is_copied_go_out_in_order() {
+    with_server(
+        || SimpleServer::inline(|| Parts),
+        |server| {
+            let mut client = Client::named(server.addr, "client");
+            for n in 0..3 {
+                client.send(format!("part {n}\n").as_bytes());
+                client.expect_line(format!("<part {n}>\n").as_bytes());
+            }
+        },
+    );
+}
+
+/// Says who its client is.
 struct Greeter(ConnectionInfo);
 
 impl InlineProtocol for Greeter {
-    fn on_data(&mut self, _data: Bytes, reply: &mut Reply<'_>) {
-        reply.send(format!("{}:{}\n", self.0.peer, self.0.peer_port));
+    fn on_data(&mut self, _data: &[u8], reply: &mut Reply<'_>) {
+        reply.send(format!("{}:{}\n", self.0.peer, self.0.peer_port).as_bytes());
     }
 }
 
@@ -185,7 +214,9 @@ fn shutdown_closes_inline_connections_after_their_output() {
 struct Touchy;
 
 impl InlineProtocol for Touchy {
-    fn on_data(&mut self, data: Bytes, reply: &mut Reply<'_>) {
+    fn on_data(&mut self, data: &[u8], reply: &mut Reply<'_>) {
+        // What it gathered before the panic must go nowhere.
+        reply.send(b"half an answer ");
         assert!(!data.starts_with(b"panic"), "told to panic");
         reply.send(data);
     }
@@ -201,19 +232,22 @@ fn a_panicking_inline_protocol_closes_only_its_own_connection() {
             let mut b = Client::named(server.addr, "client B");
             for (client, line) in [(&mut a, "a 1\n"), (&mut b, "b 1\n")] {
                 client.send(line.as_bytes());
-                client.expect_line(line.as_bytes());
+                client.expect_line(format!("half an answer {line}").as_bytes());
             }
             a.send(b"panic\n");
-            let _ = a.drain_until_closed();
+            // Closed at once, with nothing of what the protocol had
+            // gathered before it panicked.
+            assert_eq!(a.drain_until_closed(), 0, "bytes after the panic");
             let peer = format!("peer={}", a.local_addr());
             util::logs::await_line("the close, naming the client and the panic", |line| {
                 line.contains("inline protocol panicked") && line.contains(&peer)
             });
+            // The answer buffer the adapters share holds nothing of it either.
             b.send(b"b 2\n");
-            b.expect_line(b"b 2\n");
+            b.expect_line(b"half an answer b 2\n");
             let mut c = Client::named(server.addr, "client C");
             c.send(b"c 1\n");
-            c.expect_line(b"c 1\n");
+            c.expect_line(b"half an answer c 1\n");
         },
     );
     // `with_server` has seen the server finish: the panicked connection was

@@ -29,9 +29,9 @@ use super::messages::ConnectionInfo;
 ///
 /// # What the adapter does with it
 ///
-/// * [`on_data`](Self::on_data) is called with each chunk read, in order.
-///   What it sends is written to the client, in order, after what it sent
-///   before.
+/// * [`on_data`](Self::on_data) is called with the bytes of each read, in
+///   order. What it sends is written to the client when it returns, after
+///   what it sent before; an echo round trip allocates nothing.
 /// * The adapter stops reading while as many chunks wait to be written as
 ///   its `inbox` size limit ([`ConnectionOptions::csa_inbox_size`](super::ConnectionOptions::csa_inbox_size))
 ///   allows: a client that does not read its answers is held back by TCP,
@@ -50,7 +50,6 @@ use super::messages::ConnectionInfo;
 /// is both a component and an inline protocol):
 ///
 /// ```no_run
-/// use bytes::Bytes;
 /// use kamaelia::internet::{InlineProtocol, Reply};
 /// use kamaelia::SimpleServer;
 ///
@@ -58,7 +57,7 @@ use super::messages::ConnectionInfo;
 /// struct Echo;
 ///
 /// impl InlineProtocol for Echo {
-///     fn on_data(&mut self, data: Bytes, reply: &mut Reply<'_>) {
+///     fn on_data(&mut self, data: &[u8], reply: &mut Reply<'_>) {
 ///         reply.send(data);
 ///     }
 /// }
@@ -67,10 +66,10 @@ use super::messages::ConnectionInfo;
 /// # std::io::Result::Ok(())
 /// ```
 pub trait InlineProtocol: 'static {
-    /// The client sent `data` (a chunk as it was read: a line protocol
-    /// splits lines itself). What it sends with `reply` goes back to the
-    /// client.
-    fn on_data(&mut self, data: Bytes, reply: &mut Reply<'_>);
+    /// The client sent `data` (the bytes of one read: a line protocol
+    /// splits lines itself, keeping a partial line for the next call). What
+    /// it sends with `reply` goes back to the client.
+    fn on_data(&mut self, data: &[u8], reply: &mut Reply<'_>);
 
     /// The client has closed its sending side: nothing more will come.
     /// What it sends with `reply` is the last the client gets; then the
@@ -86,26 +85,43 @@ pub(crate) type InlineFactory = Rc<dyn Fn(&ConnectionInfo) -> Box<dyn InlineProt
 
 /// What an [`InlineProtocol`] answers through: the bytes it sends go to its
 /// client, after everything it sent before.
+///
+/// What one call sends is written once it returns, in one system call,
+/// straight from a buffer the thread's adapters share: an answer the socket
+/// takes at once costs no allocation. Only what the socket does not take is
+/// kept, in a chunk of its own.
 pub struct Reply<'a> {
+    /// This call's bytes, copied (a buffer shared by the thread's adapters).
+    out: &'a mut Vec<u8>,
+    /// The connection's queue, for [`send_bytes`](Self::send_bytes).
     queue: &'a mut VecDeque<Bytes>,
     finished: bool,
 }
 
 impl<'a> Reply<'a> {
-    /// A reply that queues what is sent on `queue`.
-    pub(crate) fn new(queue: &'a mut VecDeque<Bytes>) -> Self {
+    /// A reply gathering into `out`, with `queue` for what is sent whole.
+    pub(crate) fn new(out: &'a mut Vec<u8>, queue: &'a mut VecDeque<Bytes>) -> Self {
         Reply {
+            out,
             queue,
             finished: false,
         }
     }
 
-    /// Sends `data` to the client.
-    pub fn send(&mut self, data: impl Into<Bytes>) {
-        let data = data.into();
-        if !data.is_empty() {
-            self.queue.push_back(data);
+    /// Sends `data` to the client (copied: it is gathered with the rest of
+    /// this call's answer).
+    pub fn send(&mut self, data: &[u8]) {
+        self.out.extend_from_slice(data);
+    }
+
+    /// Sends `data` to the client without copying it: for a large answer
+    /// already in [`Bytes`] (a file's contents, say).
+    pub fn send_bytes(&mut self, data: Bytes) {
+        if data.is_empty() {
+            return;
         }
+        self.spill();
+        self.queue.push_back(data);
     }
 
     /// Ends the protocol: the connection sends what is queued and closes,
@@ -118,11 +134,21 @@ impl<'a> Reply<'a> {
     pub(crate) fn is_finished(&self) -> bool {
         self.finished
     }
+
+    /// Queues what has been gathered, so that what is queued next goes
+    /// after it.
+    fn spill(&mut self) {
+        if !self.out.is_empty() {
+            self.queue.push_back(Bytes::copy_from_slice(self.out));
+            self.out.clear();
+        }
+    }
 }
 
 impl std::fmt::Debug for Reply<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Reply")
+            .field("gathered", &self.out.len())
             .field("queued", &self.queue.len())
             .field("finished", &self.finished)
             .finish()

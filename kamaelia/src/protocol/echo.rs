@@ -53,7 +53,7 @@ impl Component for EchoProtocol {
 }
 
 impl InlineProtocol for EchoProtocol {
-    fn on_data(&mut self, data: Bytes, reply: &mut Reply<'_>) {
+    fn on_data(&mut self, data: &[u8], reply: &mut Reply<'_>) {
         reply.send(data);
     }
 }

@@ -3,6 +3,7 @@
 //! Reading, writing, and what the socket is known to allow; nothing here
 //! decides when the connection ends (that is the [lifecycle](super::lifecycle)).
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::{self, IoSlice, Read};
 use std::net::TcpStream;
@@ -21,27 +22,20 @@ use crate::sys;
 /// not four.
 const WRITE_BATCH: usize = 64;
 
+/// The most of its capacity the thread's answer buffer keeps between
+/// answers: one protocol's large answer must not hold memory for good.
+const OUT_KEPT: usize = 64 * 1024;
+
 thread_local! {
     /// The buffer every adapter on this thread reads into. A read's bytes are
-    /// copied out into a chunk of their own size, so an idle connection holds
-    /// no read buffer at all (ten thousand idle connections used to hold, and
-    /// zero, 32 KiB each).
-    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Reads once from `socket` into the thread's scratch buffer, at most
-/// `size` bytes, and returns them as a chunk of their own.
-fn read_chunk(socket: &TcpStream, size: usize) -> io::Result<Bytes> {
-    SCRATCH.with(|scratch| {
-        let mut scratch = scratch.borrow_mut();
-        if scratch.len() < size {
-            scratch.resize(size, 0);
-        }
-        let read = (&*socket).read(&mut scratch[..size]);
-        #[cfg(test)]
-        reads::count(&read);
-        Ok(Bytes::copy_from_slice(&scratch[..read?]))
-    })
+    /// copied out into a chunk of their own size (or given to an inline
+    /// protocol as they are), so an idle connection holds no read buffer at
+    /// all (ten thousand idle connections used to hold, and zero, 32 KiB
+    /// each).
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// The buffer an inline protocol's answer to one read is gathered in,
+    /// and written from.
+    static OUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Who is given what the adapter reads.
@@ -130,10 +124,64 @@ impl Connection {
     /// The peer's end of data has been reached: an inline protocol hears of
     /// it (once) and sends its last.
     pub(super) fn on_peer_done(&mut self) -> io::Result<()> {
-        if let Handler::Inline { protocol, .. } = &mut self.handler {
-            let mut reply = Reply::new(&mut self.pending);
-            contain(|| protocol.on_peer_closed(&mut reply))?;
-            self.handler = Handler::InlineDone;
+        self.answer(|protocol, reply| protocol.on_peer_closed(reply))?;
+        self.finish_inline();
+        Ok(())
+    }
+
+    /// Calls the inline protocol (if it is still running) through a
+    /// [`Reply`], then writes its answer at once if nothing is queued before
+    /// it and the socket takes it; what the socket does not take is queued.
+    fn answer(
+        &mut self,
+        call: impl FnOnce(&mut dyn InlineProtocol, &mut Reply<'_>),
+    ) -> io::Result<()> {
+        let Handler::Inline {
+            mut protocol,
+            limit,
+        } = std::mem::replace(&mut self.handler, Handler::InlineDone)
+        else {
+            return Ok(());
+        };
+        let finished = OUT.with(|out| {
+            let mut out = out.borrow_mut();
+            let mut reply = Reply::new(&mut out, &mut self.pending);
+            let called = contain(|| call(&mut *protocol, &mut reply));
+            let finished = reply.is_finished();
+            let written = called.and_then(|()| self.write_out(&out));
+            out.clear();
+            if out.capacity() > OUT_KEPT {
+                *out = Vec::new();
+            }
+            written.map(|()| finished)
+        })?;
+        if !finished {
+            self.handler = Handler::Inline { protocol, limit };
+        }
+        Ok(())
+    }
+
+    /// Writes `out` if nothing is queued before it and the socket will take
+    /// it (the usual case: one system call, no allocation); queues what it
+    /// does not take.
+    fn write_out(&mut self, out: &[u8]) -> io::Result<()> {
+        let mut sent = 0;
+        if self.pending.is_empty() && self.can_write {
+            while sent < out.len() {
+                match sys::send(&self.socket, &[IoSlice::new(&out[sent..])]) {
+                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                    Ok(n) => sent += n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        self.can_write = false;
+                        break;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        if sent < out.len() {
+            self.pending.push_back(Bytes::copy_from_slice(&out[sent..]));
         }
         Ok(())
     }
@@ -254,56 +302,74 @@ impl Connection {
             self.can_read = true;
             self.peer_closed |= notice.peer_closed();
         }
-        while self.can_read {
-            match read_chunk(&self.socket, self.read_size) {
-                Ok(chunk) if chunk.is_empty() => {
-                    self.eof = true;
-                    self.can_read = false;
-                }
-                Ok(chunk) => {
-                    // A short read has emptied the socket. The Selector is
-                    // level-triggered, so more data, or a FIN that came with
-                    // this data, is reported at its next wait: no read that
-                    // would only find `WouldBlock`.
-                    if chunk.len() < self.read_size {
-                        self.can_read = false;
-                        // Unless the FIN had come before the notice: then
-                        // nothing can follow, and this is the end, without a
-                        // read (a poll cycle later) to find the 0. Only a
-                        // short read: a full one may have left more.
-                        self.eof = self.peer_closed;
-                    }
-                    match &mut self.handler {
-                        Handler::Linked => {
-                            if let Err(full) = outbox.try_send(chunk) {
-                                if drop_when_full {
-                                    continue;
-                                }
-                                self.stash = Some(full.into_inner());
-                                return Ok(());
-                            }
-                        }
-                        Handler::Inline { protocol, limit } => {
-                            let mut reply = Reply::new(&mut self.pending);
-                            contain(|| protocol.on_data(chunk, &mut reply))?;
-                            if reply.is_finished() {
-                                self.handler = Handler::InlineDone;
-                            } else if self.pending.len() >= *limit {
-                                // Read on once some of it is written.
-                                return Ok(());
-                            }
-                        }
-                        // It has finished: what comes now only lets the
-                        // peer finish sending and see the close.
-                        Handler::InlineDone => {}
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.can_read = false,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            if scratch.len() < self.read_size {
+                scratch.resize(self.read_size, 0);
             }
+            while self.can_read {
+                let read = (&*self.socket).read(&mut scratch[..self.read_size]);
+                #[cfg(test)]
+                reads::count(&read);
+                match read {
+                    Ok(0) => {
+                        self.eof = true;
+                        self.can_read = false;
+                    }
+                    Ok(n) => {
+                        // A short read has emptied the socket. The Selector
+                        // is level-triggered, so more data, or a FIN that
+                        // came with this data, is reported at its next wait:
+                        // no read that would only find `WouldBlock`.
+                        if n < self.read_size {
+                            self.can_read = false;
+                            // Unless the FIN had come before the notice: then
+                            // nothing can follow, and this is the end, without
+                            // a read (a poll cycle later) to find the 0. Only a
+                            // short read: a full one may have left more.
+                            self.eof = self.peer_closed;
+                        }
+                        if !self.take(&scratch[..n], outbox, drop_when_full)? {
+                            return Ok(());
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.can_read = false,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Gives the bytes of one read to the handler. False if reading is to
+    /// stop for now: the consumer is full, or the inline protocol has
+    /// queued as much as it may.
+    fn take(
+        &mut self,
+        data: &[u8],
+        outbox: &Outbox<Bytes>,
+        drop_when_full: bool,
+    ) -> io::Result<bool> {
+        match &self.handler {
+            Handler::Linked => {
+                if let Err(full) = outbox.try_send(Bytes::copy_from_slice(data)) {
+                    if !drop_when_full {
+                        self.stash = Some(full.into_inner());
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            Handler::Inline { .. } => {
+                self.answer(|protocol, reply| protocol.on_data(data, reply))?;
+                // Read on once some of it is written.
+                Ok(!self.inline_full())
+            }
+            // It has finished: what comes now only lets the peer finish
+            // sending and see the close.
+            Handler::InlineDone => Ok(true),
         }
-        Ok(())
     }
 }
 

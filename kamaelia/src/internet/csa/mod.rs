@@ -450,9 +450,9 @@ mod tests {
     struct Amplifier(Rc<std::cell::Cell<usize>>);
 
     impl InlineProtocol for Amplifier {
-        fn on_data(&mut self, data: Bytes, reply: &mut crate::internet::Reply<'_>) {
+        fn on_data(&mut self, data: &[u8], reply: &mut crate::internet::Reply<'_>) {
             self.0.set(self.0.get() + data.len());
-            reply.send(vec![b'a'; 64 * 1024]);
+            reply.send(&[b'a'; 64 * 1024]);
         }
     }
 
