@@ -14,7 +14,7 @@ use bytes::Bytes;
 use super::csa::ConnectedSocketAdapter;
 use super::messages::SocketShutdown;
 use super::options::ConnectionOptions;
-use super::selector::{link_selector, Ready, Selectable, SelectorRequest};
+use super::selector::{Ready, Selectable, SelectorNotify, SelectorRequest};
 use crate::sys;
 
 /// How long a connect may take unless told otherwise (Kamaelia's 60 s).
@@ -40,8 +40,6 @@ axon::boxes! {
         /// carrying a [`SocketShutdown`] whose `how_died` says why (`None` for
         /// an orderly close).
         outbox signal: Ipc,
-        /// Requests to the Selector.
-        outbox selector_signal: SelectorRequest,
     }
 }
 
@@ -73,7 +71,9 @@ axon::boxes! {
 ///
 /// * `outbox` ([`Bytes`]): data received.
 /// * `signal` ([`Ipc`]): the final `ProducerFinished`.
-/// * `selector_signal` ([`SelectorRequest`]): internal.
+///
+/// Its requests to the Selector go straight into the Selector's `notify`
+/// inbox, with no outbox linked to it.
 pub struct TcpClient {
     host: String,
     port: u16,
@@ -180,7 +180,7 @@ impl TcpClient {
     async fn connect(&self, cx: &Cx<TcpClientBoxes>) -> io::Result<ComponentRef> {
         let deadline = Instant::now() + self.connect_timeout;
         cx.wake_at(deadline);
-        link_selector(cx, &cx.selector_signal)?;
+        let selector = SelectorNotify::for_scheduler(&cx.scheduler())?;
         // Messages for the connection, kept until it exists.
         let mut held = Vec::new();
         let mut last = None;
@@ -188,7 +188,7 @@ impl TcpClient {
             let attempt = match sys::connect(address) {
                 Ok(stream) => {
                     let stream = Rc::new(stream);
-                    self.wait_connected(cx, &stream, deadline, &mut held)
+                    self.wait_connected(cx, &selector, &stream, deadline, &mut held)
                         .await
                         .map(|()| stream)
                 }
@@ -282,17 +282,16 @@ impl TcpClient {
     async fn wait_connected(
         &self,
         cx: &Cx<TcpClientBoxes>,
+        selector: &SelectorNotify,
         stream: &Rc<TcpStream>,
         deadline: Instant,
         held: &mut Vec<Ipc>,
     ) -> io::Result<()> {
         let selectable = Selectable::new(stream.clone());
-        cx.selector_signal
-            .send(SelectorRequest::NewWriter {
-                selectable: selectable.clone(),
-                reply: cx.connect_ready.clone(),
-            })
-            .await;
+        selector.send(SelectorRequest::NewWriter {
+            selectable: selectable.clone(),
+            reply: cx.connect_ready.clone(),
+        });
         let result = loop {
             if cx.connect_ready.drain().count() > 0 {
                 match sys::connect_result(stream) {
@@ -315,9 +314,7 @@ impl TcpClient {
             }
             cx.idle().await;
         };
-        cx.selector_signal
-            .send(SelectorRequest::RemoveWriter { selectable })
-            .await;
+        selector.send(SelectorRequest::RemoveWriter { selectable });
         result
     }
 

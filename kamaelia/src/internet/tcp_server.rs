@@ -15,7 +15,7 @@ use super::inline_protocol::{InlineFactory, InlineProtocol};
 use super::limit::ConnectionLimit;
 use super::messages::{ConnectionInfo, SocketActivity, SocketShutdown};
 use super::options::{ConnectionOptions, ListenOptions};
-use super::selector::{link_selector, Ready, Selectable, SelectorRequest};
+use super::selector::{Ready, Selectable, SelectorNotify, SelectorRequest};
 use crate::sys;
 
 /// How long to wait before accepting again after running out of file
@@ -108,8 +108,6 @@ axon::boxes! {
         outbox protocol_handler_signal: SocketActivity,
         /// `ProducerFinished` once the server has stopped.
         outbox signal: Ipc,
-        /// Requests to the Selector (Kamaelia's `_selectorSignal`).
-        outbox selector_signal: SelectorRequest,
     }
 }
 
@@ -134,7 +132,9 @@ axon::boxes! {
 ///
 /// * `protocol_handler_signal` ([`SocketActivity`]): new and closed connections.
 /// * `signal` ([`Ipc`]): `ProducerFinished` when it has stopped.
-/// * `selector_signal` ([`SelectorRequest`]): to the Selector.
+///
+/// Its requests to the Selector go straight into the Selector's `notify`
+/// inbox, with no outbox linked to it (Kamaelia's `_selectorSignal`).
 pub struct TcpServer {
     listener: Rc<TcpListener>,
     options: ConnectionOptions,
@@ -226,17 +226,18 @@ impl Component for TcpServer {
             limit,
             inline,
         } = self;
-        if let Err(e) = link_selector(&cx, &cx.selector_signal) {
-            tracing::error!(target: "kamaelia::tcp_server", error = %e, "no selector; not accepting");
-            cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
-            return;
-        }
-        cx.selector_signal
-            .send(SelectorRequest::NewReader {
-                selectable: Selectable::new(listener.clone()),
-                reply: cx.newconnection.clone(),
-            })
-            .await;
+        let selector = match SelectorNotify::for_scheduler(&cx.scheduler()) {
+            Ok(selector) => selector,
+            Err(e) => {
+                tracing::error!(target: "kamaelia::tcp_server", error = %e, "no selector; not accepting");
+                cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
+                return;
+            }
+        };
+        selector.send(SelectorRequest::NewReader {
+            selectable: Selectable::new(listener.clone()),
+            reply: cx.newconnection.clone(),
+        });
         // Dropped once accepting stops, so that the socket closes (when the
         // Selector lets go of it too) and the kernel stops completing
         // connections nobody will take.
@@ -295,11 +296,9 @@ impl Component for TcpServer {
             }
             if cx.control.drain().any(|m| m.is_shutdown_microprocess()) {
                 if let Some(l) = listener.take() {
-                    cx.selector_signal
-                        .send(SelectorRequest::RemoveReader {
-                            selectable: Selectable::new(l),
-                        })
-                        .await;
+                    selector.send(SelectorRequest::RemoveReader {
+                        selectable: Selectable::new(l),
+                    });
                     tracing::debug!(target: "kamaelia::tcp_server", server = %cx.id(), "stopped accepting");
                 }
             }

@@ -136,12 +136,13 @@ impl Connection {
         &mut self,
         call: impl FnOnce(&mut dyn InlineProtocol, &mut Reply<'_>),
     ) -> io::Result<()> {
-        let Handler::Inline {
-            mut protocol,
-            limit,
-        } = std::mem::replace(&mut self.handler, Handler::InlineDone)
-        else {
-            return Ok(());
+        let (mut protocol, limit) = match std::mem::replace(&mut self.handler, Handler::InlineDone)
+        {
+            Handler::Inline { protocol, limit } => (protocol, limit),
+            other => {
+                self.handler = other;
+                return Ok(());
+            }
         };
         let finished = OUT.with(|out| {
             let mut out = out.borrow_mut();

@@ -27,7 +27,7 @@ use self::lifecycle::{AfterFlush, Lifecycle, Linger};
 use super::inline_protocol::InlineProtocol;
 use super::messages::{peer_closed, CloseWhenFlushed, SocketShutdown};
 use super::options::{ConnectionOptions, DEFAULT_CSA_INBOX_SIZE, DEFAULT_READ_SIZE};
-use super::selector::{link_selector, Ready, Selectable, SelectorRequest};
+use super::selector::{Ready, Selectable, SelectorNotify, SelectorRequest};
 
 axon::boxes! {
     /// The boxes of a [`ConnectedSocketAdapter`].
@@ -52,8 +52,6 @@ axon::boxes! {
         /// `SocketShutdown` for whoever made this adapter, once the socket has
         /// closed (Kamaelia's `CreatorFeedback`).
         outbox creator_feedback: SocketShutdown,
-        /// Requests to the Selector (Kamaelia's `_selectorSignal`).
-        outbox selector_signal: SelectorRequest,
     }
 }
 
@@ -105,7 +103,9 @@ axon::boxes! {
 /// * `signal` ([`Ipc`]): `ProducerFinished` with `PeerClosed`, then with
 ///   `SocketShutdown`.
 /// * `creator_feedback` ([`SocketShutdown`]): the socket has closed.
-/// * `selector_signal` ([`SelectorRequest`]): to the Selector.
+///
+/// Its requests to the Selector go straight into the Selector's `notify`
+/// inbox, with no outbox linked to it (Kamaelia's `_selectorSignal`).
 pub struct ConnectedSocketAdapter {
     socket: Rc<TcpStream>,
     read_size: usize,
@@ -214,14 +214,12 @@ impl Component for ConnectedSocketAdapter {
             cx.inbox.set_collection_wake(CollectionWake::WhenRefused);
             cx.outbox.set_collection_wake(CollectionWake::WhenRefused);
             let selectable = Selectable::new(self.socket.clone());
-            let how_died = match link_selector(&cx, &cx.selector_signal) {
-                Ok(()) => {
-                    cx.selector_signal
-                        .send(SelectorRequest::NewReader {
-                            selectable: selectable.clone(),
-                            reply: cx.read_ready.clone(),
-                        })
-                        .await;
+            let (selector, how_died) = match SelectorNotify::for_scheduler(&cx.scheduler()) {
+                Ok(selector) => {
+                    selector.send(SelectorRequest::NewReader {
+                        selectable: selectable.clone(),
+                        reply: cx.read_ready.clone(),
+                    });
                     let handler = match self.inline {
                         Some(protocol) => Handler::Inline {
                             protocol,
@@ -230,9 +228,11 @@ impl Component for ConnectedSocketAdapter {
                         None => Handler::Linked,
                     };
                     let connection = Connection::new(self.socket.clone(), self.read_size, handler);
-                    serve(&cx, connection, &selectable, self.linger).await
+                    let how_died =
+                        serve(&cx, connection, &selector, &selectable, self.linger).await;
+                    (Some(selector), how_died)
                 }
-                Err(e) => Some(e),
+                Err(e) => (None, Some(e)),
             };
             match &how_died {
                 Some(e) => {
@@ -241,14 +241,12 @@ impl Component for ConnectedSocketAdapter {
                 None => tracing::debug!(target: "kamaelia::csa", "connection closed"),
             }
             let _ = self.socket.shutdown(Shutdown::Both);
-            cx.selector_signal
-                .send(SelectorRequest::RemoveReader {
+            if let Some(selector) = selector {
+                selector.send(SelectorRequest::RemoveReader {
                     selectable: selectable.clone(),
-                })
-                .await;
-            cx.selector_signal
-                .send(SelectorRequest::RemoveWriter { selectable })
-                .await;
+                });
+                selector.send(SelectorRequest::RemoveWriter { selectable });
+            }
             let shutdown = SocketShutdown {
                 csa: cx.id(),
                 how_died: how_died.map(Arc::new),
@@ -266,6 +264,7 @@ impl Component for ConnectedSocketAdapter {
 fn serve<'a>(
     cx: &'a Cx<CsaBoxes>,
     mut conn: Connection,
+    selector: &'a SelectorNotify,
     selectable: &'a Selectable,
     mut linger: Option<Duration>,
 ) -> impl Future<Output = Option<io::Error>> + 'a {
@@ -333,7 +332,7 @@ fn serve<'a>(
                 } else {
                     SelectorRequest::RemoveWriter { selectable }
                 };
-                cx.selector_signal.send(request).await;
+                selector.send(request);
             }
             if life.is_finishing() && !conn.has_output(&cx.inbox) {
                 match life.on_flushed(conn.eof, linger, Instant::now()) {
@@ -579,6 +578,26 @@ mod tests {
             assert_eq!(zero_reads, 0, "no read of 0");
         }
 
+        // Its handler is told; the adapter waits for the handler to finish,
+        // sending what it is given meanwhile.
+        for _ in 0..20 {
+            scheduler.run_cycle();
+        }
+        assert!(!csa.is_finished(), "closed before its handler finished");
+        csa.inbox::<Bytes>("inbox")
+            .expect("inbox")
+            .deliver(Bytes::from_static(b"the answer"))
+            .expect("delivered");
+        peer.set_nonblocking(true).expect("non-blocking");
+        let mut answer = Vec::new();
+        run_until(&scheduler, "the answer", || {
+            use std::io::Read;
+            let mut buf = [0; 64];
+            if let Ok(got) = peer.read(&mut buf) {
+                answer.extend_from_slice(&buf[..got]);
+            }
+            answer == b"the answer"
+        });
         // The adapter closes in order once told to finish.
         csa.inbox::<Ipc>("control")
             .expect("control")

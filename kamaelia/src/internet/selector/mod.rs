@@ -19,7 +19,7 @@ use std::io;
 use std::rc::Rc;
 
 use axon::ipc::Ipc;
-use axon::{Component, ComponentRef, Cx, Outbox, Scheduler};
+use axon::{Component, ComponentRef, Cx, Inbox, Scheduler};
 
 use self::core::SelectorCore;
 pub use messages::{Ready, Selectable, SelectorRequest};
@@ -126,17 +126,37 @@ impl Selector {
     }
 }
 
-/// Links `outbox` (one of `cx`'s, its `selector_signal`) to the `notify`
-/// inbox of the Selector serving `cx`'s scheduler, starting one if need be:
-/// how TcpServer, TcpClient and the adapter reach it.
-pub(crate) fn link_selector<B: axon::BoxSet>(
-    cx: &Cx<B>,
-    outbox: &Outbox<SelectorRequest>,
-) -> io::Result<()> {
-    let selector = Selector::service(&cx.scheduler())?;
-    cx.link(outbox, (&selector, "notify"))
-        .map(drop)
-        .map_err(io::Error::other)
+/// Where a component sends its requests to the Selector: the `notify` inbox
+/// of the Selector serving its scheduler.
+///
+/// TcpServer, TcpClient and the adapter put their requests straight into it
+/// rather than sending them out of an outbox linked to it (Kamaelia's
+/// `_selectorSignal`): for an adapter, that linkage was a record, two link
+/// lists and a box, about 340 bytes per connection, and linking and
+/// unlinking it cost more than the rest of setting the connection up in
+/// axon (about 4,000 instructions of the 64,000 a connection's whole life
+/// took).
+#[derive(Clone)]
+pub(crate) struct SelectorNotify(Inbox<SelectorRequest>);
+
+impl SelectorNotify {
+    /// The `notify` inbox of the Selector serving `scheduler`, starting one
+    /// if need be.
+    pub(crate) fn for_scheduler(scheduler: &Scheduler) -> io::Result<Self> {
+        let selector = Selector::service(scheduler)?;
+        selector
+            .inbox::<SelectorRequest>("notify")
+            .map(SelectorNotify)
+            .map_err(io::Error::other)
+    }
+
+    /// Sends `request` to the Selector. Its `notify` inbox has no size limit,
+    /// so it is refused only if someone gave it one: that is logged.
+    pub(crate) fn send(&self, request: SelectorRequest) {
+        if let Err(refused) = self.0.deliver(request) {
+            tracing::error!(target: "kamaelia::selector", "a request to the Selector was refused: {refused}");
+        }
+    }
 }
 
 impl Component for Selector {
