@@ -37,6 +37,12 @@
 //! that has been taken, however far behind the handler was. (This is
 //! [`EchoProtocol`] itself.)
 //!
+//! A handler that only answers what its client sends can instead be an
+//! [`InlineProtocol`](internet::InlineProtocol), a plain value run inside the
+//! connection's adapter ([`SimpleServer::inline`], [`ServerCore::inline`]):
+//! one component per connection instead of two, and no allocation per
+//! round trip. [`EchoProtocol`] is both.
+//!
 //! # Where things are
 //!
 //! The modules are Kamaelia's packages, and every component is also at the

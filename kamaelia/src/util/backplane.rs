@@ -42,7 +42,7 @@ pub fn subscribe_service(name: &str) -> String {
 ///
 /// Configure the splitter with [`with_splitter`](Self::with_splitter).
 ///
-/// With the `redis` feature, [`bridged`](Self::bridged) joins it to the
+/// With the `redis` feature, `Backplane::bridged` joins it to the
 /// backplanes on the same Redis channel in other processes, on other
 /// machines (see `RedisBridge`).
 ///
