@@ -13,6 +13,9 @@
 //!   `boom`: healthy clients keep their conversations while others make
 //!   their handlers panic, and each of those sees its connection closed.
 //!
+//! And 3,000 connections churned through `echo_server`, with its echo as a
+//! handler component and inline (`--inline`).
+//!
 //! At the end, with every client gone, each server's open descriptors must
 //! come back to what they were before the load, and its resident memory to
 //! near it; the figures are printed.
@@ -407,7 +410,17 @@ fn mixed_load_with_faults_loses_nothing_for_healthy_clients_and_returns_to_basel
 
 #[test]
 fn churn_of_3000_connections_leaves_no_descriptor_open() {
-    let echo = Example::server("echo_server");
+    churn_3000(Example::server("echo_server"));
+}
+
+#[test]
+fn churn_of_3000_inline_connections_leaves_no_descriptor_open() {
+    churn_3000(Example::server_with("echo_server", &["--inline"], "info"));
+}
+
+/// 3,000 clients of `echo`, each leaving one of the three churn ways; then
+/// the server's descriptors must be back to what they were.
+fn churn_3000(echo: Example) {
     let mut first = Client::named(echo.addr(), "first client");
     first.send(b"first\n");
     first.expect_line(b"first\n");
