@@ -214,8 +214,14 @@ impl Component for ConnectedSocketAdapter {
             cx.inbox.set_collection_wake(CollectionWake::WhenRefused);
             cx.outbox.set_collection_wake(CollectionWake::WhenRefused);
             let selectable = Selectable::new(self.socket.clone());
+            // Found before `serve` is awaited, so that no temporary of the
+            // lookup is kept in the generator while the connection lives.
             let (selector, how_died) = match SelectorNotify::for_scheduler(&cx.scheduler()) {
-                Ok(selector) => {
+                Ok(selector) => (Some(selector), None),
+                Err(e) => (None, Some(e)),
+            };
+            let how_died = match &selector {
+                Some(selector) => {
                     selector.send(SelectorRequest::NewReader {
                         selectable: selectable.clone(),
                         reply: cx.read_ready.clone(),
@@ -228,11 +234,9 @@ impl Component for ConnectedSocketAdapter {
                         None => Handler::Linked,
                     };
                     let connection = Connection::new(self.socket.clone(), self.read_size, handler);
-                    let how_died =
-                        serve(&cx, connection, &selector, &selectable, self.linger).await;
-                    (Some(selector), how_died)
+                    serve(&cx, connection, selector, &selectable, self.linger).await
                 }
-                Err(e) => (None, Some(e)),
+                None => how_died,
             };
             match &how_died {
                 Some(e) => {
@@ -311,7 +315,10 @@ fn serve<'a>(
                     return Some(e);
                 }
                 if life.on_peer_closed(cx.signal.is_linked()) {
-                    cx.signal.send(peer_closed(cx.id())).await;
+                    // Boxed: the send's future is 88 bytes, which every
+                    // idle connection's generator would hold for a message
+                    // sent once in its life.
+                    Box::pin(cx.signal.send(peer_closed(cx.id()))).await;
                 }
             }
             if conn.inline_done() {
