@@ -217,11 +217,19 @@ impl Connection {
     /// Writes what is pending and queued until done or the socket is full.
     pub(super) fn flush(&mut self, inbox: &Inbox<Bytes>) -> io::Result<()> {
         loop {
-            while self.pending.len() < WRITE_BATCH {
-                match inbox.recv() {
-                    Some(data) if data.is_empty() => {}
-                    Some(data) => self.pending.push_back(data),
-                    None => break,
+            if self.pending.len() < WRITE_BATCH {
+                match inbox.len() {
+                    0 => {}
+                    // The usual case for a request and its reply: a drain
+                    // would leave the inbox a new, empty queue, to allocate
+                    // again at the next message.
+                    1 => self.pending.extend(inbox.recv().filter(|d| !d.is_empty())),
+                    // A burst (a chat's lines) is taken at once, one
+                    // collection for the batch rather than one per message;
+                    // the inbox's size limit bounds it.
+                    _ => self
+                        .pending
+                        .extend(inbox.drain().filter(|data| !data.is_empty())),
                 }
             }
             if self.pending.is_empty() {
@@ -243,27 +251,37 @@ impl Connection {
             };
             match sent {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(mut written) => {
-                    while written > 0 {
-                        // The socket took no more than it was given.
-                        let Some(front) = self.pending.front_mut() else {
-                            break;
-                        };
-                        if front.len() <= written {
-                            written -= front.len();
-                            self.pending.pop_front();
-                        } else {
-                            front.advance(written);
-                            written = 0;
-                        }
-                    }
-                }
+                Ok(written) => self.consume(written),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.can_write = false;
                     return Ok(());
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Drops from the front of what is pending the `written` bytes the
+    /// socket took (never more than it was given): the chunks it took whole,
+    /// in one go, then the start of the next.
+    fn consume(&mut self, mut written: usize) {
+        let mut whole = 0;
+        for data in &self.pending {
+            if data.len() > written {
+                break;
+            }
+            written -= data.len();
+            whole += 1;
+        }
+        match whole {
+            0 => {}
+            1 => drop(self.pending.pop_front()),
+            _ => drop(self.pending.drain(..whole)),
+        }
+        if written > 0 {
+            if let Some(front) = self.pending.front_mut() {
+                front.advance(written);
             }
         }
     }
