@@ -289,10 +289,9 @@ impl Connection {
     /// Reads until the socket has nothing more (or the consumer is full),
     /// giving each chunk to the handler: sent out of `outbox`, or to the
     /// inline protocol (until it has queued as much as it may). With
-    /// `drop_when_full`, a chunk the
-    /// consumer has no room for is dropped and reading goes on: the
-    /// connection is lingering, its handler finished, and the peer is only
-    /// being let to finish sending and see the close.
+    /// `drop_when_full`, a chunk the consumer has no room for is dropped and
+    /// reading goes on: the connection is lingering, its handler finished,
+    /// and the peer is only being let to finish sending and see the close.
     ///
     /// The Selector's notice is taken only here, when the adapter is about to
     /// read: while the consumer is full, or after the end of the input, it

@@ -81,6 +81,12 @@ axon::boxes! {
 /// receiving until the peer closes too, or until its [linger](Self::linger)
 /// time has passed: an orderly close that never cuts off the last data sent.
 ///
+/// Given an [`InlineProtocol`] ([`inline`](Self::inline)), the adapter calls
+/// it with the bytes of each read instead of sending them out of `outbox`,
+/// and writes its answers in the same turn; the protocol finishing, or the
+/// peer closing, finishes the adapter as a handler's `ProducerFinished`
+/// would. Nothing need be linked to `outbox`, `inbox` or `signal` then.
+///
 /// When the peer closes its side first, the adapter tells whoever is linked to
 /// its `signal` outbox (`ProducerFinished` carrying [`PeerClosed`](crate::ipc::PeerClosed))
 /// and keeps sending what it is given until told to finish; with nothing
