@@ -7,8 +7,10 @@
 //! bounded amount into the server (back-pressure), and gets it all back once it
 //! reads; a server out of file descriptors holds new clients back and serves
 //! them once others leave; past `--max-connections` a client is refused with a
-//! line, the others served on, and a new client served once one leaves; SIGTERM with a client connected closes it and exits
-//! 0; `--help`, a bad argument, and a port already in use.
+//! line, the others served on, and a new client served once one leaves;
+//! SIGTERM with a client connected closes it and exits 0; `--help`, a bad
+//! argument, and a port already in use. The echo, half-close, back-pressure
+//! and SIGTERM tests run against `echo_server --inline` too.
 
 mod util;
 
@@ -26,10 +28,23 @@ fn echo_server() -> Example {
     Example::server("echo_server")
 }
 
+/// The same echo, run inside each connection's adapter.
+fn inline_echo_server() -> Example {
+    Example::server_with("echo_server", &["--inline"], "info")
+}
+
 #[test]
 fn eight_mib_full_duplex_echo_is_intact() {
+    eight_mib_full_duplex(echo_server());
+}
+
+#[test]
+fn eight_mib_full_duplex_echo_is_intact_inline() {
+    eight_mib_full_duplex(inline_echo_server());
+}
+
+fn eight_mib_full_duplex(server: Example) {
     const SIZE: usize = 8 * 1024 * 1024;
-    let server = echo_server();
     let mut client = Client::named(server.addr(), "echo client");
     let data = pattern(SIZE, 0x8_0001);
 
@@ -61,9 +76,17 @@ fn eight_mib_full_duplex_echo_is_intact() {
 
 #[test]
 fn half_close_still_receives_all_the_echo_then_eof() {
+    half_close(echo_server());
+}
+
+#[test]
+fn half_close_still_receives_all_the_echo_then_eof_inline() {
+    half_close(inline_echo_server());
+}
+
+fn half_close(server: Example) {
     // 256 KiB, a whole number of the server's 32 KiB reads, written at once and
     // followed by the end of the stream.
-    let server = echo_server();
     let mut client = Client::named(server.addr(), "half-closing client");
     let data = pattern(256 * 1024, 0xa1f);
     client.send(&data);
@@ -174,6 +197,17 @@ fn past_max_connections_a_client_is_refused_with_a_line_and_served_again_once_on
 
 #[test]
 fn a_client_that_never_reads_can_only_push_a_bounded_amount_into_the_server() {
+    bounded_push(echo_server());
+}
+
+#[test]
+fn a_client_that_never_reads_can_only_push_a_bounded_amount_into_the_inline_server() {
+    // Inline, the answers wait in the adapter's queue (64 chunks), then
+    // reading stops: a smaller bound in the server than the handler's.
+    bounded_push(inline_echo_server());
+}
+
+fn bounded_push(server: Example) {
     // The client writes and never reads. The echo comes back until the
     // client's receive buffer and the server's send buffer are full; then the
     // adapter's inbox (64 chunks) fills, the handler waits, its inbox (64
@@ -191,7 +225,6 @@ fn a_client_that_never_reads_can_only_push_a_bounded_amount_into_the_server() {
     const STALL: Duration = Duration::from_secs(2);
     const CHUNK: usize = 64 * 1024;
 
-    let server = echo_server();
     let mut client = Client::named(server.addr(), "client that does not read");
     client
         .stream
@@ -225,7 +258,15 @@ fn a_client_that_never_reads_can_only_push_a_bounded_amount_into_the_server() {
 
 #[test]
 fn sigterm_with_a_client_connected_closes_it_and_exits_0() {
-    let mut server = echo_server();
+    sigterm(echo_server());
+}
+
+#[test]
+fn sigterm_with_a_client_of_the_inline_server_connected_closes_it_and_exits_0() {
+    sigterm(inline_echo_server());
+}
+
+fn sigterm(mut server: Example) {
     let mut client = Client::named(server.addr(), "echo client");
     client.send(b"ping\n");
     assert_eq!(client.read_exact_n(5), b"ping\n");
