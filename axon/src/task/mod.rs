@@ -409,12 +409,8 @@ impl dyn TaskDyn {
             .header()
             .with_extra(|e| e.children.get_mut().add(child))
         {
-            let me = Rc::downgrade(self);
-            child.header().with_extra(|e| {
-                // Most components have one parent or two: grow by one, not to four.
-                e.parents.reserve_exact(1);
-                e.parents.push(me)
-            });
+            let me: Weak<dyn TaskDyn> = Rc::downgrade(self);
+            child.header().add_parent(me);
         }
     }
 
@@ -437,9 +433,7 @@ impl dyn TaskDyn {
                 children.remove(child);
             }
         });
-        child
-            .header()
-            .with_extra(|e| e.parents.retain(|p| !Weak::ptr_eq(p, &me)));
+        child.header().remove_parent(&me);
         let removed = self.book().borrow_mut().take_boxes(&child.boxes());
         // Disengaged outside the borrow: unlinking may drop boxes, and with
         // them anything their messages own.

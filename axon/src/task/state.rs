@@ -62,6 +62,10 @@ pub(crate) struct Header {
     scheduler: OnceCell<Weak<dyn Host>>,
     yielder: Yielder,
     extra: OnceCell<Box<RefCell<Extra>>>,
+    /// The first of its parents (the rest are in `Extra`): most components
+    /// have one, and so need no `Extra` for it (a connection's handler, a
+    /// Pipeline's stage).
+    first_parent: Cell<Option<Weak<dyn TaskDyn>>>,
     /// The component's `tracing` span, made when it is activated, and only if
     /// a subscriber wants it: with none, resuming costs one test of this
     /// cell, and a component one pointer.
@@ -70,8 +74,8 @@ pub(crate) struct Header {
 
 /// What few tasks need, allocated on first use.
 ///
-/// A connection's components need it only to know their parents (and the
-/// adapter to keep the book of the one linkage it makes), so the parts only
+/// A component's first parent is kept in its header, so a component with one
+/// parent and nothing else of this needs no `Extra` at all; the parts only
 /// parents, chassis and resource-tracking components use are each allocated
 /// on their first use: `Extra` itself stays a fifth of its full size.
 #[derive(Default)]
@@ -82,6 +86,7 @@ pub(crate) struct Extra {
     /// its children as they end (a TcpServer its adapters) removes them in
     /// that order: each is then found at the front.
     pub(crate) finished: VecDeque<Rc<dyn TaskDyn>>,
+    /// Its parents after the first (which is in the header).
     pub(crate) parents: Vec<Weak<dyn TaskDyn>>,
     /// The linkages this component's postoffice has made.
     pub(crate) book: Option<SharedBook>,
@@ -136,6 +141,7 @@ impl Header {
             scheduler: OnceCell::new(),
             yielder,
             extra: OnceCell::new(),
+            first_parent: Cell::new(None),
             span: OnceCell::new(),
         }
     }
@@ -239,14 +245,50 @@ impl Header {
             .flatten()
     }
 
-    pub(crate) fn take_parents(&self) -> Vec<Rc<dyn TaskDyn>> {
-        match self.extra.get() {
-            Some(e) => std::mem::take(&mut e.borrow_mut().parents)
-                .iter()
-                .filter_map(Weak::upgrade)
-                .collect(),
-            None => Vec::new(),
+    /// Records `parent` as one of this task's parents (the caller adds each
+    /// at most once).
+    pub(crate) fn add_parent(&self, parent: Weak<dyn TaskDyn>) {
+        match self.first_parent.take() {
+            None => self.first_parent.set(Some(parent)),
+            Some(first) => {
+                self.first_parent.set(Some(first));
+                self.with_extra(|e| {
+                    // Most components have one parent or two: grow by one,
+                    // not to four.
+                    e.parents.reserve_exact(1);
+                    e.parents.push(parent)
+                });
+            }
         }
+    }
+
+    /// Forgets `parent`, if it is one of this task's parents.
+    pub(crate) fn remove_parent(&self, parent: &Weak<dyn TaskDyn>) {
+        match self.first_parent.take() {
+            Some(first) if Weak::ptr_eq(&first, parent) => {}
+            other => {
+                self.first_parent.set(other);
+                if let Some(e) = self.extra.get() {
+                    e.borrow_mut().parents.retain(|p| !Weak::ptr_eq(p, parent));
+                }
+            }
+        }
+    }
+
+    /// Takes the task's parents (those still alive), in the order they were
+    /// added.
+    pub(crate) fn take_parents(&self) -> Vec<Rc<dyn TaskDyn>> {
+        let mut parents: Vec<Rc<dyn TaskDyn>> = self
+            .first_parent
+            .take()
+            .and_then(|first| first.upgrade())
+            .into_iter()
+            .collect();
+        if let Some(e) = self.extra.get() {
+            let rest = std::mem::take(&mut e.borrow_mut().parents);
+            parents.extend(rest.iter().filter_map(Weak::upgrade));
+        }
+        parents
     }
 
     /// Records that `child` has finished. Only a parent hears of it (the

@@ -132,10 +132,12 @@ impl Connections {
             return;
         };
         tell(&connection.to_csa, ShutdownMicroprocess::new().into());
-        cx.remove_child(&connection.csa);
+        // An adapter running an inline protocol was never made this
+        // server's child.
         let Some(handler) = connection.handler else {
             return;
         };
+        cx.remove_child(&connection.csa);
         self.by_handler.remove(&handler.component.id());
         tell(&handler.control, shutdown.to_ipc(cx.id()));
         cx.remove_child(&handler.component);

@@ -469,7 +469,10 @@ impl ServerCore {
     ) -> Result<Connection, Box<dyn std::error::Error>> {
         let to_csa = csa.inbox::<Ipc>("control")?;
         let Some(protocol) = &self.protocol else {
-            cx.add_children([csa]);
+            // The adapter alone: it is the TcpServer's child, and is not
+            // made this server's too, as a handler's adapter is (Kamaelia's
+            // `addChildren(CSA, pHandler)`): a second parent would cost it
+            // a record of its parents, and it has no handler to go with.
             let _in_span = connection_span(info.peer_addr()).entered();
             csa.activate_on(&cx.scheduler());
             tracing::debug!(target: "kamaelia::server_core", %info, "connection");
