@@ -70,17 +70,19 @@ fn held_connection(server: &InProcessServer) -> TcpStream {
 /// written (the same in debug and release builds), and 9,367 on the code
 /// from before box link lists kept their first entries inline and ServerCore
 /// stopped adding two outboxes per connection. Since an inbox that is only
-/// linked into keeps its links apart from its other extras, 6,333; 5,548
-/// since the adapter stopped linking to the Selector and holds its state
-/// once.
+/// linked into keeps its links apart from its other extras, 6,333; 5,045
+/// since the adapter stopped linking to the Selector and to its TcpServer,
+/// holds its state once, and a component keeps its first parent in its
+/// header.
 const MAX_HEAP_PER_IDLE_CONNECTION: isize = 6 * 1024;
 
 /// The bound for a connection whose echo runs inside its adapter (an
 /// inline protocol): one component, no handler, no linkages between them.
 /// Measured at 3,485 bytes when written (the two-component connection:
-/// 6,429); 2,476 since the adapter stopped linking to the Selector and holds
-/// its state once.
-const MAX_HEAP_PER_IDLE_INLINE_CONNECTION: isize = 3 * 1024;
+/// 6,429); 1,879 since the adapter stopped linking to the Selector and to
+/// its TcpServer, holds its state once, and is the TcpServer's child only
+/// (no `Extra` for a second parent).
+const MAX_HEAP_PER_IDLE_INLINE_CONNECTION: isize = 2 * 1024;
 
 /// The heap each of 1,000 more idle connections adds to the server `make`
 /// returns, warmed up with 200.
@@ -129,7 +131,7 @@ fn an_idle_echo_connection_holds_under_6_kib_of_heap() {
 }
 
 #[test]
-fn an_idle_inline_echo_connection_holds_under_3_kib_of_heap() {
+fn an_idle_inline_echo_connection_holds_under_2_kib_of_heap() {
     let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let per_connection = heap_per_idle_connection(|| {
         ServerCore::inline(|_: &kamaelia::ipc::ConnectionInfo| EchoProtocol)

@@ -331,9 +331,9 @@ impl TcpClient {
             linger: None,
             ..self.options
         };
-        let csa = ConnectedSocketAdapter::prepare(stream, &options, None)?;
-        cx.link((&csa, "creator_feedback"), &cx.socket_feedback)
-            .and_then(|_| cx.link((&csa, "outbox"), &cx.outbox))
+        let csa =
+            ConnectedSocketAdapter::prepare(stream, &options, None, cx.socket_feedback.clone())?;
+        cx.link((&csa, "outbox"), &cx.outbox)
             .and_then(|_| cx.link(&cx.inbox, (&csa, "inbox")))
             .and_then(|_| cx.link(&cx.control, (&csa, "control")))
             .map_err(io::Error::other)?;

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use axon::ipc::{Ipc, ProducerFinished};
-use axon::{Component, ComponentId, ComponentRef, Cx};
+use axon::{Component, ComponentId, ComponentRef, Cx, Inbox};
 use rustc_hash::FxHashMap;
 
 use super::csa::ConnectedSocketAdapter;
@@ -126,7 +126,9 @@ axon::boxes! {
 ///
 /// * `newconnection` ([`Ready`]): from the Selector.
 /// * `control` ([`Ipc`]): `ShutdownMicroprocess` stops accepting.
-/// * `feedback_from_csa` ([`SocketShutdown`]): from its adapters.
+/// * `feedback_from_csa` ([`SocketShutdown`]): from its adapters, which put
+///   it here themselves (nothing is linked: see
+///   [`ConnectedSocketAdapter`]).
 ///
 /// # Outboxes
 ///
@@ -320,6 +322,7 @@ impl Component for TcpServer {
 fn adapter(
     options: &ConnectionOptions,
     inline: Option<&InlineFactory>,
+    report_to: &Inbox<SocketShutdown>,
     socket: TcpStream,
     peer: SocketAddr,
     listening: Option<SocketAddr>,
@@ -338,7 +341,7 @@ fn adapter(
         local_port: local.port(),
     };
     let inline = inline.map(|make| make(&info));
-    let csa = ConnectedSocketAdapter::prepare(Rc::new(socket), options, inline)?;
+    let csa = ConnectedSocketAdapter::prepare(Rc::new(socket), options, inline, report_to.clone())?;
     Ok((csa, info))
 }
 
@@ -362,13 +365,17 @@ async fn accept_all(
             Ok((socket, peer)) if !limit.has_room(open.len()) => {
                 limit.refuse(socket, peer, open.len());
             }
-            Ok((socket, peer)) => match adapter(options, inline, socket, peer, listening) {
+            Ok((socket, peer)) => match adapter(
+                options,
+                inline,
+                &cx.feedback_from_csa,
+                socket,
+                peer,
+                listening,
+            ) {
                 Ok((csa, info)) => {
                     cx.add_children([&csa]);
                     open.insert(csa.id(), csa.clone());
-                    if let Err(e) = cx.link((&csa, "creator_feedback"), &cx.feedback_from_csa) {
-                        tracing::error!(target: "kamaelia::tcp_server", error = %e, "cannot link a new adapter");
-                    }
                     cx.protocol_handler_signal
                         .send(SocketActivity::NewCsa { csa, info })
                         .await;
