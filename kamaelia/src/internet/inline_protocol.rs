@@ -65,6 +65,48 @@ use super::messages::ConnectionInfo;
 /// SimpleServer::inline(|| Echo).port(12345).run()?;
 /// # std::io::Result::Ok(())
 /// ```
+///
+/// A server on a background scheduler, a client talking to it, and an
+/// orderly shutdown:
+///
+/// ```
+/// use std::io::{Read, Write};
+/// use std::net::TcpStream;
+///
+/// use axon::ipc::Ipc;
+/// use axon::Background;
+/// use kamaelia::internet::{InlineProtocol, Reply};
+/// use kamaelia::ipc::server_shutdown;
+/// use kamaelia::SimpleServer;
+///
+/// /// Answers each read in capitals.
+/// struct Shout;
+///
+/// impl InlineProtocol for Shout {
+///     fn on_data(&mut self, data: &[u8], reply: &mut Reply<'_>) {
+///         reply.send(&data.to_ascii_uppercase());
+///     }
+/// }
+///
+/// let background = Background::start()?;
+/// let (address, control) = background.run_on(|| {
+///     let server = SimpleServer::inline(|| Shout).port(0).bind()?;
+///     let address = server.local_addr().expect("bound");
+///     let server = server.activate()?;
+///     let control = server.inbox::<Ipc>("control").map_err(std::io::Error::other)?;
+///     std::io::Result::Ok((address, control.remote_sender().expect("activated")))
+/// })?;
+///
+/// let mut client = TcpStream::connect(address)?;
+/// client.write_all(b"hello\n")?;
+/// let mut answer = [0; 6];
+/// client.read_exact(&mut answer)?;
+/// assert_eq!(&answer, b"HELLO\n");
+///
+/// control.send(server_shutdown());
+/// background.join()?;
+/// # std::io::Result::Ok(())
+/// ```
 pub trait InlineProtocol: 'static {
     /// The client sent `data` (the bytes of one read: a line protocol
     /// splits lines itself, keeping a partial line for the next call). What
