@@ -117,28 +117,33 @@ fn heap_per_idle_connection(make: fn() -> ServerCore) -> isize {
 // The two share the counter, so they must not run at once.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+/// Measures `make`'s server (one at a time: the tests share the counter)
+/// and asserts that an idle connection of it, `what`, holds at most `max`
+/// bytes of heap.
+fn assert_heap_per_idle_connection(what: &str, make: fn() -> ServerCore, max: isize) {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let per_connection = heap_per_idle_connection(make);
+    eprintln!("heap per idle {what}: {per_connection} bytes");
+    assert!(
+        per_connection <= max,
+        "an idle {what} holds {per_connection} bytes of heap (at most {max} expected)"
+    );
+}
+
 #[test]
 fn an_idle_echo_connection_holds_under_6_kib_of_heap() {
-    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let per_connection = heap_per_idle_connection(|| {
-        ServerCore::new(|_: &kamaelia::ipc::ConnectionInfo| EchoProtocol)
-    });
-    eprintln!("heap per idle echo connection: {per_connection} bytes");
-    assert!(
-        per_connection <= MAX_HEAP_PER_IDLE_CONNECTION,
-        "an idle echo connection holds {per_connection} bytes of heap (at most {MAX_HEAP_PER_IDLE_CONNECTION} expected)"
+    assert_heap_per_idle_connection(
+        "echo connection",
+        || ServerCore::new(|_: &kamaelia::ipc::ConnectionInfo| EchoProtocol),
+        MAX_HEAP_PER_IDLE_CONNECTION,
     );
 }
 
 #[test]
 fn an_idle_inline_echo_connection_holds_under_2_kib_of_heap() {
-    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let per_connection = heap_per_idle_connection(|| {
-        ServerCore::inline(|_: &kamaelia::ipc::ConnectionInfo| EchoProtocol)
-    });
-    eprintln!("heap per idle inline echo connection: {per_connection} bytes");
-    assert!(
-        per_connection <= MAX_HEAP_PER_IDLE_INLINE_CONNECTION,
-        "an idle inline echo connection holds {per_connection} bytes of heap (at most {MAX_HEAP_PER_IDLE_INLINE_CONNECTION} expected)"
+    assert_heap_per_idle_connection(
+        "inline echo connection",
+        || ServerCore::inline(|_: &kamaelia::ipc::ConnectionInfo| EchoProtocol),
+        MAX_HEAP_PER_IDLE_INLINE_CONNECTION,
     );
 }

@@ -125,6 +125,16 @@ pub trait InlineProtocol: 'static {
 /// [`TcpServer`](super::TcpServer) is given to run one in each adapter.
 pub(crate) type InlineFactory = Rc<dyn Fn(&ConnectionInfo) -> Box<dyn InlineProtocol>>;
 
+/// The [`InlineFactory`] that makes each connection's protocol with
+/// `protocol`.
+pub(crate) fn inline_factory<F, P>(protocol: F) -> InlineFactory
+where
+    F: Fn(&ConnectionInfo) -> P + 'static,
+    P: InlineProtocol,
+{
+    Rc::new(move |info: &ConnectionInfo| Box::new(protocol(info)) as Box<dyn InlineProtocol>)
+}
+
 /// What an [`InlineProtocol`] answers through: the bytes it sends go to its
 /// client, after everything it sent before.
 ///

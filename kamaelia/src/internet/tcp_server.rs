@@ -11,7 +11,7 @@ use axon::{Component, ComponentId, ComponentRef, Cx, Inbox};
 use rustc_hash::FxHashMap;
 
 use super::csa::ConnectedSocketAdapter;
-use super::inline_protocol::{InlineFactory, InlineProtocol};
+use super::inline_protocol::{inline_factory, InlineFactory, InlineProtocol};
 use super::limit::ConnectionLimit;
 use super::messages::{ConnectionInfo, SocketActivity, SocketShutdown};
 use super::options::{ConnectionOptions, ListenOptions};
@@ -189,9 +189,7 @@ impl TcpServer {
         F: Fn(&ConnectionInfo) -> P + 'static,
         P: InlineProtocol,
     {
-        self.inline_factory(Rc::new(move |info: &ConnectionInfo| {
-            Box::new(protocol(info)) as Box<dyn InlineProtocol>
-        }))
+        self.inline_factory(inline_factory(protocol))
     }
 
     /// As [`inline`](Self::inline), with the factory already shared.

@@ -14,7 +14,9 @@ use axon::{Component, ComponentRef, Cx, Scheduler};
 use bytes::Bytes;
 
 use crate::internet::messages::connection_span;
-use crate::internet::{ConnectionOptions, InlineProtocol, ListenOptions, Listening};
+use crate::internet::{
+    inline_factory, ConnectionOptions, InlineProtocol, ListenOptions, Listening,
+};
 use crate::ipc::{server_shutdown, ConnectionInfo, SocketActivity, SocketShutdown};
 
 use self::connections::{Connection, Connections, Handler};
@@ -149,9 +151,18 @@ impl ServerCore {
         F: Fn(&ConnectionInfo) -> P + 'static,
         P: Into<ComponentRef>,
     {
+        ServerCore::with(
+            Some(Rc::new(move |info| protocol(info).into())),
+            Listening::new(DEFAULT_PORT),
+        )
+    }
+
+    /// A server with `protocol` (none: `listening` gives each adapter an
+    /// inline protocol) and the defaults.
+    fn with(protocol: Option<Protocol>, listening: Listening) -> Self {
         ServerCore {
-            protocol: Some(Rc::new(move |info| protocol(info).into())),
-            listening: Listening::new(DEFAULT_PORT),
+            protocol,
+            listening,
             handler_inbox_size: DEFAULT_HANDLER_INBOX_SIZE,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             shutdown_on_signals: false,
@@ -183,16 +194,8 @@ impl ServerCore {
         P: InlineProtocol,
     {
         let mut listening = Listening::new(DEFAULT_PORT);
-        listening.inline = Some(Rc::new(move |info: &ConnectionInfo| {
-            Box::new(protocol(info)) as Box<dyn InlineProtocol>
-        }));
-        ServerCore {
-            protocol: None,
-            listening,
-            handler_inbox_size: DEFAULT_HANDLER_INBOX_SIZE,
-            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
-            shutdown_on_signals: false,
-        }
+        listening.inline = Some(inline_factory(protocol));
+        ServerCore::with(None, listening)
     }
 
     /// Listens on this host or address (default

@@ -132,10 +132,8 @@ impl Selector {
 /// TcpServer, TcpClient and the adapter put their requests straight into it
 /// rather than sending them out of an outbox linked to it (Kamaelia's
 /// `_selectorSignal`): for an adapter, that linkage was a record, two link
-/// lists and a box, about 340 bytes per connection, and linking and
-/// unlinking it cost more than the rest of setting the connection up in
-/// axon (about 4,000 instructions of the 64,000 a connection's whole life
-/// took).
+/// lists and a box, and the linking and unlinking (measured: 506 bytes less
+/// heap per idle connection without it).
 #[derive(Clone)]
 pub(crate) struct SelectorNotify(Inbox<SelectorRequest>);
 
