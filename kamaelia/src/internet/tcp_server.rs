@@ -11,7 +11,7 @@ use axon::{Component, ComponentId, ComponentRef, Cx, Inbox};
 use rustc_hash::FxHashMap;
 
 use super::csa::ConnectedSocketAdapter;
-use super::inline_protocol::{inline_factory, InlineFactory, InlineProtocol};
+use super::inline_protocol::InlineFactory;
 use super::limit::ConnectionLimit;
 use super::messages::{ConnectionInfo, SocketActivity, SocketShutdown};
 use super::options::{ConnectionOptions, ListenOptions};
@@ -181,18 +181,9 @@ impl TcpServer {
         self
     }
 
-    /// Gives each adapter an [`InlineProtocol`] made by `protocol` from
-    /// its connection's [`ConnectionInfo`] (see
-    /// [`ConnectedSocketAdapter::inline`]).
-    pub fn inline<F, P>(self, protocol: F) -> Self
-    where
-        F: Fn(&ConnectionInfo) -> P + 'static,
-        P: InlineProtocol,
-    {
-        self.inline_factory(inline_factory(protocol))
-    }
-
-    /// As [`inline`](Self::inline), with the factory already shared.
+    /// Gives each adapter the inline protocol `factory` makes for its
+    /// connection (see [`ConnectedSocketAdapter::inline`]): how a
+    /// [`ServerCore::inline`](crate::ServerCore::inline) serves.
     pub(crate) fn inline_factory(mut self, factory: InlineFactory) -> Self {
         self.inline = Some(factory);
         self
