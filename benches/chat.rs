@@ -27,6 +27,10 @@
 //! delivery (from `/proc`, counted from the last join to the last delivery:
 //! the process's for kamaelia, the server thread's for tokio), which is the
 //! figure to compare.
+//!
+//! Then the two run side by side: both servers on CPU 0 at once, each under
+//! its own loads, both loads on CPU 1. The VM's drift, which moves the turns'
+//! ratios by ±0.1, then hits both alike.
 
 #[path = "../examples/loadgen/chat.rs"]
 mod chat;
@@ -40,6 +44,7 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
+use std::time::Duration;
 
 use bytes::Bytes;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufWriter};
@@ -52,6 +57,9 @@ use support::{
 const DEFAULT_ROUNDS: usize = 5;
 const DEFAULT_CLIENTS: usize = 50;
 const DEFAULT_LINES: usize = 200;
+/// Rounds of [`side_by_side`], and the bursts each server takes per round.
+const SIDE_BY_SIDE: usize = 3;
+const BURSTS: usize = 8;
 
 /// The large case's clients and lines.
 const LARGE: (usize, usize) = (200, 100);
@@ -413,6 +421,55 @@ fn compare(binary: &Path, rounds: usize, (clients, lines): (usize, usize)) {
     println!();
 }
 
+/// Both servers side by side, `rounds` times: both on [`SERVER_CPU`] at
+/// once, each under `bursts` loads in a row, the two loads at once on
+/// [`CLIENT_CPU`]. The VM's drift then hits both alike, and the bursts add
+/// up to enough 10 ms clock ticks for the ratio of the servers' CPU per
+/// delivery to be read to about 0.03.
+fn side_by_side(binary: &Path, rounds: usize, bursts: usize, (clients, lines): (usize, usize)) {
+    let capacity = broadcast_capacity(clients, lines);
+    let mut ratios = Vec::new();
+    for _ in 0..rounds {
+        let servers = [
+            Kamaelia::start(binary).unwrap_or_else(|e| panic!("kamaelia: {e}")),
+            Tokio::start(capacity).unwrap_or_else(|e| panic!("tokio: {e}")),
+        ];
+        let loads = servers.each_ref().map(|server| {
+            let (address, stat) = (server.address(), server.cpu_stat());
+            thread::spawn(move || {
+                pin(CLIENT_CPU);
+                let mut cpu = Duration::ZERO;
+                for _ in 0..bursts {
+                    let outcome = chat::run(address, clients, lines, || cpu_time_of(&stat))?;
+                    if outcome.delivered != outcome.expected {
+                        return Err(io::Error::other(format!(
+                            "{} of {} lines delivered",
+                            outcome.delivered, outcome.expected
+                        )));
+                    }
+                    cpu += outcome.cpu;
+                }
+                Ok(cpu)
+            })
+        });
+        let cpu = loads.map(|l| l.join().expect("no panic"));
+        for (server, name) in servers.into_iter().zip(["kamaelia", "tokio"]) {
+            if let Err(e) = server.stop() {
+                panic!("{name}: {e}");
+            }
+        }
+        let [k, t] = cpu.map(|c| c.unwrap_or_else(|e| panic!("the load failed: {e}")));
+        ratios.push(k.as_secs_f64() / t.as_secs_f64());
+    }
+    let each: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+    println!(
+        "side by side (both servers on CPU {SERVER_CPU} at once, {bursts} bursts each, the loads on CPU {CLIENT_CPU}): \
+         kamaelia/tokio server CPU per delivery {:.2}x (rounds: {})",
+        median(ratios),
+        each.join(", ")
+    );
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
@@ -422,6 +479,7 @@ fn main() {
     let clients = setting("CHAT_CLIENTS", DEFAULT_CLIENTS).max(2);
     let lines = setting("CHAT_LINES", DEFAULT_LINES);
     compare(&binary, rounds, (clients, lines));
+    side_by_side(&binary, SIDE_BY_SIDE, BURSTS, (clients, lines));
     if std::env::var_os("CHAT_LARGE").is_some() {
         compare(&binary, rounds, LARGE);
     }

@@ -14,6 +14,12 @@
 //! The servers take turns over several rounds (the VM's speed drifts); the
 //! summary gives each one's median, the ratio of the medians, and the median
 //! of each round's own ratio.
+//!
+//! Then each kamaelia server runs side by side with tokio: both on CPU 0 at
+//! once, each under its own load, both loads on CPU 1. The VM's drift, which
+//! moves the turns' ratios by ±0.1, then hits both alike: the side-by-side
+//! ratio of CPU per round trip moves by about 0.01 between rounds. It is the
+//! figure to judge a change by.
 
 #[path = "../examples/loadgen/load.rs"]
 mod load;
@@ -30,6 +36,8 @@ use support::{median, pin, Server, BACKLOG, CLIENT_CPU, SERVERS, SERVER_CPU};
 const DEFAULT_CONNECTIONS: usize = 50;
 const SIZE: usize = 64;
 const ROUNDS: usize = 9;
+/// Rounds of [`side_by_side`] per kamaelia server.
+const SIDE_BY_SIDE: usize = 3;
 
 /// The original Kamaelia (Python): `FastRestartServer(protocol=EchoProtocol)`.
 struct Python {
@@ -113,30 +121,66 @@ fn connections() -> usize {
 }
 
 fn measure(server: Box<dyn Server>, warmup: Duration, duration: Duration) -> Run {
-    let address = server.address();
+    let [run] = measure_at_once([server], warmup, duration);
+    run
+}
+
+/// Runs a load on each of `servers` at the same time (the loads' threads all
+/// on [`CLIENT_CPU`]) and stops the servers.
+fn measure_at_once<const N: usize>(
+    servers: [Box<dyn Server>; N],
+    warmup: Duration,
+    duration: Duration,
+) -> [Run; N] {
     let connections = connections();
-    let cpu_before = server.cpu_time();
-    let measured = thread::spawn(move || {
-        pin(CLIENT_CPU);
-        load::run(&load::Load {
-            address,
-            connections,
-            size: SIZE,
-            warmup,
-            duration,
+    let cpu_before = servers.each_ref().map(|s| s.cpu_time());
+    let loads = servers.each_ref().map(|s| {
+        let address = s.address();
+        thread::spawn(move || {
+            pin(CLIENT_CPU);
+            load::run(&load::Load {
+                address,
+                connections,
+                size: SIZE,
+                warmup,
+                duration,
+            })
         })
-    })
-    .join()
-    .expect("no panic")
-    .expect("the load ran");
-    let cpu = server.cpu_time().saturating_sub(cpu_before);
-    server.stop();
-    Run {
-        rate: measured.per_second(),
-        cpu: cpu / measured.all_round_trips.max(1) as u32,
-        p50: measured.p50,
-        p99: measured.p99,
+    });
+    let measured = loads.map(|l| l.join().expect("no panic").expect("the load ran"));
+    let cpu: Vec<Duration> = servers
+        .iter()
+        .zip(cpu_before)
+        .map(|(s, before)| s.cpu_time().saturating_sub(before))
+        .collect();
+    for server in servers {
+        server.stop();
     }
+    std::array::from_fn(|i| Run {
+        rate: measured[i].per_second(),
+        cpu: cpu[i] / measured[i].all_round_trips.max(1) as u32,
+        p50: measured[i].p50,
+        p99: measured[i].p99,
+    })
+}
+
+/// Tokio and kamaelia server `i` side by side: both on [`SERVER_CPU`] at
+/// once, each under its own load, the loads both on [`CLIENT_CPU`]. The
+/// VM's drift then hits both alike, so their ratio of CPU time per round
+/// trip moves by about 0.01 from round to round, against about 0.1 for
+/// servers taking turns. Returns each round's (kamaelia / tokio) ratios of
+/// CPU per round trip and of round trips per second.
+fn side_by_side(i: usize, rounds: usize, warmup: Duration, duration: Duration) -> Vec<(f64, f64)> {
+    (0..rounds)
+        .map(|_| {
+            let [t, k] = measure_at_once(
+                [support::start(0, BACKLOG), support::start(i, BACKLOG)],
+                warmup,
+                duration,
+            );
+            (k.cpu.as_secs_f64() / t.cpu.as_secs_f64(), k.rate / t.rate)
+        })
+        .collect()
 }
 
 /// The median of each figure of `runs`.
@@ -223,6 +267,21 @@ fn main() {
             k.cpu.as_secs_f64() / t.cpu.as_secs_f64(),
             paired(|r| r.cpu.as_secs_f64()),
             k.p99.as_secs_f64() / t.p99.as_secs_f64()
+        );
+    }
+    println!();
+    println!(
+        "side by side: tokio and each kamaelia server on CPU {SERVER_CPU} at once, \
+         each under its own load, both loads on CPU {CLIENT_CPU} ({SIDE_BY_SIDE} rounds)"
+    );
+    for (i, name) in SERVERS.iter().enumerate().skip(1) {
+        let ratios = side_by_side(i, SIDE_BY_SIDE, warmup, duration);
+        let each: Vec<String> = ratios.iter().map(|(c, _)| format!("{c:.3}")).collect();
+        println!(
+            "{name} / tokio: server CPU per round trip {:.3}x (rounds: {}); round trips/s {:.3}x",
+            median(ratios.iter().map(|r| r.0).collect()),
+            each.join(", "),
+            median(ratios.iter().map(|r| r.1).collect()),
         );
     }
     if std::env::var_os("ECHO_PYTHON").is_some() {
