@@ -2,6 +2,8 @@
 //! `current_thread` echo server, in the same run.
 //!
 //! `cargo bench --bench echo` (`ECHO_PYTHON=1` adds the original Kamaelia;
+//! `ECHO_URING=1` adds, side by side with tokio, the cheapest io_uring echo
+//! server we know how to write, the go/no-go peer for an io_uring backend;
 //! `ECHO_CONNECTIONS=<n>` sets the number of connections, 50 by default)
 //!
 //! Two kamaelia servers are measured: the echo as a handler component (two
@@ -24,6 +26,9 @@
 #[path = "../examples/loadgen/load.rs"]
 mod load;
 mod support;
+#[cfg(target_os = "linux")]
+#[path = "support/uring.rs"]
+mod uring;
 
 use std::io;
 use std::net::SocketAddr;
@@ -170,14 +175,15 @@ fn measure_at_once<const N: usize>(
 /// trip moves by about 0.01 from round to round, against about 0.1 for
 /// servers taking turns. Returns each round's (kamaelia / tokio) ratios of
 /// CPU per round trip and of round trips per second.
-fn side_by_side(i: usize, rounds: usize, warmup: Duration, duration: Duration) -> Vec<(f64, f64)> {
+fn side_by_side(
+    start: impl Fn() -> Box<dyn Server>,
+    rounds: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> Vec<(f64, f64)> {
     (0..rounds)
         .map(|_| {
-            let [t, k] = measure_at_once(
-                [support::start(0, BACKLOG), support::start(i, BACKLOG)],
-                warmup,
-                duration,
-            );
+            let [t, k] = measure_at_once([support::start(0, BACKLOG), start()], warmup, duration);
             (k.cpu.as_secs_f64() / t.cpu.as_secs_f64(), k.rate / t.rate)
         })
         .collect()
@@ -274,8 +280,7 @@ fn main() {
         "side by side: tokio and each kamaelia server on CPU {SERVER_CPU} at once, \
          each under its own load, both loads on CPU {CLIENT_CPU} ({SIDE_BY_SIDE} rounds)"
     );
-    for (i, name) in SERVERS.iter().enumerate().skip(1) {
-        let ratios = side_by_side(i, SIDE_BY_SIDE, warmup, duration);
+    let report = |name: &str, ratios: Vec<(f64, f64)>| {
         let each: Vec<String> = ratios.iter().map(|(c, _)| format!("{c:.3}")).collect();
         println!(
             "{name} / tokio: server CPU per round trip {:.3}x (rounds: {}); round trips/s {:.3}x",
@@ -283,6 +288,24 @@ fn main() {
             each.join(", "),
             median(ratios.iter().map(|r| r.1).collect()),
         );
+    };
+    for (i, name) in SERVERS.iter().enumerate().skip(1) {
+        let start = || support::start(i, BACKLOG);
+        report(name, side_by_side(start, SIDE_BY_SIDE, warmup, duration));
+    }
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("ECHO_URING").is_some() {
+        match uring::UringEcho::start(BACKLOG) {
+            Ok(server) => {
+                server.stop();
+                let start = || uring::UringEcho::start(BACKLOG).expect("it started before");
+                report(
+                    "io_uring echo, no framework (the go/no-go peer)",
+                    side_by_side(start, SIDE_BY_SIDE, warmup, duration),
+                );
+            }
+            Err(e) => println!("io_uring echo: not run ({e})"),
+        }
     }
     if std::env::var_os("ECHO_PYTHON").is_some() {
         match Python::start() {

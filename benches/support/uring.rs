@@ -1,0 +1,339 @@
+//! The go/no-go peer for an io_uring backend: the cheapest echo server we
+//! know how to write on io_uring, with no framework around it.
+//!
+//! One thread, one ring (single issuer, deferred task running). The listener
+//! has a multishot accept; each connection a multishot `recv` drawing from a
+//! ring of provided buffers; each echo is a `send` of the buffer the data
+//! arrived in, which goes back to the ring when the send completes. All of a
+//! cycle's submissions go in with the one `io_uring_enter` that waits for the
+//! next completions, so a round trip costs no system call of its own.
+//!
+//! A backend of ours could not do less work per round trip than this. If this
+//! server's CPU per round trip is not well under 0.9× tokio's (the target
+//! `docs/PERFORMANCE.md` gives), the backend is a no-go on that machine.
+
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::Duration;
+
+use io_uring::types::{BufRingEntry, Fd};
+use io_uring::{cqueue, opcode, squeue, IoUring};
+
+use crate::support::{cpu_time_of, pin, thread_id, Server, SERVER_CPU};
+
+/// Bytes per provided buffer, and how many (a power of two).
+const BUFFER: usize = 4096;
+const BUFFERS: u16 = 4096;
+/// The provided buffers' group.
+const GROUP: u16 = 0;
+/// `user_data` of the accept; others are `slot << 17 | buffer << 1 | send`.
+const ACCEPT: u64 = u64::MAX;
+
+/// The server on its thread.
+pub(crate) struct UringEcho {
+    address: SocketAddr,
+    tid: i32,
+    stop: Arc<AtomicBool>,
+    thread: thread::JoinHandle<io::Result<()>>,
+}
+
+impl UringEcho {
+    /// Starts it on a thread pinned to [`SERVER_CPU`], listening with
+    /// `backlog`; `Err` if this kernel has no io_uring for us.
+    pub(crate) fn start(backlog: u32) -> io::Result<Box<dyn Server>> {
+        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+        socket.set_reuse_address(true)?;
+        socket.bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())?;
+        socket.listen(backlog as i32)?;
+        let listener: TcpListener = socket.into();
+        let address = listener.local_addr()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
+        let (tx, rx) = mpsc::channel();
+        let thread = thread::spawn(move || {
+            pin(SERVER_CPU);
+            let _ = tx.send(thread_id());
+            serve(&listener, &stopping)
+        });
+        let tid = rx
+            .recv()
+            .map_err(|_| io::Error::other("the server did not start"))?;
+        // A kernel without io_uring fails at once: report it, not a hang.
+        thread::sleep(Duration::from_millis(50));
+        if thread.is_finished() {
+            return Err(thread
+                .join()
+                .map_err(|_| io::Error::other("the server panicked"))?
+                .err()
+                .unwrap_or_else(|| io::Error::other("the server ended")));
+        }
+        Ok(Box::new(UringEcho {
+            address,
+            tid,
+            stop,
+            thread,
+        }))
+    }
+}
+
+impl Server for UringEcho {
+    fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    fn stop(self: Box<Self>) {
+        self.stop.store(true, Ordering::Release);
+        // The accept's completion wakes the ring to see the flag.
+        let _ = TcpStream::connect(self.address);
+        self.thread
+            .join()
+            .expect("no panic")
+            .expect("the io_uring server ran");
+    }
+
+    fn cpu_time(&self) -> Duration {
+        cpu_time_of(&format!("self/task/{}", self.tid))
+    }
+}
+
+/// The provided buffers and the ring that lends them to the kernel.
+struct Buffers {
+    ring: *mut BufRingEntry,
+    layout: std::alloc::Layout,
+    memory: Vec<u8>,
+    tail: u16,
+}
+
+impl Buffers {
+    fn new() -> io::Result<Buffers> {
+        let layout = std::alloc::Layout::from_size_align(
+            usize::from(BUFFERS) * std::mem::size_of::<BufRingEntry>(),
+            4096,
+        )
+        .map_err(io::Error::other)?;
+        // SAFETY: the layout has a non-zero size.
+        let ring = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<BufRingEntry>();
+        if ring.is_null() {
+            return Err(io::ErrorKind::OutOfMemory.into());
+        }
+        Ok(Buffers {
+            ring,
+            layout,
+            memory: vec![0; usize::from(BUFFERS) * BUFFER],
+            tail: 0,
+        })
+    }
+
+    fn at(&self, id: u16) -> *const u8 {
+        self.memory[usize::from(id) * BUFFER..].as_ptr()
+    }
+
+    /// Lends buffer `id` to the kernel (seen at the next [`Self::publish`]).
+    fn give(&mut self, id: u16) {
+        // SAFETY: the index is masked into the ring, which the kernel reads
+        // only up to the published tail.
+        let entry = unsafe { &mut *self.ring.add(usize::from(self.tail & (BUFFERS - 1))) };
+        entry.set_addr(self.at(id) as u64);
+        entry.set_len(BUFFER as u32);
+        entry.set_bid(id);
+        self.tail = self.tail.wrapping_add(1);
+    }
+
+    fn publish(&self) {
+        // SAFETY: the tail is a u16 in the ring's first entry, which the
+        // kernel reads; the release store publishes the entries before it.
+        unsafe {
+            (*BufRingEntry::tail(self.ring).cast::<AtomicU16>()).store(self.tail, Ordering::Release)
+        };
+    }
+}
+
+impl Drop for Buffers {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with this layout.
+        unsafe { std::alloc::dealloc(self.ring.cast(), self.layout) };
+    }
+}
+
+/// One connection: its socket, its sends in flight, and whether its reads
+/// have ended (it is closed when both are done).
+struct Connection {
+    fd: i32,
+    sending: usize,
+    ended: bool,
+}
+
+fn serve(listener: &TcpListener, stop: &AtomicBool) -> io::Result<()> {
+    let mut buffers = Buffers::new()?;
+    let mut ring: IoUring<squeue::Entry> = IoUring::builder()
+        .setup_single_issuer()
+        .setup_coop_taskrun()
+        .setup_defer_taskrun()
+        .build(4096)?;
+    let result = run(&mut ring, &mut buffers, listener, stop);
+    // The ring goes first: the kernel may use the buffers until it is closed.
+    drop(ring);
+    drop(buffers);
+    result
+}
+
+fn run(
+    ring: &mut IoUring<squeue::Entry>,
+    buffers: &mut Buffers,
+    listener: &TcpListener,
+    stop: &AtomicBool,
+) -> io::Result<()> {
+    // SAFETY: `serve` closes the io_uring before it frees the buffers.
+    unsafe {
+        ring.submitter()
+            .register_buf_ring_with_flags(buffers.ring as u64, BUFFERS, GROUP, 0)?
+    };
+    for id in 0..BUFFERS {
+        buffers.give(id);
+    }
+    buffers.publish();
+    let recv = |fd: i32, slot: usize| {
+        opcode::RecvMulti::new(Fd(fd), GROUP)
+            .build()
+            .user_data((slot as u64) << 17)
+    };
+    let mut connections = slab::Slab::<Connection>::new();
+    // Sends in flight: (buffer, offset sent so far, length).
+    let mut sent = vec![(0usize, 0usize); usize::from(BUFFERS)];
+    let mut pending = vec![opcode::AcceptMulti::new(Fd(listener.as_raw_fd()))
+        .build()
+        .user_data(ACCEPT)];
+    let mut starved: Vec<usize> = Vec::new();
+    let mut done = Vec::new();
+    let result = loop {
+        {
+            let mut queue = ring.submission();
+            for entry in pending.drain(..) {
+                // SAFETY: each entry's buffer is a provided buffer, lent to
+                // it until its completion comes back.
+                if unsafe { queue.push(&entry) }.is_err() {
+                    break;
+                }
+            }
+        }
+        buffers.publish();
+        if let Err(e) = ring.submit_and_wait(1) {
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            break Err(e);
+        }
+        if stop.load(Ordering::Acquire) {
+            break Ok(());
+        }
+        done.clear();
+        done.extend(
+            ring.completion()
+                .map(|c| (c.user_data(), c.result(), c.flags())),
+        );
+        for &(data, result, flags) in &done {
+            if data == ACCEPT {
+                if result >= 0 {
+                    let one: libc::c_int = 1;
+                    // SAFETY: a valid socket and option.
+                    unsafe {
+                        libc::setsockopt(
+                            result,
+                            libc::IPPROTO_TCP,
+                            libc::TCP_NODELAY,
+                            (&one as *const libc::c_int).cast(),
+                            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+                        )
+                    };
+                    let slot = connections.insert(Connection {
+                        fd: result,
+                        sending: 0,
+                        ended: false,
+                    });
+                    pending.push(recv(result, slot));
+                }
+                if !cqueue::more(flags) {
+                    pending.push(
+                        opcode::AcceptMulti::new(Fd(listener.as_raw_fd()))
+                            .build()
+                            .user_data(ACCEPT),
+                    );
+                }
+                continue;
+            }
+            let slot = (data >> 17) as usize;
+            let Some(connection) = connections.get_mut(slot) else {
+                continue;
+            };
+            if data & 1 == 0 {
+                match (result, cqueue::buffer_select(flags)) {
+                    (n, Some(id)) if n > 0 => {
+                        sent[usize::from(id)] = (0, n as usize);
+                        connection.sending += 1;
+                        pending.push(send(connection.fd, buffers, id, 0, n as usize, slot));
+                        if !cqueue::more(flags) {
+                            pending.push(recv(connection.fd, slot));
+                        }
+                    }
+                    (n, _) if n == -libc::ENOBUFS => starved.push(slot),
+                    (_, id) => {
+                        if let Some(id) = id {
+                            buffers.give(id);
+                        }
+                        connection.ended = true;
+                    }
+                }
+            } else {
+                let id = ((data >> 1) & 0xffff) as u16;
+                let (offset, length) = &mut sent[usize::from(id)];
+                if result > 0 && *offset + (result as usize) < *length {
+                    *offset += result as usize;
+                    pending.push(send(connection.fd, buffers, id, *offset, *length, slot));
+                    continue;
+                }
+                buffers.give(id);
+                connection.sending -= 1;
+                if result < 0 {
+                    connection.ended = true;
+                }
+                for slot in starved.drain(..) {
+                    if let Some(c) = connections.get(slot) {
+                        pending.push(recv(c.fd, slot));
+                    }
+                }
+            }
+            let connection = &connections[slot];
+            if connection.ended && connection.sending == 0 {
+                // SAFETY: the connection's own socket, closed once.
+                unsafe { libc::close(connection.fd) };
+                connections.remove(slot);
+            }
+        }
+    };
+    for (_, connection) in connections {
+        // SAFETY: as above.
+        unsafe { libc::close(connection.fd) };
+    }
+    result
+}
+
+/// The send of `buffer` from `offset` to `length`.
+fn send(
+    fd: i32,
+    buffers: &Buffers,
+    id: u16,
+    offset: usize,
+    length: usize,
+    slot: usize,
+) -> squeue::Entry {
+    // SAFETY (of the pointer's use): the buffer stays out of the provided
+    // ring until this send's completion.
+    let from = buffers.at(id).wrapping_add(offset);
+    opcode::Send::new(Fd(fd), from, (length - offset) as u32)
+        .build()
+        .user_data(((slot as u64) << 17) | (u64::from(id) << 1) | 1)
+}
