@@ -212,13 +212,17 @@ fn run(
     let result = loop {
         {
             let mut queue = ring.submission();
-            for entry in pending.drain(..) {
+            let mut pushed = 0;
+            for entry in &pending {
                 // SAFETY: each entry's buffer is a provided buffer, lent to
                 // it until its completion comes back.
-                if unsafe { queue.push(&entry) }.is_err() {
+                if unsafe { queue.push(entry) }.is_err() {
+                    // The queue is full: the rest go in after this submit.
                     break;
                 }
+                pushed += 1;
             }
+            pending.drain(..pushed);
         }
         buffers.publish();
         if let Err(e) = ring.submit_and_wait(1) {
