@@ -108,13 +108,7 @@ fn main() {
     }
     let (t, tc) = (of(&runs[0], |x| x.0), of(&runs[0], |x| x.1));
     for i in 1..SERVERS.len() {
-        let paired = median(
-            runs[i]
-                .iter()
-                .zip(&runs[0])
-                .map(|(k, t)| k.0 / t.0)
-                .collect(),
-        );
+        let paired = support::own_ratio(&runs, i, |r| r.0);
         println!(
             "{} / tokio: {:.2}x (median of the rounds' own ratios: {paired:.2}x); \
              CPU per connection {:.2}x",

@@ -251,18 +251,7 @@ fn main() {
     }
     let t = &m[0];
     for i in 1..SERVERS.len() {
-        // Each round's servers ran minutes apart at most, so the ratio
-        // within a round is less hit by the VM's drift than the ratio of
-        // the medians.
-        let paired = |f: fn(&Run) -> f64| {
-            median(
-                runs[i]
-                    .iter()
-                    .zip(&runs[0])
-                    .map(|(k, t)| f(k) / f(t))
-                    .collect(),
-            )
-        };
+        let paired = |f: fn(&Run) -> f64| support::own_ratio(&runs, i, f);
         let k = &m[i];
         println!(
             "{} / tokio: round trips/s {:.2}x (rounds' own ratios: {:.2}x); \

@@ -113,6 +113,7 @@ impl InlineProtocol for Quitter {
 
 #[test]
 fn a_protocol_that_finishes_has_its_output_sent_then_the_connection_closes() {
+    util::logs::capture();
     let (calls_tx, calls) = mpsc::channel();
     with_server(
         move || {
@@ -132,6 +133,12 @@ fn a_protocol_that_finishes_has_its_output_sent_then_the_connection_closes() {
             client.send(b"ignored\n");
             client.expect_eof();
             client.shutdown_write();
+            // The adapter closes once it has read to the client's close, so
+            // past `ignored`: only then can the calls be counted.
+            let peer = format!("peer={}", client.local_addr());
+            util::logs::await_line("the connection's close", |line| {
+                line.contains("connection closed") && line.contains(&peer)
+            });
             drop(client);
             let given: Vec<Vec<u8>> = calls.try_iter().collect();
             assert_eq!(given, [&b"one\n"[..], &b"quit\n"[..]]);

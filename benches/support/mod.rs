@@ -114,6 +114,20 @@ pub(crate) fn rounds<R: Clone>(
     all
 }
 
+/// The median of each round's own ratio of server `i`'s figure `f` to
+/// tokio's (server 0's) in [`rounds`]' results: each round's servers ran
+/// minutes apart at most, so this is less hit by the VM's drift than the
+/// ratio of the medians.
+pub(crate) fn own_ratio<R>(runs: &[Vec<R>], i: usize, f: impl Fn(&R) -> f64) -> f64 {
+    median(
+        runs[i]
+            .iter()
+            .zip(&runs[0])
+            .map(|(k, t)| f(k) / f(t))
+            .collect(),
+    )
+}
+
 /// Kamaelia's `SimpleServer` with `EchoProtocol`, on its own scheduler.
 pub(crate) struct Kamaelia {
     address: SocketAddr,

@@ -56,27 +56,45 @@ impl UringEcho {
         let (tx, rx) = mpsc::channel();
         let thread = thread::spawn(move || {
             pin(SERVER_CPU);
-            let _ = tx.send(thread_id());
-            serve(&listener, &stopping)
+            // Made on the thread that submits (a single-issuer ring); its
+            // outcome is the server's start.
+            let mut buffers = match Buffers::new() {
+                Ok(buffers) => buffers,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return Ok(());
+                }
+            };
+            let mut ring = match ring(&mut buffers) {
+                Ok(ring) => ring,
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return Ok(());
+                }
+            };
+            let _ = tx.send(Ok(thread_id()));
+            let result = run(&mut ring, &mut buffers, &listener, &stopping);
+            // The ring goes first: the kernel may use the buffers until it
+            // is closed.
+            drop(ring);
+            drop(buffers);
+            result
         });
-        let tid = rx
+        let started = rx
             .recv()
-            .map_err(|_| io::Error::other("the server did not start"))?;
-        // A kernel without io_uring fails at once: report it, not a hang.
-        thread::sleep(Duration::from_millis(50));
-        if thread.is_finished() {
-            return Err(thread
-                .join()
-                .map_err(|_| io::Error::other("the server panicked"))?
-                .err()
-                .unwrap_or_else(|| io::Error::other("the server ended")));
+            .map_err(|_| io::Error::other("the server's thread ended before it started"));
+        match started.and_then(|started| started) {
+            Ok(tid) => Ok(Box::new(UringEcho {
+                address,
+                tid,
+                stop,
+                thread,
+            })),
+            Err(e) => {
+                let _ = thread.join();
+                Err(e)
+            }
         }
-        Ok(Box::new(UringEcho {
-            address,
-            tid,
-            stop,
-            thread,
-        }))
     }
 }
 
@@ -104,7 +122,10 @@ impl Server for UringEcho {
 struct Buffers {
     ring: *mut BufRingEntry,
     layout: std::alloc::Layout,
-    memory: Vec<u8>,
+    /// The buffers' memory, which the kernel writes into: only reached
+    /// through `base`, never through a Rust reference.
+    memory: Box<[u8]>,
+    base: *mut u8,
     tail: u16,
 }
 
@@ -120,16 +141,21 @@ impl Buffers {
         if ring.is_null() {
             return Err(io::ErrorKind::OutOfMemory.into());
         }
+        let mut memory = vec![0; usize::from(BUFFERS) * BUFFER].into_boxed_slice();
+        let base = memory.as_mut_ptr();
         Ok(Buffers {
             ring,
             layout,
-            memory: vec![0; usize::from(BUFFERS) * BUFFER],
+            memory,
+            base,
             tail: 0,
         })
     }
 
-    fn at(&self, id: u16) -> *const u8 {
-        self.memory[usize::from(id) * BUFFER..].as_ptr()
+    /// Where buffer `id` starts.
+    fn at(&self, id: u16) -> *mut u8 {
+        debug_assert!(self.memory.len() >= (usize::from(id) + 1) * BUFFER);
+        self.base.wrapping_add(usize::from(id) * BUFFER)
     }
 
     /// Lends buffer `id` to the kernel (seen at the next [`Self::publish`]).
@@ -159,35 +185,34 @@ impl Drop for Buffers {
     }
 }
 
-/// One connection: its socket, its sends in flight, and whether its reads
-/// have ended (it is closed when both are done).
+/// One connection. Its socket is closed once its reads have ended, no
+/// `recv` is armed and no send is in flight: until then a completion may
+/// still name its slot, which must not go to another connection.
 struct Connection {
     fd: i32,
     sending: usize,
+    /// A multishot `recv` is armed.
+    armed: bool,
+    /// Its reads have ended (the peer closed, or an error).
     ended: bool,
 }
 
-fn serve(listener: &TcpListener, stop: &AtomicBool) -> io::Result<()> {
-    let mut buffers = Buffers::new()?;
-    let mut ring: IoUring<squeue::Entry> = IoUring::builder()
+impl Connection {
+    fn done(&self) -> bool {
+        self.ended && !self.armed && self.sending == 0
+    }
+}
+
+/// The ring, with `buffers` registered as its provided buffers and all lent
+/// to the kernel.
+fn ring(buffers: &mut Buffers) -> io::Result<IoUring<squeue::Entry>> {
+    let ring: IoUring<squeue::Entry> = IoUring::builder()
         .setup_single_issuer()
         .setup_coop_taskrun()
         .setup_defer_taskrun()
         .build(4096)?;
-    let result = run(&mut ring, &mut buffers, listener, stop);
-    // The ring goes first: the kernel may use the buffers until it is closed.
-    drop(ring);
-    drop(buffers);
-    result
-}
-
-fn run(
-    ring: &mut IoUring<squeue::Entry>,
-    buffers: &mut Buffers,
-    listener: &TcpListener,
-    stop: &AtomicBool,
-) -> io::Result<()> {
-    // SAFETY: `serve` closes the io_uring before it frees the buffers.
+    // SAFETY: the server's thread closes the ring before it frees the
+    // buffers.
     unsafe {
         ring.submitter()
             .register_buf_ring_with_flags(buffers.ring as u64, BUFFERS, GROUP, 0)?
@@ -196,6 +221,15 @@ fn run(
         buffers.give(id);
     }
     buffers.publish();
+    Ok(ring)
+}
+
+fn run(
+    ring: &mut IoUring<squeue::Entry>,
+    buffers: &mut Buffers,
+    listener: &TcpListener,
+    stop: &AtomicBool,
+) -> io::Result<()> {
     let recv = |fd: i32, slot: usize| {
         opcode::RecvMulti::new(Fd(fd), GROUP)
             .build()
@@ -256,6 +290,7 @@ fn run(
                     let slot = connections.insert(Connection {
                         fd: result,
                         sending: 0,
+                        armed: true,
                         ended: false,
                     });
                     pending.push(recv(result, slot));
@@ -274,15 +309,18 @@ fn run(
                 continue;
             };
             if data & 1 == 0 {
+                connection.armed = cqueue::more(flags);
                 match (result, cqueue::buffer_select(flags)) {
                     (n, Some(id)) if n > 0 => {
                         sent[usize::from(id)] = (0, n as usize);
                         connection.sending += 1;
                         pending.push(send(connection.fd, buffers, id, 0, n as usize, slot));
-                        if !cqueue::more(flags) {
+                        if !connection.armed && !connection.ended {
+                            connection.armed = true;
                             pending.push(recv(connection.fd, slot));
                         }
                     }
+                    // Armed again once a send gives a buffer back.
                     (n, _) if n == -libc::ENOBUFS => starved.push(slot),
                     (_, id) => {
                         if let Some(id) = id {
@@ -301,17 +339,24 @@ fn run(
                 }
                 buffers.give(id);
                 connection.sending -= 1;
-                if result < 0 {
+                if result < 0 && !connection.ended {
                     connection.ended = true;
+                    // Ends the armed `recv` too, so that the socket can be
+                    // closed.
+                    // SAFETY: the connection's own, open socket.
+                    unsafe { libc::shutdown(connection.fd, libc::SHUT_RDWR) };
                 }
                 for slot in starved.drain(..) {
-                    if let Some(c) = connections.get(slot) {
-                        pending.push(recv(c.fd, slot));
+                    if let Some(c) = connections.get_mut(slot) {
+                        if !c.armed && !c.ended {
+                            c.armed = true;
+                            pending.push(recv(c.fd, slot));
+                        }
                     }
                 }
             }
             let connection = &connections[slot];
-            if connection.ended && connection.sending == 0 {
+            if connection.done() {
                 // SAFETY: the connection's own socket, closed once.
                 unsafe { libc::close(connection.fd) };
                 connections.remove(slot);

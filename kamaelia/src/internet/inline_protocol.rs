@@ -18,7 +18,7 @@ use super::messages::ConnectionInfo;
 /// Each connection is then one component, not two: no handler task,
 /// generator or boxes, and no linkages between adapter and handler. A round
 /// trip resumes the adapter once (for the Selector's notice) instead of
-/// three times, and an idle connection takes about half the memory (see
+/// three times, and an idle connection takes about a third of the heap (see
 /// `docs/PERFORMANCE.md`).
 ///
 /// What it gives up is what a component has: it cannot wait (for a timer, a

@@ -23,8 +23,6 @@ pub(crate) struct Listening {
     pub(crate) listen: ListenOptions,
     pub(crate) connection: ConnectionOptions,
     pub(crate) limit: ConnectionLimit,
-    /// The protocol each adapter runs inside itself, if any.
-    pub(crate) inline: Option<InlineFactory>,
     /// Bound by [`bind`](Self::bind), or handed in (an error then is the one
     /// making it non-blocking, reported when the server starts).
     listener: Option<io::Result<TcpListener>>,
@@ -40,7 +38,6 @@ impl Listening {
             listen: ListenOptions::default(),
             connection: ConnectionOptions::default(),
             limit: ConnectionLimit::default(),
-            inline: None,
             listener: None,
         }
     }
@@ -69,17 +66,19 @@ impl Listening {
 
     /// Binds (if not yet bound) and starts a [`TcpServer`] on the listener,
     /// as a child of `cx`'s component, its announcements linked to
-    /// `socketactivity` and `serversignal` linked to its `control`. If it
-    /// cannot, says why (logged, and `ErrorInformation` out of `signal`) and
-    /// returns `None`: the server cannot start.
+    /// `socketactivity` and `serversignal` linked to its `control`, giving
+    /// each adapter the protocol `inline` makes, if any. If it cannot, says
+    /// why (logged, and `ErrorInformation` out of `signal`) and returns
+    /// `None`: the server cannot start.
     pub(crate) async fn start_tcp_server<B: BoxSet>(
         &mut self,
         cx: &Cx<B>,
         socketactivity: &Inbox<SocketActivity>,
         serversignal: &Outbox<Ipc>,
         signal: &Outbox<Ipc>,
+        inline: Option<InlineFactory>,
     ) -> Option<ComponentRef> {
-        match self.try_start_tcp_server(cx, socketactivity, serversignal) {
+        match self.try_start_tcp_server(cx, socketactivity, serversignal, inline) {
             Ok(server) => Some(server),
             Err(e) => {
                 tracing::error!(target: "kamaelia::internet", listening = ?self, server = %cx.id(), error = %e, "cannot listen");
@@ -94,6 +93,7 @@ impl Listening {
         cx: &Cx<B>,
         socketactivity: &Inbox<SocketActivity>,
         serversignal: &Outbox<Ipc>,
+        inline: Option<InlineFactory>,
     ) -> io::Result<ComponentRef> {
         let listener = match self.listener.take() {
             Some(listener) => listener?,
@@ -105,8 +105,8 @@ impl Listening {
         let mut server = TcpServer::from_listener(listener)
             .connection_options(self.connection)
             .connection_limit(self.limit.clone());
-        if let Some(inline) = &self.inline {
-            server = server.inline_factory(inline.clone());
+        if let Some(inline) = inline {
+            server = server.inline_factory(inline);
         }
         let server = ComponentRef::new(server);
         cx.link((&server, "protocol_handler_signal"), socketactivity)

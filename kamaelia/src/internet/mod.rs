@@ -41,7 +41,7 @@ mod tcp_client;
 mod tcp_server;
 
 pub use csa::{ConnectedSocketAdapter, CsaBoxes};
-pub(crate) use inline_protocol::inline_factory;
+pub(crate) use inline_protocol::{inline_factory, InlineFactory};
 pub use inline_protocol::{InlineProtocol, Reply};
 pub use limit::{ConnectionLimit, DEFAULT_REFUSAL};
 pub use options::{

@@ -205,9 +205,13 @@ impl Component for SingleServer {
 
     async fn main(mut self, cx: Cx<SingleServerBoxes>) {
         cx.inbox.set_size(Some(self.inbox_size));
-        let started =
-            self.listening
-                .start_tcp_server(&cx, &cx.socketactivity, &cx.serversignal, &cx.signal);
+        let started = self.listening.start_tcp_server(
+            &cx,
+            &cx.socketactivity,
+            &cx.serversignal,
+            &cx.signal,
+            None,
+        );
         let Some(server) = started.await else {
             return;
         };

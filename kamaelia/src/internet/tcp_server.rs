@@ -232,7 +232,11 @@ impl Component for TcpServer {
         // Dropped once accepting stops, so that the socket closes (when the
         // Selector lets go of it too) and the kernel stops completing
         // connections nobody will take.
-        let listening = listener.local_addr().ok();
+        let adapters = Adapters {
+            options,
+            inline,
+            listening: listener.local_addr().ok(),
+        };
         let mut listener = Some(listener);
         let mut retry_at: Option<Instant> = None;
         // The adapters still open, by id (they are also this server's children).
@@ -264,17 +268,7 @@ impl Component for TcpServer {
                 if notified || retry_due || (more && retry_at.is_none()) {
                     retry_at = None;
                     more = false;
-                    match accept_all(
-                        &cx,
-                        l,
-                        listening,
-                        &options,
-                        &limit,
-                        inline.as_ref(),
-                        &mut open,
-                    )
-                    .await
-                    {
+                    match accept_all(&cx, l, &limit, &adapters, &mut open).await {
                         Ok(full) => more = full,
                         Err(e) => {
                             tracing::warn!(target: "kamaelia::tcp_server", error = %e, "cannot accept now; retrying soon");
@@ -306,32 +300,43 @@ impl Component for TcpServer {
     }
 }
 
-/// Makes the (not yet activated) adapter for an accepted connection, and says
-/// who is connected to what.
-fn adapter(
-    options: &ConnectionOptions,
-    inline: Option<&InlineFactory>,
-    report_to: &Inbox<SocketShutdown>,
-    socket: TcpStream,
-    peer: SocketAddr,
+/// How a TcpServer makes the adapter for each connection it accepts.
+struct Adapters {
+    options: ConnectionOptions,
+    /// Makes the protocol each adapter runs inside itself, if any.
+    inline: Option<InlineFactory>,
+    /// Where the listener listens.
     listening: Option<SocketAddr>,
-) -> io::Result<(ComponentRef, ConnectionInfo)> {
-    // A listener bound to one address accepts connections to that address
-    // only: asking each socket (`getsockname`) is needed only for a listener
-    // bound to all of them.
-    let local = match listening {
-        Some(address) if !address.ip().is_unspecified() => address,
-        _ => socket.local_addr()?,
-    };
-    let info = ConnectionInfo {
-        peer: peer.ip(),
-        peer_port: peer.port(),
-        local_ip: local.ip(),
-        local_port: local.port(),
-    };
-    let inline = inline.map(|make| make(&info));
-    let csa = ConnectedSocketAdapter::prepare(Rc::new(socket), options, inline, report_to.clone())?;
-    Ok((csa, info))
+}
+
+impl Adapters {
+    /// Makes the (not yet activated) adapter for an accepted connection,
+    /// telling its close to `report_to`, and says who is connected to what.
+    fn make(
+        &self,
+        report_to: &Inbox<SocketShutdown>,
+        socket: TcpStream,
+        peer: SocketAddr,
+    ) -> io::Result<(ComponentRef, ConnectionInfo)> {
+        // A listener bound to one address accepts connections to that
+        // address only: asking each socket (`getsockname`) is needed only for
+        // a listener bound to all of them.
+        let local = match self.listening {
+            Some(address) if !address.ip().is_unspecified() => address,
+            _ => socket.local_addr()?,
+        };
+        let info = ConnectionInfo {
+            peer: peer.ip(),
+            peer_port: peer.port(),
+            local_ip: local.ip(),
+            local_port: local.port(),
+        };
+        let inline = self.inline.as_ref().map(|make| make(&info));
+        let socket = Rc::new(socket);
+        let csa =
+            ConnectedSocketAdapter::prepare(socket, &self.options, inline, report_to.clone())?;
+        Ok((csa, info))
+    }
 }
 
 /// Accepts the waiting connections, at most [`ACCEPT_BATCH`]; true if it
@@ -343,10 +348,8 @@ fn adapter(
 async fn accept_all(
     cx: &Cx<TcpServerBoxes>,
     listener: &TcpListener,
-    listening: Option<SocketAddr>,
-    options: &ConnectionOptions,
     limit: &ConnectionLimit,
-    inline: Option<&InlineFactory>,
+    adapters: &Adapters,
     open: &mut FxHashMap<ComponentId, ComponentRef>,
 ) -> io::Result<bool> {
     for _ in 0..ACCEPT_BATCH {
@@ -354,14 +357,7 @@ async fn accept_all(
             Ok((socket, peer)) if !limit.has_room(open.len()) => {
                 limit.refuse(socket, peer, open.len());
             }
-            Ok((socket, peer)) => match adapter(
-                options,
-                inline,
-                &cx.feedback_from_csa,
-                socket,
-                peer,
-                listening,
-            ) {
+            Ok((socket, peer)) => match adapters.make(&cx.feedback_from_csa, socket, peer) {
                 Ok((csa, info)) => {
                     cx.add_children([&csa]);
                     open.insert(csa.id(), csa.clone());

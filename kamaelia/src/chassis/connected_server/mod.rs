@@ -15,7 +15,7 @@ use bytes::Bytes;
 
 use crate::internet::messages::connection_span;
 use crate::internet::{
-    inline_factory, ConnectionOptions, InlineProtocol, ListenOptions, Listening,
+    inline_factory, ConnectionOptions, InlineFactory, InlineProtocol, ListenOptions, Listening,
 };
 use crate::ipc::{server_shutdown, ConnectionInfo, SocketActivity, SocketShutdown};
 
@@ -33,6 +33,14 @@ pub const DEFAULT_HANDLER_INBOX_SIZE: usize = 64;
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 type Protocol = Rc<dyn Fn(&ConnectionInfo) -> ComponentRef>;
+
+/// What a [`ServerCore`] runs for each connection.
+enum Handlers {
+    /// A handler component, made by the factory and wired to the adapter.
+    Components(Protocol),
+    /// A protocol run inside the adapter, which the TcpServer gives it.
+    Inline(InlineFactory),
+}
 
 axon::boxes! {
     /// The boxes of a [`ServerCore`].
@@ -132,9 +140,7 @@ axon::boxes! {
 /// * `outbox` ([`Ipc`]): not used.
 /// * `signal` ([`Ipc`]): `ProducerFinished` when it has shut down.
 pub struct ServerCore {
-    /// Makes each connection's handler component; none when each adapter
-    /// runs an inline protocol (made by the TcpServer, from `listening`).
-    protocol: Option<Protocol>,
+    handlers: Handlers,
     listening: Listening,
     handler_inbox_size: usize,
     shutdown_grace: Duration,
@@ -151,18 +157,16 @@ impl ServerCore {
         F: Fn(&ConnectionInfo) -> P + 'static,
         P: Into<ComponentRef>,
     {
-        ServerCore::with(
-            Some(Rc::new(move |info| protocol(info).into())),
-            Listening::new(DEFAULT_PORT),
-        )
+        ServerCore::with(Handlers::Components(Rc::new(move |info| {
+            protocol(info).into()
+        })))
     }
 
-    /// A server with `protocol` (none: `listening` gives each adapter an
-    /// inline protocol) and the defaults.
-    fn with(protocol: Option<Protocol>, listening: Listening) -> Self {
+    /// A server running `handlers`, with the defaults.
+    fn with(handlers: Handlers) -> Self {
         ServerCore {
-            protocol,
-            listening,
+            handlers,
+            listening: Listening::new(DEFAULT_PORT),
             handler_inbox_size: DEFAULT_HANDLER_INBOX_SIZE,
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             shutdown_on_signals: false,
@@ -193,9 +197,7 @@ impl ServerCore {
         F: Fn(&ConnectionInfo) -> P + 'static,
         P: InlineProtocol,
     {
-        let mut listening = Listening::new(DEFAULT_PORT);
-        listening.inline = Some(inline_factory(protocol));
-        ServerCore::with(None, listening)
+        ServerCore::with(Handlers::Inline(inline_factory(protocol)))
     }
 
     /// Listens on this host or address (default
@@ -403,9 +405,17 @@ impl Component for ServerCore {
     type Boxes = ServerCoreBoxes;
 
     async fn main(mut self, cx: Cx<ServerCoreBoxes>) {
-        let started =
-            self.listening
-                .start_tcp_server(&cx, &cx.socketactivity, &cx.serversignal, &cx.signal);
+        let inline = match &self.handlers {
+            Handlers::Inline(factory) => Some(factory.clone()),
+            Handlers::Components(_) => None,
+        };
+        let started = self.listening.start_tcp_server(
+            &cx,
+            &cx.socketactivity,
+            &cx.serversignal,
+            &cx.signal,
+            inline,
+        );
         let Some(server) = started.await else {
             return;
         };
@@ -471,7 +481,7 @@ impl ServerCore {
         info: &ConnectionInfo,
     ) -> Result<Connection, Box<dyn std::error::Error>> {
         let to_csa = csa.inbox::<Ipc>("control")?;
-        let Some(protocol) = &self.protocol else {
+        let Handlers::Components(protocol) = &self.handlers else {
             // The adapter alone: it is the TcpServer's child, and is not
             // made this server's too, as a handler's adapter is (Kamaelia's
             // `addChildren(CSA, pHandler)`): a second parent would cost it

@@ -167,18 +167,10 @@ impl Connection {
     /// does not take.
     fn write_out(&mut self, out: &[u8]) -> io::Result<()> {
         let mut sent = 0;
-        if self.pending.is_empty() && self.can_write {
-            while sent < out.len() {
-                match sys::send(&self.socket, &[IoSlice::new(&out[sent..])]) {
-                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                    Ok(n) => sent += n,
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                        self.can_write = false;
-                        break;
-                    }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(e),
-                }
+        if self.pending.is_empty() {
+            while sent < out.len() && self.can_write {
+                let slice = [IoSlice::new(&out[sent..])];
+                sent += send(&self.socket, &slice, &mut self.can_write)?;
             }
         }
         if sent < out.len() {
@@ -235,30 +227,26 @@ impl Connection {
             if self.pending.is_empty() {
                 return Ok(());
             }
-            let sent = match self.pending.as_slices() {
+            let written = match self.pending.as_slices() {
                 // One buffer, the usual case for a request and its reply:
                 // no array of slices to fill (64 of them cost more than the
                 // rest of this function).
-                ([one], []) | ([], [one]) => sys::send(&self.socket, &[IoSlice::new(one)]),
+                ([one], []) | ([], [one]) => {
+                    send(&self.socket, &[IoSlice::new(one)], &mut self.can_write)?
+                }
                 _ => {
                     let mut slices = [IoSlice::new(&[]); WRITE_BATCH];
                     for (slice, data) in slices.iter_mut().zip(&self.pending) {
                         *slice = IoSlice::new(data);
                     }
                     let count = self.pending.len().min(WRITE_BATCH);
-                    sys::send(&self.socket, &slices[..count])
+                    send(&self.socket, &slices[..count], &mut self.can_write)?
                 }
             };
-            match sent {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(written) => self.consume(written),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.can_write = false;
-                    return Ok(());
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+            if !self.can_write {
+                return Ok(());
             }
+            self.consume(written);
         }
     }
 
@@ -363,6 +351,10 @@ impl Connection {
     /// Gives the bytes of one read to the handler. False if reading is to
     /// stop for now: the consumer is full, or the inline protocol has
     /// queued as much as it may.
+    // Inlined into the read loop whatever codegen unit each lands in: left
+    // to the partitioning, an unrelated change once moved it out, 120
+    // instructions more per echo round trip (callgrind).
+    #[inline]
     fn take(
         &mut self,
         data: &[u8],
@@ -387,6 +379,24 @@ impl Connection {
             // It has finished: what comes now only lets the peer finish
             // sending and see the close.
             Handler::InlineDone => Ok(true),
+        }
+    }
+}
+
+/// Sends `slices` on `socket`, again if interrupted, and returns how many
+/// bytes it took: none once it is full, which clears `can_write` (until the
+/// Selector says it is writable again).
+fn send(socket: &TcpStream, slices: &[IoSlice<'_>], can_write: &mut bool) -> io::Result<usize> {
+    loop {
+        match sys::send(socket, slices) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                *can_write = false;
+                return Ok(0);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
 }

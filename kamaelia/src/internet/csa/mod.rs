@@ -161,6 +161,10 @@ impl ConnectedSocketAdapter {
     /// `creator_feedback` (for a server, a record, two link lists and the
     /// linking and unlinking per connection: 350 bytes and about 3,600
     /// instructions, measured).
+    ///
+    /// The adapter looks the Selector up itself when it starts, rather than
+    /// being given its maker's: a Selector ends once it watches nothing,
+    /// which a TcpClient's, having watched only the connect, may just have.
     pub(crate) fn prepare(
         socket: Rc<TcpStream>,
         options: &ConnectionOptions,
