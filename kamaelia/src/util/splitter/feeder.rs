@@ -78,25 +78,40 @@ impl<T: Clone + 'static> Feeder<T> {
         true
     }
 
-    /// Delivers from the cursor until caught up, blocked, or done.
+    /// Delivers from the cursor until caught up, blocked, or done, then
+    /// releases what it delivered in one go.
     fn deliver(
         &mut self,
         cx: &Cx<Standard<(), T>>,
         finish_at: Option<u64>,
         pacing: bool,
     ) -> (Round, bool) {
-        let mut progressed = false;
-        // Nothing this round can link or unlink it: asked once.
-        let leads_somewhere = self.sink.inbox.is_none() || cx.outbox.is_linked();
+        let from = self.cursor;
         // Held for the round: a send only queues the message and wakes the
         // sink's owner, which runs later, so nothing it does reaches the log.
-        let mut log = self.log.borrow_mut();
+        let shared = Rc::clone(&self.log);
+        let mut log = shared.borrow_mut();
+        let round = self.deliver_from_log(cx, &log, finish_at);
+        log.release(from, self.cursor, pacing);
+        (round, self.cursor > from)
+    }
+
+    /// [`deliver`](Self::deliver)'s sends: moves the cursor past each entry
+    /// the sink took.
+    fn deliver_from_log(
+        &mut self,
+        cx: &Cx<Standard<(), T>>,
+        log: &Log<T>,
+        finish_at: Option<u64>,
+    ) -> Round {
+        // Nothing this round can link or unlink it: asked once.
+        let leads_somewhere = self.sink.inbox.is_none() || cx.outbox.is_linked();
         loop {
             if finish_at.is_some_and(|at| self.cursor >= at) {
-                return (Round::Done, progressed);
+                return Round::Done;
             }
             let Some(entry) = log.entry(self.cursor) else {
-                return (Round::CaughtUp, progressed);
+                return Round::CaughtUp;
             };
             let mut ends = false;
             let sent = match entry {
@@ -110,13 +125,11 @@ impl<T: Clone + 'static> Feeder<T> {
                 }
             };
             if !sent {
-                return (Round::Blocked, progressed);
+                return Round::Blocked;
             }
-            log.release(self.cursor, pacing);
             self.cursor += 1;
-            progressed = true;
             if ends {
-                return (Round::Done, progressed);
+                return Round::Done;
             }
         }
     }

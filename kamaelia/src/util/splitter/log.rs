@@ -237,19 +237,28 @@ impl<T: Clone> Log<T> {
         self.slots.get(at as usize).map(|s| &s.entry)
     }
 
-    /// One sink (pacing or not) has taken the entry at `seq`.
-    pub(crate) fn release(&mut self, seq: u64, pacing: bool) {
-        let Some(slot) = self.slot_mut(seq) else {
+    /// One sink (pacing or not) has taken the entries `from..to`.
+    ///
+    /// Called once per delivery round, not once per entry: a feeder delivers
+    /// a burst in one round (a chat's lines, tens at a time), and the
+    /// pacing head and the front move at most once for it.
+    pub(crate) fn release(&mut self, from: u64, to: u64, pacing: bool) {
+        let start = from.max(self.base);
+        if start >= to {
             return;
-        };
-        slot.remaining -= 1;
-        if pacing {
-            slot.pacing -= 1;
-            if seq == self.pacing_head {
-                self.advance_pacing_head();
+        }
+        let first = (start - self.base) as usize;
+        let last = ((to - self.base) as usize).min(self.slots.len());
+        for slot in self.slots.range_mut(first..last) {
+            slot.remaining -= 1;
+            if pacing {
+                slot.pacing -= 1;
             }
         }
-        if seq == self.base {
+        if pacing && (start..to).contains(&self.pacing_head) {
+            self.advance_pacing_head();
+        }
+        if start == self.base {
             self.trim();
         }
     }
@@ -385,9 +394,7 @@ mod tests {
             push(&mut log, n);
         }
         assert!(!log.has_room(), "both sinks are at the pacing bound");
-        for seq in fast..4 {
-            log.release(seq, true);
-        }
+        log.release(fast, 4, true);
         assert!(!log.has_room(), "the slow sink still paces");
         let f = feeder();
         log.stall(slow, f.clone(), Eviction::default());
@@ -420,7 +427,7 @@ mod tests {
         log.stall(slow, feeder(), eviction.clone());
         for seq in fast..fast + 10 {
             push(&mut log, seq);
-            log.release(seq, true);
+            log.release(seq, seq + 1, true);
         }
         assert_eq!(eviction.get(), None, "80 bytes is at the cap, not over it");
         push(&mut log, 10);
@@ -443,15 +450,15 @@ mod tests {
         log.stall(slow, f.clone(), Eviction::default());
         for seq in fast..fast + 6 {
             push(&mut log, seq);
-            log.release(seq, true);
+            log.release(seq, seq + 1, true);
         }
         assert!(log.has_room());
-        log.release(slow, false);
+        log.release(slow, slow + 1, false);
         log.unstall((slow, f.id()), slow + 1);
         assert!(!log.has_room(), "5 waiting for it: over the pacing bound");
-        log.release(slow + 1, true);
+        log.release(slow + 1, slow + 2, true);
         assert!(!log.has_room(), "4 waiting: at the bound");
-        log.release(slow + 2, true);
+        log.release(slow + 2, slow + 3, true);
         assert!(log.has_room(), "under the bound again");
         assert_eq!(log.len(), 3);
     }
@@ -469,8 +476,57 @@ mod tests {
             push(&mut log, n);
         }
         assert!(!log.has_room(), "24 bytes waiting, bound 20");
-        log.release(sink, true);
+        log.release(sink, sink + 1, true);
         assert!(log.has_room());
         assert_eq!(log.bytes(), 16);
+    }
+
+    /// A round's release, `from..to` at once, leaves every slot counted as
+    /// if each entry had been released, and moves the pacing head and the
+    /// front as far as those counts allow.
+    #[test]
+    fn releasing_a_range_counts_each_entry_and_moves_the_head() {
+        let bounds = Bounds {
+            pacing_messages: 6,
+            pacing_bytes: 1000,
+            max_bytes: 1000,
+        };
+        // Three sinks: `a` and `b` pacing, `c` stalled. `b` has taken the
+        // first two; `a` takes `from..to`, having taken what comes before.
+        for (from, to) in [(0, 1), (0, 3), (0, 8), (2, 5), (3, 8), (5, 6)] {
+            for c_takes_all in [false, true] {
+                let mut log = Log::new(bounds);
+                let (a, b, c) = (log.join(), log.join(), log.join());
+                log.stall(c, feeder(), Eviction::default());
+                for n in 0..8 {
+                    push(&mut log, n);
+                }
+                if c_takes_all {
+                    log.release(c, 8, false);
+                }
+                log.release(b, 2, true);
+                log.release(a, from, true);
+                log.release(from, to, true);
+                // What each slot should count, worked out apart.
+                let counts = |seq: u64| {
+                    let (by_a, by_b) = (usize::from(seq < to), usize::from(seq < 2));
+                    let remaining = 3 - by_a - by_b - usize::from(c_takes_all);
+                    (remaining, 2 - by_a - by_b)
+                };
+                let what = format!("released {from}..{to}, c took all: {c_takes_all}");
+                let base = (0..8).find(|&s| counts(s).0 > 0).unwrap_or(8);
+                let head = (0..8).find(|&s| counts(s).1 > 0).unwrap_or(8);
+                assert_eq!(log.base, base, "{what}: the front");
+                assert_eq!(log.pacing_head, head, "{what}: the pacing head");
+                for seq in base..8 {
+                    let slot = &log.slots[(seq - base) as usize];
+                    assert_eq!(
+                        (slot.remaining, slot.pacing),
+                        counts(seq),
+                        "{what}: slot {seq}"
+                    );
+                }
+            }
+        }
     }
 }
