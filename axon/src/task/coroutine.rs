@@ -16,7 +16,14 @@
 //!   (The scheduler catches it like any other panic in a component.)
 //! * Yields are written by hand as small futures ([`Yielder::yield_raw`]), so a
 //!   suspended body stores a few bytes for its yield, not genawaiter's futures.
+//! * What passes through genawaiter's airlock is [`Handed`], which has nothing
+//!   to drop. genawaiter replaces the airlock's value twice per resume and
+//!   drops the old one each time; with [`Yield`] there (whose rare variants
+//!   own a list or a box) each drop was a call, 40 instructions per resume
+//!   in all (callgrind, an echo round trip). The rare payloads go round the
+//!   airlock instead, through [`HANDOFF`].
 
+use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 
@@ -33,12 +40,29 @@ pub(crate) enum Step {
     Complete,
 }
 
+/// What a body hands genawaiter when it yields: no payload, so that the
+/// airlock's values need no drop.
+#[derive(Clone, Copy)]
+enum Handed {
+    /// A plain yield ([`Yield::Continue`]), nearly every one.
+    Continue,
+    /// A yield whose [`Yield`] waits in [`HANDOFF`].
+    Payload,
+}
+
+thread_local! {
+    /// The [`Yield`] of a [`Handed::Payload`] yield, from the yield to the
+    /// end of the same resume. Nothing runs in between (the body returns
+    /// `Pending` right after yielding), so one slot per thread is enough.
+    static HANDOFF: RefCell<Option<Yield>> = const { RefCell::new(None) };
+}
+
 /// A component's body as a resumable generator.
 ///
 /// [`resume`](Self::resume) takes the coroutine by value when it completes, so
 /// a finished generator cannot be resumed again.
 pub(crate) struct Coroutine<F: Future<Output = ()>> {
-    gen: Gen<Yield, (), F>,
+    gen: Gen<Handed, (), F>,
 }
 
 impl<F: Future<Output = ()>> Coroutine<F> {
@@ -47,7 +71,13 @@ impl<F: Future<Output = ()>> Coroutine<F> {
     pub(crate) fn resume(slot: &mut Option<Self>) -> Option<Step> {
         let coroutine = slot.as_mut()?;
         match coroutine.gen.resume() {
-            GeneratorState::Yielded(value) => Some(Step::Yielded(value)),
+            GeneratorState::Yielded(Handed::Continue) => Some(Step::Yielded(Yield::Continue)),
+            GeneratorState::Yielded(Handed::Payload) => {
+                let value = HANDOFF.with(|h| h.borrow_mut().take());
+                Some(Step::Yielded(
+                    value.expect("a payload yield stores its payload"),
+                ))
+            }
             GeneratorState::Complete(()) => {
                 *slot = None;
                 Some(Step::Complete)
@@ -58,7 +88,7 @@ impl<F: Future<Output = ()>> Coroutine<F> {
 
 /// The yield half of a coroutine, kept by the task it runs in.
 pub(crate) struct Yielder {
-    co: Co<Yield>,
+    co: Co<Handed>,
 }
 
 impl Yielder {
@@ -73,7 +103,14 @@ impl Yielder {
     /// (`()`) in genawaiter's airlock, where the next yield overwrites it;
     /// genawaiter accepts that in every build.
     pub(crate) fn yield_raw(&self, value: Yield) {
-        drop(self.co.yield_(value));
+        let handed = match value {
+            Yield::Continue => Handed::Continue,
+            payload => {
+                HANDOFF.with(|h| *h.borrow_mut() = Some(payload));
+                Handed::Payload
+            }
+        };
+        drop(self.co.yield_(handed));
     }
 }
 
