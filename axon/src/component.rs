@@ -193,9 +193,12 @@ impl<B: BoxSet> Cx<B> {
     ///
     /// Waking is level-free: the component may be woken for something other
     /// than what it waits for, so check again after `idle()` returns.
-    pub async fn idle(&self) {
-        self.pause();
-        self.yield_now().await;
+    pub fn idle(&self) -> YieldNow<'_> {
+        YieldNow {
+            runner: &self.runner,
+            pause: true,
+            yielded: false,
+        }
     }
 
     /// Yields to the scheduler: Axon's `yield 1`. The body resumes here in the
@@ -203,6 +206,7 @@ impl<B: BoxSet> Cx<B> {
     pub fn yield_now(&self) -> YieldNow<'_> {
         YieldNow {
             runner: &self.runner,
+            pause: false,
             yielded: false,
         }
     }
@@ -832,11 +836,13 @@ fn yield_value(runner: &Weak<dyn TaskDyn>, value: Yield) {
     runner.header().yielder().yield_raw(value);
 }
 
-/// The future returned by [`Cx::yield_now`]: pending once, while the scheduler
-/// runs the others, then ready.
+/// The future returned by [`Cx::yield_now`] and [`Cx::idle`]: pending once,
+/// while the scheduler runs the others (having asked to pause, for `idle`),
+/// then ready.
 #[must_use = "a yield does nothing unless it is awaited"]
 pub struct YieldNow<'a> {
     runner: &'a Weak<dyn TaskDyn>,
+    pause: bool,
     yielded: bool,
 }
 
@@ -847,7 +853,16 @@ impl Future for YieldNow<'_> {
         if std::mem::replace(&mut self.yielded, true) {
             return Poll::Ready(());
         }
-        yield_value(self.runner, Yield::Continue);
+        // One upgrade for the pause and the yield: `idle` is the yield a
+        // component makes at every turn.
+        let runner = self
+            .runner
+            .upgrade()
+            .expect("axon: a body's task outlives the body");
+        if self.pause {
+            task::pause(&runner);
+        }
+        runner.header().yielder().yield_continue();
         Poll::Pending
     }
 }
@@ -855,6 +870,7 @@ impl Future for YieldNow<'_> {
 impl fmt::Debug for YieldNow<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("YieldNow")
+            .field("pause", &self.pause)
             .field("yielded", &self.yielded)
             .finish()
     }

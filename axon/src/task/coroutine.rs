@@ -103,14 +103,17 @@ impl Yielder {
     /// (`()`) in genawaiter's airlock, where the next yield overwrites it;
     /// genawaiter accepts that in every build.
     pub(crate) fn yield_raw(&self, value: Yield) {
-        let handed = match value {
-            Yield::Continue => Handed::Continue,
-            payload => {
-                HANDOFF.with(|h| *h.borrow_mut() = Some(payload));
-                Handed::Payload
-            }
-        };
-        drop(self.co.yield_(handed));
+        if let Yield::Continue = value {
+            return self.yield_continue();
+        }
+        HANDOFF.with(|h| *h.borrow_mut() = Some(value));
+        drop(self.co.yield_(Handed::Payload));
+    }
+
+    /// [`yield_raw`](Self::yield_raw) of [`Yield::Continue`], nearly every
+    /// yield: no [`Yield`] is made, so none is dropped.
+    pub(crate) fn yield_continue(&self) {
+        drop(self.co.yield_(Handed::Continue));
     }
 }
 

@@ -4,7 +4,6 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::task::yields::Yield;
 use crate::task::{pause, TaskDyn};
 
 thread_local! {
@@ -39,5 +38,5 @@ pub(crate) fn pause_and_yield() {
         .with(|r| r.borrow().clone())
         .expect("axon: a box's future was awaited outside a component's body");
     pause(&task);
-    task.header().yielder().yield_raw(Yield::Continue);
+    task.header().yielder().yield_continue();
 }

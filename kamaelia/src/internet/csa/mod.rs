@@ -388,10 +388,12 @@ fn serve<'a>(
                     return None;
                 }
             }
-            if !conn.has_work(&cx.inbox) {
-                cx.pause();
-            }
-            cx.yield_now().await;
+            let turn = if conn.has_work(&cx.inbox) {
+                cx.yield_now()
+            } else {
+                cx.idle()
+            };
+            turn.await;
         }
     }
 }
