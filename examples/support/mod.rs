@@ -339,14 +339,48 @@ impl Dice {
     }
 }
 
+/// Logs to stderr at `RUST_LOG`'s levels (`info` by default).
+///
+/// Plain directives (`info`, `kamaelia::internet=debug,warn`) are read as a
+/// [`Targets`](tracing_subscriber::filter::Targets) filter, which looks only
+/// at where an event comes from. `EnvFilter`, needed only for directives
+/// that name spans or fields (`[component{name=...}]=debug`), also follows
+/// every span a component enters and leaves: with it, each resume costs
+/// about 90 instructions more (callgrind, `echo_server --inline` at `info`:
+/// 1,541-1,545 against 1,453-1,458 per round trip).
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(colour_logs())
-        .try_init();
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::EnvFilter;
+
+    let directives = std::env::var("RUST_LOG").unwrap_or_default();
+    let directives = if directives.trim().is_empty() {
+        "info"
+    } else {
+        directives.as_str()
+    };
+    // `Targets` would take `[span]` for a target's name.
+    let plain = !directives.contains(['[', '{']);
+    let _ = match directives.parse::<Targets>().ok().filter(|_| plain) {
+        Some(targets) => tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_ansi(colour_logs()),
+            )
+            .with(targets)
+            .try_init()
+            .is_ok(),
+        None => tracing_subscriber::fmt()
+            .with_env_filter(
+                EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info")),
+            )
+            .with_writer(std::io::stderr)
+            .with_ansi(colour_logs())
+            .try_init()
+            .is_ok(),
+    };
 }
 
 /// Whether logs get ANSI colours: only on a terminal, as escape codes in a
