@@ -82,10 +82,13 @@ fn main() {
         rounds,
         |i| measure(support::start(i, BACKLOG), connections, clients),
         |round, r: &[(f64, f64)]| {
+            let each: Vec<String> = r
+                .iter()
+                .map(|(rate, cpu)| format!("{rate:.0} ({cpu:.1})"))
+                .collect();
             println!(
-                "round {round}: connections/s (µs CPU each): tokio {:.0} ({:.1}), \
-                 kamaelia {:.0} ({:.1}), inline {:.0} ({:.1})",
-                r[0].0, r[0].1, r[1].0, r[1].1, r[2].0, r[2].1
+                "{}",
+                support::round_line(round, "connections/s (µs CPU each)", &each)
             );
         },
     );

@@ -230,10 +230,7 @@ fn main() {
                     )
                 })
                 .collect();
-            println!(
-                "round {round}: round trips/s: tokio {}, kamaelia {}, inline {}",
-                each[0], each[1], each[2]
-            );
+            println!("{}", support::round_line(round, "round trips/s", &each));
         },
     );
     println!();

@@ -318,7 +318,21 @@ fn main() {
             }
             run
         },
-        |round, _| println!("(round {round} done)"),
+        |round, runs: &[Measured]| {
+            let each: Vec<String> = runs
+                .iter()
+                .map(|r| {
+                    let cpu = r
+                        .cpu_to_hold
+                        .map_or("-".to_string(), |c| format!("{:.2}", c.as_secs_f64()));
+                    format!("{:.3} ({cpu})", r.outcome.elapsed.as_secs_f64())
+                })
+                .collect();
+            println!(
+                "{}",
+                support::round_line(round, "seconds to hold them all (CPU s)", &each)
+            );
+        },
     );
     let outcomes: Vec<Vec<idle::Outcome>> = runs
         .iter()

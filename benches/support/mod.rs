@@ -80,6 +80,20 @@ pub(crate) const SERVERS: [&str; 3] = [
     "kamaelia SimpleServer::inline(EchoProtocol)",
 ];
 
+/// [`SERVERS`]' short names, in the same order, for a round's one line.
+const SHORT_NAMES: [&str; 3] = ["tokio", "kamaelia", "inline"];
+
+/// A round's report on one line: `round N: what: tokio A, kamaelia B,
+/// inline C`, `figures` being in [`SERVERS`] order.
+pub(crate) fn round_line(round: usize, what: &str, figures: &[String]) -> String {
+    let each: Vec<String> = SHORT_NAMES
+        .iter()
+        .zip(figures)
+        .map(|(name, figure)| format!("{name} {figure}"))
+        .collect();
+    format!("round {round}: {what}: {}", each.join(", "))
+}
+
 /// Starts server `i` of [`SERVERS`] (tokio with `backlog`).
 pub(crate) fn start(i: usize, backlog: u32) -> Box<dyn Server> {
     match i {
