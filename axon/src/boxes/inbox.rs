@@ -350,6 +350,51 @@ pub struct Drain<T: 'static> {
     batch: VecDeque<T>,
 }
 
+impl<T: 'static> Drain<T> {
+    /// Moves what is left of the drain to the back of `queue`, oldest first,
+    /// in one go rather than message by message: when `queue` is empty the
+    /// two swap buffers, otherwise the messages are copied across in bulk.
+    ///
+    /// For a component that keeps its own queue of work (a socket adapter's
+    /// chunks waiting for the socket): a burst of a thousand messages costs
+    /// it a swap, not a thousand pushes.
+    ///
+    /// ```
+    /// use std::collections::VecDeque;
+    /// use axon::{Component, ComponentRef, Cx, Scheduler, Standard};
+    ///
+    /// struct Keeper;
+    ///
+    /// impl Component for Keeper {
+    ///     type Boxes = Standard<u32, u32>;
+    ///
+    ///     async fn main(self, cx: Cx<Self::Boxes>) {
+    ///         let mut waiting = VecDeque::from([1]);
+    ///         cx.inbox.drain().append_to(&mut waiting);
+    ///         assert_eq!(waiting, [1, 2, 3]);
+    ///     }
+    /// }
+    ///
+    /// let keeper = ComponentRef::new(Keeper);
+    /// let inbox = keeper.inbox::<u32>("inbox")?;
+    /// inbox.deliver(2)?;
+    /// inbox.deliver(3)?;
+    /// let scheduler = Scheduler::new();
+    /// keeper.activate_on(&scheduler);
+    /// scheduler.run()?;
+    /// assert!(keeper.is_finished());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn append_to(mut self, queue: &mut VecDeque<T>) {
+        if queue.is_empty() {
+            // The queue's empty buffer goes back to the inbox as its spare.
+            std::mem::swap(queue, &mut self.batch);
+        } else {
+            queue.append(&mut self.batch);
+        }
+    }
+}
+
 impl<T: 'static> Iterator for Drain<T> {
     type Item = T;
 

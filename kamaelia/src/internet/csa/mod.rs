@@ -485,6 +485,49 @@ mod tests {
         assert_eq!(turns.get() - before, ROUND_TRIPS, "one turn per round trip");
     }
 
+    /// Empty chunks in a burst are dropped, not sent: a burst of nothing
+    /// but empty chunks leaves the connection open (a send of nothing would
+    /// read as the peer's end), and what comes after still arrives.
+    #[test]
+    fn empty_chunks_in_a_burst_are_skipped() {
+        use std::io::Read;
+
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let mut peer = TcpStream::connect(listener.local_addr().expect("bound")).expect("connect");
+        peer.set_nonblocking(true).expect("non-blocking");
+        let (ours, _) = listener.accept().expect("accept");
+        let scheduler = Scheduler::new();
+        let csa = ComponentRef::new(ConnectedSocketAdapter::new(ours).expect("adapter"));
+        let inbox = csa.inbox::<Bytes>("inbox").expect("inbox");
+        csa.activate_on(&scheduler);
+        let mut received = Vec::new();
+        for (burst, expected) in [
+            (&[&b""[..], b"ab", b"", b"cd", b""][..], &b"abcd"[..]),
+            (&[&b""[..], b""][..], b"abcd"),
+            (&[&b""[..], b"", b"ef"][..], b"abcdef"),
+        ] {
+            for chunk in burst {
+                inbox.deliver(Bytes::from_static(chunk)).expect("room");
+            }
+            run_until(&scheduler, "the burst written", || {
+                let mut buf = [0; 64];
+                if let Ok(got) = peer.read(&mut buf) {
+                    received.extend_from_slice(&buf[..got]);
+                }
+                csa.is_paused() && inbox.is_empty()
+            });
+            assert!(!csa.is_finished(), "the connection stays open");
+            run_until(&scheduler, "what was written", || {
+                let mut buf = [0; 64];
+                if let Ok(got) = peer.read(&mut buf) {
+                    received.extend_from_slice(&buf[..got]);
+                }
+                received.len() >= expected.len()
+            });
+            assert_eq!(received, expected);
+        }
+    }
+
     /// Answers each chunk with 64 KiB, counting the bytes it was given.
     struct Amplifier(Rc<std::cell::Cell<usize>>);
 
