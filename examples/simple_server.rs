@@ -152,14 +152,15 @@ impl Component for ToClient {
         let mut held: Option<Bytes> = None;
         let mut ended: Option<Ipc> = None;
         loop {
-            let mut theirs =
-                std::iter::from_fn(|| cx.inbox.recv()).filter(|l| l.remote || l.from != self.me);
+            // What a full outbox leaves of the drain goes back to the inbox.
+            let mut theirs = cx.inbox.drain().filter(|l| l.remote || l.from != self.me);
             while let Some(text) = held.take().or_else(|| theirs.next().map(|l| l.text)) {
                 if let Err(full) = cx.outbox.try_send(text) {
                     held = Some(full.into_inner());
                     break;
                 }
             }
+            drop(theirs);
             ended = ended.or_else(|| cx.control.recv());
             match ended.take() {
                 Some(now @ Ipc::ShutdownMicroprocess(_)) => {
