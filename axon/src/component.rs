@@ -150,9 +150,7 @@ impl<B: BoxSet> Cx<B> {
     }
 
     fn runner(&self) -> Rc<dyn TaskDyn> {
-        self.runner
-            .upgrade()
-            .expect("axon: a body's task outlives the body")
+        running(&self.runner)
     }
 
     /// The component whose boxes these are: the top of the chain when a
@@ -830,10 +828,15 @@ fn existing_boxes(
 /// Yields `value` from the body `runner` is running: the first poll of a
 /// yield future.
 fn yield_value(runner: &Weak<dyn TaskDyn>, value: Yield) {
-    let runner = runner
+    running(runner).header().yielder().yield_raw(value);
+}
+
+/// The task a body runs in, from the weak reference its `Cx` and yield
+/// futures keep (the task owns the body, so it is alive while the body is).
+fn running(runner: &Weak<dyn TaskDyn>) -> Rc<dyn TaskDyn> {
+    runner
         .upgrade()
-        .expect("axon: a body's task outlives the body");
-    runner.header().yielder().yield_raw(value);
+        .expect("axon: a body's task outlives the body")
 }
 
 /// The future returned by [`Cx::yield_now`] and [`Cx::idle`]: pending once,
@@ -855,10 +858,7 @@ impl Future for YieldNow<'_> {
         }
         // One upgrade for the pause and the yield: `idle` is the yield a
         // component makes at every turn.
-        let runner = self
-            .runner
-            .upgrade()
-            .expect("axon: a body's task outlives the body");
+        let runner = running(self.runner);
         if self.pause {
             task::pause(&runner);
         }

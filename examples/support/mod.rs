@@ -346,8 +346,8 @@ impl Dice {
 /// at where an event comes from. `EnvFilter`, needed only for directives
 /// that name spans or fields (`[component{name=...}]=debug`), also follows
 /// every span a component enters and leaves: with it, each resume costs
-/// about 90 instructions more (callgrind, `echo_server --inline` at `info`:
-/// 1,541-1,545 against 1,453-1,458 per round trip).
+/// 60-90 instructions more (callgrind, `echo_server --inline` at `info`:
+/// 1,541-1,545 against 1,453-1,485 per round trip).
 fn init_logging() {
     use tracing_subscriber::filter::Targets;
     use tracing_subscriber::layer::SubscriberExt;
@@ -360,26 +360,19 @@ fn init_logging() {
     } else {
         directives.as_str()
     };
-    // `Targets` would take `[span]` for a target's name.
-    let plain = !directives.contains(['[', '{']);
-    let _ = match directives.parse::<Targets>().ok().filter(|_| plain) {
-        Some(targets) => tracing_subscriber::registry()
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .with_writer(std::io::stderr)
-                    .with_ansi(colour_logs()),
-            )
-            .with(targets)
-            .try_init()
-            .is_ok(),
-        None => tracing_subscriber::fmt()
-            .with_env_filter(
-                EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info")),
-            )
+    let to_stderr = || {
+        tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
             .with_ansi(colour_logs())
-            .try_init()
-            .is_ok(),
+    };
+    let logs = tracing_subscriber::registry().with(to_stderr());
+    // `Targets` would take `[span]` for a target's name.
+    let plain = !directives.contains(['[', '{']);
+    let _ = match directives.parse::<Targets>() {
+        Ok(targets) if plain => logs.with(targets).try_init(),
+        _ => logs
+            .with(EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info")))
+            .try_init(),
     };
 }
 

@@ -410,6 +410,25 @@ mod tests {
     use crate::internet::messages::PeerClosed;
     use crate::internet::selector::tests::run_until;
 
+    /// A connected pair on 127.0.0.1: the peer's end, then ours.
+    fn connected_pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let peer = TcpStream::connect(listener.local_addr().expect("bound")).expect("connect");
+        let (ours, _) = listener.accept().expect("accept");
+        (peer, ours)
+    }
+
+    /// Appends to `into` what the non-blocking `peer` has been sent, if
+    /// anything.
+    fn read_available(peer: &mut TcpStream, into: &mut Vec<u8>) {
+        use std::io::Read;
+
+        let mut buf = [0; 64];
+        if let Ok(got) = peer.read(&mut buf) {
+            into.extend_from_slice(&buf[..got]);
+        }
+    }
+
     /// Stays paused for ever; only its boxes are used.
     struct Idle;
 
@@ -445,12 +464,10 @@ mod tests {
     /// Axon's rule would ([`CollectionWake::WhenRefused`] on its `inbox`).
     #[test]
     fn an_echo_round_trip_resumes_the_handler_once() {
-        use std::io::{Read, Write};
+        use std::io::Write;
 
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let mut peer = TcpStream::connect(listener.local_addr().expect("bound")).expect("connect");
+        let (mut peer, ours) = connected_pair();
         peer.set_nonblocking(true).expect("non-blocking");
-        let (ours, _) = listener.accept().expect("accept");
         let scheduler = Scheduler::new();
         let csa = ComponentRef::new(ConnectedSocketAdapter::new(ours).expect("adapter"));
         let turns = Rc::new(std::cell::Cell::new(0));
@@ -471,10 +488,7 @@ mod tests {
             peer.write_all(line.as_bytes()).expect("write");
             let mut echoed = Vec::new();
             run_until(&scheduler, "the echo", || {
-                let mut buf = [0; 64];
-                if let Ok(got) = peer.read(&mut buf) {
-                    echoed.extend_from_slice(&buf[..got]);
-                }
+                read_available(&mut peer, &mut echoed);
                 echoed == line.as_bytes()
             });
             // Whatever the adapter's collection would wake runs in the next
@@ -490,12 +504,8 @@ mod tests {
     /// read as the peer's end), and what comes after still arrives.
     #[test]
     fn empty_chunks_in_a_burst_are_skipped() {
-        use std::io::Read;
-
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let mut peer = TcpStream::connect(listener.local_addr().expect("bound")).expect("connect");
+        let (mut peer, ours) = connected_pair();
         peer.set_nonblocking(true).expect("non-blocking");
-        let (ours, _) = listener.accept().expect("accept");
         let scheduler = Scheduler::new();
         let csa = ComponentRef::new(ConnectedSocketAdapter::new(ours).expect("adapter"));
         let inbox = csa.inbox::<Bytes>("inbox").expect("inbox");
@@ -510,20 +520,10 @@ mod tests {
                 inbox.deliver(Bytes::from_static(chunk)).expect("room");
             }
             run_until(&scheduler, "the burst written", || {
-                let mut buf = [0; 64];
-                if let Ok(got) = peer.read(&mut buf) {
-                    received.extend_from_slice(&buf[..got]);
-                }
-                csa.is_paused() && inbox.is_empty()
+                read_available(&mut peer, &mut received);
+                csa.is_paused() && inbox.is_empty() && received.len() >= expected.len()
             });
             assert!(!csa.is_finished(), "the connection stays open");
-            run_until(&scheduler, "what was written", || {
-                let mut buf = [0; 64];
-                if let Ok(got) = peer.read(&mut buf) {
-                    received.extend_from_slice(&buf[..got]);
-                }
-                received.len() >= expected.len()
-            });
             assert_eq!(received, expected);
         }
     }
@@ -548,9 +548,7 @@ mod tests {
 
         const LIMIT: usize = 4;
         const READ: usize = 1024;
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let mut peer = TcpStream::connect(listener.local_addr().expect("bound")).expect("connect");
-        let (ours, _) = listener.accept().expect("accept");
+        let (mut peer, ours) = connected_pair();
         // Small kernel buffers, so that little of the answers fits there.
         socket2::SockRef::from(&peer)
             .set_recv_buffer_size(4096)
@@ -607,9 +605,7 @@ mod tests {
 
         use rustix::event::{poll, PollFd, PollFlags};
 
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let mut peer = TcpStream::connect(listener.local_addr().expect("bound")).expect("connect");
-        let (ours, _) = listener.accept().expect("accept");
+        let (mut peer, ours) = connected_pair();
         let ours = Rc::new(ours);
         let scheduler = Scheduler::new();
         let csa = ComponentRef::new(
@@ -674,11 +670,7 @@ mod tests {
         peer.set_nonblocking(true).expect("non-blocking");
         let mut answer = Vec::new();
         run_until(&scheduler, "the answer", || {
-            use std::io::Read;
-            let mut buf = [0; 64];
-            if let Ok(got) = peer.read(&mut buf) {
-                answer.extend_from_slice(&buf[..got]);
-            }
+            read_available(&mut peer, &mut answer);
             answer == b"the answer"
         });
         // The adapter closes in order once told to finish.

@@ -87,31 +87,17 @@ impl<T: Clone + 'static> Feeder<T> {
         pacing: bool,
     ) -> (Round, bool) {
         let from = self.cursor;
-        // Held for the round: a send only queues the message and wakes the
-        // sink's owner, which runs later, so nothing it does reaches the log.
-        let shared = Rc::clone(&self.log);
-        let mut log = shared.borrow_mut();
-        let round = self.deliver_from_log(cx, &log, finish_at);
-        log.release(from, self.cursor, pacing);
-        (round, self.cursor > from)
-    }
-
-    /// [`deliver`](Self::deliver)'s sends: moves the cursor past each entry
-    /// the sink took.
-    fn deliver_from_log(
-        &mut self,
-        cx: &Cx<Standard<(), T>>,
-        log: &Log<T>,
-        finish_at: Option<u64>,
-    ) -> Round {
         // Nothing this round can link or unlink it: asked once.
         let leads_somewhere = self.sink.inbox.is_none() || cx.outbox.is_linked();
-        loop {
+        // Held for the round: a send only queues the message and wakes the
+        // sink's owner, which runs later, so nothing it does reaches the log.
+        let mut log = self.log.borrow_mut();
+        let round = loop {
             if finish_at.is_some_and(|at| self.cursor >= at) {
-                return Round::Done;
+                break Round::Done;
             }
             let Some(entry) = log.entry(self.cursor) else {
-                return Round::CaughtUp;
+                break Round::CaughtUp;
             };
             let mut ends = false;
             let sent = match entry {
@@ -125,13 +111,15 @@ impl<T: Clone + 'static> Feeder<T> {
                 }
             };
             if !sent {
-                return Round::Blocked;
+                break Round::Blocked;
             }
             self.cursor += 1;
             if ends {
-                return Round::Done;
+                break Round::Done;
             }
-        }
+        };
+        log.release(from, self.cursor, pacing);
+        (round, self.cursor > from)
     }
 
     fn leave(&self, stalled: Option<(u64, ComponentId)>) {
