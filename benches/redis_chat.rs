@@ -36,7 +36,7 @@ mod redis;
 const HANG_GUARD: Duration = Duration::from_secs(10);
 
 /// A port the system just handed out and took back, for the broker.
-fn closed_port() -> u16 {
+fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     listener.local_addr().expect("local address").port()
 }

@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! client bytes → LineSplitter → tag with the sender → PublishTo("chat")
-//!                                    SubscribeTo("chat") → ToClient → client
+//!                 SubscribeTo("chat"), every line but the client's own → client
 //! ```
 //!
 //! Unlike the guide's server, lines keep their newline (so they do not run
@@ -39,8 +39,7 @@ mod support;
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
-use axon::ipc::{Ipc, ProducerFinished};
-use axon::{Component, Cx, Standard};
+use axon::ipc::Ipc;
 use bytes::{Bytes, BytesMut};
 use kamaelia::internet::bind_shared;
 use kamaelia::ipc::ConnectionInfo;
@@ -123,65 +122,10 @@ impl Marshall for ChatLine {
     }
 }
 
-/// Writes to its client every line but the client's own, and says goodbye
-/// when the client's line was too long.
-///
-/// It takes a line only when the connection has room, so a `ShutdownMicroprocess`
-/// (the backplane closing a client that stopped reading) is acted on at once,
-/// however full the connection is; any other end of the stream comes after
-/// the lines before it.
-///
-/// # Inboxes
-///
-/// * `inbox` ([`ChatLine`]): every line on the backplane.
-/// * `control` ([`Ipc`]): how the subscription ended.
-///
-/// # Outboxes
-///
-/// * `outbox` (`Bytes`): to the client.
-/// * `signal` ([`Ipc`]): `ProducerFinished` (close after what is queued) or
-///   `ShutdownMicroprocess` (close now).
-struct ToClient {
-    me: SocketAddr,
-}
-
-impl Component for ToClient {
-    type Boxes = Standard<ChatLine, Bytes>;
-
-    async fn main(self, cx: Cx<Self::Boxes>) {
-        let mut held: Option<Bytes> = None;
-        let mut ended: Option<Ipc> = None;
-        loop {
-            // What a full outbox leaves of the drain goes back to the inbox.
-            let mut theirs = cx.inbox.drain().filter(|l| l.remote || l.from != self.me);
-            while let Some(text) = held.take().or_else(|| theirs.next().map(|l| l.text)) {
-                if let Err(full) = cx.outbox.try_send(text) {
-                    held = Some(full.into_inner());
-                    break;
-                }
-            }
-            drop(theirs);
-            ended = ended.or_else(|| cx.control.recv());
-            match ended.take() {
-                Some(now @ Ipc::ShutdownMicroprocess(_)) => {
-                    tracing::info!(client = %self.me, "closing a client that stopped reading");
-                    cx.signal.send(now).await;
-                    return;
-                }
-                Some(why) if held.is_none() && cx.inbox.is_empty() => {
-                    if let Some(too_long) = line_too_long(&why) {
-                        let goodbye = format!("error: {too_long}; goodbye\n");
-                        // A client that is not reading does without it.
-                        let _ = cx.outbox.try_send(Bytes::from(goodbye));
-                    }
-                    cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
-                    return;
-                }
-                not_yet => ended = not_yet,
-            }
-            cx.idle().await;
-        }
-    }
+/// What a client hears when its line was too long, before it is closed.
+fn goodbye(why: &Ipc) -> Option<Bytes> {
+    let too_long = line_too_long(why)?;
+    Some(Bytes::from(format!("error: {too_long}; goodbye\n")))
 }
 
 /// The [`LineTooLong`] error a message carries, if it does.
@@ -199,8 +143,13 @@ fn chat(info: &ConnectionInfo) -> Pipeline<Bytes, Bytes> {
         LineSplitter::new().max_line_length(MAX_LINE - 1),
         PureTransformer::new(move |text| Some(ChatLine::new(me, text))),
         PublishTo::new("chat"),
-        SubscribeTo::new("chat"),
-        ToClient { me },
+        // Every line but the client's own, as its bytes: filtered by the
+        // backplane as it delivers, into the connection's inbox.
+        SubscribeTo::new("chat")
+            .filter_map(move |line: &ChatLine| {
+                (line.remote || line.from != me).then(|| line.text.clone())
+            })
+            .on_error(goodbye),
     ]
 }
 

@@ -11,19 +11,27 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axon::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
-use axon::{from_fn, ComponentRef, Cx, Scheduler, Standard};
+use axon::ipc::{ErrorInformation, Ipc, ProducerFinished, ShutdownMicroprocess};
+use axon::{from_fn, ComponentId, ComponentRef, Cx, Scheduler, Standard};
 use kamaelia::util::{
     publish_service, Backplane, Configuration, PassThrough, PlugSplitter, PublishTo, Sink,
     SubscribeTo,
 };
 
-type Log = Rc<RefCell<Vec<u64>>>;
+/// What a reader has taken.
+type Seen<T> = Rc<RefCell<Vec<T>>>;
+type Log = Seen<u64>;
+/// The control messages a reader has been told.
+type Told = Rc<RefCell<Vec<Ipc>>>;
 
 /// A sink that takes everything (its inbox bounded to `size`) until a
 /// control message, which it records.
-fn reader(size: usize, seen: Log, told: Rc<RefCell<Vec<Ipc>>>) -> ComponentRef {
-    let c = ComponentRef::new(from_fn(move |cx: Cx<Standard<u64, ()>>| async move {
+fn reader<T: 'static>(
+    size: usize,
+    seen: Rc<RefCell<Vec<T>>>,
+    told: Rc<RefCell<Vec<Ipc>>>,
+) -> ComponentRef {
+    let c = ComponentRef::new(from_fn(move |cx: Cx<Standard<T, ()>>| async move {
         while let Some(n) = cx.recv_until_finished().await {
             seen.borrow_mut().push(n);
         }
@@ -31,7 +39,7 @@ fn reader(size: usize, seen: Log, told: Rc<RefCell<Vec<Ipc>>>) -> ComponentRef {
             told.borrow_mut().push(m);
         }
     }));
-    c.inbox::<u64>("inbox").unwrap().set_size(Some(size));
+    c.inbox::<T>("inbox").unwrap().set_size(Some(size));
     c
 }
 
@@ -689,7 +697,12 @@ fn a_subscriber_hears_what_its_own_pipeline_publishes_in_its_first_cycle() {
 /// A reader (inbox of `room`) of what `subscriber` sends out and of how its
 /// subscription ends, with what it has seen and been told.
 fn reading(subscriber: &ComponentRef, room: usize) -> (ComponentRef, Log, Rc<RefCell<Vec<Ipc>>>) {
-    let seen = Log::default();
+    reading_of(subscriber, room)
+}
+
+/// [`reading`], of any type of message.
+fn reading_of<T: 'static>(subscriber: &ComponentRef, room: usize) -> (ComponentRef, Seen<T>, Told) {
+    let seen: Rc<RefCell<Vec<T>>> = Default::default();
     let told: Rc<RefCell<Vec<Ipc>>> = Default::default();
     let r = reader(room, seen.clone(), told.clone());
     subscriber
@@ -845,4 +858,173 @@ fn a_subscriber_told_to_shut_down_sends_nothing_more() {
         0,
         "its feeder has gone"
     );
+}
+
+/// A sink's `filter_map` is applied as the splitter delivers: the sink gets
+/// only what it keeps, converted; what it drops counts as taken, so a sink
+/// that drops everything never holds the publisher back, however small its
+/// box and the pacing bound, and is never disconnected.
+#[test]
+fn a_sink_gets_what_its_filter_map_keeps_and_what_it_drops_counts_as_taken() {
+    const MESSAGES: u64 = 10_000;
+    let scheduler = Scheduler::new();
+    let splitter = ComponentRef::new(
+        PlugSplitter::<u64>::new()
+            .max_backlog_messages(8)
+            .stall_grace(Duration::from_millis(1))
+            .stall_timeout(Duration::from_millis(1)),
+    );
+    let tens: Rc<RefCell<Vec<String>>> = Default::default();
+    let told: Rc<RefCell<Vec<Ipc>>> = Default::default();
+    let converted = reader(2, tens.clone(), told.clone());
+    // Never reads, with room for one: were what it drops sent, or counted
+    // as waiting, it would stall and be dropped within a millisecond.
+    let dropped_told: Rc<RefCell<Vec<Ipc>>> = Default::default();
+    let drops_all = staller(dropped_told.clone());
+    drops_all.inbox::<u64>("inbox").unwrap().set_size(Some(1));
+    add(
+        &splitter,
+        Sink::new(&converted)
+            .control("control")
+            .filter_map(|n: &u64| n.is_multiple_of(10).then(|| format!("#{n}"))),
+    );
+    add(
+        &splitter,
+        Sink::new(&drops_all)
+            .control("control")
+            .filter_map(|_: &u64| None::<u64>),
+    );
+    let p = publisher(MESSAGES, &splitter);
+    for c in [&splitter, &converted, &drops_all, &p] {
+        c.activate_on(&scheduler);
+    }
+    scheduler.run().unwrap();
+    let expected: Vec<String> = (0..MESSAGES)
+        .filter(|n| n.is_multiple_of(10))
+        .map(|n| format!("#{n}"))
+        .collect();
+    assert_eq!(*tens.borrow(), expected);
+    assert!(
+        told.borrow()[0].is_producer_finished(),
+        "{:?}",
+        told.borrow()
+    );
+    assert!(
+        dropped_told.borrow()[0].is_producer_finished(),
+        "the sink that drops everything was disconnected: {:?}",
+        dropped_told.borrow()
+    );
+    assert!(drops_all.inbox::<u64>("inbox").unwrap().is_empty());
+}
+
+/// A `filter_map` made for another type of message than the splitter's is
+/// refused with a logged reason; the other sinks carry on.
+#[test]
+fn a_sink_whose_filter_map_takes_another_type_is_refused_and_the_others_carry_on() {
+    let log = logged(|| {
+        let scheduler = Scheduler::new();
+        let splitter = ComponentRef::new(PlugSplitter::<u64>::new());
+        let seen = Log::default();
+        let told: Rc<RefCell<Vec<Ipc>>> = Default::default();
+        let good = reader(4, seen.clone(), told.clone());
+        let wrong = reader(4, Log::default(), Default::default());
+        add(&splitter, Sink::new(&good).control("control"));
+        add(
+            &splitter,
+            Sink::new(&wrong)
+                .control("control")
+                .filter_map(|text: &String| text.parse::<u64>().ok()),
+        );
+        let p = publisher(100, &splitter);
+        for c in [&splitter, &good, &wrong, &p] {
+            c.activate_on(&scheduler);
+        }
+        for _ in 0..1_000 {
+            scheduler.run_cycle();
+        }
+        assert_eq!(*seen.borrow(), (0..100).collect::<Vec<u64>>());
+        assert!(
+            splitter.is_finished(),
+            "the splitter ended with its one sink"
+        );
+        assert!(wrong.inbox::<u64>("inbox").unwrap().is_empty());
+        assert!(wrong.inbox::<Ipc>("control").unwrap().is_empty());
+    });
+    assert!(
+        log.contains("cannot add the sink") && log.contains("alloc::string::String"),
+        "{log}"
+    );
+}
+
+/// A subscriber of even numbers as text, with a goodbye `on_error`: what
+/// its reader has seen and been told once the backplane has published
+/// `0..10`, the subscriber's own `inbox` has had 100 and 101, and `end`
+/// (given the subscriber's id) has come to its `control`.
+fn a_mapped_subscriber_ending_with(
+    end: impl FnOnce(ComponentId) -> Ipc,
+) -> (Vec<String>, Vec<Ipc>) {
+    let scheduler = Scheduler::new();
+    let _backplane = Backplane::<u64>::new("mapped")
+        .activate_on(&scheduler)
+        .unwrap();
+    let sub = ComponentRef::new(
+        SubscribeTo::<u64>::new("mapped")
+            .filter_map(|n: &u64| n.is_multiple_of(2).then(|| format!("even {n}")))
+            .on_error(|_: &Ipc| Some("goodbye".to_string())),
+    );
+    let (r, seen, told) = reading_of::<String>(&sub, 4);
+    sub.activate_on(&scheduler);
+    r.activate_on(&scheduler);
+    for _ in 0..5 {
+        scheduler.run_cycle();
+    }
+    let inbox = entry(&scheduler, "mapped").inbox::<u64>("inbox").unwrap();
+    for n in 0..10 {
+        inbox.deliver(n).unwrap();
+        scheduler.run_cycle();
+    }
+    sub.inbox::<u64>("inbox").unwrap().deliver(100).unwrap();
+    sub.inbox::<u64>("inbox").unwrap().deliver(101).unwrap();
+    for _ in 0..20 {
+        scheduler.run_cycle();
+    }
+    sub.inbox::<Ipc>("control")
+        .unwrap()
+        .deliver(end(sub.id()))
+        .unwrap();
+    for _ in 0..20 {
+        scheduler.run_cycle();
+    }
+    assert!(sub.is_finished());
+    let seen = seen.borrow().clone();
+    let told = told.borrow().clone();
+    (seen, told)
+}
+
+/// A SubscribeTo's `filter_map` reaches its reader as what is published
+/// passes, and what comes to its own `inbox` goes through it too; when the
+/// component before it fails, its `on_error` is the last thing it sends out,
+/// and the error is passed on.
+#[test]
+fn a_subscriber_sends_out_what_its_filter_map_keeps_then_its_on_error() {
+    let (seen, told) = a_mapped_subscriber_ending_with(|sub| {
+        ErrorInformation::new(sub, std::io::Error::other("the splitter before")).into()
+    });
+    assert_eq!(
+        seen,
+        ["even 0", "even 2", "even 4", "even 6", "even 8", "even 100", "goodbye"]
+    );
+    assert!(told[0].is_error(), "{told:?}");
+}
+
+/// `on_error` is for a failure: a subscriber told to shut down sends out
+/// nothing more, its `on_error` included.
+#[test]
+fn a_subscriber_told_to_shut_down_does_not_send_its_on_error() {
+    let (seen, told) = a_mapped_subscriber_ending_with(|_| ShutdownMicroprocess::new().into());
+    assert_eq!(
+        seen,
+        ["even 0", "even 2", "even 4", "even 6", "even 8", "even 100"]
+    );
+    assert!(told[0].is_shutdown_microprocess(), "{told:?}");
 }

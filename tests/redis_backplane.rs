@@ -128,7 +128,8 @@ fn the_broker_restarting_mid_chat_costs_only_the_remote_lines_said_while_it_was_
 
 #[test]
 fn a_broker_unreachable_at_the_start_is_a_clear_error() {
-    let url = format!("redis://127.0.0.1:{}/chat", closed_port());
+    let nobody = closed_port();
+    let url = format!("redis://127.0.0.1:{}/chat", nobody.port());
     let args = ["--host", "127.0.0.1", "--port", "0", "--backplane", &url];
     let (status, out, err) = run_example("simple_server", &args, b"");
     assert!(!status.success(), "it ran without its broker: {status}");
@@ -148,7 +149,8 @@ fn a_broker_unreachable_at_the_start_is_a_clear_error() {
 
 #[test]
 fn with_the_broker_optional_an_unreachable_one_leaves_a_local_chat_until_it_answers() {
-    let port = closed_port();
+    let nobody = closed_port();
+    let port = nobody.port();
     let url = format!("redis://127.0.0.1:{port}/chat");
     let server = bridged_server(&url, &["--backplane-optional"]);
     server.await_stderr("local-only until it answers");
@@ -157,6 +159,7 @@ fn with_the_broker_optional_an_unreachable_one_leaves_a_local_chat_until_it_answ
     clients[1].expect_line(b"local only\n");
 
     // Once the broker is there, the chat is bridged.
+    drop(nobody);
     let broker = RedisServer::start_on(port);
     server.await_stderr("dropped 1 messages while the broker was down");
     server.await_stderr("subscribed again to the broker");

@@ -130,7 +130,8 @@ fn final_shutdown(signal: &Ipc) -> SocketShutdown {
 
 #[test]
 fn a_refused_connect_ends_the_client_with_connection_refused() {
-    let rig = ClientRig::start(closed_port());
+    let nobody = closed_port();
+    let rig = ClientRig::start(nobody.port());
     let (received, signal) = rig.collect_until_signal();
     assert!(received.is_empty(), "data from a refused connection?");
     let shutdown = final_shutdown(&signal);
@@ -294,7 +295,8 @@ fn the_binary_sends_all_of_a_large_input_and_prints_all_of_the_echo() {
 
 #[test]
 fn the_binary_reports_a_refused_connect_and_exits_1() {
-    let port = closed_port().to_string();
+    let nobody = closed_port();
+    let port = nobody.port().to_string();
     let (status, out, err) =
         run_example("tcp_client", &["--host", "127.0.0.1", "--port", &port], b"");
     assert_eq!(

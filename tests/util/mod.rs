@@ -683,9 +683,46 @@ pub(crate) fn is_timeout(e: &io::Error) -> bool {
     )
 }
 
-/// Binds a port on 127.0.0.1, then frees it: a port where (almost certainly)
-/// nothing listens, so a connect to it is refused.
-pub(crate) fn closed_port() -> u16 {
+/// A port on 127.0.0.1 where nothing listens while this is held: a socket
+/// bound to it that never listens, so a connect to it is refused, and no
+/// other socket (a broker a test running alongside starts, say) can take the
+/// port meanwhile.
+pub(crate) struct ClosedPort {
+    _bound: socket2::Socket,
+    port: u16,
+}
+
+impl ClosedPort {
+    /// Its number.
+    pub(crate) fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+/// A port on 127.0.0.1 where nothing listens, for as long as it is held.
+pub(crate) fn closed_port() -> ClosedPort {
+    use socket2::{Domain, Socket, Type};
+
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("a socket");
+    socket
+        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .expect("bind 127.0.0.1:0");
+    let port = socket
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_socket())
+        .expect("an IP address")
+        .port();
+    ClosedPort {
+        _bound: socket,
+        port,
+    }
+}
+
+/// A port on 127.0.0.1 the system has just handed out and taken back: free
+/// for a server the test starts on it (unless a test alongside is handed it
+/// in between, which is unlikely).
+pub(crate) fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     let port = listener.local_addr().expect("local address").port();
     drop(listener);

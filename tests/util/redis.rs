@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 
-use super::{closed_port, HANG_GUARD};
+use super::{free_port, HANG_GUARD};
 
 /// A running `redis-server`, with no persistence, on 127.0.0.1.
 pub(crate) struct RedisServer {
@@ -19,7 +19,7 @@ impl RedisServer {
     /// Starts one on a free port. Redis refuses `--port 0`, so the port is
     /// one the system just handed out and took back.
     pub(crate) fn start() -> RedisServer {
-        RedisServer::start_on(closed_port())
+        RedisServer::start_on(free_port())
     }
 
     /// Starts one on `port` (a broker coming back where it was).

@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::rc::Rc;
 
 use axon::ipc::{ErrorInformation, Ipc, ShutdownMicroprocess};
 use axon::{
@@ -466,11 +467,16 @@ impl<T: Clone + 'static> Component for PublishTo<T> {
 /// that is full, and none of it is lost; but it is a reader that takes
 /// nothing, so the bounds above apply (link it within the stall timeout).
 ///
+/// With [`filter_map`](Self::filter_map), each message is filtered and
+/// converted by the backplane as it delivers to this subscriber: the reader
+/// gets `U`, and only what the filter keeps.
+///
 /// On `control`, `ProducerFinished` unsubscribes gracefully (what the
 /// backplane had already taken is still sent out, then `ProducerFinished`
 /// on `signal`); `ShutdownMicroprocess` unsubscribes at once (nothing more
 /// is sent out), and so does `ErrorInformation` (the component before it
-/// failed); either is passed on out of `signal`. When the backplane ends, so
+/// failed; what [`on_error`](Self::on_error) makes of it is sent out
+/// first); either is passed on out of `signal`. When the backplane ends, so
 /// does every subscriber, passing the end on.
 ///
 /// It is subscribed from its first turn: everything published after that
@@ -486,7 +492,7 @@ impl<T: Clone + 'static> Component for PublishTo<T> {
 ///
 /// # Inboxes
 ///
-/// * `inbox` (`T`): sent out too.
+/// * `inbox` (`T`): sent out too (through `filter_map`, if it has one).
 /// * `control` ([`Ipc`]): see above.
 /// * `subscription` ([`Ipc`]): from the backplane, the control messages
 ///   published on it and how the subscription ended; passed on out of
@@ -494,9 +500,10 @@ impl<T: Clone + 'static> Component for PublishTo<T> {
 ///
 /// # Outboxes
 ///
-/// * `outbox` (`T`): what is published, in order.
+/// * `outbox` (`U`): what is published, in order (as `filter_map` makes
+///   it: `T` if it has none).
 /// * `signal` ([`Ipc`]): how the subscription ended.
-/// * `feed` (`T`): what is published, linked to `outbox`; the backplane's
+/// * `feed` (`U`): what is published, linked to `outbox`; the backplane's
 ///   feeder sends through it.
 /// * `splitter` ([`Configuration`]): joining and leaving the backplane's
 ///   splitter.
@@ -504,33 +511,111 @@ impl<T: Clone + 'static> Component for PublishTo<T> {
 /// # Examples
 ///
 /// See [`Backplane`].
-pub struct SubscribeTo<T> {
+pub struct SubscribeTo<T, U = T> {
     name: String,
-    message: PhantomData<fn(T) -> T>,
+    /// Gives its sink the [`filter_map`](Self::filter_map), if it has one.
+    mapping: Option<Box<dyn FnOnce(Sink) -> Sink>>,
+    /// What it sends out for a message on its own `inbox`.
+    pass: Box<dyn Fn(T) -> Option<U>>,
+    on_error: Option<LastWord<U>>,
+    message: PhantomData<fn(T) -> U>,
 }
 
-impl<T> SubscribeTo<T> {
+/// A [`SubscribeTo::on_error`].
+type LastWord<U> = Box<dyn Fn(&Ipc) -> Option<U>>;
+
+impl<T: 'static> SubscribeTo<T> {
     /// Subscribes to the backplane `name`.
     pub fn new(name: &str) -> Self {
         SubscribeTo {
             name: name.to_string(),
+            mapping: None,
+            pass: Box::new(Some),
+            on_error: None,
             message: PhantomData,
         }
     }
 }
 
-impl<T> fmt::Debug for SubscribeTo<T> {
+impl<T: Clone + 'static> SubscribeTo<T> {
+    /// Sends out `f(&message)` for each message published, and nothing for
+    /// one it maps to `None`: this subscriber's own filter and conversion,
+    /// applied by the backplane as it delivers ([`Sink::filter_map`]), so a
+    /// message it filters out costs no hop, and one it converts is never
+    /// copied first. (A component after the SubscribeTo doing the same
+    /// would be resumed for every batch, and each message would cross one
+    /// more inbox.) What arrives on its own `inbox` goes through `f` too.
+    ///
+    /// Call it before [`on_error`](SubscribeTo::on_error).
+    ///
+    /// # Examples
+    ///
+    /// A chat client's subscription: every line but its own, as bytes.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use kamaelia::util::SubscribeTo;
+    ///
+    /// #[derive(Clone)]
+    /// struct Said {
+    ///     by: u64,
+    ///     line: Bytes,
+    /// }
+    ///
+    /// let me = 7;
+    /// let others = SubscribeTo::<Said>::new("chat")
+    ///     .filter_map(move |said: &Said| (said.by != me).then(|| said.line.clone()));
+    /// # let _: SubscribeTo<Said, Bytes> = others;
+    /// ```
+    pub fn filter_map<U, F>(self, f: F) -> SubscribeTo<T, U>
+    where
+        U: 'static,
+        F: Fn(&T) -> Option<U> + 'static,
+    {
+        let f = Rc::new(f);
+        let g = Rc::clone(&f);
+        SubscribeTo {
+            name: self.name,
+            mapping: Some(Box::new(move |sink: Sink| {
+                sink.filter_map(move |message: &T| f(message))
+            })),
+            pass: Box::new(move |message| g(&message)),
+            on_error: None,
+            message: PhantomData,
+        }
+    }
+}
+
+impl<T, U> SubscribeTo<T, U> {
+    /// When the component before it fails (`ErrorInformation` on
+    /// `control`), sends out `f(&error)`, if it is `Some` and there is room
+    /// for it, before it passes the error on: a per-connection pipeline's
+    /// last word to its client (a reason, a goodbye) with no component on
+    /// the path of every message to say it.
+    pub fn on_error<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&Ipc) -> Option<U> + 'static,
+    {
+        self.on_error = Some(Box::new(f));
+        self
+    }
+}
+
+impl<T, U> fmt::Debug for SubscribeTo<T, U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SubscribeTo")
             .field("name", &self.name)
+            .field("filter_map", &self.mapping.is_some())
+            .field("on_error", &self.on_error.is_some())
             .finish()
     }
 }
 
 axon::boxes! {
-    /// The boxes of a [`SubscribeTo`].
-    pub struct SubscribeToBoxes<T> {
-        /// Sent out too.
+    /// The boxes of a [`SubscribeTo`] of `T` sending out `U` (the same,
+    /// unless it has a [`filter_map`](SubscribeTo::filter_map)).
+    pub struct SubscribeToBoxes<T, U> {
+        /// Sent out too (through the `filter_map`).
         inbox inbox: T,
         /// `ProducerFinished` leaves gracefully; `ShutdownMicroprocess` or
         /// `ErrorInformation` leaves at once.
@@ -539,12 +624,12 @@ axon::boxes! {
         /// subscription ended.
         inbox subscription: Ipc,
         /// What is published, in order.
-        outbox outbox: T,
+        outbox outbox: U,
         /// How the subscription ended.
         outbox signal: Ipc,
         /// What is published, linked to `outbox`: the backplane's feeder
         /// sends through it.
-        outbox feed: T,
+        outbox feed: U,
         /// Joining and leaving the backplane's splitter.
         outbox splitter: Configuration,
     }
@@ -557,18 +642,21 @@ struct Subscription {
     feeding: Linkage,
 }
 
-impl<T: Clone + 'static> SubscribeTo<T> {
+impl<T: Clone + 'static, U: 'static> SubscribeTo<T, U> {
     /// Links the boxes the backplane feeds, and joins it as a sink.
     async fn subscribe(
-        &self,
-        cx: &Cx<SubscribeToBoxes<T>>,
+        &mut self,
+        cx: &Cx<SubscribeToBoxes<T, U>>,
         splitter: &ComponentRef,
     ) -> Result<Subscription, LinkError> {
         let feeding = cx.link(&cx.feed, &cx.outbox)?;
         cx.link(&cx.splitter, (splitter, "configuration"))?;
-        let sink = Sink::new(&cx.component())
+        let mut sink = Sink::new(&cx.component())
             .inbox("feed")
             .control("subscription");
+        if let Some(mapping) = self.mapping.take() {
+            sink = mapping(sink);
+        }
         // The splitter's `configuration` has no size limit, so this is done
         // before the first turn ends: the splitter, which reads it before its
         // `inbox`, takes this subscriber before anything published since.
@@ -579,7 +667,7 @@ impl<T: Clone + 'static> SubscribeTo<T> {
 
 impl Subscription {
     /// Leaves at once: nothing more goes out of `outbox` from the backplane.
-    async fn leave<T: 'static>(&self, cx: &Cx<SubscribeToBoxes<T>>) {
+    async fn leave<T: 'static, U: 'static>(&self, cx: &Cx<SubscribeToBoxes<T, U>>) {
         // Unlinked first: until the splitter has told the feeder, what it
         // sends leads nowhere, and waits (it is dropped with the feeder).
         cx.unlink(&self.feeding);
@@ -589,10 +677,10 @@ impl Subscription {
     }
 }
 
-impl<T: Clone + 'static> Component for SubscribeTo<T> {
-    type Boxes = SubscribeToBoxes<T>;
+impl<T: Clone + 'static, U: 'static> Component for SubscribeTo<T, U> {
+    type Boxes = SubscribeToBoxes<T, U>;
 
-    async fn main(self, cx: Cx<Self::Boxes>) {
+    async fn main(mut self, cx: Cx<Self::Boxes>) {
         let Some(splitter) = find(&cx, &cx.signal, &subscribe_service(&self.name)).await else {
             return;
         };
@@ -611,7 +699,9 @@ impl<T: Clone + 'static> Component for SubscribeTo<T> {
         };
         loop {
             while let Some(message) = cx.inbox.recv() {
-                cx.outbox.send(message).await;
+                if let Some(message) = (self.pass)(message) {
+                    cx.outbox.send(message).await;
+                }
             }
             if let Some(message) = cx.subscription.recv() {
                 // The backplane's feeder leaves after an end of the stream
@@ -639,6 +729,15 @@ impl<T: Clone + 'static> Component for SubscribeTo<T> {
                     }
                     Ipc::ShutdownMicroprocess(_) | Ipc::ErrorInformation(_) => {
                         subscription.leave(&cx).await;
+                        let last = match (&message, &self.on_error) {
+                            (Ipc::ErrorInformation(_), Some(f)) => f(&message),
+                            _ => None,
+                        };
+                        if let Some(last) = last {
+                            // A reader with no room does without it: the
+                            // connection is ending either way.
+                            let _ = cx.outbox.try_send(last);
+                        }
                         cx.signal.send(message).await;
                         return;
                     }

@@ -8,6 +8,7 @@
 //! goes to exactly the sink that has room, and no step looks at the others.
 
 use std::cell::RefCell;
+use std::marker::PhantomData;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -18,7 +19,9 @@ use super::log::{Entry, Eviction, Log};
 use super::Sink;
 
 /// Delivers the log to one sink: `outbox` is linked to the sink's data box and
-/// `signal` to its control box. `control` hears from the splitter:
+/// `signal` to its control box. Each message goes through `map` on its way
+/// (the sink's [`filter_map`](Sink::filter_map), or a clone): what it turns
+/// into `None` counts as delivered, and nothing is sent. `control` hears from the splitter:
 /// `ShutdownMicroprocess` (leave now) or `ProducerFinished` (deliver what was
 /// published so far, then pass it on and leave).
 ///
@@ -30,12 +33,51 @@ use super::Sink;
 /// for an unlinked outbox), so the sink counts as full: its messages wait in
 /// the log, under the same flow control. Linking wakes no one, so a feeder
 /// waiting for that looks again every [`UNLINKED_POLL`].
-pub(crate) struct Feeder<T> {
+pub(crate) struct Feeder<T, U, F> {
+    log: Rc<RefCell<Log<T>>>,
+    cursor: u64,
+    sink: Sink,
+    grace: Duration,
+    stall_timeout: Duration,
+    map: Rc<F>,
+    delivers: PhantomData<fn() -> U>,
+}
+
+/// What the splitter gives a sink's feeder: where it starts in the log, and
+/// the splitter's bounds in time.
+pub(crate) struct FeederSetup<T> {
     pub(crate) log: Rc<RefCell<Log<T>>>,
     pub(crate) cursor: u64,
     pub(crate) sink: Sink,
     pub(crate) grace: Duration,
     pub(crate) stall_timeout: Duration,
+}
+
+impl<T, U, F> Feeder<T, U, F>
+where
+    T: Clone + 'static,
+    U: 'static,
+    F: Fn(&T) -> Option<U> + 'static,
+{
+    /// The feeder `setup` describes, delivering what `map` makes of each
+    /// message.
+    pub(crate) fn new(setup: FeederSetup<T>, map: Rc<F>) -> Self {
+        Feeder {
+            log: setup.log,
+            cursor: setup.cursor,
+            sink: setup.sink,
+            grace: setup.grace,
+            stall_timeout: setup.stall_timeout,
+            map,
+            delivers: PhantomData,
+        }
+    }
+}
+
+/// What a sink without a [`filter_map`](Sink::filter_map) is given of each
+/// message: a clone.
+pub(crate) fn copy<T: Clone>(message: &T) -> Option<T> {
+    Some(message.clone())
 }
 
 /// How often a feeder whose data box leads to no inbox yet looks again.
@@ -56,9 +98,14 @@ enum Round {
     Done,
 }
 
-impl<T: Clone + 'static> Feeder<T> {
+impl<T, U, F> Feeder<T, U, F>
+where
+    T: Clone + 'static,
+    U: 'static,
+    F: Fn(&T) -> Option<U> + 'static,
+{
     /// Links to the sink's boxes; false (logged) if they cannot be linked.
-    fn plug_in(&self, cx: &Cx<Standard<(), T>>) -> bool {
+    fn plug_in(&self, cx: &Cx<Standard<(), U>>) -> bool {
         let target = &self.sink.component;
         let linked = self
             .sink
@@ -82,7 +129,7 @@ impl<T: Clone + 'static> Feeder<T> {
     /// releases what it delivered in one go.
     fn deliver(
         &mut self,
-        cx: &Cx<Standard<(), T>>,
+        cx: &Cx<Standard<(), U>>,
         finish_at: Option<u64>,
         pacing: bool,
     ) -> (Round, bool) {
@@ -102,7 +149,8 @@ impl<T: Clone + 'static> Feeder<T> {
             let mut ends = false;
             let sent = match entry {
                 Entry::Data(m) if self.sink.inbox.is_some() => {
-                    leads_somewhere && cx.outbox.try_send(m.clone()).is_ok()
+                    leads_somewhere
+                        && (self.map)(m).is_none_or(|copy| cx.outbox.try_send(copy).is_ok())
                 }
                 Entry::Data(_) => true,
                 Entry::Control(c) => {
@@ -127,14 +175,19 @@ impl<T: Clone + 'static> Feeder<T> {
     }
 
     /// Disconnects the sink: says why, and tells it.
-    fn disconnect(&self, cx: &Cx<Standard<(), T>>) {
+    fn disconnect(&self, cx: &Cx<Standard<(), U>>) {
         // Its control box may be full too; it is being dropped either way.
         let _ = cx.signal.try_send(ShutdownMicroprocess::new().into());
     }
 }
 
-impl<T: Clone + 'static> Component for Feeder<T> {
-    type Boxes = Standard<(), T>;
+impl<T, U, F> Component for Feeder<T, U, F>
+where
+    T: Clone + 'static,
+    U: 'static,
+    F: Fn(&T) -> Option<U> + 'static,
+{
+    type Boxes = Standard<(), U>;
 
     async fn main(mut self, cx: Cx<Self::Boxes>) {
         // Woken by a collection only when refused: a sink's collections are
