@@ -41,7 +41,7 @@ use std::time::Duration;
 
 use axon::ipc::Ipc;
 use bytes::{Bytes, BytesMut};
-use kamaelia::internet::bind_shared;
+use kamaelia::internet::{bind_shared, ConnectionOptions};
 use kamaelia::ipc::ConnectionInfo;
 use kamaelia::util::{
     Backplane, BackplaneSpan, Marshall, PlugSplitter, PublishTo, RedisBridge, SubscribeTo, Weigh,
@@ -58,6 +58,12 @@ const PACING: usize = 2 << 20;
 /// How many bytes of lines may wait for a client that has stopped reading
 /// before it is closed.
 const CAP: usize = 8 << 20;
+
+/// How many lines the backplane takes from its publishers in a turn, and
+/// how many may wait in a client's connection: the lines of a burst go out
+/// to each client in one system call, not one per 64 (a line is shared, so
+/// what waits for a client is a handle on it, not a copy).
+const LINES_AT_ONCE: usize = 256;
 
 /// How long a client that has stopped reading holds the others back.
 const GRACE: Duration = Duration::from_millis(250);
@@ -227,14 +233,20 @@ fn serve(
         .max_backlog_messages(PACING / 16)
         .max_backlog_bytes(CAP)
         .stall_grace(GRACE)
-        .stall_timeout(STALL);
+        .stall_timeout(STALL)
+        .inbox_size(LINES_AT_ONCE);
     let backplane = Backplane::<ChatLine>::with_splitter("chat", splitter);
     let backplane = match bridge {
         Some(bridge) => backplane.bridged(bridge).map_err(std::io::Error::other)?,
         None => backplane.spanning(span).map_err(std::io::Error::other)?,
     };
     let backplane = backplane.activate().map_err(std::io::Error::other)?;
+    let connections = ConnectionOptions {
+        csa_inbox_size: LINES_AT_ONCE,
+        ..Default::default()
+    };
     let server = ServerCore::new(chat)
+        .connection_options(connections)
         .listener(listener)
         .shutdown_on_signals();
     let server = support::limit_connections(server, max_connections).activate()?;
