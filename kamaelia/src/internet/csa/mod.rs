@@ -405,7 +405,7 @@ mod tests {
     use axon::ipc::Ipc;
     use axon::{Scheduler, Standard};
 
-    use super::connection::reads;
+    use super::connection::counted;
     use super::*;
     use crate::internet::messages::PeerClosed;
     use crate::internet::selector::tests::run_until;
@@ -528,6 +528,45 @@ mod tests {
         }
     }
 
+    /// A burst of small chunks, large ones and empty ones goes out in one
+    /// write, in order: each run of small chunks copied together into one
+    /// buffer, each large chunk as it is, the empty ones dropped.
+    #[test]
+    fn a_burst_goes_out_in_one_write_with_its_small_chunks_gathered() {
+        let (mut peer, ours) = connected_pair();
+        peer.set_nonblocking(true).expect("non-blocking");
+        let scheduler = Scheduler::new();
+        let csa = ComponentRef::new(ConnectedSocketAdapter::new(ours).expect("adapter"));
+        let inbox = csa.inbox::<Bytes>("inbox").expect("inbox");
+        inbox.set_size(Some(1_000));
+        let line = |n: usize| Bytes::from(format!("line {n:05} {}\n", "x".repeat(52)));
+        let large = |byte: u8, len: usize| Bytes::from(vec![byte; len]);
+        let mut burst: Vec<Bytes> = (0..100).map(line).collect();
+        burst.push(large(b'a', 4096));
+        burst.extend((100..150).map(line));
+        burst.extend([Bytes::new(), Bytes::new()]);
+        burst.push(large(b'b', 2048));
+        burst.push(Bytes::new());
+        let expected: Vec<u8> = burst.iter().flat_map(|c| c.iter().copied()).collect();
+        for chunk in burst {
+            inbox.deliver(chunk).expect("room");
+        }
+        let before = counted::writes();
+        csa.activate_on(&scheduler);
+        let mut received = Vec::new();
+        run_until(&scheduler, "the burst written", || {
+            read_available(&mut peer, &mut received);
+            received.len() >= expected.len()
+        });
+        assert_eq!(received, expected);
+        let writes = counted::writes();
+        assert_eq!(
+            (writes.calls - before.calls, writes.buffers - before.buffers),
+            (1, 4),
+            "one write: the first run of lines, the 4 KiB, the second run, the 2 KiB"
+        );
+    }
+
     /// Answers each chunk with 64 KiB, counting the bytes it was given.
     struct Amplifier(Rc<std::cell::Cell<usize>>);
 
@@ -624,7 +663,7 @@ mod tests {
         csa.activate_on(&scheduler);
         // Asleep, it has read (finding nothing) and waits for a notice.
         run_until(&scheduler, "the adapter asleep", || csa.is_paused());
-        let before = reads::so_far();
+        let before = counted::reads();
         assert_eq!((before.data, before.zero), (0, 0), "nothing came yet");
         assert!(before.failed >= 1, "it read, and found nothing");
 
@@ -646,7 +685,7 @@ mod tests {
         assert_eq!(received.recv().as_deref(), Some(&b"last words"[..]));
         assert!(received.is_empty());
 
-        let after = reads::so_far();
+        let after = counted::reads();
         assert_eq!(after.data - before.data, 1, "one read returned the data");
         let zero_reads = after.zero - before.zero;
         if cfg!(feature = "portable-poller") {
