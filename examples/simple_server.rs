@@ -59,11 +59,18 @@ const PACING: usize = 2 << 20;
 /// before it is closed.
 const CAP: usize = 8 << 20;
 
-/// How many lines the backplane takes from its publishers in a turn, and
-/// how many may wait in a client's connection: the lines of a burst go out
-/// to each client in one system call, not one per 64 (a line is shared, so
-/// what waits for a client is a handle on it, not a copy).
+/// How many lines the backplane takes from its publishers in a turn: the
+/// lines of a burst reach each client in batches of up to 16 KiB, not of 64
+/// lines.
 const LINES_AT_ONCE: usize = 256;
+
+/// How many batches of lines (up to 16 KiB each) may wait in a client's
+/// connection, outside the backplane. A client that has stopped reading
+/// still takes a little now and then, as the kernel makes room in its
+/// buffers: with little room here, each such trickle would reach the
+/// backplane as the client reading again, and the others would wait out
+/// the grace period for it over and over, not once.
+const BATCHES_WAITING: usize = 64;
 
 /// How long a client that has stopped reading holds the others back.
 const GRACE: Duration = Duration::from_millis(250);
@@ -149,11 +156,13 @@ fn chat(info: &ConnectionInfo) -> Pipeline<Bytes, Bytes> {
         LineSplitter::new().max_line_length(MAX_LINE - 1),
         PureTransformer::new(move |text| Some(ChatLine::new(me, text))),
         PublishTo::new("chat"),
-        // Every line but the client's own, as its bytes: filtered by the
-        // backplane as it delivers, into the connection's inbox.
+        // Every line but the client's own: its bytes, written by the
+        // backplane as it delivers, into a batch for the connection.
         SubscribeTo::new("chat")
-            .filter_map(move |line: &ChatLine| {
-                (line.remote || line.from != me).then(|| line.text.clone())
+            .encode(move |line: &ChatLine, out: &mut BytesMut| {
+                if line.remote || line.from != me {
+                    out.extend_from_slice(&line.text);
+                }
             })
             .on_error(goodbye),
     ]
@@ -242,7 +251,7 @@ fn serve(
     };
     let backplane = backplane.activate().map_err(std::io::Error::other)?;
     let connections = ConnectionOptions {
-        csa_inbox_size: LINES_AT_ONCE,
+        csa_inbox_size: BATCHES_WAITING,
         ..Default::default()
     };
     let server = ServerCore::new(chat)

@@ -1028,3 +1028,112 @@ fn a_subscriber_told_to_shut_down_does_not_send_its_on_error() {
     );
     assert!(told[0].is_shutdown_microprocess(), "{told:?}");
 }
+
+/// A sink's `encode` writes each message's bytes into a batch: the sink
+/// gets a round's bytes as one message, not one per message, all of them
+/// in order, and the end after them.
+#[test]
+fn an_encoding_sink_gets_a_rounds_bytes_as_one_message() {
+    use std::fmt::Write as _;
+
+    const MESSAGES: u64 = 1_000;
+    let scheduler = Scheduler::new();
+    let splitter = ComponentRef::new(PlugSplitter::<u64>::new().inbox_size(256));
+    let batches: Seen<bytes::Bytes> = Default::default();
+    let told: Told = Default::default();
+    let text = reader(1_000, batches.clone(), told.clone());
+    add(
+        &splitter,
+        Sink::new(&text)
+            .control("control")
+            .encode(|n: &u64, out: &mut bytes::BytesMut| {
+                if n.is_multiple_of(2) {
+                    let _ = writeln!(out, "{n}");
+                }
+            }),
+    );
+    let p = publisher(MESSAGES, &splitter);
+    for c in [&splitter, &text, &p] {
+        c.activate_on(&scheduler);
+    }
+    scheduler.run().unwrap();
+    let expected: String = (0..MESSAGES)
+        .filter(|n| n.is_multiple_of(2))
+        .map(|n| format!("{n}\n"))
+        .collect();
+    let got: Vec<u8> = batches.borrow().iter().flatten().copied().collect();
+    assert_eq!(String::from_utf8(got).unwrap(), expected);
+    let count = batches.borrow().len();
+    assert!(
+        count <= 20,
+        "{count} messages for {} lines: not gathered",
+        MESSAGES / 2
+    );
+    assert!(batches.borrow().iter().all(|b| !b.is_empty()));
+    assert!(
+        told.borrow()[0].is_producer_finished(),
+        "{:?}",
+        told.borrow()
+    );
+}
+
+/// An encoding sink whose box is full holds back one batch, and takes
+/// nothing more from the log until it has gone; it is woken when its box
+/// has room, and gets the end only after the bytes before it: nothing is
+/// lost or reordered while it waits.
+#[test]
+fn an_encoding_sink_that_is_full_loses_nothing_and_gets_the_end_after_its_bytes() {
+    const MESSAGES: usize = 100;
+    const EACH: usize = 1_000;
+    let scheduler = Scheduler::new();
+    let splitter = ComponentRef::new(PlugSplitter::<u64>::new().inbox_size(MESSAGES));
+    // Never runs: the test takes from its boxes.
+    let sink = ComponentRef::new(from_fn(|_cx: Cx<Standard<bytes::Bytes, ()>>| async {}));
+    let inbox = sink.inbox::<bytes::Bytes>("inbox").unwrap();
+    inbox.set_size(Some(1));
+    add(
+        &splitter,
+        Sink::new(&sink)
+            .control("control")
+            .encode(|n: &u64, out: &mut bytes::BytesMut| out.extend_from_slice(&[*n as u8; EACH])),
+    );
+    splitter.activate_on(&scheduler);
+    scheduler.run_cycle();
+    let input = splitter.inbox::<u64>("inbox").unwrap();
+    for n in 0..MESSAGES as u64 {
+        input.deliver(n).unwrap();
+    }
+    splitter
+        .inbox::<Ipc>("control")
+        .unwrap()
+        .deliver(ProducerFinished::new().into())
+        .unwrap();
+    let signals = sink.inbox::<Ipc>("control").unwrap();
+    let mut got = Vec::new();
+    let mut batches = 0;
+    while signals.is_empty() {
+        for _ in 0..20 {
+            scheduler.run_cycle();
+        }
+        let Some(batch) = inbox.recv() else {
+            break;
+        };
+        assert!(
+            signals.is_empty() || got.len() + batch.len() == MESSAGES * EACH,
+            "the end came before the bytes it follows"
+        );
+        got.extend_from_slice(&batch);
+        batches += 1;
+    }
+    for _ in 0..20 {
+        scheduler.run_cycle();
+    }
+    let expected: Vec<u8> = (0..MESSAGES)
+        .flat_map(|n| std::iter::repeat_n(n as u8, EACH))
+        .collect();
+    assert_eq!(got.len(), expected.len(), "bytes lost");
+    assert!(got == expected, "bytes reordered");
+    assert!(batches > 2, "{batches} batches");
+    assert!(signals.recv().is_some_and(|m| m.is_producer_finished()));
+    assert!(splitter.is_finished());
+}

@@ -6,6 +6,8 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
+use bytes::{Bytes, BytesMut};
+
 use axon::ipc::{ErrorInformation, Ipc, ShutdownMicroprocess};
 use axon::{
     Component, ComponentRef, Cx, LinkError, Linkage, Scheduler, ServiceError, Standard, Tracker,
@@ -469,7 +471,9 @@ impl<T: Clone + 'static> Component for PublishTo<T> {
 ///
 /// With [`filter_map`](Self::filter_map), each message is filtered and
 /// converted by the backplane as it delivers to this subscriber: the reader
-/// gets `U`, and only what the filter keeps.
+/// gets `U`, and only what the filter keeps. With [`encode`](Self::encode),
+/// the backplane writes each message's bytes into a batch, and the reader
+/// (a client's connection) gets a burst of messages as one `Bytes`.
 ///
 /// On `control`, `ProducerFinished` unsubscribes gracefully (what the
 /// backplane had already taken is still sent out, then `ProducerFinished`
@@ -500,8 +504,8 @@ impl<T: Clone + 'static> Component for PublishTo<T> {
 ///
 /// # Outboxes
 ///
-/// * `outbox` (`U`): what is published, in order (as `filter_map` makes
-///   it: `T` if it has none).
+/// * `outbox` (`U`): what is published, in order (as `filter_map` or
+///   `encode` makes it: `T` if it has neither).
 /// * `signal` ([`Ipc`]): how the subscription ended.
 /// * `feed` (`U`): what is published, linked to `outbox`; the backplane's
 ///   feeder sends through it.
@@ -580,6 +584,60 @@ impl<T: Clone + 'static> SubscribeTo<T> {
                 sink.filter_map(move |message: &T| f(message))
             })),
             pass: Box::new(move |message| g(&message)),
+            on_error: None,
+            message: PhantomData,
+        }
+    }
+
+    /// Sends out the bytes `f` writes for each message published, gathered
+    /// by the backplane as it delivers ([`Sink::encode`]): what one round of
+    /// its delivery writes goes out as one `Bytes` (at most about 16 KiB),
+    /// so a burst of messages reaches a connection as one buffer, with no
+    /// message, clone or queue entry per message. For a subscriber whose
+    /// reader is a byte stream (a client's connection). What arrives on its
+    /// own `inbox` is encoded too, and sent out on its own.
+    ///
+    /// Call it before [`on_error`](SubscribeTo::on_error).
+    ///
+    /// # Examples
+    ///
+    /// A chat client's subscription: every line but its own, its bytes
+    /// written straight into the batch for the client's connection.
+    ///
+    /// ```
+    /// use bytes::{Bytes, BytesMut};
+    /// use kamaelia::util::SubscribeTo;
+    ///
+    /// #[derive(Clone)]
+    /// struct Said {
+    ///     by: u64,
+    ///     line: Bytes,
+    /// }
+    ///
+    /// let me = 7;
+    /// let others = SubscribeTo::<Said>::new("chat").encode(move |said: &Said, out: &mut BytesMut| {
+    ///     if said.by != me {
+    ///         out.extend_from_slice(&said.line);
+    ///     }
+    /// });
+    /// # let _: SubscribeTo<Said, Bytes> = others;
+    /// ```
+    pub fn encode<F>(self, f: F) -> SubscribeTo<T, Bytes>
+    where
+        F: Fn(&T, &mut BytesMut) + 'static,
+    {
+        let f = Rc::new(f);
+        let g = Rc::clone(&f);
+        SubscribeTo {
+            name: self.name,
+            mapping: Some(Box::new(move |sink: Sink| {
+                sink.encode(move |message: &T, out: &mut BytesMut| f(message, out))
+            })),
+            pass: Box::new(move |message| {
+                let mut out = BytesMut::new();
+                g(&message, &mut out);
+                (!out.is_empty()).then(|| out.freeze())
+            }),
             on_error: None,
             message: PhantomData,
         }

@@ -8,20 +8,20 @@
 //! goes to exactly the sink that has room, and no step looks at the others.
 
 use std::cell::RefCell;
-use std::marker::PhantomData;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use axon::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
 use axon::{CollectionWake, Component, ComponentId, Cx, Standard};
 
+use super::delivery::Delivery;
 use super::log::{Entry, Eviction, Log};
 use super::Sink;
 
 /// Delivers the log to one sink: `outbox` is linked to the sink's data box and
-/// `signal` to its control box. Each message goes through `map` on its way
-/// (the sink's [`filter_map`](Sink::filter_map), or a clone): what it turns
-/// into `None` counts as delivered, and nothing is sent. `control` hears from the splitter:
+/// `signal` to its control box. Each message is handed over as `delivery`
+/// says (a clone, the sink's [`filter_map`](Sink::filter_map), or its bytes
+/// gathered by the sink's [`encode`](Sink::encode)). `control` hears from the splitter:
 /// `ShutdownMicroprocess` (leave now) or `ProducerFinished` (deliver what was
 /// published so far, then pass it on and leave).
 ///
@@ -33,14 +33,13 @@ use super::Sink;
 /// for an unlinked outbox), so the sink counts as full: its messages wait in
 /// the log, under the same flow control. Linking wakes no one, so a feeder
 /// waiting for that looks again every [`UNLINKED_POLL`].
-pub(crate) struct Feeder<T, U, F> {
+pub(crate) struct Feeder<T, D> {
     log: Rc<RefCell<Log<T>>>,
     cursor: u64,
     sink: Sink,
     grace: Duration,
     stall_timeout: Duration,
-    map: Rc<F>,
-    delivers: PhantomData<fn() -> U>,
+    delivery: D,
 }
 
 /// What the splitter gives a sink's feeder: where it starts in the log, and
@@ -53,31 +52,19 @@ pub(crate) struct FeederSetup<T> {
     pub(crate) stall_timeout: Duration,
 }
 
-impl<T, U, F> Feeder<T, U, F>
-where
-    T: Clone + 'static,
-    U: 'static,
-    F: Fn(&T) -> Option<U> + 'static,
-{
-    /// The feeder `setup` describes, delivering what `map` makes of each
-    /// message.
-    pub(crate) fn new(setup: FeederSetup<T>, map: Rc<F>) -> Self {
+impl<T: Clone + 'static, D: Delivery<T>> Feeder<T, D> {
+    /// The feeder `setup` describes, handing over each message as
+    /// `delivery` says.
+    pub(crate) fn new(setup: FeederSetup<T>, delivery: D) -> Self {
         Feeder {
             log: setup.log,
             cursor: setup.cursor,
             sink: setup.sink,
             grace: setup.grace,
             stall_timeout: setup.stall_timeout,
-            map,
-            delivers: PhantomData,
+            delivery,
         }
     }
-}
-
-/// What a sink without a [`filter_map`](Sink::filter_map) is given of each
-/// message: a clone.
-pub(crate) fn copy<T: Clone>(message: &T) -> Option<T> {
-    Some(message.clone())
 }
 
 /// How often a feeder whose data box leads to no inbox yet looks again.
@@ -98,14 +85,9 @@ enum Round {
     Done,
 }
 
-impl<T, U, F> Feeder<T, U, F>
-where
-    T: Clone + 'static,
-    U: 'static,
-    F: Fn(&T) -> Option<U> + 'static,
-{
+impl<T: Clone + 'static, D: Delivery<T>> Feeder<T, D> {
     /// Links to the sink's boxes; false (logged) if they cannot be linked.
-    fn plug_in(&self, cx: &Cx<Standard<(), U>>) -> bool {
+    fn plug_in(&self, cx: &Cx<Standard<(), D::Out>>) -> bool {
         let target = &self.sink.component;
         let linked = self
             .sink
@@ -129,7 +111,7 @@ where
     /// releases what it delivered in one go.
     fn deliver(
         &mut self,
-        cx: &Cx<Standard<(), U>>,
+        cx: &Cx<Standard<(), D::Out>>,
         finish_at: Option<u64>,
         pacing: bool,
     ) -> (Round, bool) {
@@ -139,7 +121,7 @@ where
         // Held for the round: a send only queues the message and wakes the
         // sink's owner, which runs later, so nothing it does reaches the log.
         let mut log = self.log.borrow_mut();
-        let round = loop {
+        let mut round = loop {
             if finish_at.is_some_and(|at| self.cursor >= at) {
                 break Round::Done;
             }
@@ -149,13 +131,14 @@ where
             let mut ends = false;
             let sent = match entry {
                 Entry::Data(m) if self.sink.inbox.is_some() => {
-                    leads_somewhere
-                        && (self.map)(m).is_none_or(|copy| cx.outbox.try_send(copy).is_ok())
+                    leads_somewhere && self.delivery.offer(m, &cx.outbox)
                 }
                 Entry::Data(_) => true,
                 Entry::Control(c) => {
                     ends = c.is_end_of_stream();
-                    self.sink.control.is_none() || cx.signal.try_send(c.clone()).is_ok()
+                    // The data taken before it goes first.
+                    (!leads_somewhere || self.delivery.flush(&cx.outbox))
+                        && (self.sink.control.is_none() || cx.signal.try_send(c.clone()).is_ok())
                 }
             };
             if !sent {
@@ -166,6 +149,10 @@ where
                 break Round::Done;
             }
         };
+        if leads_somewhere && !self.delivery.flush(&cx.outbox) {
+            // Taken from the log, but waiting for room in the sink.
+            round = Round::Blocked;
+        }
         log.release(from, self.cursor, pacing);
         (round, self.cursor > from)
     }
@@ -175,19 +162,14 @@ where
     }
 
     /// Disconnects the sink: says why, and tells it.
-    fn disconnect(&self, cx: &Cx<Standard<(), U>>) {
+    fn disconnect(&self, cx: &Cx<Standard<(), D::Out>>) {
         // Its control box may be full too; it is being dropped either way.
         let _ = cx.signal.try_send(ShutdownMicroprocess::new().into());
     }
 }
 
-impl<T, U, F> Component for Feeder<T, U, F>
-where
-    T: Clone + 'static,
-    U: 'static,
-    F: Fn(&T) -> Option<U> + 'static,
-{
-    type Boxes = Standard<(), U>;
+impl<T: Clone + 'static, D: Delivery<T>> Component for Feeder<T, D> {
+    type Boxes = Standard<(), D::Out>;
 
     async fn main(mut self, cx: Cx<Self::Boxes>) {
         // Woken by a collection only when refused: a sink's collections are

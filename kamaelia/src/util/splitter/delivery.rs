@@ -1,0 +1,122 @@
+//! [`Delivery`]: how a feeder hands its sink each message of the log — a
+//! copy, what the sink's [`filter_map`](super::Sink::filter_map) makes of
+//! it, or its bytes, gathered by the sink's [`encode`](super::Sink::encode).
+
+use std::rc::Rc;
+
+use axon::Outbox;
+use bytes::{Bytes, BytesMut};
+
+/// How much an [`Encoded`] delivery gathers before it sends: a bound on
+/// what one message to the sink holds, and so, with the size limit of the
+/// sink's box, on what waits for the sink outside the log.
+pub(crate) const ENCODE_BATCH: usize = 16 * 1024;
+
+/// How a feeder hands its sink the messages of the log, through the outbox
+/// linked to the sink's data box.
+pub(crate) trait Delivery<T>: 'static {
+    /// What the sink's data box takes.
+    type Out: 'static;
+
+    /// Hands the sink `message`: false, having taken nothing, if the sink
+    /// has no room for it.
+    fn offer(&mut self, message: &T, outbox: &Outbox<Self::Out>) -> bool;
+
+    /// Sends what it has taken and not yet sent: false if the sink has no
+    /// room for it (it is kept, to send first next time).
+    fn flush(&mut self, outbox: &Outbox<Self::Out>) -> bool;
+}
+
+/// Each message as `f` makes it: one message to the sink per message kept.
+pub(crate) struct Mapped<F>(pub(crate) Rc<F>);
+
+impl<T, U, F> Delivery<T> for Mapped<F>
+where
+    U: 'static,
+    F: Fn(&T) -> Option<U> + 'static,
+{
+    type Out = U;
+
+    fn offer(&mut self, message: &T, outbox: &Outbox<U>) -> bool {
+        (self.0)(message).is_none_or(|out| outbox.try_send(out).is_ok())
+    }
+
+    fn flush(&mut self, _: &Outbox<U>) -> bool {
+        true
+    }
+}
+
+/// What a sink without a [`filter_map`](super::Sink::filter_map) is given of
+/// each message: a clone.
+pub(crate) fn copy<T: Clone>(message: &T) -> Option<T> {
+    Some(message.clone())
+}
+
+/// Each message's bytes, as `f` writes them, gathered: one message to the
+/// sink per round of the feeder (or per [`ENCODE_BATCH`]), not one per
+/// message.
+pub(crate) struct Encoded<F> {
+    f: Rc<F>,
+    batch: BytesMut,
+    /// A batch the sink had no room for.
+    held: Option<Bytes>,
+}
+
+impl<F> Encoded<F> {
+    pub(crate) fn new(f: Rc<F>) -> Self {
+        Encoded {
+            f,
+            batch: BytesMut::new(),
+            held: None,
+        }
+    }
+
+    /// Sends `batch`, or keeps it if the sink has no room: false then.
+    fn send(&mut self, batch: Bytes, outbox: &Outbox<Bytes>) -> bool {
+        match outbox.try_send(batch) {
+            Ok(()) => true,
+            Err(full) => {
+                self.held = Some(full.into_inner());
+                false
+            }
+        }
+    }
+}
+
+impl<T, F> Delivery<T> for Encoded<F>
+where
+    F: Fn(&T, &mut BytesMut) + 'static,
+{
+    type Out = Bytes;
+
+    fn offer(&mut self, message: &T, outbox: &Outbox<Bytes>) -> bool {
+        // Tried again rather than refused outright: only a refused send
+        // has the sink's box wake the feeder when it has room.
+        if let Some(held) = self.held.take() {
+            if !self.send(held, outbox) {
+                return false;
+            }
+        }
+        (self.f)(message, &mut self.batch);
+        if self.batch.len() >= ENCODE_BATCH {
+            let batch = self.batch.split().freeze();
+            // Taken either way: a batch the sink has no room for is held,
+            // and nothing more is taken until it has gone.
+            self.send(batch, outbox);
+        }
+        true
+    }
+
+    fn flush(&mut self, outbox: &Outbox<Bytes>) -> bool {
+        if let Some(held) = self.held.take() {
+            if !self.send(held, outbox) {
+                return false;
+            }
+        }
+        if self.batch.is_empty() {
+            return true;
+        }
+        let batch = self.batch.split().freeze();
+        self.send(batch, outbox)
+    }
+}
