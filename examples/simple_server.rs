@@ -12,9 +12,10 @@
 //! ```
 //!
 //! Unlike the guide's server, lines keep their newline (so they do not run
-//! together), a line is shared by every client it goes to rather than copied
-//! (a `Bytes`), and a line over [`MAX_LINE`] bytes gets an error and its client
-//! is closed. The backplane's flow control does the rest: a client that keeps
+//! together), a line is kept once until every client has taken it, the
+//! backplane writing its bytes straight into each client's batch of output
+//! (one system call for a burst of lines), and a line over [`MAX_LINE`] bytes
+//! gets an error and its client is closed. The backplane's flow control does the rest: a client that keeps
 //! reading misses no line (the clients sending are slowed to the pace of the
 //! slowest reader), and a client that stops reading holds the others back for
 //! at most [`GRACE`], and is closed once [`CAP`] bytes wait for it or it has
