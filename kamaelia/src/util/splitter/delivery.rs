@@ -99,9 +99,14 @@ where
                 return false;
             }
         }
+        if self.batch.capacity() == 0 {
+            // A batch's room at once, not the doublings from nothing that
+            // writing line by line would make (each a copy).
+            self.batch.reserve(ENCODE_BATCH);
+        }
         (self.f)(message, &mut self.batch);
         if self.batch.len() >= ENCODE_BATCH {
-            let batch = self.batch.split().freeze();
+            let batch = std::mem::take(&mut self.batch).freeze();
             // Taken either way: a batch the sink has no room for is held,
             // and nothing more is taken until it has gone.
             self.send(batch, outbox);
@@ -118,7 +123,9 @@ where
         if self.batch.is_empty() {
             return true;
         }
-        let batch = self.batch.split().freeze();
+        // All of it, room to spare included: a subscriber between rounds
+        // (an idle chat client) holds no buffer.
+        let batch = std::mem::take(&mut self.batch).freeze();
         self.send(batch, outbox)
     }
 }

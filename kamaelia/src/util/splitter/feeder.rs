@@ -121,13 +121,12 @@ impl<T: Clone + 'static, D: Delivery<T>> Feeder<T, D> {
         // Held for the round: a send only queues the message and wakes the
         // sink's owner, which runs later, so nothing it does reaches the log.
         let mut log = self.log.borrow_mut();
-        let mut round = loop {
-            if finish_at.is_some_and(|at| self.cursor >= at) {
-                break Round::Done;
+        let finish = finish_at.unwrap_or(u64::MAX);
+        let mut round = Round::CaughtUp;
+        for entry in log.entries(self.cursor) {
+            if self.cursor >= finish {
+                break;
             }
-            let Some(entry) = log.entry(self.cursor) else {
-                break Round::CaughtUp;
-            };
             let mut ends = false;
             let sent = match entry {
                 Entry::Data(m) if self.sink.inbox.is_some() => {
@@ -142,13 +141,18 @@ impl<T: Clone + 'static, D: Delivery<T>> Feeder<T, D> {
                 }
             };
             if !sent {
-                break Round::Blocked;
+                round = Round::Blocked;
+                break;
             }
             self.cursor += 1;
             if ends {
-                break Round::Done;
+                round = Round::Done;
+                break;
             }
-        };
+        }
+        if self.cursor >= finish {
+            round = Round::Done;
+        }
         if leads_somewhere && !self.delivery.flush(&cx.outbox) {
             // Taken from the log, but waiting for room in the sink.
             round = Round::Blocked;

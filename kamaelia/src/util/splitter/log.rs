@@ -231,10 +231,13 @@ impl<T: Clone> Log<T> {
         self.trim();
     }
 
-    /// The entry at `seq`, if appended.
-    pub(crate) fn entry(&self, seq: u64) -> Option<&Entry<T>> {
-        let at = seq.checked_sub(self.base)?;
-        self.slots.get(at as usize).map(|s| &s.entry)
+    /// The entries from `seq` to the end, in order (none if `seq` is not
+    /// in the log): a feeder's round walks them without looking each one up.
+    pub(crate) fn entries(&self, seq: u64) -> impl Iterator<Item = &Entry<T>> {
+        let at = seq
+            .checked_sub(self.base)
+            .map_or(self.slots.len(), |at| (at as usize).min(self.slots.len()));
+        self.slots.range(at..).map(|s| &s.entry)
     }
 
     /// One sink (pacing or not) has taken the entries `from..to`.
