@@ -25,6 +25,15 @@ pub(crate) trait Delivery<T>: 'static {
     /// Sends what it has taken and not yet sent: false if the sink has no
     /// room for it (it is kept, to send first next time).
     fn flush(&mut self, outbox: &Outbox<Self::Out>) -> bool;
+
+    /// True while it keeps memory for the next round.
+    fn keeps_room(&self) -> bool {
+        false
+    }
+
+    /// Gives back the memory it keeps for the next round, if it holds
+    /// nothing not yet sent.
+    fn rest(&mut self) {}
 }
 
 /// Each message as `f` makes it: one message to the sink per message kept.
@@ -120,11 +129,49 @@ where
         }
         // The buffer's room to spare stays, for the next round: once what
         // was sent from it has been written, the next batch takes it back
-        // whole. (A new buffer each round, given away whole, left no room
-        // kept between rounds but cost the chat's server a third more
-        // system time, and more instructions.) So a subscriber keeps, while
-        // it waits, at most the buffer of its largest recent batch.
+        // whole. (A new buffer each round, given away whole, cost the chat's
+        // server a third more system time, and more instructions.) The
+        // feeder has it given back once nothing new has come for a while
+        // (`rest`).
         let batch = self.batch.split().freeze();
         self.send(batch, outbox)
+    }
+
+    fn keeps_room(&self) -> bool {
+        self.batch.capacity() > 0
+    }
+
+    fn rest(&mut self) {
+        if self.batch.is_empty() {
+            self.batch = BytesMut::new();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An encoding delivery keeps the room its last batch left, and gives
+    /// it back when told to rest, unless it still has bytes to send.
+    #[test]
+    fn an_encoded_delivery_gives_back_its_room_at_rest() {
+        let mut delivery = Encoded::new(Rc::new(|_: &u8, _: &mut BytesMut| {}));
+        assert!(!Delivery::<u8>::keeps_room(&delivery));
+        // As a batch grows, its buffer has room beyond it.
+        delivery.batch.reserve(1024);
+        delivery.batch.extend_from_slice(&[1; 100]);
+        let sent = delivery.batch.split().freeze();
+        assert!(
+            Delivery::<u8>::keeps_room(&delivery),
+            "the room after the batch"
+        );
+        delivery.batch.extend_from_slice(&[2; 10]);
+        Delivery::<u8>::rest(&mut delivery);
+        assert_eq!(&delivery.batch[..], &[2; 10], "bytes not yet sent are kept");
+        delivery.batch.clear();
+        Delivery::<u8>::rest(&mut delivery);
+        assert!(!Delivery::<u8>::keeps_room(&delivery));
+        assert_eq!(sent.len(), 100);
     }
 }

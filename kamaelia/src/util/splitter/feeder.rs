@@ -75,6 +75,12 @@ impl<T: Clone + 'static, D: Delivery<T>> Feeder<T, D> {
 /// being made wakes no one.
 const UNLINKED_POLL: Duration = Duration::from_millis(5);
 
+/// How long a feeder with nothing new keeps the room its delivery holds
+/// for the next round (an encoding feeder's buffer): through a burst it is
+/// used again, round after round; a subscriber that then gets nothing for
+/// this long (an idle chat client) gives it back.
+const KEEP_ROOM: Duration = Duration::from_secs(1);
+
 /// How a feeder's delivery round ended.
 enum Round {
     /// Everything up to the end of the log is delivered.
@@ -196,6 +202,9 @@ impl<T: Clone + 'static, D: Delivery<T>> Component for Feeder<T, D> {
         // still on the parked list and must not join it again.
         let mut parked_at: Option<u64> = None;
         let mut finish_at: Option<u64> = None;
+        // When the room its delivery keeps for the next round goes back, if
+        // no round has brought anything by then.
+        let mut room_until: Option<Instant> = None;
         loop {
             if let Some(backlog) = eviction.get() {
                 tracing::warn!(
@@ -243,6 +252,16 @@ impl<T: Clone + 'static, D: Delivery<T>> Component for Feeder<T, D> {
                     return;
                 }
                 Round::CaughtUp => {
+                    if progressed {
+                        if self.delivery.keeps_room() && room_until.is_none_or(|at| at <= now) {
+                            let at = now + KEEP_ROOM;
+                            cx.wake_at(at);
+                            room_until = Some(at);
+                        }
+                    } else if room_until.is_some_and(|at| Instant::now() >= at) {
+                        self.delivery.rest();
+                        room_until = None;
+                    }
                     let mut log = self.log.borrow_mut();
                     let end = log.end();
                     if parked_at.is_none_or(|at| end > at) {
