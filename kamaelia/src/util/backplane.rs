@@ -517,8 +517,9 @@ impl<T: Clone + 'static> Component for PublishTo<T> {
 /// See [`Backplane`].
 pub struct SubscribeTo<T, U = T> {
     name: String,
-    /// Gives its sink the [`filter_map`](Self::filter_map), if it has one.
-    mapping: Option<Box<dyn FnOnce(Sink) -> Sink>>,
+    /// Gives its sink its [`filter_map`](Self::filter_map) or
+    /// [`encode`](Self::encode), if it has one.
+    delivery: Option<Box<dyn FnOnce(Sink) -> Sink>>,
     /// What it sends out for a message on its own `inbox`.
     pass: Box<dyn Fn(T) -> Option<U>>,
     on_error: Option<LastWord<U>>,
@@ -533,7 +534,7 @@ impl<T: 'static> SubscribeTo<T> {
     pub fn new(name: &str) -> Self {
         SubscribeTo {
             name: name.to_string(),
-            mapping: None,
+            delivery: None,
             pass: Box::new(Some),
             on_error: None,
             message: PhantomData,
@@ -580,7 +581,7 @@ impl<T: Clone + 'static> SubscribeTo<T> {
         let g = Rc::clone(&f);
         SubscribeTo {
             name: self.name,
-            mapping: Some(Box::new(move |sink: Sink| {
+            delivery: Some(Box::new(move |sink: Sink| {
                 sink.filter_map(move |message: &T| f(message))
             })),
             pass: Box::new(move |message| g(&message)),
@@ -630,7 +631,7 @@ impl<T: Clone + 'static> SubscribeTo<T> {
         let g = Rc::clone(&f);
         SubscribeTo {
             name: self.name,
-            mapping: Some(Box::new(move |sink: Sink| {
+            delivery: Some(Box::new(move |sink: Sink| {
                 sink.encode(move |message: &T, out: &mut BytesMut| f(message, out))
             })),
             pass: Box::new(move |message| {
@@ -663,7 +664,7 @@ impl<T, U> fmt::Debug for SubscribeTo<T, U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SubscribeTo")
             .field("name", &self.name)
-            .field("filter_map", &self.mapping.is_some())
+            .field("own_delivery", &self.delivery.is_some())
             .field("on_error", &self.on_error.is_some())
             .finish()
     }
@@ -712,8 +713,8 @@ impl<T: Clone + 'static, U: 'static> SubscribeTo<T, U> {
         let mut sink = Sink::new(&cx.component())
             .inbox("feed")
             .control("subscription");
-        if let Some(mapping) = self.mapping.take() {
-            sink = mapping(sink);
+        if let Some(own) = self.delivery.take() {
+            sink = own(sink);
         }
         // The splitter's `configuration` has no size limit, so this is done
         // before the first turn ends: the splitter, which reads it before its

@@ -21,9 +21,9 @@ use super::Sink;
 /// Delivers the log to one sink: `outbox` is linked to the sink's data box and
 /// `signal` to its control box. Each message is handed over as `delivery`
 /// says (a clone, the sink's [`filter_map`](Sink::filter_map), or its bytes
-/// gathered by the sink's [`encode`](Sink::encode)). `control` hears from the splitter:
-/// `ShutdownMicroprocess` (leave now) or `ProducerFinished` (deliver what was
-/// published so far, then pass it on and leave).
+/// gathered by the sink's [`encode`](Sink::encode)). `control` hears from
+/// the splitter: `ShutdownMicroprocess` (leave now) or `ProducerFinished`
+/// (deliver what was published so far, then pass it on and leave).
 ///
 /// It also keeps its sink's tier: pacing, until the sink sits at the pacing
 /// bound taking nothing for `grace`; stalled, until it takes something again.

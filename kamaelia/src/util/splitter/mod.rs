@@ -77,8 +77,9 @@ pub struct Sink {
     pub inbox: Option<String>,
     /// Its box for control messages (`None`: it gets none).
     pub control: Option<String>,
-    /// How its feeder hands it each message; none: a clone.
-    mapping: Option<Mapping>,
+    /// How its feeder hands it each message ([`filter_map`](Self::filter_map)
+    /// or [`encode`](Self::encode)); none: a clone.
+    delivery: Option<OwnDelivery>,
 }
 
 /// Starts the feeder of a sink with a [`Sink::filter_map`] or a
@@ -88,22 +89,22 @@ type StartFeeder<T> = Box<dyn Fn(FeederSetup<T>) -> ComponentRef>;
 /// A sink's [`Sink::filter_map`] or [`Sink::encode`]: a [`StartFeeder`] for
 /// the message type it was made for, which the splitter finds by that type.
 #[derive(Clone)]
-struct Mapping {
+struct OwnDelivery {
     start: Rc<dyn Any>,
     /// The type of message it takes, for the error if a splitter of another
     /// type is given it.
     takes: &'static str,
 }
 
-impl PartialEq for Mapping {
+impl PartialEq for OwnDelivery {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.start, &other.start)
     }
 }
 
-impl Eq for Mapping {}
+impl Eq for OwnDelivery {}
 
-impl fmt::Debug for Mapping {
+impl fmt::Debug for OwnDelivery {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "delivery of {}", self.takes)
     }
@@ -116,7 +117,7 @@ impl Sink {
             component: component.clone(),
             inbox: Some("inbox".into()),
             control: None,
-            mapping: None,
+            delivery: None,
         }
     }
 
@@ -229,7 +230,7 @@ impl Sink {
     {
         let start: StartFeeder<T> =
             Box::new(move |setup| ComponentRef::new(Feeder::new(setup, delivery())));
-        self.mapping = Some(Mapping {
+        self.delivery = Some(OwnDelivery {
             start: Rc::new(start),
             takes: std::any::type_name::<T>(),
         });
@@ -557,16 +558,16 @@ impl<T: Clone + Weigh + 'static> PlugSplitter<T> {
             tracing::debug!(%sink, "sink added twice; ignored");
             return false;
         }
-        let mapping = sink.mapping.clone();
-        let start = match &mapping {
+        let own = sink.delivery.clone();
+        let start = match &own {
             None => None,
-            Some(mapping) => match mapping.start.downcast_ref::<StartFeeder<T>>() {
+            Some(own) => match own.start.downcast_ref::<StartFeeder<T>>() {
                 Some(start) => Some(start),
                 None => {
                     tracing::error!(
                         %sink,
                         "cannot add the sink: its filter_map or encode takes {}, and this splitter carries {}",
-                        mapping.takes,
+                        own.takes,
                         std::any::type_name::<T>()
                     );
                     return false;
