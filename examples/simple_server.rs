@@ -42,7 +42,7 @@ use std::time::Duration;
 
 use axon::ipc::Ipc;
 use bytes::{Bytes, BytesMut};
-use kamaelia::internet::{bind_shared, ConnectionOptions};
+use kamaelia::internet::bind_shared;
 use kamaelia::ipc::ConnectionInfo;
 use kamaelia::util::{
     Backplane, BackplaneSpan, Marshall, PlugSplitter, PublishTo, RedisBridge, SubscribeTo, Weigh,
@@ -64,14 +64,6 @@ const CAP: usize = 8 << 20;
 /// lines of a burst reach each client in batches of up to 16 KiB, not of 64
 /// lines.
 const LINES_AT_ONCE: usize = 256;
-
-/// How many batches of lines (up to 16 KiB each) may wait in a client's
-/// connection, outside the backplane. A client that has stopped reading
-/// still takes a little now and then, as the kernel makes room in its
-/// buffers: with little room here, each such trickle would reach the
-/// backplane as the client reading again, and the others would wait out
-/// the grace period for it over and over, not once.
-const BATCHES_WAITING: usize = 64;
 
 /// How long a client that has stopped reading holds the others back.
 const GRACE: Duration = Duration::from_millis(250);
@@ -251,12 +243,7 @@ fn serve(
         None => backplane.spanning(span).map_err(std::io::Error::other)?,
     };
     let backplane = backplane.activate().map_err(std::io::Error::other)?;
-    let connections = ConnectionOptions {
-        csa_inbox_size: BATCHES_WAITING,
-        ..Default::default()
-    };
     let server = ServerCore::new(chat)
-        .connection_options(connections)
         .listener(listener)
         .shutdown_on_signals();
     let server = support::limit_connections(server, max_connections).activate()?;

@@ -496,7 +496,8 @@ impl<T: Clone + 'static> Component for PublishTo<T> {
 ///
 /// # Inboxes
 ///
-/// * `inbox` (`T`): sent out too (through `filter_map`, if it has one).
+/// * `inbox` (`T`): sent out too (through `filter_map` or `encode`, if it
+///   has one).
 /// * `control` ([`Ipc`]): see above.
 /// * `subscription` ([`Ipc`]): from the backplane, the control messages
 ///   published on it and how the subscription ended; passed on out of
@@ -579,15 +580,10 @@ impl<T: Clone + 'static> SubscribeTo<T> {
     {
         let f = Rc::new(f);
         let g = Rc::clone(&f);
-        SubscribeTo {
-            name: self.name,
-            delivery: Some(Box::new(move |sink: Sink| {
-                sink.filter_map(move |message: &T| f(message))
-            })),
-            pass: Box::new(move |message| g(&message)),
-            on_error: None,
-            message: PhantomData,
-        }
+        self.delivered(
+            move |sink| sink.filter_map(move |message: &T| f(message)),
+            move |message| g(&message),
+        )
     }
 
     /// Sends out the bytes `f` writes for each message published, gathered
@@ -597,6 +593,14 @@ impl<T: Clone + 'static> SubscribeTo<T> {
     /// message, clone or queue entry per message. For a subscriber whose
     /// reader is a byte stream (a client's connection). What arrives on its
     /// own `inbox` is encoded too, and sent out on its own.
+    ///
+    /// Give its reader room for many batches (a connection's default
+    /// `inbox` limit, 64, does). A client that has stopped reading still
+    /// takes a little now and then, as the kernel makes room in its
+    /// buffers; with room for only a few batches, each such trickle reaches
+    /// the backplane as the reader taking something again, and the
+    /// publishers wait out the grace period for it over and over (a chat
+    /// test with room for 4 took 135 s instead of 4).
     ///
     /// Call it before [`on_error`](SubscribeTo::on_error).
     ///
@@ -629,16 +633,30 @@ impl<T: Clone + 'static> SubscribeTo<T> {
     {
         let f = Rc::new(f);
         let g = Rc::clone(&f);
-        SubscribeTo {
-            name: self.name,
-            delivery: Some(Box::new(move |sink: Sink| {
-                sink.encode(move |message: &T, out: &mut BytesMut| f(message, out))
-            })),
-            pass: Box::new(move |message| {
+        self.delivered(
+            move |sink| sink.encode(move |message: &T, out: &mut BytesMut| f(message, out)),
+            move |message| {
                 let mut out = BytesMut::new();
                 g(&message, &mut out);
                 (!out.is_empty()).then(|| out.freeze())
-            }),
+            },
+        )
+    }
+}
+
+impl<T: Clone + 'static> SubscribeTo<T> {
+    /// This subscription with its own delivery: `own` gives the sink it
+    /// joins with its way of delivery, and `pass` makes what it sends out
+    /// of a message on its own `inbox`.
+    fn delivered<U>(
+        self,
+        own: impl FnOnce(Sink) -> Sink + 'static,
+        pass: impl Fn(T) -> Option<U> + 'static,
+    ) -> SubscribeTo<T, U> {
+        SubscribeTo {
+            name: self.name,
+            delivery: Some(Box::new(own)),
+            pass: Box::new(pass),
             on_error: None,
             message: PhantomData,
         }
@@ -672,9 +690,10 @@ impl<T, U> fmt::Debug for SubscribeTo<T, U> {
 
 axon::boxes! {
     /// The boxes of a [`SubscribeTo`] of `T` sending out `U` (the same,
-    /// unless it has a [`filter_map`](SubscribeTo::filter_map)).
+    /// unless it has a [`filter_map`](SubscribeTo::filter_map) or an
+    /// [`encode`](SubscribeTo::encode)).
     pub struct SubscribeToBoxes<T, U> {
-        /// Sent out too (through the `filter_map`).
+        /// Sent out too (through the `filter_map` or `encode`).
         inbox inbox: T,
         /// `ProducerFinished` leaves gracefully; `ShutdownMicroprocess` or
         /// `ErrorInformation` leaves at once.

@@ -130,7 +130,7 @@ where
         // The buffer's room to spare stays, for the next round: once what
         // was sent from it has been written, the next batch takes it back
         // whole. (A new buffer each round, given away whole, cost the chat's
-        // server a third more system time, and more instructions.) The
+        // server about 40% more system time, and more instructions.) The
         // feeder has it given back once nothing new has come for a while
         // (`rest`).
         let batch = self.batch.split().freeze();

@@ -128,11 +128,10 @@ impl<T: Clone + 'static, D: Delivery<T>> Feeder<T, D> {
         // sink's owner, which runs later, so nothing it does reaches the log.
         let mut log = self.log.borrow_mut();
         let finish = finish_at.unwrap_or(u64::MAX);
+        // No further than the finish: asked once, not at every entry.
+        let upto = usize::try_from(finish.saturating_sub(self.cursor)).unwrap_or(usize::MAX);
         let mut round = Round::CaughtUp;
-        for entry in log.entries(self.cursor) {
-            if self.cursor >= finish {
-                break;
-            }
+        for entry in log.entries(self.cursor).take(upto) {
             let mut ends = false;
             let sent = match entry {
                 Entry::Data(m) if self.sink.inbox.is_some() => {
