@@ -12,14 +12,15 @@
 //! ```
 //!
 //! Unlike the guide's server, lines keep their newline (so they do not run
-//! together), a line is kept once until every client has taken it, the
-//! backplane writing its bytes straight into each client's batch of output
-//! (one system call for a burst of lines), and a line over [`MAX_LINE`] bytes
-//! gets an error and its client is closed. The backplane's flow control does the rest: a client that keeps
-//! reading misses no line (the clients sending are slowed to the pace of the
-//! slowest reader), and a client that stops reading holds the others back for
-//! at most [`GRACE`], and is closed once [`CAP`] bytes wait for it or it has
-//! read nothing for [`STALL`]. Ctrl-C shuts down in order.
+//! together), a line's bytes are kept once until every client has taken
+//! them, each client being sent slices of them (one system call for a burst
+//! of lines, and no copy per client), and a line over [`MAX_LINE`] bytes
+//! gets an error and its client is closed. The backplane's flow control does
+//! the rest: a client that keeps reading misses no line (the clients sending
+//! are slowed to the pace of the slowest reader), and a client that stops
+//! reading holds the others back for at most [`GRACE`], and is closed once
+//! [`CAP`] bytes wait for it or it has read nothing for [`STALL`]. Ctrl-C
+//! shuts down in order.
 //!
 //! `--schedulers N` runs N schedulers (threads; one per core), each with its
 //! own listening socket on the port (the kernel spreads the clients across
@@ -45,7 +46,8 @@ use bytes::{Bytes, BytesMut};
 use kamaelia::internet::bind_shared;
 use kamaelia::ipc::ConnectionInfo;
 use kamaelia::util::{
-    Backplane, BackplaneSpan, Marshall, PlugSplitter, PublishTo, RedisBridge, SubscribeTo, Weigh,
+    Backplane, BackplaneSpan, Encode, Marshall, PlugSplitter, PublishTo, RedisBridge, SubscribeTo,
+    Weigh,
 };
 use kamaelia::{LineSplitter, LineTooLong, Pipeline, PureTransformer, ServerCore};
 
@@ -107,6 +109,13 @@ impl Weigh for ChatLine {
     }
 }
 
+/// To a client: the line as it was said.
+impl Encode for ChatLine {
+    fn encode(&self, out: &mut BytesMut) {
+        out.extend_from_slice(&self.text);
+    }
+}
+
 /// On the broker: the sender's address as text, a space, then the line's
 /// bytes as they are.
 impl Marshall for ChatLine {
@@ -149,14 +158,10 @@ fn chat(info: &ConnectionInfo) -> Pipeline<Bytes, Bytes> {
         LineSplitter::new().max_line_length(MAX_LINE - 1),
         PureTransformer::new(move |text| Some(ChatLine::new(me, text))),
         PublishTo::new("chat"),
-        // Every line but the client's own: its bytes, written by the
-        // backplane as it delivers, into a batch for the connection.
+        // Every line but the client's own, in slices of the bytes the
+        // backplane keeps of each line once for every client.
         SubscribeTo::new("chat")
-            .encode(move |line: &ChatLine, out: &mut BytesMut| {
-                if line.remote || line.from != me {
-                    out.extend_from_slice(&line.text);
-                }
-            })
+            .encoded_where(move |line: &ChatLine| line.remote || line.from != me)
             .on_error(goodbye),
     ]
 }

@@ -1029,52 +1029,62 @@ fn a_subscriber_told_to_shut_down_does_not_send_its_on_error() {
     assert!(told[0].is_shutdown_microprocess(), "{told:?}");
 }
 
-/// A sink's `encode` writes each message's bytes into a batch: the sink
-/// gets a round's bytes as one message, not one per message, all of them
-/// in order, and the end after them.
-#[test]
-fn an_encoding_sink_gets_a_rounds_bytes_as_one_message() {
-    use std::fmt::Write as _;
-
-    const MESSAGES: u64 = 1_000;
+/// The lines `0\n` to `999\n`, published to a splitter whose one sink
+/// (taking bytes) is made by `sink`: what the sink got, once the end has
+/// reached it.
+fn bytes_of_lines(sink: impl FnOnce(Sink) -> Sink) -> Vec<bytes::Bytes> {
     let scheduler = Scheduler::new();
-    let splitter = ComponentRef::new(PlugSplitter::<u64>::new().inbox_size(256));
-    let batches: Seen<bytes::Bytes> = Default::default();
+    let splitter = ComponentRef::new(PlugSplitter::<String>::new().inbox_size(256));
+    let got: Seen<bytes::Bytes> = Default::default();
     let told: Told = Default::default();
-    let text = reader(1_000, batches.clone(), told.clone());
-    add(
-        &splitter,
-        Sink::new(&text)
-            .control("control")
-            .encode(|n: &u64, out: &mut bytes::BytesMut| {
-                if n.is_multiple_of(2) {
-                    let _ = writeln!(out, "{n}");
-                }
-            }),
-    );
-    let p = publisher(MESSAGES, &splitter);
+    let text = reader(1_000, got.clone(), told.clone());
+    add(&splitter, sink(Sink::new(&text).control("control")));
+    let p = ComponentRef::new(from_fn(move |cx: Cx<Standard<(), String>>| async move {
+        for n in 0..1_000 {
+            cx.outbox.send(format!("{n}\n")).await;
+        }
+        cx.signal.send(ProducerFinished::new().into()).await;
+    }));
+    p.link((&p, "outbox"), (&splitter, "inbox")).unwrap();
+    p.link((&p, "signal"), (&splitter, "control")).unwrap();
     for c in [&splitter, &text, &p] {
         c.activate_on(&scheduler);
     }
     scheduler.run().unwrap();
-    let expected: String = (0..MESSAGES)
-        .filter(|n| n.is_multiple_of(2))
-        .map(|n| format!("{n}\n"))
-        .collect();
-    let got: Vec<u8> = batches.borrow().iter().flatten().copied().collect();
-    assert_eq!(String::from_utf8(got).unwrap(), expected);
-    let count = batches.borrow().len();
-    assert!(
-        count <= 20,
-        "{count} messages for {} lines: not gathered",
-        MESSAGES / 2
-    );
-    assert!(batches.borrow().iter().all(|b| !b.is_empty()));
     assert!(
         told.borrow()[0].is_producer_finished(),
         "{:?}",
         told.borrow()
     );
+    let got = got.borrow().clone();
+    assert!(got.iter().all(|b| !b.is_empty()), "an empty message");
+    got
+}
+
+/// The text of `lines`, and how many messages it came in.
+fn text_of(lines: &[bytes::Bytes]) -> (String, usize) {
+    let text: Vec<u8> = lines.iter().flatten().copied().collect();
+    (String::from_utf8(text).unwrap(), lines.len())
+}
+
+/// A sink's `encode` writes each message's bytes into a batch: the sink
+/// gets a round's bytes as one message, not one per message, all of them
+/// in order, and the end after them.
+#[test]
+fn an_encoding_sink_gets_a_rounds_bytes_as_one_message() {
+    let (text, messages) = text_of(&bytes_of_lines(|sink| {
+        sink.encode(|line: &String, out: &mut bytes::BytesMut| {
+            if line.len() % 2 == 0 {
+                out.extend_from_slice(line.as_bytes());
+            }
+        })
+    }));
+    let expected: String = (0..1_000)
+        .map(|n| format!("{n}\n"))
+        .filter(|line| line.len() % 2 == 0)
+        .collect();
+    assert_eq!(text, expected);
+    assert!(messages <= 20, "{messages} messages: not gathered");
 }
 
 /// An encoding sink whose box is full holds back one batch, and takes
@@ -1087,10 +1097,7 @@ fn an_encoding_sink_that_is_full_loses_nothing_and_gets_the_end_after_its_bytes(
     const EACH: usize = 1_000;
     let scheduler = Scheduler::new();
     let splitter = ComponentRef::new(PlugSplitter::<u64>::new().inbox_size(MESSAGES));
-    // Never runs: the test takes from its boxes.
-    let sink = ComponentRef::new(from_fn(|_cx: Cx<Standard<bytes::Bytes, ()>>| async {}));
-    let inbox = sink.inbox::<bytes::Bytes>("inbox").unwrap();
-    inbox.set_size(Some(1));
+    let sink = taken_by_hand(1);
     add(
         &splitter,
         Sink::new(&sink)
@@ -1108,6 +1115,28 @@ fn an_encoding_sink_that_is_full_loses_nothing_and_gets_the_end_after_its_bytes(
         .unwrap()
         .deliver(ProducerFinished::new().into())
         .unwrap();
+    let expected: Vec<u8> = (0..MESSAGES)
+        .flat_map(|n| std::iter::repeat_n(n as u8, EACH))
+        .collect();
+    take_slowly(&scheduler, &sink, &expected);
+    assert!(splitter.is_finished());
+}
+
+/// A sink of bytes that never runs, its inbox bounded to `room`: the test
+/// takes from its boxes.
+fn taken_by_hand(room: usize) -> ComponentRef {
+    let sink = ComponentRef::new(from_fn(|_cx: Cx<Standard<bytes::Bytes, ()>>| async {}));
+    sink.inbox::<bytes::Bytes>("inbox")
+        .unwrap()
+        .set_size(Some(room));
+    sink
+}
+
+/// Takes what waits in `sink`'s inbox one message at a time, running the
+/// scheduler between, until the end reaches its control box: the bytes must
+/// be `expected`, in more than two messages, with the end after them all.
+fn take_slowly(scheduler: &Scheduler, sink: &ComponentRef, expected: &[u8]) {
+    let inbox = sink.inbox::<bytes::Bytes>("inbox").unwrap();
     let signals = sink.inbox::<Ipc>("control").unwrap();
     let mut got = Vec::new();
     let mut batches = 0;
@@ -1119,7 +1148,7 @@ fn an_encoding_sink_that_is_full_loses_nothing_and_gets_the_end_after_its_bytes(
             break;
         };
         assert!(
-            signals.is_empty() || got.len() + batch.len() == MESSAGES * EACH,
+            signals.is_empty() || got.len() + batch.len() == expected.len(),
             "the end came before the bytes it follows"
         );
         got.extend_from_slice(&batch);
@@ -1128,12 +1157,129 @@ fn an_encoding_sink_that_is_full_loses_nothing_and_gets_the_end_after_its_bytes(
     for _ in 0..20 {
         scheduler.run_cycle();
     }
-    let expected: Vec<u8> = (0..MESSAGES)
-        .flat_map(|n| std::iter::repeat_n(n as u8, EACH))
-        .collect();
     assert_eq!(got.len(), expected.len(), "bytes lost");
     assert!(got == expected, "bytes reordered");
     assert!(batches > 2, "{batches} batches");
     assert!(signals.recv().is_some_and(|m| m.is_producer_finished()));
+}
+
+/// A sink's `encoded_where` takes each kept message's bytes from the
+/// journal: in order, in slices of runs of them, not a message each; what
+/// its filter drops counts as taken; the end after.
+#[test]
+fn an_encoded_where_sink_gets_runs_of_kept_messages_as_slices() {
+    // Drops one line in a hundred: a run breaks there.
+    let (text, messages) = text_of(&bytes_of_lines(|sink| {
+        sink.encoded_where(|line: &String| !line.starts_with("99"))
+    }));
+    let expected: String = (0..1_000)
+        .map(|n| format!("{n}\n"))
+        .filter(|line| !line.starts_with("99"))
+        .collect();
+    assert_eq!(text, expected);
+    assert!(messages <= 40, "{messages} slices: not runs");
+}
+
+/// A sink taking slices of the journal whose box is full holds back one
+/// slice and takes nothing more until it has gone; it is woken when its box
+/// has room, and gets the end only after the bytes before it. Meanwhile
+/// another sink takes everything: the journal keeps the full sink's bytes
+/// for it, and nothing is lost or reordered.
+#[test]
+fn an_encoded_where_sink_that_is_full_loses_nothing_while_another_takes_all() {
+    const MESSAGES: usize = 100;
+    const EACH: usize = 1_000;
+    let scheduler = Scheduler::new();
+    let splitter = ComponentRef::new(PlugSplitter::<bytes::Bytes>::new().inbox_size(MESSAGES));
+    let sink = taken_by_hand(1);
+    add(
+        &splitter,
+        Sink::new(&sink)
+            .control("control")
+            .encoded_where(|_: &bytes::Bytes| true),
+    );
+    let all: Seen<bytes::Bytes> = Default::default();
+    let other = reader(MESSAGES, all.clone(), Default::default());
+    add(
+        &splitter,
+        Sink::new(&other)
+            .control("control")
+            .encoded_where(|_: &bytes::Bytes| true),
+    );
+    splitter.activate_on(&scheduler);
+    other.activate_on(&scheduler);
+    scheduler.run_cycle();
+    let input = splitter.inbox::<bytes::Bytes>("inbox").unwrap();
+    // The journal seals a block at each round of a feeder: one message each
+    // for the first half (the splitter takes it, the other sink's feeder
+    // seals it), so every run breaks at every message; a few each after.
+    for n in 0..MESSAGES {
+        input
+            .deliver(bytes::Bytes::from(vec![n as u8; EACH]))
+            .unwrap();
+        if n < MESSAGES / 2 {
+            scheduler.run_cycle();
+            scheduler.run_cycle();
+        } else if n % 7 == 0 {
+            scheduler.run_cycle();
+        }
+    }
+    splitter
+        .inbox::<Ipc>("control")
+        .unwrap()
+        .deliver(ProducerFinished::new().into())
+        .unwrap();
+    let expected: Vec<u8> = (0..MESSAGES)
+        .flat_map(|n| std::iter::repeat_n(n as u8, EACH))
+        .collect();
+    take_slowly(&scheduler, &sink, &expected);
+    let others: Vec<u8> = all.borrow().iter().flatten().copied().collect();
+    assert!(others == expected, "the other sink's bytes");
     assert!(splitter.is_finished());
+}
+
+/// A subscriber's `encoded_where`: what the backplane publishes reaches its
+/// reader as the kept messages' bytes, and what arrives on its own inbox is
+/// encoded and sent out too, if kept.
+#[test]
+fn an_encoded_where_subscriber_sends_out_the_kept_bytes_of_both_sources() {
+    let scheduler = Scheduler::new();
+    let backplane = Backplane::<String>::new("lines")
+        .activate_on(&scheduler)
+        .unwrap();
+    let sub = ComponentRef::new(
+        SubscribeTo::<String>::new("lines").encoded_where(|line: &String| !line.contains("mine")),
+    );
+    let (r, seen, told) = reading_of::<bytes::Bytes>(&sub, 64);
+    sub.activate_on(&scheduler);
+    r.activate_on(&scheduler);
+    for _ in 0..5 {
+        scheduler.run_cycle();
+    }
+    let input = entry(&scheduler, "lines").inbox::<String>("inbox").unwrap();
+    for line in ["a\n", "mine\n", "b\n"] {
+        input.deliver(line.to_string()).unwrap();
+    }
+    for _ in 0..10 {
+        scheduler.run_cycle();
+    }
+    let own = sub.inbox::<String>("inbox").unwrap();
+    own.deliver("c\n".to_string()).unwrap();
+    own.deliver("mine too\n".to_string()).unwrap();
+    for _ in 0..10 {
+        scheduler.run_cycle();
+    }
+    backplane
+        .inbox::<Ipc>("control")
+        .unwrap()
+        .deliver(ProducerFinished::new().into())
+        .unwrap();
+    scheduler.run().unwrap();
+    let got: Vec<u8> = seen.borrow().iter().flatten().copied().collect();
+    assert_eq!(String::from_utf8(got).unwrap(), "a\nb\nc\n");
+    assert!(
+        told.borrow()[0].is_producer_finished(),
+        "{:?}",
+        told.borrow()
+    );
 }

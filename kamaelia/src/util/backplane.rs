@@ -14,7 +14,7 @@ use axon::{
 };
 
 use crate::util::span::{BackplaneSpan, SpanFull, SpanIn, SpanOut};
-use crate::util::{Configuration, PlugSplitter, Sink, Weigh};
+use crate::util::{Configuration, Encode, PlugSplitter, Sink, Weigh};
 
 /// The tracker service under which the backplane `name` takes publications.
 pub fn publish_service(name: &str) -> String {
@@ -638,6 +638,67 @@ impl<T: Clone + 'static> SubscribeTo<T> {
             move |message| {
                 let mut out = BytesMut::new();
                 g(&message, &mut out);
+                (!out.is_empty()).then(|| out.freeze())
+            },
+        )
+    }
+}
+
+impl<T: Clone + Encode + 'static> SubscribeTo<T> {
+    /// Sends out the bytes of each message published that `keep` keeps, as
+    /// its type's [`Encode`] writes them, in slices of the backplane's
+    /// journal ([`Sink::encoded_where`]): the backplane writes each
+    /// message's bytes once, whatever the number of subscribers, and a run of
+    /// kept messages goes out as one `Bytes`, with no copy. For subscribers
+    /// whose readers are byte streams and take the same bytes of a message
+    /// (a chat's clients, each skipping its own lines); [`encode`](Self::encode)
+    /// is for subscribers that write their own. What arrives on its own
+    /// `inbox` is encoded too, if kept, and sent out on its own.
+    ///
+    /// Give its reader room for many slices, as for `encode` (a
+    /// connection's default `inbox` limit, 64, does).
+    ///
+    /// Call it before [`on_error`](SubscribeTo::on_error).
+    ///
+    /// # Examples
+    ///
+    /// A chat client's subscription: every line but its own, in slices of
+    /// the lines' bytes as the backplane keeps them.
+    ///
+    /// ```
+    /// use bytes::{Bytes, BytesMut};
+    /// use kamaelia::util::{Encode, SubscribeTo};
+    ///
+    /// #[derive(Clone)]
+    /// struct Said {
+    ///     by: u64,
+    ///     line: Bytes,
+    /// }
+    ///
+    /// impl Encode for Said {
+    ///     fn encode(&self, out: &mut BytesMut) {
+    ///         out.extend_from_slice(&self.line);
+    ///     }
+    /// }
+    ///
+    /// let me = 7;
+    /// let others = SubscribeTo::<Said>::new("chat").encoded_where(move |said: &Said| said.by != me);
+    /// # let _: SubscribeTo<Said, Bytes> = others;
+    /// ```
+    pub fn encoded_where<F>(self, keep: F) -> SubscribeTo<T, Bytes>
+    where
+        F: Fn(&T) -> bool + 'static,
+    {
+        let keep = Rc::new(keep);
+        let kept = Rc::clone(&keep);
+        self.delivered(
+            move |sink| sink.encoded_where(move |message: &T| keep(message)),
+            move |message| {
+                if !kept(&message) {
+                    return None;
+                }
+                let mut out = BytesMut::new();
+                message.encode(&mut out);
                 (!out.is_empty()).then(|| out.freeze())
             },
         )

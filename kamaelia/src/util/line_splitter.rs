@@ -150,7 +150,7 @@ impl Splitter {
     /// end. On error, `lines` holds the lines before the one too long.
     fn push(&mut self, chunk: Bytes, lines: &mut Vec<Bytes>) -> Result<(), LineTooLong> {
         let mut start = 0;
-        while let Some(at) = chunk[start..].iter().position(|&b| b == b'\n') {
+        while let Some(at) = memchr::memchr(b'\n', &chunk[start..]) {
             // Checked before copying anything: `partial` stays bounded.
             self.check(self.partial.len() + at)?;
             let end = start + at + 1;

@@ -13,7 +13,8 @@
 //! * [`introspector`]: the live system as a Graphviz graph, from code or as
 //!   the [`Introspector`] component.
 //! * [`PlugSplitter`], [`Plug`]: one stream to many sinks that come and go,
-//!   with flow control (messages measured by [`Weigh`]).
+//!   with flow control (messages measured by [`Weigh`], and written once as
+//!   bytes, by [`Encode`], for sinks that take bytes).
 //! * [`Backplane`], [`PublishTo`], [`SubscribeTo`]: a splitter found by name;
 //!   [`BackplaneSpan`] joins the backplanes of one name on several schedulers;
 //!   with the `redis` feature, a `RedisBridge` joins backplanes across
@@ -24,6 +25,7 @@
 mod backplane;
 mod chargen;
 mod console;
+mod encode;
 pub mod introspector;
 mod line_splitter;
 mod one_shot;
@@ -45,6 +47,7 @@ pub use backplane::{
 };
 pub use chargen::{Chargen, CHARGEN_MESSAGE};
 pub use console::{ConsoleEchoer, ConsoleReader, ConsoleReaderBoxes};
+pub use encode::Encode;
 pub use introspector::Introspector;
 pub use line_splitter::{LineSplitter, LineTooLong, DEFAULT_MAX_LINE_LENGTH};
 pub use one_shot::OneShot;

@@ -1,11 +1,14 @@
 //! [`Delivery`]: how a feeder hands its sink each message of the log — a
 //! copy, what the sink's [`filter_map`](super::Sink::filter_map) makes of
-//! it, or its bytes, gathered by the sink's [`encode`](super::Sink::encode).
+//! it, its bytes, gathered by the sink's [`encode`](super::Sink::encode), or
+//! slices of the journal's bytes ([`encoded_where`](super::Sink::encoded_where)).
 
 use std::rc::Rc;
 
 use axon::Outbox;
 use bytes::{Bytes, BytesMut};
+
+use super::journal::{Journal, Run, Span};
 
 /// How much an [`Encoded`] delivery gathers before it sends: a bound on
 /// what one message to the sink holds, and so, with the size limit of the
@@ -18,13 +21,20 @@ pub(crate) trait Delivery<T>: 'static {
     /// What the sink's data box takes.
     type Out: 'static;
 
-    /// Hands the sink `message`: false, having taken nothing, if the sink
-    /// has no room for it.
-    fn offer(&mut self, message: &T, outbox: &Outbox<Self::Out>) -> bool;
+    /// Hands the sink `message`, whose bytes the journal holds at `bytes`:
+    /// false, having taken nothing, if the sink has no room for it.
+    fn offer(
+        &mut self,
+        message: &T,
+        bytes: Span,
+        journal: &Journal,
+        outbox: &Outbox<Self::Out>,
+    ) -> bool;
 
     /// Sends what it has taken and not yet sent: false if the sink has no
-    /// room for it (it is kept, to send first next time).
-    fn flush(&mut self, outbox: &Outbox<Self::Out>) -> bool;
+    /// room for it (it is kept, to send first next time). Nothing of the
+    /// journal is kept past it: the log may let go of what was taken.
+    fn flush(&mut self, journal: &Journal, outbox: &Outbox<Self::Out>) -> bool;
 
     /// True while it keeps memory for the next round.
     fn keeps_room(&self) -> bool {
@@ -46,11 +56,11 @@ where
 {
     type Out = U;
 
-    fn offer(&mut self, message: &T, outbox: &Outbox<U>) -> bool {
+    fn offer(&mut self, message: &T, _: Span, _: &Journal, outbox: &Outbox<U>) -> bool {
         (self.0)(message).is_none_or(|out| outbox.try_send(out).is_ok())
     }
 
-    fn flush(&mut self, _: &Outbox<U>) -> bool {
+    fn flush(&mut self, _: &Journal, _: &Outbox<U>) -> bool {
         true
     }
 }
@@ -79,16 +89,34 @@ impl<F> Encoded<F> {
             held: None,
         }
     }
+}
 
-    /// Sends `batch`, or keeps it if the sink has no room: false then.
-    fn send(&mut self, batch: Bytes, outbox: &Outbox<Bytes>) -> bool {
-        match outbox.try_send(batch) {
-            Ok(()) => true,
-            Err(full) => {
-                self.held = Some(full.into_inner());
-                false
-            }
+/// Sends `batch`, or keeps it in `held` if the sink has no room: false then.
+fn send_or_hold(held: &mut Option<Bytes>, batch: Bytes, outbox: &Outbox<Bytes>) -> bool {
+    match outbox.try_send(batch) {
+        Ok(()) => true,
+        Err(full) => {
+            *held = Some(full.into_inner());
+            false
         }
+    }
+}
+
+/// Sends what `held` holds, if anything: false if the sink still has no room.
+///
+/// Tried again rather than refused outright: only a refused send has the
+/// sink's box wake the feeder when it has room.
+#[inline(always)]
+fn retry(held: &mut Option<Bytes>, outbox: &Outbox<Bytes>) -> bool {
+    // Asked before anything is moved: on the path of every message.
+    held.is_none() || retry_held(held, outbox)
+}
+
+#[cold]
+fn retry_held(held: &mut Option<Bytes>, outbox: &Outbox<Bytes>) -> bool {
+    match held.take() {
+        Some(batch) => send_or_hold(held, batch, outbox),
+        None => true,
     }
 }
 
@@ -100,29 +128,23 @@ where
 
     // Called once per message delivered, from one place: inlined there.
     #[inline(always)]
-    fn offer(&mut self, message: &T, outbox: &Outbox<Bytes>) -> bool {
-        // Tried again rather than refused outright: only a refused send
-        // has the sink's box wake the feeder when it has room.
-        if let Some(held) = self.held.take() {
-            if !self.send(held, outbox) {
-                return false;
-            }
+    fn offer(&mut self, message: &T, _: Span, _: &Journal, outbox: &Outbox<Bytes>) -> bool {
+        if !retry(&mut self.held, outbox) {
+            return false;
         }
         (self.f)(message, &mut self.batch);
         if self.batch.len() >= ENCODE_BATCH {
             let batch = self.batch.split().freeze();
             // Taken either way: a batch the sink has no room for is held,
             // and nothing more is taken until it has gone.
-            self.send(batch, outbox);
+            send_or_hold(&mut self.held, batch, outbox);
         }
         true
     }
 
-    fn flush(&mut self, outbox: &Outbox<Bytes>) -> bool {
-        if let Some(held) = self.held.take() {
-            if !self.send(held, outbox) {
-                return false;
-            }
+    fn flush(&mut self, _: &Journal, outbox: &Outbox<Bytes>) -> bool {
+        if !retry(&mut self.held, outbox) {
+            return false;
         }
         if self.batch.is_empty() {
             return true;
@@ -134,7 +156,7 @@ where
         // feeder has it given back once nothing new has come for a while
         // (`rest`).
         let batch = self.batch.split().freeze();
-        self.send(batch, outbox)
+        send_or_hold(&mut self.held, batch, outbox)
     }
 
     fn keeps_room(&self) -> bool {
@@ -144,6 +166,74 @@ where
     fn rest(&mut self) {
         if self.batch.is_empty() {
             self.batch = BytesMut::new();
+        }
+    }
+}
+
+/// The journal's bytes of each message `keep` keeps, as slices: one
+/// message to the sink per run of kept messages lying one after another in
+/// the journal, with no copy.
+pub(crate) struct Sliced<F> {
+    keep: Rc<F>,
+    /// The run being grown, within this round.
+    run: Option<Run>,
+    /// A slice the sink had no room for. While one is held, no run is open.
+    held: Option<Bytes>,
+}
+
+impl<F> Sliced<F> {
+    pub(crate) fn new(keep: Rc<F>) -> Self {
+        Sliced {
+            keep,
+            run: None,
+            held: None,
+        }
+    }
+}
+
+impl<T, F> Delivery<T> for Sliced<F>
+where
+    F: Fn(&T) -> bool + 'static,
+{
+    type Out = Bytes;
+
+    // Called once per message delivered, from one place: inlined there.
+    #[inline(always)]
+    fn offer(
+        &mut self,
+        message: &T,
+        bytes: Span,
+        journal: &Journal,
+        outbox: &Outbox<Bytes>,
+    ) -> bool {
+        if !retry(&mut self.held, outbox) {
+            return false;
+        }
+        if bytes.is_empty() || !(self.keep)(message) {
+            return true;
+        }
+        if let Some(run) = &mut self.run {
+            if run.extend(bytes) {
+                return true;
+            }
+            let done = journal.slice(*run);
+            self.run = None;
+            if !send_or_hold(&mut self.held, done, outbox) {
+                // Not taken: offered again once the held slice has gone.
+                return false;
+            }
+        }
+        self.run = Some(journal.run(bytes));
+        true
+    }
+
+    fn flush(&mut self, journal: &Journal, outbox: &Outbox<Bytes>) -> bool {
+        if !retry(&mut self.held, outbox) {
+            return false;
+        }
+        match self.run.take() {
+            Some(run) => send_or_hold(&mut self.held, journal.slice(run), outbox),
+            None => true,
         }
     }
 }

@@ -123,47 +123,53 @@ impl<T: Clone + 'static, D: Delivery<T>> Feeder<T, D> {
     ) -> (Round, bool) {
         let from = self.cursor;
         // Nothing this round can link or unlink it: asked once.
-        let leads_somewhere = self.sink.inbox.is_none() || cx.outbox.is_linked();
+        let takes_data = self.sink.inbox.is_some();
+        let leads_somewhere = !takes_data || cx.outbox.is_linked();
+        let takes_control = self.sink.control.is_some();
         // Held for the round: a send only queues the message and wakes the
         // sink's owner, which runs later, so nothing it does reaches the log.
         let mut log = self.log.borrow_mut();
+        log.seal_journal();
+        let journal = log.journal();
+        // No further than the finish.
         let finish = finish_at.unwrap_or(u64::MAX);
-        // No further than the finish: asked once, not at every entry.
-        let upto = usize::try_from(finish.saturating_sub(self.cursor)).unwrap_or(usize::MAX);
         let mut round = Round::CaughtUp;
-        for entry in log.entries(self.cursor).take(upto) {
+        // Counted here and added once: the cursor is not kept in step.
+        let mut taken = 0u64;
+        for (entry, bytes) in log.entries(from, finish) {
             let mut ends = false;
             let sent = match entry {
-                Entry::Data(m) if self.sink.inbox.is_some() => {
-                    leads_somewhere && self.delivery.offer(m, &cx.outbox)
+                Entry::Data(m) => {
+                    !takes_data
+                        || (leads_somewhere && self.delivery.offer(m, bytes, journal, &cx.outbox))
                 }
-                Entry::Data(_) => true,
                 Entry::Control(c) => {
                     ends = c.is_end_of_stream();
                     // The data taken before it goes first.
-                    (!leads_somewhere || self.delivery.flush(&cx.outbox))
-                        && (self.sink.control.is_none() || cx.signal.try_send(c.clone()).is_ok())
+                    (!leads_somewhere || self.delivery.flush(journal, &cx.outbox))
+                        && (!takes_control || cx.signal.try_send(c.clone()).is_ok())
                 }
             };
             if !sent {
                 round = Round::Blocked;
                 break;
             }
-            self.cursor += 1;
+            taken += 1;
             if ends {
                 round = Round::Done;
                 break;
             }
         }
+        self.cursor += taken;
         if self.cursor >= finish {
             round = Round::Done;
         }
-        if leads_somewhere && !self.delivery.flush(&cx.outbox) {
+        if leads_somewhere && !self.delivery.flush(journal, &cx.outbox) {
             // Taken from the log, but waiting for room in the sink.
             round = Round::Blocked;
         }
         log.release(from, self.cursor, pacing);
-        (round, self.cursor > from)
+        (round, taken > 0)
     }
 
     fn leave(&self, stalled: Option<(u64, ComponentId)>) {

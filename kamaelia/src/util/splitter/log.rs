@@ -1,25 +1,28 @@
-//! The splitter's shared log: every message once, with counts of the sinks
-//! still to take it.
+//! The splitter's shared log: every message once, with counts of the sinks'
+//! cursors that point at it.
 //!
 //! A message is appended once, whatever the number of sinks. Each sink's
 //! feeder keeps a cursor (a sequence number) into the log and takes the
-//! messages from its cursor on; taking one decrements that slot's counts, and
-//! slots that every sink has taken leave the front. So the log holds exactly
+//! messages from its cursor on. Each slot counts the cursors pointing at it
+//! (the sinks whose next message it is), so a round of delivery, however
+//! many messages it takes, moves one count from one slot to another; the
+//! slots before the first cursor leave the front. So the log holds exactly
 //! what the slowest sink has still to take.
 //!
 //! Two tiers of sinks (see the splitter's docs for the policy):
 //! * *pacing* sinks hold the publishers back: each slot counts the pacing
-//!   sinks still to take it too, and the *pacing head* is the first slot one
-//!   of them still needs. The splitter takes more only while the backlog from
-//!   the pacing head is under the pacing bound.
+//!   cursors at it too, and the *pacing head* is the first pacing cursor.
+//!   The splitter takes more only while the backlog from the pacing head is
+//!   under the pacing bound.
 //! * *stalled* sinks do not: their backlog grows, and the one with the oldest
 //!   cursor (the longest backlog; a stalled sink's cursor does not move) is
 //!   evicted once its backlog is over the byte cap. They are kept ordered by
 //!   cursor, so an append looks at one of them, not at all.
 //!
-//! Turning a sink stalled or pacing again costs the length of its backlog,
-//! once per turn. Every slot records the bytes appended before it, so any
-//! backlog's weight is one subtraction.
+//! Turning a sink stalled, or a sink leaving, moves one count. Turning it
+//! pacing again may move the pacing head back over its backlog, which the
+//! head then crosses again as the sinks take it. Every slot records the
+//! bytes appended before it, so any backlog's weight is one subtraction.
 //!
 //! Wake rules, so that no step looks at all the sinks:
 //! * a feeder that has caught up parks itself here; an append wakes the parked
@@ -34,6 +37,9 @@ use std::rc::Rc;
 
 use axon::ipc::Ipc;
 use axon::{ComponentId, ComponentRef};
+use bytes::BytesMut;
+
+use super::journal::{Journal, Span};
 
 /// What a slot holds: a message for the sinks' data boxes, or a control
 /// message for their control boxes, in the order they reached the splitter.
@@ -64,14 +70,26 @@ pub(crate) struct Backlog {
 /// it on waking; its share of the log is already released.
 pub(crate) type Eviction = Rc<Cell<Option<Backlog>>>;
 
+/// How a message's bytes are written into the journal (its type's
+/// [`Encode`](crate::util::Encode)).
+pub(crate) type Encoder<T> = fn(&T, &mut BytesMut);
+
 struct Slot<T> {
     entry: Entry<T>,
+    /// Where the journal holds its bytes.
+    bytes: Span,
     /// The bytes appended before it: a backlog's weight by subtraction.
     offset: u64,
-    /// Sinks that have still to take it.
-    remaining: usize,
-    /// Pacing sinks that have still to take it (at most `remaining`).
-    pacing: usize,
+    /// The cursors pointing at it.
+    cursors: Cursors,
+}
+
+/// How many sinks' cursors point at one place in the log, and how many of
+/// those sinks are pacing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Cursors {
+    all: u32,
+    pacing: u32,
 }
 
 struct Stalled {
@@ -85,12 +103,11 @@ pub(crate) struct Log<T> {
     base: u64,
     /// The weight of everything ever appended: the offset of the next slot.
     appended: u64,
-    /// Live sinks: each new slot waits for this many.
-    sinks: usize,
-    /// Live pacing sinks: each new slot's pacing count.
-    pacing_sinks: usize,
-    /// The first slot a pacing sink still needs (or the end): where the
-    /// backlog the splitter bounds begins. Never before `base`.
+    /// The cursors at the end: sinks that have taken everything. The next
+    /// slot appended is theirs.
+    at_end: Cursors,
+    /// The first pacing cursor (or the end): where the backlog the
+    /// splitter bounds begins. Never before `base`.
     pacing_head: u64,
     /// Stalled sinks by (cursor, feeder): the first has the longest backlog.
     stalled: BTreeMap<(u64, ComponentId), Stalled>,
@@ -100,6 +117,9 @@ pub(crate) struct Log<T> {
     /// The splitter, woken when room appears if it asked.
     splitter: Option<ComponentRef>,
     wants_room: bool,
+    /// Each message's bytes, once a sink takes bytes.
+    journal: Journal,
+    encoder: Option<Encoder<T>>,
 }
 
 impl<T: Clone> Log<T> {
@@ -108,15 +128,33 @@ impl<T: Clone> Log<T> {
             slots: VecDeque::new(),
             base: 0,
             appended: 0,
-            sinks: 0,
-            pacing_sinks: 0,
+            at_end: Cursors::default(),
             pacing_head: 0,
             stalled: BTreeMap::new(),
             bounds,
             parked: Vec::new(),
             splitter: None,
             wants_room: false,
+            journal: Journal::default(),
+            encoder: None,
         }
+    }
+
+    /// From now on, each message's bytes are written into the journal, as
+    /// `encoder` writes them: a sink taking bytes has joined. (It joins at
+    /// the end, so it needs no message appended before.)
+    pub(crate) fn write_bytes(&mut self, encoder: Encoder<T>) {
+        self.encoder = Some(encoder);
+    }
+
+    /// Seals what the journal has written, ready to slice.
+    pub(crate) fn seal_journal(&mut self) {
+        self.journal.seal();
+    }
+
+    /// The journal: sliced only as far as it is sealed.
+    pub(crate) fn journal(&self) -> &Journal {
+        &self.journal
     }
 
     /// The sequence number the next append gets: where a new sink starts.
@@ -136,9 +174,16 @@ impl<T: Clone> Log<T> {
         self.backlog(self.base).bytes
     }
 
-    fn slot_mut(&mut self, seq: u64) -> Option<&mut Slot<T>> {
-        let at = seq.checked_sub(self.base)?;
-        self.slots.get_mut(at as usize)
+    /// The count of the cursors at `seq` (a slot, or the end).
+    fn cursors_at(&mut self, seq: u64) -> &mut Cursors {
+        debug_assert!(
+            seq >= self.base && seq <= self.end(),
+            "a cursor outside the log"
+        );
+        match self.slots.get_mut((seq - self.base) as usize) {
+            Some(slot) => &mut slot.cursors,
+            None => &mut self.at_end,
+        }
     }
 
     /// What a sink whose cursor is `from` has still to take.
@@ -180,25 +225,17 @@ impl<T: Clone> Log<T> {
 
     /// A sink joins at [`end`](Self::end), pacing.
     pub(crate) fn join(&mut self) -> u64 {
-        self.sinks += 1;
-        self.pacing_sinks += 1;
+        self.at_end.all += 1;
+        self.at_end.pacing += 1;
         self.end()
     }
 
-    /// Takes away one sink's share of the slots from `from` on (and its
-    /// pacing share, if it is pacing). Costs the length of its backlog.
+    /// Takes away the cursor of one sink at `from` (pacing or not).
     fn withdraw(&mut self, from: u64, pacing: bool) {
-        for seq in from.max(self.base)..self.end() {
-            if let Some(slot) = self.slot_mut(seq) {
-                slot.remaining -= 1;
-                if pacing {
-                    slot.pacing -= 1;
-                }
-            }
-        }
-        self.sinks -= 1;
+        let here = self.cursors_at(from);
+        here.all -= 1;
         if pacing {
-            self.pacing_sinks -= 1;
+            here.pacing -= 1;
         }
     }
 
@@ -219,11 +256,21 @@ impl<T: Clone> Log<T> {
     /// byte, so that weightless messages are bounded too.
     pub(crate) fn push(&mut self, entry: Entry<T>, weight: usize) {
         let weight = weight.max(1);
+        let bytes = match (&entry, self.encoder) {
+            (Entry::Data(message), Some(encode)) => {
+                self.journal.write(weight, |out| encode(message, out))
+            }
+            _ => {
+                let at = self.journal.end();
+                Span { start: at, end: at }
+            }
+        };
         self.slots.push_back(Slot {
             entry,
+            bytes,
             offset: self.appended,
-            remaining: self.sinks,
-            pacing: self.pacing_sinks,
+            // The cursors at the end now point at it.
+            cursors: std::mem::take(&mut self.at_end),
         });
         self.appended += weight as u64;
         self.evict_over_cap();
@@ -231,37 +278,41 @@ impl<T: Clone> Log<T> {
         self.trim();
     }
 
-    /// The entries from `seq` to the end, in order (none if `seq` is not
-    /// in the log): a feeder's round walks them without looking each one up.
-    pub(crate) fn entries(&self, seq: u64) -> impl Iterator<Item = &Entry<T>> {
-        let at = seq
-            .checked_sub(self.base)
-            .map_or(self.slots.len(), |at| (at as usize).min(self.slots.len()));
-        self.slots.range(at..).map(|s| &s.entry)
+    /// The entries from `seq` on, before `upto` (or the end), in order, each
+    /// with where the journal holds its bytes: a feeder's round walks them
+    /// without looking each one up.
+    pub(crate) fn entries(&self, seq: u64, upto: u64) -> impl Iterator<Item = (&Entry<T>, Span)> {
+        let index = |seq: u64| {
+            seq.checked_sub(self.base)
+                .map_or(0, |at| usize::try_from(at).unwrap_or(usize::MAX))
+                .min(self.slots.len())
+        };
+        let (first, last) = (index(seq), index(upto));
+        self.slots
+            .range(first..last.max(first))
+            .map(|s| (&s.entry, s.bytes))
     }
 
-    /// One sink (pacing or not) has taken the entries `from..to`.
+    /// One sink (pacing or not) has taken the entries `from..to`: its
+    /// cursor moves from `from` to `to`.
     ///
-    /// Called once per delivery round, not once per entry: a feeder delivers
-    /// a burst in one round (a chat's lines, tens at a time), and the
-    /// pacing head and the front move at most once for it.
+    /// Called once per delivery round, not once per entry, and costs the
+    /// same however many entries the round took: a feeder delivers a burst
+    /// in one round (a chat's lines, hundreds at a time).
     pub(crate) fn release(&mut self, from: u64, to: u64, pacing: bool) {
-        let start = from.max(self.base);
-        if start >= to {
+        if from >= to {
             return;
         }
-        let first = (start - self.base) as usize;
-        let last = ((to - self.base) as usize).min(self.slots.len());
-        for slot in self.slots.range_mut(first..last) {
-            slot.remaining -= 1;
-            if pacing {
-                slot.pacing -= 1;
-            }
+        self.withdraw(from, pacing);
+        let there = self.cursors_at(to);
+        there.all += 1;
+        if pacing {
+            there.pacing += 1;
         }
-        if pacing && (start..to).contains(&self.pacing_head) {
+        if pacing && from == self.pacing_head {
             self.advance_pacing_head();
         }
-        if start == self.base {
+        if from == self.base {
             self.trim();
         }
     }
@@ -269,12 +320,7 @@ impl<T: Clone> Log<T> {
     /// The sink whose cursor is `from` stops pacing: the publishers no longer
     /// wait for it. Evicted at once if already over the byte cap.
     pub(crate) fn stall(&mut self, from: u64, feeder: ComponentRef, eviction: Eviction) {
-        for seq in from.max(self.base)..self.end() {
-            if let Some(slot) = self.slot_mut(seq) {
-                slot.pacing -= 1;
-            }
-        }
-        self.pacing_sinks -= 1;
+        self.cursors_at(from).pacing -= 1;
         self.stalled
             .insert((from, feeder.id()), Stalled { feeder, eviction });
         self.evict_over_cap();
@@ -288,13 +334,8 @@ impl<T: Clone> Log<T> {
         if self.stalled.remove(&key).is_none() {
             return;
         }
-        for seq in from.max(self.base)..self.end() {
-            if let Some(slot) = self.slot_mut(seq) {
-                slot.pacing += 1;
-            }
-        }
-        self.pacing_sinks += 1;
-        self.pacing_head = self.pacing_head.min(from.max(self.base));
+        self.cursors_at(from).pacing += 1;
+        self.pacing_head = self.pacing_head.min(from);
         // Its backlog may be past the pacing bound: the splitter waits for it
         // to come back under, which a reading sink does.
         self.advance_pacing_head();
@@ -316,14 +357,14 @@ impl<T: Clone> Log<T> {
         }
     }
 
-    /// Moves the pacing head past the slots no pacing sink needs, waking the
+    /// Moves the pacing head on to the first pacing cursor, waking the
     /// splitter if it was waiting for room.
     fn advance_pacing_head(&mut self) {
         let start = self.pacing_head;
         let end = self.end();
         while self.pacing_head < end {
             let at = (self.pacing_head - self.base) as usize;
-            if self.slots.get(at).is_some_and(|s| s.pacing > 0) {
+            if self.slots.get(at).is_some_and(|s| s.cursors.pacing > 0) {
                 break;
             }
             self.pacing_head += 1;
@@ -336,11 +377,20 @@ impl<T: Clone> Log<T> {
         }
     }
 
-    /// Drops the slots every sink has taken.
+    /// Drops the slots every sink has taken: those before the first cursor.
     fn trim(&mut self) {
-        while self.slots.front().is_some_and(|s| s.remaining == 0) {
+        let mut trimmed = false;
+        while self.slots.front().is_some_and(|s| s.cursors.all == 0) {
             self.slots.pop_front();
             self.base += 1;
+            trimmed = true;
+        }
+        if trimmed {
+            let from = self
+                .slots
+                .front()
+                .map_or(self.journal.end(), |s| s.bytes.start);
+            self.journal.trim(from);
         }
         // Only slots no pacing sink needs left: the head is never behind.
         self.pacing_head = self.pacing_head.max(self.base);
@@ -484,11 +534,11 @@ mod tests {
         assert_eq!(log.bytes(), 16);
     }
 
-    /// A round's release, `from..to` at once, leaves every slot counted as
-    /// if each entry had been released, and moves the pacing head and the
-    /// front as far as those counts allow.
+    /// A round's release, `from..to` at once, moves one cursor: every place
+    /// in the log then counts the cursors at it, and the front and the
+    /// pacing head are the first cursor and the first pacing cursor.
     #[test]
-    fn releasing_a_range_counts_each_entry_and_moves_the_head() {
+    fn releasing_a_range_moves_one_cursor_and_the_head_and_front_follow() {
         let bounds = Bounds {
             pacing_messages: 6,
             pacing_bytes: 1000,
@@ -510,25 +560,28 @@ mod tests {
                 log.release(b, 2, true);
                 log.release(a, from, true);
                 log.release(from, to, true);
-                // What each slot should count, worked out apart.
-                let counts = |seq: u64| {
-                    let (by_a, by_b) = (usize::from(seq < to), usize::from(seq < 2));
-                    let remaining = 3 - by_a - by_b - usize::from(c_takes_all);
-                    (remaining, 2 - by_a - by_b)
+                // Where each cursor is, worked out apart: (place, pacing).
+                let c_at = if c_takes_all { 8 } else { 0 };
+                let cursors = [(to, true), (2, true), (c_at, false)];
+                let counts = |seq: u64| Cursors {
+                    all: cursors.iter().filter(|(at, _)| *at == seq).count() as u32,
+                    pacing: cursors.iter().filter(|&&(at, p)| at == seq && p).count() as u32,
                 };
                 let what = format!("released {from}..{to}, c took all: {c_takes_all}");
-                let base = (0..8).find(|&s| counts(s).0 > 0).unwrap_or(8);
-                let head = (0..8).find(|&s| counts(s).1 > 0).unwrap_or(8);
+                let base = cursors.iter().map(|(at, _)| *at).min().unwrap();
+                let head = cursors
+                    .iter()
+                    .filter(|(_, p)| *p)
+                    .map(|(at, _)| *at)
+                    .min()
+                    .unwrap();
                 assert_eq!(log.base, base, "{what}: the front");
                 assert_eq!(log.pacing_head, head, "{what}: the pacing head");
                 for seq in base..8 {
                     let slot = &log.slots[(seq - base) as usize];
-                    assert_eq!(
-                        (slot.remaining, slot.pacing),
-                        counts(seq),
-                        "{what}: slot {seq}"
-                    );
+                    assert_eq!(slot.cursors, counts(seq), "{what}: slot {seq}");
                 }
+                assert_eq!(log.at_end, counts(8), "{what}: the end");
             }
         }
     }

@@ -3,6 +3,7 @@
 
 mod delivery;
 mod feeder;
+mod journal;
 mod log;
 mod plug;
 
@@ -17,10 +18,10 @@ use axon::{Component, ComponentId, ComponentRef, Cx};
 use bytes::BytesMut;
 use rustc_hash::FxHashMap;
 
-use self::delivery::{Delivery, Encoded, Mapped};
+use self::delivery::{Delivery, Encoded, Mapped, Sliced};
 use self::feeder::{Feeder, FeederSetup};
 use self::log::{Bounds, Entry, Log};
-use crate::util::Weigh;
+use crate::util::{Encode, Weigh};
 
 pub use self::plug::Plug;
 
@@ -77,17 +78,19 @@ pub struct Sink {
     pub inbox: Option<String>,
     /// Its box for control messages (`None`: it gets none).
     pub control: Option<String>,
-    /// How its feeder hands it each message ([`filter_map`](Self::filter_map)
-    /// or [`encode`](Self::encode)); none: a clone.
+    /// How its feeder hands it each message ([`filter_map`](Self::filter_map),
+    /// [`encode`](Self::encode) or [`encoded_where`](Self::encoded_where));
+    /// none: a clone.
     delivery: Option<OwnDelivery>,
 }
 
-/// Starts the feeder of a sink with a [`Sink::filter_map`] or a
-/// [`Sink::encode`], for a splitter of `T`.
+/// Starts the feeder of a sink with its own way of delivery, for a splitter
+/// of `T`.
 type StartFeeder<T> = Box<dyn Fn(FeederSetup<T>) -> ComponentRef>;
 
-/// A sink's [`Sink::filter_map`] or [`Sink::encode`]: a [`StartFeeder`] for
-/// the message type it was made for, which the splitter finds by that type.
+/// A sink's [`Sink::filter_map`], [`Sink::encode`] or
+/// [`Sink::encoded_where`]: a [`StartFeeder`] for the message type it was
+/// made for, which the splitter finds by that type.
 #[derive(Clone)]
 struct OwnDelivery {
     start: Rc<dyn Any>,
@@ -221,15 +224,79 @@ impl Sink {
         self.delivered(move || Encoded::new(Rc::clone(&f)))
     }
 
+    /// Delivers the bytes of each message `keep` keeps, as its type's
+    /// [`Encode`] writes them, in slices of the splitter's *journal*: the
+    /// splitter writes each message's bytes once, however many sinks take
+    /// them, and a run of kept messages goes to the sink as one `Bytes`
+    /// sliced from it (a refcount, no copy). Where every sink takes the same
+    /// bytes of a message (a chat's lines, each client skipping its own),
+    /// this is the cheapest way to feed byte streams; [`encode`](Self::encode)
+    /// is for sinks that write different bytes for the same message. Its
+    /// data box then takes `Bytes`; the splitter must be one of `T`, or the
+    /// sink is refused (logged).
+    ///
+    /// From the first such sink on, the splitter writes the bytes of every
+    /// message it takes, and keeps them as long as it keeps the message. A
+    /// slice the sink has not yet written keeps the memory it was cut from
+    /// alive (the journal takes room 64 KiB at a time), so a sink's box
+    /// should not hold slices for long: a connection writes them at once.
+    ///
+    /// # Examples
+    ///
+    /// Every line but those that start with `#`:
+    ///
+    /// ```
+    /// use axon::{ComponentRef, Scheduler};
+    /// use axon::ipc::{Ipc, ProducerFinished};
+    /// use bytes::Bytes;
+    /// use kamaelia::util::{Configuration, PassThrough, PlugSplitter, Sink};
+    ///
+    /// let splitter = ComponentRef::new(PlugSplitter::<Bytes>::new());
+    /// let text = ComponentRef::new(PassThrough::<Bytes>::new());
+    /// let sink = Sink::new(&text).encoded_where(|line: &Bytes| !line.starts_with(b"#"));
+    /// splitter
+    ///     .inbox::<Configuration>("configuration")?
+    ///     .deliver(Configuration::AddSink(sink))?;
+    /// let scheduler = Scheduler::new();
+    /// splitter.activate_on(&scheduler);
+    /// scheduler.run_cycle();
+    /// for line in ["one\n", "# not this\n", "two\n"] {
+    ///     splitter.inbox::<Bytes>("inbox")?.deliver(Bytes::from(line))?;
+    /// }
+    /// splitter.inbox::<Ipc>("control")?.deliver(ProducerFinished::new().into())?;
+    /// scheduler.run()?;
+    /// let got: Vec<u8> = text.inbox::<Bytes>("inbox")?.drain().flatten().collect();
+    /// assert_eq!(got, b"one\ntwo\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn encoded_where<T, F>(self, keep: F) -> Self
+    where
+        T: Clone + Encode + 'static,
+        F: Fn(&T) -> bool + 'static,
+    {
+        let keep = Rc::new(keep);
+        self.started(move |setup: FeederSetup<T>| {
+            setup.log.borrow_mut().write_bytes(T::encode);
+            ComponentRef::new(Feeder::new(setup, Sliced::new(Rc::clone(&keep))))
+        })
+    }
+
     /// Has each feeder of this sink (one per splitter it is added to) hand
     /// over its messages with what `delivery` makes.
-    fn delivered<T, D>(mut self, delivery: impl Fn() -> D + 'static) -> Self
+    fn delivered<T, D>(self, delivery: impl Fn() -> D + 'static) -> Self
     where
         T: Clone + 'static,
         D: Delivery<T>,
     {
-        let start: StartFeeder<T> =
-            Box::new(move |setup| ComponentRef::new(Feeder::new(setup, delivery())));
+        self.started(move |setup| ComponentRef::new(Feeder::new(setup, delivery())))
+    }
+
+    /// Has each feeder of this sink started by `start`.
+    fn started<T: 'static>(
+        mut self,
+        start: impl Fn(FeederSetup<T>) -> ComponentRef + 'static,
+    ) -> Self {
+        let start: StartFeeder<T> = Box::new(start);
         self.delivery = Some(OwnDelivery {
             start: Rc::new(start),
             takes: std::any::type_name::<T>(),
@@ -566,7 +633,7 @@ impl<T: Clone + Weigh + 'static> PlugSplitter<T> {
                 None => {
                     tracing::error!(
                         %sink,
-                        "cannot add the sink: its filter_map or encode takes {}, and this splitter carries {}",
+                        "cannot add the sink: its own delivery takes {}, and this splitter carries {}",
                         own.takes,
                         std::any::type_name::<T>()
                     );
