@@ -25,6 +25,7 @@ impl Component for CleverEchoProtocol {
             peer_port,
             local_ip,
             local_port,
+            ..
         } = self.info;
         let welcome = format!(
             "Welcome! You have connected to {local_ip} on port {local_port} from {peer} on port {peer_port}"

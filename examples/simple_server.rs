@@ -78,16 +78,17 @@ const STALL: Duration = Duration::from_secs(3);
 #[derive(Clone, Debug)]
 struct ChatLine {
     from: SocketAddr,
+    /// The id of the connection it came from ([`ConnectionInfo::id`]); 0
+    /// for a line said on another server (through the Redis bridge), whose
+    /// `from` is an address there, which may happen to be a client's here.
+    client: u64,
     text: Bytes,
-    /// Said on another server (through the Redis bridge): `from` is an
-    /// address there, which may happen to be a client's here.
-    remote: bool,
 }
 
 impl ChatLine {
-    /// A line `from` a client, ending in a newline (a client that closes
-    /// without one still has its last line delivered whole).
-    fn new(from: SocketAddr, text: Bytes) -> Self {
+    /// A line from the client `info`, ending in a newline (a client that
+    /// closes without one still has its last line delivered whole).
+    fn new(info: &ConnectionInfo, text: Bytes) -> Self {
         let text = if text.ends_with(b"\n") {
             text
         } else {
@@ -96,9 +97,9 @@ impl ChatLine {
             line.freeze()
         };
         ChatLine {
-            from,
+            from: info.peer_addr(),
+            client: info.id,
             text,
-            remote: false,
         }
     }
 }
@@ -131,8 +132,8 @@ impl Marshall for ChatLine {
         let text = Bytes::copy_from_slice(&bytes[space + 1..]);
         Some(ChatLine {
             from,
+            client: 0,
             text,
-            remote: true,
         })
     }
 }
@@ -153,15 +154,15 @@ fn line_too_long(message: &Ipc) -> Option<&LineTooLong> {
 
 /// One client's protocol.
 fn chat(info: &ConnectionInfo) -> Pipeline<Bytes, Bytes> {
-    let me = SocketAddr::new(info.peer, info.peer_port);
+    let (info, me) = (*info, info.id);
     Pipeline![
         LineSplitter::new().max_line_length(MAX_LINE - 1),
-        PureTransformer::new(move |text| Some(ChatLine::new(me, text))),
+        PureTransformer::new(move |text| Some(ChatLine::new(&info, text))),
         PublishTo::new("chat"),
         // Every line but the client's own, in slices of the bytes the
         // backplane keeps of each line once for every client.
         SubscribeTo::new("chat")
-            .encoded_where(move |line: &ChatLine| line.remote || line.from != me)
+            .encoded_where(move |line: &ChatLine| line.client != me)
             .on_error(goodbye),
     ]
 }

@@ -1074,14 +1074,14 @@ fn text_of(lines: &[bytes::Bytes]) -> (String, usize) {
 fn an_encoding_sink_gets_a_rounds_bytes_as_one_message() {
     let (text, messages) = text_of(&bytes_of_lines(|sink| {
         sink.encode(|line: &String, out: &mut bytes::BytesMut| {
-            if line.len() % 2 == 0 {
+            if line.len().is_multiple_of(2) {
                 out.extend_from_slice(line.as_bytes());
             }
         })
     }));
     let expected: String = (0..1_000)
         .map(|n| format!("{n}\n"))
-        .filter(|line| line.len() % 2 == 0)
+        .filter(|line| line.len().is_multiple_of(2))
         .collect();
     assert_eq!(text, expected);
     assert!(messages <= 20, "{messages} messages: not gathered");

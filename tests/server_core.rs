@@ -180,15 +180,23 @@ fn the_handler_factory_gets_the_connection_info() {
         })
     });
     let mut clients = Vec::new();
+    let mut ids = Vec::new();
     for n in 0..2 {
         let mut client = Client::named(server.addr, &format!("client {n}"));
         let info = infos
             .recv_timeout(HANG_GUARD)
             .expect("the factory was not called for a connection");
+        assert!(
+            info.id > 0 && !ids.contains(&info.id),
+            "client {n}: id {} after {ids:?}",
+            info.id
+        );
+        ids.push(info.id);
         let me = client.local_addr();
         assert_eq!(
             info,
             ConnectionInfo {
+                id: info.id,
                 peer: me.ip(),
                 peer_port: me.port(),
                 local_ip: server.addr.ip(),

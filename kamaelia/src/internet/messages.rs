@@ -16,6 +16,7 @@
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use axon::ipc::{Ipc, Payload, ProducerFinished, ShutdownMicroprocess};
@@ -25,6 +26,11 @@ use axon::{ComponentId, ComponentRef};
 /// handler's factory (Kamaelia's `peer`, `peerport`, `localip`, `localport`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ConnectionInfo {
+    /// A number no other connection accepted in this process has had (from
+    /// 1 up, whatever the server or scheduler): a key for the connection,
+    /// cheaper to compare than its address (a chat's test of whether a line
+    /// is a client's own, made once per line per client).
+    pub id: u64,
     /// The client's address.
     pub peer: IpAddr,
     /// The client's port.
@@ -36,6 +42,12 @@ pub struct ConnectionInfo {
 }
 
 impl ConnectionInfo {
+    /// The next connection's [`id`](Self::id).
+    pub(crate) fn next_id() -> u64 {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    }
+
     /// The client's address and port.
     pub fn peer_addr(&self) -> SocketAddr {
         SocketAddr::new(self.peer, self.peer_port)

@@ -326,6 +326,7 @@ impl Adapters {
             _ => socket.local_addr()?,
         };
         let info = ConnectionInfo {
+            id: ConnectionInfo::next_id(),
             peer: peer.ip(),
             peer_port: peer.port(),
             local_ip: local.ip(),
