@@ -53,12 +53,25 @@ fn staller(told: Rc<RefCell<Vec<Ipc>>>) -> ComponentRef {
     c
 }
 
-/// Sends `0..count` into `target`'s inbox as fast as it is let, then
-/// `ProducerFinished` to its control.
+/// [`publishing`] `0..count`.
 fn publisher(count: u64, splitter: &ComponentRef) -> ComponentRef {
-    let p = ComponentRef::new(from_fn(move |cx: Cx<Standard<(), u64>>| async move {
-        for n in 0..count {
-            cx.outbox.send(n).await;
+    publishing(0..count, splitter)
+}
+
+/// [`publisher`], of the lines `0\n`, `1\n`, … as `String`s.
+fn line_publisher(count: u64, splitter: &ComponentRef) -> ComponentRef {
+    publishing((0..count).map(|n| format!("{n}\n")), splitter)
+}
+
+/// Sends `messages` into `splitter`'s inbox as fast as it is let, then
+/// `ProducerFinished` to its control.
+fn publishing<T: 'static>(
+    messages: impl Iterator<Item = T> + 'static,
+    splitter: &ComponentRef,
+) -> ComponentRef {
+    let p = ComponentRef::new(from_fn(move |cx: Cx<Standard<(), T>>| async move {
+        for message in messages {
+            cx.outbox.send(message).await;
         }
         cx.signal.send(ProducerFinished::new().into()).await;
     }));
@@ -621,6 +634,42 @@ fn a_stalled_subscriber_that_reads_again_paces_again_and_gets_everything() {
     );
 }
 
+/// The chat's case at scale: 10,000 sinks taking slices of the journal,
+/// each skipping the lines of its own "sender", each get every other line,
+/// in order, whole.
+#[test]
+fn ten_thousand_sinks_taking_slices_each_get_every_line_but_their_own() {
+    const SINKS: usize = 10_000;
+    const LINES: u64 = 50;
+    let scheduler = Scheduler::new();
+    let splitter = ComponentRef::new(PlugSplitter::<String>::new().max_backlog_messages(8));
+    let mut seen = Vec::new();
+    for i in 0..SINKS {
+        let got: Seen<bytes::Bytes> = Default::default();
+        let r = reader(2, got.clone(), Default::default());
+        let me = (i % 10).to_string();
+        add(
+            &splitter,
+            Sink::new(&r)
+                .control("control")
+                .encoded_where(move |line: &String| !line.ends_with(&format!("{me}\n"))),
+        );
+        r.activate_on(&scheduler);
+        seen.push(got);
+    }
+    splitter.activate_on(&scheduler);
+    line_publisher(LINES, &splitter).activate_on(&scheduler);
+    scheduler.run().unwrap();
+    for (i, got) in seen.iter().enumerate() {
+        let expected: String = (0..LINES)
+            .filter(|n| n % 10 != (i % 10) as u64)
+            .map(|n| format!("{n}\n"))
+            .collect();
+        let text: Vec<u8> = got.borrow().iter().flatten().copied().collect();
+        assert_eq!(String::from_utf8(text).unwrap(), expected, "sink {i}");
+    }
+}
+
 #[test]
 fn ten_thousand_subscribers_with_a_thousand_stalled_ones() {
     const SINKS: usize = 10_000;
@@ -1039,14 +1088,7 @@ fn bytes_of_lines(sink: impl FnOnce(Sink) -> Sink) -> Vec<bytes::Bytes> {
     let told: Told = Default::default();
     let text = reader(1_000, got.clone(), told.clone());
     add(&splitter, sink(Sink::new(&text).control("control")));
-    let p = ComponentRef::new(from_fn(move |cx: Cx<Standard<(), String>>| async move {
-        for n in 0..1_000 {
-            cx.outbox.send(format!("{n}\n")).await;
-        }
-        cx.signal.send(ProducerFinished::new().into()).await;
-    }));
-    p.link((&p, "outbox"), (&splitter, "inbox")).unwrap();
-    p.link((&p, "signal"), (&splitter, "control")).unwrap();
+    let p = line_publisher(1_000, &splitter);
     for c in [&splitter, &text, &p] {
         c.activate_on(&scheduler);
     }

@@ -496,8 +496,8 @@ impl<T: Clone + 'static> Component for PublishTo<T> {
 ///
 /// # Inboxes
 ///
-/// * `inbox` (`T`): sent out too (through `filter_map` or `encode`, if it
-///   has one).
+/// * `inbox` (`T`): sent out too (through `filter_map`, `encode` or
+///   `encoded_where`, if it has one).
 /// * `control` ([`Ipc`]): see above.
 /// * `subscription` ([`Ipc`]): from the backplane, the control messages
 ///   published on it and how the subscription ended; passed on out of
@@ -505,8 +505,8 @@ impl<T: Clone + 'static> Component for PublishTo<T> {
 ///
 /// # Outboxes
 ///
-/// * `outbox` (`U`): what is published, in order (as `filter_map` or
-///   `encode` makes it: `T` if it has neither).
+/// * `outbox` (`U`): what is published, in order (as `filter_map`,
+///   `encode` or `encoded_where` makes it: `T` if it has none of them).
 /// * `signal` ([`Ipc`]): how the subscription ended.
 /// * `feed` (`U`): what is published, linked to `outbox`; the backplane's
 ///   feeder sends through it.
@@ -518,8 +518,9 @@ impl<T: Clone + 'static> Component for PublishTo<T> {
 /// See [`Backplane`].
 pub struct SubscribeTo<T, U = T> {
     name: String,
-    /// Gives its sink its [`filter_map`](Self::filter_map) or
-    /// [`encode`](Self::encode), if it has one.
+    /// Gives its sink its [`filter_map`](Self::filter_map),
+    /// [`encode`](Self::encode) or [`encoded_where`](Self::encoded_where),
+    /// if it has one.
     delivery: Option<Box<dyn FnOnce(Sink) -> Sink>>,
     /// What it sends out for a message on its own `inbox`.
     pass: Box<dyn Fn(T) -> Option<U>>,
@@ -592,7 +593,10 @@ impl<T: Clone + 'static> SubscribeTo<T> {
     /// so a burst of messages reaches a connection as one buffer, with no
     /// message, clone or queue entry per message. For a subscriber whose
     /// reader is a byte stream (a client's connection). What arrives on its
-    /// own `inbox` is encoded too, and sent out on its own.
+    /// own `inbox` is encoded too, and sent out on its own. Where every
+    /// subscriber takes the same bytes of a message, skipping some (a chat's
+    /// clients), [`encoded_where`](Self::encoded_where) is cheaper: the
+    /// backplane writes them once for all.
     ///
     /// Give its reader room for many batches (a connection's default
     /// `inbox` limit, 64, does). A client that has stopped reading still
@@ -751,10 +755,12 @@ impl<T, U> fmt::Debug for SubscribeTo<T, U> {
 
 axon::boxes! {
     /// The boxes of a [`SubscribeTo`] of `T` sending out `U` (the same,
-    /// unless it has a [`filter_map`](SubscribeTo::filter_map) or an
-    /// [`encode`](SubscribeTo::encode)).
+    /// unless it has a [`filter_map`](SubscribeTo::filter_map), an
+    /// [`encode`](SubscribeTo::encode) or an
+    /// [`encoded_where`](SubscribeTo::encoded_where)).
     pub struct SubscribeToBoxes<T, U> {
-        /// Sent out too (through the `filter_map` or `encode`).
+        /// Sent out too (through its `filter_map`, `encode` or
+        /// `encoded_where`).
         inbox inbox: T,
         /// `ProducerFinished` leaves gracefully; `ShutdownMicroprocess` or
         /// `ErrorInformation` leaves at once.

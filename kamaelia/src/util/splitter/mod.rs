@@ -183,6 +183,10 @@ impl Sink {
     /// What waits for the sink outside the log is then at most its box's
     /// size limit in such batches, plus one held back while the box is full.
     ///
+    /// Where every sink takes the same bytes of a message, skipping some
+    /// (a chat's clients), [`encoded_where`](Self::encoded_where) is
+    /// cheaper: it writes them once for all the sinks, not once per sink.
+    ///
     /// # Examples
     ///
     /// Each number on a line of its own, as text:
@@ -378,7 +382,9 @@ axon::boxes! {
 ///
 /// Each message is kept once, in a log shared by the sinks (a clone per sink
 /// is all a delivery costs: a refcount for [`Bytes`](bytes::Bytes)), until
-/// every sink has taken it. Each sink takes from the log at its own pace,
+/// every sink has taken it. For sinks that take bytes
+/// ([`Sink::encoded_where`]), its bytes are kept once too, and a run of
+/// messages reaches such a sink as one slice of them. Each sink takes from the log at its own pace,
 /// delivering into its own box as that box has room (its size limit,
 /// [`Inbox::set_size`](axon::Inbox::set_size); for a
 /// [`SubscribeTo`](crate::util::SubscribeTo), the limit of the inbox its
