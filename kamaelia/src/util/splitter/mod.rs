@@ -384,8 +384,9 @@ axon::boxes! {
 /// is all a delivery costs: a refcount for [`Bytes`](bytes::Bytes)), until
 /// every sink has taken it. For sinks that take bytes
 /// ([`Sink::encoded_where`]), its bytes are kept once too, and a run of
-/// messages reaches such a sink as one slice of them. Each sink takes from the log at its own pace,
-/// delivering into its own box as that box has room (its size limit,
+/// messages reaches such a sink as one slice of them. Each sink takes from
+/// the log at its own pace, delivering into its own box as that box has
+/// room (its size limit,
 /// [`Inbox::set_size`](axon::Inbox::set_size); for a
 /// [`SubscribeTo`](crate::util::SubscribeTo), the limit of the inbox its
 /// `outbox` leads to). A sink's *backlog* is what waits for it in the log, counted in
@@ -428,13 +429,17 @@ axon::boxes! {
 ///   period**, not the stall timeout.
 /// * **Memory is bounded**: the log holds at most the byte cap plus one
 ///   message for a stalled sink, the pacing bound plus one message for the
-///   others, plus the splitter's inbox and each sink's box.
+///   others, plus the splitter's inbox and each sink's box. The bytes kept
+///   for sinks that take bytes are those of the messages the log holds, in
+///   buffers of 64 KiB.
 ///
 /// No step looks at every sink: a message is appended once and delivered once
 /// per sink; a sink with room again is woken alone; a stall is noticed by the
-/// stalled sink's own timer; turning a sink stalled, or pacing again, costs
-/// its backlog once; and the stalled sinks are kept in order of their backlog,
-/// so an append checks the cap against one of them.
+/// stalled sink's own timer; a round of delivery, however many messages it
+/// takes, and a sink leaving or stalling each move one count in the log;
+/// a sink pacing again moves the point the bound is counted from back over
+/// its backlog once; and the stalled sinks are kept in order of their
+/// backlog, so an append checks the cap against one of them.
 ///
 /// A control message reaches the sinks in order with the data. After
 /// `ProducerFinished` or `ShutdownMicroprocess` the splitter takes nothing
