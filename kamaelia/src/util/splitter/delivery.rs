@@ -21,6 +21,13 @@ pub(crate) trait Delivery<T>: 'static {
     /// What the sink's data box takes.
     type Out: 'static;
 
+    /// Called before a round's first [`offer`](Self::offer): false if the
+    /// sink has no room yet for what was kept from the last round (the
+    /// round then takes nothing).
+    fn begin(&mut self, _outbox: &Outbox<Self::Out>) -> bool {
+        true
+    }
+
     /// Hands the sink `message`, whose bytes the journal holds at `bytes`:
     /// false, having taken nothing, if the sink has no room for it.
     fn offer(
@@ -197,7 +204,13 @@ where
 {
     type Out = Bytes;
 
+    fn begin(&mut self, outbox: &Outbox<Bytes>) -> bool {
+        retry(&mut self.held, outbox)
+    }
+
     // Called once per message delivered, from one place: inlined there.
+    // Nothing is held here: `begin` sent what was, and a slice refused in
+    // this round ends it.
     #[inline(always)]
     fn offer(
         &mut self,
@@ -206,19 +219,21 @@ where
         journal: &Journal,
         outbox: &Outbox<Bytes>,
     ) -> bool {
-        if !retry(&mut self.held, outbox) {
-            return false;
-        }
-        if bytes.is_empty() || !(self.keep)(message) {
+        if !(self.keep)(message) {
             return true;
         }
+        // The common case first: the message follows the run (a message
+        // with no bytes adds nothing).
         if let Some(run) = &mut self.run {
             if run.extend(bytes) {
                 return true;
             }
-            let done = journal.slice(*run);
-            self.run = None;
-            if !send_or_hold(&mut self.held, done, outbox) {
+        }
+        if bytes.is_empty() {
+            return true;
+        }
+        if let Some(run) = self.run.take() {
+            if !send_or_hold(&mut self.held, journal.slice(run), outbox) {
                 // Not taken: offered again once the held slice has gone.
                 return false;
             }

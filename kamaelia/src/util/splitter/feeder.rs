@@ -126,6 +126,10 @@ impl<T: Clone + 'static, D: Delivery<T>> Feeder<T, D> {
         let takes_data = self.sink.inbox.is_some();
         let leads_somewhere = !takes_data || cx.outbox.is_linked();
         let takes_control = self.sink.control.is_some();
+        // What a data entry meets, asked of one flag per entry: a sink
+        // with no data box passes it (taken), one whose box leads nowhere
+        // yet stops at it.
+        let offers_data = takes_data && leads_somewhere;
         // Held for the round: a send only queues the message and wakes the
         // sink's owner, which runs later, so nothing it does reaches the log.
         let mut log = self.log.borrow_mut();
@@ -136,12 +140,21 @@ impl<T: Clone + 'static, D: Delivery<T>> Feeder<T, D> {
         let mut round = Round::CaughtUp;
         // Counted here and added once: the cursor is not kept in step.
         let mut taken = 0u64;
-        for (entry, bytes) in log.entries(from, finish) {
+        let entries = if leads_somewhere && !self.delivery.begin(&cx.outbox) {
+            round = Round::Blocked;
+            log.entries(from, from)
+        } else {
+            log.entries(from, finish)
+        };
+        for (entry, bytes) in entries {
             let mut ends = false;
             let sent = match entry {
                 Entry::Data(m) => {
-                    !takes_data
-                        || (leads_somewhere && self.delivery.offer(m, bytes, journal, &cx.outbox))
+                    if offers_data {
+                        self.delivery.offer(m, bytes, journal, &cx.outbox)
+                    } else {
+                        !takes_data
+                    }
                 }
                 Entry::Control(c) => {
                     ends = c.is_end_of_stream();
