@@ -21,6 +21,10 @@ pub(crate) trait Delivery<T>: 'static {
     /// What the sink's data box takes.
     type Out: 'static;
 
+    /// Whether it takes the journal's bytes (its sink joined the log with
+    /// [`write_bytes`](super::log::Log::write_bytes)).
+    const TAKES_BYTES: bool = false;
+
     /// Called before a round's first [`offer`](Self::offer): false if the
     /// sink has no room yet for what was kept from the last round (the
     /// round then takes nothing).
@@ -203,6 +207,8 @@ where
     F: Fn(&T) -> bool + 'static,
 {
     type Out = Bytes;
+
+    const TAKES_BYTES: bool = true;
 
     fn begin(&mut self, outbox: &Outbox<Bytes>) -> bool {
         retry(&mut self.held, outbox)

@@ -186,7 +186,9 @@ impl<T: Clone + 'static, D: Delivery<T>> Feeder<T, D> {
     }
 
     fn leave(&self, stalled: Option<(u64, ComponentId)>) {
-        self.log.borrow_mut().leave(self.cursor, stalled);
+        self.log
+            .borrow_mut()
+            .leave(self.cursor, stalled, D::TAKES_BYTES);
     }
 
     /// Disconnects the sink: says why, and tells it.
@@ -316,6 +318,7 @@ impl<T: Clone + 'static, D: Delivery<T>> Component for Feeder<T, D> {
                                 self.cursor,
                                 cx.component(),
                                 eviction.clone(),
+                                D::TAKES_BYTES,
                             );
                             stalled = Some((self.cursor, cx.id()));
                             if eviction.get().is_some() {

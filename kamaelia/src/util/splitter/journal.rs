@@ -100,6 +100,14 @@ impl Journal {
         }
     }
 
+    /// Gives back the room it keeps for what it will write, if it holds
+    /// nothing not yet sealed: no sink takes bytes any more.
+    pub(crate) fn rest(&mut self) {
+        if self.open.is_empty() {
+            self.open = BytesMut::new();
+        }
+    }
+
     /// Seals what was written since the last seal into a block, so that it
     /// can be sliced.
     pub(crate) fn seal(&mut self) {

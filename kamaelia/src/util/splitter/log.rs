@@ -95,6 +95,8 @@ struct Cursors {
 struct Stalled {
     feeder: ComponentRef,
     eviction: Eviction,
+    /// It takes bytes: evicting it may end the journal's writing.
+    takes_bytes: bool,
 }
 
 pub(crate) struct Log<T> {
@@ -117,9 +119,11 @@ pub(crate) struct Log<T> {
     /// The splitter, woken when room appears if it asked.
     splitter: Option<ComponentRef>,
     wants_room: bool,
-    /// Each message's bytes, once a sink takes bytes.
+    /// Each message's bytes, while a sink takes bytes.
     journal: Journal,
     encoder: Option<Encoder<T>>,
+    /// The live sinks that take bytes: the journal is written while any do.
+    byte_sinks: usize,
 }
 
 impl<T: Clone> Log<T> {
@@ -137,14 +141,27 @@ impl<T: Clone> Log<T> {
             wants_room: false,
             journal: Journal::default(),
             encoder: None,
+            byte_sinks: 0,
         }
     }
 
-    /// From now on, each message's bytes are written into the journal, as
-    /// `encoder` writes them: a sink taking bytes has joined. (It joins at
-    /// the end, so it needs no message appended before.)
+    /// A sink taking bytes is joining: from now on, until the last such
+    /// sink has left, each message's bytes are written into the journal, as
+    /// `encoder` writes them. (A sink joins at the end, so it needs no
+    /// message appended before.)
     pub(crate) fn write_bytes(&mut self, encoder: Encoder<T>) {
         self.encoder = Some(encoder);
+        self.byte_sinks += 1;
+    }
+
+    /// A sink taking bytes has gone: with the last, the journal is no
+    /// longer written, and gives back its room.
+    fn byte_sink_gone(&mut self) {
+        self.byte_sinks -= 1;
+        if self.byte_sinks == 0 {
+            self.encoder = None;
+            self.journal.rest();
+        }
     }
 
     /// Seals what the journal has written, ready to slice.
@@ -241,12 +258,22 @@ impl<T: Clone> Log<T> {
 
     /// The sink whose cursor is `from` leaves: it will take none of the
     /// slots from `from` on. `stalled` is the key it was stalled under, if
-    /// it is stalled. Not for an evicted sink (already gone).
-    pub(crate) fn leave(&mut self, from: u64, stalled: Option<(u64, ComponentId)>) {
+    /// it is stalled; `takes_bytes`, whether it joined with
+    /// [`write_bytes`](Self::write_bytes). Not for an evicted sink (already
+    /// gone).
+    pub(crate) fn leave(
+        &mut self,
+        from: u64,
+        stalled: Option<(u64, ComponentId)>,
+        takes_bytes: bool,
+    ) {
         if let Some(key) = stalled {
             self.stalled.remove(&key);
         }
         self.withdraw(from, stalled.is_none());
+        if takes_bytes {
+            self.byte_sink_gone();
+        }
         self.advance_pacing_head();
         self.trim();
     }
@@ -319,10 +346,22 @@ impl<T: Clone> Log<T> {
 
     /// The sink whose cursor is `from` stops pacing: the publishers no longer
     /// wait for it. Evicted at once if already over the byte cap.
-    pub(crate) fn stall(&mut self, from: u64, feeder: ComponentRef, eviction: Eviction) {
+    pub(crate) fn stall(
+        &mut self,
+        from: u64,
+        feeder: ComponentRef,
+        eviction: Eviction,
+        takes_bytes: bool,
+    ) {
         self.cursors_at(from).pacing -= 1;
-        self.stalled
-            .insert((from, feeder.id()), Stalled { feeder, eviction });
+        self.stalled.insert(
+            (from, feeder.id()),
+            Stalled {
+                feeder,
+                eviction,
+                takes_bytes,
+            },
+        );
         self.evict_over_cap();
         self.advance_pacing_head();
         self.trim();
@@ -351,6 +390,9 @@ impl<T: Clone> Log<T> {
             }
             if let Some(gone) = self.stalled.remove(&(from, id)) {
                 self.withdraw(from, false);
+                if gone.takes_bytes {
+                    self.byte_sink_gone();
+                }
                 gone.eviction.set(Some(backlog));
                 gone.feeder.unpause();
             }
@@ -450,7 +492,7 @@ mod tests {
         log.release(fast, 4, true);
         assert!(!log.has_room(), "the slow sink still paces");
         let f = feeder();
-        log.stall(slow, f.clone(), Eviction::default());
+        log.stall(slow, f.clone(), Eviction::default(), false);
         assert!(log.has_room(), "a stalled sink does not pace");
         assert_eq!(log.len(), 4, "but its backlog is kept for it");
         push(&mut log, 4);
@@ -468,7 +510,7 @@ mod tests {
                 bytes: 8
             }
         );
-        log.leave(slow, Some((slow, f.id())));
+        log.leave(slow, Some((slow, f.id())), false);
         assert_eq!(log.len(), 1, "its backlog is released when it leaves");
     }
 
@@ -477,7 +519,7 @@ mod tests {
         let mut log = Log::new(BOUNDS);
         let (fast, slow) = (log.join(), log.join());
         let eviction = Eviction::default();
-        log.stall(slow, feeder(), eviction.clone());
+        log.stall(slow, feeder(), eviction.clone(), false);
         for seq in fast..fast + 10 {
             push(&mut log, seq);
             log.release(seq, seq + 1, true);
@@ -500,7 +542,7 @@ mod tests {
         let mut log = Log::new(BOUNDS);
         let (fast, slow) = (log.join(), log.join());
         let f = feeder();
-        log.stall(slow, f.clone(), Eviction::default());
+        log.stall(slow, f.clone(), Eviction::default(), false);
         for seq in fast..fast + 6 {
             push(&mut log, seq);
             log.release(seq, seq + 1, true);
@@ -534,6 +576,40 @@ mod tests {
         assert_eq!(log.bytes(), 16);
     }
 
+    fn encode(n: &u64, out: &mut BytesMut) {
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+
+    /// The journal is written while a sink that takes bytes is live: from
+    /// the first joining to the last leaving, or being evicted.
+    #[test]
+    fn the_journal_is_written_only_while_a_sink_takes_bytes() {
+        let mut log = Log::new(BOUNDS);
+        let plain = log.join();
+        push(&mut log, 0);
+        assert_eq!(log.journal().end(), 0, "no sink takes bytes yet");
+        let (a, b) = (log.join(), log.join());
+        log.write_bytes(encode);
+        log.write_bytes(encode);
+        push(&mut log, 1);
+        assert_eq!(log.journal().end(), 8);
+        log.leave(a, None, true);
+        push(&mut log, 2);
+        assert_eq!(log.journal().end(), 16, "one still takes bytes");
+        // The last is evicted: it stalls, and its backlog passes the cap.
+        let eviction = Eviction::default();
+        log.stall(b, feeder(), eviction.clone(), true);
+        log.release(plain, 3, true);
+        for n in 3..13 {
+            push(&mut log, n);
+            log.release(n, n + 1, true);
+        }
+        assert!(eviction.get().is_some(), "evicted");
+        let end = log.journal().end();
+        push(&mut log, 13);
+        assert_eq!(log.journal().end(), end, "no sink takes bytes any more");
+    }
+
     /// A round's release, `from..to` at once, moves one cursor: every place
     /// in the log then counts the cursors at it, and the front and the
     /// pacing head are the first cursor and the first pacing cursor.
@@ -550,7 +626,7 @@ mod tests {
             for c_takes_all in [false, true] {
                 let mut log = Log::new(bounds);
                 let (a, b, c) = (log.join(), log.join(), log.join());
-                log.stall(c, feeder(), Eviction::default());
+                log.stall(c, feeder(), Eviction::default(), false);
                 for n in 0..8 {
                     push(&mut log, n);
                 }

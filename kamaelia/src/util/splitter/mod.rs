@@ -239,8 +239,9 @@ impl Sink {
     /// data box then takes `Bytes`; the splitter must be one of `T`, or the
     /// sink is refused (logged).
     ///
-    /// From the first such sink on, the splitter writes the bytes of every
-    /// message it takes, and keeps them as long as it keeps the message. A
+    /// While such a sink is added, the splitter writes the bytes of every
+    /// message it takes, and keeps them as long as it keeps the message;
+    /// when the last has gone, it stops, and gives back its spare room. A
     /// slice the sink has not yet written keeps the memory it was cut from
     /// alive (the journal takes room 64 KiB at a time), so a sink's box
     /// should not hold slices for long: a connection writes them at once.
