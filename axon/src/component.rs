@@ -231,6 +231,14 @@ impl<B: BoxSet> Cx<B> {
         }
     }
 
+    /// The time as of the scheduler's last end of a cycle, or of a wait
+    /// ([`Scheduler::now`]): no clock read, so cheap to ask at every resume,
+    /// and behind the clock by at most the current cycle's run. For
+    /// timeouts of milliseconds and more; read the clock to measure.
+    pub fn now(&self) -> Instant {
+        Scheduler::of_task(&*self.runner()).map_or_else(Instant::now, |s| s.now())
+    }
+
     /// Arranges for this body to be woken at `deadline` (or soon after), even if
     /// it pauses and nothing else happens.
     pub fn wake_at(&self, deadline: Instant) {

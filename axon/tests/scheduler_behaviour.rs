@@ -437,3 +437,41 @@ fn a_sleep_woken_early_by_deliveries_sleeps_on_until_its_deadline() {
     scheduler.run().unwrap();
     assert_eq!(log.entries(), ["slept the nap: true, pokes waiting: 5"]);
 }
+
+/// `Cx::now` is the scheduler's time as of the end of the last cycle (or
+/// wait): no later than the clock, and moved on by every cycle, so a body
+/// sees it advance from one resume to the next as the clock does.
+#[test]
+fn a_bodys_now_is_the_time_of_the_last_end_of_a_cycle() {
+    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let record = seen.clone();
+    let c = util::body(move |cx: Cx<NoBoxes>| async move {
+        for _ in 0..2 {
+            record.borrow_mut().push((Instant::now(), cx.now()));
+            cx.yield_now().await;
+        }
+    });
+    let scheduler = Scheduler::new();
+    let before = Instant::now();
+    c.activate_on(&scheduler);
+    scheduler.run_cycle();
+    let end_of_first = scheduler.now();
+    scheduler.run_cycle();
+    scheduler.run_cycle();
+    let seen = seen.borrow();
+    assert_eq!(seen.len(), 2);
+    for &(clock, now) in seen.iter() {
+        assert!(
+            now >= before && now <= clock,
+            "{now:?} outside {before:?}..={clock:?}"
+        );
+    }
+    assert!(
+        seen[1].1 >= end_of_first,
+        "the second resume sees the first cycle's end"
+    );
+    assert!(
+        scheduler.now() >= seen[1].0,
+        "a later cycle's end is later still"
+    );
+}

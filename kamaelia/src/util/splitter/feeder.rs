@@ -215,7 +215,7 @@ impl<T: Clone + 'static, D: Delivery<T>> Component for Feeder<T, D> {
         let eviction = Eviction::default();
         // The key it is stalled under in the log, while stalled.
         let mut stalled: Option<(u64, ComponentId)> = None;
-        let mut last_progress = Instant::now();
+        let mut last_progress = cx.now();
         // At most one timer pending at a time, however often it blocks.
         let mut timer: Option<Instant> = None;
         // The log's end when it parked: until the log grows past it, it is
@@ -250,8 +250,10 @@ impl<T: Clone + 'static, D: Delivery<T>> Component for Feeder<T, D> {
                 None => {}
             }
             let (round, progressed) = self.deliver(&cx, finish_at, stalled.is_none());
+            // The scheduler's time, not the clock's: a feeder runs a round
+            // for every batch of a burst, and its timers are of 5 ms and up.
             let now = if progressed || !matches!(round, Round::CaughtUp) {
-                Instant::now()
+                cx.now()
             } else {
                 last_progress
             };
@@ -278,7 +280,7 @@ impl<T: Clone + 'static, D: Delivery<T>> Component for Feeder<T, D> {
                             cx.wake_at(at);
                             room_until = Some(at);
                         }
-                    } else if room_until.is_some_and(|at| Instant::now() >= at) {
+                    } else if room_until.is_some_and(|at| cx.now() >= at) {
                         self.delivery.rest();
                         room_until = None;
                     }
