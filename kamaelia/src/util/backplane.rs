@@ -473,7 +473,10 @@ impl<T: Clone + 'static> Component for PublishTo<T> {
 /// converted by the backplane as it delivers to this subscriber: the reader
 /// gets `U`, and only what the filter keeps. With [`encode`](Self::encode),
 /// the backplane writes each message's bytes into a batch, and the reader
-/// (a client's connection) gets a burst of messages as one `Bytes`.
+/// (a client's connection) gets a burst of messages as one `Bytes`. With
+/// [`encoded_where`](SubscribeTo::encoded_where), the reader gets the bytes
+/// of the messages its filter keeps, as slices of what the backplane writes
+/// of each message once, for every such subscriber.
 ///
 /// On `control`, `ProducerFinished` unsubscribes gracefully (what the
 /// backplane had already taken is still sent out, then `ProducerFinished`
