@@ -58,9 +58,31 @@ fn publisher(count: u64, splitter: &ComponentRef) -> ComponentRef {
     publishing(0..count, splitter)
 }
 
-/// [`publisher`], of the lines `0\n`, `1\n`, … as `String`s.
+/// [`publisher`], of the [`lines`] `0\n`, `1\n`, ….
 fn line_publisher(count: u64, splitter: &ComponentRef) -> ComponentRef {
-    publishing((0..count).map(|n| format!("{n}\n")), splitter)
+    publishing(lines(count), splitter)
+}
+
+/// The lines `0\n` to `{count - 1}\n`, as `String`s.
+fn lines(count: u64) -> impl Iterator<Item = String> {
+    (0..count).map(|n| format!("{n}\n"))
+}
+
+/// Ends `component`'s input: `ProducerFinished` to its `control`.
+fn finish(component: &ComponentRef) {
+    component
+        .inbox::<Ipc>("control")
+        .unwrap()
+        .deliver(ProducerFinished::new().into())
+        .unwrap();
+}
+
+/// `messages` runs of `each` bytes, the n-th all `n`: what a sink of the
+/// messages `[n; each]` must get.
+fn runs_of(messages: usize, each: usize) -> Vec<u8> {
+    (0..messages)
+        .flat_map(|n| std::iter::repeat_n(n as u8, each))
+        .collect()
 }
 
 /// Sends `messages` into `splitter`'s inbox as fast as it is let, then
@@ -211,11 +233,7 @@ fn a_removed_sink_gets_nothing_more_and_the_others_carry_on() {
         scheduler.run_cycle();
     }
     input.deliver(2).unwrap();
-    splitter
-        .inbox::<Ipc>("control")
-        .unwrap()
-        .deliver(ProducerFinished::new().into())
-        .unwrap();
+    finish(&splitter);
     for _ in 0..10 {
         scheduler.run_cycle();
     }
@@ -661,12 +679,11 @@ fn ten_thousand_sinks_taking_slices_each_get_every_line_but_their_own() {
     line_publisher(LINES, &splitter).activate_on(&scheduler);
     scheduler.run().unwrap();
     for (i, got) in seen.iter().enumerate() {
-        let expected: String = (0..LINES)
-            .filter(|n| n % 10 != (i % 10) as u64)
-            .map(|n| format!("{n}\n"))
+        let me = (i % 10).to_string();
+        let expected: String = lines(LINES)
+            .filter(|line| !line.ends_with(&format!("{me}\n")))
             .collect();
-        let text: Vec<u8> = got.borrow().iter().flatten().copied().collect();
-        assert_eq!(String::from_utf8(text).unwrap(), expected, "sink {i}");
+        assert_eq!(text_of(&got.borrow()).0, expected, "sink {i}");
     }
 }
 
@@ -781,11 +798,7 @@ fn end_and_expect(
     (seen, told): (&Log, &Rc<RefCell<Vec<Ipc>>>),
     count: u64,
 ) {
-    backplane
-        .inbox::<Ipc>("control")
-        .unwrap()
-        .deliver(ProducerFinished::new().into())
-        .unwrap();
+    finish(backplane);
     scheduler.run().unwrap();
     assert_eq!(*seen.borrow(), (0..count).collect::<Vec<u64>>());
     assert!(
@@ -1121,8 +1134,7 @@ fn an_encoding_sink_gets_a_rounds_bytes_as_one_message() {
             }
         })
     }));
-    let expected: String = (0..1_000)
-        .map(|n| format!("{n}\n"))
+    let expected: String = lines(1_000)
         .filter(|line| line.len().is_multiple_of(2))
         .collect();
     assert_eq!(text, expected);
@@ -1152,14 +1164,8 @@ fn an_encoding_sink_that_is_full_loses_nothing_and_gets_the_end_after_its_bytes(
     for n in 0..MESSAGES as u64 {
         input.deliver(n).unwrap();
     }
-    splitter
-        .inbox::<Ipc>("control")
-        .unwrap()
-        .deliver(ProducerFinished::new().into())
-        .unwrap();
-    let expected: Vec<u8> = (0..MESSAGES)
-        .flat_map(|n| std::iter::repeat_n(n as u8, EACH))
-        .collect();
+    finish(&splitter);
+    let expected = runs_of(MESSAGES, EACH);
     take_slowly(&scheduler, &sink, &expected);
     assert!(splitter.is_finished());
 }
@@ -1214,8 +1220,7 @@ fn an_encoded_where_sink_gets_runs_of_kept_messages_as_slices() {
     let (text, messages) = text_of(&bytes_of_lines(|sink| {
         sink.encoded_where(|line: &String| !line.starts_with("99"))
     }));
-    let expected: String = (0..1_000)
-        .map(|n| format!("{n}\n"))
+    let expected: String = lines(1_000)
         .filter(|line| !line.starts_with("99"))
         .collect();
     assert_eq!(text, expected);
@@ -1266,14 +1271,8 @@ fn an_encoded_where_sink_that_is_full_loses_nothing_while_another_takes_all() {
             scheduler.run_cycle();
         }
     }
-    splitter
-        .inbox::<Ipc>("control")
-        .unwrap()
-        .deliver(ProducerFinished::new().into())
-        .unwrap();
-    let expected: Vec<u8> = (0..MESSAGES)
-        .flat_map(|n| std::iter::repeat_n(n as u8, EACH))
-        .collect();
+    finish(&splitter);
+    let expected = runs_of(MESSAGES, EACH);
     take_slowly(&scheduler, &sink, &expected);
     let others: Vec<u8> = all.borrow().iter().flatten().copied().collect();
     assert!(others == expected, "the other sink's bytes");
@@ -1311,11 +1310,7 @@ fn an_encoded_where_subscriber_sends_out_the_kept_bytes_of_both_sources() {
     for _ in 0..10 {
         scheduler.run_cycle();
     }
-    backplane
-        .inbox::<Ipc>("control")
-        .unwrap()
-        .deliver(ProducerFinished::new().into())
-        .unwrap();
+    finish(&backplane);
     scheduler.run().unwrap();
     let got: Vec<u8> = seen.borrow().iter().flatten().copied().collect();
     assert_eq!(String::from_utf8(got).unwrap(), "a\nb\nc\n");

@@ -108,6 +108,15 @@ fn every_message_reaches_every_scheduler_in_order() {
     }
 }
 
+/// A span of one member adds nothing to its backplane (no hop on the way
+/// of each message), and the backplane works as any other.
+#[test]
+fn a_span_of_one_is_a_plain_backplane() {
+    let count = 20_000;
+    let got = run_span(1, count, 1024);
+    assert_complete(&got[0], 1, count, 0);
+}
+
 #[test]
 fn a_full_queue_between_schedulers_holds_back_and_loses_nothing() {
     // Four schedulers on two cores, queues of four messages: the publishers

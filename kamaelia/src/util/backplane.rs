@@ -186,7 +186,10 @@ impl<T: Clone + Weigh + Send + 'static> Backplane<T> {
     /// reaches their subscribers, and what is published there reaches this
     /// one's. See [`BackplaneSpan`].
     ///
-    /// Call it on the scheduler the backplane will run on.
+    /// Call it on the scheduler the backplane will run on. A span of one
+    /// member has no other to reach: its backplane joins it and stays as it
+    /// is, with no hop added on the way of each message (a server run with
+    /// one scheduler pays nothing for being able to run with more).
     ///
     /// # Errors
     ///
@@ -194,6 +197,9 @@ impl<T: Clone + Weigh + Send + 'static> Backplane<T> {
     /// already joined it.
     pub fn spanning(mut self, span: &BackplaneSpan<T>) -> Result<Self, SpanFull> {
         let place = span.join()?;
+        if span.members() == 1 {
+            return Ok(self);
+        }
         let out = ComponentRef::new(SpanOut::new(place.clone()));
         if let Ok(inbox) = out.inbox::<T>("inbox") {
             inbox.set_size(Some(self.inbox_size));
@@ -531,6 +537,14 @@ pub struct SubscribeTo<T, U = T> {
     message: PhantomData<fn(T) -> U>,
 }
 
+/// What `write` writes, as a message of its own; none if it writes nothing.
+/// (How an encoding subscriber sends out what arrives on its own `inbox`.)
+fn written(write: impl FnOnce(&mut BytesMut)) -> Option<Bytes> {
+    let mut out = BytesMut::new();
+    write(&mut out);
+    (!out.is_empty()).then(|| out.freeze())
+}
+
 /// A [`SubscribeTo::on_error`].
 type LastWord<U> = Box<dyn Fn(&Ipc) -> Option<U>>;
 
@@ -642,11 +656,7 @@ impl<T: Clone + 'static> SubscribeTo<T> {
         let g = Rc::clone(&f);
         self.delivered(
             move |sink| sink.encode(move |message: &T, out: &mut BytesMut| f(message, out)),
-            move |message| {
-                let mut out = BytesMut::new();
-                g(&message, &mut out);
-                (!out.is_empty()).then(|| out.freeze())
-            },
+            move |message| written(|out| g(&message, out)),
         )
     }
 }
@@ -701,12 +711,9 @@ impl<T: Clone + Encode + 'static> SubscribeTo<T> {
         self.delivered(
             move |sink| sink.encoded_where(move |message: &T| keep(message)),
             move |message| {
-                if !kept(&message) {
-                    return None;
-                }
-                let mut out = BytesMut::new();
-                message.encode(&mut out);
-                (!out.is_empty()).then(|| out.freeze())
+                kept(&message)
+                    .then(|| written(|out| message.encode(out)))
+                    .flatten()
             },
         )
     }

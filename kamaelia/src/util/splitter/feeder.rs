@@ -135,18 +135,18 @@ impl<T: Clone + 'static, D: Delivery<T>> Feeder<T, D> {
         let mut log = self.log.borrow_mut();
         log.seal_journal();
         let journal = log.journal();
-        // No further than the finish.
         let finish = finish_at.unwrap_or(u64::MAX);
         let mut round = Round::CaughtUp;
+        // No further than the finish; nowhere, while what the last round
+        // kept has no room yet.
+        let mut upto = finish;
+        if leads_somewhere && !self.delivery.begin(&cx.outbox) {
+            round = Round::Blocked;
+            upto = from;
+        }
         // Counted here and added once: the cursor is not kept in step.
         let mut taken = 0u64;
-        let entries = if leads_somewhere && !self.delivery.begin(&cx.outbox) {
-            round = Round::Blocked;
-            log.entries(from, from)
-        } else {
-            log.entries(from, finish)
-        };
-        for (entry, bytes) in entries {
+        for (entry, bytes) in log.entries(from, upto) {
             let mut ends = false;
             let sent = match entry {
                 Entry::Data(m) => {
