@@ -24,6 +24,10 @@ type Log = Seen<u64>;
 /// The control messages a reader has been told.
 type Told = Rc<RefCell<Vec<Ipc>>>;
 
+/// What a waiting `u64` weighs against a splitter's byte bounds: its 8 bytes
+/// and the log's record of it.
+const U64_WEIGHT: usize = 8 + PlugSplitter::<u64>::RECORD_BYTES;
+
 /// A sink that takes everything (its inbox bounded to `size`) until a
 /// control message, which it records.
 fn reader<T: 'static>(
@@ -467,7 +471,7 @@ fn a_subscriber_that_stops_reading_stops_pacing_the_flood_after_the_grace() {
 #[test]
 fn a_stalled_subscriber_is_dropped_with_a_logged_reason_when_its_backlog_passes_the_byte_cap() {
     const MESSAGES: u64 = 5_000;
-    const CAP: usize = 400 * 8; // 400 messages of 8 bytes
+    const CAP: usize = 400 * U64_WEIGHT; // 400 messages
     let told: Rc<RefCell<Vec<Ipc>>> = Default::default();
     let mut logs = Vec::new();
     let log = logged(|| {
@@ -506,7 +510,7 @@ fn a_stalled_subscriber_is_dropped_with_a_logged_reason_when_its_backlog_passes_
     );
     // Dropped by the first message over the cap: its memory was bounded.
     assert!(
-        log.contains(&format!("backlog_bytes={}", CAP + 8)),
+        log.contains(&format!("backlog_bytes={}", CAP + U64_WEIGHT)),
         "dropped at the cap plus one message: {log}"
     );
     assert!(!log.contains("stall_timeout"), "not by the timeout: {log}");
@@ -518,7 +522,8 @@ fn a_slow_subscriber_that_keeps_reading_is_never_dropped_however_small_the_byte_
     let scheduler = Scheduler::new();
     let splitter = ComponentRef::new(
         PlugSplitter::<u64>::new()
-            .max_backlog_bytes(64) // the pacing bound is then 63 bytes: 8 messages
+            // The pacing bound is then one byte less: 7 messages.
+            .max_backlog_bytes(8 * U64_WEIGHT)
             .stall_grace(Duration::from_secs(2))
             .stall_timeout(Duration::from_secs(60)),
     );
@@ -576,7 +581,7 @@ fn a_stalled_subscriber_that_reads_again_paces_again_and_gets_everything() {
     let splitter = ComponentRef::new(
         PlugSplitter::<u64>::new()
             .max_backlog_messages(16)
-            .max_backlog_bytes(600 * 8)
+            .max_backlog_bytes(600 * U64_WEIGHT)
             .stall_timeout(Duration::from_secs(60)),
     );
     let first_got = Rc::new(Cell::new(0usize));
@@ -695,7 +700,7 @@ fn ten_thousand_subscribers_with_a_thousand_stalled_ones() {
     let splitter = ComponentRef::new(
         PlugSplitter::<u64>::new()
             .max_backlog_messages(8)
-            .max_backlog_bytes(20 * 8)
+            .max_backlog_bytes(20 * U64_WEIGHT)
             .stall_timeout(Duration::from_secs(60)),
     );
     let mut logs = Vec::new();

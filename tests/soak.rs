@@ -393,9 +393,10 @@ fn mixed_load_with_faults_loses_nothing_for_healthy_clients_and_returns_to_basel
     // Freed memory stays with the allocator, so "back to baseline" is a
     // bound: what a server holds after the load must not have grown with it.
     // The chat's peak is its backlog caps (8 MiB for a stalled client, 2 MiB
-    // of pacing), which the allocator keeps once touched; 24 MiB leaves room
-    // for them and for fragmentation, and is far below what a leak of a
-    // connection's state or of the lines would reach in a long run.
+    // of pacing, counted as what its backplane's log really holds), which
+    // the allocator keeps once touched; 24 MiB leaves room for them and for
+    // fragmentation, and is far below what a leak of a connection's state or
+    // of the lines would reach in a long run.
     for ((who, before), after) in ["echo_server", "simple_server"]
         .iter()
         .zip(base_rss)

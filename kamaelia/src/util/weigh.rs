@@ -3,7 +3,9 @@
 use bytes::Bytes;
 
 /// How much memory a message pins while it waits: the weight a
-/// [`PlugSplitter`](crate::util::PlugSplitter) counts against its byte bound.
+/// [`PlugSplitter`](crate::util::PlugSplitter) counts against its byte bound
+/// (with its own record of the message,
+/// [`RECORD_BYTES`](crate::util::PlugSplitter::RECORD_BYTES)).
 ///
 /// The default is the message's own size (`size_of_val`), right for plain
 /// values, so a user type needs one line: `impl Weigh for MyMessage {}`. Types

@@ -41,6 +41,9 @@ use bytes::BytesMut;
 
 use super::journal::{Journal, Span};
 
+/// The log's room for slots, kept however few it holds (a burst's lines).
+const MIN_ROOM: usize = 4096;
+
 /// What a slot holds: a message for the sinks' data boxes, or a control
 /// message for their control boxes, in the order they reached the splitter.
 pub(crate) enum Entry<T> {
@@ -73,6 +76,11 @@ pub(crate) type Eviction = Rc<Cell<Option<Backlog>>>;
 /// How a message's bytes are written into the journal (its type's
 /// [`Encode`](crate::util::Encode)).
 pub(crate) type Encoder<T> = fn(&T, &mut BytesMut);
+
+/// The size of a slot holding a `T`.
+pub(crate) const fn slot_bytes<T>() -> usize {
+    std::mem::size_of::<Slot<T>>()
+}
 
 struct Slot<T> {
     entry: Entry<T>,
@@ -278,11 +286,16 @@ impl<T: Clone> Log<T> {
         self.trim();
     }
 
+    /// What the log holds for each message besides the message's own
+    /// weight: its slot. Counted against the bounds with the weight, so that
+    /// a byte cap bounds the memory a backlog really takes, small messages
+    /// included (a chat line's slot outweighs its text).
+    pub(crate) const SLOT_BYTES: usize = slot_bytes::<T>();
+
     /// Appends a message for every live sink, then evicts any stalled sink
-    /// whose backlog it takes over the byte cap. A slot weighs at least one
-    /// byte, so that weightless messages are bounded too.
+    /// whose backlog it takes over the byte cap. A slot weighs the message's
+    /// weight, the slot itself and the bytes the journal holds for it.
     pub(crate) fn push(&mut self, entry: Entry<T>, weight: usize) {
-        let weight = weight.max(1);
         let bytes = match (&entry, self.encoder) {
             (Entry::Data(message), Some(encode)) => {
                 self.journal.write(weight, |out| encode(message, out))
@@ -299,7 +312,7 @@ impl<T: Clone> Log<T> {
             // The cursors at the end now point at it.
             cursors: std::mem::take(&mut self.at_end),
         });
-        self.appended += weight as u64;
+        self.appended += (weight + Self::SLOT_BYTES) as u64 + (bytes.end - bytes.start);
         self.evict_over_cap();
         self.advance_pacing_head();
         self.trim();
@@ -433,6 +446,14 @@ impl<T: Clone> Log<T> {
                 .front()
                 .map_or(self.journal.end(), |s| s.bytes.start);
             self.journal.trim(from);
+            // A stalled sink's backlog grew the log to hold it; once the log
+            // is down to a quarter of its room, the rest goes back (the copy
+            // of what is left is paid for by the slots trimmed since the
+            // room was last filled).
+            let room = self.slots.capacity();
+            if room > MIN_ROOM && self.slots.len() < room / 4 {
+                self.slots.shrink_to((self.slots.len() * 2).max(MIN_ROOM));
+            }
         }
         // Only slots no pacing sink needs left: the head is never behind.
         self.pacing_head = self.pacing_head.max(self.base);
@@ -467,10 +488,14 @@ mod tests {
     use super::*;
     use crate::util::PassThrough;
 
+    /// What one message of the tests weighs in the log: its 8 bytes and
+    /// its slot.
+    const W: usize = 8 + Log::<u64>::SLOT_BYTES;
+
     const BOUNDS: Bounds = Bounds {
         pacing_messages: 4,
-        pacing_bytes: 1000,
-        max_bytes: 80,
+        pacing_bytes: 1000 * W,
+        max_bytes: 10 * W,
     };
 
     fn push(log: &mut Log<u64>, n: u64) {
@@ -500,14 +525,14 @@ mod tests {
             log.backlog(slow),
             Backlog {
                 messages: 5,
-                bytes: 40
+                bytes: 5 * W as u64
             }
         );
         assert_eq!(
             log.backlog(4),
             Backlog {
                 messages: 1,
-                bytes: 8
+                bytes: W as u64
             }
         );
         log.leave(slow, Some((slow, f.id())), false);
@@ -524,13 +549,17 @@ mod tests {
             push(&mut log, seq);
             log.release(seq, seq + 1, true);
         }
-        assert_eq!(eviction.get(), None, "80 bytes is at the cap, not over it");
+        assert_eq!(
+            eviction.get(),
+            None,
+            "10 messages are at the cap, not over it"
+        );
         push(&mut log, 10);
         assert_eq!(
             eviction.get(),
             Some(Backlog {
                 messages: 11,
-                bytes: 88
+                bytes: 11 * W as u64
             })
         );
         assert_eq!(log.len(), 1, "only what the pacing sink has to take");
@@ -562,18 +591,21 @@ mod tests {
     fn the_byte_bound_paces_too() {
         let mut log = Log::new(Bounds {
             pacing_messages: 100,
-            pacing_bytes: 20,
-            max_bytes: 40,
+            pacing_bytes: 2 * W + W / 2,
+            max_bytes: 5 * W,
         });
         let sink = log.join();
         for n in 0..3 {
             assert!(log.has_room());
             push(&mut log, n);
         }
-        assert!(!log.has_room(), "24 bytes waiting, bound 20");
+        assert!(
+            !log.has_room(),
+            "three messages waiting, bound two and a half"
+        );
         log.release(sink, sink + 1, true);
         assert!(log.has_room());
-        assert_eq!(log.bytes(), 16);
+        assert_eq!(log.bytes(), 2 * W as u64);
     }
 
     fn encode(n: &u64, out: &mut BytesMut) {
@@ -610,6 +642,45 @@ mod tests {
         assert_eq!(log.journal().end(), end, "no sink takes bytes any more");
     }
 
+    /// A backlog weighs what the log holds for it: the message, its slot
+    /// and, while a sink takes bytes, the journal's bytes of it.
+    #[test]
+    fn a_backlog_weighs_its_slots_and_the_journals_bytes() {
+        let mut log = Log::new(BOUNDS);
+        let sink = log.join();
+        push(&mut log, 0);
+        assert_eq!(log.backlog(sink).bytes, W as u64);
+        log.write_bytes(encode);
+        push(&mut log, 1);
+        assert_eq!(log.backlog(sink).bytes, (W + W + 8) as u64);
+    }
+
+    /// The room a long backlog took goes back once the log is trimmed: a
+    /// stalled sink's backlog does not stay with the log after it.
+    #[test]
+    fn the_room_a_long_backlog_took_goes_back() {
+        let mut log = Log::new(Bounds {
+            pacing_messages: usize::MAX,
+            pacing_bytes: usize::MAX - 1,
+            max_bytes: usize::MAX,
+        });
+        let sink = log.join();
+        for n in 0..100_000 {
+            push(&mut log, n);
+        }
+        assert!(log.slots.capacity() >= 100_000);
+        log.release(sink, 99_000, true);
+        assert_eq!(log.len(), 1_000);
+        assert!(
+            log.slots.capacity() < 2 * MIN_ROOM,
+            "room for {} slots kept",
+            log.slots.capacity()
+        );
+        // A burst's room is kept however few the log holds.
+        log.release(99_000, 100_000, true);
+        assert!(log.slots.capacity() >= MIN_ROOM);
+    }
+
     /// A round's release, `from..to` at once, moves one cursor: every place
     /// in the log then counts the cursors at it, and the front and the
     /// pacing head are the first cursor and the first pacing cursor.
@@ -617,8 +688,8 @@ mod tests {
     fn releasing_a_range_moves_one_cursor_and_the_head_and_front_follow() {
         let bounds = Bounds {
             pacing_messages: 6,
-            pacing_bytes: 1000,
-            max_bytes: 1000,
+            pacing_bytes: 1000 * W,
+            max_bytes: 1000 * W,
         };
         // Three sinks: `a` and `b` pacing, `c` stalled. `b` has taken the
         // first two; `a` takes `from..to`, having taken what comes before.

@@ -430,9 +430,12 @@ axon::boxes! {
 ///   period**, not the stall timeout.
 /// * **Memory is bounded**: the log holds at most the byte cap plus one
 ///   message for a stalled sink, the pacing bound plus one message for the
-///   others, plus the splitter's inbox and each sink's box. The bytes kept
-///   for sinks that take bytes are those of the messages the log holds, in
-///   buffers of 64 KiB.
+///   others, plus the splitter's inbox and each sink's box. The bounds count
+///   what the log really holds: each message's weight ([`Weigh`]), the
+///   log's record of it ([`RECORD_BYTES`](Self::RECORD_BYTES)) and, while a
+///   sink takes bytes, the bytes the log keeps for it (in buffers of
+///   64 KiB). Once a long backlog has gone, the log gives back the room it
+///   took.
 ///
 /// No step looks at every sink: a message is appended once and delivered once
 /// per sink; a sink with room again is woken alone; a stall is noticed by the
@@ -498,6 +501,22 @@ pub struct PlugSplitter<T> {
 }
 
 impl<T> PlugSplitter<T> {
+    /// What the splitter's log holds for each waiting message besides the
+    /// message's own weight ([`Weigh`]): its record of it, counted with the
+    /// weight against the byte bounds. A backlog of small messages weighs
+    /// mostly records: a 60-byte chat line takes a record larger than
+    /// itself.
+    ///
+    /// ```
+    /// use kamaelia::util::PlugSplitter;
+    ///
+    /// // A cap that holds 1,000 waiting messages of type u64:
+    /// let cap = 1_000 * (8 + PlugSplitter::<u64>::RECORD_BYTES);
+    /// let splitter = PlugSplitter::<u64>::new().max_backlog_bytes(cap);
+    /// # let _ = splitter;
+    /// ```
+    pub const RECORD_BYTES: usize = log::slot_bytes::<T>();
+
     /// A splitter with no sinks and the default bounds.
     pub fn new() -> Self {
         PlugSplitter {
