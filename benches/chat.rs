@@ -3,7 +3,9 @@
 //!
 //! `cargo bench --bench chat` (`CHAT_ROUNDS=<n>` rounds, 5 by default;
 //! `CHAT_CLIENTS` / `CHAT_LINES`, 50 and 200 by default; `CHAT_LARGE=1` adds
-//! 200 clients × 100 lines)
+//! 200 clients × 100 lines; `CHAT_AGAINST=<path>` runs only the side-by-side
+//! rounds, against another build of `simple_server` instead of tokio: an A/B
+//! of two builds under the same drift)
 //!
 //! The load is the load generator's chat mode (`examples/loadgen/chat.rs`):
 //! the clients join one at a time, then every client sends its numbered lines
@@ -426,13 +428,24 @@ fn compare(binary: &Path, rounds: usize, (clients, lines): (usize, usize)) {
 /// [`CLIENT_CPU`]. The VM's drift then hits both alike, and the bursts add
 /// up to enough 10 ms clock ticks for the ratio of the servers' CPU per
 /// delivery to be read to about 0.03.
-fn side_by_side(binary: &Path, rounds: usize, bursts: usize, (clients, lines): (usize, usize)) {
+fn side_by_side(
+    binary: &Path,
+    against: Option<&Path>,
+    rounds: usize,
+    bursts: usize,
+    (clients, lines): (usize, usize),
+) {
     let capacity = broadcast_capacity(clients, lines);
+    let peer = if against.is_some() { "other" } else { "tokio" };
     let mut ratios = Vec::new();
     for _ in 0..rounds {
         let servers = [
             Kamaelia::start(binary).unwrap_or_else(|e| panic!("kamaelia: {e}")),
-            Tokio::start(capacity).unwrap_or_else(|e| panic!("tokio: {e}")),
+            match against {
+                Some(other) => Kamaelia::start(other),
+                None => Tokio::start(capacity),
+            }
+            .unwrap_or_else(|e| panic!("{peer}: {e}")),
         ];
         let loads = servers.each_ref().map(|server| {
             let (address, stat) = (server.address(), server.cpu_stat());
@@ -453,7 +466,7 @@ fn side_by_side(binary: &Path, rounds: usize, bursts: usize, (clients, lines): (
             })
         });
         let cpu = loads.map(|l| l.join().expect("no panic"));
-        for (server, name) in servers.into_iter().zip(["kamaelia", "tokio"]) {
+        for (server, name) in servers.into_iter().zip(["kamaelia", peer]) {
             if let Err(e) = server.stop() {
                 panic!("{name}: {e}");
             }
@@ -464,7 +477,7 @@ fn side_by_side(binary: &Path, rounds: usize, bursts: usize, (clients, lines): (
     let each: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
     println!(
         "side by side (both servers on CPU {SERVER_CPU} at once, {bursts} bursts each, the loads on CPU {CLIENT_CPU}): \
-         kamaelia/tokio server CPU per delivery {:.2}x (rounds: {})",
+         kamaelia/{peer} server CPU per delivery {:.2}x (rounds: {})",
         median(ratios),
         each.join(", ")
     );
@@ -478,8 +491,20 @@ fn main() {
     let rounds = setting("CHAT_ROUNDS", DEFAULT_ROUNDS).max(1);
     let clients = setting("CHAT_CLIENTS", DEFAULT_CLIENTS).max(2);
     let lines = setting("CHAT_LINES", DEFAULT_LINES);
+    // An A/B of two builds of the server, side by side, under the same
+    // drift: `CHAT_AGAINST=<another simple_server binary>`.
+    if let Some(other) = std::env::var_os("CHAT_AGAINST") {
+        side_by_side(
+            &binary,
+            Some(Path::new(&other)),
+            rounds,
+            BURSTS,
+            (clients, lines),
+        );
+        return;
+    }
     compare(&binary, rounds, (clients, lines));
-    side_by_side(&binary, SIDE_BY_SIDE, BURSTS, (clients, lines));
+    side_by_side(&binary, None, SIDE_BY_SIDE, BURSTS, (clients, lines));
     if std::env::var_os("CHAT_LARGE").is_some() {
         compare(&binary, rounds, LARGE);
     }
