@@ -77,10 +77,12 @@
 //! | `sys`, `signals` | none: the operating system (`rustix`, `polling`, `socket2`, `signal-hook`) |
 //!
 //! `sys` is the fence around the operating system: every call into `rustix`,
-//! `polling` and `socket2` is there. So is the crate's one `unsafe` block
-//! (registering a socket with `polling`'s poller, which Linux uses only with the
-//! `portable-poller` feature: by default it has its own epoll poller, with
-//! safe calls), and the poller's invariant, which the Selector keeps.
+//! `polling` and `socket2` is there. So is the crate's `unsafe` code:
+//! registering a socket with `polling`'s poller (which Linux uses only with
+//! the `portable-poller` feature: by default it has its own epoll poller, with
+//! safe calls), and the poller's invariant, which the Selector keeps; and,
+//! with the `io-uring` feature, the ring (`sys/uring.rs`), whose safe
+//! interface holds what the kernel reads or writes until it is done with it.
 //!
 //! # Features
 //!
@@ -89,6 +91,16 @@
 //!   directly. That costs five system calls per wait instead of one, and the
 //!   news that a peer has half-closed (so its adapter reads once more, to
 //!   find the 0). For comparison, and to keep the portable poller tested.
+//! * `io-uring` (Linux): each scheduler thread has an io_uring, and its
+//!   connections' adapters read and write through it: a receive that goes
+//!   on (multishot) into buffers the ring provides, and one send in flight
+//!   per connection, all submitted with the one `io_uring_enter` the
+//!   scheduler waits in. The Selector's epoll poller is watched from the
+//!   ring, for listening sockets and clients connecting. The ring takes
+//!   4 MiB of buffers per scheduler; where the kernel refuses a ring (an old
+//!   kernel, a container's seccomp policy), connections use epoll, and a
+//!   warning says why. Faster on many connections (see
+//!   `docs/PERFORMANCE.md`); off by default while it is new.
 //! * `redis`: `Backplane::bridged` and `util::RedisBridge`, a backplane
 //!   joined to the backplanes of other processes, on other machines, through
 //!   a Redis broker's pub/sub (the `redis` crate's blocking client, in two

@@ -185,6 +185,12 @@ impl Poller {
         Ok(())
     }
 
+    /// The epoll descriptor, for a ring to watch.
+    #[cfg(feature = "io-uring")]
+    pub(crate) fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.epoll.as_fd()
+    }
+
     /// A handle that wakes a waiting [`wait`](Self::wait) from any thread.
     pub(crate) fn notifier(&self) -> Notifier {
         Notifier(self.wake.clone())

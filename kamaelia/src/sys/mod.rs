@@ -20,12 +20,22 @@
 //! * [`connect`]: a non-blocking TCP connect, and [`connect_result`] to learn
 //!   how it went;
 //! * [`send`]: one or several buffers on a socket, with the socket's own calls.
+//! * with the `io-uring` feature, on Linux, `uring.rs`: a `Ring` for one
+//!   thread, with buffers it provides to the kernel for receives, and a safe
+//!   interface: what the kernel reads or writes is held by the ring until
+//!   the operation's completion.
 
 #[cfg(all(target_os = "linux", not(feature = "portable-poller")))]
 mod epoll;
 #[cfg(any(not(target_os = "linux"), feature = "portable-poller"))]
 mod poller;
 mod socket;
+#[cfg(all(
+    target_os = "linux",
+    feature = "io-uring",
+    not(feature = "portable-poller")
+))]
+pub(crate) mod uring;
 
 #[cfg(all(target_os = "linux", not(feature = "portable-poller")))]
 pub(crate) use epoll::Poller;

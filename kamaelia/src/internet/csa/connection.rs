@@ -14,6 +14,12 @@ use bytes::{Buf, Bytes};
 
 use crate::internet::inline_protocol::{InlineProtocol, Reply};
 use crate::internet::selector::Ready;
+#[cfg(all(
+    target_os = "linux",
+    feature = "io-uring",
+    not(feature = "portable-poller")
+))]
+use crate::internet::selector::RingLink;
 use crate::sys;
 
 /// How many queued buffers one write hands to the socket (one `writev`),
@@ -87,6 +93,9 @@ pub(super) struct Connection {
     peer_closed: bool,
     /// The Selector has been asked to say when the socket is writable.
     watching_writes: bool,
+    /// The thread's io_uring, if the connection reads and writes through it
+    /// instead of being told by the Selector when the socket is ready.
+    ring: Option<RingLinkOrNothing>,
 }
 
 impl Connection {
@@ -104,6 +113,35 @@ impl Connection {
             eof: false,
             peer_closed: false,
             watching_writes: false,
+            ring: None,
+        }
+    }
+
+    /// Reads and writes through the thread's io_uring from now on.
+    #[cfg(all(
+        target_os = "linux",
+        feature = "io-uring",
+        not(feature = "portable-poller")
+    ))]
+    pub(super) fn use_ring(&mut self, link: RingLink) {
+        self.ring = Some(link);
+    }
+
+    /// Whether it reads and writes through the ring.
+    pub(super) fn on_ring(&self) -> bool {
+        self.ring.is_some()
+    }
+
+    /// Takes in what the ring has said since the last turn: a send done
+    /// lets the next one go.
+    pub(super) fn ring_turn(&mut self) {
+        #[cfg(all(
+            target_os = "linux",
+            feature = "io-uring",
+            not(feature = "portable-poller")
+        ))]
+        if let Some(link) = &self.ring {
+            self.can_write = !link.sending();
         }
     }
 
@@ -118,6 +156,9 @@ impl Connection {
     /// while the socket has refused output, as most connections never fill
     /// their socket and need no such notices.
     pub(super) fn write_watch_change(&mut self, inbox: &Inbox<Bytes>) -> Option<bool> {
+        if self.on_ring() {
+            return None;
+        }
         let blocked = !self.can_write && self.has_output(inbox);
         if blocked == self.watching_writes {
             return None;
@@ -181,7 +222,12 @@ impl Connection {
         if self.pending.is_empty() {
             while sent < out.len() && self.can_write {
                 let slice = [IoSlice::new(&out[sent..])];
-                sent += send(&self.socket, &slice, &mut self.can_write)?;
+                sent += send(
+                    &self.socket,
+                    self.ring.as_ref(),
+                    &slice,
+                    &mut self.can_write,
+                )?;
             }
         }
         if sent < out.len() {
@@ -212,9 +258,24 @@ impl Connection {
         can_read || can_write
     }
 
-    /// True if there is anything to write, here or queued in `inbox`.
+    /// True if there is anything to write, here or queued in `inbox`, or
+    /// still being sent by the ring.
     pub(super) fn has_output(&self, inbox: &Inbox<Bytes>) -> bool {
-        !self.pending.is_empty() || inbox.data_ready()
+        !self.pending.is_empty() || inbox.data_ready() || self.ring_sending()
+    }
+
+    /// True while the ring has a send of this connection's in flight: what
+    /// it was given is not yet in the socket.
+    fn ring_sending(&self) -> bool {
+        #[cfg(all(
+            target_os = "linux",
+            feature = "io-uring",
+            not(feature = "portable-poller")
+        ))]
+        if let Some(link) = &self.ring {
+            return link.sending();
+        }
+        false
     }
 
     /// Writes what is pending and queued until done or the socket is full.
@@ -244,7 +305,8 @@ impl Connection {
                 // no array of slices to fill (64 of them cost more than the
                 // rest of this function).
                 ([one], []) | ([], [one]) if !one.is_empty() => {
-                    send(&self.socket, &[IoSlice::new(one)], &mut self.can_write)?
+                    let one = one.clone();
+                    send_one(&self.socket, self.ring.as_ref(), one, &mut self.can_write)?
                 }
                 _ => match self.write_batch()? {
                     Some(written) => written,
@@ -325,7 +387,12 @@ impl Connection {
                 self.pending.drain(..chunks);
                 None
             } else {
-                Some(send(&self.socket, &slices[..count], &mut self.can_write))
+                Some(send(
+                    &self.socket,
+                    self.ring.as_ref(),
+                    &slices[..count],
+                    &mut self.can_write,
+                ))
             };
             out.clear();
             written.transpose()
@@ -383,6 +450,14 @@ impl Connection {
         if self.eof || self.inline_full() {
             return Ok(());
         }
+        #[cfg(all(
+            target_os = "linux",
+            feature = "io-uring",
+            not(feature = "portable-poller")
+        ))]
+        if self.ring.is_some() {
+            return self.receive_from_ring(outbox, drop_when_full);
+        }
         // One notice at most is out for this socket; dropping it (here, at
         // once) lets the Selector watch the socket again if it had muted it.
         // What it says of the peer holds for good: a peer cannot reopen.
@@ -430,6 +505,56 @@ impl Connection {
         })
     }
 
+    /// [`receive`](Self::receive) through the ring: takes what a receive
+    /// brought, then receives again if there is room for more.
+    #[cfg(all(
+        target_os = "linux",
+        feature = "io-uring",
+        not(feature = "portable-poller")
+    ))]
+    fn receive_from_ring(
+        &mut self,
+        outbox: &Outbox<Bytes>,
+        drop_when_full: bool,
+    ) -> io::Result<()> {
+        // Completions wake the adapter: there is never a read to try.
+        self.can_read = false;
+        let Some(link) = &self.ring else {
+            return Ok(());
+        };
+        if let Some(e) = link.take_error() {
+            return Err(e);
+        }
+        // What came, in order, while there is room for it.
+        while self.stash.is_none() && !self.inline_full() {
+            let Some(received) = self.ring.as_ref().and_then(|link| link.take_received()) else {
+                break;
+            };
+            SCRATCH.with(|scratch| {
+                let mut scratch = scratch.borrow_mut();
+                if scratch.len() < received.len() {
+                    scratch.resize(received.len(), 0);
+                }
+                let n = match &self.ring {
+                    Some(link) => link.copy_received(received, &mut scratch),
+                    None => 0,
+                };
+                self.take(&scratch[..n], outbox, drop_when_full)
+            })?;
+        }
+        let room = self.stash.is_none() && !self.inline_full();
+        if let Some(link) = &self.ring {
+            if link.eof() {
+                self.eof = true;
+            } else if room {
+                link.receive(&self.socket, self.read_size);
+            } else {
+                link.pause_receiving();
+            }
+        }
+        Ok(())
+    }
+
     /// Gives the bytes of one read to the handler. False if reading is to
     /// stop for now: the consumer is full, or the inline protocol has
     /// queued as much as it may.
@@ -465,12 +590,51 @@ impl Connection {
     }
 }
 
+/// What [`Connection::ring`] gives: the connection's place on the ring, or
+/// (without the `io-uring` feature) a type with no values.
+#[cfg(all(
+    target_os = "linux",
+    feature = "io-uring",
+    not(feature = "portable-poller")
+))]
+type RingLinkOrNothing = RingLink;
+#[cfg(not(all(
+    target_os = "linux",
+    feature = "io-uring",
+    not(feature = "portable-poller")
+)))]
+type RingLinkOrNothing = std::convert::Infallible;
+
 /// Sends `slices` on `socket`, again if interrupted, and returns how many
 /// bytes it took: none once it is full, which clears `can_write` (until the
-/// Selector says it is writable again).
-fn send(socket: &TcpStream, slices: &[IoSlice<'_>], can_write: &mut bool) -> io::Result<usize> {
+/// Selector says it is writable again). Through the ring, the ring takes
+/// them all, or none while a send is in flight.
+fn send(
+    socket: &Rc<TcpStream>,
+    ring: Option<&RingLinkOrNothing>,
+    slices: &[IoSlice<'_>],
+    can_write: &mut bool,
+) -> io::Result<usize> {
     #[cfg(test)]
     counted::write(slices.len());
+    #[cfg(all(
+        target_os = "linux",
+        feature = "io-uring",
+        not(feature = "portable-poller")
+    ))]
+    if let Some(link) = ring {
+        if link.send(socket, slices) {
+            return Ok(slices.iter().map(|s| s.len()).sum());
+        }
+        *can_write = false;
+        return Ok(0);
+    }
+    #[cfg(not(all(
+        target_os = "linux",
+        feature = "io-uring",
+        not(feature = "portable-poller")
+    )))]
+    let _ = ring;
     loop {
         match sys::send(socket, slices) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -483,6 +647,32 @@ fn send(socket: &TcpStream, slices: &[IoSlice<'_>], can_write: &mut bool) -> io:
             Err(e) => return Err(e),
         }
     }
+}
+
+/// Sends one chunk, as [`send`] does; through the ring, a large one is
+/// sent as it is (held until sent) rather than copied.
+fn send_one(
+    socket: &Rc<TcpStream>,
+    ring: Option<&RingLinkOrNothing>,
+    one: Bytes,
+    can_write: &mut bool,
+) -> io::Result<usize> {
+    #[cfg(all(
+        target_os = "linux",
+        feature = "io-uring",
+        not(feature = "portable-poller")
+    ))]
+    if let Some(link) = ring.filter(|_| one.len() >= GATHER_BELOW) {
+        #[cfg(test)]
+        counted::write(1);
+        let len = one.len();
+        if link.send_bytes(socket, one) {
+            return Ok(len);
+        }
+        *can_write = false;
+        return Ok(0);
+    }
+    send(socket, ring, &[IoSlice::new(&one)], can_write)
 }
 
 /// Runs a call into an inline protocol, turning its panic into an error

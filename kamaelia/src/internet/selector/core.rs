@@ -38,6 +38,14 @@ pub(crate) struct SelectorCore {
     /// How many registrations re-arming has looked at, ever: the work a poll
     /// does besides its events, which tests count.
     rearm_visits: Cell<u64>,
+    /// The thread's io_uring, which connections read and write through and
+    /// the park waits in, if the kernel gave one.
+    #[cfg(all(
+        target_os = "linux",
+        feature = "io-uring",
+        not(feature = "portable-poller")
+    ))]
+    pub(super) ring: Option<super::ring::RingCore>,
 }
 
 #[derive(Default)]
@@ -145,7 +153,46 @@ impl SelectorCore {
             rearm: Rc::new(RearmQueue::default()),
             rearming: RefCell::new(Vec::new()),
             rearm_visits: Cell::new(0),
+            #[cfg(all(
+                target_os = "linux",
+                feature = "io-uring",
+                not(feature = "portable-poller")
+            ))]
+            ring: match super::ring::RingCore::new() {
+                Ok(ring) => Some(ring),
+                Err(e) => {
+                    tracing::warn!(
+                        target: "kamaelia::selector",
+                        error = %e,
+                        "the kernel refused an io_uring; connections use epoll"
+                    );
+                    None
+                }
+            },
         })
+    }
+
+    /// Waits for what the Selector watches (at most `timeout`) and tells its
+    /// watchers: the scheduler's park. With a ring, the wait is the ring's,
+    /// and the poller's events are collected when its descriptor is readable.
+    pub(super) fn park(&self, timeout: Option<Duration>) -> io::Result<()> {
+        #[cfg(all(
+            target_os = "linux",
+            feature = "io-uring",
+            not(feature = "portable-poller")
+        ))]
+        if let Some(ring) = &self.ring {
+            self.rearm_taken();
+            let poller_ready = {
+                let poller = self.poller.borrow();
+                ring.park(poller.as_fd(), timeout)?
+            };
+            if poller_ready {
+                self.poll(Some(Duration::ZERO))?;
+            }
+            return Ok(());
+        }
+        self.poll(timeout)
     }
 
     /// The core for `scheduler`, made (and installed as its park) on first use.

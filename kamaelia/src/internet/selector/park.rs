@@ -23,7 +23,7 @@ impl SelectorPark {
 
 impl Park for SelectorPark {
     fn park(&mut self, timeout: Option<Duration>) -> io::Result<()> {
-        self.core.poll(timeout)
+        self.core.park(timeout)
     }
 
     fn unparker(&self) -> Unparker {

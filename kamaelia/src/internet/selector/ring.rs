@@ -1,0 +1,358 @@
+//! [`RingCore`]: the scheduler's io_uring, shared by its connections and its
+//! park (the `io-uring` feature).
+//!
+//! With a ring, the scheduler's idle wait is the ring's: one
+//! `io_uring_enter` submits what the connections asked in the cycle
+//! (receives, sends) and waits for completions. The epoll poller the
+//! [`Selector`](super::Selector) keeps for everything else (listening
+//! sockets, clients connecting, the cross-thread wake-up) is watched from
+//! the ring by a poll of its descriptor: when it is readable, the park
+//! collects its events as it would without a ring.
+//!
+//! Each connection using the ring registers a [`RingUser`]: its completions
+//! are noted there, and its adapter woken. Nothing else is woken, and a
+//! completion costs what it concerns: one slot looked up.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::io;
+use std::net::TcpStream;
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use axon::ComponentRef;
+use slab::Slab;
+
+use super::core::SelectorCore;
+use crate::sys::uring::{Done, Received, Ring};
+
+/// The key of the poll of the epoll poller's descriptor (keys are `u32`s
+/// to the ring; connections' are their slots in the table).
+const POLLER_KEY: usize = u32::MAX as usize;
+
+/// How many received buffers one connection may hold before its receive
+/// is cancelled (until its adapter has taken them): a connection whose
+/// consumer is full does not take the ring's buffers from the others.
+const HELD: usize = 4;
+
+/// The ring and who uses it.
+pub(crate) struct RingCore {
+    pub(crate) ring: RefCell<Ring>,
+    users: RefCell<Slab<RingUser>>,
+    /// A poll of the epoll poller's descriptor is in flight.
+    poller_watched: Cell<bool>,
+}
+
+impl std::fmt::Debug for RingCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RingCore")
+            .field("users", &self.users.borrow().len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the ring has told one connection since its adapter last looked
+/// (held in the core's table, not apart: an idle connection's share of the
+/// ring is this entry and its receive in flight).
+struct RingUser {
+    /// Woken at each of its completions.
+    adapter: ComponentRef,
+    /// Bytes received, lent until the adapter takes them, in order: the
+    /// first, then the rest (which need room only in a burst).
+    received: Option<Received>,
+    // Boxed: 8 bytes in every connection's entry instead of 32, for a
+    // queue only a burst needs.
+    #[allow(clippy::box_collection)]
+    more: Option<Box<VecDeque<Received>>>,
+    /// The receive in flight (it goes on until cancelled or ended).
+    recv: Option<u32>,
+    /// Where cancelling its receive stands (it is cancelled when the
+    /// connection holds [`HELD`] buffers: taking more than its adapter
+    /// does, or when its adapter has no room).
+    cancel: Cancel,
+    /// The first error of a receive or a send, for the adapter to close on.
+    error: Option<io::Error>,
+    /// The peer has closed its side: a receive found the end.
+    eof: bool,
+    /// A send is in flight.
+    sending: bool,
+}
+
+impl RingUser {
+    /// Notes a completion; what it does not keep goes back to the ring.
+    fn on(&mut self, done: Done) -> Option<Received> {
+        if let Done::Recv(_, false) = done {
+            self.recv = None;
+            self.cancel = Cancel::No;
+        }
+        let unwanted = match done {
+            Done::Recv(Ok(Some(received)), _) => {
+                let held = match self.received {
+                    None => {
+                        self.received = Some(received);
+                        1
+                    }
+                    Some(_) => {
+                        let more = self.more.get_or_insert_with(Box::default);
+                        more.push_back(received);
+                        1 + more.len()
+                    }
+                };
+                if self.recv.is_some() && self.cancel == Cancel::No && held >= HELD {
+                    self.cancel = Cancel::Wanted;
+                }
+                None
+            }
+            Done::Recv(Ok(None), _) => {
+                self.eof = true;
+                None
+            }
+            Done::Recv(Err(e), _) => {
+                // No buffer was free, or it was cancelled: the adapter
+                // receives again when it has room.
+                if !matches!(e.raw_os_error(), Some(libc::ENOBUFS | libc::ECANCELED)) {
+                    self.error.get_or_insert(e);
+                }
+                None
+            }
+            Done::Send(result) => {
+                self.sending = false;
+                if let Err(e) = result {
+                    self.error.get_or_insert(e);
+                }
+                None
+            }
+            Done::Poll(_) => None,
+        };
+        self.adapter.unpause();
+        unwanted
+    }
+
+    /// The next bytes received, in order.
+    fn next_received(&mut self) -> Option<Received> {
+        let next = self.received.take();
+        if let Some(more) = &mut self.more {
+            self.received = more.pop_front();
+            if more.is_empty() {
+                // Held only through a burst: an idle connection keeps none.
+                self.more = None;
+            }
+        }
+        next
+    }
+}
+
+/// Where cancelling a connection's receive stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Cancel {
+    No,
+    /// To be asked, once the completions in hand are told.
+    Wanted,
+    Asked,
+}
+
+/// A connection's place on the ring: it asks for receives and sends through
+/// it, and learns what came of them; it leaves the ring when dropped (with
+/// whatever it was lent).
+#[derive(Debug)]
+pub(crate) struct RingLink {
+    core: Weak<SelectorCore>,
+    key: usize,
+}
+
+impl RingLink {
+    /// Calls `f` with the ring and this connection's entry.
+    fn with<R>(&self, f: impl FnOnce(&RefCell<Ring>, &mut RingUser) -> R) -> Option<R> {
+        let core = self.core.upgrade()?;
+        let ring = core.ring.as_ref()?;
+        let mut users = ring.users.borrow_mut();
+        let user = users.get_mut(self.key)?;
+        Some(f(&ring.ring, user))
+    }
+
+    /// The first error a receive or a send met, once.
+    pub(crate) fn take_error(&self) -> Option<io::Error> {
+        self.with(|_, user| user.error.take()).flatten()
+    }
+
+    /// The next bytes received, in order, if any came.
+    pub(crate) fn take_received(&self) -> Option<Received> {
+        self.with(|_, user| user.next_received()).flatten()
+    }
+
+    /// Whether a receive has found the end of the input, and every byte
+    /// before it has been taken.
+    pub(crate) fn eof(&self) -> bool {
+        self.with(|_, user| user.eof && user.received.is_none())
+            .unwrap_or(true)
+    }
+
+    /// Whether a send is in flight.
+    pub(crate) fn sending(&self) -> bool {
+        self.with(|_, user| user.sending).unwrap_or(false)
+    }
+
+    /// Receives from `socket` (at most `most` bytes at a time) from now on,
+    /// if it is not already, the input has not ended, and nothing received
+    /// is waiting to be taken.
+    pub(crate) fn receive(&self, socket: &Rc<TcpStream>, most: usize) {
+        self.with(|ring, user| {
+            if user.recv.is_none() && !user.eof && user.received.is_none() {
+                let recv = ring.borrow_mut().recv(socket, most, self.key);
+                user.recv = u32::try_from(recv).ok();
+            }
+        });
+    }
+
+    /// Stops receiving (the adapter has no room for more): what comes
+    /// meanwhile stays in the socket.
+    pub(crate) fn pause_receiving(&self) {
+        self.with(|ring, user| {
+            if let Some(recv) = user.recv.filter(|_| user.cancel != Cancel::Asked) {
+                ring.borrow_mut().cancel(recv as usize);
+                user.cancel = Cancel::Asked;
+            }
+        });
+    }
+
+    /// Copies what was received into `into` and gives the buffer back: how
+    /// many bytes.
+    pub(crate) fn copy_received(&self, received: Received, into: &mut [u8]) -> usize {
+        let core = self.core.upgrade();
+        match core.as_ref().and_then(|core| core.ring.as_ref()) {
+            Some(ring) => ring.ring.borrow_mut().take_received(received, into),
+            None => 0,
+        }
+    }
+
+    /// Sends a copy of `slices` on `socket`: true if the ring took it (no
+    /// send was in flight).
+    pub(crate) fn send(&self, socket: &Rc<TcpStream>, slices: &[std::io::IoSlice<'_>]) -> bool {
+        self.with(|ring, user| {
+            if user.sending {
+                return false;
+            }
+            ring.borrow_mut().send_copy(socket, slices, self.key);
+            user.sending = true;
+            true
+        })
+        .unwrap_or(false)
+    }
+
+    /// Sends `bytes` on `socket` as they are: true if the ring took them.
+    pub(crate) fn send_bytes(&self, socket: &Rc<TcpStream>, bytes: bytes::Bytes) -> bool {
+        self.with(|ring, user| {
+            if user.sending {
+                return false;
+            }
+            ring.borrow_mut().send_bytes(socket, bytes, self.key);
+            user.sending = true;
+            true
+        })
+        .unwrap_or(false)
+    }
+}
+
+impl Drop for RingLink {
+    fn drop(&mut self) {
+        let Some(core) = self.core.upgrade() else {
+            return;
+        };
+        let Some(ring) = core.ring.as_ref() else {
+            return;
+        };
+        let Some(mut user) = ring.users.borrow_mut().try_remove(self.key) else {
+            return;
+        };
+        let mut ring = ring.ring.borrow_mut();
+        while let Some(received) = user.next_received() {
+            ring.give_back(received);
+        }
+        // Its socket is shut down next, which ends the receive; cancelled
+        // too, in case it is not.
+        if let Some(recv) = user.recv {
+            ring.cancel(recv as usize);
+        }
+    }
+}
+
+impl RingCore {
+    /// A ring for this thread, or the kernel's reason for refusing one.
+    pub(super) fn new() -> io::Result<Self> {
+        Ok(RingCore {
+            ring: RefCell::new(Ring::new()?),
+            users: RefCell::new(Slab::new()),
+            poller_watched: Cell::new(false),
+        })
+    }
+
+    /// Registers the adapter `adapter` on the ring of `core`.
+    pub(crate) fn link(core: &Rc<SelectorCore>, adapter: ComponentRef) -> Option<RingLink> {
+        let ring = core.ring.as_ref()?;
+        let key = ring.users.borrow_mut().insert(RingUser {
+            adapter,
+            received: None,
+            more: None,
+            recv: None,
+            cancel: Cancel::No,
+            error: None,
+            eof: false,
+            sending: false,
+        });
+        Some(RingLink {
+            core: Rc::downgrade(core),
+            key,
+        })
+    }
+
+    /// The park: submits what was asked, waits (at most `timeout`) for a
+    /// completion, and tells each its user. Whether the epoll poller has
+    /// events to collect.
+    pub(super) fn park(
+        &self,
+        poller: std::os::fd::BorrowedFd<'_>,
+        timeout: Option<Duration>,
+    ) -> io::Result<bool> {
+        let mut ring = self.ring.borrow_mut();
+        if !self.poller_watched.get() {
+            ring.poll_readable(poller, POLLER_KEY);
+            self.poller_watched.set(true);
+        }
+        ring.wait(timeout)?;
+        let mut users = self.users.borrow_mut();
+        let mut poller_ready = false;
+        let mut cancels = Vec::new();
+        ring.complete(|key, done| {
+            if key == POLLER_KEY {
+                // An error (the poll refused) is read as ready: collecting
+                // the poller's events finds what there is, and the poll is
+                // asked again at the next wait.
+                if let Done::Poll(Err(e)) = done {
+                    tracing::error!(target: "kamaelia::selector", error = %e, "the ring's poll of the poller failed");
+                }
+                poller_ready = true;
+                return None;
+            }
+            match (users.get_mut(key), done) {
+                (Some(user), done) => {
+                    let unwanted = user.on(done);
+                    if let (Cancel::Wanted, Some(recv)) = (user.cancel, user.recv) {
+                        cancels.push(recv as usize);
+                        user.cancel = Cancel::Asked;
+                    }
+                    unwanted
+                }
+                // Its connection has gone: its buffer goes back.
+                (None, Done::Recv(Ok(received), _)) => received,
+                (None, _) => None,
+            }
+        });
+        for recv in cancels {
+            ring.cancel(recv);
+        }
+        if poller_ready {
+            self.poller_watched.set(false);
+        }
+        Ok(poller_ready)
+    }
+}
