@@ -76,9 +76,18 @@ struct RingUser {
     eof: bool,
     /// A send is in flight.
     sending: bool,
+    /// Its connection has gone: the entry stays (its key taken) until its
+    /// last operation has completed, so that no completion of its reaches a
+    /// new connection given the same key.
+    gone: bool,
 }
 
 impl RingUser {
+    /// Whether none of its operations is in flight.
+    fn idle(&self) -> bool {
+        self.recv.is_none() && !self.sending
+    }
+
     /// Notes a completion; what it does not keep goes back to the ring.
     fn on(&mut self, done: Done) -> Option<Received> {
         if let Done::Recv(_, false) = done {
@@ -86,6 +95,8 @@ impl RingUser {
             self.cancel = Cancel::No;
         }
         let unwanted = match done {
+            // Its connection has gone: the bytes are for no one.
+            Done::Recv(Ok(Some(received)), _) if self.gone => Some(received),
             Done::Recv(Ok(Some(received)), _) => {
                 let held = match self.received {
                     None => {
@@ -124,7 +135,9 @@ impl RingUser {
             }
             Done::Poll(_) => None,
         };
-        self.adapter.unpause();
+        if !self.gone {
+            self.adapter.unpause();
+        }
         unwanted
     }
 
@@ -228,24 +241,21 @@ impl RingLink {
     /// Sends a copy of `slices` on `socket`: true if the ring took it (no
     /// send was in flight).
     pub(crate) fn send(&self, socket: &Rc<TcpStream>, slices: &[std::io::IoSlice<'_>]) -> bool {
-        self.with(|ring, user| {
-            if user.sending {
-                return false;
-            }
-            ring.borrow_mut().send_copy(socket, slices, self.key);
-            user.sending = true;
-            true
-        })
-        .unwrap_or(false)
+        self.start_send(|ring, key| ring.send_copy(socket, slices, key))
     }
 
     /// Sends `bytes` on `socket` as they are: true if the ring took them.
     pub(crate) fn send_bytes(&self, socket: &Rc<TcpStream>, bytes: bytes::Bytes) -> bool {
+        self.start_send(|ring, key| ring.send_bytes(socket, bytes, key))
+    }
+
+    /// Starts a send with `send`, unless one is in flight: true if started.
+    fn start_send(&self, send: impl FnOnce(&mut Ring, usize)) -> bool {
         self.with(|ring, user| {
             if user.sending {
                 return false;
             }
-            ring.borrow_mut().send_bytes(socket, bytes, self.key);
+            send(&mut ring.borrow_mut(), self.key);
             user.sending = true;
             true
         })
@@ -261,7 +271,8 @@ impl Drop for RingLink {
         let Some(ring) = core.ring.as_ref() else {
             return;
         };
-        let Some(mut user) = ring.users.borrow_mut().try_remove(self.key) else {
+        let mut users = ring.users.borrow_mut();
+        let Some(user) = users.get_mut(self.key) else {
             return;
         };
         let mut ring = ring.ring.borrow_mut();
@@ -270,8 +281,13 @@ impl Drop for RingLink {
         }
         // Its socket is shut down next, which ends the receive; cancelled
         // too, in case it is not.
-        if let Some(recv) = user.recv {
+        if let Some(recv) = user.recv.filter(|_| user.cancel != Cancel::Asked) {
             ring.cancel(recv as usize);
+            user.cancel = Cancel::Asked;
+        }
+        user.gone = true;
+        if user.idle() {
+            users.remove(self.key);
         }
     }
 }
@@ -298,6 +314,7 @@ impl RingCore {
             error: None,
             eof: false,
             sending: false,
+            gone: false,
         });
         Some(RingLink {
             core: Rc::downgrade(core),
@@ -340,9 +357,12 @@ impl RingCore {
                         cancels.push(recv as usize);
                         user.cancel = Cancel::Asked;
                     }
+                    if user.gone && user.idle() {
+                        users.remove(key);
+                    }
                     unwanted
                 }
-                // Its connection has gone: its buffer goes back.
+                // Not reached: an entry outlives its operations.
                 (None, Done::Recv(Ok(received), _)) => received,
                 (None, _) => None,
             }
@@ -354,5 +374,81 @@ impl RingCore {
             self.poller_watched.set(false);
         }
         Ok(poller_ready)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::net::TcpListener;
+
+    use axon::{from_fn, Cx, Scheduler, Standard};
+
+    use super::super::ring_link;
+    use super::*;
+
+    fn pair() -> (Rc<TcpStream>, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let peer = TcpStream::connect(listener.local_addr().expect("bound")).expect("connect");
+        let (ours, _) = listener.accept().expect("accept");
+        ours.set_nonblocking(true).expect("non-blocking");
+        (Rc::new(ours), peer)
+    }
+
+    fn adapter(scheduler: &Scheduler) -> ComponentRef {
+        let c = ComponentRef::new(from_fn(|cx: Cx<Standard<(), ()>>| async move {
+            loop {
+                cx.idle().await;
+            }
+        }));
+        c.activate_on(scheduler);
+        c
+    }
+
+    /// A connection that leaves while its receive is in flight keeps its
+    /// key until that receive has ended: the next connection, given
+    /// another key, hears nothing of the first one's end.
+    #[test]
+    fn a_gone_connections_last_completion_reaches_no_one_else() {
+        let scheduler = Scheduler::new();
+        let Some(first) = ring_link(&scheduler, adapter(&scheduler)) else {
+            eprintln!("no io_uring here: skipped");
+            return;
+        };
+        let (first_socket, first_peer) = pair();
+        first.receive(&first_socket, 1024);
+        scheduler.run_cycle();
+        drop(first);
+        drop(first_socket);
+        let second = ring_link(&scheduler, adapter(&scheduler)).expect("a ring");
+        let (second_socket, mut second_peer) = pair();
+        second.receive(&second_socket, 1024);
+        // The first one's receive ends (cancelled, or finding the end).
+        drop(first_peer);
+        for _ in 0..20 {
+            scheduler.run_cycle();
+        }
+        assert!(
+            !second.eof(),
+            "the first connection's end reached the second"
+        );
+        assert!(second.take_error().is_none());
+        assert_eq!(
+            second.with(|_, user| user.recv.is_some()),
+            Some(true),
+            "the first connection's last completion ended the second's receive"
+        );
+        second_peer.write_all(b"mine").expect("write");
+        let mut got = Vec::new();
+        for _ in 0..1000 {
+            scheduler.run_cycle();
+            if let Some(received) = second.take_received() {
+                let mut into = [0; 64];
+                let n = second.copy_received(received, &mut into);
+                got.extend_from_slice(&into[..n]);
+                break;
+            }
+        }
+        assert_eq!(got, b"mine");
     }
 }
