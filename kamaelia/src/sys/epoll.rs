@@ -186,7 +186,7 @@ impl Poller {
     }
 
     /// The epoll descriptor, for a ring to watch.
-    #[cfg(feature = "io-uring")]
+    #[cfg(uring)]
     pub(crate) fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
         self.epoll.as_fd()
     }

@@ -25,20 +25,16 @@
 //!   interface: what the kernel reads or writes is held by the ring until
 //!   the operation's completion.
 
-#[cfg(all(target_os = "linux", not(feature = "portable-poller")))]
+#[cfg(epoll)]
 mod epoll;
-#[cfg(any(not(target_os = "linux"), feature = "portable-poller"))]
+#[cfg(not(epoll))]
 mod poller;
 mod socket;
-#[cfg(all(
-    target_os = "linux",
-    feature = "io-uring",
-    not(feature = "portable-poller")
-))]
+#[cfg(uring)]
 pub(crate) mod uring;
 
-#[cfg(all(target_os = "linux", not(feature = "portable-poller")))]
+#[cfg(epoll)]
 pub(crate) use epoll::Poller;
-#[cfg(any(not(target_os = "linux"), feature = "portable-poller"))]
+#[cfg(not(epoll))]
 pub(crate) use poller::Poller;
 pub(crate) use socket::{accept, connect, connect_result, listen, send};

@@ -14,11 +14,6 @@ use bytes::{Buf, Bytes};
 
 use crate::internet::inline_protocol::{InlineProtocol, Reply};
 use crate::internet::selector::Ready;
-#[cfg(all(
-    target_os = "linux",
-    feature = "io-uring",
-    not(feature = "portable-poller")
-))]
 use crate::internet::selector::RingLink;
 use crate::sys;
 
@@ -95,13 +90,19 @@ pub(super) struct Connection {
     watching_writes: bool,
     /// The thread's io_uring, if the connection reads and writes through it
     /// instead of being told by the Selector when the socket is ready.
-    ring: Option<RingLinkOrNothing>,
+    ring: Option<RingLink>,
 }
 
 impl Connection {
     /// A connection on `socket`, assumed readable and writable until the
-    /// socket says otherwise.
-    pub(super) fn new(socket: Rc<TcpStream>, read_size: usize, handler: Handler) -> Self {
+    /// socket says otherwise; reading and writing through the thread's
+    /// io_uring if given a place on it.
+    pub(super) fn new(
+        socket: Rc<TcpStream>,
+        read_size: usize,
+        handler: Handler,
+        ring: Option<RingLink>,
+    ) -> Self {
         Connection {
             socket,
             read_size,
@@ -113,18 +114,8 @@ impl Connection {
             eof: false,
             peer_closed: false,
             watching_writes: false,
-            ring: None,
+            ring,
         }
-    }
-
-    /// Reads and writes through the thread's io_uring from now on.
-    #[cfg(all(
-        target_os = "linux",
-        feature = "io-uring",
-        not(feature = "portable-poller")
-    ))]
-    pub(super) fn use_ring(&mut self, link: RingLink) {
-        self.ring = Some(link);
     }
 
     /// Whether it reads and writes through the ring.
@@ -135,11 +126,6 @@ impl Connection {
     /// Takes in what the ring has said since the last turn: a send done
     /// lets the next one go.
     pub(super) fn ring_turn(&mut self) {
-        #[cfg(all(
-            target_os = "linux",
-            feature = "io-uring",
-            not(feature = "portable-poller")
-        ))]
         if let Some(link) = &self.ring {
             self.can_write = !link.sending();
         }
@@ -267,15 +253,7 @@ impl Connection {
     /// True while the ring has a send of this connection's in flight: what
     /// it was given is not yet in the socket.
     fn ring_sending(&self) -> bool {
-        #[cfg(all(
-            target_os = "linux",
-            feature = "io-uring",
-            not(feature = "portable-poller")
-        ))]
-        if let Some(link) = &self.ring {
-            return link.sending();
-        }
-        false
+        self.ring.as_ref().is_some_and(RingLink::sending)
     }
 
     /// Writes what is pending and queued until done or the socket is full.
@@ -449,11 +427,6 @@ impl Connection {
         if self.eof || self.inline_full() {
             return Ok(());
         }
-        #[cfg(all(
-            target_os = "linux",
-            feature = "io-uring",
-            not(feature = "portable-poller")
-        ))]
         if self.ring.is_some() {
             return self.receive_from_ring(outbox, drop_when_full);
         }
@@ -506,11 +479,6 @@ impl Connection {
 
     /// [`receive`](Self::receive) through the ring: takes what a receive
     /// brought, then receives again if there is room for more.
-    #[cfg(all(
-        target_os = "linux",
-        feature = "io-uring",
-        not(feature = "portable-poller")
-    ))]
     fn receive_from_ring(
         &mut self,
         outbox: &Outbox<Bytes>,
@@ -518,29 +486,22 @@ impl Connection {
     ) -> io::Result<()> {
         // Completions wake the adapter: there is never a read to try.
         self.can_read = false;
-        let Some(link) = &self.ring else {
-            return Ok(());
-        };
-        if let Some(e) = link.take_error() {
+        if let Some(e) = self.ring.as_ref().and_then(RingLink::take_error) {
             return Err(e);
         }
         // What came, in order, while there is room for it.
-        while self.stash.is_none() && !self.inline_full() {
-            let Some(received) = self.ring.as_ref().and_then(|link| link.take_received()) else {
-                break;
-            };
-            SCRATCH.with(|scratch| {
-                let mut scratch = scratch.borrow_mut();
-                if scratch.len() < received.len() {
-                    scratch.resize(received.len(), 0);
-                }
-                let n = match &self.ring {
-                    Some(link) => link.copy_received(received, &mut scratch),
-                    None => 0,
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            while self.stash.is_none() && !self.inline_full() {
+                let Some(n) =
+                    (self.ring.as_ref()).and_then(|link| link.take_received(&mut scratch))
+                else {
+                    break;
                 };
-                self.take(&scratch[..n], outbox, drop_when_full)
-            })?;
-        }
+                self.take(&scratch[..n], outbox, drop_when_full)?;
+            }
+            io::Result::Ok(())
+        })?;
         let room = self.stash.is_none() && !self.inline_full();
         if let Some(link) = &self.ring {
             if link.eof() {
@@ -589,38 +550,18 @@ impl Connection {
     }
 }
 
-/// What [`Connection::ring`] gives: the connection's place on the ring, or
-/// (without the `io-uring` feature) a type with no values.
-#[cfg(all(
-    target_os = "linux",
-    feature = "io-uring",
-    not(feature = "portable-poller")
-))]
-type RingLinkOrNothing = RingLink;
-#[cfg(not(all(
-    target_os = "linux",
-    feature = "io-uring",
-    not(feature = "portable-poller")
-)))]
-type RingLinkOrNothing = std::convert::Infallible;
-
 /// Sends `slices` on `socket`, again if interrupted, and returns how many
 /// bytes it took: none once it is full, which clears `can_write` (until the
 /// Selector says it is writable again). Through the ring, the ring takes
 /// them all, or none while a send is in flight.
 fn send(
     socket: &Rc<TcpStream>,
-    ring: Option<&RingLinkOrNothing>,
+    ring: Option<&RingLink>,
     slices: &[IoSlice<'_>],
     can_write: &mut bool,
 ) -> io::Result<usize> {
     #[cfg(test)]
     counted::write(slices.len());
-    #[cfg(all(
-        target_os = "linux",
-        feature = "io-uring",
-        not(feature = "portable-poller")
-    ))]
     if let Some(link) = ring {
         if link.send(socket, slices) {
             return Ok(slices.iter().map(|s| s.len()).sum());
@@ -628,12 +569,6 @@ fn send(
         *can_write = false;
         return Ok(0);
     }
-    #[cfg(not(all(
-        target_os = "linux",
-        feature = "io-uring",
-        not(feature = "portable-poller")
-    )))]
-    let _ = ring;
     loop {
         match sys::send(socket, slices) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -653,15 +588,10 @@ fn send(
 /// path would cost an allocation per write for nothing) rather than copied.
 fn send_one(
     socket: &Rc<TcpStream>,
-    ring: Option<&RingLinkOrNothing>,
+    ring: Option<&RingLink>,
     one: &Bytes,
     can_write: &mut bool,
 ) -> io::Result<usize> {
-    #[cfg(all(
-        target_os = "linux",
-        feature = "io-uring",
-        not(feature = "portable-poller")
-    ))]
     if let Some(link) = ring.filter(|_| one.len() >= GATHER_BELOW) {
         #[cfg(test)]
         counted::write(1);

@@ -244,18 +244,7 @@ impl Component for ConnectedSocketAdapter {
             // the Selector when the socket is ready (and then no Selector is
             // started for it: one that is never asked anything would keep
             // the scheduler running).
-            #[cfg(all(
-                target_os = "linux",
-                feature = "io-uring",
-                not(feature = "portable-poller")
-            ))]
             let ring = super::selector::ring_link(&cx.scheduler(), cx.component());
-            #[cfg(not(all(
-                target_os = "linux",
-                feature = "io-uring",
-                not(feature = "portable-poller")
-            )))]
-            let ring: Option<std::convert::Infallible> = None;
             // Found before `serve` is awaited, so that no temporary of the
             // lookup is kept in the generator while the connection lives.
             let (selector, how_died) = match ring {
@@ -273,30 +262,14 @@ impl Component for ConnectedSocketAdapter {
                     },
                     None => Handler::Linked,
                 };
-                #[allow(unused_mut)] // without the io-uring feature
-                let mut connection = Connection::new(self.socket.clone(), self.read_size, handler);
-                match ring {
-                    #[cfg(all(
-                        target_os = "linux",
-                        feature = "io-uring",
-                        not(feature = "portable-poller")
-                    ))]
-                    Some(link) => connection.use_ring(link),
-                    #[cfg(not(all(
-                        target_os = "linux",
-                        feature = "io-uring",
-                        not(feature = "portable-poller")
-                    )))]
-                    Some(never) => match never {},
-                    None => {
-                        if let Some(selector) = &selector {
-                            selector.send(SelectorRequest::NewReader {
-                                selectable: selectable.clone(),
-                                reply: cx.read_ready.clone(),
-                            });
-                        }
-                    }
+                if let Some(selector) = &selector {
+                    selector.send(SelectorRequest::NewReader {
+                        selectable: selectable.clone(),
+                        reply: cx.read_ready.clone(),
+                    });
                 }
+                let connection =
+                    Connection::new(self.socket.clone(), self.read_size, handler, ring);
                 serve(&cx, connection, selector.as_ref(), &selectable, self.linger).await
             } else {
                 how_died
@@ -665,11 +638,7 @@ mod tests {
         assert_eq!(given.get(), at_rest, "asleep, it read no more");
         // Answers to the limit, and what the two small kernel buffers took;
         // through the ring, one more: the answer its send holds.
-        let in_flight = usize::from(cfg!(all(
-            target_os = "linux",
-            feature = "io-uring",
-            not(feature = "portable-poller")
-        )));
+        let in_flight = usize::from(cfg!(uring));
         let most = (LIMIT + 4 + in_flight) * READ;
         assert!(
             at_rest <= most,
@@ -710,11 +679,7 @@ mod tests {
         let before = counted::reads();
         // Through the ring there is no read to count: a receive waits in
         // the kernel, and comes back with the data or the end.
-        let reads_counted = !cfg!(all(
-            target_os = "linux",
-            feature = "io-uring",
-            not(feature = "portable-poller")
-        ));
+        let reads_counted = !cfg!(uring);
         if reads_counted {
             assert_eq!((before.data, before.zero), (0, 0), "nothing came yet");
             assert!(before.failed >= 1, "it read, and found nothing");
@@ -742,7 +707,7 @@ mod tests {
         let zero_reads = after.zero - before.zero;
         if !reads_counted {
             assert_eq!(after, before, "no read made");
-        } else if cfg!(feature = "portable-poller") {
+        } else if !cfg!(epoll) {
             assert_eq!(after.data - before.data, 1, "one read returned the data");
             // The poller does not say the FIN had come: the adapter reads
             // again, a poll cycle later, to find the 0.

@@ -40,11 +40,7 @@ pub(crate) struct SelectorCore {
     rearm_visits: Cell<u64>,
     /// The thread's io_uring, which connections read and write through and
     /// the park waits in, if the kernel gave one.
-    #[cfg(all(
-        target_os = "linux",
-        feature = "io-uring",
-        not(feature = "portable-poller")
-    ))]
+    #[cfg(uring)]
     pub(super) ring: Option<super::ring::RingCore>,
 }
 
@@ -153,11 +149,7 @@ impl SelectorCore {
             rearm: Rc::new(RearmQueue::default()),
             rearming: RefCell::new(Vec::new()),
             rearm_visits: Cell::new(0),
-            #[cfg(all(
-                target_os = "linux",
-                feature = "io-uring",
-                not(feature = "portable-poller")
-            ))]
+            #[cfg(uring)]
             ring: match super::ring::RingCore::new() {
                 Ok(ring) => Some(ring),
                 Err(e) => {
@@ -176,11 +168,7 @@ impl SelectorCore {
     /// watchers: the scheduler's park. With a ring, the wait is the ring's,
     /// and the poller's events are collected when its descriptor is readable.
     pub(super) fn park(&self, timeout: Option<Duration>) -> io::Result<()> {
-        #[cfg(all(
-            target_os = "linux",
-            feature = "io-uring",
-            not(feature = "portable-poller")
-        ))]
+        #[cfg(uring)]
         if let Some(ring) = &self.ring {
             self.rearm_taken();
             let poller_ready = {

@@ -8,16 +8,16 @@
 //! | `core.rs` | what is watched, and the poll that tells the components |
 //! | `notice.rs` | what a [`Ready`] shares with its registration, and the re-arm queue |
 //! | `park.rs` | the scheduler's idle wait: the poll |
+//! | `ring.rs` | the thread's io_uring, its park, and each connection's [`RingLink`] (the `io-uring` feature) |
+//! | `no_ring.rs` | [`RingLink`] without that feature: a type with no values |
 
 mod core;
 mod messages;
+#[cfg(not(uring))]
+mod no_ring;
 mod notice;
 mod park;
-#[cfg(all(
-    target_os = "linux",
-    feature = "io-uring",
-    not(feature = "portable-poller")
-))]
+#[cfg(uring)]
 mod ring;
 
 use std::fmt;
@@ -29,12 +29,10 @@ use axon::{Component, ComponentRef, Cx, Inbox, Scheduler};
 
 use self::core::SelectorCore;
 pub use messages::{Ready, Selectable, SelectorRequest};
-#[cfg(all(
-    target_os = "linux",
-    feature = "io-uring",
-    not(feature = "portable-poller")
-))]
-pub(crate) use ring::RingLink;
+#[cfg(not(uring))]
+pub(crate) use no_ring::{ring_link, RingLink};
+#[cfg(uring)]
+pub(crate) use ring::{ring_link, RingLink};
 
 /// The name under which the Selector offers its `notify` inbox (Kamaelia's
 /// `"selector"` service).
@@ -167,19 +165,6 @@ impl SelectorNotify {
             tracing::error!(target: "kamaelia::selector", "a request to the Selector was refused: {refused}");
         }
     }
-}
-
-/// A place on the io_uring of `scheduler`'s thread for the adapter
-/// `adapter`, if the thread has a ring (the kernel may refuse one: then
-/// `None`, and the adapter uses the Selector).
-#[cfg(all(
-    target_os = "linux",
-    feature = "io-uring",
-    not(feature = "portable-poller")
-))]
-pub(crate) fn ring_link(scheduler: &Scheduler, adapter: ComponentRef) -> Option<RingLink> {
-    let core = SelectorCore::for_scheduler(scheduler).ok()?;
-    ring::RingCore::link(&core, adapter)
 }
 
 impl Component for Selector {
@@ -356,11 +341,7 @@ pub(in crate::internet) mod tests {
         run_until(&scheduler, "the adapter asleep", || csa.is_paused());
         // Watched by the Selector, the socket is muted; through the ring,
         // no receive is asked.
-        if !cfg!(all(
-            target_os = "linux",
-            feature = "io-uring",
-            not(feature = "portable-poller")
-        )) {
+        if !cfg!(uring) {
             let source = Selectable::new(ours.clone());
             run_until(&scheduler, "the socket muted", || {
                 read_state(&scheduler, &source) == Some((true, false))

@@ -20,7 +20,7 @@ use std::net::TcpStream;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
-use axon::ComponentRef;
+use axon::{ComponentRef, Scheduler};
 use slab::Slab;
 
 use super::core::SelectorCore;
@@ -173,6 +173,14 @@ pub(crate) struct RingLink {
     key: usize,
 }
 
+/// A place on the io_uring of `scheduler`'s thread for the adapter
+/// `adapter`, if the thread has a ring (the kernel may refuse one: then
+/// `None`, and the adapter uses the Selector).
+pub(crate) fn ring_link(scheduler: &Scheduler, adapter: ComponentRef) -> Option<RingLink> {
+    let core = SelectorCore::for_scheduler(scheduler).ok()?;
+    RingCore::link(&core, adapter)
+}
+
 impl RingLink {
     /// Calls `f` with the ring and this connection's entry.
     fn with<R>(&self, f: impl FnOnce(&RefCell<Ring>, &mut RingUser) -> R) -> Option<R> {
@@ -188,9 +196,18 @@ impl RingLink {
         self.with(|_, user| user.error.take()).flatten()
     }
 
-    /// The next bytes received, in order, if any came.
-    pub(crate) fn take_received(&self) -> Option<Received> {
-        self.with(|_, user| user.next_received()).flatten()
+    /// Copies the next bytes received, in order, into `into` (grown to
+    /// fit), and gives their buffer back to the ring: how many, or `None`
+    /// if none came.
+    pub(crate) fn take_received(&self, into: &mut Vec<u8>) -> Option<usize> {
+        self.with(|ring, user| {
+            let received = user.next_received()?;
+            if into.len() < received.len() {
+                into.resize(received.len(), 0);
+            }
+            Some(ring.borrow_mut().take_received(received, into))
+        })
+        .flatten()
     }
 
     /// Whether a receive has found the end of the input, and every byte
@@ -226,16 +243,6 @@ impl RingLink {
                 user.cancel = Cancel::Asked;
             }
         });
-    }
-
-    /// Copies what was received into `into` and gives the buffer back: how
-    /// many bytes.
-    pub(crate) fn copy_received(&self, received: Received, into: &mut [u8]) -> usize {
-        let core = self.core.upgrade();
-        match core.as_ref().and_then(|core| core.ring.as_ref()) {
-            Some(ring) => ring.ring.borrow_mut().take_received(received, into),
-            None => 0,
-        }
     }
 
     /// Sends a copy of `slices` on `socket`: true if the ring took it (no
@@ -384,7 +391,6 @@ mod tests {
 
     use axon::{from_fn, Cx, Scheduler, Standard};
 
-    use super::super::ring_link;
     use super::*;
 
     fn pair() -> (Rc<TcpStream>, TcpStream) {
@@ -442,9 +448,8 @@ mod tests {
         let mut got = Vec::new();
         for _ in 0..1000 {
             scheduler.run_cycle();
-            if let Some(received) = second.take_received() {
-                let mut into = [0; 64];
-                let n = second.copy_received(received, &mut into);
+            let mut into = Vec::new();
+            if let Some(n) = second.take_received(&mut into) {
                 got.extend_from_slice(&into[..n]);
                 break;
             }

@@ -1,0 +1,54 @@
+//! [`RingLink`] without the `io-uring` feature: a type with no values, so
+//! that a connection's ring is always `None` and the code that uses one
+//! compiles (and is dropped as unreachable) without a `cfg` at each use.
+
+use std::io::{self, IoSlice};
+use std::net::TcpStream;
+use std::rc::Rc;
+
+use axon::{ComponentRef, Scheduler};
+
+/// A connection's place on a ring: none can be made without the `io-uring`
+/// feature.
+#[derive(Debug)]
+pub(crate) enum RingLink {}
+
+/// Never a place on a ring: this build has none.
+pub(crate) fn ring_link(_scheduler: &Scheduler, _adapter: ComponentRef) -> Option<RingLink> {
+    None
+}
+
+// The same calls as the ring's own `RingLink` (`ring.rs`), each unreachable.
+impl RingLink {
+    pub(crate) fn take_error(&self) -> Option<io::Error> {
+        match *self {}
+    }
+
+    pub(crate) fn take_received(&self, _into: &mut Vec<u8>) -> Option<usize> {
+        match *self {}
+    }
+
+    pub(crate) fn eof(&self) -> bool {
+        match *self {}
+    }
+
+    pub(crate) fn sending(&self) -> bool {
+        match *self {}
+    }
+
+    pub(crate) fn receive(&self, _socket: &Rc<TcpStream>, _most: usize) {
+        match *self {}
+    }
+
+    pub(crate) fn pause_receiving(&self) {
+        match *self {}
+    }
+
+    pub(crate) fn send(&self, _socket: &Rc<TcpStream>, _slices: &[IoSlice<'_>]) -> bool {
+        match *self {}
+    }
+
+    pub(crate) fn send_bytes(&self, _socket: &Rc<TcpStream>, _bytes: bytes::Bytes) -> bool {
+        match *self {}
+    }
+}
