@@ -244,7 +244,7 @@ impl Component for ConnectedSocketAdapter {
             // the Selector when the socket is ready (and then no Selector is
             // started for it: one that is never asked anything would keep
             // the scheduler running).
-            let ring = super::selector::ring_link(&cx.scheduler(), cx.component());
+            let ring = super::selector::ring_link(&cx.scheduler(), cx.component(), &self.socket);
             // Found before `serve` is awaited, so that no temporary of the
             // lookup is kept in the generator while the connection lives.
             let (selector, how_died) = match ring {

@@ -14,7 +14,11 @@ use axon::{ComponentRef, Scheduler};
 pub(crate) enum RingLink {}
 
 /// Never a place on a ring: this build has none.
-pub(crate) fn ring_link(_scheduler: &Scheduler, _adapter: ComponentRef) -> Option<RingLink> {
+pub(crate) fn ring_link(
+    _scheduler: &Scheduler,
+    _adapter: ComponentRef,
+    _socket: &TcpStream,
+) -> Option<RingLink> {
     None
 }
 

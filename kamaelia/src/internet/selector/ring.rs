@@ -24,7 +24,7 @@ use axon::{ComponentRef, Scheduler};
 use slab::Slab;
 
 use super::core::SelectorCore;
-use crate::sys::uring::{Done, Received, Ring};
+use crate::sys::uring::{Done, FileSlot, Received, Ring};
 
 /// The key of the poll of the epoll poller's descriptor (keys are `u32`s
 /// to the ring; connections' are their slots in the table).
@@ -76,6 +76,8 @@ struct RingUser {
     eof: bool,
     /// A send is in flight.
     sending: bool,
+    /// Its socket's slot in the ring's table of files, if it has one.
+    slot: Option<FileSlot>,
     /// Its connection has gone: the entry stays (its key taken) until its
     /// last operation has completed, so that no completion of its reaches a
     /// new connection given the same key.
@@ -174,11 +176,15 @@ pub(crate) struct RingLink {
 }
 
 /// A place on the io_uring of `scheduler`'s thread for the adapter
-/// `adapter`, if the thread has a ring (the kernel may refuse one: then
-/// `None`, and the adapter uses the Selector).
-pub(crate) fn ring_link(scheduler: &Scheduler, adapter: ComponentRef) -> Option<RingLink> {
+/// `adapter` of `socket`, if the thread has a ring (the kernel may refuse
+/// one: then `None`, and the adapter uses the Selector).
+pub(crate) fn ring_link(
+    scheduler: &Scheduler,
+    adapter: ComponentRef,
+    socket: &TcpStream,
+) -> Option<RingLink> {
     let core = SelectorCore::for_scheduler(scheduler).ok()?;
-    RingCore::link(&core, adapter)
+    RingCore::link(&core, adapter, socket)
 }
 
 impl RingLink {
@@ -228,7 +234,7 @@ impl RingLink {
     pub(crate) fn receive(&self, socket: &Rc<TcpStream>, most: usize) {
         self.with(|ring, user| {
             if user.recv.is_none() && !user.eof && user.received.is_none() {
-                let recv = ring.borrow_mut().recv(socket, most, self.key);
+                let recv = ring.borrow_mut().recv(socket, user.slot, most, self.key);
                 user.recv = u32::try_from(recv).ok();
             }
         });
@@ -248,21 +254,21 @@ impl RingLink {
     /// Sends a copy of `slices` on `socket`: true if the ring took it (no
     /// send was in flight).
     pub(crate) fn send(&self, socket: &Rc<TcpStream>, slices: &[std::io::IoSlice<'_>]) -> bool {
-        self.start_send(|ring, key| ring.send_copy(socket, slices, key))
+        self.start_send(|ring, slot, key| ring.send_copy(socket, slot, slices, key))
     }
 
     /// Sends `bytes` on `socket` as they are: true if the ring took them.
     pub(crate) fn send_bytes(&self, socket: &Rc<TcpStream>, bytes: bytes::Bytes) -> bool {
-        self.start_send(|ring, key| ring.send_bytes(socket, bytes, key))
+        self.start_send(|ring, slot, key| ring.send_bytes(socket, slot, bytes, key))
     }
 
     /// Starts a send with `send`, unless one is in flight: true if started.
-    fn start_send(&self, send: impl FnOnce(&mut Ring, usize)) -> bool {
+    fn start_send(&self, send: impl FnOnce(&mut Ring, Option<FileSlot>, usize)) -> bool {
         self.with(|ring, user| {
             if user.sending {
                 return false;
             }
-            send(&mut ring.borrow_mut(), self.key);
+            send(&mut ring.borrow_mut(), user.slot, self.key);
             user.sending = true;
             true
         })
@@ -292,6 +298,9 @@ impl Drop for RingLink {
             ring.cancel(recv as usize);
             user.cancel = Cancel::Asked;
         }
+        if let Some(slot) = user.slot.take() {
+            ring.unregister(slot);
+        }
         user.gone = true;
         if user.idle() {
             users.remove(self.key);
@@ -309,9 +318,15 @@ impl RingCore {
         })
     }
 
-    /// Registers the adapter `adapter` on the ring of `core`.
-    pub(crate) fn link(core: &Rc<SelectorCore>, adapter: ComponentRef) -> Option<RingLink> {
+    /// Registers the adapter `adapter` of `socket` on the ring of `core`
+    /// (and the socket in the ring's table of files, if it has room).
+    pub(crate) fn link(
+        core: &Rc<SelectorCore>,
+        adapter: ComponentRef,
+        socket: &TcpStream,
+    ) -> Option<RingLink> {
         let ring = core.ring.as_ref()?;
+        let slot = ring.ring.borrow_mut().register(socket);
         let key = ring.users.borrow_mut().insert(RingUser {
             adapter,
             received: None,
@@ -321,6 +336,7 @@ impl RingCore {
             error: None,
             eof: false,
             sending: false,
+            slot,
             gone: false,
         });
         Some(RingLink {
@@ -417,17 +433,17 @@ mod tests {
     #[test]
     fn a_gone_connections_last_completion_reaches_no_one_else() {
         let scheduler = Scheduler::new();
-        let Some(first) = ring_link(&scheduler, adapter(&scheduler)) else {
+        let (first_socket, first_peer) = pair();
+        let Some(first) = ring_link(&scheduler, adapter(&scheduler), &first_socket) else {
             eprintln!("no io_uring here: skipped");
             return;
         };
-        let (first_socket, first_peer) = pair();
         first.receive(&first_socket, 1024);
         scheduler.run_cycle();
         drop(first);
         drop(first_socket);
-        let second = ring_link(&scheduler, adapter(&scheduler)).expect("a ring");
         let (second_socket, mut second_peer) = pair();
+        let second = ring_link(&scheduler, adapter(&scheduler), &second_socket).expect("a ring");
         second.receive(&second_socket, 1024);
         // The first one's receive ends (cancelled, or finding the end).
         drop(first_peer);
@@ -455,5 +471,60 @@ mod tests {
             }
         }
         assert_eq!(got, b"mine");
+    }
+
+    /// A connection's socket is in the ring's table of files while it is on
+    /// the ring, and taken out when it leaves: the table does not keep it
+    /// open, and the peer sees it close.
+    #[test]
+    fn a_connection_that_leaves_takes_its_socket_out_of_the_table() {
+        let scheduler = Scheduler::new();
+        let (socket, mut peer) = pair();
+        let Some(link) = ring_link(&scheduler, adapter(&scheduler), &socket) else {
+            eprintln!("no io_uring here: skipped");
+            return;
+        };
+        assert!(
+            link.with(|_, user| user.slot.is_some()) == Some(true),
+            "registered"
+        );
+        // Its operations name it by its slot: an echo goes through.
+        link.receive(&socket, 1024);
+        peer.write_all(b"ping").expect("write");
+        let mut into = Vec::new();
+        let mut n = None;
+        for _ in 0..1000 {
+            scheduler.run_cycle();
+            n = link.take_received(&mut into);
+            if n.is_some() {
+                break;
+            }
+        }
+        assert_eq!(n.map(|n| &into[..n]), Some(&b"ping"[..]));
+        assert!(link.send(&socket, &[std::io::IoSlice::new(b"pong")]));
+        let mut back = [0; 4];
+        peer.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        let reader = std::thread::spawn(move || {
+            std::io::Read::read_exact(&mut peer, &mut back).expect("the answer");
+            assert_eq!(&back, b"pong");
+            // Then the end: the socket closed, though it was registered.
+            let mut rest = [0; 1];
+            std::io::Read::read(&mut peer, &mut rest)
+        });
+        while link.sending() {
+            scheduler.run_cycle();
+        }
+        drop(link);
+        drop(socket);
+        while !reader.is_finished() {
+            scheduler.run_cycle();
+        }
+        let end = reader.join().expect("reader");
+        assert_eq!(
+            end.map_err(|e| e.kind()).ok(),
+            Some(0),
+            "the table kept the socket open"
+        );
     }
 }
