@@ -237,23 +237,31 @@ impl Connection {
     }
 
     /// True if there is something to do now without a new notice: data to
-    /// read (and room for it), or output the socket will take.
+    /// read (and room for it), or output the socket will take. (A send the
+    /// ring has in flight is not work: there is nothing to do until it
+    /// completes, and only if output waits for it is the adapter woken
+    /// then.)
     pub(super) fn has_work(&self, inbox: &Inbox<Bytes>) -> bool {
         let can_read = self.can_read && !self.eof && self.stash.is_none() && !self.inline_full();
-        let can_write = self.can_write && self.has_output(inbox);
-        can_read || can_write
+        let to_write = !self.pending.is_empty() || inbox.data_ready();
+        if to_write && !self.can_write {
+            self.ring_sending();
+        }
+        can_read || (self.can_write && to_write)
     }
 
     /// True if there is anything to write, here or queued in `inbox`, or
-    /// still being sent by the ring.
+    /// still being sent by the ring (whose completion then wakes the
+    /// adapter).
     pub(super) fn has_output(&self, inbox: &Inbox<Bytes>) -> bool {
         !self.pending.is_empty() || inbox.data_ready() || self.ring_sending()
     }
 
     /// True while the ring has a send of this connection's in flight: what
-    /// it was given is not yet in the socket.
+    /// it was given is not yet in the socket. The adapter is waiting for it:
+    /// its completion wakes the adapter.
     fn ring_sending(&self) -> bool {
-        self.ring.as_ref().is_some_and(RingLink::sending)
+        self.ring.as_ref().is_some_and(RingLink::wait_for_send)
     }
 
     /// Writes what is pending and queued until done or the socket is full.
@@ -510,6 +518,10 @@ impl Connection {
                 link.receive(&self.socket, self.read_size);
             } else {
                 link.pause_receiving();
+                // To receive again in the turn after there is room: nothing
+                // else would wake the adapter then (the send that makes room
+                // wakes it only if more output waits for it).
+                self.can_read = true;
             }
         }
         Ok(())

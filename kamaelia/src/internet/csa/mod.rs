@@ -510,6 +510,50 @@ mod tests {
         assert_eq!(turns.get() - before, ROUND_TRIPS, "one turn per round trip");
     }
 
+    /// An inline echo's round trip resumes the adapter once, for the
+    /// request: neither its answer's send (through the ring, an operation
+    /// whose completion comes later) nor that completion resumes it again.
+    #[test]
+    fn an_inline_echo_round_trip_resumes_the_adapter_once() {
+        use std::io::Write;
+
+        let (mut peer, ours) = connected_pair();
+        peer.set_nonblocking(true).expect("non-blocking");
+        let scheduler = Scheduler::new();
+        let csa = ComponentRef::new(
+            ConnectedSocketAdapter::new(ours)
+                .expect("adapter")
+                .inline(crate::protocol::EchoProtocol),
+        );
+        csa.activate_on(&scheduler);
+        run_until(&scheduler, "the adapter asleep", || csa.is_paused());
+        // The Selector, if there is one, settles too.
+        for _ in 0..10 {
+            scheduler.run_cycle();
+        }
+        // Only the adapter runs now: each cycle counted is one of its turns.
+        let before = scheduler.cycles();
+        const ROUND_TRIPS: u64 = 20;
+        for n in 0..ROUND_TRIPS {
+            let line = format!("round trip {n}\n");
+            peer.write_all(line.as_bytes()).expect("write");
+            let mut echoed = Vec::new();
+            run_until(&scheduler, "the echo", || {
+                read_available(&mut peer, &mut echoed);
+                echoed == line.as_bytes()
+            });
+            // Whatever the send's completion would wake runs meanwhile.
+            for _ in 0..10 {
+                scheduler.run_cycle();
+            }
+        }
+        assert_eq!(
+            scheduler.cycles() - before,
+            ROUND_TRIPS,
+            "one turn per round trip"
+        );
+    }
+
     /// Empty chunks in a burst are dropped, not sent: a burst of nothing
     /// but empty chunks leaves the connection open (a send of nothing would
     /// read as the peer's end), and what comes after still arrives.

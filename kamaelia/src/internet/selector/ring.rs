@@ -76,6 +76,12 @@ struct RingUser {
     eof: bool,
     /// A send is in flight.
     sending: bool,
+    /// Its completion is to wake the adapter, which waits for it. Most
+    /// completions of a send find the adapter with nothing more to send,
+    /// and would wake it for nothing: an echo's adapter ran three turns per
+    /// round trip, one for the request, one for nothing, one for the send's
+    /// completion.
+    wake_when_sent: bool,
     /// Its socket's slot in the ring's table of files, if it has one.
     slot: Option<FileSlot>,
     /// Its connection has gone: the entry stays (its key taken) until its
@@ -96,6 +102,7 @@ impl RingUser {
             self.recv = None;
             self.cancel = Cancel::No;
         }
+        let mut wake = true;
         let unwanted = match done {
             // Its connection has gone: the bytes are for no one.
             Done::Recv(Ok(Some(received)), _) if self.gone => Some(received),
@@ -130,6 +137,9 @@ impl RingUser {
             }
             Done::Send(result) => {
                 self.sending = false;
+                // The adapter hears of it if it waits for it, or must hear
+                // of its error.
+                wake = std::mem::take(&mut self.wake_when_sent) || result.is_err();
                 if let Err(e) = result {
                     self.error.get_or_insert(e);
                 }
@@ -137,7 +147,7 @@ impl RingUser {
             }
             Done::Poll(_) => None,
         };
-        if !self.gone {
+        if wake && !self.gone {
             self.adapter.unpause();
         }
         unwanted
@@ -226,6 +236,17 @@ impl RingLink {
     /// Whether a send is in flight.
     pub(crate) fn sending(&self) -> bool {
         self.with(|_, user| user.sending).unwrap_or(false)
+    }
+
+    /// Whether a send is in flight; if one is, its completion wakes the
+    /// adapter, which is waiting for it (to send more, or to close). A send
+    /// nobody waits for completes without waking anyone.
+    pub(crate) fn wait_for_send(&self) -> bool {
+        self.with(|_, user| {
+            user.wake_when_sent |= user.sending;
+            user.sending
+        })
+        .unwrap_or(false)
     }
 
     /// Receives from `socket` (at most `most` bytes at a time) from now on,
@@ -336,6 +357,7 @@ impl RingCore {
             error: None,
             eof: false,
             sending: false,
+            wake_when_sent: false,
             slot,
             gone: false,
         });
