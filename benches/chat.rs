@@ -417,7 +417,7 @@ fn compare(binary: &Path, rounds: usize, (clients, lines): (usize, usize)) {
         k / t
     );
     println!(
-        "ratio kamaelia/tokio server CPU per delivery: {:.2}x (rounds' own: {paired_cpu:.2}x; the CPU figures count 10 ms clock ticks)",
+        "ratio kamaelia/tokio server CPU per delivery: {:.2}x (rounds' own: {paired_cpu:.2}x)",
         k_cpu / t_cpu
     );
     println!();
@@ -426,8 +426,8 @@ fn compare(binary: &Path, rounds: usize, (clients, lines): (usize, usize)) {
 /// Both servers side by side, `rounds` times: both on [`SERVER_CPU`] at
 /// once, each under `bursts` loads in a row, the two loads at once on
 /// [`CLIENT_CPU`]. The VM's drift then hits both alike, and the bursts add
-/// up to enough 10 ms clock ticks for the ratio of the servers' CPU per
-/// delivery to be read to about 0.03.
+/// up to enough CPU time for the ratio of the servers' CPU per delivery to
+/// be read to about 0.03.
 fn side_by_side(
     binary: &Path,
     against: Option<&Path>,

@@ -37,8 +37,8 @@
 //! Because a dropped handshake costs the client a second however fast the
 //! server is, the time says more about the backlog than about the server.
 //! The bench therefore also reports each server's CPU time from before the
-//! first connection until all are held (read from `/proc` in 10 ms ticks
-//! while they sit idle, so nothing of their closing is counted): the work of
+//! first connection until all are held (read from the kernel's CPU-time
+//! clock while they sit idle, so nothing of their closing is counted): the work of
 //! establishing them, and the figure to judge a server change by.
 
 #[path = "../examples/loadgen/idle.rs"]
@@ -181,7 +181,7 @@ struct Measured {
     stopped: Option<Duration>,
     /// Resident memory per connection held, in bytes.
     per_connection: Option<f64>,
-    /// The server's CPU time (10 ms ticks) from before the first connection
+    /// The server's CPU time from before the first connection
     /// until all were held: the work of establishing them, which the time
     /// to hold them all shows only through the client and the kernel's
     /// backlog (a dropped handshake costs 1 s however fast the server).
@@ -395,7 +395,7 @@ fn main() {
                 );
             } else {
                 println!(
-                    "{} / tokio (server CPU until all were held): tokio's under one 10 ms tick, no ratio",
+                    "{} / tokio (server CPU until all were held): tokio's none, no ratio",
                     SERVERS[i]
                 );
             }

@@ -95,7 +95,9 @@
 //!   connections' adapters read and write through it: a receive that goes
 //!   on (multishot) into buffers the ring provides, and one send in flight
 //!   per connection, all submitted with the one `io_uring_enter` the
-//!   scheduler waits in. The Selector's epoll poller is watched from the
+//!   scheduler waits in; each socket is registered in the ring's table of
+//!   files, so the kernel does not look its descriptor up per operation.
+//!   The Selector's epoll poller is watched from the
 //!   ring, for listening sockets and clients connecting. The ring takes
 //!   4 MiB of buffers per scheduler; where the kernel refuses a ring (an old
 //!   kernel, a container's seccomp policy), connections use epoll, and a
