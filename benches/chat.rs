@@ -2,7 +2,8 @@
 //! `current_thread` chat server, in the same run.
 //!
 //! `cargo bench --bench chat` (`CHAT_ROUNDS=<n>` rounds, 5 by default;
-//! `CHAT_CLIENTS` / `CHAT_LINES`, 50 and 200 by default; `CHAT_LARGE=1` adds
+//! `CHAT_CLIENTS` / `CHAT_LINES`, 50 and 200 by default; `CHAT_SIDE_BY_SIDE=<n>`
+//! rounds side by side, 3 by default; `CHAT_LARGE=1` adds
 //! 200 clients × 100 lines; `CHAT_AGAINST=<path>` runs only the side-by-side
 //! rounds, against another build of `simple_server` instead of tokio: an A/B
 //! of two builds under the same drift)
@@ -504,7 +505,8 @@ fn main() {
         return;
     }
     compare(&binary, rounds, (clients, lines));
-    side_by_side(&binary, None, SIDE_BY_SIDE, BURSTS, (clients, lines));
+    let pairs = setting("CHAT_SIDE_BY_SIDE", SIDE_BY_SIDE).max(1);
+    side_by_side(&binary, None, pairs, BURSTS, (clients, lines));
     if std::env::var_os("CHAT_LARGE").is_some() {
         compare(&binary, rounds, LARGE);
     }
