@@ -80,11 +80,46 @@ pub(crate) fn connect(address: SocketAddr) -> io::Result<TcpStream> {
 ///
 /// One buffer goes with `send`, several with `sendmsg`: both are the socket's
 /// own calls, cheaper than `write`/`writev`, which pass through the file layer.
+/// On Linux they are made directly (`rustix`), not through libc's wrappers,
+/// which also switch the thread's cancellation state around each call (a
+/// chat's sends spent 0.8% of its server's time there).
 pub(crate) fn send(stream: &TcpStream, buffers: &[IoSlice<'_>]) -> io::Result<usize> {
-    use std::io::Write;
-    match buffers {
-        [one] => (&*stream).write(one),
-        many => socket2::SockRef::from(stream).send_vectored(many),
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::net::{send, sendmsg, SendAncillaryBuffer, SendFlags};
+        let sent = match buffers {
+            [one] => send(stream, one, SendFlags::NOSIGNAL),
+            many => sendmsg(
+                stream,
+                many,
+                &mut SendAncillaryBuffer::default(),
+                SendFlags::NOSIGNAL,
+            ),
+        };
+        Ok(sent?)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        use std::io::Write;
+        match buffers {
+            [one] => (&*stream).write(one),
+            many => socket2::SockRef::from(stream).send_vectored(many),
+        }
+    }
+}
+
+/// Receives into `into` from a connected socket: how many bytes (0 at the
+/// end of the input). On Linux the call is made directly, as [`send`]'s.
+pub(crate) fn recv(stream: &TcpStream, into: &mut [u8]) -> io::Result<usize> {
+    #[cfg(target_os = "linux")]
+    {
+        let (received, _) = rustix::net::recv(stream, into, rustix::net::RecvFlags::empty())?;
+        Ok(received)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        use std::io::Read;
+        (&*stream).read(into)
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
-use std::io::{self, IoSlice, Read};
+use std::io::{self, IoSlice};
 use std::net::TcpStream;
 use std::rc::Rc;
 
@@ -451,7 +451,7 @@ impl Connection {
                 scratch.resize(self.read_size, 0);
             }
             while self.can_read {
-                let read = (&*self.socket).read(&mut scratch[..self.read_size]);
+                let read = sys::recv(&self.socket, &mut scratch[..self.read_size]);
                 #[cfg(test)]
                 counted::read(&read);
                 match read {
