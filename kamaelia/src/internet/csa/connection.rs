@@ -494,30 +494,27 @@ impl Connection {
     ) -> io::Result<()> {
         // Completions wake the adapter: there is never a read to try.
         self.can_read = false;
-        if let Some(e) = self.ring.as_ref().and_then(RingLink::take_error) {
-            return Err(e);
-        }
         // What came, in order, while there is room for it.
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             while self.stash.is_none() && !self.inline_full() {
-                let Some(n) =
+                let Some((n, more)) =
                     (self.ring.as_ref()).and_then(|link| link.take_received(&mut scratch))
                 else {
                     break;
                 };
                 self.take(&scratch[..n], outbox, drop_when_full)?;
+                if !more {
+                    break;
+                }
             }
             io::Result::Ok(())
         })?;
         let room = self.stash.is_none() && !self.inline_full();
         if let Some(link) = &self.ring {
-            if link.eof() {
+            if link.receive_on(&self.socket, self.read_size, room)? {
                 self.eof = true;
-            } else if room {
-                link.receive(&self.socket, self.read_size);
-            } else {
-                link.pause_receiving();
+            } else if !room {
                 // To receive again in the turn after there is room: nothing
                 // else would wake the adapter then (the send that makes room
                 // wakes it only if more output waits for it).

@@ -24,15 +24,16 @@ pub(crate) fn ring_link(
 
 // The same calls as the ring's own `RingLink` (`ring.rs`), each unreachable.
 impl RingLink {
-    pub(crate) fn take_error(&self) -> Option<io::Error> {
+    pub(crate) fn take_received(&self, _into: &mut Vec<u8>) -> Option<(usize, bool)> {
         match *self {}
     }
 
-    pub(crate) fn take_received(&self, _into: &mut Vec<u8>) -> Option<usize> {
-        match *self {}
-    }
-
-    pub(crate) fn eof(&self) -> bool {
+    pub(crate) fn receive_on(
+        &self,
+        _socket: &Rc<TcpStream>,
+        _most: usize,
+        _room: bool,
+    ) -> io::Result<bool> {
         match *self {}
     }
 
@@ -41,14 +42,6 @@ impl RingLink {
     }
 
     pub(crate) fn wait_for_send(&self) -> bool {
-        match *self {}
-    }
-
-    pub(crate) fn receive(&self, _socket: &Rc<TcpStream>, _most: usize) {
-        match *self {}
-    }
-
-    pub(crate) fn pause_receiving(&self) {
         match *self {}
     }
 

@@ -207,30 +207,53 @@ impl RingLink {
         Some(f(&ring.ring, user))
     }
 
-    /// The first error a receive or a send met, once.
-    pub(crate) fn take_error(&self) -> Option<io::Error> {
-        self.with(|_, user| user.error.take()).flatten()
-    }
-
     /// Copies the next bytes received, in order, into `into` (grown to
-    /// fit), and gives their buffer back to the ring: how many, or `None`
-    /// if none came.
-    pub(crate) fn take_received(&self, into: &mut Vec<u8>) -> Option<usize> {
+    /// fit), and gives their buffer back to the ring: how many, and whether
+    /// more are waiting; or `None` if none came.
+    pub(crate) fn take_received(&self, into: &mut Vec<u8>) -> Option<(usize, bool)> {
         self.with(|ring, user| {
             let received = user.next_received()?;
             if into.len() < received.len() {
                 into.resize(received.len(), 0);
             }
-            Some(ring.borrow_mut().take_received(received, into))
+            let n = ring.borrow_mut().take_received(received, into);
+            Some((n, user.received.is_some()))
         })
         .flatten()
     }
 
-    /// Whether a receive has found the end of the input, and every byte
-    /// before it has been taken.
-    pub(crate) fn eof(&self) -> bool {
-        self.with(|_, user| user.eof && user.received.is_none())
-            .unwrap_or(true)
+    /// What follows the adapter's taking of what came: the first error a
+    /// receive or a send met, once; else whether the input has ended (a
+    /// receive found the end, and every byte before it has been taken).
+    /// Until then, it receives on from `socket` (at most `most` bytes at a
+    /// time) if the adapter has `room` for more, or stops receiving if not
+    /// (what comes meanwhile stays in the socket). One call, not one for
+    /// each of these: each looks the connection's entry up.
+    pub(crate) fn receive_on(
+        &self,
+        socket: &Rc<TcpStream>,
+        most: usize,
+        room: bool,
+    ) -> io::Result<bool> {
+        self.with(|ring, user| {
+            if let Some(e) = user.error.take() {
+                return Err(e);
+            }
+            if user.eof {
+                return Ok(user.received.is_none());
+            }
+            if !room {
+                if let Some(recv) = user.recv.filter(|_| user.cancel != Cancel::Asked) {
+                    ring.borrow_mut().cancel(recv as usize);
+                    user.cancel = Cancel::Asked;
+                }
+            } else if user.recv.is_none() && user.received.is_none() {
+                let recv = ring.borrow_mut().recv(socket, user.slot, most, self.key);
+                user.recv = u32::try_from(recv).ok();
+            }
+            Ok(false)
+        })
+        .unwrap_or(Ok(true))
     }
 
     /// Whether a send is in flight.
@@ -247,29 +270,6 @@ impl RingLink {
             user.sending
         })
         .unwrap_or(false)
-    }
-
-    /// Receives from `socket` (at most `most` bytes at a time) from now on,
-    /// if it is not already, the input has not ended, and nothing received
-    /// is waiting to be taken.
-    pub(crate) fn receive(&self, socket: &Rc<TcpStream>, most: usize) {
-        self.with(|ring, user| {
-            if user.recv.is_none() && !user.eof && user.received.is_none() {
-                let recv = ring.borrow_mut().recv(socket, user.slot, most, self.key);
-                user.recv = u32::try_from(recv).ok();
-            }
-        });
-    }
-
-    /// Stops receiving (the adapter has no room for more): what comes
-    /// meanwhile stays in the socket.
-    pub(crate) fn pause_receiving(&self) {
-        self.with(|ring, user| {
-            if let Some(recv) = user.recv.filter(|_| user.cancel != Cancel::Asked) {
-                ring.borrow_mut().cancel(recv as usize);
-                user.cancel = Cancel::Asked;
-            }
-        });
     }
 
     /// Sends a copy of `slices` on `socket`: true if the ring took it (no
@@ -460,34 +460,40 @@ mod tests {
             eprintln!("no io_uring here: skipped");
             return;
         };
-        first.receive(&first_socket, 1024);
+        first
+            .receive_on(&first_socket, 1024, true)
+            .expect("receiving");
         scheduler.run_cycle();
         drop(first);
         drop(first_socket);
         let (second_socket, mut second_peer) = pair();
         let second = ring_link(&scheduler, adapter(&scheduler), &second_socket).expect("a ring");
-        second.receive(&second_socket, 1024);
+        second
+            .receive_on(&second_socket, 1024, true)
+            .expect("receiving");
         // The first one's receive ends (cancelled, or finding the end).
         drop(first_peer);
         for _ in 0..20 {
             scheduler.run_cycle();
         }
-        assert!(
-            !second.eof(),
-            "the first connection's end reached the second"
-        );
-        assert!(second.take_error().is_none());
         assert_eq!(
             second.with(|_, user| user.recv.is_some()),
             Some(true),
             "the first connection's last completion ended the second's receive"
+        );
+        assert_eq!(
+            second
+                .receive_on(&second_socket, 1024, true)
+                .map_err(|e| e.to_string()),
+            Ok(false),
+            "the first connection's end (or error) reached the second"
         );
         second_peer.write_all(b"mine").expect("write");
         let mut got = Vec::new();
         for _ in 0..1000 {
             scheduler.run_cycle();
             let mut into = Vec::new();
-            if let Some(n) = second.take_received(&mut into) {
+            if let Some((n, _)) = second.take_received(&mut into) {
                 got.extend_from_slice(&into[..n]);
                 break;
             }
@@ -511,13 +517,13 @@ mod tests {
             "registered"
         );
         // Its operations name it by its slot: an echo goes through.
-        link.receive(&socket, 1024);
+        link.receive_on(&socket, 1024, true).expect("receiving");
         peer.write_all(b"ping").expect("write");
         let mut into = Vec::new();
         let mut n = None;
         for _ in 0..1000 {
             scheduler.run_cycle();
-            n = link.take_received(&mut into);
+            n = link.take_received(&mut into).map(|(n, _)| n);
             if n.is_some() {
                 break;
             }
