@@ -409,6 +409,12 @@ impl Ring {
         self.ops.len()
     }
 
+    /// Slots of the table of files in use (or being emptied).
+    #[cfg(test)]
+    pub(crate) fn registered(&self) -> usize {
+        (self.files.next as usize) - self.files.free.len()
+    }
+
     fn push(&mut self, entry: squeue::Entry) {
         // SAFETY: what the entry points at (a provided buffer, a payload
         // held in its `Op`, a socket held there) lives until its completion.

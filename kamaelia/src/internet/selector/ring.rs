@@ -319,12 +319,11 @@ impl Drop for RingLink {
             ring.cancel(recv as usize);
             user.cancel = Cancel::Asked;
         }
-        if let Some(slot) = user.slot.take() {
-            ring.unregister(slot);
-        }
         user.gone = true;
         if user.idle() {
-            users.remove(self.key);
+            if let Some(slot) = users.remove(self.key).slot {
+                ring.unregister(slot);
+            }
         }
     }
 }
@@ -384,6 +383,11 @@ impl RingCore {
         let mut users = self.users.borrow_mut();
         let mut poller_ready = false;
         let mut cancels = Vec::new();
+        // The slots of the sockets of connections gone and done with: a
+        // socket leaves the table only once none of its operations is in
+        // flight, since one (the rest of a short send) may be asked again
+        // by its slot, which must not name another socket by then.
+        let mut unregisters = Vec::new();
         ring.complete(|key, done| {
             if key == POLLER_KEY {
                 // An error (the poll refused) is read as ready: collecting
@@ -403,7 +407,7 @@ impl RingCore {
                         user.cancel = Cancel::Asked;
                     }
                     if user.gone && user.idle() {
-                        users.remove(key);
+                        unregisters.extend(users.remove(key).slot);
                     }
                     unwanted
                 }
@@ -414,6 +418,9 @@ impl RingCore {
         });
         for recv in cancels {
             ring.cancel(recv);
+        }
+        for slot in unregisters {
+            ring.unregister(slot);
         }
         if poller_ready {
             self.poller_watched.set(false);
@@ -554,5 +561,65 @@ mod tests {
             Some(0),
             "the table kept the socket open"
         );
+    }
+
+    /// A connection that leaves with a send in flight keeps its socket in
+    /// the table until the send has ended: the rest of a short send is
+    /// asked again by the socket's slot, which must not name another
+    /// socket by then.
+    #[test]
+    fn a_socket_stays_in_the_table_while_its_send_is_in_flight() {
+        let scheduler = Scheduler::new();
+        let (socket, mut peer) = pair();
+        let Some(link) = ring_link(&scheduler, adapter(&scheduler), &socket) else {
+            eprintln!("no io_uring here: skipped");
+            return;
+        };
+        let core = link.core.upgrade().expect("the core");
+        let registered = || {
+            core.ring
+                .as_ref()
+                .map_or(0, |ring| ring.ring.borrow().registered())
+        };
+        if registered() == 0 {
+            eprintln!("no table of registered files here: skipped");
+            return;
+        }
+        // More than the two sockets' buffers hold: the send waits for the
+        // peer to read, and ends in several short sends.
+        const SIZE: usize = 32 << 20;
+        assert!(link.send_bytes(&socket, bytes::Bytes::from(vec![7u8; SIZE])));
+        for _ in 0..20 {
+            scheduler.run_cycle();
+        }
+        assert!(link.sending(), "the send is not done: nothing reads it");
+        drop(link);
+        drop(socket);
+        for _ in 0..20 {
+            scheduler.run_cycle();
+        }
+        assert_eq!(registered(), 1, "taken out while its send was in flight");
+        let reader = std::thread::spawn(move || {
+            let mut got = 0;
+            let mut buffer = vec![0; 64 * 1024];
+            while got < SIZE {
+                match std::io::Read::read(&mut peer, &mut buffer) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got += n,
+                }
+            }
+            got
+        });
+        while !reader.is_finished() {
+            scheduler.run_cycle();
+        }
+        assert_eq!(reader.join().expect("reader"), SIZE, "all of it sent");
+        for _ in 0..1000 {
+            if registered() == 0 {
+                break;
+            }
+            scheduler.run_cycle();
+        }
+        assert_eq!(registered(), 0, "taken out once its send had ended");
     }
 }
