@@ -123,12 +123,11 @@ impl Connection {
         self.ring.is_some()
     }
 
-    /// Takes in what the ring has said since the last turn: a send done
-    /// lets the next one go.
+    /// At the start of a turn: through the ring, a send is always worth
+    /// asking for. The ring takes it unless one is in flight; if one is, the
+    /// refusal asks that its completion wake the adapter.
     pub(super) fn ring_turn(&mut self) {
-        if let Some(link) = &self.ring {
-            self.can_write = !link.sending();
-        }
+        self.can_write |= self.on_ring();
     }
 
     /// The peer has closed its side, and everything it sent has been passed
@@ -239,14 +238,10 @@ impl Connection {
     /// True if there is something to do now without a new notice: data to
     /// read (and room for it), or output the socket will take. (A send the
     /// ring has in flight is not work: there is nothing to do until it
-    /// completes, and only if output waits for it is the adapter woken
-    /// then.)
+    /// completes, and only if the adapter waits for it is it woken then.)
     pub(super) fn has_work(&self, inbox: &Inbox<Bytes>) -> bool {
         let can_read = self.can_read && !self.eof && self.stash.is_none() && !self.inline_full();
         let to_write = !self.pending.is_empty() || inbox.data_ready();
-        if to_write && !self.can_write {
-            self.ring_sending();
-        }
         can_read || (self.can_write && to_write)
     }
 

@@ -254,6 +254,9 @@ impl Component for ConnectedSocketAdapter {
                     Err(e) => (None, Some(e)),
                 },
             };
+            // (As one `match` over the lookup's result, the idle inline
+            // connection of tests/connection_memory.rs measured 15 bytes
+            // more.)
             let how_died = if how_died.is_none() {
                 let handler = match self.inline {
                     Some(protocol) => Handler::Inline {
@@ -473,10 +476,32 @@ mod tests {
     /// A round trip through the adapter resumes its handler once: the
     /// adapter's collection of the reply does not wake the handler again, as
     /// Axon's rule would ([`CollectionWake::WhenRefused`] on its `inbox`).
-    #[test]
-    fn an_echo_round_trip_resumes_the_handler_once() {
+    /// Writes `round_trips` lines from `peer`, each once the last one's
+    /// echo is back, then runs `settle` cycles more after each echo.
+    fn echo_round_trips(
+        scheduler: &Scheduler,
+        peer: &mut TcpStream,
+        round_trips: u32,
+        settle: usize,
+    ) {
         use std::io::Write;
 
+        for n in 0..round_trips {
+            let line = format!("round trip {n}\n");
+            peer.write_all(line.as_bytes()).expect("write");
+            let mut echoed = Vec::new();
+            run_until(scheduler, "the echo", || {
+                read_available(peer, &mut echoed);
+                echoed == line.as_bytes()
+            });
+            for _ in 0..settle {
+                scheduler.run_cycle();
+            }
+        }
+    }
+
+    #[test]
+    fn an_echo_round_trip_resumes_the_handler_once() {
         let (mut peer, ours) = connected_pair();
         peer.set_nonblocking(true).expect("non-blocking");
         let scheduler = Scheduler::new();
@@ -494,19 +519,9 @@ mod tests {
         });
         let before = turns.get();
         const ROUND_TRIPS: u32 = 20;
-        for n in 0..ROUND_TRIPS {
-            let line = format!("round trip {n}\n");
-            peer.write_all(line.as_bytes()).expect("write");
-            let mut echoed = Vec::new();
-            run_until(&scheduler, "the echo", || {
-                read_available(&mut peer, &mut echoed);
-                echoed == line.as_bytes()
-            });
-            // Whatever the adapter's collection would wake runs in the next
-            // two cycles.
-            scheduler.run_cycle();
-            scheduler.run_cycle();
-        }
+        // Whatever the adapter's collection would wake runs in the next two
+        // cycles.
+        echo_round_trips(&scheduler, &mut peer, ROUND_TRIPS, 2);
         assert_eq!(turns.get() - before, ROUND_TRIPS, "one turn per round trip");
     }
 
@@ -515,8 +530,6 @@ mod tests {
     /// whose completion comes later) nor that completion resumes it again.
     #[test]
     fn an_inline_echo_round_trip_resumes_the_adapter_once() {
-        use std::io::Write;
-
         let (mut peer, ours) = connected_pair();
         peer.set_nonblocking(true).expect("non-blocking");
         let scheduler = Scheduler::new();
@@ -533,23 +546,12 @@ mod tests {
         }
         // Only the adapter runs now: each cycle counted is one of its turns.
         let before = scheduler.cycles();
-        const ROUND_TRIPS: u64 = 20;
-        for n in 0..ROUND_TRIPS {
-            let line = format!("round trip {n}\n");
-            peer.write_all(line.as_bytes()).expect("write");
-            let mut echoed = Vec::new();
-            run_until(&scheduler, "the echo", || {
-                read_available(&mut peer, &mut echoed);
-                echoed == line.as_bytes()
-            });
-            // Whatever the send's completion would wake runs meanwhile.
-            for _ in 0..10 {
-                scheduler.run_cycle();
-            }
-        }
+        const ROUND_TRIPS: u32 = 20;
+        // Whatever the send's completion would wake runs meanwhile.
+        echo_round_trips(&scheduler, &mut peer, ROUND_TRIPS, 10);
         assert_eq!(
             scheduler.cycles() - before,
-            ROUND_TRIPS,
+            u64::from(ROUND_TRIPS),
             "one turn per round trip"
         );
     }

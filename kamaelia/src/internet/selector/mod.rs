@@ -234,14 +234,14 @@ pub(in crate::internet) mod tests {
         }
     }
 
-    fn idle<I: 'static, O: 'static>(scheduler: &Scheduler) -> ComponentRef {
+    pub(super) fn idle<I: 'static, O: 'static>(scheduler: &Scheduler) -> ComponentRef {
         let c = ComponentRef::new(Idle::<I, O>(PhantomData));
         c.activate_on(scheduler);
         c
     }
 
     /// A connected pair on loopback: (our side, non-blocking; the peer).
-    fn pair() -> (Rc<TcpStream>, TcpStream) {
+    pub(super) fn pair() -> (Rc<TcpStream>, TcpStream) {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let peer = TcpStream::connect(listener.local_addr().expect("bound")).expect("connect");
         let (ours, _) = listener.accept().expect("accept");

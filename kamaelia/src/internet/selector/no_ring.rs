@@ -37,10 +37,6 @@ impl RingLink {
         match *self {}
     }
 
-    pub(crate) fn sending(&self) -> bool {
-        match *self {}
-    }
-
     pub(crate) fn wait_for_send(&self) -> bool {
         match *self {}
     }

@@ -76,7 +76,8 @@ struct RingUser {
     eof: bool,
     /// A send is in flight.
     sending: bool,
-    /// Its completion is to wake the adapter, which waits for it. Most
+    /// Its completion is to wake the adapter, which waits for it (a send of
+    /// its was refused meanwhile, or it waits to close). Most
     /// completions of a send find the adapter with nothing more to send,
     /// and would wake it for nothing: an echo's adapter ran three turns per
     /// round trip, one for the request, one for nothing, one for the send's
@@ -256,11 +257,6 @@ impl RingLink {
         .unwrap_or(Ok(true))
     }
 
-    /// Whether a send is in flight.
-    pub(crate) fn sending(&self) -> bool {
-        self.with(|_, user| user.sending).unwrap_or(false)
-    }
-
     /// Whether a send is in flight; if one is, its completion wakes the
     /// adapter, which is waiting for it (to send more, or to close). A send
     /// nobody waits for completes without waking anyone.
@@ -284,9 +280,11 @@ impl RingLink {
     }
 
     /// Starts a send with `send`, unless one is in flight: true if started.
+    /// Refused, the adapter is woken when the send in flight completes.
     fn start_send(&self, send: impl FnOnce(&mut Ring, Option<FileSlot>, usize)) -> bool {
         self.with(|ring, user| {
             if user.sending {
+                user.wake_when_sent = true;
                 return false;
             }
             send(&mut ring.borrow_mut(), user.slot, self.key);
@@ -432,28 +430,20 @@ impl RingCore {
 #[cfg(test)]
 mod tests {
     use std::io::Write;
-    use std::net::TcpListener;
 
-    use axon::{from_fn, Cx, Scheduler, Standard};
+    use axon::Scheduler;
 
+    use super::super::tests::{idle, pair};
     use super::*;
 
-    fn pair() -> (Rc<TcpStream>, TcpStream) {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let peer = TcpStream::connect(listener.local_addr().expect("bound")).expect("connect");
-        let (ours, _) = listener.accept().expect("accept");
-        ours.set_nonblocking(true).expect("non-blocking");
-        (Rc::new(ours), peer)
+    /// Whether `link` has a send in flight.
+    fn sending(link: &RingLink) -> bool {
+        link.with(|_, user| user.sending) == Some(true)
     }
 
+    /// An adapter that only sleeps: what the ring wakes.
     fn adapter(scheduler: &Scheduler) -> ComponentRef {
-        let c = ComponentRef::new(from_fn(|cx: Cx<Standard<(), ()>>| async move {
-            loop {
-                cx.idle().await;
-            }
-        }));
-        c.activate_on(scheduler);
-        c
+        idle::<(), ()>(scheduler)
     }
 
     /// A connection that leaves while its receive is in flight keeps its
@@ -547,7 +537,7 @@ mod tests {
             let mut rest = [0; 1];
             std::io::Read::read(&mut peer, &mut rest)
         });
-        while link.sending() {
+        while sending(&link) {
             scheduler.run_cycle();
         }
         drop(link);
@@ -592,7 +582,7 @@ mod tests {
         for _ in 0..20 {
             scheduler.run_cycle();
         }
-        assert!(link.sending(), "the send is not done: nothing reads it");
+        assert!(sending(&link), "the send is not done: nothing reads it");
         drop(link);
         drop(socket);
         for _ in 0..20 {
