@@ -2,6 +2,7 @@
 //! its connection's adapter, and the [`Reply`] it answers through.
 
 use std::collections::VecDeque;
+use std::io;
 use std::rc::Rc;
 
 use bytes::Bytes;
@@ -152,7 +153,7 @@ pub struct Reply<'a> {
 
 impl<'a> Reply<'a> {
     /// A reply gathering into `out`, with `queue` for what is sent whole.
-    pub(crate) fn new(out: &'a mut Vec<u8>, queue: &'a mut VecDeque<Bytes>) -> Self {
+    fn new(out: &'a mut Vec<u8>, queue: &'a mut VecDeque<Bytes>) -> Self {
         Reply {
             out,
             queue,
@@ -183,7 +184,7 @@ impl<'a> Reply<'a> {
     }
 
     /// True once [`finish`](Self::finish) has been called.
-    pub(crate) fn is_finished(&self) -> bool {
+    fn is_finished(&self) -> bool {
         self.finished
     }
 
@@ -195,6 +196,36 @@ impl<'a> Reply<'a> {
             self.out.clear();
         }
     }
+}
+
+/// An inline protocol lent to the ring, as it comes back to its adapter:
+/// itself (`None` if it finished, or panicked, meanwhile), and what its
+/// answers queued that is still to be sent, in order.
+pub(crate) type TakenBack = (
+    Option<Box<dyn InlineProtocol>>,
+    Option<Box<VecDeque<Bytes>>>,
+);
+
+/// Calls `protocol` through `call` with a [`Reply`] that gathers into `out`
+/// and queues what it sends whole on `queue`: whether the protocol
+/// finished. Its panic is turned into an error that closes its connection
+/// alone, logged (in the span current now) with the panic's message: left
+/// to unwind, it would end the adapter (or the Selector that answers for
+/// it) without closing the socket or telling the server.
+pub(crate) fn answer(
+    protocol: &mut dyn InlineProtocol,
+    out: &mut Vec<u8>,
+    queue: &mut VecDeque<Bytes>,
+    call: impl FnOnce(&mut dyn InlineProtocol, &mut Reply<'_>),
+) -> io::Result<bool> {
+    let mut reply = Reply::new(out, queue);
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| call(protocol, &mut reply)))
+        .map_err(|payload| {
+            let panic = axon::panic_message(&*payload);
+            tracing::error!(target: "kamaelia::csa", %panic, "inline protocol panicked; closing its connection");
+            io::Error::other(format!("the inline protocol panicked: {panic}"))
+        })?;
+    Ok(reply.is_finished())
 }
 
 impl std::fmt::Debug for Reply<'_> {

@@ -473,11 +473,37 @@ impl Ring {
         slices: &[IoSlice<'_>],
         key: usize,
     ) {
-        let mut copy = self.pool.pop().unwrap_or_default();
+        let mut copy = self.send_buffer();
         for slice in slices {
             copy.extend_from_slice(slice);
         }
-        self.send_payload(socket, slot, Payload::Copied(copy), key);
+        self.send_vec(socket, slot, copy, key);
+    }
+
+    /// An empty buffer to gather a send in, for [`send_vec`](Self::send_vec)
+    /// (or [`recycle`](Self::recycle), if nothing is to be sent after all):
+    /// one the ring has sent from before, if it kept one.
+    pub(crate) fn send_buffer(&mut self) -> Vec<u8> {
+        self.pool.pop().unwrap_or_default()
+    }
+
+    /// Keeps `buffer` (emptied) for a later send, unless enough are kept.
+    pub(crate) fn recycle(&mut self, mut buffer: Vec<u8>) {
+        if self.pool.len() < POOL && buffer.capacity() <= POOL_KEEP {
+            buffer.clear();
+            self.pool.push(buffer);
+        }
+    }
+
+    /// Sends `buffer` on `socket`, kept for another send once sent.
+    pub(crate) fn send_vec(
+        &mut self,
+        socket: &Rc<TcpStream>,
+        slot: Option<FileSlot>,
+        buffer: Vec<u8>,
+        key: usize,
+    ) {
+        self.send_payload(socket, slot, Payload::Copied(buffer), key);
     }
 
     /// Sends `bytes` on `socket` as they are, held until the completion.
@@ -579,14 +605,19 @@ impl Ring {
     /// provides its buffer again. How many bytes were copied.
     pub(crate) fn take_received(&mut self, received: Received, into: &mut [u8]) -> usize {
         let n = received.len().min(into.len());
-        // SAFETY: a `Received` is made once per completed receive, for the
-        // buffer the kernel wrote its bytes into, and is not `Clone`: until
-        // it is given back here (below), the buffer is not in the provided
-        // ring, so nothing else writes it.
-        let data = unsafe { std::slice::from_raw_parts(self.buffers.at(received.id), n) };
-        into[..n].copy_from_slice(data);
+        into[..n].copy_from_slice(&self.received(&received)[..n]);
         self.give_back(received);
         n
+    }
+
+    /// The bytes of `received`, where the kernel wrote them.
+    pub(crate) fn received(&self, received: &Received) -> &[u8] {
+        // SAFETY: a `Received` is made once per completed receive, for the
+        // buffer the kernel wrote its bytes into, and is not `Clone`: until
+        // it is given back (which takes it), the buffer is not in the
+        // provided ring, so nothing else writes it; and the slice borrows
+        // the ring, which cannot be given it back meanwhile.
+        unsafe { std::slice::from_raw_parts(self.buffers.at(received.id), received.len()) }
     }
 
     /// Provides the buffer of `received` to the kernel again, unread.
@@ -594,10 +625,14 @@ impl Ring {
         self.buffers.give(received.id);
     }
 
-    /// Takes every completion, calling `each` with the key it was asked
-    /// under and how it ended. A receive's buffer is lent to `each`, which
-    /// keeps it or returns it (to be provided again at once).
-    pub(crate) fn complete(&mut self, mut each: impl FnMut(usize, Done) -> Option<Received>) {
+    /// Takes every completion, calling `each` with the ring (to ask more of
+    /// it: an answer's send, say), the key it was asked under and how it
+    /// ended. A receive's buffer is lent to `each`, which keeps it or
+    /// returns it (to be provided again at once).
+    pub(crate) fn complete(
+        &mut self,
+        mut each: impl FnMut(&mut Ring, usize, Done) -> Option<Received>,
+    ) {
         let mut taken = std::mem::take(&mut self.taken);
         taken.clear();
         taken.extend(
@@ -633,7 +668,7 @@ impl Ring {
                             }
                         }
                     };
-                    if let Some(unwanted) = each(key, Done::Recv(done, more)) {
+                    if let Some(unwanted) = each(self, key, Done::Recv(done, more)) {
                         self.give_back(unwanted);
                     }
                 }
@@ -648,18 +683,15 @@ impl Ring {
                         }
                     }
                     self.ops.remove(at);
-                    if let Payload::Copied(mut v) = self.sends.remove(send).payload {
-                        if self.pool.len() < POOL && v.capacity() <= POOL_KEEP {
-                            v.clear();
-                            self.pool.push(v);
-                        }
+                    if let Payload::Copied(v) = self.sends.remove(send).payload {
+                        self.recycle(v);
                     }
                     let done = match result {
                         n if n > 0 => Ok(()),
                         0 => Err(io::ErrorKind::WriteZero.into()),
                         n => Err(io::Error::from_raw_os_error(-n)),
                     };
-                    each(key, Done::Send(done));
+                    each(self, key, Done::Send(done));
                 }
                 Kind::Poll => {
                     self.ops.remove(at);
@@ -668,7 +700,7 @@ impl Ring {
                     } else {
                         Err(io::Error::from_raw_os_error(-result))
                     };
-                    each(key, Done::Poll(done));
+                    each(self, key, Done::Poll(done));
                 }
                 Kind::Unregister(slot) => {
                     self.ops.remove(at);
@@ -708,7 +740,7 @@ mod tests {
         while got.len() < n {
             ring.wait(Some(Duration::from_secs(5))).expect("wait");
             let mut received = Vec::new();
-            ring.complete(|key, done| {
+            ring.complete(|_, key, done| {
                 let text = match done {
                     Done::Recv(Ok(Some(r)), _) => {
                         received.push((got.len(), r));
@@ -772,7 +804,7 @@ mod tests {
         let second = ring.register(&ours).expect("a slot");
         assert_ne!(second, first, "given again before it was emptied");
         ring.wait(Some(Duration::ZERO)).expect("wait");
-        ring.complete(|_, _| None);
+        ring.complete(|_, _, _| None);
         let (_third_peer, third_socket) = pair();
         assert_eq!(ring.register(&third_socket), Some(first), "free again");
         // Operations name a socket by its slot.
@@ -847,7 +879,7 @@ mod tests {
         ring.poll_readable(ours.as_fd_borrowed(), 9);
         ring.wait(Some(Duration::ZERO)).expect("wait");
         let mut early = 0;
-        ring.complete(|_, _| {
+        ring.complete(|_, _, _| {
             early += 1;
             None
         });

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use axon::{Inbox, Outbox};
 use bytes::{Buf, Bytes};
 
-use crate::internet::inline_protocol::{InlineProtocol, Reply};
+use crate::internet::inline_protocol::{self, InlineProtocol, Reply};
 use crate::internet::selector::Ready;
 use crate::internet::selector::RingLink;
 use crate::sys;
@@ -60,6 +60,9 @@ pub(super) enum Handler {
         protocol: Box<dyn InlineProtocol>,
         limit: usize,
     },
+    /// An inline protocol lent to the ring while the adapter sleeps (see
+    /// [`Connection::lend_protocol`]); taken back at its next turn.
+    Lent { limit: usize },
     /// An inline protocol that has finished (or heard that the peer
     /// closed): what is read now is dropped.
     InlineDone,
@@ -126,8 +129,47 @@ impl Connection {
     /// At the start of a turn: through the ring, a send is always worth
     /// asking for. The ring takes it unless one is in flight; if one is, the
     /// refusal asks that its completion wake the adapter.
+    /// The protocol lent to the ring, if it was, comes back, with what its
+    /// answers queued meanwhile (sent before anything else).
     pub(super) fn ring_turn(&mut self) {
         self.can_write |= self.on_ring();
+        if let (Handler::Lent { limit }, Some(link)) = (&self.handler, &self.ring) {
+            let (protocol, queued) = link.take_back();
+            self.handler = match protocol {
+                Some(protocol) => Handler::Inline {
+                    protocol,
+                    limit: *limit,
+                },
+                None => Handler::InlineDone,
+            };
+            if let Some(queued) = queued {
+                self.pending.extend(*queued);
+            }
+        }
+    }
+
+    /// At the end of a turn, with nothing to do: an inline protocol with
+    /// nothing queued is lent to the ring, which answers what comes with it
+    /// as it comes, without resuming the adapter (an echo's round trip then
+    /// costs no turn at all). The adapter takes it back at its next turn,
+    /// before anything else.
+    pub(super) fn lend_protocol(&mut self, inbox: &Inbox<Bytes>) {
+        let Some(link) = &self.ring else {
+            return;
+        };
+        if !self.pending.is_empty() || self.eof || inbox.data_ready() {
+            return;
+        }
+        if let Handler::Inline { limit, .. } = self.handler {
+            let Handler::Inline { protocol, .. } =
+                std::mem::replace(&mut self.handler, Handler::Lent { limit })
+            else {
+                return;
+            };
+            if let Err(protocol) = link.lend(protocol) {
+                self.handler = Handler::Inline { protocol, limit };
+            }
+        }
     }
 
     /// The peer has closed its side, and everything it sent has been passed
@@ -183,15 +225,13 @@ impl Connection {
         };
         let finished = OUT.with(|out| {
             let mut out = out.borrow_mut();
-            let mut reply = Reply::new(&mut out, &mut self.pending);
-            let called = contain(|| call(&mut *protocol, &mut reply));
-            let finished = reply.is_finished();
-            let written = called.and_then(|()| self.write_out(&out));
+            let called = inline_protocol::answer(&mut *protocol, &mut out, &mut self.pending, call);
+            let written = called.and_then(|finished| self.write_out(&out).map(|()| finished));
             out.clear();
             if out.capacity() > OUT_KEPT {
                 *out = Vec::new();
             }
-            written.map(|()| finished)
+            written
         })?;
         if !finished {
             self.handler = Handler::Inline { protocol, limit };
@@ -548,8 +588,9 @@ impl Connection {
                 Ok(!self.inline_full())
             }
             // It has finished: what comes now only lets the peer finish
-            // sending and see the close.
-            Handler::InlineDone => Ok(true),
+            // sending and see the close. (Never lent here: it comes back
+            // at the start of each turn.)
+            Handler::InlineDone | Handler::Lent { .. } => Ok(true),
         }
     }
 }
@@ -607,18 +648,6 @@ fn send_one(
         return Ok(0);
     }
     send(socket, ring, &[IoSlice::new(one)], can_write)
-}
-
-/// Runs a call into an inline protocol, turning its panic into an error
-/// that closes this connection alone, logged (inside the connection's span)
-/// with the panic's message. Left to unwind, it would end the adapter
-/// without closing its socket or telling its server.
-fn contain(call: impl FnOnce()) -> io::Result<()> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).map_err(|payload| {
-        let panic = axon::panic_message(&*payload);
-        tracing::error!(target: "kamaelia::csa", %panic, "inline protocol panicked; closing its connection");
-        io::Error::other(format!("the inline protocol panicked: {panic}"))
-    })
 }
 
 /// How many reads this thread's adapters have made, by outcome: what the

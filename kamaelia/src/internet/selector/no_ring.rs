@@ -8,6 +8,8 @@ use std::rc::Rc;
 
 use axon::{ComponentRef, Scheduler};
 
+use crate::internet::inline_protocol::{InlineProtocol, TakenBack};
+
 /// A connection's place on a ring: none can be made without the `io-uring`
 /// feature.
 #[derive(Debug)]
@@ -17,7 +19,7 @@ pub(crate) enum RingLink {}
 pub(crate) fn ring_link(
     _scheduler: &Scheduler,
     _adapter: ComponentRef,
-    _socket: &TcpStream,
+    _socket: &Rc<TcpStream>,
 ) -> Option<RingLink> {
     None
 }
@@ -38,6 +40,17 @@ impl RingLink {
     }
 
     pub(crate) fn wait_for_send(&self) -> bool {
+        match *self {}
+    }
+
+    pub(crate) fn lend(
+        &self,
+        _protocol: Box<dyn InlineProtocol>,
+    ) -> Result<(), Box<dyn InlineProtocol>> {
+        match *self {}
+    }
+
+    pub(crate) fn take_back(&self) -> TakenBack {
         match *self {}
     }
 

@@ -12,6 +12,15 @@
 //! Each connection using the ring registers a [`RingUser`]: its completions
 //! are noted there, and its adapter woken. Nothing else is woken, and a
 //! completion costs what it concerns: one slot looked up.
+//!
+//! An adapter with an [`InlineProtocol`] lends it to its entry while it
+//! sleeps with nothing else to do ([`RingLink::lend`]): then the bytes a
+//! receive brings are answered here, as they complete, straight from the
+//! ring's buffer, and the answer's send is asked at once. The adapter is
+//! not resumed at all for such a round trip; it is woken, and takes its
+//! protocol back, for anything else (a receive while a send is in flight,
+//! the end of the input, an error, an answer it must queue, the protocol
+//! finishing, a message of its own).
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -21,9 +30,11 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use axon::{ComponentRef, Scheduler};
+use bytes::Bytes;
 use slab::Slab;
 
 use super::core::SelectorCore;
+use crate::internet::inline_protocol::{self, InlineProtocol, TakenBack};
 use crate::sys::uring::{Done, FileSlot, Received, Ring};
 
 /// The key of the poll of the epoll poller's descriptor (keys are `u32`s
@@ -55,8 +66,19 @@ impl std::fmt::Debug for RingCore {
 /// (held in the core's table, not apart: an idle connection's share of the
 /// ring is this entry and its receive in flight).
 struct RingUser {
-    /// Woken at each of its completions.
+    /// Woken at each of its completions (but those its lent protocol
+    /// answers, and sends' it does not wait for).
     adapter: ComponentRef,
+    /// Its socket, for the sends of the answers made here.
+    socket: Rc<TcpStream>,
+    /// The adapter's inline protocol, while lent: it answers what is
+    /// received, here, as long as nothing else waits.
+    protocol: Option<Box<dyn InlineProtocol>>,
+    /// What the lent protocol's answer queued, which the adapter sends
+    /// (it has been woken to); `protocol` is `None` if it finished meanwhile.
+    // Boxed: 8 bytes in every entry, for an answer of more than one call.
+    #[allow(clippy::box_collection)]
+    handed_back: Option<Box<VecDeque<Bytes>>>,
     /// Bytes received, lent until the adapter takes them, in order: the
     /// first, then the rest (which need room only in a burst).
     received: Option<Received>,
@@ -97,8 +119,9 @@ impl RingUser {
         self.recv.is_none() && !self.sending
     }
 
-    /// Notes a completion; what it does not keep goes back to the ring.
-    fn on(&mut self, done: Done) -> Option<Received> {
+    /// Notes a completion (for the connection at `key`); what it does not
+    /// keep goes back to the ring.
+    fn on(&mut self, ring: &mut Ring, key: usize, done: Done) -> Option<Received> {
         if let Done::Recv(_, false) = done {
             self.recv = None;
             self.cancel = Cancel::No;
@@ -107,6 +130,10 @@ impl RingUser {
         let unwanted = match done {
             // Its connection has gone: the bytes are for no one.
             Done::Recv(Ok(Some(received)), _) if self.gone => Some(received),
+            Done::Recv(Ok(Some(received)), _) if self.may_answer() => {
+                wake = self.answer(ring, key, received);
+                None
+            }
             Done::Recv(Ok(Some(received)), _) => {
                 let held = match self.received {
                     None => {
@@ -154,6 +181,64 @@ impl RingUser {
         unwanted
     }
 
+    /// Whether its lent protocol may answer a receive now: nothing came
+    /// before it that the adapter has not taken, no send is in flight (the
+    /// answer would have to wait behind it), nothing has gone wrong, and
+    /// the receive goes on (else the adapter must ask again).
+    fn may_answer(&self) -> bool {
+        self.protocol.is_some()
+            && self.received.is_none()
+            && !self.sending
+            && self.recv.is_some()
+            && self.error.is_none()
+            && self.handed_back.is_none()
+    }
+
+    /// Answers `received` with the lent protocol, in its adapter's span,
+    /// and asks for the answer's send. Whether the adapter must be woken:
+    /// the protocol queued what must wait (sent whole, or the rest of an
+    /// answer), finished, or panicked.
+    fn answer(&mut self, ring: &mut Ring, key: usize, received: Received) -> bool {
+        let Some(protocol) = self.protocol.as_deref_mut() else {
+            return true;
+        };
+        let mut out = ring.send_buffer();
+        let mut queue = VecDeque::new();
+        let data = ring.received(&received);
+        let answered = self.adapter.in_span(|| {
+            inline_protocol::answer(protocol, &mut out, &mut queue, |protocol, reply| {
+                protocol.on_data(data, reply)
+            })
+        });
+        ring.give_back(received);
+        match answered {
+            Ok(finished) => {
+                if queue.is_empty() && !out.is_empty() {
+                    ring.send_vec(&self.socket, self.slot, out, key);
+                    self.sending = true;
+                } else if !out.is_empty() {
+                    queue.push_back(Bytes::from(out));
+                } else {
+                    ring.recycle(out);
+                }
+                if finished {
+                    self.protocol = None;
+                }
+                if finished || !queue.is_empty() {
+                    self.handed_back = Some(Box::new(queue));
+                    return true;
+                }
+                false
+            }
+            Err(e) => {
+                ring.recycle(out);
+                self.protocol = None;
+                self.error = Some(e);
+                true
+            }
+        }
+    }
+
     /// The next bytes received, in order.
     fn next_received(&mut self) -> Option<Received> {
         let next = self.received.take();
@@ -192,7 +277,7 @@ pub(crate) struct RingLink {
 pub(crate) fn ring_link(
     scheduler: &Scheduler,
     adapter: ComponentRef,
-    socket: &TcpStream,
+    socket: &Rc<TcpStream>,
 ) -> Option<RingLink> {
     let core = SelectorCore::for_scheduler(scheduler).ok()?;
     RingCore::link(&core, adapter, socket)
@@ -257,6 +342,29 @@ impl RingLink {
         .unwrap_or(Ok(true))
     }
 
+    /// Lends the adapter's inline protocol to the ring, which answers with
+    /// it what is received until the adapter takes it back
+    /// ([`take_back`](Self::take_back)). The adapter lends it only when it
+    /// is about to sleep with nothing queued, and takes it back at the
+    /// start of each turn: what the ring answers goes out in order with
+    /// what the adapter sends. Given back at once if the ring has gone.
+    pub(crate) fn lend(
+        &self,
+        protocol: Box<dyn InlineProtocol>,
+    ) -> Result<(), Box<dyn InlineProtocol>> {
+        let mut protocol = Some(protocol);
+        self.with(|_, user| user.protocol = protocol.take());
+        protocol.map_or(Ok(()), Err)
+    }
+
+    /// Takes back the protocol lent (`None` if it has finished, or
+    /// panicked: the error comes from [`receive_on`](Self::receive_on)),
+    /// with what its answers queued that is still to be sent, in order.
+    pub(crate) fn take_back(&self) -> TakenBack {
+        self.with(|_, user| (user.protocol.take(), user.handed_back.take()))
+            .unwrap_or((None, None))
+    }
+
     /// Whether a send is in flight; if one is, its completion wakes the
     /// adapter, which is waiting for it (to send more, or to close). A send
     /// nobody waits for completes without waking anyone.
@@ -318,6 +426,8 @@ impl Drop for RingLink {
             user.cancel = Cancel::Asked;
         }
         user.gone = true;
+        user.protocol = None;
+        user.handed_back = None;
         if user.idle() {
             if let Some(slot) = users.remove(self.key).slot {
                 ring.unregister(slot);
@@ -341,12 +451,15 @@ impl RingCore {
     pub(crate) fn link(
         core: &Rc<SelectorCore>,
         adapter: ComponentRef,
-        socket: &TcpStream,
+        socket: &Rc<TcpStream>,
     ) -> Option<RingLink> {
         let ring = core.ring.as_ref()?;
         let slot = ring.ring.borrow_mut().register(socket);
         let key = ring.users.borrow_mut().insert(RingUser {
             adapter,
+            socket: Rc::clone(socket),
+            protocol: None,
+            handed_back: None,
             received: None,
             more: None,
             recv: None,
@@ -386,7 +499,7 @@ impl RingCore {
         // flight, since one (the rest of a short send) may be asked again
         // by its slot, which must not name another socket by then.
         let mut unregisters = Vec::new();
-        ring.complete(|key, done| {
+        ring.complete(|ring, key, done| {
             if key == POLLER_KEY {
                 // An error (the poll refused) is read as ready: collecting
                 // the poller's events finds what there is, and the poll is
@@ -399,7 +512,7 @@ impl RingCore {
             }
             match (users.get_mut(key), done) {
                 (Some(user), done) => {
-                    let unwanted = user.on(done);
+                    let unwanted = user.on(ring, key, done);
                     if let (Cancel::Wanted, Some(recv)) = (user.cancel, user.recv) {
                         cancels.push(recv as usize);
                         user.cancel = Cancel::Asked;
