@@ -380,9 +380,9 @@ impl ComponentRef {
     /// Runs `f` inside the component's `tracing` span, as if it ran in the
     /// component's turn: what it logs carries the component's name and id.
     /// For code that works for a component outside its turns (a Selector
-    /// answering a connection's bytes for its adapter, say). Until a
-    /// subscriber has been set, it costs one atomic load, and looks at
-    /// nothing of the component's.
+    /// answering a connection's bytes for its adapter, say). While no
+    /// subscriber wants `INFO` (the level of components' spans), it costs
+    /// one atomic load, and looks at nothing of the component's.
     ///
     /// # Examples
     ///
@@ -403,7 +403,9 @@ impl ComponentRef {
     /// assert_eq!(answer, 42);
     /// ```
     pub fn in_span<R>(&self, f: impl FnOnce() -> R) -> R {
-        let _entered = if tracing::dispatcher::has_been_set() {
+        let _entered = if tracing::level_filters::LevelFilter::current()
+            >= tracing::level_filters::LevelFilter::INFO
+        {
             self.0.header().span().map(tracing::Span::enter)
         } else {
             None
