@@ -206,14 +206,6 @@ impl<'a> Reply<'a> {
     }
 }
 
-/// An inline protocol lent to the ring, as it comes back to its adapter:
-/// itself (`None` if it finished, or panicked, meanwhile), and what its
-/// answers queued that is still to be sent, in order.
-pub(crate) type TakenBack = (
-    Option<Box<dyn InlineProtocol>>,
-    Option<Box<VecDeque<Bytes>>>,
-);
-
 /// Calls `protocol` through `call` with a [`Reply`] that gathers into `out`
 /// and queues what it sends whole on `queue`: whether the protocol
 /// finished. Its panic is turned into an error that closes its connection

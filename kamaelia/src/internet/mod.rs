@@ -23,6 +23,7 @@
 //! | `selector/` | the [`Selector`] component, its core (what is watched), its park (the scheduler's wait), its messages and the re-arm queue behind its notices |
 //! | `csa/` | the [`ConnectedSocketAdapter`] component, its socket I/O, and its lifecycle |
 //! | `inline_protocol.rs` | [`InlineProtocol`]: a protocol handler run inside its adapter, and the [`Reply`] it answers through |
+//! | `lent_protocol.rs` | an inline protocol lent by its sleeping adapter to the Selector or the ring, which answer with it |
 //! | `tcp_server.rs`, `tcp_client.rs` | [`TcpServer`], [`TcpClient`] |
 //! | `single_server.rs` | [`SingleServer`] |
 //! | `listening.rs` | where and how a server listens, and starting its [`TcpServer`] (shared by [`SingleServer`] and `ServerCore`) |
@@ -31,6 +32,7 @@
 
 mod csa;
 mod inline_protocol;
+mod lent_protocol;
 mod limit;
 mod listening;
 pub(crate) mod messages;

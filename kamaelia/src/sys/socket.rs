@@ -108,6 +108,22 @@ pub(crate) fn send(stream: &TcpStream, buffers: &[IoSlice<'_>]) -> io::Result<us
     }
 }
 
+/// Sends what the socket takes of `data` now, again if interrupted: how
+/// many bytes (fewer than all, or none, once it is full).
+pub(crate) fn send_some(stream: &TcpStream, data: &[u8]) -> io::Result<usize> {
+    let mut sent = 0;
+    while sent < data.len() {
+        match send(stream, &[IoSlice::new(&data[sent..])]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => sent += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(sent)
+}
+
 /// Receives into `into` from a connected socket: how many bytes (0 at the
 /// end of the input). On Linux the call is made directly, as [`send`]'s.
 pub(crate) fn recv(stream: &TcpStream, into: &mut [u8]) -> io::Result<usize> {

@@ -9,12 +9,13 @@ use std::io::{self, IoSlice};
 use std::net::TcpStream;
 use std::rc::Rc;
 
-use axon::{Inbox, Outbox};
+use axon::{ComponentRef, Inbox, Outbox};
 use bytes::{Buf, Bytes};
 
 use crate::internet::inline_protocol::{self, InlineProtocol, Reply};
+use crate::internet::lent_protocol::TakenBack;
 use crate::internet::selector::Ready;
-use crate::internet::selector::RingLink;
+use crate::internet::selector::{RingLink, SelectorLend};
 use crate::sys;
 
 /// How many queued buffers one write hands to the socket (one `writev`),
@@ -60,8 +61,9 @@ pub(super) enum Handler {
         protocol: Box<dyn InlineProtocol>,
         limit: usize,
     },
-    /// An inline protocol lent to the ring while the adapter sleeps (see
-    /// [`Connection::lend_protocol`]); taken back at its next turn.
+    /// An inline protocol lent to the ring or the Selector while the
+    /// adapter sleeps (see [`Connection::lend_protocol`]); taken back at
+    /// its next turn.
     Lent { limit: usize },
     /// An inline protocol that has finished (or heard that the peer
     /// closed): what is read now is dropped.
@@ -94,6 +96,8 @@ pub(super) struct Connection {
     /// The thread's io_uring, if the connection reads and writes through it
     /// instead of being told by the Selector when the socket is ready.
     ring: Option<RingLink>,
+    /// Where an inline protocol is lent on epoll (on the ring, the ring).
+    selector_lend: Option<SelectorLend>,
 }
 
 impl Connection {
@@ -105,6 +109,7 @@ impl Connection {
         read_size: usize,
         handler: Handler,
         ring: Option<RingLink>,
+        selector_lend: Option<SelectorLend>,
     ) -> Self {
         Connection {
             socket,
@@ -118,6 +123,7 @@ impl Connection {
             peer_closed: false,
             watching_writes: false,
             ring,
+            selector_lend,
         }
     }
 
@@ -126,49 +132,61 @@ impl Connection {
         self.ring.is_some()
     }
 
-    /// At the start of a turn: through the ring, a send is always worth
-    /// asking for. The ring takes it unless one is in flight; if one is, the
-    /// refusal asks that its completion wake the adapter.
-    /// The protocol lent to the ring, if it was, comes back, with what its
-    /// answers queued meanwhile (sent before anything else).
-    pub(super) fn ring_turn(&mut self) {
+    /// At the start of a turn: a protocol lent comes back, with what its
+    /// answers queued meanwhile (sent before anything else), or the error
+    /// that ended the connection meanwhile. Through the ring, a send is
+    /// always worth asking for: the ring takes it unless one is in flight;
+    /// if one is, the refusal asks that its completion wake the adapter.
+    pub(super) fn turn_start(&mut self) -> io::Result<()> {
         self.can_write |= self.on_ring();
-        if let (Handler::Lent { limit }, Some(link)) = (&self.handler, &self.ring) {
-            let (protocol, queued) = link.take_back();
-            self.handler = match protocol {
-                Some(protocol) => Handler::Inline {
-                    protocol,
-                    limit: *limit,
-                },
-                None => Handler::InlineDone,
-            };
-            if let Some(queued) = queued {
-                self.pending.extend(*queued);
-            }
-        }
+        let Handler::Lent { limit } = self.handler else {
+            return Ok(());
+        };
+        let taken = match (&self.ring, &self.selector_lend) {
+            (Some(link), _) => link.take_back(),
+            (None, Some(lend)) => lend.take_back(&self.socket),
+            (None, None) => TakenBack::default(),
+        };
+        self.handler = match taken.protocol {
+            Some(protocol) => Handler::Inline { protocol, limit },
+            None => Handler::InlineDone,
+        };
+        self.pending.extend(taken.queued);
+        taken.error.map_or(Ok(()), Err)
     }
 
     /// At the end of a turn, with nothing to do: an inline protocol with
-    /// nothing queued is lent to the ring, which answers what comes with it
-    /// as it comes, without resuming the adapter (an echo's round trip then
-    /// costs no turn at all). The adapter takes it back at its next turn,
-    /// before anything else.
-    pub(super) fn lend_protocol(&mut self, inbox: &Inbox<Bytes>) {
-        let Some(link) = &self.ring else {
-            return;
-        };
+    /// nothing queued is lent to what sees the connection's bytes arrive
+    /// (the ring, or the Selector), which answers what comes with it as it
+    /// comes, without resuming the adapter: an echo's round trip then costs
+    /// the adapter no turn. (`adapter` is asked for the adapter's handle if
+    /// the Selector needs it.) It comes back at the next turn's start.
+    pub(super) fn lend_protocol(
+        &mut self,
+        inbox: &Inbox<Bytes>,
+        adapter: impl FnOnce() -> ComponentRef,
+    ) {
         if !self.pending.is_empty() || self.eof || inbox.data_ready() {
             return;
         }
-        if let Handler::Inline { limit, .. } = self.handler {
-            let Handler::Inline { protocol, .. } =
-                std::mem::replace(&mut self.handler, Handler::Lent { limit })
-            else {
-                return;
-            };
-            if let Err(protocol) = link.lend(protocol) {
-                self.handler = Handler::Inline { protocol, limit };
-            }
+        let Handler::Inline { limit, .. } = self.handler else {
+            return;
+        };
+        if self.ring.is_none() && self.selector_lend.is_none() {
+            return;
+        }
+        let Handler::Inline { protocol, .. } =
+            std::mem::replace(&mut self.handler, Handler::Lent { limit })
+        else {
+            return;
+        };
+        let lent = match (&self.ring, &self.selector_lend) {
+            (Some(link), _) => link.lend(protocol),
+            (None, Some(lend)) => lend.lend(&self.socket, adapter, self.read_size, protocol),
+            (None, None) => Err(protocol),
+        };
+        if let Err(protocol) = lent {
+            self.handler = Handler::Inline { protocol, limit };
         }
     }
 

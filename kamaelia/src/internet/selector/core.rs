@@ -9,17 +9,28 @@
 
 use std::cell::{Cell, RefCell};
 use std::io;
+use std::net::TcpStream;
 use std::rc::Rc;
 use std::time::Duration;
 
-use axon::{Inbox, Scheduler};
+use axon::{ComponentRef, Inbox, Scheduler};
 use rustc_hash::FxHashMap;
 use slab::Slab;
 
 use super::messages::{Ready, Selectable, SelectorRequest};
 use super::notice::{Key, Notice, RearmQueue, State};
 use super::park::SelectorPark;
+use crate::internet::inline_protocol::InlineProtocol;
+use crate::internet::lent_protocol::{Lent, TakenBack};
 use crate::sys;
+
+/// The most reads one poll makes for a lent protocol: a peer that keeps
+/// sending is read again at the next poll (the poller is level-triggered),
+/// after the others.
+const LENT_READS: usize = 16;
+
+/// The most of its capacity the answer buffer keeps between polls.
+const OUT_KEPT: usize = 64 * 1024;
 
 /// The tracked value holding a scheduler's selector core.
 const CORE_VALUE: &str = "kamaelia.selector.core";
@@ -38,6 +49,10 @@ pub(crate) struct SelectorCore {
     /// How many registrations re-arming has looked at, ever: the work a poll
     /// does besides its events, which tests count.
     rearm_visits: Cell<u64>,
+    /// What lent protocols' connections are read into, and their answers
+    /// gathered in.
+    scratch: RefCell<Vec<u8>>,
+    out: RefCell<Vec<u8>>,
     /// The thread's io_uring, which connections read and write through and
     /// the park waits in, if the kernel gave one.
     #[cfg(uring)]
@@ -61,6 +76,21 @@ struct Registration {
     /// direction is wanted, as a hung-up socket is reported whatever the
     /// interest).
     polled: bool,
+    /// The inline protocol of the adapter reading it, while lent; made at
+    /// its first lending and kept (an inline connection's protocol is lent
+    /// whenever it is idle).
+    lent: Option<Box<SelectorLent>>,
+}
+
+/// An inline protocol lent by the adapter reading a socket, and what
+/// answering for it needs.
+struct SelectorLent {
+    lent: Lent,
+    /// In whose span it is called.
+    adapter: ComponentRef,
+    socket: Rc<TcpStream>,
+    /// The most one read takes (the adapter's).
+    read_size: usize,
 }
 
 /// One watched direction of a source.
@@ -149,6 +179,8 @@ impl SelectorCore {
             rearm: Rc::new(RearmQueue::default()),
             rearming: RefCell::new(Vec::new()),
             rearm_visits: Cell::new(0),
+            scratch: RefCell::new(Vec::new()),
+            out: RefCell::new(Vec::new()),
             #[cfg(uring)]
             ring: match super::ring::RingCore::new() {
                 Ok(ring) => Some(ring),
@@ -258,6 +290,7 @@ impl SelectorCore {
             reader: None,
             writer: None,
             polled: false,
+            lent: None,
         };
         *registration.watch(interest) = Some(watch);
         // Added to the poller before it is recorded: a failed add leaves
@@ -321,6 +354,21 @@ impl SelectorCore {
             let Some(registration) = watched.slots.get_mut(slot) else {
                 continue;
             };
+            // A lent protocol answers what came, and its adapter hears of
+            // it only if it must see to something (the end of the input
+            // included: its read finds it).
+            let mut readable = readable;
+            if readable && !peer_closed {
+                let idle = registration
+                    .reader
+                    .as_ref()
+                    .is_some_and(|watch| watch.notice.state() == State::Idle);
+                if let Some(lent) = registration.lent.as_deref_mut() {
+                    if idle && lent.lent.may_answer() {
+                        readable = self.answer_lent(lent);
+                    }
+                }
+            }
             let mut muted = false;
             for (interest, is_ready) in [(Interest::Read, readable), (Interest::Write, writable)] {
                 let Some(watch) = registration.watch(interest).as_mut().filter(|_| is_ready) else {
@@ -350,6 +398,98 @@ impl SelectorCore {
         Ok(())
     }
 
+    /// Lends `protocol`, of `adapter` reading `socket` (at most `read_size`
+    /// bytes at a time), to the Selector: its poll answers what comes with
+    /// it (see [`Lent`]). Given back if the socket is not watched for
+    /// reading (yet: the Selector applies requests in its own turns).
+    pub(super) fn lend(
+        &self,
+        socket: &Rc<TcpStream>,
+        adapter: impl FnOnce() -> ComponentRef,
+        read_size: usize,
+        protocol: Box<dyn InlineProtocol>,
+    ) -> Result<(), Box<dyn InlineProtocol>> {
+        let mut watched = self.watched.borrow_mut();
+        let Some(&slot) = watched.by_source.get(&identity(socket)) else {
+            return Err(protocol);
+        };
+        let registration = &mut watched.slots[slot];
+        if registration.reader.is_none() {
+            return Err(protocol);
+        }
+        let lent = registration.lent.get_or_insert_with(|| {
+            Box::new(SelectorLent {
+                lent: Lent::default(),
+                adapter: adapter(),
+                socket: Rc::clone(socket),
+                read_size,
+            })
+        });
+        lent.lent.lend(protocol);
+        Ok(())
+    }
+
+    /// Takes back the protocol lent for `socket`, with what its answers
+    /// left.
+    pub(super) fn take_back(&self, socket: &Rc<TcpStream>) -> TakenBack {
+        let mut watched = self.watched.borrow_mut();
+        let Some(&slot) = watched.by_source.get(&identity(socket)) else {
+            return TakenBack::default();
+        };
+        watched.slots[slot]
+            .lent
+            .as_deref_mut()
+            .map(|lent| lent.lent.take_back())
+            .unwrap_or_default()
+    }
+
+    /// Reads what came for a lent protocol and answers it, until the socket
+    /// is empty (or [`LENT_READS`] reads): whether its adapter must hear of
+    /// it (to see to what was handed back, or to read the end of the input
+    /// or an error itself).
+    fn answer_lent(&self, lent: &mut SelectorLent) -> bool {
+        let mut scratch = self.scratch.borrow_mut();
+        if scratch.len() < lent.read_size {
+            scratch.resize(lent.read_size, 0);
+        }
+        let mut out = self.out.borrow_mut();
+        let mut wake = false;
+        for _ in 0..LENT_READS {
+            match sys::recv(&lent.socket, &mut scratch[..lent.read_size]) {
+                Ok(0) => {
+                    wake = true;
+                    break;
+                }
+                Ok(n) => {
+                    let socket = &lent.socket;
+                    wake = match lent.lent.call(&lent.adapter, &scratch[..n], &mut out) {
+                        Some(answer) => lent
+                            .lent
+                            .send(answer, &mut out, |out| sys::send_some(socket, out)),
+                        None => true,
+                    };
+                    out.clear();
+                    // A short read has emptied the socket (as the adapter
+                    // reads: more is reported at the next wait).
+                    if wake || n < lent.read_size {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    lent.lent.fail(e);
+                    wake = true;
+                    break;
+                }
+            }
+        }
+        if out.capacity() > OUT_KEPT {
+            *out = Vec::new();
+        }
+        wake
+    }
+
     /// Un-mutes the directions whose notice has been taken since the last
     /// poll: the keys their notices queued, and nothing else.
     fn rearm_taken(&self) {
@@ -377,6 +517,11 @@ impl SelectorCore {
             }
         }
     }
+}
+
+/// A socket's identity, as a [`Selectable`] of it says it.
+fn identity(socket: &Rc<TcpStream>) -> usize {
+    Rc::as_ptr(socket) as *const () as usize
 }
 
 impl Drop for SelectorCore {

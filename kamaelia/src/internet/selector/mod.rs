@@ -147,6 +147,49 @@ impl Selector {
 #[derive(Clone)]
 pub(crate) struct SelectorNotify(Inbox<SelectorRequest>);
 
+/// Where an adapter on epoll lends its inline protocol while it sleeps:
+/// the Selector's entry for its socket, whose poll then answers what comes
+/// with it (see [`Lent`](crate::internet::lent_protocol::Lent)). Holds the
+/// Selector's core weakly, as the ring's [`RingLink`] does: the core holds
+/// the adapter while its protocol is lent.
+pub(crate) struct SelectorLend(std::rc::Weak<SelectorCore>);
+
+impl SelectorLend {
+    /// The lending place of `scheduler`'s Selector (none if it has no
+    /// Selector's core, which making one would have told).
+    pub(crate) fn for_scheduler(scheduler: &Scheduler) -> Option<Self> {
+        let core = SelectorCore::for_scheduler(scheduler).ok()?;
+        Some(SelectorLend(Rc::downgrade(&core)))
+    }
+
+    /// Lends `protocol`, of `adapter` reading `socket`: given back if the
+    /// Selector does not watch the socket for reading (yet).
+    pub(crate) fn lend(
+        &self,
+        socket: &Rc<std::net::TcpStream>,
+        adapter: impl FnOnce() -> ComponentRef,
+        read_size: usize,
+        protocol: Box<dyn crate::internet::InlineProtocol>,
+    ) -> Result<(), Box<dyn crate::internet::InlineProtocol>> {
+        match self.0.upgrade() {
+            Some(core) => core.lend(socket, adapter, read_size, protocol),
+            None => Err(protocol),
+        }
+    }
+
+    /// Takes back the protocol lent for `socket`, with what its answers
+    /// left.
+    pub(crate) fn take_back(
+        &self,
+        socket: &Rc<std::net::TcpStream>,
+    ) -> crate::internet::lent_protocol::TakenBack {
+        self.0
+            .upgrade()
+            .map(|core| core.take_back(socket))
+            .unwrap_or_default()
+    }
+}
+
 impl SelectorNotify {
     /// The `notify` inbox of the Selector serving `scheduler`, starting one
     /// if need be.

@@ -8,7 +8,8 @@ use std::rc::Rc;
 
 use axon::{ComponentRef, Scheduler};
 
-use crate::internet::inline_protocol::{InlineProtocol, TakenBack};
+use crate::internet::inline_protocol::InlineProtocol;
+use crate::internet::lent_protocol::TakenBack;
 
 /// A connection's place on a ring: none can be made without the `io-uring`
 /// feature.

@@ -30,11 +30,11 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use axon::{ComponentRef, Scheduler};
-use bytes::Bytes;
 use slab::Slab;
 
 use super::core::SelectorCore;
-use crate::internet::inline_protocol::{self, InlineProtocol, TakenBack};
+use crate::internet::inline_protocol::InlineProtocol;
+use crate::internet::lent_protocol::{Lent, TakenBack};
 use crate::sys::uring::{Done, FileSlot, Received, Ring};
 
 /// The key of the poll of the epoll poller's descriptor (keys are `u32`s
@@ -73,12 +73,7 @@ struct RingUser {
     socket: Rc<TcpStream>,
     /// The adapter's inline protocol, while lent: it answers what is
     /// received, here, as long as nothing else waits.
-    protocol: Option<Box<dyn InlineProtocol>>,
-    /// What the lent protocol's answer queued, which the adapter sends
-    /// (it has been woken to); `protocol` is `None` if it finished meanwhile.
-    // Boxed: 8 bytes in every entry, for an answer of more than one call.
-    #[allow(clippy::box_collection)]
-    handed_back: Option<Box<VecDeque<Bytes>>>,
+    lent: Lent,
     /// Bytes received, lent until the adapter takes them, in order: the
     /// first, then the rest (which need room only in a burst).
     received: Option<Received>,
@@ -186,62 +181,38 @@ impl RingUser {
     /// answer would have to wait behind it), nothing has gone wrong, and
     /// the receive goes on (else the adapter must ask again).
     fn may_answer(&self) -> bool {
-        self.protocol.is_some()
+        self.lent.may_answer()
             && self.received.is_none()
             && !self.sending
             && self.recv.is_some()
             && self.error.is_none()
-            && self.handed_back.is_none()
     }
 
-    /// Answers `received` with the lent protocol, in its adapter's span,
-    /// and asks for the answer's send. Whether the adapter must be woken:
-    /// the protocol queued what must wait (sent whole, or the rest of an
-    /// answer), finished, or panicked.
+    /// Answers `received` with the lent protocol, from the ring's buffer,
+    /// and asks for the answer's send. Whether the adapter must be woken to
+    /// see to something.
     fn answer(&mut self, ring: &mut Ring, key: usize, received: Received) -> bool {
-        let Some(protocol) = self.protocol.as_deref_mut() else {
-            return true;
-        };
         let mut out = ring.send_buffer();
-        let mut queue = VecDeque::new();
-        let data = ring.received(&received);
-        let answered = self.adapter.in_span(|| {
-            inline_protocol::answer(protocol, &mut out, &mut queue, |protocol, reply| {
-                protocol.on_data(data, reply)
-            })
-        });
+        let answer = self
+            .lent
+            .call(&self.adapter, ring.received(&received), &mut out);
         ring.give_back(received);
-        match answered {
-            Ok(finished) => {
-                if queue.is_empty() && !out.is_empty() {
-                    ring.send_vec(&self.socket, self.slot, out, key);
-                    self.sending = true;
-                } else if !out.is_empty() {
-                    queue.push_back(Bytes::from(out));
-                } else {
-                    ring.recycle(out);
-                }
-                if finished {
-                    self.protocol = None;
-                }
-                if finished || !queue.is_empty() {
-                    self.handed_back = Some(Box::new(queue));
-                    return true;
-                }
-                if queue.capacity() == 0 {
-                    // Nothing to free, and its drop would cost a tenth of
-                    // the rest of the answer (callgrind).
-                    std::mem::forget(queue);
-                }
-                false
+        let wake = match answer {
+            Some(answer) => {
+                let (socket, slot, sending) = (&self.socket, self.slot, &mut self.sending);
+                self.lent.send(answer, &mut out, |out| {
+                    let len = out.len();
+                    ring.send_vec(socket, slot, std::mem::take(out), key);
+                    *sending = true;
+                    Ok(len)
+                })
             }
-            Err(e) => {
-                ring.recycle(out);
-                self.protocol = None;
-                self.error = Some(e);
-                true
-            }
+            None => true,
+        };
+        if out.capacity() > 0 {
+            ring.recycle(out);
         }
+        wake
     }
 
     /// The next bytes received, in order.
@@ -349,25 +320,25 @@ impl RingLink {
 
     /// Lends the adapter's inline protocol to the ring, which answers with
     /// it what is received until the adapter takes it back
-    /// ([`take_back`](Self::take_back)). The adapter lends it only when it
-    /// is about to sleep with nothing queued, and takes it back at the
-    /// start of each turn: what the ring answers goes out in order with
-    /// what the adapter sends. Given back at once if the ring has gone.
+    /// ([`take_back`](Self::take_back); see [`Lent`]). Given back at once
+    /// if the ring has gone.
     pub(crate) fn lend(
         &self,
         protocol: Box<dyn InlineProtocol>,
     ) -> Result<(), Box<dyn InlineProtocol>> {
         let mut protocol = Some(protocol);
-        self.with(|_, user| user.protocol = protocol.take());
+        self.with(|_, user| {
+            if let Some(protocol) = protocol.take() {
+                user.lent.lend(protocol);
+            }
+        });
         protocol.map_or(Ok(()), Err)
     }
 
-    /// Takes back the protocol lent (`None` if it has finished, or
-    /// panicked: the error comes from [`receive_on`](Self::receive_on)),
-    /// with what its answers queued that is still to be sent, in order.
+    /// Takes back the protocol lent, with what its answers left.
     pub(crate) fn take_back(&self) -> TakenBack {
-        self.with(|_, user| (user.protocol.take(), user.handed_back.take()))
-            .unwrap_or((None, None))
+        self.with(|_, user| user.lent.take_back())
+            .unwrap_or_default()
     }
 
     /// Whether a send is in flight; if one is, its completion wakes the
@@ -431,8 +402,8 @@ impl Drop for RingLink {
             user.cancel = Cancel::Asked;
         }
         user.gone = true;
-        user.protocol = None;
-        user.handed_back = None;
+        // What was lent goes with the connection.
+        user.lent = Lent::default();
         if user.idle() {
             if let Some(slot) = users.remove(self.key).slot {
                 ring.unregister(slot);
@@ -463,8 +434,7 @@ impl RingCore {
         let key = ring.users.borrow_mut().insert(RingUser {
             adapter,
             socket: Rc::clone(socket),
-            protocol: None,
-            handed_back: None,
+            lent: Lent::default(),
             received: None,
             more: None,
             recv: None,
