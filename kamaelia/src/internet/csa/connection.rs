@@ -137,11 +137,17 @@ impl Connection {
     /// that ended the connection meanwhile. Through the ring, a send is
     /// always worth asking for: the ring takes it unless one is in flight;
     /// if one is, the refusal asks that its completion wake the adapter.
+    #[inline]
     pub(super) fn turn_start(&mut self) -> io::Result<()> {
         self.can_write |= self.on_ring();
-        let Handler::Lent { limit } = self.handler else {
-            return Ok(());
-        };
+        match self.handler {
+            Handler::Lent { limit } => self.take_back(limit),
+            _ => Ok(()),
+        }
+    }
+
+    /// Takes back the protocol lent (see [`turn_start`](Self::turn_start)).
+    fn take_back(&mut self, limit: usize) -> io::Result<()> {
         let taken = match (&self.ring, &self.selector_lend) {
             (Some(link), _) => link.take_back(),
             (None, Some(lend)) => lend.take_back(&self.socket),
@@ -161,17 +167,20 @@ impl Connection {
     /// comes, without resuming the adapter: an echo's round trip then costs
     /// the adapter no turn. (`adapter` is asked for the adapter's handle if
     /// the Selector needs it.) It comes back at the next turn's start.
+    #[inline]
     pub(super) fn lend_protocol(
         &mut self,
         inbox: &Inbox<Bytes>,
         adapter: impl FnOnce() -> ComponentRef,
     ) {
-        if !self.pending.is_empty() || self.eof || inbox.data_ready() {
-            return;
-        }
+        // A component handler's adapter (the most turns) learns it has
+        // nothing to lend from the first test.
         let Handler::Inline { limit, .. } = self.handler else {
             return;
         };
+        if !self.pending.is_empty() || self.eof || inbox.data_ready() {
+            return;
+        }
         if self.ring.is_none() && self.selector_lend.is_none() {
             return;
         }
