@@ -44,14 +44,16 @@ use super::messages::ConnectionInfo;
 ///   once the client closes too (or its linger runs out).
 /// * When the server shuts down, the connection sends what is queued and
 ///   closes, as a component handler's does once it finishes.
-/// * On the io_uring backend (the `io-uring` feature), an adapter asleep
-///   with nothing queued lends its protocol to the thread's ring, which
-///   calls it as each receive completes, with the bytes where the kernel
-///   put them, and sends its answer at once: a request and its answer then
-///   cost the adapter no turn at all. The calls are the same, in the same
-///   order, inside the adapter's `tracing` span; the adapter takes the
-///   protocol back whenever it has anything else to do (an answer to
-///   queue, the end of the input, a message of its own).
+/// * An adapter asleep with nothing queued lends its protocol to what sees
+///   its connection's bytes arrive: the Selector's poll, which reads the
+///   socket when it is readable, or with the `io-uring` feature the
+///   thread's ring, as each receive completes (the bytes where the kernel
+///   put them). Either calls it and sends its answer at once: a request
+///   and its answer then cost the adapter no turn at all. The calls are the
+///   same, in the same order, inside the adapter's `tracing` span; the
+///   adapter takes the protocol back whenever it has anything else to do
+///   (an answer the socket did not take at once, or one sent whole, the
+///   end of the input, an error, a message of its own).
 ///
 /// # Examples
 ///
