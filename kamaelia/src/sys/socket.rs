@@ -6,6 +6,7 @@
 
 use std::io::{self, IoSlice};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::AsFd;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -83,14 +84,14 @@ pub(crate) fn connect(address: SocketAddr) -> io::Result<TcpStream> {
 /// On Linux they are made directly (`rustix`), not through libc's wrappers,
 /// which also switch the thread's cancellation state around each call (a
 /// chat's sends spent 0.8% of its server's time there).
-pub(crate) fn send(stream: &TcpStream, buffers: &[IoSlice<'_>]) -> io::Result<usize> {
+pub(crate) fn send(stream: impl AsFd, buffers: &[IoSlice<'_>]) -> io::Result<usize> {
     #[cfg(target_os = "linux")]
     {
         use rustix::net::{send, sendmsg, SendAncillaryBuffer, SendFlags};
         let sent = match buffers {
-            [one] => send(stream, one, SendFlags::NOSIGNAL),
+            [one] => send(&stream, one, SendFlags::NOSIGNAL),
             many => sendmsg(
-                stream,
+                &stream,
                 many,
                 &mut SendAncillaryBuffer::default(),
                 SendFlags::NOSIGNAL,
@@ -101,19 +102,20 @@ pub(crate) fn send(stream: &TcpStream, buffers: &[IoSlice<'_>]) -> io::Result<us
     #[cfg(not(target_os = "linux"))]
     {
         use std::io::Write;
+        let socket = socket2::SockRef::from(&stream);
         match buffers {
-            [one] => (&*stream).write(one),
-            many => socket2::SockRef::from(stream).send_vectored(many),
+            [one] => (&*socket).write(one),
+            many => socket.send_vectored(many),
         }
     }
 }
 
 /// Sends what the socket takes of `data` now, again if interrupted: how
 /// many bytes (fewer than all, or none, once it is full).
-pub(crate) fn send_some(stream: &TcpStream, data: &[u8]) -> io::Result<usize> {
+pub(crate) fn send_some(stream: impl AsFd, data: &[u8]) -> io::Result<usize> {
     let mut sent = 0;
     while sent < data.len() {
-        match send(stream, &[IoSlice::new(&data[sent..])]) {
+        match send(&stream, &[IoSlice::new(&data[sent..])]) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => sent += n,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -126,7 +128,7 @@ pub(crate) fn send_some(stream: &TcpStream, data: &[u8]) -> io::Result<usize> {
 
 /// Receives into `into` from a connected socket: how many bytes (0 at the
 /// end of the input). On Linux the call is made directly, as [`send`]'s.
-pub(crate) fn recv(stream: &TcpStream, into: &mut [u8]) -> io::Result<usize> {
+pub(crate) fn recv(stream: impl AsFd, into: &mut [u8]) -> io::Result<usize> {
     #[cfg(target_os = "linux")]
     {
         let (received, _) = rustix::net::recv(stream, into, rustix::net::RecvFlags::empty())?;
@@ -135,7 +137,7 @@ pub(crate) fn recv(stream: &TcpStream, into: &mut [u8]) -> io::Result<usize> {
     #[cfg(not(target_os = "linux"))]
     {
         use std::io::Read;
-        (&*stream).read(into)
+        (&*socket2::SockRef::from(&stream)).read(into)
     }
 }
 

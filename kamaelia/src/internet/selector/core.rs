@@ -10,6 +10,7 @@
 use std::cell::{Cell, RefCell};
 use std::io;
 use std::net::TcpStream;
+use std::os::fd::AsFd;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -88,9 +89,9 @@ struct SelectorLent {
     lent: Lent,
     /// In whose span it is called.
     adapter: ComponentRef,
-    socket: Rc<TcpStream>,
-    /// The most one read takes (the adapter's).
-    read_size: usize,
+    /// The most one read takes (the adapter's). (The socket is the
+    /// registration's own.)
+    read_size: u32,
 }
 
 /// One watched direction of a source.
@@ -363,9 +364,10 @@ impl SelectorCore {
                     .reader
                     .as_ref()
                     .is_some_and(|watch| watch.notice.state() == State::Idle);
+                let source = registration.selectable.source();
                 if let Some(lent) = registration.lent.as_deref_mut() {
                     if idle && lent.lent.may_answer() {
-                        readable = self.answer_lent(lent);
+                        readable = self.answer_lent(source, lent);
                     }
                 }
             }
@@ -421,8 +423,7 @@ impl SelectorCore {
             Box::new(SelectorLent {
                 lent: Lent::default(),
                 adapter: adapter(),
-                socket: Rc::clone(socket),
-                read_size,
+                read_size: u32::try_from(read_size).unwrap_or(u32::MAX),
             })
         });
         lent.lent.lend(protocol);
@@ -447,21 +448,21 @@ impl SelectorCore {
     /// is empty (or [`LENT_READS`] reads): whether its adapter must hear of
     /// it (to see to what was handed back, or to read the end of the input
     /// or an error itself).
-    fn answer_lent(&self, lent: &mut SelectorLent) -> bool {
+    fn answer_lent(&self, socket: &dyn AsFd, lent: &mut SelectorLent) -> bool {
+        let read_size = lent.read_size as usize;
         let mut scratch = self.scratch.borrow_mut();
-        if scratch.len() < lent.read_size {
-            scratch.resize(lent.read_size, 0);
+        if scratch.len() < read_size {
+            scratch.resize(read_size, 0);
         }
         let mut out = self.out.borrow_mut();
         let mut wake = false;
         for _ in 0..LENT_READS {
-            match sys::recv(&lent.socket, &mut scratch[..lent.read_size]) {
+            match sys::recv(socket, &mut scratch[..read_size]) {
                 Ok(0) => {
                     wake = true;
                     break;
                 }
                 Ok(n) => {
-                    let socket = &lent.socket;
                     wake = match lent.lent.call(&lent.adapter, &scratch[..n], &mut out) {
                         Some(answer) => lent
                             .lent
@@ -471,7 +472,7 @@ impl SelectorCore {
                     out.clear();
                     // A short read has emptied the socket (as the adapter
                     // reads: more is reported at the next wait).
-                    if wake || n < lent.read_size {
+                    if wake || n < read_size {
                         break;
                     }
                 }
