@@ -157,16 +157,22 @@ impl Lent {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
     use super::*;
     use crate::internet::Reply;
 
-    /// Answers "<data>", sending `data` whole if it holds a `!`; finishes
-    /// at "bye".
-    struct Brackets;
+    /// Answers "<data>", sending `data` whole (not copied) if it holds a
+    /// `!`; finishes at "bye", panics at "panic"; counts its calls. (The
+    /// adapter's tests use it too.)
+    #[derive(Default)]
+    pub(crate) struct Brackets(pub(crate) Rc<Cell<u64>>);
 
     impl InlineProtocol for Brackets {
         fn on_data(&mut self, data: &[u8], reply: &mut Reply<'_>) {
+            self.0.set(self.0.get() + 1);
             reply.send(b"<");
             if data.contains(&b'!') {
                 reply.send_bytes(Bytes::copy_from_slice(data));
@@ -210,7 +216,7 @@ mod tests {
 
     fn lent() -> Lent {
         let mut lent = Lent::default();
-        lent.lend(Box::new(Brackets));
+        lent.lend(Box::new(Brackets::default()));
         lent
     }
 

@@ -37,4 +37,4 @@ pub(crate) mod uring;
 pub(crate) use epoll::Poller;
 #[cfg(not(epoll))]
 pub(crate) use poller::Poller;
-pub(crate) use socket::{accept, connect, connect_result, listen, recv, send, send_some};
+pub(crate) use socket::{accept, connect, connect_result, listen, recv, send, send_now, send_some};

@@ -110,17 +110,29 @@ pub(crate) fn send(stream: impl AsFd, buffers: &[IoSlice<'_>]) -> io::Result<usi
     }
 }
 
-/// Sends what the socket takes of `data` now, again if interrupted: how
-/// many bytes (fewer than all, or none, once it is full).
+/// Sends `buffers` once (again if interrupted) on a non-blocking socket:
+/// how many bytes it took, 0 if it is full. (A socket that takes nothing of
+/// a non-empty send without being full has failed: `WriteZero`.)
+pub(crate) fn send_now(stream: impl AsFd, buffers: &[IoSlice<'_>]) -> io::Result<usize> {
+    loop {
+        match send(&stream, buffers) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(0),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Sends what the non-blocking socket takes of `data` now: how many bytes
+/// (fewer than all, or none, once it is full).
 pub(crate) fn send_some(stream: impl AsFd, data: &[u8]) -> io::Result<usize> {
     let mut sent = 0;
     while sent < data.len() {
-        match send(&stream, &[IoSlice::new(&data[sent..])]) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => sent += n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+        match send_now(&stream, &[IoSlice::new(&data[sent..])])? {
+            0 => break,
+            n => sent += n,
         }
     }
     Ok(sent)

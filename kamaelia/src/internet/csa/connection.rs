@@ -641,18 +641,11 @@ fn send(
         *can_write = false;
         return Ok(0);
     }
-    loop {
-        match sys::send(socket, slices) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => return Ok(n),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                *can_write = false;
-                return Ok(0);
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
+    let sent = sys::send_now(&**socket, slices)?;
+    if sent == 0 {
+        *can_write = false;
     }
+    Ok(sent)
 }
 
 /// Sends one chunk, as [`send`] does; through the ring, a large one is

@@ -576,23 +576,6 @@ mod tests {
         );
     }
 
-    /// Brackets each chunk it is given, sending the chunk itself whole
-    /// (not copied) when it holds a `!`; counts its calls.
-    struct Brackets(Rc<std::cell::Cell<u64>>);
-
-    impl InlineProtocol for Brackets {
-        fn on_data(&mut self, data: &[u8], reply: &mut crate::internet::Reply<'_>) {
-            self.0.set(self.0.get() + 1);
-            reply.send(b"<");
-            if data.contains(&b'!') {
-                reply.send_bytes(Bytes::copy_from_slice(data));
-            } else {
-                reply.send(data);
-            }
-            reply.send(b">");
-        }
-    }
-
     /// Answers made with the lent protocol for the adapter, answers handed
     /// back to it (sent whole), and answers the adapter made itself (a
     /// request that came while an answer's send was in flight, on the ring)
@@ -606,11 +589,9 @@ mod tests {
         peer.set_nonblocking(true).expect("non-blocking");
         let calls = Rc::new(std::cell::Cell::new(0));
         let scheduler = Scheduler::new();
-        let csa = ComponentRef::new(
-            ConnectedSocketAdapter::new(ours)
-                .expect("adapter")
-                .inline(Brackets(calls.clone())),
-        );
+        let csa = ComponentRef::new(ConnectedSocketAdapter::new(ours).expect("adapter").inline(
+            crate::internet::lent_protocol::tests::Brackets(calls.clone()),
+        ));
         csa.activate_on(&scheduler);
         run_until(&scheduler, "the adapter asleep", || csa.is_paused());
         let before = scheduler.cycles();
