@@ -81,7 +81,10 @@ const MAX_HEAP_PER_IDLE_CONNECTION: isize = 6 * 1024;
 /// Measured at 3,485 bytes when written (the two-component connection:
 /// 6,429); 1,879 since the adapter stopped linking to the Selector and to
 /// its TcpServer, holds its state once, and is the TcpServer's child only
-/// (no `Extra` for a second parent).
+/// (no `Extra` for a second parent); 1,919 once an idle adapter lent its
+/// protocol to the Selector; 1,796 since the TcpServer finds its adapters in
+/// Axon's table of its children instead of a table of its own, and
+/// ServerCore's table of connections keys them by number.
 const MAX_HEAP_PER_IDLE_INLINE_CONNECTION: isize = 2 * 1024;
 
 /// The heap each of 1,000 more idle connections adds to the server `make`

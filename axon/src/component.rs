@@ -298,6 +298,17 @@ impl<B: BoxSet> Cx<B> {
         self.component().child_components()
     }
 
+    /// The child with the id `id`, if this component has one (see
+    /// [`ComponentRef::child`]).
+    pub fn child(&self, id: &ComponentId) -> Option<ComponentRef> {
+        self.component().child(id)
+    }
+
+    /// How many children this component has.
+    pub fn child_count(&self) -> usize {
+        self.component().child_count()
+    }
+
     /// The children that have finished since the last call, in the order they
     /// finished. (They stay children until [`remove_child`](Self::remove_child).)
     /// A parent with many children learns this way which ended without looking

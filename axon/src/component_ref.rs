@@ -366,6 +366,37 @@ impl ComponentRef {
         self.0.children().into_iter().map(ComponentRef).collect()
     }
 
+    /// The child of this component with the id `id`, if it has one. A
+    /// parent of ten thousand children finds one without looking at the
+    /// others, so it need not keep its own table of them beside Axon's.
+    ///
+    /// ```
+    /// use axon::{Component, ComponentRef, Cx, Standard};
+    ///
+    /// struct Idle;
+    /// impl Component for Idle {
+    ///     type Boxes = Standard<u32, u32>;
+    ///     async fn main(self, _cx: Cx<Self::Boxes>) {}
+    /// }
+    ///
+    /// let parent = ComponentRef::new(Idle);
+    /// let child = ComponentRef::new(Idle);
+    /// parent.add_children([&child]);
+    /// assert_eq!(parent.child_count(), 1);
+    /// assert_eq!(parent.child(&child.id()).map(|c| c.id()), Some(child.id()));
+    /// parent.remove_child(&child);
+    /// assert!(parent.child(&child.id()).is_none());
+    /// assert_eq!(parent.child_count(), 0);
+    /// ```
+    pub fn child(&self, id: &ComponentId) -> Option<ComponentRef> {
+        self.0.child(id.number()).map(ComponentRef)
+    }
+
+    /// How many children this component has.
+    pub fn child_count(&self) -> usize {
+        self.0.child_count()
+    }
+
     /// Asks the scheduler to pause this component at the end of the current
     /// cycle: Axon's `pause()`. A wake in the same cycle wins.
     pub fn pause(&self) {

@@ -39,6 +39,18 @@ impl Children {
         }
     }
 
+    /// The child whose component number is `number`, if it is one.
+    pub(crate) fn get(&self, number: u64) -> Option<&Rc<dyn TaskDyn>> {
+        self.place
+            .get(&number)
+            .and_then(|place| self.in_order.get(place))
+    }
+
+    /// How many children there are.
+    pub(crate) fn len(&self) -> usize {
+        self.place.len()
+    }
+
     pub(crate) fn to_vec(&self) -> Vec<Rc<dyn TaskDyn>> {
         self.in_order.values().cloned().collect()
     }

@@ -442,6 +442,20 @@ impl dyn TaskDyn {
         }
     }
 
+    /// The child whose component number is `number`, if it is one.
+    pub(crate) fn child(&self, number: u64) -> Option<Rc<dyn TaskDyn>> {
+        self.header()
+            .read_extra(|e| e.children.get().and_then(|c| c.get(number).cloned()))
+            .flatten()
+    }
+
+    /// How many children this task has.
+    pub(crate) fn child_count(&self) -> usize {
+        self.header()
+            .read_extra(|e| e.children.get().map_or(0, family::Children::len))
+            .unwrap_or(0)
+    }
+
     pub(crate) fn children(&self) -> Vec<Rc<dyn TaskDyn>> {
         self.header()
             .read_extra(|e| e.children.get().map(|c| c.to_vec()))

@@ -7,8 +7,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use axon::ipc::{Ipc, ProducerFinished};
-use axon::{Component, ComponentId, ComponentRef, Cx, Inbox};
-use rustc_hash::FxHashMap;
+use axon::{Component, ComponentRef, Cx, Inbox};
 
 use super::csa::ConnectedSocketAdapter;
 use super::inline_protocol::InlineFactory;
@@ -239,8 +238,6 @@ impl Component for TcpServer {
         };
         let mut listener = Some(listener);
         let mut retry_at: Option<Instant> = None;
-        // The adapters still open, by id (they are also this server's children).
-        let mut open: FxHashMap<ComponentId, ComponentRef> = FxHashMap::default();
         // True when the last turn accepted a full batch: more may be waiting,
         // so the next turn accepts again without waiting for the Selector.
         let mut more = false;
@@ -248,7 +245,9 @@ impl Component for TcpServer {
             // Closed connections first, so that their room is free for the
             // connections accepted next.
             for closed in cx.feedback_from_csa.drain() {
-                if let Some(csa) = open.remove(&closed.csa) {
+                // The adapters still open are this server's children: Axon's
+                // table of them is the only one kept.
+                if let Some(csa) = cx.child(&closed.csa) {
                     cx.remove_child(&csa);
                 }
                 cx.protocol_handler_signal
@@ -268,7 +267,7 @@ impl Component for TcpServer {
                 if notified || retry_due || (more && retry_at.is_none()) {
                     retry_at = None;
                     more = false;
-                    match accept_all(&cx, l, &limit, &adapters, &mut open).await {
+                    match accept_all(&cx, l, &limit, &adapters).await {
                         Ok(full) => more = full,
                         Err(e) => {
                             tracing::warn!(target: "kamaelia::tcp_server", error = %e, "cannot accept now; retrying soon");
@@ -287,7 +286,7 @@ impl Component for TcpServer {
                     tracing::debug!(target: "kamaelia::tcp_server", server = %cx.id(), "stopped accepting");
                 }
             }
-            if listener.is_none() && open.is_empty() {
+            if listener.is_none() && cx.child_count() == 0 {
                 break;
             }
             if more && listener.is_some() {
@@ -351,17 +350,15 @@ async fn accept_all(
     listener: &TcpListener,
     limit: &ConnectionLimit,
     adapters: &Adapters,
-    open: &mut FxHashMap<ComponentId, ComponentRef>,
 ) -> io::Result<bool> {
     for _ in 0..ACCEPT_BATCH {
         match sys::accept(listener) {
-            Ok((socket, peer)) if !limit.has_room(open.len()) => {
-                limit.refuse(socket, peer, open.len());
+            Ok((socket, peer)) if !limit.has_room(cx.child_count()) => {
+                limit.refuse(socket, peer, cx.child_count());
             }
             Ok((socket, peer)) => match adapters.make(&cx.feedback_from_csa, socket, peer) {
                 Ok((csa, info)) => {
                     cx.add_children([&csa]);
-                    open.insert(csa.id(), csa.clone());
                     cx.protocol_handler_signal
                         .send(SocketActivity::NewCsa { csa, info })
                         .await;

@@ -535,10 +535,10 @@ impl ServerCore {
         Ok(Connection {
             csa: csa.clone(),
             to_csa,
-            handler: Some(Handler {
+            handler: Some(Box::new(Handler {
                 component: handler,
                 control: to_handler,
-            }),
+            })),
         })
     }
 }
