@@ -247,6 +247,11 @@ impl LinkBook {
         self.slot_of(linkage).is_some()
     }
 
+    /// Whether it holds no linkage.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
     /// Removes the linkages this book holds that have an end at one of
     /// `nodes` (a component's boxes, or one box), in the order they were made.
     pub(crate) fn take_boxes<'a>(

@@ -434,7 +434,16 @@ impl dyn TaskDyn {
             }
         });
         child.header().remove_parent(&me);
-        let removed = self.book().borrow_mut().take_boxes(&child.boxes());
+        // A parent that has made no linkages (a TcpServer, whose adapters
+        // are wired by no one) has none to remove: the child's boxes are
+        // not gathered, which was half the cost of removing a child.
+        let Some(book) = self.header().book_if_any() else {
+            return;
+        };
+        if book.borrow().is_empty() {
+            return;
+        }
+        let removed = book.borrow_mut().take_boxes(&child.boxes());
         // Disengaged outside the borrow: unlinking may drop boxes, and with
         // them anything their messages own.
         for linkage in removed {
