@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use crate::boxes::{BoxSet, Inbox, Linkage, Outbox, Standard};
 use crate::component_ref::ComponentRef;
 use crate::error::{BoxError, LinkError, ResourceError};
-use crate::id::{kind_of, ComponentId, Direction};
+use crate::id::{ComponentId, Direction};
 use crate::postoffice::{Agrees, LinkEnd};
 use crate::runtime::scheduler::Scheduler;
 use crate::task::resources::{Entry, Stored};
@@ -121,7 +121,7 @@ pub trait Component: Sized + 'static {
 
 /// Makes the task for a component: its boxes, and its body ready to run.
 pub(crate) fn new_task<C: Component>(component: C) -> Rc<dyn TaskDyn> {
-    build_task(kind_of::<C>, C::Boxes::create, |boxes, runner| {
+    build_task(type_name::<C>, C::Boxes::create, |boxes, runner| {
         component.main(Cx::new(boxes, runner))
     })
 }

@@ -16,6 +16,9 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 #[derive(Clone, Copy)]
 pub struct ComponentId {
     number: u64,
+    /// Its type's full name (or a kind given as such), cut to the kind only
+    /// when read: most ids are never displayed, and cutting it costs a
+    /// search of the name for every component made.
     kind: &'static str,
 }
 
@@ -36,9 +39,14 @@ impl ComponentId {
         self.number
     }
 
+    /// Its type's full name, as kept (see [`kind`](Self::kind)).
+    pub(crate) fn full_kind(&self) -> &'static str {
+        self.kind
+    }
+
     /// The component's kind: its type's name without the module path.
     pub fn kind(&self) -> &'static str {
-        self.kind
+        kind_in(self.kind)
     }
 }
 
@@ -70,7 +78,7 @@ impl Ord for ComponentId {
 
 impl fmt::Display for ComponentId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}#{}", self.kind, self.number)
+        write!(f, "{}#{}", self.kind(), self.number)
     }
 }
 
@@ -83,7 +91,11 @@ impl fmt::Debug for ComponentId {
 /// The name a type gets as a component kind: its last path segment, generics
 /// kept (`kamaelia::Pipeline<..>` becomes `Pipeline<..>`).
 pub(crate) fn kind_of<T: ?Sized>() -> &'static str {
-    let full = std::any::type_name::<T>();
+    kind_in(std::any::type_name::<T>())
+}
+
+/// The kind in a type's full name (a name without a path is its own kind).
+fn kind_in(full: &'static str) -> &'static str {
     let base = full.split('<').next().unwrap_or(full);
     // A path's segments cannot hold a colon, so the last one ends the path:
     // a byte search, where a search for "::" sets up a substring searcher
@@ -107,5 +119,23 @@ impl fmt::Display for Direction {
             Direction::Inbox => "inbox",
             Direction::Outbox => "outbox",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Echo;
+    struct Pipe<T>(#[allow(dead_code)] T);
+
+    #[test]
+    fn an_ids_kind_is_its_types_name_without_the_path() {
+        let id = ComponentId::next(std::any::type_name::<Echo>());
+        assert_eq!(id.kind(), "Echo");
+        assert_eq!(id.to_string(), format!("Echo#{}", id.number()));
+        let generic = ComponentId::next(std::any::type_name::<Pipe<Echo>>());
+        assert_eq!(generic.kind(), "Pipe<axon::id::tests::Echo>");
+        assert_eq!(ComponentId::new(0, "(dropped)").kind(), "(dropped)");
     }
 }

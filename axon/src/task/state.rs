@@ -53,6 +53,7 @@ pub(crate) enum State {
 /// little more than this and its body.
 pub(crate) struct Header {
     pub(crate) number: u64,
+    /// Its type's full name ([`ComponentId`] cuts it when asked).
     kind: &'static str,
     pub(crate) state: Cell<State>,
     pub(crate) pause_requested: Cell<bool>,
@@ -132,7 +133,7 @@ impl Header {
     pub(crate) fn new(id: ComponentId, yielder: Yielder) -> Self {
         Header {
             number: id.number(),
-            kind: id.kind(),
+            kind: id.full_kind(),
             state: Cell::new(State::Created),
             pause_requested: Cell::new(false),
             stop_requested: Cell::new(false),

@@ -137,7 +137,11 @@ impl Connections {
         let Some(connection) = self.by_csa.remove(&shutdown.csa.number()) else {
             return;
         };
-        tell(&connection.to_csa, ShutdownMicroprocess::new().into());
+        // An adapter that has closed has mostly ended too: a message it
+        // cannot read would only be queued (an allocation) and dropped.
+        if !connection.csa.is_finished() {
+            tell(&connection.to_csa, ShutdownMicroprocess::new().into());
+        }
         // An adapter running an inline protocol was never made this
         // server's child.
         let Some(handler) = connection.handler else {
