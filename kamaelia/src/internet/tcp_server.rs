@@ -136,6 +136,9 @@ axon::boxes! {
 ///
 /// Its requests to the Selector go straight into the Selector's `notify`
 /// inbox, with no outbox linked to it (Kamaelia's `_selectorSignal`).
+///
+/// Its children are the adapters still open, and only they: it counts them
+/// for the connection limit, and ends, once told to stop, when it has none.
 pub struct TcpServer {
     listener: Rc<TcpListener>,
     options: ConnectionOptions,
