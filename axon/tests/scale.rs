@@ -114,6 +114,74 @@ fn deleting_one_of_a_hubs_dynamic_boxes_costs_the_same_at_10_and_10000() {
 }
 
 #[test]
+fn removing_finished_children_in_any_order_costs_a_bounded_amount_per_child() {
+    // A ServerCore removes each connection's adapter and then its handler,
+    // and in a burst of closes every adapter ends before any handler: the
+    // handlers are then removed from the middle of the list of finished
+    // children. Removing all of them, last finished first, must cost a
+    // bounded amount per child, not a scan of the list each.
+    fn measure(n: usize) -> u64 {
+        let cost = std::rc::Rc::new(std::cell::Cell::new(0));
+        let result = cost.clone();
+        util::run_in_body(move |cx: Cx<Standard<u32, u32>>| async move {
+            let children: Vec<ComponentRef> = (0..n).map(|_| util::plain::<u32, u32>()).collect();
+            cx.add_children(&children);
+            for child in &children {
+                child.activate_on(&cx.scheduler());
+            }
+            while !children.iter().all(ComponentRef::is_finished) {
+                cx.yield_now().await;
+            }
+            cost.set(work(|| {
+                for child in children.iter().rev() {
+                    cx.remove_child(child);
+                }
+            }));
+            assert_eq!(cx.child_count(), 0);
+            assert!(
+                cx.finished_children().is_empty(),
+                "no removed child is reported as finished"
+            );
+        });
+        result.get()
+    }
+    for n in [10, 10_000] {
+        let work = measure(n);
+        assert!(
+            work >= n as u64 && work <= 4 * n as u64,
+            "removing {n} finished children cost {work} steps"
+        );
+    }
+}
+
+#[test]
+fn finished_children_not_removed_are_reported_in_the_order_they_finished() {
+    util::run_in_body(move |cx: Cx<Standard<u32, u32>>| async move {
+        let children: Vec<ComponentRef> = (0..6).map(|_| util::plain::<u32, u32>()).collect();
+        cx.add_children(&children);
+        for child in &children {
+            child.activate_on(&cx.scheduler());
+        }
+        while !children.iter().all(ComponentRef::is_finished) {
+            cx.yield_now().await;
+        }
+        // From the middle, enough to have the list rid of them.
+        for gone in [&children[4], &children[1], &children[2]] {
+            cx.remove_child(gone);
+        }
+        let ids = |c: &[ComponentRef]| c.iter().map(ComponentRef::id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(&cx.finished_children()),
+            ids(&[
+                children[0].clone(),
+                children[3].clone(),
+                children[5].clone()
+            ])
+        );
+    });
+}
+
+#[test]
 fn removing_children_as_they_finish_costs_the_same_at_10_and_10000_finished() {
     // A TcpServer removes each adapter once it has ended, in the order they
     // end, and never takes its list of finished children: removing one must

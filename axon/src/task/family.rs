@@ -46,6 +46,11 @@ impl Children {
             .and_then(|place| self.in_order.get(place))
     }
 
+    /// Whether `child` is one of them.
+    pub(crate) fn contains(&self, child: &Rc<dyn TaskDyn>) -> bool {
+        self.place.contains_key(&child.header().number())
+    }
+
     /// How many children there are.
     pub(crate) fn len(&self) -> usize {
         self.place.len()

@@ -418,19 +418,28 @@ impl dyn TaskDyn {
     pub(crate) fn remove_child(self: &Rc<Self>, child: &Rc<dyn TaskDyn>) {
         let me: Weak<dyn TaskDyn> = Rc::downgrade(self);
         self.header().with_extra(|e| {
-            // Only a finished child can be in the list, and one removed as it
-            // ends is at its front: no scan of every child that has ended.
-            if child.header().state() == State::Finished {
-                let found = e.finished.iter().position(|c| {
-                    count_work(1);
-                    Rc::ptr_eq(c, child)
-                });
-                if let Some(at) = found {
-                    e.finished.remove(at);
-                }
-            }
             if let Some(children) = e.children.existing_mut() {
                 children.remove(child);
+            }
+            // Only a finished child can be in the list of those finished. One
+            // removed as it ends is at its front; one from elsewhere is left
+            // there until such entries are half of the list (see
+            // `Extra::finished`), so that no removal scans the list.
+            if child.header().state() == State::Finished {
+                count_work(1);
+                if e.finished.front().is_some_and(|c| Rc::ptr_eq(c, child)) {
+                    e.finished.pop_front();
+                } else if !e.finished.is_empty() {
+                    e.finished_removed += 1;
+                    if e.finished_removed * 2 > e.finished.len() {
+                        let children = &e.children;
+                        e.finished.retain(|c| {
+                            count_work(1);
+                            children.get().is_some_and(|all| all.contains(c))
+                        });
+                        e.finished_removed = 0;
+                    }
+                }
             }
         });
         child.header().remove_parent(&me);
