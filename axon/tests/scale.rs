@@ -11,6 +11,20 @@ mod util;
 use axon::__private::link_work;
 use axon::{ComponentRef, Cx, Inbox, Outbox, Postoffice, Standard};
 
+/// `n` children of the component of `cx`, each run until it has finished
+/// (in the order made).
+async fn finished_children(cx: &Cx<Standard<u32, u32>>, n: usize) -> Vec<ComponentRef> {
+    let children: Vec<ComponentRef> = (0..n).map(|_| util::plain::<u32, u32>()).collect();
+    cx.add_children(&children);
+    for child in &children {
+        child.activate_on(&cx.scheduler());
+    }
+    while !children.iter().all(ComponentRef::is_finished) {
+        cx.yield_now().await;
+    }
+    children
+}
+
 /// The boxes and records `f` looks at.
 fn work(f: impl FnOnce()) -> u64 {
     let before = link_work();
@@ -124,14 +138,7 @@ fn removing_finished_children_in_any_order_costs_a_bounded_amount_per_child() {
         let cost = std::rc::Rc::new(std::cell::Cell::new(0));
         let result = cost.clone();
         util::run_in_body(move |cx: Cx<Standard<u32, u32>>| async move {
-            let children: Vec<ComponentRef> = (0..n).map(|_| util::plain::<u32, u32>()).collect();
-            cx.add_children(&children);
-            for child in &children {
-                child.activate_on(&cx.scheduler());
-            }
-            while !children.iter().all(ComponentRef::is_finished) {
-                cx.yield_now().await;
-            }
+            let children = finished_children(&cx, n).await;
             cost.set(work(|| {
                 for child in children.iter().rev() {
                     cx.remove_child(child);
@@ -157,14 +164,7 @@ fn removing_finished_children_in_any_order_costs_a_bounded_amount_per_child() {
 #[test]
 fn finished_children_not_removed_are_reported_in_the_order_they_finished() {
     util::run_in_body(move |cx: Cx<Standard<u32, u32>>| async move {
-        let children: Vec<ComponentRef> = (0..6).map(|_| util::plain::<u32, u32>()).collect();
-        cx.add_children(&children);
-        for child in &children {
-            child.activate_on(&cx.scheduler());
-        }
-        while !children.iter().all(ComponentRef::is_finished) {
-            cx.yield_now().await;
-        }
+        let children = finished_children(&cx, 6).await;
         // From the middle, enough to have the list rid of them.
         for gone in [&children[4], &children[1], &children[2]] {
             cx.remove_child(gone);
@@ -190,14 +190,7 @@ fn removing_children_as_they_finish_costs_the_same_at_10_and_10000_finished() {
         let cost = std::rc::Rc::new(std::cell::Cell::new(0));
         let result = cost.clone();
         util::run_in_body(move |cx: Cx<Standard<u32, u32>>| async move {
-            let children: Vec<ComponentRef> = (0..n).map(|_| util::plain::<u32, u32>()).collect();
-            cx.add_children(&children);
-            for child in &children {
-                child.activate_on(&cx.scheduler());
-            }
-            while !children.iter().all(ComponentRef::is_finished) {
-                cx.yield_now().await;
-            }
+            let children = finished_children(&cx, n).await;
             cost.set(work(|| cx.remove_child(&children[0])));
             assert_eq!(cx.child_components().len(), n - 1);
         });

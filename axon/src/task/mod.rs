@@ -21,7 +21,7 @@ use std::future::Future;
 use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
-use crate::boxes::graph::{count_work, AnyBox};
+use crate::boxes::graph::AnyBox;
 use crate::boxes::linkage::SharedBook;
 use crate::boxes::owner::Owner;
 use crate::boxes::{clean_doc, BoxDecl, BoxInfo, BoxOwner, BoxSet, ErasedBox};
@@ -421,25 +421,9 @@ impl dyn TaskDyn {
             if let Some(children) = e.children.existing_mut() {
                 children.remove(child);
             }
-            // Only a finished child can be in the list of those finished. One
-            // removed as it ends is at its front; one from elsewhere is left
-            // there until such entries are half of the list (see
-            // `Extra::finished`), so that no removal scans the list.
+            // Only a finished child can be in the list of those finished.
             if child.header().state() == State::Finished {
-                count_work(1);
-                if e.finished.front().is_some_and(|c| Rc::ptr_eq(c, child)) {
-                    e.finished.pop_front();
-                } else if !e.finished.is_empty() {
-                    e.finished_removed += 1;
-                    if e.finished_removed * 2 > e.finished.len() {
-                        let children = &e.children;
-                        e.finished.retain(|c| {
-                            count_work(1);
-                            children.get().is_some_and(|all| all.contains(c))
-                        });
-                        e.finished_removed = 0;
-                    }
-                }
+                e.forget_finished(child);
             }
         });
         child.header().remove_parent(&me);

@@ -31,6 +31,7 @@ use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
+use crate::boxes::graph::count_work;
 use crate::boxes::linkage::SharedBook;
 use crate::id::ComponentId;
 use crate::task::coroutine::Yielder;
@@ -92,9 +93,9 @@ pub(crate) struct Extra {
     /// such entries once they are half of it: a removal then costs the same
     /// however many children ended before it, where looking for each cost
     /// a scan (a burst of 2,000 closes: 1,100 instructions per removal).
-    pub(crate) finished: VecDeque<Rc<dyn TaskDyn>>,
+    finished: VecDeque<Rc<dyn TaskDyn>>,
     /// How many entries of `finished` may be of children removed since.
-    pub(crate) finished_removed: usize,
+    finished_removed: usize,
     /// Its parents after the first (which is in the header).
     pub(crate) parents: Vec<Weak<dyn TaskDyn>>,
     /// The linkages this component's postoffice has made.
@@ -109,6 +110,34 @@ pub(crate) struct Extra {
     /// The resources the component tracks (`Cx::track_resource` and
     /// `Cx::track_resource_information`).
     pub(crate) resources: Rare<Resources>,
+}
+
+impl Extra {
+    /// Forgets `child`, just removed from `children`, in the list of those
+    /// finished: at its front, where a child removed as it ends is; from
+    /// elsewhere, by counting it, and ridding the list of such entries once
+    /// they are half of it (see [`finished`](Self::finished)).
+    pub(crate) fn forget_finished(&mut self, child: &Rc<dyn TaskDyn>) {
+        count_work(1);
+        if self.finished.front().is_some_and(|c| Rc::ptr_eq(c, child)) {
+            self.finished.pop_front();
+        } else if !self.finished.is_empty() {
+            self.finished_removed += 1;
+            if self.finished_removed * 2 > self.finished.len() {
+                self.drop_removed_finished();
+            }
+        }
+    }
+
+    /// Rids the list of finished children of those no longer children.
+    fn drop_removed_finished(&mut self) {
+        let children = &self.children;
+        self.finished.retain(|c| {
+            count_work(1);
+            children.get().is_some_and(|all| all.contains(c))
+        });
+        self.finished_removed = 0;
+    }
 }
 
 /// A part of [`Extra`] allocated on its first write.
@@ -312,12 +341,10 @@ impl Header {
             return Vec::new();
         };
         let mut e = e.borrow_mut();
-        let e = &mut *e;
-        let mut finished: Vec<Rc<dyn TaskDyn>> = std::mem::take(&mut e.finished).into();
-        if std::mem::take(&mut e.finished_removed) > 0 {
-            finished.retain(|c| e.children.get().is_some_and(|all| all.contains(c)));
+        if e.finished_removed > 0 {
+            e.drop_removed_finished();
         }
-        finished
+        std::mem::take(&mut e.finished).into()
     }
 
     pub(crate) fn set_panic(&self, message: String) {

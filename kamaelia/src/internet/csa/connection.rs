@@ -181,9 +181,6 @@ impl Connection {
         if !self.pending.is_empty() || self.eof || inbox.data_ready() {
             return;
         }
-        if self.ring.is_none() && self.selector_lend.is_none() {
-            return;
-        }
         let Handler::Inline { protocol, .. } =
             std::mem::replace(&mut self.handler, Handler::Lent { limit })
         else {
