@@ -315,18 +315,17 @@ impl Header {
 
     /// Takes the task's parents (those still alive), in the order they were
     /// added.
-    pub(crate) fn take_parents(&self) -> Vec<Rc<dyn TaskDyn>> {
-        let mut parents: Vec<Rc<dyn TaskDyn>> = self
-            .first_parent
-            .take()
-            .and_then(|first| first.upgrade())
-            .into_iter()
-            .collect();
-        if let Some(e) = self.extra.get() {
-            let rest = std::mem::take(&mut e.borrow_mut().parents);
-            parents.extend(rest.iter().filter_map(Weak::upgrade));
-        }
-        parents
+    pub(crate) fn take_parents(&self) -> impl Iterator<Item = Rc<dyn TaskDyn>> {
+        // Taken out before iterating, so that the iterator holds no borrow;
+        // and not gathered into a `Vec`, an allocation per component
+        // finished for what is nearly always one parent.
+        let first = self.first_parent.take();
+        let rest = self
+            .extra
+            .get()
+            .map(|e| std::mem::take(&mut e.borrow_mut().parents))
+            .unwrap_or_default();
+        first.into_iter().chain(rest).filter_map(|p| p.upgrade())
     }
 
     /// Records that `child` has finished. Only a parent hears of it (the

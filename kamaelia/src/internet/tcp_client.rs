@@ -14,7 +14,7 @@ use bytes::Bytes;
 use super::csa::ConnectedSocketAdapter;
 use super::messages::SocketShutdown;
 use super::options::ConnectionOptions;
-use super::selector::{Ready, Selectable, SelectorNotify, SelectorRequest};
+use super::selector::{Ready, Selectable, SelectorNotify, Watching};
 use crate::sys;
 
 /// How long a connect may take unless told otherwise (Kamaelia's 60 s).
@@ -287,11 +287,11 @@ impl TcpClient {
         deadline: Instant,
         held: &mut Vec<Ipc>,
     ) -> io::Result<()> {
-        let selectable = Selectable::new(stream.clone());
-        selector.send(SelectorRequest::NewWriter {
-            selectable: selectable.clone(),
-            reply: cx.connect_ready.clone(),
-        });
+        let watching = Watching::writing(
+            selector.clone(),
+            Selectable::new(stream.clone()),
+            cx.connect_ready.clone(),
+        );
         let result = loop {
             if cx.connect_ready.drain().count() > 0 {
                 match sys::connect_result(stream) {
@@ -314,7 +314,7 @@ impl TcpClient {
             }
             cx.idle().await;
         };
-        selector.send(SelectorRequest::RemoveWriter { selectable });
+        drop(watching);
         result
     }
 

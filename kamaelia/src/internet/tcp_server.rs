@@ -4,6 +4,7 @@ use std::fmt;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axon::ipc::{Ipc, ProducerFinished};
@@ -14,7 +15,7 @@ use super::inline_protocol::InlineFactory;
 use super::limit::ConnectionLimit;
 use super::messages::{ConnectionInfo, SocketActivity, SocketShutdown};
 use super::options::{ConnectionOptions, ListenOptions};
-use super::selector::{Ready, Selectable, SelectorNotify, SelectorRequest};
+use super::selector::{Ready, Selectable, SelectorNotify, Watching};
 use crate::sys;
 
 /// How long to wait before accepting again after running out of file
@@ -139,6 +140,8 @@ axon::boxes! {
 ///
 /// Its children are the adapters still open, and only they: it counts them
 /// for the connection limit, and ends, once told to stop, when it has none.
+/// Stopped from outside ([`ComponentRef::stop`]), it lets go of its
+/// listening socket at once: the port refuses connections from then on.
 pub struct TcpServer {
     listener: Rc<TcpListener>,
     options: ConnectionOptions,
@@ -227,10 +230,13 @@ impl Component for TcpServer {
                 return;
             }
         };
-        selector.send(SelectorRequest::NewReader {
-            selectable: Selectable::new(listener.clone()),
-            reply: cx.newconnection.clone(),
-        });
+        // Dropped when accepting stops (or with this body, if it is stopped
+        // from outside), so that the Selector lets go of the listener.
+        let mut watching = Some(Watching::reading(
+            selector,
+            Selectable::new(listener.clone()),
+            cx.newconnection.clone(),
+        ));
         // Dropped once accepting stops, so that the socket closes (when the
         // Selector lets go of it too) and the kernel stops completing
         // connections nobody will take.
@@ -260,6 +266,20 @@ impl Component for TcpServer {
                     })
                     .await;
             }
+            // An adapter stopped from outside sends no news of its close:
+            // it is among the finished children (those that sent news were
+            // removed above), and is told on as closed by an error.
+            for csa in cx.finished_children() {
+                cx.remove_child(&csa);
+                cx.protocol_handler_signal
+                    .send(SocketActivity::ShutdownCsa {
+                        csa: csa.id(),
+                        how_died: Some(Arc::new(io::Error::other(
+                            "its adapter was stopped before the connection closed",
+                        ))),
+                    })
+                    .await;
+            }
             let retry_due = retry_at.is_some_and(|t| Instant::now() >= t);
             // While waiting to retry, the Selector's notice is left untaken,
             // which mutes the listener instead of waking this server at every
@@ -281,13 +301,10 @@ impl Component for TcpServer {
                     }
                 }
             }
-            if cx.control.drain().any(|m| m.is_shutdown_microprocess()) {
-                if let Some(l) = listener.take() {
-                    selector.send(SelectorRequest::RemoveReader {
-                        selectable: Selectable::new(l),
-                    });
-                    tracing::debug!(target: "kamaelia::tcp_server", server = %cx.id(), "stopped accepting");
-                }
+            if cx.control.drain().any(|m| m.is_shutdown_microprocess()) && listener.take().is_some()
+            {
+                drop(watching.take());
+                tracing::debug!(target: "kamaelia::tcp_server", server = %cx.id(), "stopped accepting");
             }
             if listener.is_none() && cx.child_count() == 0 {
                 break;
@@ -380,4 +397,77 @@ async fn accept_all(
         }
     }
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use axon::Scheduler;
+
+    use super::*;
+    use crate::internet::selector::tests::{idle, run_until};
+
+    /// A TcpServer on a free port of 127.0.0.1, not yet activated, and where
+    /// it listens.
+    fn server() -> (ComponentRef, SocketAddr) {
+        let server = TcpServer::bind("127.0.0.1", 0, ListenOptions::default()).expect("bind");
+        let address = server.local_addr().expect("bound");
+        (ComponentRef::new(server), address)
+    }
+
+    /// A TcpServer stopped from outside (its body dropped mid-life, as a
+    /// supervisor or `ComponentRef::stop` does) lets go of its listening
+    /// socket: the Selector does not keep the port open, and it refuses
+    /// connections.
+    #[test]
+    fn a_stopped_tcp_server_closes_its_listening_socket() {
+        let scheduler = Scheduler::new();
+        let (server, address) = server();
+        server.activate_on(&scheduler);
+        run_until(&scheduler, "the server asleep", || server.is_paused());
+        for _ in 0..10 {
+            scheduler.run_cycle();
+        }
+        assert!(TcpStream::connect(address).is_ok(), "listening");
+        server.stop();
+        run_until(&scheduler, "the port closed", || {
+            TcpStream::connect(address).is_err()
+        });
+    }
+
+    /// An adapter stopped from outside sends no news of its close; its
+    /// TcpServer finds it among its finished children and tells of it as
+    /// of any close (by an error), so that its handler hears of it and its
+    /// place under the connection limit is free.
+    #[test]
+    fn a_stopped_adapter_is_told_of_as_closed() {
+        let scheduler = Scheduler::new();
+        let (server, address) = server();
+        let sink = idle::<SocketActivity, ()>(&scheduler);
+        server
+            .link((&server, "protocol_handler_signal"), (&sink, "inbox"))
+            .expect("link");
+        server.activate_on(&scheduler);
+        let activity = sink.inbox::<SocketActivity>("inbox").expect("inbox");
+        let _client = TcpStream::connect(address).expect("connect");
+        let mut made = None;
+        run_until(&scheduler, "a new connection", || {
+            if let Some(SocketActivity::NewCsa { csa, .. }) = activity.recv() {
+                made = Some(csa);
+            }
+            made.is_some()
+        });
+        let csa = made.expect("an adapter");
+        csa.activate_on(&scheduler);
+        run_until(&scheduler, "the adapter asleep", || csa.is_paused());
+        assert_eq!(server.child_count(), 1);
+
+        csa.stop();
+        run_until(&scheduler, "the close told", || {
+            matches!(
+                activity.recv(),
+                Some(SocketActivity::ShutdownCsa { csa: id, how_died: Some(_) }) if id == csa.id()
+            )
+        });
+        assert_eq!(server.child_count(), 0, "its place is free");
+    }
 }

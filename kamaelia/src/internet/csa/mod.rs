@@ -27,7 +27,7 @@ use self::lifecycle::{AfterFlush, Lifecycle, Linger};
 use super::inline_protocol::InlineProtocol;
 use super::messages::{peer_closed, CloseWhenFlushed, SocketShutdown};
 use super::options::{ConnectionOptions, DEFAULT_CSA_INBOX_SIZE, DEFAULT_READ_SIZE};
-use super::selector::{Ready, Selectable, SelectorLend, SelectorNotify, SelectorRequest};
+use super::selector::{Ready, Selectable, SelectorAccess, Watching};
 
 axon::boxes! {
     /// The boxes of a [`ConnectedSocketAdapter`].
@@ -99,6 +99,11 @@ axon::boxes! {
 /// inbox: they link nothing to `creator_feedback` (Kamaelia's TCPServer
 /// links `CreatorFeedback`; here that linkage cost 350 bytes of heap per
 /// connection, measured).
+///
+/// Stopped from outside instead ([`ComponentRef::stop`](axon::ComponentRef::stop),
+/// a supervisor), it sends no news, but it still lets go of the socket: the
+/// Selector (or the ring) stops watching it and the socket is closed, so the
+/// peer sees the end of the connection.
 ///
 /// # Inboxes
 ///
@@ -239,21 +244,37 @@ impl Component for ConnectedSocketAdapter {
         async move {
             cx.inbox.set_collection_wake(CollectionWake::WhenRefused);
             cx.outbox.set_collection_wake(CollectionWake::WhenRefused);
-            let selectable = Selectable::new(self.socket.clone());
             // Through the thread's io_uring if it has one; otherwise told by
-            // the Selector when the socket is ready (and then no Selector is
-            // started for it: one that is never asked anything would keep
-            // the scheduler running).
-            let ring = super::selector::ring_link(&cx.scheduler(), cx.component(), &self.socket);
-            // Found before `serve` is awaited, so that no temporary of the
-            // lookup is kept in the generator while the connection lives.
-            let (selector, how_died) = match ring {
-                Some(_) => (None, None),
-                None => match SelectorNotify::for_scheduler(&cx.scheduler()) {
-                    Ok(selector) => (Some(selector), None),
-                    Err(e) => (None, Some(e)),
-                },
-            };
+            // the Selector when the socket is ready (and only then is a
+            // Selector started: one that is never asked anything would keep
+            // the scheduler running). Found before `serve` is awaited, so
+            // that no temporary of the look-up is kept in the generator while
+            // the connection lives.
+            let scheduler = cx.scheduler();
+            let (ring, watching, selector_lend, how_died) =
+                match SelectorAccess::for_scheduler(&scheduler) {
+                    Ok(access) => match access.ring_link(cx.component(), &self.socket) {
+                        Some(ring) => (Some(ring), None, None, None),
+                        None => match access.notify(&scheduler) {
+                            // On epoll, an inline protocol is lent to the
+                            // Selector while the adapter sleeps (on the ring,
+                            // to the ring).
+                            Ok(selector) => (
+                                None,
+                                Some(Watching::reading(
+                                    selector,
+                                    Selectable::new(self.socket.clone()),
+                                    cx.read_ready.clone(),
+                                )),
+                                self.inline.is_some().then(|| access.lend_place()),
+                                None,
+                            ),
+                            Err(e) => (None, None, None, Some(e)),
+                        },
+                    },
+                    Err(e) => (None, None, None, Some(e)),
+                };
+            drop(scheduler);
             // (As one `match` over the lookup's result, the idle inline
             // connection of tests/connection_memory.rs measured 15 bytes
             // more.)
@@ -265,20 +286,6 @@ impl Component for ConnectedSocketAdapter {
                     },
                     None => Handler::Linked,
                 };
-                if let Some(selector) = &selector {
-                    selector.send(SelectorRequest::NewReader {
-                        selectable: selectable.clone(),
-                        reply: cx.read_ready.clone(),
-                    });
-                }
-                // On epoll, an inline protocol is lent to the Selector while
-                // the adapter sleeps (on the ring, to the ring).
-                let selector_lend = match (&handler, &selector) {
-                    (Handler::Inline { .. }, Some(_)) => {
-                        SelectorLend::for_scheduler(&cx.scheduler())
-                    }
-                    _ => None,
-                };
                 let connection = Connection::new(
                     self.socket.clone(),
                     self.read_size,
@@ -286,7 +293,7 @@ impl Component for ConnectedSocketAdapter {
                     ring,
                     selector_lend,
                 );
-                serve(&cx, connection, selector.as_ref(), &selectable, self.linger).await
+                serve(&cx, connection, watching.as_ref(), self.linger).await
             } else {
                 how_died
             };
@@ -297,12 +304,9 @@ impl Component for ConnectedSocketAdapter {
                 None => tracing::debug!(target: "kamaelia::csa", "connection closed"),
             }
             let _ = self.socket.shutdown(Shutdown::Both);
-            if let Some(selector) = selector {
-                selector.send(SelectorRequest::RemoveReader {
-                    selectable: selectable.clone(),
-                });
-                selector.send(SelectorRequest::RemoveWriter { selectable });
-            }
+            // The Selector lets go of the socket (and if this body is
+            // dropped before its end, the drop does the same).
+            drop(watching);
             let shutdown = SocketShutdown {
                 csa: cx.id(),
                 how_died: how_died.map(Arc::new),
@@ -325,8 +329,7 @@ impl Component for ConnectedSocketAdapter {
 fn serve<'a>(
     cx: &'a Cx<CsaBoxes>,
     mut conn: Connection,
-    selector: Option<&'a SelectorNotify>,
-    selectable: &'a Selectable,
+    watching: Option<&'a Watching>,
     mut linger: Option<Duration>,
 ) -> impl Future<Output = Option<io::Error>> + 'a {
     // An `async move` block for the reason given at `main`: `conn` once.
@@ -389,17 +392,12 @@ fn serve<'a>(
                     return Some(e);
                 }
             }
-            if let (Some(watch), Some(selector)) = (conn.write_watch_change(&cx.inbox), selector) {
-                let selectable = selectable.clone();
-                let request = if watch {
-                    SelectorRequest::NewWriter {
-                        selectable,
-                        reply: cx.send_ready.clone(),
-                    }
+            if let (Some(watch), Some(watching)) = (conn.write_watch_change(&cx.inbox), watching) {
+                if watch {
+                    watching.watch_writes(cx.send_ready.clone());
                 } else {
-                    SelectorRequest::RemoveWriter { selectable }
-                };
-                selector.send(request);
+                    watching.unwatch_writes();
+                }
             }
             if life.is_finishing() && !conn.has_output(&cx.inbox) {
                 match life.on_flushed(conn.eof, linger, Instant::now()) {
@@ -649,6 +647,38 @@ mod tests {
     /// Empty chunks in a burst are dropped, not sent: a burst of nothing
     /// but empty chunks leaves the connection open (a send of nothing would
     /// read as the peer's end), and what comes after still arrives.
+    /// An adapter stopped from outside (its body dropped mid-life, as a
+    /// supervisor or `ComponentRef::stop` does) closes its socket: the peer
+    /// sees the end, and nothing of the connection stays with the Selector
+    /// or the ring, which would hold the socket open for ever.
+    #[test]
+    fn a_stopped_adapter_closes_its_socket() {
+        use std::io::Read;
+
+        for inline in [false, true] {
+            let (mut peer, ours) = connected_pair();
+            peer.set_nonblocking(true).expect("non-blocking");
+            let scheduler = Scheduler::new();
+            let adapter = ConnectedSocketAdapter::new(ours).expect("adapter");
+            let adapter = if inline {
+                adapter.inline(crate::protocol::EchoProtocol)
+            } else {
+                adapter
+            };
+            let csa = ComponentRef::new(adapter);
+            csa.activate_on(&scheduler);
+            run_until(&scheduler, "the adapter asleep", || csa.is_paused());
+            for _ in 0..10 {
+                scheduler.run_cycle();
+            }
+            csa.stop();
+            let mut buf = [0; 16];
+            run_until(&scheduler, "the peer sees the close", || {
+                matches!(peer.read(&mut buf), Ok(0))
+            });
+        }
+    }
+
     #[test]
     fn empty_chunks_in_a_burst_are_skipped() {
         let (mut peer, ours) = connected_pair();

@@ -54,6 +54,10 @@ pub(crate) struct SelectorCore {
     /// gathered in.
     scratch: RefCell<Vec<u8>>,
     out: RefCell<Vec<u8>>,
+    /// The `notify` inbox of the Selector running on this core, kept for
+    /// [`SelectorAccess::notify`](super::SelectorAccess::notify) and
+    /// forgotten as that Selector ends.
+    pub(super) notify: RefCell<Option<super::SelectorNotify>>,
     /// The thread's io_uring, which connections read and write through and
     /// the park waits in, if the kernel gave one.
     #[cfg(uring)]
@@ -182,6 +186,7 @@ impl SelectorCore {
             rearm_visits: Cell::new(0),
             scratch: RefCell::new(Vec::new()),
             out: RefCell::new(Vec::new()),
+            notify: RefCell::new(None),
             #[cfg(uring)]
             ring: match super::ring::RingCore::new() {
                 Ok(ring) => Some(ring),

@@ -7,6 +7,7 @@
 //! | `messages.rs` | [`SelectorRequest`], [`Ready`], [`Selectable`] |
 //! | `core.rs` | what is watched, and the poll that tells the components |
 //! | `notice.rs` | what a [`Ready`] shares with its registration, and the re-arm queue |
+//! | `watching.rs` | a socket watched for a component, withdrawn when dropped |
 //! | `park.rs` | the scheduler's idle wait: the poll |
 //! | `ring.rs` | the thread's io_uring, its park, and each connection's [`RingLink`] (the `io-uring` feature) |
 //! | `no_ring.rs` | [`RingLink`] without that feature: a type with no values |
@@ -19,6 +20,7 @@ mod notice;
 mod park;
 #[cfg(uring)]
 mod ring;
+mod watching;
 
 use std::fmt;
 use std::io;
@@ -30,9 +32,14 @@ use axon::{Component, ComponentRef, Cx, Inbox, Scheduler};
 use self::core::SelectorCore;
 pub use messages::{Ready, Selectable, SelectorRequest};
 #[cfg(not(uring))]
-pub(crate) use no_ring::{ring_link, RingLink};
+use no_ring::ring_link;
+#[cfg(not(uring))]
+pub(crate) use no_ring::RingLink;
 #[cfg(uring)]
-pub(crate) use ring::{ring_link, RingLink};
+use ring::ring_link;
+#[cfg(uring)]
+pub(crate) use ring::RingLink;
+pub(crate) use watching::Watching;
 
 /// The name under which the Selector offers its `notify` inbox (Kamaelia's
 /// `"selector"` service).
@@ -155,13 +162,6 @@ pub(crate) struct SelectorNotify(Inbox<SelectorRequest>);
 pub(crate) struct SelectorLend(std::rc::Weak<SelectorCore>);
 
 impl SelectorLend {
-    /// The lending place of `scheduler`'s Selector (none if it has no
-    /// Selector's core, which making one would have told).
-    pub(crate) fn for_scheduler(scheduler: &Scheduler) -> Option<Self> {
-        let core = SelectorCore::for_scheduler(scheduler).ok()?;
-        Some(SelectorLend(Rc::downgrade(&core)))
-    }
-
     /// Lends `protocol`, of `adapter` reading `socket`: given back if the
     /// Selector does not watch the socket for reading (yet).
     pub(crate) fn lend(
@@ -190,15 +190,64 @@ impl SelectorLend {
     }
 }
 
+/// A scheduler's Selector as the components that use it see it, found with
+/// one look-up of its core: where requests go ([`SelectorNotify`]), where an
+/// inline protocol is lent ([`SelectorLend`]), and the thread's ring
+/// ([`RingLink`]). An adapter takes all three as it starts; looking each up
+/// by name was about 1,250 instructions per connection.
+pub(crate) struct SelectorAccess {
+    core: Rc<SelectorCore>,
+}
+
+impl SelectorAccess {
+    /// The Selector's core of `scheduler`, made (and installed as its park)
+    /// if it has none yet.
+    ///
+    /// # Errors
+    ///
+    /// If the operating system's poller cannot be created.
+    pub(crate) fn for_scheduler(scheduler: &Scheduler) -> io::Result<Self> {
+        SelectorCore::for_scheduler(scheduler).map(|core| SelectorAccess { core })
+    }
+
+    /// The `notify` inbox of the Selector serving `scheduler`, starting one
+    /// if none runs. The core keeps the running Selector's inbox, and the
+    /// Selector forgets it as its body is dropped (whether it ended, was
+    /// stopped or panicked), so a Selector that has ended is never sent to.
+    pub(crate) fn notify(&self, scheduler: &Scheduler) -> io::Result<SelectorNotify> {
+        if let Some(notify) = self.core.notify.borrow().as_ref() {
+            return Ok(notify.clone());
+        }
+        let notify = Selector::service(scheduler)?
+            .inbox::<SelectorRequest>("notify")
+            .map(SelectorNotify)
+            .map_err(io::Error::other)?;
+        *self.core.notify.borrow_mut() = Some(notify.clone());
+        Ok(notify)
+    }
+
+    /// Where an adapter on epoll lends its inline protocol.
+    pub(crate) fn lend_place(&self) -> SelectorLend {
+        SelectorLend(Rc::downgrade(&self.core))
+    }
+
+    /// A place on the thread's io_uring for the adapter `adapter` of
+    /// `socket`, if the thread has a ring (the kernel may refuse one: then
+    /// `None`, and the adapter uses the Selector).
+    pub(crate) fn ring_link(
+        &self,
+        adapter: ComponentRef,
+        socket: &Rc<std::net::TcpStream>,
+    ) -> Option<RingLink> {
+        ring_link(&self.core, adapter, socket)
+    }
+}
+
 impl SelectorNotify {
     /// The `notify` inbox of the Selector serving `scheduler`, starting one
     /// if need be.
     pub(crate) fn for_scheduler(scheduler: &Scheduler) -> io::Result<Self> {
-        let selector = Selector::service(scheduler)?;
-        selector
-            .inbox::<SelectorRequest>("notify")
-            .map(SelectorNotify)
-            .map_err(io::Error::other)
+        SelectorAccess::for_scheduler(scheduler)?.notify(scheduler)
     }
 
     /// Sends `request` to the Selector. Its `notify` inbox has no size limit,
@@ -243,6 +292,14 @@ impl Component for Selector {
     }
 }
 
+impl Drop for Selector {
+    // The body is dropped as the component finishes, however it finishes:
+    // from then on the core's inbox would reach no one.
+    fn drop(&mut self) {
+        self.core.notify.borrow_mut().take();
+    }
+}
+
 impl fmt::Debug for Selector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Selector")
@@ -277,7 +334,7 @@ pub(in crate::internet) mod tests {
         }
     }
 
-    pub(super) fn idle<I: 'static, O: 'static>(scheduler: &Scheduler) -> ComponentRef {
+    pub(in crate::internet) fn idle<I: 'static, O: 'static>(scheduler: &Scheduler) -> ComponentRef {
         let c = ComponentRef::new(Idle::<I, O>(PhantomData));
         c.activate_on(scheduler);
         c
@@ -359,6 +416,58 @@ pub(in crate::internet) mod tests {
         peer.shutdown(Shutdown::Write).expect("shutdown");
         run_until(&scheduler, "a notice of the FIN", || notices.len() == 1);
         assert_eq!((&*ours).read(&mut buf).expect("read"), 0);
+    }
+
+    /// Registers a socket for reading through `notify`, and sees its first
+    /// notice come: the Selector behind `notify` serves requests. Returns
+    /// the socket, still watched.
+    fn served_through(scheduler: &Scheduler, notify: &SelectorNotify) -> Selectable {
+        let watcher = idle::<Ready, ()>(scheduler);
+        let notices = watcher.inbox::<Ready>("inbox").expect("inbox");
+        let (ours, mut peer) = pair();
+        let selectable = Selectable::new(ours);
+        notify.send(SelectorRequest::NewReader {
+            selectable: selectable.clone(),
+            reply: notices.clone(),
+        });
+        peer.write_all(b"x").expect("write");
+        run_until(scheduler, "a notice", || notices.len() == 1);
+        selectable
+    }
+
+    #[test]
+    fn requests_go_to_the_selector_running_not_one_that_has_ended() {
+        let scheduler = Scheduler::new();
+        let access = SelectorAccess::for_scheduler(&scheduler).expect("core");
+        let first = served_through(&scheduler, &access.notify(&scheduler).expect("notify"));
+        let selector = Selector::service(&scheduler).expect("selector");
+
+        // Stopped: its body is dropped without reaching its end, and the
+        // next request starts another Selector.
+        selector.stop();
+        run_until(&scheduler, "stopped", || selector.is_finished());
+        let notify = access.notify(&scheduler).expect("notify");
+        let second = served_through(&scheduler, &notify);
+        let replacement = Selector::service(&scheduler).expect("selector");
+        assert!(replacement != selector, "a new Selector");
+
+        // Told to shut down, it ends once it watches nothing; again the next
+        // request starts another.
+        for selectable in [first, second] {
+            notify.send(SelectorRequest::RemoveReader { selectable });
+        }
+        replacement
+            .inbox::<Ipc>("control")
+            .expect("control")
+            .deliver(Ipc::Shutdown(axon::ipc::Shutdown))
+            .expect("unbounded");
+        run_until(&scheduler, "ended", || replacement.is_finished());
+        served_through(&scheduler, &access.notify(&scheduler).expect("notify"));
+        let third = Selector::service(&scheduler).expect("selector");
+        assert!(
+            third != replacement && third != selector,
+            "a third Selector"
+        );
     }
 
     #[test]

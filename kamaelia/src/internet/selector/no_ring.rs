@@ -6,7 +6,9 @@ use std::io::{self, IoSlice};
 use std::net::TcpStream;
 use std::rc::Rc;
 
-use axon::{ComponentRef, Scheduler};
+use axon::ComponentRef;
+
+use super::core::SelectorCore;
 
 use crate::internet::inline_protocol::InlineProtocol;
 use crate::internet::lent_protocol::TakenBack;
@@ -17,8 +19,8 @@ use crate::internet::lent_protocol::TakenBack;
 pub(crate) enum RingLink {}
 
 /// Never a place on a ring: this build has none.
-pub(crate) fn ring_link(
-    _scheduler: &Scheduler,
+pub(super) fn ring_link(
+    _core: &Rc<SelectorCore>,
     _adapter: ComponentRef,
     _socket: &Rc<TcpStream>,
 ) -> Option<RingLink> {

@@ -29,7 +29,7 @@ use std::net::TcpStream;
 use std::rc::{Rc, Weak};
 use std::time::Duration;
 
-use axon::{ComponentRef, Scheduler};
+use axon::ComponentRef;
 use slab::Slab;
 
 use super::core::SelectorCore;
@@ -247,16 +247,15 @@ pub(crate) struct RingLink {
     key: usize,
 }
 
-/// A place on the io_uring of `scheduler`'s thread for the adapter
-/// `adapter` of `socket`, if the thread has a ring (the kernel may refuse
-/// one: then `None`, and the adapter uses the Selector).
-pub(crate) fn ring_link(
-    scheduler: &Scheduler,
+/// A place on `core`'s io_uring for the adapter `adapter` of `socket`, if
+/// the thread has a ring (the kernel may refuse one: then `None`, and the
+/// adapter uses the Selector).
+pub(super) fn ring_link(
+    core: &Rc<SelectorCore>,
     adapter: ComponentRef,
     socket: &Rc<TcpStream>,
 ) -> Option<RingLink> {
-    let core = SelectorCore::for_scheduler(scheduler).ok()?;
-    RingCore::link(&core, adapter, socket)
+    RingCore::link(core, adapter, socket)
 }
 
 impl RingLink {
@@ -524,6 +523,10 @@ mod tests {
     use super::super::tests::{idle, pair};
     use super::*;
 
+    fn core_of(scheduler: &Scheduler) -> Rc<SelectorCore> {
+        SelectorCore::for_scheduler(scheduler).expect("a Selector's core")
+    }
+
     /// Whether `link` has a send in flight.
     fn sending(link: &RingLink) -> bool {
         link.with(|_, user| user.sending) == Some(true)
@@ -541,7 +544,8 @@ mod tests {
     fn a_gone_connections_last_completion_reaches_no_one_else() {
         let scheduler = Scheduler::new();
         let (first_socket, first_peer) = pair();
-        let Some(first) = ring_link(&scheduler, adapter(&scheduler), &first_socket) else {
+        let Some(first) = ring_link(&core_of(&scheduler), adapter(&scheduler), &first_socket)
+        else {
             eprintln!("no io_uring here: skipped");
             return;
         };
@@ -552,7 +556,8 @@ mod tests {
         drop(first);
         drop(first_socket);
         let (second_socket, mut second_peer) = pair();
-        let second = ring_link(&scheduler, adapter(&scheduler), &second_socket).expect("a ring");
+        let second =
+            ring_link(&core_of(&scheduler), adapter(&scheduler), &second_socket).expect("a ring");
         second
             .receive_on(&second_socket, 1024, true)
             .expect("receiving");
@@ -593,7 +598,7 @@ mod tests {
     fn a_connection_that_leaves_takes_its_socket_out_of_the_table() {
         let scheduler = Scheduler::new();
         let (socket, mut peer) = pair();
-        let Some(link) = ring_link(&scheduler, adapter(&scheduler), &socket) else {
+        let Some(link) = ring_link(&core_of(&scheduler), adapter(&scheduler), &socket) else {
             eprintln!("no io_uring here: skipped");
             return;
         };
@@ -649,7 +654,7 @@ mod tests {
     fn a_socket_stays_in_the_table_while_its_send_is_in_flight() {
         let scheduler = Scheduler::new();
         let (socket, mut peer) = pair();
-        let Some(link) = ring_link(&scheduler, adapter(&scheduler), &socket) else {
+        let Some(link) = ring_link(&core_of(&scheduler), adapter(&scheduler), &socket) else {
             eprintln!("no io_uring here: skipped");
             return;
         };

@@ -1,0 +1,98 @@
+//! [`Watching`]: a socket the Selector watches for a component, withdrawn
+//! when dropped.
+
+use std::cell::Cell;
+
+use axon::Inbox;
+
+use super::messages::{Ready, Selectable, SelectorRequest};
+use super::SelectorNotify;
+
+/// A socket the Selector watches for one component, in the directions it
+/// asked for: the requests to stop watching are sent when it is dropped.
+///
+/// A component ending normally drops it where it is done with the socket.
+/// A component stopped from outside ([`ComponentRef::stop`](axon::ComponentRef::stop),
+/// a supervisor) has its body dropped while suspended, and drops it then: a
+/// request sent by hand after an `await` would never be sent, and the
+/// Selector, which keeps each socket it watches open, would hold the
+/// connection (or a TcpServer's listening port) open for ever.
+pub(crate) struct Watching {
+    selector: SelectorNotify,
+    selectable: Selectable,
+    reading: Cell<bool>,
+    writing: Cell<bool>,
+}
+
+impl Watching {
+    /// Asks `selector` to tell `reply` whenever `selectable` is readable.
+    pub(crate) fn reading(
+        selector: SelectorNotify,
+        selectable: Selectable,
+        reply: Inbox<Ready>,
+    ) -> Self {
+        let watching = Watching::none(selector, selectable);
+        watching.watch_reads(reply);
+        watching
+    }
+
+    /// Asks `selector` to tell `reply` whenever `selectable` is writable.
+    pub(crate) fn writing(
+        selector: SelectorNotify,
+        selectable: Selectable,
+        reply: Inbox<Ready>,
+    ) -> Self {
+        let watching = Watching::none(selector, selectable);
+        watching.watch_writes(reply);
+        watching
+    }
+
+    fn none(selector: SelectorNotify, selectable: Selectable) -> Self {
+        Watching {
+            selector,
+            selectable,
+            reading: Cell::new(false),
+            writing: Cell::new(false),
+        }
+    }
+
+    fn watch_reads(&self, reply: Inbox<Ready>) {
+        self.reading.set(true);
+        self.selector.send(SelectorRequest::NewReader {
+            selectable: self.selectable.clone(),
+            reply,
+        });
+    }
+
+    /// Asks to be told, at `reply`, whenever the socket is writable too
+    /// (nothing if already asked).
+    pub(crate) fn watch_writes(&self, reply: Inbox<Ready>) {
+        if !self.writing.replace(true) {
+            self.selector.send(SelectorRequest::NewWriter {
+                selectable: self.selectable.clone(),
+                reply,
+            });
+        }
+    }
+
+    /// Stops the notices that the socket is writable (nothing if none were
+    /// asked for).
+    pub(crate) fn unwatch_writes(&self) {
+        if self.writing.replace(false) {
+            self.selector.send(SelectorRequest::RemoveWriter {
+                selectable: self.selectable.clone(),
+            });
+        }
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        if self.reading.get() {
+            self.selector.send(SelectorRequest::RemoveReader {
+                selectable: self.selectable.clone(),
+            });
+        }
+        self.unwatch_writes();
+    }
+}
