@@ -214,6 +214,25 @@ impl Connections {
     }
 }
 
+/// A server stopped from outside (its body dropped before its end, by
+/// [`ComponentRef::stop`] or a supervisor) still closes what it had open,
+/// as Kamaelia's `ServerCore.stop()` does: each adapter is told to close
+/// now, and each handler to stop. At the body's own end none is left.
+impl Drop for Connections {
+    fn drop(&mut self) {
+        for connection in self.by_csa.values() {
+            if !connection.csa.is_finished() {
+                tell(&connection.to_csa, ShutdownMicroprocess::new().into());
+            }
+            if let Some(handler) = &connection.handler {
+                if !handler.component.is_finished() {
+                    tell(&handler.control, ShutdownMicroprocess::new().into());
+                }
+            }
+        }
+    }
+}
+
 /// Puts `message` into one of a connection's `control` inboxes. They take no
 /// size limit from the server, so only an inbox someone limited refuses it;
 /// that is logged, and the connection is then closed by its other end.

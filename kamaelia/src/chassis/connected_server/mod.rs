@@ -92,7 +92,11 @@ axon::boxes! {
 /// [`CloseWhenFlushed`](crate::ipc::CloseWhenFlushed)), waits for the
 /// connections to close, and ends. Connections still open after the grace
 /// period ([`shutdown_grace`](Self::shutdown_grace)) are closed, and their
-/// handlers stopped, with every component the handlers made.
+/// handlers stopped, with every component the handlers made. Stopped from
+/// outside instead ([`ComponentRef::stop`], as a supervisor stops a child
+/// past its grace), it does what Kamaelia's `ServerCore.stop()` does, without
+/// waiting: every adapter is told to close now, every handler to stop, and
+/// the TcpServer to stop accepting, so its port closes.
 ///
 /// A handler that panics, or whose component panics (a chassis whose child
 /// panicked stops the rest and ends), has its connection closed after its
@@ -419,6 +423,7 @@ impl Component for ServerCore {
         let Some(server) = started.await else {
             return;
         };
+        let _stops_accepting = StopsAccepting(server.clone());
         if self.shutdown_on_signals {
             if let Some(control) = cx.control.remote_sender() {
                 crate::signals::on_termination(move || control.send(server_shutdown()));
@@ -467,6 +472,25 @@ impl Component for ServerCore {
         }
         cx.remove_child(&server);
         cx.signal.send(ProducerFinished::from(cx.id()).into()).await;
+    }
+}
+
+/// A ServerCore's TcpServer, told to stop accepting if the ServerCore's body
+/// is dropped before its end (the ServerCore stopped from outside, as
+/// Kamaelia's `ServerCore.stop()` sends `serverShutdown`): its linkage from
+/// the ServerCore went with the ServerCore, and the port would stay open,
+/// filling its backlog with connections nobody serves. At the body's own end
+/// the TcpServer has finished, and is told nothing.
+struct StopsAccepting(ComponentRef);
+
+impl Drop for StopsAccepting {
+    fn drop(&mut self) {
+        if self.0.is_finished() {
+            return;
+        }
+        if let Ok(control) = self.0.inbox::<Ipc>("control") {
+            let _ = control.deliver(server_shutdown());
+        }
     }
 }
 
@@ -540,5 +564,64 @@ impl ServerCore {
                 control: to_handler,
             })),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    use super::*;
+    use crate::protocol::EchoProtocol;
+
+    /// Runs cycles of `scheduler` until `done`, failing after a bound.
+    fn run_until(scheduler: &Scheduler, what: &str, mut done: impl FnMut() -> bool) {
+        for _ in 0..2000 {
+            if done() {
+                return;
+            }
+            scheduler.run_cycle();
+        }
+        panic!("never happened: {what}");
+    }
+
+    /// A ServerCore stopped from outside (as a supervisor stops a child past
+    /// its grace) closes what it had open, as Kamaelia's `stop()` does: its
+    /// clients see their connections end, and its port refuses connections.
+    /// Its body, dropped where it was suspended, never reaches its own end.
+    #[test]
+    fn a_stopped_server_closes_its_connections_and_its_port() {
+        for inline in [false, true] {
+            let scheduler = Scheduler::new();
+            let server = if inline {
+                ServerCore::inline(|_: &ConnectionInfo| EchoProtocol)
+            } else {
+                ServerCore::new(|_: &ConnectionInfo| EchoProtocol)
+            };
+            let server = server.host("127.0.0.1").port(0).bind().expect("bind");
+            let address = server.local_addr().expect("bound");
+            let server = ComponentRef::new(server);
+            server.activate_on(&scheduler);
+            let mut client = TcpStream::connect(address).expect("connect");
+            client.set_nonblocking(true).expect("non-blocking");
+            client.write_all(b"ping").expect("write");
+            let mut echoed = Vec::new();
+            let mut buf = [0; 16];
+            run_until(&scheduler, "the echo", || {
+                if let Ok(n) = client.read(&mut buf) {
+                    echoed.extend_from_slice(&buf[..n]);
+                }
+                echoed == b"ping"
+            });
+
+            server.stop();
+            run_until(&scheduler, "the client sees the end", || {
+                matches!(client.read(&mut buf), Ok(0))
+            });
+            run_until(&scheduler, "the port closed", || {
+                TcpStream::connect(address).is_err()
+            });
+        }
     }
 }
