@@ -573,18 +573,8 @@ mod tests {
     use std::net::TcpStream;
 
     use super::*;
+    use crate::internet::selector::tests::run_until;
     use crate::protocol::EchoProtocol;
-
-    /// Runs cycles of `scheduler` until `done`, failing after a bound.
-    fn run_until(scheduler: &Scheduler, what: &str, mut done: impl FnMut() -> bool) {
-        for _ in 0..2000 {
-            if done() {
-                return;
-            }
-            scheduler.run_cycle();
-        }
-        panic!("never happened: {what}");
-    }
 
     /// A ServerCore stopped from outside (as a supervisor stops a child past
     /// its grace) closes what it had open, as Kamaelia's `stop()` does: its

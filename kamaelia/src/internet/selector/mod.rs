@@ -309,7 +309,7 @@ impl fmt::Debug for Selector {
 }
 
 #[cfg(test)]
-pub(in crate::internet) mod tests {
+pub(crate) mod tests {
     use std::io::{Read, Write};
     use std::marker::PhantomData;
     use std::net::{Shutdown, TcpListener, TcpStream};
@@ -351,11 +351,7 @@ pub(in crate::internet) mod tests {
 
     /// Runs cycles (each polls without waiting) until `done`, failing after
     /// a bound instead of spinning for ever.
-    pub(in crate::internet) fn run_until(
-        scheduler: &Scheduler,
-        what: &str,
-        mut done: impl FnMut() -> bool,
-    ) {
+    pub(crate) fn run_until(scheduler: &Scheduler, what: &str, mut done: impl FnMut() -> bool) {
         for _ in 0..1000 {
             if done() {
                 return;
