@@ -25,6 +25,19 @@ async fn finished_children(cx: &Cx<Standard<u32, u32>>, n: usize) -> Vec<Compone
     children
 }
 
+/// Runs `body` as a component's body, and returns the work it measured.
+fn work_in_body<F>(body: impl FnOnce(Cx<Standard<u32, u32>>) -> F + 'static) -> u64
+where
+    F: std::future::Future<Output = u64> + 'static,
+{
+    let cost = std::rc::Rc::new(std::cell::Cell::new(0));
+    let result = cost.clone();
+    util::run_in_body(move |cx: Cx<Standard<u32, u32>>| async move {
+        cost.set(body(cx).await);
+    });
+    result.get()
+}
+
 /// The boxes and records `f` looks at.
 fn work(f: impl FnOnce()) -> u64 {
     let before = link_work();
@@ -102,9 +115,7 @@ fn linking_through_a_passthrough_costs_the_same_at_10_and_10000() {
 #[test]
 fn deleting_one_of_a_hubs_dynamic_boxes_costs_the_same_at_10_and_10000() {
     fn measure(n: usize) -> u64 {
-        let cost = std::rc::Rc::new(std::cell::Cell::new(0));
-        let result = cost.clone();
-        util::run_in_body(move |cx: Cx<Standard<u32, u32>>| async move {
+        work_in_body(move |cx| async move {
             // One dynamic outbox per member, each linked by the hub itself
             // to the member's inbox, as a chat hub does.
             let po: Postoffice = cx.component().postoffice();
@@ -117,10 +128,10 @@ fn deleting_one_of_a_hubs_dynamic_boxes_costs_the_same_at_10_and_10000() {
             }
             let (gone, _) = &outboxes[n / 2];
             let name = gone.name();
-            cost.set(work(|| cx.delete_outbox(&name).unwrap()));
+            let cost = work(|| cx.delete_outbox(&name).unwrap());
             assert_eq!(po.linkages().len(), n - 1);
-        });
-        result.get()
+            cost
+        })
     }
     let small = measure(10);
     assert!(small > 0);
@@ -135,22 +146,20 @@ fn removing_finished_children_in_any_order_costs_a_bounded_amount_per_child() {
     // children. Removing all of them, last finished first, must cost a
     // bounded amount per child, not a scan of the list each.
     fn measure(n: usize) -> u64 {
-        let cost = std::rc::Rc::new(std::cell::Cell::new(0));
-        let result = cost.clone();
-        util::run_in_body(move |cx: Cx<Standard<u32, u32>>| async move {
+        work_in_body(move |cx| async move {
             let children = finished_children(&cx, n).await;
-            cost.set(work(|| {
+            let cost = work(|| {
                 for child in children.iter().rev() {
                     cx.remove_child(child);
                 }
-            }));
+            });
             assert_eq!(cx.child_count(), 0);
             assert!(
                 cx.finished_children().is_empty(),
                 "no removed child is reported as finished"
             );
-        });
-        result.get()
+            cost
+        })
     }
     for n in [10, 10_000] {
         let work = measure(n);
@@ -187,14 +196,12 @@ fn removing_children_as_they_finish_costs_the_same_at_10_and_10000_finished() {
     // end, and never takes its list of finished children: removing one must
     // not look through every child that ended before it was removed.
     fn measure(n: usize) -> u64 {
-        let cost = std::rc::Rc::new(std::cell::Cell::new(0));
-        let result = cost.clone();
-        util::run_in_body(move |cx: Cx<Standard<u32, u32>>| async move {
+        work_in_body(move |cx| async move {
             let children = finished_children(&cx, n).await;
-            cost.set(work(|| cx.remove_child(&children[0])));
+            let cost = work(|| cx.remove_child(&children[0]));
             assert_eq!(cx.child_components().len(), n - 1);
-        });
-        result.get()
+            cost
+        })
     }
     let small = measure(10);
     assert!(small > 0);

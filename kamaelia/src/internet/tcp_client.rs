@@ -402,6 +402,7 @@ mod tests {
     use axon::Scheduler;
 
     use super::*;
+    use crate::internet::selector::tests::run_until;
 
     #[test]
     fn an_address_that_refuses_is_followed_by_the_next() {
@@ -428,6 +429,28 @@ mod tests {
             scheduler.run_cycle();
         }
         panic!("the second address was never tried");
+    }
+
+    /// A client whose adapter is stopped from outside still hears of the
+    /// close (the adapter tells it from the drop of its body, as closed by
+    /// an error), and ends, instead of waiting for news for ever.
+    #[test]
+    fn a_client_whose_adapter_is_stopped_ends() {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let mut client = TcpClient::new("unused", 0);
+        client.addresses = Some(vec![listener.local_addr().expect("bound")]);
+        let scheduler = Scheduler::new();
+        let client = ComponentRef::new(client);
+        client.activate_on(&scheduler);
+        run_until(&scheduler, "connected, with an adapter", || {
+            client.child_count() == 1
+        });
+        let _accepted = listener.accept().expect("accept");
+        let adapter = client.child_components().remove(0);
+        run_until(&scheduler, "the adapter asleep", || adapter.is_paused());
+
+        adapter.stop();
+        run_until(&scheduler, "the client ended", || client.is_finished());
     }
 
     /// How many turns the [`Ticker`] takes.

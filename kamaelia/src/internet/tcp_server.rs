@@ -4,7 +4,6 @@ use std::fmt;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::rc::Rc;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axon::ipc::{Ipc, ProducerFinished};
@@ -230,22 +229,21 @@ impl Component for TcpServer {
                 return;
             }
         };
-        // Dropped when accepting stops (or with this body, if it is stopped
-        // from outside), so that the Selector lets go of the listener.
-        let mut watching = Some(Watching::reading(
-            selector,
-            Selectable::new(listener.clone()),
-            cx.newconnection.clone(),
-        ));
-        // Dropped once accepting stops, so that the socket closes (when the
-        // Selector lets go of it too) and the kernel stops completing
-        // connections nobody will take.
         let adapters = Adapters {
             options,
             inline,
             listening: listener.local_addr().ok(),
         };
-        let mut listener = Some(listener);
+        // The listener and the Selector's watch of it, dropped together once
+        // accepting stops (or with this body, if it is stopped from
+        // outside): the Selector lets go of the socket, which closes, and the
+        // kernel stops completing connections nobody will take.
+        let watching = Watching::reading(
+            selector,
+            Selectable::new(listener.clone()),
+            cx.newconnection.clone(),
+        );
+        let mut accepting = Some((listener, watching));
         let mut retry_at: Option<Instant> = None;
         // True when the last turn accepted a full batch: more may be waiting,
         // so the next turn accepts again without waiting for the Selector.
@@ -266,27 +264,13 @@ impl Component for TcpServer {
                     })
                     .await;
             }
-            // An adapter stopped from outside sends no news of its close:
-            // it is among the finished children (those that sent news were
-            // removed above), and is told on as closed by an error.
-            for csa in cx.finished_children() {
-                cx.remove_child(&csa);
-                cx.protocol_handler_signal
-                    .send(SocketActivity::ShutdownCsa {
-                        csa: csa.id(),
-                        how_died: Some(Arc::new(io::Error::other(
-                            "its adapter was stopped before the connection closed",
-                        ))),
-                    })
-                    .await;
-            }
             let retry_due = retry_at.is_some_and(|t| Instant::now() >= t);
             // While waiting to retry, the Selector's notice is left untaken,
             // which mutes the listener instead of waking this server at every
             // poll for connections it cannot accept yet.
             let notified =
                 (retry_at.is_none() || retry_due) && cx.newconnection.drain().count() > 0;
-            if let Some(l) = &listener {
+            if let Some((l, _)) = &accepting {
                 if notified || retry_due || (more && retry_at.is_none()) {
                     retry_at = None;
                     more = false;
@@ -301,15 +285,15 @@ impl Component for TcpServer {
                     }
                 }
             }
-            if cx.control.drain().any(|m| m.is_shutdown_microprocess()) && listener.take().is_some()
+            if cx.control.drain().any(|m| m.is_shutdown_microprocess())
+                && accepting.take().is_some()
             {
-                drop(watching.take());
                 tracing::debug!(target: "kamaelia::tcp_server", server = %cx.id(), "stopped accepting");
             }
-            if listener.is_none() && cx.child_count() == 0 {
+            if accepting.is_none() && cx.child_count() == 0 {
                 break;
             }
-            if more && listener.is_some() {
+            if more && accepting.is_some() {
                 cx.yield_now().await;
             } else {
                 cx.idle().await;
@@ -434,10 +418,10 @@ mod tests {
         });
     }
 
-    /// An adapter stopped from outside sends no news of its close; its
-    /// TcpServer finds it among its finished children and tells of it as
-    /// of any close (by an error), so that its handler hears of it and its
-    /// place under the connection limit is free.
+    /// An adapter stopped from outside still tells its TcpServer of its
+    /// close (from the drop of its body, as closed by an error), which tells
+    /// of it as of any close, so that its handler hears of it and its place
+    /// under the connection limit is free.
     #[test]
     fn a_stopped_adapter_is_told_of_as_closed() {
         let scheduler = Scheduler::new();

@@ -20,7 +20,9 @@ use super::SelectorNotify;
 pub(crate) struct Watching {
     selector: SelectorNotify,
     selectable: Selectable,
-    reading: Cell<bool>,
+    /// Whether it was made [`reading`](Self::reading): that stays so.
+    reading: bool,
+    /// Whether writability is watched now.
     writing: Cell<bool>,
 }
 
@@ -31,9 +33,16 @@ impl Watching {
         selectable: Selectable,
         reply: Inbox<Ready>,
     ) -> Self {
-        let watching = Watching::none(selector, selectable);
-        watching.watch_reads(reply);
-        watching
+        selector.send(SelectorRequest::NewReader {
+            selectable: selectable.clone(),
+            reply,
+        });
+        Watching {
+            selector,
+            selectable,
+            reading: true,
+            writing: Cell::new(false),
+        }
     }
 
     /// Asks `selector` to tell `reply` whenever `selectable` is writable.
@@ -42,26 +51,14 @@ impl Watching {
         selectable: Selectable,
         reply: Inbox<Ready>,
     ) -> Self {
-        let watching = Watching::none(selector, selectable);
-        watching.watch_writes(reply);
-        watching
-    }
-
-    fn none(selector: SelectorNotify, selectable: Selectable) -> Self {
-        Watching {
+        let watching = Watching {
             selector,
             selectable,
-            reading: Cell::new(false),
+            reading: false,
             writing: Cell::new(false),
-        }
-    }
-
-    fn watch_reads(&self, reply: Inbox<Ready>) {
-        self.reading.set(true);
-        self.selector.send(SelectorRequest::NewReader {
-            selectable: self.selectable.clone(),
-            reply,
-        });
+        };
+        watching.watch_writes(reply);
+        watching
     }
 
     /// Asks to be told, at `reply`, whenever the socket is writable too
@@ -88,7 +85,7 @@ impl Watching {
 
 impl Drop for Watching {
     fn drop(&mut self) {
-        if self.reading.get() {
+        if self.reading {
             self.selector.send(SelectorRequest::RemoveReader {
                 selectable: self.selectable.clone(),
             });
