@@ -12,6 +12,7 @@
 
 pub(crate) mod logs;
 
+use std::fmt;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -474,6 +475,28 @@ pub(crate) struct Client {
     name: String,
 }
 
+/// What a client has received, as a failure message shows it: whole if
+/// short, else its length and its end (a bulk test's buffer holds
+/// megabytes).
+struct Received<'a>(&'a [u8]);
+
+impl fmt::Debug for Received<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 256;
+        let bytes = self.0;
+        if bytes.len() <= SHOWN {
+            return write!(f, "{:?}", String::from_utf8_lossy(bytes));
+        }
+        let end = &bytes[bytes.len() - SHOWN..];
+        write!(
+            f,
+            "{} bytes, ending {:?}",
+            bytes.len(),
+            String::from_utf8_lossy(end)
+        )
+    }
+}
+
 impl Client {
     /// Connects to `addr` (Nagle off, so small writes go out at once), naming
     /// the client in failure messages.
@@ -523,19 +546,19 @@ impl Client {
             Ok(0) => Err(format!(
                 "{}: end of stream while waiting for {waiting_for} (have {:?})",
                 self.name,
-                String::from_utf8_lossy(&self.buffer)
+                Received(&self.buffer)
             )),
             Ok(_) => Ok(()),
             Err(e) if is_timeout(&e) => Err(format!(
                 "{}: nothing arrived within {HANG_GUARD:?} while waiting for {waiting_for} \
                  (have {:?})",
                 self.name,
-                String::from_utf8_lossy(&self.buffer)
+                Received(&self.buffer)
             )),
             Err(e) => Err(format!(
                 "{}: {e} while waiting for {waiting_for} (have {:?})",
                 self.name,
-                String::from_utf8_lossy(&self.buffer)
+                Received(&self.buffer)
             )),
         }
     }
@@ -604,14 +627,14 @@ impl Client {
             self.buffer.is_empty(),
             "{}: expected the end of the stream, have {:?}",
             self.name,
-            String::from_utf8_lossy(&self.buffer)
+            Received(&self.buffer)
         );
         match self.fill() {
             Ok(0) => {}
             Ok(_) => panic!(
                 "{}: expected the end of the stream, got {:?}",
                 self.name,
-                String::from_utf8_lossy(&self.buffer)
+                Received(&self.buffer)
             ),
             Err(e) if is_timeout(&e) => panic!(
                 "{}: expected the end of the stream; the connection stayed open for \

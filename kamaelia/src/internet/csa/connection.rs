@@ -303,8 +303,16 @@ impl Connection {
     /// read (and room for it), or output the socket will take. (A send the
     /// ring has in flight is not work: there is nothing to do until it
     /// completes, and only if the adapter waits for it is it woken then.)
-    pub(super) fn has_work(&self, inbox: &Inbox<Bytes>) -> bool {
-        let can_read = self.can_read && !self.eof && self.stash.is_none() && !self.inline_full();
+    ///
+    /// A notice in `notices` counts as data to read: one that came while
+    /// there was no room was left there (see [`receive`](Self::receive)),
+    /// and the Selector says nothing more of the socket until it is taken;
+    /// a write later in the turn may have made room since.
+    pub(super) fn has_work(&self, inbox: &Inbox<Bytes>, notices: &Inbox<Ready>) -> bool {
+        let can_read = (self.can_read || notices.data_ready())
+            && !self.eof
+            && self.stash.is_none()
+            && !self.inline_full();
         let to_write = !self.pending.is_empty() || inbox.data_ready();
         can_read || (self.can_write && to_write)
     }
