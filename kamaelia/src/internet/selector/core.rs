@@ -7,7 +7,7 @@
 //! notices taken (re-armed from the [`RearmQueue`]) and the events the poller
 //! reports, never a pass over everything watched or muted.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, RefCell, RefMut};
 use std::io;
 use std::net::TcpStream;
 use std::os::fd::AsFd;
@@ -54,10 +54,10 @@ pub(crate) struct SelectorCore {
     /// gathered in.
     scratch: RefCell<Vec<u8>>,
     out: RefCell<Vec<u8>>,
-    /// The `notify` inbox of the Selector running on this core, kept for
-    /// [`SelectorAccess::notify`](super::SelectorAccess::notify) and
-    /// forgotten as that Selector ends.
-    pub(super) notify: RefCell<Option<super::SelectorNotify>>,
+    /// The `notify` inbox of the Selector running on this core, where
+    /// [`SelectorNotify`](super::SelectorNotify) sends; forgotten as that
+    /// Selector ends.
+    pub(super) notify: RefCell<Option<Inbox<SelectorRequest>>>,
     /// The thread's io_uring, which connections read and write through and
     /// the park waits in, if the kernel gave one.
     #[cfg(uring)]
@@ -309,19 +309,53 @@ impl SelectorCore {
         Ok(())
     }
 
+    /// Stops watching `selectable` for reading at once, without waiting for
+    /// the Selector's turn, if that can be done in order: the request that
+    /// started it has been applied (then it is the only read request there
+    /// was: a source's reading is asked for once and withdrawn once), and
+    /// this is not called from inside a poll. True if done; otherwise the
+    /// caller sends the request, to be applied after the one pending.
+    pub(super) fn stop_reading_now(&self, selectable: &Selectable) -> bool {
+        let (Ok(watched), Ok(poller)) = (self.watched.try_borrow_mut(), self.poller.try_borrow())
+        else {
+            return false;
+        };
+        let Some(slot) = watched.by_source.get(&selectable.identity()).copied() else {
+            return false;
+        };
+        if watched.slots[slot].reader.is_none() {
+            return false;
+        }
+        if let Err(e) = Self::unwatch_slot(watched, &poller, slot, selectable, Interest::Read) {
+            tracing::error!(target: "kamaelia::selector", error = %e, "could not change what the selector watches");
+        }
+        true
+    }
+
     /// Stops watching a source in one direction; forgets it (deleting it from
     /// the poller before letting it go) once watched in neither.
     fn unwatch(&self, selectable: &Selectable, interest: Interest) -> io::Result<()> {
-        let mut watched = self.watched.borrow_mut();
+        let watched = self.watched.borrow_mut();
         let poller = self.poller.borrow();
         let Some(slot) = watched.by_source.get(&selectable.identity()).copied() else {
             return Ok(());
         };
+        Self::unwatch_slot(watched, &poller, slot, selectable, interest)
+    }
+
+    /// [`unwatch`](Self::unwatch) of the source registered at `slot`.
+    fn unwatch_slot(
+        mut watched: RefMut<'_, Watched>,
+        poller: &sys::Poller,
+        slot: usize,
+        selectable: &Selectable,
+        interest: Interest,
+    ) -> io::Result<()> {
         let registration = &mut watched.slots[slot];
         // Dropping the watch retires its notice: one still out re-arms nothing.
         let gone = registration.watch(interest).take();
         if registration.is_watched() {
-            let result = registration.sync(&poller, slot);
+            let result = registration.sync(poller, slot);
             drop(watched);
             drop(gone);
             return result;
@@ -332,7 +366,7 @@ impl SelectorCore {
         drop(gone);
         // Deleted before the last reference to the source can go (the
         // poller's invariant).
-        let result = registration.sync(&poller, slot);
+        let result = registration.sync(poller, slot);
         drop(registration);
         result
     }

@@ -27,7 +27,7 @@ use std::io;
 use std::rc::Rc;
 
 use axon::ipc::Ipc;
-use axon::{Component, ComponentRef, Cx, Inbox, Scheduler};
+use axon::{Component, ComponentRef, Cx, Scheduler};
 
 use self::core::SelectorCore;
 pub use messages::{Ready, Selectable, SelectorRequest};
@@ -144,15 +144,17 @@ impl Selector {
 }
 
 /// Where a component sends its requests to the Selector: the `notify` inbox
-/// of the Selector serving its scheduler.
+/// of the Selector serving its scheduler (the one running now, which the
+/// core keeps).
 ///
 /// TcpServer, TcpClient and the adapter put their requests straight into it
 /// rather than sending them out of an outbox linked to it (Kamaelia's
 /// `_selectorSignal`): for an adapter, that linkage was a record, two link
 /// lists and a box, and the linking and unlinking (measured: 506 bytes less
-/// heap per idle connection without it).
+/// heap per idle connection without it). Holds the core weakly: the core
+/// holds an adapter whose protocol is lent, and the adapter holds this.
 #[derive(Clone)]
-pub(crate) struct SelectorNotify(Inbox<SelectorRequest>);
+pub(crate) struct SelectorNotify(std::rc::Weak<SelectorCore>);
 
 /// Where an adapter on epoll lends its inline protocol while it sleeps:
 /// the Selector's entry for its socket, whose poll then answers what comes
@@ -215,15 +217,13 @@ impl SelectorAccess {
     /// Selector forgets it as its body is dropped (whether it ended, was
     /// stopped or panicked), so a Selector that has ended is never sent to.
     pub(crate) fn notify(&self, scheduler: &Scheduler) -> io::Result<SelectorNotify> {
-        if let Some(notify) = self.core.notify.borrow().as_ref() {
-            return Ok(notify.clone());
+        if self.core.notify.borrow().is_none() {
+            let notify = Selector::service(scheduler)?
+                .inbox::<SelectorRequest>("notify")
+                .map_err(io::Error::other)?;
+            *self.core.notify.borrow_mut() = Some(notify);
         }
-        let notify = Selector::service(scheduler)?
-            .inbox::<SelectorRequest>("notify")
-            .map(SelectorNotify)
-            .map_err(io::Error::other)?;
-        *self.core.notify.borrow_mut() = Some(notify.clone());
-        Ok(notify)
+        Ok(SelectorNotify(Rc::downgrade(&self.core)))
     }
 
     /// Where an adapter on epoll lends its inline protocol.
@@ -251,11 +251,34 @@ impl SelectorNotify {
     }
 
     /// Sends `request` to the Selector. Its `notify` inbox has no size limit,
-    /// so it is refused only if someone gave it one: that is logged.
+    /// so it is refused only if someone gave it one, or if the Selector has
+    /// ended (stopped from outside: one that ends by itself watches nothing,
+    /// and has no request waiting): that is logged.
     pub(crate) fn send(&self, request: SelectorRequest) {
-        if let Err(refused) = self.0.deliver(request) {
+        let core = self.0.upgrade();
+        let notify = core.as_ref().and_then(|core| core.notify.borrow().clone());
+        let Some(notify) = notify else {
+            tracing::error!(target: "kamaelia::selector", ?request, "no Selector runs to take a request");
+            return;
+        };
+        if let Err(refused) = notify.deliver(request) {
             tracing::error!(target: "kamaelia::selector", "a request to the Selector was refused: {refused}");
         }
+    }
+
+    /// Stops the Selector watching `selectable` for reading. At once if the
+    /// request that started it has been applied (see
+    /// [`SelectorCore::stop_reading_now`]): the socket is let go now, and
+    /// closes with its owner's last reference, without waiting for the
+    /// Selector's turn; otherwise by request, in order. (The Selector hears
+    /// of it anyway if it now watches nothing: it ends then.)
+    pub(crate) fn stop_reading(&self, selectable: Selectable) {
+        if let Some(core) = self.0.upgrade() {
+            if core.stop_reading_now(&selectable) && !core.is_empty() {
+                return;
+            }
+        }
+        self.send(SelectorRequest::RemoveReader { selectable });
     }
 }
 
@@ -464,6 +487,56 @@ pub(crate) mod tests {
             third != replacement && third != selector,
             "a third Selector"
         );
+    }
+
+    /// A socket's reading withdrawn (its `Watching` dropped) is let go at
+    /// once if the request that started it has been applied: nothing waits
+    /// for the Selector's turn, and its owner's last reference closes it. If
+    /// that request still waits, the withdrawal follows it, so the socket is
+    /// not left watched. And the Selector, once it watches nothing, ends as
+    /// before.
+    #[test]
+    fn a_dropped_watch_lets_the_socket_go_at_once_or_after_its_start() {
+        let scheduler = Scheduler::new();
+        let access = SelectorAccess::for_scheduler(&scheduler).expect("core");
+        let notify = access.notify(&scheduler).expect("notify");
+        let selector = Selector::service(&scheduler).expect("selector");
+        let watcher = idle::<Ready, ()>(&scheduler);
+        let notices = watcher.inbox::<Ready>("inbox").expect("inbox");
+        let watch = |ours: &Rc<TcpStream>| {
+            Watching::reading(
+                notify.clone(),
+                Selectable::new(ours.clone()),
+                notices.clone(),
+            )
+        };
+        // Another socket stays watched until the end.
+        let (other, _other_peer) = pair();
+        let other = watch(&other);
+
+        let (ours, _peer) = pair();
+        let watching = watch(&ours);
+        run_until(&scheduler, "both watched", || access.core.len() == 2);
+        drop(watching);
+        assert_eq!(access.core.len(), 1, "let go before the Selector's turn");
+        assert_eq!(
+            Rc::strong_count(&ours),
+            1,
+            "the socket's owner holds it alone"
+        );
+
+        let (ours, _peer) = pair();
+        drop(watch(&ours));
+        for _ in 0..10 {
+            scheduler.run_cycle();
+        }
+        assert_eq!(access.core.len(), 1, "a watch withdrawn before it began");
+        assert_eq!(Rc::strong_count(&ours), 1, "the Selector let go of it");
+
+        assert!(!selector.is_finished());
+        drop(other);
+        assert!(access.core.is_empty());
+        run_until(&scheduler, "the Selector's end", || selector.is_finished());
     }
 
     #[test]

@@ -9,7 +9,11 @@ use super::messages::{Ready, Selectable, SelectorRequest};
 use super::SelectorNotify;
 
 /// A socket the Selector watches for one component, in the directions it
-/// asked for: the requests to stop watching are sent when it is dropped.
+/// asked for, withdrawn when it is dropped: the reading at once if the
+/// request that started it has been applied (the Selector lets go of the
+/// socket then, and it closes with its owner's last reference), otherwise
+/// by a request after that one; the writing, which may be asked for and
+/// withdrawn many times, always by request, in order.
 ///
 /// A component ending normally drops it where it is done with the socket.
 /// A component stopped from outside ([`ComponentRef::stop`](axon::ComponentRef::stop),
@@ -86,9 +90,7 @@ impl Watching {
 impl Drop for Watching {
     fn drop(&mut self) {
         if self.reading {
-            self.selector.send(SelectorRequest::RemoveReader {
-                selectable: self.selectable.clone(),
-            });
+            self.selector.stop_reading(self.selectable.clone());
         }
         self.unwatch_writes();
     }
