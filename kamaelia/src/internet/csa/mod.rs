@@ -287,7 +287,7 @@ impl Component for ConnectedSocketAdapter {
             // (As one `match` over the lookup's result, the idle inline
             // connection of tests/connection_memory.rs measured 15 bytes
             // more.)
-            let how_died = if how_died.is_none() {
+            let (how_died, read_to_end) = if how_died.is_none() {
                 let handler = match self.inline {
                     Some(protocol) => Handler::Inline {
                         protocol,
@@ -302,9 +302,12 @@ impl Component for ConnectedSocketAdapter {
                     ring,
                     selector_lend,
                 );
-                serve(&cx, connection, watching.as_ref(), self.linger).await
+                match serve(&cx, connection, watching.as_ref(), self.linger).await {
+                    Ok(read_to_end) => (None, read_to_end),
+                    Err(e) => (Some(e), false),
+                }
             } else {
-                how_died
+                (how_died, false)
             };
             match &how_died {
                 Some(e) => {
@@ -316,16 +319,20 @@ impl Component for ConnectedSocketAdapter {
             // dropped before its end, the drop does the same): at once on
             // epoll, unless it is still watched for writes.
             drop(watching);
-            // The socket closes, which sends the FIN, as this body is dropped
-            // at its end, in this turn: one system call less than shutting
-            // it first. Unless something else still holds it (a write watch
-            // being withdrawn, the ring's operations in flight, its maker),
-            // or the end would wait for a full consumer of `signal` or
-            // `creator_feedback`: then it is shut now, so that the FIN goes
-            // at once. (Moving the socket out of `self` to close it here
-            // cost 9 bytes of every connection's generator; sending with
-            // `try_send` first, 54.)
-            if Rc::strong_count(&self.socket) > 1
+            // Shut, as Kamaelia's adapter does (`shutdown(2)`), so that the
+            // peer reads the end before anything else. Except in the usual
+            // close: the peer's end has been read (nothing unread, which
+            // would make the close a reset) and nothing else holds the
+            // socket; then it closes as this body is dropped at its end, in
+            // this turn, which sends the FIN: one system call less. Shut
+            // anyway if something else holds it (a write watch being
+            // withdrawn, the ring's operations in flight, its maker), or if
+            // the end would wait for a full consumer of `signal` or
+            // `creator_feedback`, so that the FIN goes at once. (Moving the
+            // socket out of `self` to close it here cost 9 bytes of every
+            // connection's generator; sending with `try_send` first, 54.)
+            if !read_to_end
+                || Rc::strong_count(&self.socket) > 1
                 || cx.signal.is_full()
                 || cx.creator_feedback.is_full()
             {
@@ -384,14 +391,15 @@ impl Drop for ReportsClose<'_> {
 
 /// The adapter's life while the socket is open: each turn takes the events
 /// that came (notices, `control`, the socket's own news) and hands each to the
-/// [`Lifecycle`]. Returns the error that ended it, if one did.
+/// [`Lifecycle`]. Returns whether the peer's end of the input had been read
+/// (nothing is left unread), or the error that ended it.
 #[allow(clippy::manual_async_fn)] // see `main`
 fn serve<'a>(
     cx: &'a Cx<CsaBoxes>,
     mut conn: Connection,
     watching: Option<&'a Watching>,
     mut linger: Option<Duration>,
-) -> impl Future<Output = Option<io::Error>> + 'a {
+) -> impl Future<Output = io::Result<bool>> + 'a {
     // An `async move` block for the reason given at `main`: `conn` once.
     async move {
         let mut life = Lifecycle::Open;
@@ -400,9 +408,7 @@ fn serve<'a>(
             if cx.send_ready.data_ready() {
                 conn.can_write |= cx.send_ready.drain().count() > 0;
             }
-            if let Err(e) = conn.turn_start() {
-                return Some(e);
-            }
+            conn.turn_start()?;
             if cx.control.data_ready() {
                 for message in cx.control.drain() {
                     if message.is_shutdown_microprocess() {
@@ -418,7 +424,7 @@ fn serve<'a>(
                 }
             }
             if life.is_closed() {
-                return None;
+                return Ok(conn.eof);
             }
             if life.is_finishing() {
                 // Told to finish, an inline protocol is done: what it answered
@@ -429,14 +435,10 @@ fn serve<'a>(
             // goes out in the same turn.
             if !conn.peer_done() {
                 let lingering = life.is_lingering();
-                if let Err(e) = conn.receive(&cx.read_ready, &cx.outbox, lingering) {
-                    return Some(e);
-                }
+                conn.receive(&cx.read_ready, &cx.outbox, lingering)?;
             }
             if conn.peer_done() {
-                if let Err(e) = conn.on_peer_done() {
-                    return Some(e);
-                }
+                conn.on_peer_done()?;
                 if life.on_peer_closed(cx.signal.is_linked()) {
                     // Boxed: the send's future is 88 bytes, which every
                     // idle connection's generator would hold for a message
@@ -448,9 +450,7 @@ fn serve<'a>(
                 life.on_finish();
             }
             if conn.can_write {
-                if let Err(e) = conn.flush(&cx.inbox) {
-                    return Some(e);
-                }
+                conn.flush(&cx.inbox)?;
             }
             if let (Some(watch), Some(watching)) = (conn.write_watch_change(&cx.inbox), watching) {
                 if watch {
@@ -463,16 +463,14 @@ fn serve<'a>(
                 match life.on_flushed(conn.eof, linger, Instant::now()) {
                     AfterFlush::Nothing => {}
                     AfterFlush::ShutWrite(linger) => {
-                        if let Err(e) = conn.socket.shutdown(Shutdown::Write) {
-                            return Some(e);
-                        }
+                        conn.socket.shutdown(Shutdown::Write)?;
                         if let Linger::Until(at) = linger {
                             cx.wake_at(at);
                         }
                     }
                 }
                 if life.is_closed() {
-                    return None;
+                    return Ok(conn.eof);
                 }
             }
             let turn = if conn.has_work(&cx.inbox, &cx.read_ready) {
@@ -787,6 +785,55 @@ mod tests {
                 .is_some_and(|m| m.finished_with::<SocketShutdown>().is_some()),
             "its SocketShutdown"
         );
+    }
+
+    /// An adapter told to close while the peer's data waits unread shuts
+    /// the socket before closing it: the peer reads the end of the stream,
+    /// where a close alone would have reset the connection.
+    #[test]
+    fn a_close_with_data_unread_ends_the_stream_rather_than_resetting_it() {
+        use std::io::{Read, Write};
+
+        let (mut peer, ours) = connected_pair();
+        let scheduler = Scheduler::new();
+        let csa = ComponentRef::new(
+            ConnectedSocketAdapter::new(ours)
+                .expect("adapter")
+                .read_size(4),
+        );
+        // A consumer with no room: the adapter reads one chunk and stops.
+        let handler = ComponentRef::new(Idle);
+        handler.activate_on(&scheduler);
+        let received = handler.inbox::<Bytes>("inbox").expect("inbox");
+        received.set_size(Some(1));
+        received
+            .deliver(Bytes::from_static(b"full"))
+            .expect("room for one");
+        csa.link((&csa, "outbox"), (&handler, "inbox"))
+            .expect("link");
+        csa.activate_on(&scheduler);
+        // Another connection keeps the Selector watching something, so that
+        // it lets go of this socket at once: the adapter holds it alone.
+        let (_other_peer, other) = connected_pair();
+        ComponentRef::new(ConnectedSocketAdapter::new(other).expect("adapter"))
+            .activate_on(&scheduler);
+        peer.write_all(&[b'x'; 100]).expect("write");
+        // It reads a chunk, cannot pass it on, and sleeps; the Selector
+        // applies its request to watch the socket meanwhile.
+        for _ in 0..20 {
+            scheduler.run_cycle();
+        }
+        assert!(csa.is_paused(), "asleep, a chunk held back");
+        csa.inbox::<Ipc>("control")
+            .expect("control")
+            .deliver(axon::ipc::ShutdownMicroprocess::new().into())
+            .expect("delivered");
+        run_until(&scheduler, "the adapter's end", || csa.is_finished());
+        let mut rest = Vec::new();
+        match peer.read_to_end(&mut rest) {
+            Ok(_) => assert!(rest.is_empty(), "the adapter sent {rest:?}"),
+            Err(e) => panic!("the peer did not see the end of the stream: {e}"),
+        }
     }
 
     #[test]
