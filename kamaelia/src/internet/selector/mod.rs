@@ -251,14 +251,23 @@ impl SelectorNotify {
     }
 
     /// Sends `request` to the Selector. Its `notify` inbox has no size limit,
-    /// so it is refused only if someone gave it one, or if the Selector has
-    /// ended (stopped from outside: one that ends by itself watches nothing,
-    /// and has no request waiting): that is logged.
+    /// so it is refused only if someone gave it one: that is logged. With no
+    /// Selector running (one stopped from outside, or the system stopping:
+    /// one that ends by itself watches nothing and has no request waiting),
+    /// a request to stop watching has nothing to withdraw, and one to start
+    /// is logged as an error.
     pub(crate) fn send(&self, request: SelectorRequest) {
         let core = self.0.upgrade();
-        let notify = core.as_ref().and_then(|core| core.notify.borrow().clone());
-        let Some(notify) = notify else {
-            tracing::error!(target: "kamaelia::selector", ?request, "no Selector runs to take a request");
+        let notify = core.as_ref().map(|core| core.notify.borrow());
+        let Some(notify) = notify.as_ref().and_then(|notify| notify.as_ref()) else {
+            match request {
+                SelectorRequest::RemoveReader { .. } | SelectorRequest::RemoveWriter { .. } => {
+                    tracing::debug!(target: "kamaelia::selector", ?request, "no Selector runs: nothing to withdraw from");
+                }
+                _ => {
+                    tracing::error!(target: "kamaelia::selector", ?request, "no Selector runs to take a request");
+                }
+            }
             return;
         };
         if let Err(refused) = notify.deliver(request) {
