@@ -92,8 +92,9 @@ axon::boxes! {
 /// and keeps sending what it is given until told to finish; with nothing
 /// linked to `signal` it finishes at once. When it closes (after finishing, on
 /// `ShutdownMicroprocess`, or on an error such as a reset), it stops
-/// watching the socket and closes it (shuts it down first if something else
-/// still holds it), and sends [`SocketShutdown`] out of
+/// watching the socket and closes it (shutting it down first, as Kamaelia's
+/// adapter does, unless the peer's end was read and it holds the socket
+/// alone), and sends [`SocketShutdown`] out of
 /// `creator_feedback` and (inside a `ProducerFinished`) out of `signal`. An
 /// adapter made by a [`TcpServer`](super::TcpServer) or
 /// [`TcpClient`](super::TcpClient) also puts it straight into its maker's
@@ -737,6 +738,44 @@ mod tests {
         }
     }
 
+    /// Links `csa`'s `outbox` to the `inbox` of an idle component whose
+    /// inbox holds one message, `filler`, and no more: a consumer with no
+    /// room. Returns that inbox.
+    fn full_consumer<T: 'static>(
+        scheduler: &Scheduler,
+        csa: &ComponentRef,
+        outbox: &'static str,
+        inbox: &'static str,
+        filler: T,
+    ) -> Inbox<T> {
+        let consumer = ComponentRef::new(Idle);
+        consumer.activate_on(scheduler);
+        let full = consumer.inbox::<T>(inbox).expect("inbox");
+        full.set_size(Some(1));
+        assert!(full.deliver(filler).is_ok(), "room for one");
+        csa.link((csa, outbox), (&consumer, inbox)).expect("link");
+        full
+    }
+
+    /// Another connection's adapter, as a server's listener would, keeps the
+    /// Selector watching something once the one under test has gone: the
+    /// Selector then lets go of that one at once, and its adapter holds the
+    /// socket alone. Returns the other connection's peer, to keep open.
+    fn another_connection(scheduler: &Scheduler) -> TcpStream {
+        let (peer, other) = connected_pair();
+        ComponentRef::new(ConnectedSocketAdapter::new(other).expect("adapter"))
+            .activate_on(scheduler);
+        peer
+    }
+
+    /// Tells `csa` to close now (`ShutdownMicroprocess`).
+    fn tell_to_shut_down(csa: &ComponentRef) {
+        csa.inbox::<Ipc>("control")
+            .expect("control")
+            .deliver(axon::ipc::ShutdownMicroprocess::new().into())
+            .expect("delivered");
+    }
+
     /// An adapter told to close whose `signal` leads to a full inbox waits
     /// to send its `SocketShutdown` there, but its peer sees the end at once:
     /// the socket is shut, not left to close as the adapter ends.
@@ -748,30 +787,20 @@ mod tests {
         peer.set_nonblocking(true).expect("non-blocking");
         let scheduler = Scheduler::new();
         let csa = ComponentRef::new(ConnectedSocketAdapter::new(ours).expect("adapter"));
-        let handler = ComponentRef::new(Idle);
-        handler.activate_on(&scheduler);
-        let control = handler.inbox::<Ipc>("control").expect("control");
-        control.set_size(Some(1));
-        control
-            .deliver(axon::ipc::ProducerFinished::new().into())
-            .expect("room for one");
-        csa.link((&csa, "signal"), (&handler, "control"))
-            .expect("link");
+        let control = full_consumer(
+            &scheduler,
+            &csa,
+            "signal",
+            "control",
+            Ipc::from(axon::ipc::ProducerFinished::new()),
+        );
         csa.activate_on(&scheduler);
-        // Another connection, as a server's listener would, keeps the
-        // Selector watching something once this one has gone: it then lets
-        // go of this one at once, and this adapter holds the socket alone.
-        let (_other_peer, other) = connected_pair();
-        ComponentRef::new(ConnectedSocketAdapter::new(other).expect("adapter"))
-            .activate_on(&scheduler);
+        let _other_peer = another_connection(&scheduler);
         run_until(&scheduler, "the adapter asleep", || csa.is_paused());
         for _ in 0..10 {
             scheduler.run_cycle();
         }
-        csa.inbox::<Ipc>("control")
-            .expect("control")
-            .deliver(axon::ipc::ShutdownMicroprocess::new().into())
-            .expect("delivered");
+        tell_to_shut_down(&csa);
         let mut buf = [0; 16];
         run_until(&scheduler, "the peer sees the close", || {
             matches!(peer.read(&mut buf), Ok(0))
@@ -802,21 +831,15 @@ mod tests {
                 .read_size(4),
         );
         // A consumer with no room: the adapter reads one chunk and stops.
-        let handler = ComponentRef::new(Idle);
-        handler.activate_on(&scheduler);
-        let received = handler.inbox::<Bytes>("inbox").expect("inbox");
-        received.set_size(Some(1));
-        received
-            .deliver(Bytes::from_static(b"full"))
-            .expect("room for one");
-        csa.link((&csa, "outbox"), (&handler, "inbox"))
-            .expect("link");
+        full_consumer(
+            &scheduler,
+            &csa,
+            "outbox",
+            "inbox",
+            Bytes::from_static(b"full"),
+        );
         csa.activate_on(&scheduler);
-        // Another connection keeps the Selector watching something, so that
-        // it lets go of this socket at once: the adapter holds it alone.
-        let (_other_peer, other) = connected_pair();
-        ComponentRef::new(ConnectedSocketAdapter::new(other).expect("adapter"))
-            .activate_on(&scheduler);
+        let _other_peer = another_connection(&scheduler);
         peer.write_all(&[b'x'; 100]).expect("write");
         // It reads a chunk, cannot pass it on, and sleeps; the Selector
         // applies its request to watch the socket meanwhile.
@@ -824,10 +847,7 @@ mod tests {
             scheduler.run_cycle();
         }
         assert!(csa.is_paused(), "asleep, a chunk held back");
-        csa.inbox::<Ipc>("control")
-            .expect("control")
-            .deliver(axon::ipc::ShutdownMicroprocess::new().into())
-            .expect("delivered");
+        tell_to_shut_down(&csa);
         run_until(&scheduler, "the adapter's end", || csa.is_finished());
         let mut rest = Vec::new();
         match peer.read_to_end(&mut rest) {
