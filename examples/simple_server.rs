@@ -43,6 +43,7 @@ use std::time::Duration;
 
 use axon::ipc::Ipc;
 use bytes::{Bytes, BytesMut};
+use kamaelia::chassis::Stage;
 use kamaelia::internet::bind_shared;
 use kamaelia::ipc::ConnectionInfo;
 use kamaelia::util::{
@@ -62,9 +63,10 @@ const PACING: usize = 2 << 20;
 /// before it is closed.
 const CAP: usize = 8 << 20;
 
-/// How many lines the backplane takes from its publishers in a turn: the
+/// How many lines the backplane takes from its publishers in a turn, and
+/// how many may wait between a connection's splitter and the backplane: the
 /// lines of a burst reach each client in batches of up to 16 KiB, not of 64
-/// lines.
+/// lines (the chunks' limit), each its own system call.
 const LINES_AT_ONCE: usize = 256;
 
 /// How long a client that has stopped reading holds the others back.
@@ -157,7 +159,9 @@ fn chat(info: &ConnectionInfo) -> Pipeline<Bytes, Bytes> {
     let (info, me) = (*info, info.id);
     Pipeline![
         LineSplitter::new().max_line_length(MAX_LINE - 1),
-        PureTransformer::new(move |text| Some(ChatLine::new(&info, text))),
+        PureTransformer::new(move |text| Some(ChatLine::new(&info, text)))
+            .with_inbox_size(LINES_AT_ONCE),
+        // Its `inbox` is the backplane's.
         PublishTo::new("chat"),
         // Every line but the client's own, in slices of the bytes the
         // backplane keeps of each line once for every client.

@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use axon::ipc::{Ipc, ProducerFinished, ShutdownMicroprocess};
 use axon::{Component, ComponentRef, Cx, Scheduler, Standard};
-use kamaelia::chassis::ChassisError;
+use kamaelia::chassis::{ChassisError, Stage};
 use kamaelia::{Carousel, Graphline, Par, Pipeline, Seq};
 
 /// Runs until something stops it, doing nothing: the originals' MockChild.
@@ -245,6 +245,22 @@ fn a_pipeline_inbox_size_limit_reaches_the_first_child() {
         children[0].inbox::<String>("inbox").unwrap().size(),
         Some(3)
     );
+}
+
+#[test]
+fn a_stage_with_a_limit_of_its_own_keeps_it_and_the_others_take_the_pipelines() {
+    let pipeline = Pipeline![Mock, Mock.with_inbox_size(10), Mock];
+    let children = pipeline.children().to_vec();
+    let pipeline = ComponentRef::new(pipeline);
+    pipeline.inbox::<String>("inbox").unwrap().set_size(Some(3));
+    let scheduler = Scheduler::new();
+    pipeline.activate_on(&scheduler);
+    cycles(&scheduler, 2);
+    let sizes: Vec<_> = children
+        .iter()
+        .map(|child| child.inbox::<String>("inbox").unwrap().size())
+        .collect();
+    assert_eq!(sizes, [Some(3), Some(10), Some(3)]);
 }
 
 #[test]

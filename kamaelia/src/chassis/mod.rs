@@ -39,7 +39,7 @@ pub use graphline::{Graphline, GraphlineBuilder};
 pub use par::Par;
 pub use pipeline::{Pipeline, PipelineChain};
 pub use seq::Seq;
-pub use stage::{LinksTo, Stage};
+pub use stage::{LinksTo, Stage, WithInboxSize};
 pub use supervisor::{
     ChildSpec, GaveUp, Restart, Strategy, Supervisor, DEFAULT_MAX_RESTARTS, DEFAULT_RESTART_WINDOW,
 };

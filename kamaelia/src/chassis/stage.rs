@@ -19,6 +19,67 @@ pub trait Stage {
 
     /// Makes the stage a component (not yet activated).
     fn into_component(self) -> ComponentRef;
+
+    /// The stage with a size limit of its own on its `inbox`: `messages`
+    /// may wait there before a sender must wait (Axon's
+    /// `inboxes["inbox"].setSize`).
+    ///
+    /// A chassis gives each stage that has no limit of its own its own
+    /// inbox's (a ServerCore limits each connection's handler to
+    /// [`DEFAULT_HANDLER_INBOX_SIZE`](crate::chassis::DEFAULT_HANDLER_INBOX_SIZE)
+    /// chunks), so that a connection's Pipeline is bounded from end to end.
+    /// A stage after one that cuts each message into many (a
+    /// [`LineSplitter`](crate::LineSplitter): a chunk of 64 KiB may hold a
+    /// thousand lines) takes many more, smaller messages: with the chunks'
+    /// limit, what it passes on goes in pieces of that many, a turn each,
+    /// and whatever sits at the end of the Pipeline sends each piece on by
+    /// itself. Give such a stage a limit in its own messages. A stage with
+    /// no `inbox` is unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use kamaelia::chassis::Stage;
+    /// use kamaelia::{LineSplitter, Pipeline, PureTransformer};
+    ///
+    /// // Served by a ServerCore, 64 chunks may wait for the splitter, and 256
+    /// // lines for the stage after it.
+    /// let lines = Pipeline![
+    ///     LineSplitter::new(),
+    ///     PureTransformer::new(|line: Bytes| Some(line.len())).with_inbox_size(256),
+    /// ];
+    /// assert_eq!(lines.children()[1].inbox_size("inbox").unwrap(), Some(256));
+    /// ```
+    fn with_inbox_size(self, messages: usize) -> WithInboxSize<Self>
+    where
+        Self: Sized,
+    {
+        WithInboxSize {
+            stage: self,
+            messages: messages.max(1),
+        }
+    }
+}
+
+/// A stage whose `inbox` has a size limit of its own, which a chassis keeps:
+/// made by [`Stage::with_inbox_size`].
+#[derive(Debug)]
+pub struct WithInboxSize<S> {
+    stage: S,
+    messages: usize,
+}
+
+impl<S: Stage> Stage for WithInboxSize<S> {
+    type In = S::In;
+    type Out = S::Out;
+
+    fn into_component(self) -> ComponentRef {
+        let component = self.stage.into_component();
+        // Only a stage with no `inbox` refuses, and it has nothing to limit.
+        let _ = component.set_inbox_size("inbox", Some(self.messages));
+        component
+    }
 }
 
 impl<C: Component> Stage for C {
