@@ -35,7 +35,11 @@ use super::ChassisError;
 /// gives its protocol handler's one), every stage's `inbox` without a limit
 /// of its own gets the same: so a Pipeline serving a connection holds a
 /// bounded amount however fast its peer sends, each stage waiting for the
-/// next, and the connection stops reading while the first is full.
+/// next, and the connection stops reading while the first is full. The
+/// limit counts messages, whatever their size: a stage after one that cuts
+/// a chunk into many lines should have a limit in lines of its own
+/// ([`Stage::with_inbox_size`](crate::chassis::Stage::with_inbox_size)), or
+/// a burst goes through in pieces of the chunks' limit.
 ///
 /// # Inboxes
 ///
