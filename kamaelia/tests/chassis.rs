@@ -306,6 +306,29 @@ fn graphline_with_empty_linkages_builds() {
 }
 
 #[test]
+fn a_graphline_child_with_a_limit_of_its_own_keeps_it() {
+    let a = ComponentRef::new(Mock);
+    let b: ComponentRef = Mock.with_inbox_size(10).into();
+    let graphline: ComponentRef = G::new()
+        .child("A", a.clone())
+        .child("B", b.clone())
+        .link(("self", "inbox"), ("A", "inbox"))
+        .link(("A", "outbox"), ("B", "inbox"))
+        .build()
+        .expect("builds")
+        .into();
+    graphline
+        .inbox::<String>("inbox")
+        .unwrap()
+        .set_size(Some(3));
+    let scheduler = Scheduler::new();
+    graphline.activate_on(&scheduler);
+    cycles(&scheduler, 2);
+    let size = |c: &ComponentRef| c.inbox::<String>("inbox").unwrap().size();
+    assert_eq!((size(&a), size(&b)), (Some(3), Some(10)));
+}
+
+#[test]
 fn graphline_children_become_children_only_when_run() {
     let (a, b) = (ComponentRef::new(Mock), ComponentRef::new(Mock));
     let g: ComponentRef = G::new()

@@ -70,6 +70,14 @@ pub struct WithInboxSize<S> {
     messages: usize,
 }
 
+/// So that a [`Graphline`](struct@crate::Graphline)'s child, which may be any
+/// component, can have a limit of its own in the same way.
+impl<S: Stage> From<WithInboxSize<S>> for ComponentRef {
+    fn from(stage: WithInboxSize<S>) -> Self {
+        stage.into_component()
+    }
+}
+
 impl<S: Stage> Stage for WithInboxSize<S> {
     type In = S::In;
     type Out = S::Out;
