@@ -65,8 +65,9 @@ const CAP: usize = 8 << 20;
 
 /// How many lines the backplane takes from its publishers in a turn, and
 /// how many may wait between a connection's splitter and the backplane: the
-/// lines of a burst reach each client in batches of up to 16 KiB, not of 64
-/// lines (the chunks' limit), each its own system call.
+/// lines of a burst reach each client in batches of up to 16 KiB, each one
+/// system call, not in batches of 64 lines (the connection's limit in
+/// chunks).
 const LINES_AT_ONCE: usize = 256;
 
 /// How long a client that has stopped reading holds the others back.

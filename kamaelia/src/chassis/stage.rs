@@ -29,8 +29,8 @@ pub trait Stage {
     /// [`DEFAULT_HANDLER_INBOX_SIZE`](crate::chassis::DEFAULT_HANDLER_INBOX_SIZE)
     /// chunks), so that a connection's Pipeline is bounded from end to end.
     /// A stage after one that cuts each message into many (a
-    /// [`LineSplitter`](crate::LineSplitter): a chunk of 64 KiB may hold a
-    /// thousand lines) takes many more, smaller messages: with the chunks'
+    /// [`LineSplitter`](crate::LineSplitter): a chunk of 32 KiB may hold
+    /// hundreds of lines) takes many more, smaller messages: with the chunks'
     /// limit, what it passes on goes in pieces of that many, a turn each,
     /// and whatever sits at the end of the Pipeline sends each piece on by
     /// itself. Give such a stage a limit in its own messages. A stage with
