@@ -12,10 +12,12 @@
 //! ```
 //!
 //! Unlike the guide's server, lines keep their newline (so they do not run
-//! together), a line's bytes are kept once until every client has taken
-//! them, each client being sent slices of them (one system call for a burst
-//! of lines, and no copy per client), and a line over [`MAX_LINE`] bytes
-//! gets an error and its client is closed. The backplane's flow control does
+//! together), the whole lines of each read travel together as one message
+//! (a client pasting 200 lines is one message to fan out, not 200), their
+//! bytes are kept once until every client has taken them, each client being
+//! sent slices of them (one system call for a burst of lines, and no copy
+//! per client), and a line over [`MAX_LINE`] bytes gets an error and its
+//! client is closed. The backplane's flow control does
 //! the rest: a client that keeps reading misses no line (the clients sending
 //! are slowed to the pace of the slowest reader), and a client that stops
 //! reading holds the others back for at most [`GRACE`], and is closed once
@@ -43,7 +45,6 @@ use std::time::Duration;
 
 use axon::ipc::Ipc;
 use bytes::{Bytes, BytesMut};
-use kamaelia::chassis::Stage;
 use kamaelia::internet::bind_shared;
 use kamaelia::ipc::ConnectionInfo;
 use kamaelia::util::{
@@ -63,12 +64,9 @@ const PACING: usize = 2 << 20;
 /// before it is closed.
 const CAP: usize = 8 << 20;
 
-/// How many lines the backplane takes from its publishers in a turn, and
-/// how many may wait between a connection's splitter and the backplane: the
-/// lines of a burst reach each client in batches of up to 16 KiB, each one
-/// system call, not in batches of 64 lines (the connection's limit in
-/// chunks).
-const LINES_AT_ONCE: usize = 256;
+/// How many messages (each the lines of one read) the backplane takes from
+/// its publishers in a turn.
+const SAID_AT_ONCE: usize = 64;
 
 /// How long a client that has stopped reading holds the others back.
 const GRACE: Duration = Duration::from_millis(250);
@@ -77,19 +75,20 @@ const GRACE: Duration = Duration::from_millis(250);
 /// closed.
 const STALL: Duration = Duration::from_secs(3);
 
-/// A line from one client, on its way to the others.
+/// Whole lines from one client (those of one read), on their way to the
+/// others.
 #[derive(Clone, Debug)]
-struct ChatLine {
+struct Said {
     from: SocketAddr,
     /// The id of the connection it came from ([`ConnectionInfo::id`]); 0
-    /// for a line said on another server (through the Redis bridge), whose
+    /// for lines said on another server (through the Redis bridge), whose
     /// `from` is an address there, which may happen to be a client's here.
     client: u64,
     text: Bytes,
 }
 
-impl ChatLine {
-    /// A line from the client `info`, ending in a newline (a client that
+impl Said {
+    /// Lines from the client `info`, ending in a newline (a client that
     /// closes without one still has its last line delivered whole).
     fn new(info: &ConnectionInfo, text: Bytes) -> Self {
         let text = if text.ends_with(b"\n") {
@@ -99,7 +98,7 @@ impl ChatLine {
             line.extend_from_slice(b"\n");
             line.freeze()
         };
-        ChatLine {
+        Said {
             from: info.peer_addr(),
             client: info.id,
             text,
@@ -107,22 +106,22 @@ impl ChatLine {
     }
 }
 
-impl Weigh for ChatLine {
+impl Weigh for Said {
     fn weight(&self) -> usize {
         self.text.len()
     }
 }
 
-/// To a client: the line as it was said.
-impl Encode for ChatLine {
+/// To a client: the lines as they were said.
+impl Encode for Said {
     fn encode(&self, out: &mut BytesMut) {
         out.extend_from_slice(&self.text);
     }
 }
 
-/// On the broker: the sender's address as text, a space, then the line's
+/// On the broker: the sender's address as text, a space, then the lines'
 /// bytes as they are.
-impl Marshall for ChatLine {
+impl Marshall for Said {
     fn marshall(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(self.from.to_string().as_bytes());
         out.push(b' ');
@@ -133,7 +132,7 @@ impl Marshall for ChatLine {
         let space = bytes.iter().position(|&b| b == b' ')?;
         let from = std::str::from_utf8(&bytes[..space]).ok()?.parse().ok()?;
         let text = Bytes::copy_from_slice(&bytes[space + 1..]);
-        Some(ChatLine {
+        Some(Said {
             from,
             client: 0,
             text,
@@ -159,15 +158,16 @@ fn line_too_long(message: &Ipc) -> Option<&LineTooLong> {
 fn chat(info: &ConnectionInfo) -> Pipeline<Bytes, Bytes> {
     let (info, me) = (*info, info.id);
     Pipeline![
-        LineSplitter::new().max_line_length(MAX_LINE - 1),
-        PureTransformer::new(move |text| Some(ChatLine::new(&info, text)))
-            .with_inbox_size(LINES_AT_ONCE),
+        LineSplitter::new()
+            .max_line_length(MAX_LINE - 1)
+            .lines_together(),
+        PureTransformer::new(move |text| Some(Said::new(&info, text))),
         // Its `inbox` is the backplane's.
         PublishTo::new("chat"),
         // Every line but the client's own, in slices of the bytes the
-        // backplane keeps of each line once for every client.
+        // backplane keeps of them once for every client.
         SubscribeTo::new("chat")
-            .encoded_where(move |line: &ChatLine| line.client != me)
+            .encoded_where(move |said: &Said| said.client != me)
             .on_error(goodbye),
     ]
 }
@@ -208,7 +208,7 @@ fn main() -> std::io::Result<()> {
     // and one chat backplane per scheduler, joined by a span or each bridged.
     let listeners = bind_shared(&args.host, args.port, schedulers.max(1), Default::default())?;
     support::listening("simple_server", listeners[0].local_addr().ok());
-    let span = BackplaneSpan::<ChatLine>::new(listeners.len());
+    let span = BackplaneSpan::<Said>::new(listeners.len());
     let served = axon::run_schedulers(listeners.into_iter().zip(bridges), |(listener, bridge)| {
         serve(listener, bridge, &span, max_connections)
     });
@@ -220,7 +220,7 @@ fn main() -> std::io::Result<()> {
 
 /// The bridge to the broker at `url`, or the end of the program with a
 /// message saying why not.
-fn bridge(url: &str, optional: bool) -> RedisBridge<ChatLine> {
+fn bridge(url: &str, optional: bool) -> RedisBridge<Said> {
     let bridge = if optional {
         RedisBridge::connect_optional(url)
     } else {
@@ -237,8 +237,8 @@ fn bridge(url: &str, optional: bool) -> RedisBridge<ChatLine> {
 /// listening socket.
 fn serve(
     listener: TcpListener,
-    bridge: Option<RedisBridge<ChatLine>>,
-    span: &BackplaneSpan<ChatLine>,
+    bridge: Option<RedisBridge<Said>>,
+    span: &BackplaneSpan<Said>,
     max_connections: usize,
 ) -> std::io::Result<()> {
     let splitter = PlugSplitter::new()
@@ -247,8 +247,8 @@ fn serve(
         .max_backlog_bytes(CAP)
         .stall_grace(GRACE)
         .stall_timeout(STALL)
-        .inbox_size(LINES_AT_ONCE);
-    let backplane = Backplane::<ChatLine>::with_splitter("chat", splitter);
+        .inbox_size(SAID_AT_ONCE);
+    let backplane = Backplane::<Said>::with_splitter("chat", splitter);
     let backplane = match bridge {
         Some(bridge) => backplane.bridged(bridge).map_err(std::io::Error::other)?,
         None => backplane.spanning(span).map_err(std::io::Error::other)?,

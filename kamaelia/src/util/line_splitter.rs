@@ -44,7 +44,8 @@ pub const DEFAULT_MAX_LINE_LENGTH: usize = 64 * 1024;
 ///
 /// # Outboxes
 ///
-/// * `outbox` ([`Bytes`]): one message a line.
+/// * `outbox` ([`Bytes`]): one message a line (or, with
+///   [`lines_together`](Self::lines_together), the whole lines of a chunk).
 /// * `signal` ([`Ipc`](axon::ipc::Ipc)): the control message that ended it, or
 ///   `ErrorInformation` carrying a [`LineTooLong`].
 ///
@@ -69,6 +70,7 @@ pub const DEFAULT_MAX_LINE_LENGTH: usize = 64 * 1024;
 pub struct LineSplitter {
     max_line_length: usize,
     strip_newline: bool,
+    together: bool,
 }
 
 impl Default for LineSplitter {
@@ -76,6 +78,7 @@ impl Default for LineSplitter {
         LineSplitter {
             max_line_length: DEFAULT_MAX_LINE_LENGTH,
             strip_newline: false,
+            together: false,
         }
     }
 }
@@ -101,6 +104,40 @@ impl LineSplitter {
     /// Removes each line's `\n` or `\r\n`.
     pub fn strip_newline(mut self) -> Self {
         self.strip_newline = true;
+        self
+    }
+
+    /// Sends the whole lines that lie together in a chunk as one message: a
+    /// slice of the chunk holding one or more lines, each with its ending
+    /// (which is what tells them apart, so [`strip_newline`](Self::strip_newline)
+    /// does not apply). A line spread across chunks is still copied together
+    /// and sent by itself, and a last line without a newline comes alone at
+    /// `ProducerFinished`; every line is still checked against
+    /// [`max_line_length`](Self::max_line_length).
+    ///
+    /// For a consumer that passes lines on rather than looking at each one:
+    /// a chat's server, say, where every message then costs each client's
+    /// delivery once for all the lines a read brought, not once per line
+    /// (a client pasting 200 lines, read in one chunk, is one message to
+    /// fan out, not 200).
+    ///
+    /// ```
+    /// use axon::Background;
+    /// use bytes::Bytes;
+    /// use kamaelia::LineSplitter;
+    ///
+    /// let background = Background::start()?;
+    /// let splitter = background.handle(|| LineSplitter::new().lines_together());
+    /// splitter.put(Bytes::from_static(b"one\ntwo\nthr"));
+    /// splitter.put(Bytes::from_static(b"ee\nfour\nfive\n"));
+    /// splitter.finish();
+    /// let messages: Vec<Bytes> = std::iter::from_fn(|| splitter.get()).collect();
+    /// assert_eq!(messages, ["one\ntwo\n", "three\n", "four\nfive\n"]);
+    /// background.join()?;
+    /// # std::io::Result::Ok(())
+    /// ```
+    pub fn lines_together(mut self) -> Self {
+        self.together = true;
         self
     }
 }
@@ -132,6 +169,7 @@ impl Error for LineTooLong {}
 struct Splitter {
     max_line_length: usize,
     strip_newline: bool,
+    together: bool,
     /// The start of a line whose `\n` has not arrived: never longer than
     /// `max_line_length`.
     partial: BytesMut,
@@ -141,29 +179,51 @@ impl Splitter {
     fn new(config: &LineSplitter) -> Self {
         Splitter {
             max_line_length: config.max_line_length,
-            strip_newline: config.strip_newline,
+            strip_newline: config.strip_newline && !config.together,
+            together: config.together,
             partial: BytesMut::new(),
         }
     }
 
-    /// Adds the lines `chunk` completes to `lines`, and keeps its unfinished
-    /// end. On error, `lines` holds the lines before the one too long.
+    /// Adds the lines `chunk` completes to `lines` (together, those lying
+    /// whole in it as one), and keeps its unfinished end. On error, `lines`
+    /// holds the lines before the one too long.
     fn push(&mut self, chunk: Bytes, lines: &mut Vec<Bytes>) -> Result<(), LineTooLong> {
         let mut start = 0;
-        while let Some(at) = memchr::memchr(b'\n', &chunk[start..]) {
+        let mut run = None;
+        let split = self.split(&chunk, &mut start, &mut run, lines);
+        if let Some(from) = run {
+            lines.push(chunk.slice(from..start));
+        }
+        split
+    }
+
+    /// The work of [`push`](Self::push): `start` ends where the unfinished
+    /// end (or the line too long) begins, and `run`, if together, begins
+    /// where the lines lying whole in the chunk do.
+    fn split(
+        &mut self,
+        chunk: &Bytes,
+        start: &mut usize,
+        run: &mut Option<usize>,
+        lines: &mut Vec<Bytes>,
+    ) -> Result<(), LineTooLong> {
+        while let Some(at) = memchr::memchr(b'\n', &chunk[*start..]) {
             // Checked before copying anything: `partial` stays bounded.
             self.check(self.partial.len() + at)?;
-            let end = start + at + 1;
-            let line = if self.partial.is_empty() {
-                chunk.slice(start..end)
+            let end = *start + at + 1;
+            if !self.partial.is_empty() {
+                self.partial.extend_from_slice(&chunk[*start..end]);
+                let line = self.partial.split().freeze();
+                lines.push(self.trim(line));
+            } else if self.together {
+                run.get_or_insert(*start);
             } else {
-                self.partial.extend_from_slice(&chunk[start..end]);
-                self.partial.split().freeze()
-            };
-            lines.push(self.trim(line));
-            start = end;
+                lines.push(self.trim(chunk.slice(*start..end)));
+            }
+            *start = end;
         }
-        let rest = &chunk[start..];
+        let rest = &chunk[*start..];
         self.check(self.partial.len() + rest.len())?;
         self.partial.extend_from_slice(rest);
         Ok(())
@@ -372,11 +432,17 @@ mod tests {
             (input, cuts) in cut_input(),
             max in 0usize..40,
             strip in any::<bool>(),
+            together in any::<bool>(),
         ) {
             let mut config = LineSplitter::new().max_line_length(max);
             if strip {
                 config = config.strip_newline();
             }
+            if together {
+                config = config.lines_together();
+            }
+            // Together, endings are kept whatever `strip` says.
+            let strip = strip && !together;
             let mut splitter = Splitter::new(&config);
             let mut lines = Vec::new();
             let mut outcome = Ok(());
@@ -391,8 +457,9 @@ mod tests {
                 }
             }
             let (expected, too_long) = lines_of(&input, max);
+            let mut last = None;
             match (outcome, too_long) {
-                (Ok(()), None) => lines.extend(splitter.finish()),
+                (Ok(()), None) => last = splitter.finish(),
                 (Err(e), Some(text)) => {
                     prop_assert_eq!(e.max_line_length, max);
                     // Refused as soon as more than the maximum had arrived.
@@ -414,8 +481,53 @@ mod tests {
                     false => line,
                 })
                 .collect();
-            prop_assert_eq!(lines, expected);
+            if together {
+                // Each message is whole lines, the last unfinished one
+                // alone; the lines are those of the whole, in order.
+                for message in &lines {
+                    prop_assert!(message.ends_with(b"\n"), "{:?} is not whole lines", message);
+                }
+                lines.extend(last);
+                prop_assert_eq!(lines.concat(), expected.concat());
+            } else {
+                lines.extend(last);
+                prop_assert_eq!(lines, expected);
+            }
         }
+    }
+
+    #[test]
+    fn together_the_lines_lying_whole_in_a_chunk_are_one_slice_of_it() {
+        let config = LineSplitter::new().lines_together();
+        let mut splitter = Splitter::new(&config);
+        let mut lines = Vec::new();
+        splitter
+            .push(Bytes::from_static(b"a\nb"), &mut lines)
+            .unwrap();
+        let chunk = Bytes::from_static(b"c\nd\r\ne\n\nf");
+        splitter.push(chunk.clone(), &mut lines).unwrap();
+        // The line spread across the two chunks, then the rest as one.
+        assert_eq!(lines, ["a\n", "bc\n", "d\r\ne\n\n"]);
+        assert_eq!(lines[2].as_ptr(), chunk[2..].as_ptr(), "no copy");
+        assert_eq!(splitter.finish().unwrap(), "f");
+    }
+
+    #[test]
+    fn together_the_lines_before_one_too_long_are_sent_and_it_is_refused() {
+        let config = LineSplitter::new().lines_together().max_line_length(3);
+        let err = split(&config, &[b"ab\nabc\nabcd\nab\n"]).unwrap_err();
+        assert_eq!(err.seen, 4);
+        let mut splitter = Splitter::new(&config);
+        let mut lines = Vec::new();
+        let outcome = splitter.push(Bytes::from_static(b"ab\nabc\nabcd\nab\n"), &mut lines);
+        assert!(outcome.is_err());
+        assert_eq!(lines, ["ab\nabc\n"]);
+        // An unfinished end too long, after whole lines.
+        let mut splitter = Splitter::new(&config);
+        let mut lines = Vec::new();
+        let outcome = splitter.push(Bytes::from_static(b"a\nb\nxyzw"), &mut lines);
+        assert_eq!(outcome.unwrap_err().seen, 4);
+        assert_eq!(lines, ["a\nb\n"]);
     }
 
     #[test]
