@@ -1,6 +1,10 @@
 //! What the socket benches share: pinning threads to CPUs, and the echo
 //! servers they compare (kamaelia's and tokio's), each on its own thread
 //! pinned to [`SERVER_CPU`], listening on 127.0.0.1 only.
+//!
+//! `SPIN_BEFORE_PARK_US=<n>` has kamaelia's servers spin for `n` µs before
+//! they block ([`axon::Scheduler::set_spin_before_park`]; 0, not at all, by
+//! default); tokio's is as tokio comes.
 
 use std::io;
 use std::net::SocketAddr;
@@ -169,6 +173,13 @@ pub(crate) fn own_ratio<R>(runs: &[Vec<R>], i: usize, f: impl Fn(&R) -> f64) -> 
     )
 }
 
+/// How long kamaelia's servers spin before they block:
+/// `SPIN_BEFORE_PARK_US`, or not at all.
+pub(crate) fn spin_before_park() -> Duration {
+    let micros = std::env::var("SPIN_BEFORE_PARK_US").ok();
+    Duration::from_micros(micros.and_then(|m| m.parse().ok()).unwrap_or(0))
+}
+
 /// Kamaelia's `SimpleServer` with `EchoProtocol`, on its own scheduler.
 pub(crate) struct Kamaelia {
     address: SocketAddr,
@@ -190,6 +201,7 @@ impl Kamaelia {
             } else {
                 SimpleServer::new(|| EchoProtocol)
             };
+            axon::Scheduler::current().set_spin_before_park(spin_before_park());
             let server = server.host("127.0.0.1").port(0).bind()?;
             let address = server.local_addr().expect("bound");
             let server = server.activate()?;
