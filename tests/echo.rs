@@ -43,6 +43,17 @@ fn eight_mib_full_duplex_echo_is_intact_inline() {
     eight_mib_full_duplex(inline_echo_server());
 }
 
+/// With a spin before the park, the server looks for work between the
+/// client's writes rather than sleeping: what it echoes is the same.
+#[test]
+fn eight_mib_full_duplex_echo_is_intact_inline_spinning() {
+    eight_mib_full_duplex(Example::server_with(
+        "echo_server",
+        &["--inline", "--spin-us", "50"],
+        "info",
+    ));
+}
+
 fn eight_mib_full_duplex(server: Example) {
     const SIZE: usize = 8 * 1024 * 1024;
     let mut client = Client::named(server.addr(), "echo client");
