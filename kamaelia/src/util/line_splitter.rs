@@ -190,43 +190,38 @@ impl Splitter {
     /// holds the lines before the one too long.
     fn push(&mut self, chunk: Bytes, lines: &mut Vec<Bytes>) -> Result<(), LineTooLong> {
         let mut start = 0;
+        // Together: where the lines lying whole in the chunk begin (they
+        // end at `start`).
         let mut run = None;
-        let split = self.split(&chunk, &mut start, &mut run, lines);
-        if let Some(from) = run {
-            lines.push(chunk.slice(from..start));
-        }
-        split
-    }
-
-    /// The work of [`push`](Self::push): `start` ends where the unfinished
-    /// end (or the line too long) begins, and `run`, if together, begins
-    /// where the lines lying whole in the chunk do.
-    fn split(
-        &mut self,
-        chunk: &Bytes,
-        start: &mut usize,
-        run: &mut Option<usize>,
-        lines: &mut Vec<Bytes>,
-    ) -> Result<(), LineTooLong> {
-        while let Some(at) = memchr::memchr(b'\n', &chunk[*start..]) {
+        let outcome = loop {
+            let Some(at) = memchr::memchr(b'\n', &chunk[start..]) else {
+                let rest = &chunk[start..];
+                let fits = self.check(self.partial.len() + rest.len());
+                if fits.is_ok() {
+                    self.partial.extend_from_slice(rest);
+                }
+                break fits;
+            };
             // Checked before copying anything: `partial` stays bounded.
-            self.check(self.partial.len() + at)?;
-            let end = *start + at + 1;
+            if let Err(too_long) = self.check(self.partial.len() + at) {
+                break Err(too_long);
+            }
+            let end = start + at + 1;
             if !self.partial.is_empty() {
-                self.partial.extend_from_slice(&chunk[*start..end]);
+                self.partial.extend_from_slice(&chunk[start..end]);
                 let line = self.partial.split().freeze();
                 lines.push(self.trim(line));
             } else if self.together {
-                run.get_or_insert(*start);
+                run.get_or_insert(start);
             } else {
-                lines.push(self.trim(chunk.slice(*start..end)));
+                lines.push(self.trim(chunk.slice(start..end)));
             }
-            *start = end;
+            start = end;
+        };
+        if let Some(from) = run {
+            lines.push(chunk.slice(from..start));
         }
-        let rest = &chunk[*start..];
-        self.check(self.partial.len() + rest.len())?;
-        self.partial.extend_from_slice(rest);
-        Ok(())
+        outcome
     }
 
     /// The unfinished last line, if there is one: at the end of the stream.
