@@ -90,6 +90,12 @@ fn with_a_spin_an_idle_scheduler_polls_and_takes_what_comes_without_blocking() {
 }
 
 #[test]
+fn a_spin_too_long_for_the_clock_spins_until_something_comes() {
+    let timeouts = run(Duration::MAX, When::Call(3));
+    assert_eq!(timeouts, [Some(Duration::ZERO); 3]);
+}
+
+#[test]
 fn a_spin_that_finds_nothing_blocks_after_it() {
     // Nothing comes for a millisecond: the scheduler polls until then, then
     // blocks (the park delivers on that call, ending the test).

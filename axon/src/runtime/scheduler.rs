@@ -707,9 +707,11 @@ impl Scheduler {
     /// came, to block.
     fn spin(&self, next_timer: Option<Instant>) -> io::Result<Option<bool>> {
         let shared = &self.shared;
-        let mut until = Instant::now() + shared.spin_before_park.get();
+        // None: a spin too long to reach an `Instant` (`Duration::MAX`, say)
+        // spins until something comes.
+        let mut until = Instant::now().checked_add(shared.spin_before_park.get());
         if let Some(timer) = next_timer {
-            until = until.min(timer);
+            until = Some(until.map_or(timer, |until| until.min(timer)));
         }
         loop {
             shared.park.borrow_mut().park(Some(Duration::ZERO))?;
@@ -721,7 +723,7 @@ impl Scheduler {
                 self.fire_timers();
                 return Ok(Some(false));
             }
-            if now >= until {
+            if until.is_some_and(|until| now >= until) {
                 return Ok(None);
             }
         }
