@@ -128,3 +128,44 @@ fn a_spin_ends_at_the_next_timer() {
     assert!(sleeper.is_finished());
     assert!(start.elapsed() < util::HANG_GUARD, "spun past the timer");
 }
+
+/// A park that never waits and records each timeout it is given.
+struct RecordingPark(Rc<RefCell<Vec<Option<Duration>>>>);
+
+impl Park for RecordingPark {
+    fn park(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        self.0.borrow_mut().push(timeout);
+        Ok(())
+    }
+
+    fn unparker(&self) -> Unparker {
+        Unparker::new(|| {})
+    }
+}
+
+#[test]
+fn a_spin_that_reaches_the_next_timer_does_not_wait_for_it_again() {
+    // The spin runs until the timer is due; the wait after it is then for
+    // what is left (nothing), not for the whole nap measured before it.
+    let nap = Duration::from_millis(20);
+    let scheduler = Scheduler::new();
+    scheduler.set_spin_before_park(util::HANG_GUARD);
+    let timeouts = Rc::new(RefCell::new(Vec::new()));
+    scheduler.set_park(Box::new(RecordingPark(timeouts.clone())));
+    let sleeper = util::body(move |cx: Cx<NoBoxes>| async move {
+        cx.sleep(nap).await;
+    });
+    sleeper.activate_on(&scheduler);
+    scheduler.run().unwrap();
+    assert!(sleeper.is_finished());
+    let waits: Vec<Duration> = timeouts
+        .borrow()
+        .iter()
+        .map(|t| t.expect("a timer was pending: never a wait without a timeout"))
+        .filter(|t| !t.is_zero())
+        .collect();
+    assert!(
+        waits.iter().all(|t| *t <= nap / 2),
+        "after spinning until the timer, it waited {waits:?} more"
+    );
+}

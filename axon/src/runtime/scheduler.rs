@@ -682,7 +682,7 @@ impl Scheduler {
             shared.since_poll.set(since);
             None
         };
-        let Some(timeout) = timeout else {
+        let Some(mut timeout) = timeout else {
             return Ok(false);
         };
         shared.since_poll.set(0);
@@ -690,6 +690,8 @@ impl Scheduler {
             if let Some(stop) = self.spin(next_timer)? {
                 return Ok(stop);
             }
+            // The spin took time: the wait is for what is left of it.
+            timeout = next_timer.map(|t| t.saturating_duration_since(Instant::now()));
         }
         shared.park.borrow_mut().park(timeout)?;
         let stop = self.absorb_remote();
@@ -718,12 +720,11 @@ impl Scheduler {
             if self.absorb_remote() {
                 return Ok(Some(true));
             }
-            let now = Instant::now();
             if !shared.wakes.borrow().is_empty() {
                 self.fire_timers();
                 return Ok(Some(false));
             }
-            if until.is_some_and(|until| now >= until) {
+            if until.is_some_and(|until| Instant::now() >= until) {
                 return Ok(None);
             }
         }
