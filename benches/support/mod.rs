@@ -327,7 +327,7 @@ impl TokioServer {
 /// with (4.9 KB resident per idle connection: this peer measures 4,850–4,865
 /// B). Until the sixteenth round the peer read into 32 KiB, as kamaelia's
 /// adapter then did, which put its idle connections at 16–18 KB and its
-/// CPU per connection up by a fifth: a peer no tokio user would write for
+/// CPU per connection up by a fifth to a third: a peer no tokio user would write for
 /// 64-byte messages. (With tokio's README's 1 KiB it holds 1,787–1,793 B,
 /// less than the inline kamaelia connection's 1,918–1,935.)
 pub(crate) struct Tokio;

@@ -102,7 +102,7 @@ axon::boxes! {
 /// ([`set_spin_before_park`](axon::Scheduler::set_spin_before_park)): a
 /// request that then finds it awake is answered sooner, and its client is
 /// spared waking it (one echo connection: 1.27× the round trips per second,
-/// at a third more CPU per round trip: `docs/PERFORMANCE.md`).
+/// at a third to two fifths more CPU per round trip: `docs/PERFORMANCE.md`).
 ///
 /// The Selector ends once it watches no socket any more (after watching at
 /// least one) or when told to shut down, withdrawing its services; a later
