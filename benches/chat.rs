@@ -3,24 +3,31 @@
 //!
 //! `cargo bench --bench chat` (`CHAT_ROUNDS=<n>` rounds, 5 by default;
 //! `CHAT_CLIENTS` / `CHAT_LINES`, 50 and 200 by default; `CHAT_SIDE_BY_SIDE=<n>`
-//! rounds side by side, 3 by default; `CHAT_LARGE=1` adds
-//! 200 clients × 100 lines; `CHAT_AGAINST=<path>` runs only the side-by-side
-//! rounds, against another build of `simple_server` instead of tokio: an A/B
-//! of two builds under the same drift)
+//! rounds side by side, 3 by default; `CHAT_WRITES=per-line|pasted` runs
+//! only that load, both by default; `CHAT_TOKIO=per-line|together` only that
+//! tokio server, both by default; `CHAT_LARGE=1` adds 200 clients × 100
+//! lines; `CHAT_AGAINST=<path>` runs only the side-by-side rounds, against
+//! another build of `simple_server` instead of tokio: an A/B of two builds
+//! under the same drift)
 //!
 //! The load is the load generator's chat mode (`examples/loadgen/chat.rs`):
 //! the clients join one at a time, then every client sends its numbered lines
 //! while reading, and must receive every other client's lines, intact and in
 //! order per sender — `CLIENTS × (CLIENTS-1) × LINES` deliveries, all checked.
-//! The time is from the last join to the last delivery.
+//! The time is from the last join to the last delivery. It is run twice:
+//! with a write per line (the server reads them a few at a time, as they
+//! come) and with each client's lines pasted in one write (the server reads
+//! many in each chunk).
 //!
 //! Kamaelia's server is the example itself, `simple_server --port 0` (a
 //! ServerCore with a Pipeline per connection on a flow-controlled Backplane),
 //! run as a child process started from a thread pinned to CPU 0, so that it
 //! inherits that CPU (the bench has cargo build it first, as `cargo bench
-//! --bench chat` builds no example). The tokio server, on a thread pinned to
-//! CPU 0, is what a tokio user would write: a `broadcast` channel of lines and
-//! a task per client. The load generator runs on CPU 1. The servers take turns over the rounds; the
+//! --bench chat` builds no example). The tokio servers, on a thread pinned to
+//! CPU 0, are what a tokio user would write: a `broadcast` channel and a task
+//! per client, broadcasting each line by itself (as tokio's own chat example
+//! does), or the whole lines of each read together, as `simple_server` does
+//! (its `LineSplitter::lines_together`). The load generator runs on CPU 1. The servers take turns over the rounds; the
 //! summary gives each one's median, the ratio of the medians, and the median
 //! of each round's own ratio.
 //!
@@ -49,10 +56,11 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufWriter};
 use tokio::sync::broadcast;
 
+use chat::Writes;
 use support::{
     build_example, cpu_time_of, median, pin, Server, TokioServer, BACKLOG, CLIENT_CPU, SERVER_CPU,
 };
@@ -80,8 +88,12 @@ fn broadcast_capacity(clients: usize, lines: usize) -> usize {
     (clients * (lines + 1)).max(4096)
 }
 
-/// The longest line the tokio server takes, as `simple_server`'s `MAX_LINE`.
+/// The longest line the tokio servers take, as `simple_server`'s `MAX_LINE`.
 const MAX_LINE: usize = 4096;
+
+/// What the tokio server that reads lines together reads into at a time:
+/// what `simple_server`'s connections read at a time.
+const READ_SIZE: usize = kamaelia::DEFAULT_READ_SIZE;
 
 /// A chat server under test.
 trait ChatServer {
@@ -167,20 +179,40 @@ impl ChatServer for Kamaelia {
     }
 }
 
+/// How a tokio chat server's connections read what their clients say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Said {
+    /// Each line by itself (`read_until`), broadcast as it is read.
+    PerLine,
+    /// Whatever a read brings, its whole lines broadcast as one message (a
+    /// line cut by the read's end waits for the rest).
+    LinesTogether,
+}
+
+impl Said {
+    fn name(self) -> &'static str {
+        match self {
+            Said::PerLine => "tokio (a broadcast per line)",
+            Said::LinesTogether => "tokio (a read's lines together)",
+        }
+    }
+}
+
 /// A tokio `current_thread` chat server on a thread pinned to
-/// [`SERVER_CPU`]: one `broadcast` channel of `(sender, line)`, a task per
-/// connection reading lines into it and writing every other client's lines
-/// out, through a `BufWriter` flushed whenever the channel has nothing more
-/// for it.
+/// [`SERVER_CPU`]: one `broadcast` channel of `(sender, lines)`, a task per
+/// connection reading lines into it (see [`Said`]) and writing every other
+/// client's lines out, through a `BufWriter` flushed whenever the channel
+/// has nothing more for it.
 struct Tokio {
     server: TokioServer,
     lagged: Arc<Lagged>,
 }
 
 impl Tokio {
-    fn start(capacity: usize) -> io::Result<Box<dyn ChatServer>> {
+    fn start(capacity: usize, said: Said) -> io::Result<Box<dyn ChatServer>> {
         let lagged = Arc::new(Lagged::default());
         let lag_count = Arc::clone(&lagged);
+        let said_as = said;
         let server = TokioServer::start(BACKLOG, move |listener| async move {
             let (lines, _) = broadcast::channel::<(u64, Bytes)>(capacity);
             let accept = async {
@@ -194,7 +226,15 @@ impl Tokio {
                     let heard = lines.subscribe();
                     let said = lines.clone();
                     let lagged = Arc::clone(&lag_count);
-                    tokio::spawn(connection(id, socket, said, heard, lagged));
+                    let heard = Heard {
+                        me: id,
+                        heard,
+                        lagged,
+                    };
+                    match said_as {
+                        Said::PerLine => tokio::spawn(per_line(socket, said, heard)),
+                        Said::LinesTogether => tokio::spawn(lines_together(socket, said, heard)),
+                    };
                 }
             };
             tokio::select! {
@@ -214,13 +254,55 @@ struct Lagged {
     happened: tokio::sync::Notify,
 }
 
-/// One client of the tokio server, until it closes.
-async fn connection(
+/// What one client of a tokio server hears: every other client's lines.
+struct Heard {
     me: u64,
+    heard: broadcast::Receiver<(u64, Bytes)>,
+    lagged: Arc<Lagged>,
+}
+
+impl Heard {
+    /// Writes out `got` and whatever else the channel holds now, then
+    /// flushes; false once the client or the channel is gone.
+    async fn write(
+        &mut self,
+        got: Result<(u64, Bytes), broadcast::error::RecvError>,
+        write: &mut BufWriter<tokio::net::tcp::OwnedWriteHalf>,
+    ) -> bool {
+        let mut next = got;
+        loop {
+            match next {
+                Ok((from, text)) if from != self.me => {
+                    if write.write_all(&text).await.is_err() {
+                        return false;
+                    }
+                }
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    self.lagged.lines.fetch_add(n, Ordering::Relaxed);
+                    self.lagged.happened.notify_one();
+                    return false;
+                }
+                Err(broadcast::error::RecvError::Closed) => return false,
+            }
+            next = match self.heard.try_recv() {
+                Ok(m) => Ok(m),
+                Err(broadcast::error::TryRecvError::Lagged(n)) => {
+                    Err(broadcast::error::RecvError::Lagged(n))
+                }
+                Err(_) => break,
+            };
+        }
+        write.flush().await.is_ok()
+    }
+}
+
+/// One client of the tokio server that broadcasts each line by itself,
+/// until it closes.
+async fn per_line(
     socket: tokio::net::TcpStream,
     said: broadcast::Sender<(u64, Bytes)>,
-    mut heard: broadcast::Receiver<(u64, Bytes)>,
-    lagged: Arc<Lagged>,
+    mut heard: Heard,
 ) {
     let (read, write) = socket.into_split();
     let mut read = tokio::io::BufReader::new(read).take(MAX_LINE as u64);
@@ -235,7 +317,7 @@ async fn connection(
                     Ok(0) | Err(_) => return,
                     Ok(_) if line.ends_with(b"\n") => {
                         read.set_limit(MAX_LINE as u64);
-                        let _ = said.send((me, Bytes::from(std::mem::take(&mut line))));
+                        let _ = said.send((heard.me, Bytes::from(std::mem::take(&mut line))));
                     }
                     // A line longer than MAX_LINE: the client is closed.
                     Ok(_) if read.limit() == 0 => return,
@@ -243,36 +325,62 @@ async fn connection(
                     // newline: it is delivered whole, and the next read ends.
                     Ok(_) => {
                         line.push(b'\n');
-                        let _ = said.send((me, Bytes::from(std::mem::take(&mut line))));
+                        let _ = said.send((heard.me, Bytes::from(std::mem::take(&mut line))));
                     }
                 }
             }
-            got = heard.recv() => {
-                let mut next = got;
-                loop {
-                    match next {
-                        Ok((from, text)) if from != me => {
-                            if write.write_all(&text).await.is_err() {
-                                return;
-                            }
+            got = heard.heard.recv() => {
+                if !heard.write(got, &mut write).await {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// One client of the tokio server that broadcasts the whole lines of each
+/// read as one message, until it closes.
+async fn lines_together(
+    socket: tokio::net::TcpStream,
+    said: broadcast::Sender<(u64, Bytes)>,
+    mut heard: Heard,
+) {
+    let (mut read, write) = socket.into_split();
+    let mut write = BufWriter::new(write);
+    let mut unsaid = BytesMut::new();
+    loop {
+        if unsaid.capacity() - unsaid.len() < 1024 {
+            unsaid.reserve(READ_SIZE);
+        }
+        tokio::select! {
+            // `read_buf` reads nothing when the other branch wins.
+            n = read.read_buf(&mut unsaid) => {
+                match n {
+                    Ok(0) | Err(_) => {
+                        // A last line without its newline is delivered whole.
+                        if !unsaid.is_empty() {
+                            unsaid.extend_from_slice(b"\n");
+                            let _ = said.send((heard.me, unsaid.split().freeze()));
                         }
-                        Ok(_) => {}
-                        Err(broadcast::error::RecvError::Lagged(n)) => {
-                            lagged.lines.fetch_add(n, Ordering::Relaxed);
-                            lagged.happened.notify_one();
+                        return;
+                    }
+                    Ok(_) => {
+                        let whole = unsaid.iter().rposition(|&b| b == b'\n').map_or(0, |end| end + 1);
+                        let lines = unsaid.split_to(whole).freeze();
+                        // A line longer than MAX_LINE: the client is closed.
+                        if unsaid.len() >= MAX_LINE
+                            || lines.split_inclusive(|&b| b == b'\n').any(|l| l.len() > MAX_LINE)
+                        {
                             return;
                         }
-                        Err(broadcast::error::RecvError::Closed) => return,
-                    }
-                    next = match heard.try_recv() {
-                        Ok(m) => Ok(m),
-                        Err(broadcast::error::TryRecvError::Lagged(n)) => {
-                            Err(broadcast::error::RecvError::Lagged(n))
+                        if !lines.is_empty() {
+                            let _ = said.send((heard.me, lines));
                         }
-                        Err(_) => break,
-                    };
+                    }
                 }
-                if write.flush().await.is_err() {
+            }
+            got = heard.heard.recv() => {
+                if !heard.write(got, &mut write).await {
                     return;
                 }
             }
@@ -312,20 +420,73 @@ fn setting(name: &str, default: usize) -> usize {
     }
 }
 
-/// One load on one server: the seconds it took, every delivery checked, and
-/// the server's CPU seconds over the same span.
-fn measure(
-    name: &str,
-    server: io::Result<Box<dyn ChatServer>>,
+/// The load's shape: how many clients, how many lines each, how they write.
+#[derive(Clone, Copy)]
+struct Load {
     clients: usize,
     lines: usize,
-) -> (f64, f64) {
-    let server = server.unwrap_or_else(|e| panic!("{name}: {e}"));
+    writes: Writes,
+}
+
+impl Load {
+    fn deliveries(&self) -> f64 {
+        (self.clients * (self.clients - 1) * self.lines) as f64
+    }
+
+    /// Runs it once on the server at `address`, checking every delivery;
+    /// the time it took and the CPU time `stat` moved by.
+    fn run(&self, address: SocketAddr, stat: &str) -> io::Result<(Duration, Duration)> {
+        let outcome = chat::run(address, self.clients, self.lines, self.writes, || {
+            cpu_time_of(stat)
+        })?;
+        if outcome.delivered != outcome.expected {
+            return Err(io::Error::other(format!(
+                "{} of {} lines delivered",
+                outcome.delivered, outcome.expected
+            )));
+        }
+        Ok((outcome.elapsed, outcome.cpu))
+    }
+}
+
+/// A server the bench starts: kamaelia's (this build or another), or a
+/// tokio one.
+#[derive(Clone, Copy)]
+enum Contender<'a> {
+    Kamaelia(&'a Path),
+    Tokio(Said),
+}
+
+impl Contender<'_> {
+    fn start(self, load: Load) -> io::Result<Box<dyn ChatServer>> {
+        match self {
+            Contender::Kamaelia(binary) => Kamaelia::start(binary),
+            Contender::Tokio(said) => {
+                Tokio::start(broadcast_capacity(load.clients, load.lines), said)
+            }
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Contender::Kamaelia(_) => "kamaelia simple_server (ServerCore + Backplane)",
+            Contender::Tokio(said) => said.name(),
+        }
+    }
+}
+
+/// One load on one server: the seconds it took, every delivery checked, and
+/// the server's CPU seconds over the same span.
+fn measure(contender: Contender<'_>, load: Load) -> (f64, f64) {
+    let name = contender.name();
+    let server = contender
+        .start(load)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
     let address = server.address();
     let stat = server.cpu_stat();
     let outcome = thread::spawn(move || {
         pin(CLIENT_CPU);
-        chat::run(address, clients, lines, || cpu_time_of(&stat))
+        load.run(address, &stat)
     })
     .join()
     .expect("no panic");
@@ -333,141 +494,120 @@ fn measure(
     if let Err(e) = server.stop() {
         panic!("{name}: {e}");
     }
-    let outcome = outcome.unwrap_or_else(|e| panic!("{name}: the load failed: {e}"));
-    assert_eq!(
-        outcome.delivered, outcome.expected,
-        "{name}: every line reaches every other client"
-    );
-    (outcome.elapsed.as_secs_f64(), outcome.cpu.as_secs_f64())
+    let (elapsed, cpu) = outcome.unwrap_or_else(|e| panic!("{name}: the load failed: {e}"));
+    (elapsed.as_secs_f64(), cpu.as_secs_f64())
 }
 
-/// Runs `rounds` rounds of `clients` × `lines` on both servers, in turns,
-/// and prints the rounds and the summary.
-fn compare(binary: &Path, rounds: usize, (clients, lines): (usize, usize)) {
-    let deliveries = (clients * (clients - 1) * lines) as f64;
-    let capacity = broadcast_capacity(clients, lines);
+/// Runs `rounds` rounds of `load` on kamaelia's server and each of `peers`,
+/// in turns, and prints the rounds and the summary.
+fn compare(binary: &Path, rounds: usize, load: Load, peers: &[Said]) {
+    let deliveries = load.deliveries();
+    let mut contenders = vec![Contender::Kamaelia(binary)];
+    contenders.extend(peers.iter().map(|&said| Contender::Tokio(said)));
     println!(
-        "{clients} clients x {lines} lines ({deliveries:.0} deliveries; tokio broadcast capacity {capacity})"
+        "{} clients x {} lines, {} ({deliveries:.0} deliveries; tokio broadcast capacity {})",
+        load.clients,
+        load.lines,
+        load.writes.name(),
+        broadcast_capacity(load.clients, load.lines)
     );
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-    for round in 1..=rounds {
-        // Each goes first in every other round, so that whatever the order
-        // favours (sockets in TIME_WAIT, a warm CPU) favours neither.
-        let kamaelia = || measure("kamaelia", Kamaelia::start(binary), clients, lines);
-        let tokio = || measure("tokio", Tokio::start(capacity), clients, lines);
-        let (k, t) = if round % 2 == 1 {
-            let k = kamaelia();
-            (k, tokio())
-        } else {
-            let t = tokio();
-            (kamaelia(), t)
-        };
-        println!(
-            "round {round}: kamaelia {:.3} s ({:.0} deliveries/s, {:.0} ns CPU each), tokio {:.3} s ({:.0} deliveries/s, {:.0} ns CPU each)",
-            k.0,
-            deliveries / k.0,
-            k.1 * 1e9 / deliveries,
-            t.0,
-            deliveries / t.0,
-            t.1 * 1e9 / deliveries,
-        );
-        ours.push(k);
-        theirs.push(t);
+    // Each server's (seconds, CPU seconds) in each round.
+    let mut runs = vec![Vec::new(); contenders.len()];
+    for round in 0..rounds {
+        // Each goes first in turn, so that whatever the order favours
+        // (sockets in TIME_WAIT, a warm CPU) favours none.
+        let mut figures = Vec::new();
+        for k in 0..contenders.len() {
+            let i = (round + k) % contenders.len();
+            runs[i].push(measure(contenders[i], load));
+        }
+        for (contender, run) in contenders.iter().zip(&runs) {
+            let (seconds, cpu) = run[round];
+            figures.push(format!(
+                "{} {seconds:.3} s ({:.0} deliveries/s, {:.0} ns CPU each)",
+                contender.name(),
+                deliveries / seconds,
+                cpu * 1e9 / deliveries
+            ));
+        }
+        println!("round {}: {}", round + 1, figures.join("; "));
     }
-    let ratio = |of: fn(&(f64, f64)) -> f64| {
-        median(
-            ours.iter()
-                .zip(&theirs)
-                .map(|(k, t)| of(k) / of(t))
-                .collect(),
-        )
-    };
-    let (paired_time, paired_cpu) = (ratio(|r| r.0), ratio(|r| r.1));
-    let (k, t) = (
-        median(ours.iter().map(|r| r.0).collect()),
-        median(theirs.iter().map(|r| r.0).collect()),
-    );
-    let (k_cpu, t_cpu) = (
-        median(ours.iter().map(|r| r.1).collect()),
-        median(theirs.iter().map(|r| r.1).collect()),
-    );
     println!();
     println!(
-        "{clients} clients x {lines} lines, server on CPU {SERVER_CPU}, load on CPU {CLIENT_CPU}, median of {rounds} rounds"
+        "{} clients x {} lines, {}, server on CPU {SERVER_CPU}, load on CPU {CLIENT_CPU}, median of {rounds} rounds",
+        load.clients,
+        load.lines,
+        load.writes.name()
     );
     println!(
         "{:<52} {:>9} {:>14} {:>16}",
         "server", "seconds", "deliveries/s", "CPU ns/delivery"
     );
-    for (name, seconds, cpu) in [
-        ("kamaelia simple_server (ServerCore + Backplane)", k, k_cpu),
-        (
-            "tokio current_thread, broadcast + task per client",
-            t,
-            t_cpu,
-        ),
-    ] {
+    let medians: Vec<(f64, f64)> = runs
+        .iter()
+        .map(|run| {
+            (
+                median(run.iter().map(|r| r.0).collect()),
+                median(run.iter().map(|r| r.1).collect()),
+            )
+        })
+        .collect();
+    for (contender, (seconds, cpu)) in contenders.iter().zip(&medians) {
         println!(
-            "{name:<52} {seconds:>9.3} {:>14.0} {:>16.0}",
+            "{:<52} {seconds:>9.3} {:>14.0} {:>16.0}",
+            contender.name(),
             deliveries / seconds,
             cpu * 1e9 / deliveries
         );
     }
-    println!(
-        "ratio kamaelia/tokio time: {:.2}x (median of the rounds' own ratios: {paired_time:.2}x; <1 means kamaelia is faster)",
-        k / t
-    );
-    println!(
-        "ratio kamaelia/tokio server CPU per delivery: {:.2}x (rounds' own: {paired_cpu:.2}x)",
-        k_cpu / t_cpu
-    );
+    for (i, contender) in contenders.iter().enumerate().skip(1) {
+        let own = |of: fn(&(f64, f64)) -> f64| {
+            median(
+                runs[0]
+                    .iter()
+                    .zip(&runs[i])
+                    .map(|(k, t)| of(k) / of(t))
+                    .collect(),
+            )
+        };
+        println!(
+            "against {}: time {:.2}x (rounds' own: {:.2}x; <1 means kamaelia is faster), server CPU per delivery {:.2}x (rounds' own: {:.2}x)",
+            contender.name(),
+            medians[0].0 / medians[i].0,
+            own(|r| r.0),
+            medians[0].1 / medians[i].1,
+            own(|r| r.1),
+        );
+    }
     println!();
 }
 
-/// Both servers side by side, `rounds` times: both on [`SERVER_CPU`] at
-/// once, each under `bursts` loads in a row, the two loads at once on
-/// [`CLIENT_CPU`]. The VM's drift then hits both alike, and the bursts add
-/// up to enough CPU time for the ratio of the servers' CPU per delivery to
-/// be read to about 0.03.
-fn side_by_side(
-    binary: &Path,
-    against: Option<&Path>,
-    rounds: usize,
-    bursts: usize,
-    (clients, lines): (usize, usize),
-) {
-    let capacity = broadcast_capacity(clients, lines);
-    let peer = if against.is_some() { "other" } else { "tokio" };
+/// Kamaelia's server and `peer` side by side, `rounds` times: both on
+/// [`SERVER_CPU`] at once, each under `bursts` loads in a row, the two loads
+/// at once on [`CLIENT_CPU`]. The VM's drift then hits both alike, and the
+/// bursts add up to enough CPU time for the ratio of the servers' CPU per
+/// delivery to be read to about 0.03.
+fn side_by_side(binary: &Path, peer: Contender<'_>, rounds: usize, bursts: usize, load: Load) {
     let mut ratios = Vec::new();
     for _ in 0..rounds {
-        let servers = [
-            Kamaelia::start(binary).unwrap_or_else(|e| panic!("kamaelia: {e}")),
-            match against {
-                Some(other) => Kamaelia::start(other),
-                None => Tokio::start(capacity),
-            }
-            .unwrap_or_else(|e| panic!("{peer}: {e}")),
-        ];
+        let servers = [Contender::Kamaelia(binary), peer].map(|contender| {
+            contender
+                .start(load)
+                .unwrap_or_else(|e| panic!("{}: {e}", contender.name()))
+        });
         let loads = servers.each_ref().map(|server| {
             let (address, stat) = (server.address(), server.cpu_stat());
             thread::spawn(move || {
                 pin(CLIENT_CPU);
                 let mut cpu = Duration::ZERO;
                 for _ in 0..bursts {
-                    let outcome = chat::run(address, clients, lines, || cpu_time_of(&stat))?;
-                    if outcome.delivered != outcome.expected {
-                        return Err(io::Error::other(format!(
-                            "{} of {} lines delivered",
-                            outcome.delivered, outcome.expected
-                        )));
-                    }
-                    cpu += outcome.cpu;
+                    cpu += load.run(address, &stat)?.1;
                 }
-                Ok(cpu)
+                Ok::<_, io::Error>(cpu)
             })
         });
         let cpu = loads.map(|l| l.join().expect("no panic"));
-        for (server, name) in servers.into_iter().zip(["kamaelia", peer]) {
+        for (server, name) in servers.into_iter().zip(["kamaelia", peer.name()]) {
             if let Err(e) = server.stop() {
                 panic!("{name}: {e}");
             }
@@ -476,12 +616,31 @@ fn side_by_side(
         ratios.push(k.as_secs_f64() / t.as_secs_f64());
     }
     let each: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+    let peer = match peer {
+        Contender::Kamaelia(_) => "the other build",
+        Contender::Tokio(said) => said.name(),
+    };
     println!(
-        "side by side (both servers on CPU {SERVER_CPU} at once, {bursts} bursts each, the loads on CPU {CLIENT_CPU}): \
-         kamaelia/{peer} server CPU per delivery {:.2}x (rounds: {})",
+        "{}, side by side (both servers on CPU {SERVER_CPU} at once, {bursts} bursts each, the loads on CPU {CLIENT_CPU}): \
+         kamaelia against {peer}: server CPU per delivery {:.2}x (rounds: {})",
+        load.writes.name(),
         median(ratios),
         each.join(", ")
     );
+}
+
+/// `name`'s value among `choices`, or all of them when it is not set.
+fn chosen<T: Copy>(name: &str, choices: &[(&str, T)]) -> Vec<T> {
+    match std::env::var(name) {
+        Err(_) => choices.iter().map(|&(_, c)| c).collect(),
+        Ok(v) => match choices.iter().find(|(n, _)| *n == v) {
+            Some(&(_, c)) => vec![c],
+            None => {
+                let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+                panic!("{name}={v:?} is none of {}", names.join(", "))
+            }
+        },
+    }
 }
 
 fn main() {
@@ -492,22 +651,49 @@ fn main() {
     let rounds = setting("CHAT_ROUNDS", DEFAULT_ROUNDS).max(1);
     let clients = setting("CHAT_CLIENTS", DEFAULT_CLIENTS).max(2);
     let lines = setting("CHAT_LINES", DEFAULT_LINES);
-    // An A/B of two builds of the server, side by side, under the same
-    // drift: `CHAT_AGAINST=<another simple_server binary>`.
-    if let Some(other) = std::env::var_os("CHAT_AGAINST") {
-        side_by_side(
-            &binary,
-            Some(Path::new(&other)),
-            rounds,
-            BURSTS,
-            (clients, lines),
-        );
-        return;
-    }
-    compare(&binary, rounds, (clients, lines));
-    let pairs = setting("CHAT_SIDE_BY_SIDE", SIDE_BY_SIDE).max(1);
-    side_by_side(&binary, None, pairs, BURSTS, (clients, lines));
-    if std::env::var_os("CHAT_LARGE").is_some() {
-        compare(&binary, rounds, LARGE);
+    let writes = chosen(
+        "CHAT_WRITES",
+        &[("per-line", Writes::PerLine), ("pasted", Writes::Pasted)],
+    );
+    let peers = chosen(
+        "CHAT_TOKIO",
+        &[
+            ("per-line", Said::PerLine),
+            ("together", Said::LinesTogether),
+        ],
+    );
+    for writes in writes {
+        let load = Load {
+            clients,
+            lines,
+            writes,
+        };
+        // An A/B of two builds of the server, side by side, under the same
+        // drift: `CHAT_AGAINST=<another simple_server binary>`.
+        if let Some(other) = std::env::var_os("CHAT_AGAINST") {
+            side_by_side(
+                &binary,
+                Contender::Kamaelia(Path::new(&other)),
+                rounds,
+                BURSTS,
+                load,
+            );
+            continue;
+        }
+        compare(&binary, rounds, load, &peers);
+        let pairs = setting("CHAT_SIDE_BY_SIDE", SIDE_BY_SIDE).max(1);
+        for &peer in &peers {
+            side_by_side(&binary, Contender::Tokio(peer), pairs, BURSTS, load);
+        }
+        println!();
+        if std::env::var_os("CHAT_LARGE").is_some() {
+            let (clients, lines) = LARGE;
+            let large = Load {
+                clients,
+                lines,
+                writes,
+            };
+            compare(&binary, rounds, large, &peers);
+        }
     }
 }

@@ -1,11 +1,36 @@
-//! The chat load: `loadgen -- chat ADDR CLIENTS LINES`. Every client sends
-//! LINES numbered lines while reading; each must receive every other client's
-//! lines, intact and in order per sender (`CLIENTS × (CLIENTS-1) × LINES`
-//! deliveries in all).
+//! The chat load: `loadgen -- chat ADDR CLIENTS LINES [--pasted]`. Every
+//! client sends LINES numbered lines while reading; each must receive every
+//! other client's lines, intact and in order per sender (`CLIENTS ×
+//! (CLIENTS-1) × LINES` deliveries in all).
+//!
+//! How the lines leave a client is the [`Writes`]: one write per line, as a
+//! client typing fast or a program saying each line as it has it (the
+//! server reads a few at a time, as they come), or all of a client's lines
+//! in one write, as a paste arrives from a client that sends what it was
+//! given at once (the server reads many in each chunk).
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
+
+/// How each client writes its lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Writes {
+    /// A write for each line (on a socket with `TCP_NODELAY`, a segment each).
+    PerLine,
+    /// All of a client's lines in a single write.
+    Pasted,
+}
+
+impl Writes {
+    /// The name the load generator and the benches print.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Writes::PerLine => "a write per line",
+            Writes::Pasted => "pasted, one write per client",
+        }
+    }
+}
 
 /// What the chat load achieved.
 pub(crate) struct Outcome {
@@ -29,6 +54,7 @@ pub(crate) fn run(
     address: SocketAddr,
     clients: usize,
     lines: usize,
+    writes: Writes,
     cpu_clock: impl Fn() -> Duration,
 ) -> io::Result<Outcome> {
     // Join one at a time: a client has joined once every earlier one has
@@ -94,8 +120,16 @@ pub(crate) fn run(
         .enumerate()
         .map(|(c, (mut stream, mut reader))| {
             let writer = std::thread::spawn(move || -> io::Result<()> {
-                for n in 0..lines {
-                    stream.write_all(line(c, n).as_bytes())?;
+                match writes {
+                    Writes::PerLine => {
+                        for n in 0..lines {
+                            stream.write_all(line(c, n).as_bytes())?;
+                        }
+                    }
+                    Writes::Pasted => {
+                        let paste: String = (0..lines).map(|n| line(c, n)).collect();
+                        stream.write_all(paste.as_bytes())?;
+                    }
                 }
                 Ok(())
             });

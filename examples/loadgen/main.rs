@@ -12,6 +12,10 @@
 //! and wait for its echo, and reports how long until all were held (or, after
 //! `--limit` seconds, how many were). `benches/idle_connections.rs` uses the
 //! same engine.
+//!
+//! `cargo run --release --example loadgen -- chat 127.0.0.1:8000 50 200
+//! [--pasted]` puts a chat server's load on `simple_server` (see chat.rs);
+//! `benches/chat.rs` uses the same engine.
 
 mod chat;
 mod idle;
@@ -23,11 +27,15 @@ use std::time::Duration;
 
 use lexopt::ValueExt;
 
-const USAGE: &str = "Puts load on an echo server.\n\n\
-    Usage: cargo run --release --example loadgen -- [idle] [options]\n\n\
+const USAGE: &str = "Puts load on an echo server, or a chat server.\n\n\
+    Usage: cargo run --release --example loadgen -- [idle] [options]\n       \
+    cargo run --release --example loadgen -- chat ADDR CLIENTS LINES [--pasted]\n\n\
     Without `idle`: closed-loop ping-pong, reports round trips per second.\n\
     With `idle`: opens many connections, each sends one byte and waits for its\n\
-    echo; reports the time until all are held (or how many were at the limit).\n\n\
+    echo; reports the time until all are held (or how many were at the limit).\n\
+    `chat`: a chat server's load (start `simple_server` first): every client\n\
+    says LINES lines, a write each (all in one write with `--pasted`), and must\n\
+    hear every other client's, intact and in order.\n\n\
     Options:\n  --host HOST         server address [default: 127.0.0.1]\n  \
     --port PORT         server port [default: 12345]\n  \
     --connections N     connections [default: 50; idle: 10000]\n  \
@@ -88,10 +96,11 @@ fn parse() -> Result<Options, lexopt::Error> {
 }
 
 fn main() -> std::io::Result<()> {
-    // `chat ADDR CLIENTS LINES`: the chat server's load (see chat.rs).
+    // `chat ADDR CLIENTS LINES [--pasted]`: the chat server's load (see
+    // chat.rs).
     let raw: Vec<String> = std::env::args().skip(1).collect();
     if raw.first().map(String::as_str) == Some("chat") {
-        let usage = || std::io::Error::other("usage: loadgen chat ADDR CLIENTS LINES");
+        let usage = || std::io::Error::other("usage: loadgen chat ADDR CLIENTS LINES [--pasted]");
         let address: SocketAddr = raw
             .get(1)
             .ok_or_else(usage)?
@@ -104,10 +113,20 @@ fn main() -> std::io::Result<()> {
             .filter(|&c| c >= 2)
             .ok_or_else(usage)?;
         let lines: usize = raw.get(3).and_then(|s| s.parse().ok()).ok_or_else(usage)?;
-        let outcome = chat::run(address, clients, lines, || std::time::Duration::ZERO)?;
+        let writes = match raw.get(4).map(String::as_str) {
+            None => chat::Writes::PerLine,
+            Some("--pasted") if raw.len() == 5 => chat::Writes::Pasted,
+            Some(_) => return Err(usage()),
+        };
+        let outcome = chat::run(address, clients, lines, writes, || {
+            std::time::Duration::ZERO
+        })?;
         println!(
-            "chat: {} of {} deliveries, intact and in order per sender, in {:.2?}",
-            outcome.delivered, outcome.expected, outcome.elapsed
+            "chat ({}): {} of {} deliveries, intact and in order per sender, in {:.2?}",
+            writes.name(),
+            outcome.delivered,
+            outcome.expected,
+            outcome.elapsed
         );
         return Ok(());
     }
