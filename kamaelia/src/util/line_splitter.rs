@@ -190,47 +190,36 @@ impl Splitter {
     /// holds the lines before the one too long.
     fn push(&mut self, chunk: Bytes, lines: &mut Vec<Bytes>) -> Result<(), LineTooLong> {
         let mut start = 0;
-        // Together: where the lines lying whole in the chunk begin (they
-        // end at `start`).
-        let mut run = None;
-        let mut skimmed = false;
-        let outcome = loop {
-            if self.together && self.partial.is_empty() && !skimmed {
-                skimmed = true;
+        loop {
+            // Together, the whole lines that fit go as one slice; what is
+            // left is no `\n` at all, or the line too long, which the steps
+            // below keep or refuse as for a line by itself.
+            if self.together && self.partial.is_empty() {
                 let fit = self.whole_lines_that_fit(&chunk, start);
                 if fit > start {
-                    run.get_or_insert(start);
+                    lines.push(chunk.slice(start..fit));
                     start = fit;
                 }
             }
             let Some(at) = memchr::memchr(b'\n', &chunk[start..]) else {
-                let rest = &chunk[start..];
-                let fits = self.check(self.partial.len() + rest.len());
-                if fits.is_ok() {
-                    self.partial.extend_from_slice(rest);
-                }
-                break fits;
+                break;
             };
             // Checked before copying anything: `partial` stays bounded.
-            if let Err(too_long) = self.check(self.partial.len() + at) {
-                break Err(too_long);
-            }
+            self.check(self.partial.len() + at)?;
             let end = start + at + 1;
-            if !self.partial.is_empty() {
-                self.partial.extend_from_slice(&chunk[start..end]);
-                let line = self.partial.split().freeze();
-                lines.push(self.trim(line));
-            } else if self.together {
-                run.get_or_insert(start);
+            let line = if self.partial.is_empty() {
+                chunk.slice(start..end)
             } else {
-                lines.push(self.trim(chunk.slice(start..end)));
-            }
+                self.partial.extend_from_slice(&chunk[start..end]);
+                self.partial.split().freeze()
+            };
+            lines.push(self.trim(line));
             start = end;
-        };
-        if let Some(from) = run {
-            lines.push(chunk.slice(from..start));
         }
-        outcome
+        let rest = &chunk[start..];
+        self.check(self.partial.len() + rest.len())?;
+        self.partial.extend_from_slice(rest);
+        Ok(())
     }
 
     /// Where the whole lines from `start` that are no longer than allowed
