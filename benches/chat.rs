@@ -179,9 +179,9 @@ impl ChatServer for Kamaelia {
     }
 }
 
-/// How a tokio chat server's connections read what their clients say.
+/// What a tokio chat server's connections broadcast of what they read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Said {
+enum Broadcasts {
     /// Each line by itself (`read_until`), broadcast as it is read.
     PerLine,
     /// Whatever a read brings, its whole lines broadcast as one message (a
@@ -189,18 +189,18 @@ enum Said {
     LinesTogether,
 }
 
-impl Said {
+impl Broadcasts {
     fn name(self) -> &'static str {
         match self {
-            Said::PerLine => "tokio (a broadcast per line)",
-            Said::LinesTogether => "tokio (a read's lines together)",
+            Broadcasts::PerLine => "tokio (a broadcast per line)",
+            Broadcasts::LinesTogether => "tokio (a read's lines together)",
         }
     }
 }
 
 /// A tokio `current_thread` chat server on a thread pinned to
 /// [`SERVER_CPU`]: one `broadcast` channel of `(sender, lines)`, a task per
-/// connection reading lines into it (see [`Said`]) and writing every other
+/// connection reading lines into it (see [`Broadcasts`]) and writing every other
 /// client's lines out, through a `BufWriter` flushed whenever the channel
 /// has nothing more for it.
 struct Tokio {
@@ -209,10 +209,9 @@ struct Tokio {
 }
 
 impl Tokio {
-    fn start(capacity: usize, said: Said) -> io::Result<Box<dyn ChatServer>> {
+    fn start(capacity: usize, broadcasts: Broadcasts) -> io::Result<Box<dyn ChatServer>> {
         let lagged = Arc::new(Lagged::default());
         let lag_count = Arc::clone(&lagged);
-        let said_as = said;
         let server = TokioServer::start(BACKLOG, move |listener| async move {
             let (lines, _) = broadcast::channel::<(u64, Bytes)>(capacity);
             let accept = async {
@@ -223,17 +222,17 @@ impl Tokio {
                     let _ = socket.set_nodelay(true);
                     // Subscribed before the connection's first line is
                     // read, so it hears every line after it joined.
-                    let heard = lines.subscribe();
-                    let said = lines.clone();
-                    let lagged = Arc::clone(&lag_count);
                     let heard = Heard {
                         me: id,
-                        heard,
-                        lagged,
+                        heard: lines.subscribe(),
+                        lagged: Arc::clone(&lag_count),
                     };
-                    match said_as {
-                        Said::PerLine => tokio::spawn(per_line(socket, said, heard)),
-                        Said::LinesTogether => tokio::spawn(lines_together(socket, said, heard)),
+                    let said = lines.clone();
+                    match broadcasts {
+                        Broadcasts::PerLine => tokio::spawn(per_line(socket, said, heard)),
+                        Broadcasts::LinesTogether => {
+                            tokio::spawn(lines_together(socket, said, heard))
+                        }
                     };
                 }
             };
@@ -454,15 +453,15 @@ impl Load {
 #[derive(Clone, Copy)]
 enum Contender<'a> {
     Kamaelia(&'a Path),
-    Tokio(Said),
+    Tokio(Broadcasts),
 }
 
 impl Contender<'_> {
     fn start(self, load: Load) -> io::Result<Box<dyn ChatServer>> {
         match self {
             Contender::Kamaelia(binary) => Kamaelia::start(binary),
-            Contender::Tokio(said) => {
-                Tokio::start(broadcast_capacity(load.clients, load.lines), said)
+            Contender::Tokio(broadcasts) => {
+                Tokio::start(broadcast_capacity(load.clients, load.lines), broadcasts)
             }
         }
     }
@@ -470,7 +469,7 @@ impl Contender<'_> {
     fn name(self) -> &'static str {
         match self {
             Contender::Kamaelia(_) => "kamaelia simple_server (ServerCore + Backplane)",
-            Contender::Tokio(said) => said.name(),
+            Contender::Tokio(broadcasts) => broadcasts.name(),
         }
     }
 }
@@ -500,10 +499,10 @@ fn measure(contender: Contender<'_>, load: Load) -> (f64, f64) {
 
 /// Runs `rounds` rounds of `load` on kamaelia's server and each of `peers`,
 /// in turns, and prints the rounds and the summary.
-fn compare(binary: &Path, rounds: usize, load: Load, peers: &[Said]) {
+fn compare(binary: &Path, rounds: usize, load: Load, peers: &[Broadcasts]) {
     let deliveries = load.deliveries();
     let mut contenders = vec![Contender::Kamaelia(binary)];
-    contenders.extend(peers.iter().map(|&said| Contender::Tokio(said)));
+    contenders.extend(peers.iter().map(|&broadcasts| Contender::Tokio(broadcasts)));
     println!(
         "{} clients x {} lines, {} ({deliveries:.0} deliveries; tokio broadcast capacity {})",
         load.clients,
@@ -618,7 +617,7 @@ fn side_by_side(binary: &Path, peer: Contender<'_>, rounds: usize, bursts: usize
     let each: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
     let peer = match peer {
         Contender::Kamaelia(_) => "the other build",
-        Contender::Tokio(said) => said.name(),
+        Contender::Tokio(broadcasts) => broadcasts.name(),
     };
     println!(
         "{}, side by side (both servers on CPU {SERVER_CPU} at once, {bursts} bursts each, the loads on CPU {CLIENT_CPU}): \
@@ -658,8 +657,8 @@ fn main() {
     let peers = chosen(
         "CHAT_TOKIO",
         &[
-            ("per-line", Said::PerLine),
-            ("together", Said::LinesTogether),
+            ("per-line", Broadcasts::PerLine),
+            ("together", Broadcasts::LinesTogether),
         ],
     );
     for writes in writes {

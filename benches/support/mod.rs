@@ -174,10 +174,16 @@ pub(crate) fn own_ratio<R>(runs: &[Vec<R>], i: usize, f: impl Fn(&R) -> f64) -> 
 }
 
 /// How long kamaelia's servers spin before they block:
-/// `SPIN_BEFORE_PARK_US`, or not at all.
+/// `SPIN_BEFORE_PARK_US`, or not at all. A value that is not a whole number
+/// stops the bench (ignored, it would pass for a measured spin).
 pub(crate) fn spin_before_park() -> Duration {
-    let micros = std::env::var("SPIN_BEFORE_PARK_US").ok();
-    Duration::from_micros(micros.and_then(|m| m.parse().ok()).unwrap_or(0))
+    match std::env::var("SPIN_BEFORE_PARK_US") {
+        Ok(v) => Duration::from_micros(
+            v.parse()
+                .unwrap_or_else(|_| panic!("SPIN_BEFORE_PARK_US={v:?} is not a whole number")),
+        ),
+        Err(_) => Duration::ZERO,
+    }
 }
 
 /// Kamaelia's `SimpleServer` with `EchoProtocol`, on its own scheduler.
