@@ -80,6 +80,7 @@ fn main() {
     let clients = env("ACCEPT_CLIENTS", 16).max(1);
     let runs = support::rounds(
         rounds,
+        SERVERS.len(),
         |i| measure(support::start(i, BACKLOG), connections, clients),
         |round, r: &[(f64, f64)]| {
             let each: Vec<String> = r
@@ -111,7 +112,7 @@ fn main() {
     }
     let (t, tc) = (of(&runs[0], |x| x.0), of(&runs[0], |x| x.1));
     for i in 1..SERVERS.len() {
-        let paired = support::own_ratio(&runs, i, |r| r.0);
+        let paired = support::own_ratio(&runs, i, 0, |r| r.0);
         println!(
             "{} / tokio: {:.2}x (median of the rounds' own ratios: {paired:.2}x); \
              CPU per connection {:.2}x",

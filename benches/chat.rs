@@ -44,7 +44,7 @@
 
 #[path = "../examples/loadgen/chat.rs"]
 mod chat;
-#[allow(dead_code)] // its echo servers: only the pinning and the median serve here
+#[allow(dead_code)] // its echo servers: the chat uses only the pinning, the rounds and the medians
 mod support;
 
 use std::io::{self, BufRead, BufReader};
@@ -511,26 +511,26 @@ fn compare(binary: &Path, rounds: usize, load: Load, peers: &[Broadcasts]) {
         broadcast_capacity(load.clients, load.lines)
     );
     // Each server's (seconds, CPU seconds) in each round.
-    let mut runs = vec![Vec::new(); contenders.len()];
-    for round in 0..rounds {
-        // Each goes first in turn, so that whatever the order favours
-        // (sockets in TIME_WAIT, a warm CPU) favours none.
-        let mut figures = Vec::new();
-        for k in 0..contenders.len() {
-            let i = (round + k) % contenders.len();
-            runs[i].push(measure(contenders[i], load));
-        }
-        for (contender, run) in contenders.iter().zip(&runs) {
-            let (seconds, cpu) = run[round];
-            figures.push(format!(
-                "{} {seconds:.3} s ({:.0} deliveries/s, {:.0} ns CPU each)",
-                contender.name(),
-                deliveries / seconds,
-                cpu * 1e9 / deliveries
-            ));
-        }
-        println!("round {}: {}", round + 1, figures.join("; "));
-    }
+    let runs = support::rounds(
+        rounds,
+        contenders.len(),
+        |i| measure(contenders[i], load),
+        |round, this| {
+            let figures: Vec<String> = contenders
+                .iter()
+                .zip(this)
+                .map(|(contender, (seconds, cpu))| {
+                    format!(
+                        "{} {seconds:.3} s ({:.0} deliveries/s, {:.0} ns CPU each)",
+                        contender.name(),
+                        deliveries / seconds,
+                        cpu * 1e9 / deliveries
+                    )
+                })
+                .collect();
+            println!("round {round}: {}", figures.join("; "));
+        },
+    );
     println!();
     println!(
         "{} clients x {} lines, {}, server on CPU {SERVER_CPU}, load on CPU {CLIENT_CPU}, median of {rounds} rounds",
@@ -560,15 +560,7 @@ fn compare(binary: &Path, rounds: usize, load: Load, peers: &[Broadcasts]) {
         );
     }
     for (i, contender) in contenders.iter().enumerate().skip(1) {
-        let own = |of: fn(&(f64, f64)) -> f64| {
-            median(
-                runs[0]
-                    .iter()
-                    .zip(&runs[i])
-                    .map(|(k, t)| of(k) / of(t))
-                    .collect(),
-            )
-        };
+        let own = |of: fn(&(f64, f64)) -> f64| support::own_ratio(&runs, 0, i, of);
         println!(
             "against {}: time {:.2}x (rounds' own: {:.2}x; <1 means kamaelia is faster), server CPU per delivery {:.2}x (rounds' own: {:.2}x)",
             contender.name(),

@@ -217,6 +217,7 @@ fn main() {
     let (warmup, duration) = (Duration::from_millis(500), Duration::from_secs(2));
     let runs = support::rounds(
         ROUNDS,
+        SERVERS.len(),
         |i| measure(support::start(i, BACKLOG), warmup, duration),
         |round, runs: &[Run]| {
             let each: Vec<String> = runs
@@ -248,7 +249,7 @@ fn main() {
     }
     let t = &m[0];
     for i in 1..SERVERS.len() {
-        let paired = |f: fn(&Run) -> f64| support::own_ratio(&runs, i, f);
+        let paired = |f: fn(&Run) -> f64| support::own_ratio(&runs, i, 0, f);
         let k = &m[i];
         println!(
             "{} / tokio: round trips/s {:.2}x (rounds' own ratios: {:.2}x); \

@@ -300,6 +300,7 @@ fn main() {
     let backlog = settings.tokio_backlog;
     let runs = support::rounds(
         settings.rounds,
+        SERVERS.len(),
         |i| {
             let run = measure(support::start(i, backlog), &settings);
             describe(SERVERS[i], &run.outcome, run.stopped);
@@ -384,14 +385,14 @@ fn main() {
             println!(
                 "{} / tokio (time to hold them all): {ratio:.2}x (median of the rounds' own ratios: {:.2}x)",
                 SERVERS[i],
-                support::own_ratio(&runs, i, |r| r.outcome.elapsed.as_secs_f64())
+                support::own_ratio(&runs, i, 0, |r| r.outcome.elapsed.as_secs_f64())
             );
             if cpu(tokio) > 0.0 {
                 println!(
                     "{} / tokio (server CPU until all were held): {:.2}x (median of the rounds' own ratios: {:.2}x)",
                     SERVERS[i],
                     cpu(ours) / cpu(tokio),
-                    support::own_ratio(&runs, i, |r| r.cpu_to_hold.map_or(f64::NAN, |c| c.as_secs_f64()))
+                    support::own_ratio(&runs, i, 0, |r| r.cpu_to_hold.map_or(f64::NAN, |c| c.as_secs_f64()))
                 );
             } else {
                 println!(

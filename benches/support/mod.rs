@@ -134,20 +134,22 @@ pub(crate) fn start(i: usize, backlog: u32) -> Box<dyn Server> {
     }
 }
 
-/// Runs `rounds` rounds of `measure(server)` over the [`SERVERS`], each
-/// round starting with the next one (so that whatever goes first, with
-/// sockets in TIME_WAIT or a warm CPU, favours none); `report` is given each
-/// round's results. Returns each server's results, in [`SERVERS`] order.
+/// Runs `rounds` rounds of `measure(server)` over `servers` servers (the
+/// [`SERVERS`], or a bench's own), each round starting with the next one
+/// (so that whatever goes first, with sockets in TIME_WAIT or a warm CPU,
+/// favours none); `report` is given each round's results. Returns each
+/// server's results, in order.
 pub(crate) fn rounds<R: Clone>(
     rounds: usize,
+    servers: usize,
     mut measure: impl FnMut(usize) -> R,
     mut report: impl FnMut(usize, &[R]),
 ) -> Vec<Vec<R>> {
-    let mut all: Vec<Vec<R>> = vec![Vec::new(); SERVERS.len()];
+    let mut all: Vec<Vec<R>> = vec![Vec::new(); servers];
     for round in 1..=rounds {
-        let mut this: Vec<Option<R>> = vec![None; SERVERS.len()];
-        for k in 0..SERVERS.len() {
-            let i = (k + round - 1) % SERVERS.len();
+        let mut this: Vec<Option<R>> = vec![None; servers];
+        for k in 0..servers {
+            let i = (k + round - 1) % servers;
             this[i] = Some(measure(i));
         }
         let this: Vec<R> = this.into_iter().flatten().collect();
@@ -159,15 +161,15 @@ pub(crate) fn rounds<R: Clone>(
     all
 }
 
-/// The median of each round's own ratio of server `i`'s figure `f` to
-/// tokio's (server 0's) in [`rounds`]' results: each round's servers ran
-/// minutes apart at most, so this is less hit by the VM's drift than the
-/// ratio of the medians.
-pub(crate) fn own_ratio<R>(runs: &[Vec<R>], i: usize, f: impl Fn(&R) -> f64) -> f64 {
+/// The median of each round's own ratio of server `of`'s figure `f` to
+/// server `to`'s in [`rounds`]' results: each round's servers ran minutes
+/// apart at most, so this is less hit by the VM's drift than the ratio of
+/// the medians.
+pub(crate) fn own_ratio<R>(runs: &[Vec<R>], of: usize, to: usize, f: impl Fn(&R) -> f64) -> f64 {
     median(
-        runs[i]
+        runs[of]
             .iter()
-            .zip(&runs[0])
+            .zip(&runs[to])
             .map(|(k, t)| f(k) / f(t))
             .collect(),
     )
