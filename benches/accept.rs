@@ -15,50 +15,18 @@
 //! Without `--bench` (`cargo test --benches`), a smoke run of 200
 //! connections, one round.
 
+#[path = "support/churn.rs"]
+mod churn;
 mod support;
 
-use std::io::Read;
-use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::thread;
-use std::time::Instant;
-
-use support::{median, pin, Server, BACKLOG, CLIENT_CPU, SERVERS, SERVER_CPU};
+use churn::churn;
+use support::{median, Server, BACKLOG, CLIENT_CPU, SERVERS, SERVER_CPU};
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
         .and_then(|v| v.replace('_', "").parse().ok())
         .unwrap_or(default)
-}
-
-/// Opens and closes `connections` connections to `address` from `clients`
-/// threads; returns connections per second.
-fn churn(address: SocketAddr, connections: usize, clients: usize) -> f64 {
-    let left = Arc::new(AtomicUsize::new(connections));
-    let started = Instant::now();
-    let threads: Vec<_> = (0..clients)
-        .map(|_| {
-            let left = left.clone();
-            thread::spawn(move || {
-                pin(CLIENT_CPU);
-                let mut sink = [0u8; 64];
-                while left
-                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
-                    .is_ok()
-                {
-                    let mut stream = TcpStream::connect(address).expect("connect");
-                    stream.shutdown(Shutdown::Write).expect("shutdown");
-                    while stream.read(&mut sink).expect("read") > 0 {}
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().expect("no panic");
-    }
-    connections as f64 / started.elapsed().as_secs_f64()
 }
 
 /// Connections per second, and the server's CPU time per connection in µs.

@@ -8,7 +8,8 @@
 //! tokio server, both by default; `CHAT_LARGE=1` adds 200 clients × 100
 //! lines; `CHAT_AGAINST=<path>` runs only the side-by-side rounds, against
 //! another build of `simple_server` instead of tokio: an A/B of two builds
-//! under the same drift)
+//! under the same drift; `CHAT_CHURN=<n>` runs only the churn, below, of `n`
+//! connections a round)
 //!
 //! The load is the load generator's chat mode (`examples/loadgen/chat.rs`):
 //! the clients join one at a time, then every client sends its numbered lines
@@ -41,9 +42,18 @@
 //! Then the two run side by side: both servers on CPU 0 at once, each under
 //! its own loads, both loads on CPU 1. The VM's drift, which moves the turns'
 //! ratios by ±0.1, then hits both alike.
+//!
+//! The churn (`CHAT_CHURN=<n>`) measures what the loads leave out, a
+//! connection's setup and teardown: as the accept bench does, client
+//! threads on CPU 1 connect, shut their sending side and read until the
+//! server closes, `n` connections a round, the servers taking turns; each
+//! connection joins the chat (a subscription to the broadcast, for kamaelia
+//! its Pipeline too) and leaves it.
 
 #[path = "../examples/loadgen/chat.rs"]
 mod chat;
+#[path = "support/churn.rs"]
+mod churn;
 #[allow(dead_code)] // its echo servers: the chat uses only the pinning, the rounds and the medians
 mod support;
 
@@ -61,6 +71,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufWriter};
 use tokio::sync::broadcast;
 
 use chat::Writes;
+use churn::churn;
 use support::{
     build_example, cpu_time_of, median, pin, Server, TokioServer, BACKLOG, CLIENT_CPU, SERVER_CPU,
 };
@@ -71,6 +82,8 @@ const DEFAULT_LINES: usize = 200;
 /// Rounds of [`side_by_side`], and the bursts each server takes per round.
 const SIDE_BY_SIDE: usize = 3;
 const BURSTS: usize = 8;
+/// The churn's client threads, as the accept bench's.
+const CHURN_CLIENTS: usize = 16;
 
 /// The large case's clients and lines.
 const LARGE: (usize, usize) = (200, 100);
@@ -620,6 +633,79 @@ fn side_by_side(binary: &Path, peer: Contender<'_>, rounds: usize, bursts: usize
     );
 }
 
+/// Connections per second, and the server's CPU µs per connection, over
+/// `connections` connections that join the chat and leave it (see the
+/// module's doc), on `contender`.
+fn measure_churn(contender: Contender<'_>, connections: usize) -> (f64, f64) {
+    let name = contender.name();
+    // No line is said: the broadcast needs no room.
+    let load = Load {
+        clients: 2,
+        lines: 0,
+        writes: Writes::PerLine,
+    };
+    let server = contender
+        .start(load)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let (address, stat) = (server.address(), server.cpu_stat());
+    let before = cpu_time_of(&stat);
+    let rate = churn(address, connections, CHURN_CLIENTS);
+    let cpu = cpu_time_of(&stat).saturating_sub(before);
+    if let Err(e) = server.stop() {
+        panic!("{name}: {e}");
+    }
+    (rate, cpu.as_secs_f64() * 1e6 / connections as f64)
+}
+
+/// Runs `rounds` rounds of [`measure_churn`] on kamaelia's server and each
+/// of `peers`, in turns, and prints the rounds and the summary.
+fn compare_churn(binary: &Path, rounds: usize, connections: usize, peers: &[Broadcasts]) {
+    let mut contenders = vec![Contender::Kamaelia(binary)];
+    contenders.extend(peers.iter().map(|&broadcasts| Contender::Tokio(broadcasts)));
+    let runs = support::rounds(
+        rounds,
+        contenders.len(),
+        |i| measure_churn(contenders[i], connections),
+        |round, this| {
+            let figures: Vec<String> = contenders
+                .iter()
+                .zip(this)
+                .map(|(c, (rate, cpu))| format!("{} {rate:.0}/s ({cpu:.1} µs CPU each)", c.name()))
+                .collect();
+            println!("round {round}: churn: {}", figures.join("; "));
+        },
+    );
+    println!();
+    println!(
+        "churn: {connections} connections a round joining the chat and leaving (connect, FIN, server closes) \
+         from {CHURN_CLIENTS} client threads, server on CPU {SERVER_CPU}, clients on CPU {CLIENT_CPU}, median of {rounds} rounds"
+    );
+    println!(
+        "{:<52} {:>14} {:>18}",
+        "server", "connections/s", "CPU µs/connection"
+    );
+    let of = |run: &[(f64, f64)], f: fn(&(f64, f64)) -> f64| median(run.iter().map(f).collect());
+    for (contender, run) in contenders.iter().zip(&runs) {
+        println!(
+            "{:<52} {:>14.0} {:>18.1}",
+            contender.name(),
+            of(run, |r| r.0),
+            of(run, |r| r.1)
+        );
+    }
+    for (i, contender) in contenders.iter().enumerate().skip(1) {
+        println!(
+            "against {}: connections/s {:.2}x (rounds' own: {:.2}x), server CPU per connection {:.2}x (rounds' own: {:.2}x)",
+            contender.name(),
+            of(&runs[0], |r| r.0) / of(&runs[i], |r| r.0),
+            support::own_ratio(&runs, 0, i, |r| r.0),
+            of(&runs[0], |r| r.1) / of(&runs[i], |r| r.1),
+            support::own_ratio(&runs, 0, i, |r| r.1),
+        );
+    }
+    println!();
+}
+
 /// `name`'s value among `choices`, or all of them when it is not set.
 fn chosen<T: Copy>(name: &str, choices: &[(&str, T)]) -> Vec<T> {
     match std::env::var(name) {
@@ -653,6 +739,13 @@ fn main() {
             ("together", Broadcasts::LinesTogether),
         ],
     );
+    if let Ok(connections) = std::env::var("CHAT_CHURN") {
+        let connections = connections
+            .parse()
+            .unwrap_or_else(|_| panic!("CHAT_CHURN={connections:?} is not a whole number"));
+        compare_churn(&binary, rounds, connections, &peers);
+        return;
+    }
     for writes in writes {
         let load = Load {
             clients,
