@@ -2,6 +2,7 @@
 //! `Kamaelia.Chassis.Graphline`).
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::marker::PhantomData;
 
 use axon::ipc::{Ipc, ProducerFinished};
@@ -271,48 +272,54 @@ struct GraphlineBody<I, O> {
 impl<I: 'static, O: 'static> Component for GraphlineBody<I, O> {
     type Boxes = Standard<I, O>;
 
-    async fn main(self, cx: Cx<Self::Boxes>) {
-        for (child, name) in &self.fed_from_inbox {
-            inherit_size(cx.inbox.size(), child, name);
-        }
-        // So is every child's `inbox`: bounded inside as at its door.
-        for child in &self.children {
-            inherit_size(cx.inbox.size(), child, "inbox");
-        }
-        cx.add_children(&self.children);
-        for child in &self.children {
-            child.clone().activate();
-        }
-        let mut running = self.children.len();
-        let mut shutdown = None;
-        loop {
-            running -= reap_finished(&cx);
-            // With `control` linked on to a child, it is not read here: an
-            // inbox linked onward reads as its final inbox (as in Axon), so
-            // reading it would take the child's messages.
-            let own_control = if self.control_linked {
-                None
-            } else {
-                Some(cx.control.drain())
-            };
-            for msg in own_control.into_iter().flatten() {
-                for control in &self.broadcast {
-                    if control.deliver(msg.clone()).is_err() {
-                        tracing::warn!(target: "kamaelia::chassis", graphline = %cx.id(), "a Graphline child's control inbox is full: message dropped");
+    // An `async move` block, not an `async fn`: an async fn keeps its
+    // arguments twice in its frame (rust-lang/rust#62958), and a component
+    // made for each connection carries its frame for as long as it lives.
+    #[allow(clippy::manual_async_fn)]
+    fn main(self, cx: Cx<Self::Boxes>) -> impl Future<Output = ()> + 'static {
+        async move {
+            for (child, name) in &self.fed_from_inbox {
+                inherit_size(cx.inbox.size(), child, name);
+            }
+            // So is every child's `inbox`: bounded inside as at its door.
+            for child in &self.children {
+                inherit_size(cx.inbox.size(), child, "inbox");
+            }
+            cx.add_children(&self.children);
+            for child in &self.children {
+                child.clone().activate();
+            }
+            let mut running = self.children.len();
+            let mut shutdown = None;
+            loop {
+                running -= reap_finished(&cx);
+                // With `control` linked on to a child, it is not read here: an
+                // inbox linked onward reads as its final inbox (as in Axon), so
+                // reading it would take the child's messages.
+                let own_control = if self.control_linked {
+                    None
+                } else {
+                    Some(cx.control.drain())
+                };
+                for msg in own_control.into_iter().flatten() {
+                    for control in &self.broadcast {
+                        if control.deliver(msg.clone()).is_err() {
+                            tracing::warn!(target: "kamaelia::chassis", graphline = %cx.id(), "a Graphline child's control inbox is full: message dropped");
+                        }
+                    }
+                    if msg.is_shutdown_microprocess() {
+                        shutdown = Some(msg);
                     }
                 }
-                if msg.is_shutdown_microprocess() {
-                    shutdown = Some(msg);
+                if running == 0 {
+                    break;
                 }
+                cx.idle().await;
             }
-            if running == 0 {
-                break;
+            if !self.signal_linked {
+                let last_word = shutdown.unwrap_or_else(|| ProducerFinished::from(cx.id()).into());
+                cx.signal.send(last_word).await;
             }
-            cx.idle().await;
-        }
-        if !self.signal_linked {
-            let last_word = shutdown.unwrap_or_else(|| ProducerFinished::from(cx.id()).into());
-            cx.signal.send(last_word).await;
         }
     }
 }

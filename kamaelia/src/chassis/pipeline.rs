@@ -1,6 +1,7 @@
 //! [`Pipeline`]: components in a row, each one's `outbox` feeding the next
 //! one's `inbox` (Kamaelia's `Kamaelia.Chassis.Pipeline`).
 
+use std::future::Future;
 use std::marker::PhantomData;
 
 use axon::{Absent, Component, ComponentRef, Cx, Postoffice, Standard};
@@ -262,48 +263,54 @@ fn link_children(
 impl<I: 'static, O: 'static> Component for Pipeline<I, O> {
     type Boxes = Standard<I, O>;
 
-    async fn main(self, cx: Cx<Self::Boxes>) {
-        let (Some(first), Some(last)) = (self.children.first(), self.children.last()) else {
-            return;
-        };
-        cx.add_children(&self.children);
-        // Every stage's `inbox` takes the Pipeline's size limit, unless it
-        // has its own: a Pipeline serving a connection (a ServerCore limits
-        // its handler's `inbox`) is bounded from end to end, whatever the
-        // peer sends.
-        for child in &self.children {
-            inherit_size(cx.inbox.size(), child, "inbox");
-        }
-        let me = cx.component();
-        let linked =
-            link_children(&me.postoffice(), &self.children, self.circular).and_then(|()| {
-                // A first stage with no `inbox` (a ConsoleReader, say) leaves
-                // the Pipeline's unused, but its other boxes are still linked.
-                if first.has_inbox("inbox") {
-                    cx.link(&cx.inbox, (first, "inbox"))?;
-                }
-                if first.has_inbox("control") {
-                    cx.link(&cx.control, (first, "control"))?;
-                }
-                if !self.circular {
-                    if last.has_outbox("outbox") {
-                        cx.link((last, "outbox"), &cx.outbox)?;
+    // An `async move` block, not an `async fn`: an async fn keeps its
+    // arguments twice in its frame (rust-lang/rust#62958), and a component
+    // made for each connection carries its frame for as long as it lives.
+    #[allow(clippy::manual_async_fn)]
+    fn main(self, cx: Cx<Self::Boxes>) -> impl Future<Output = ()> + 'static {
+        async move {
+            let (Some(first), Some(last)) = (self.children.first(), self.children.last()) else {
+                return;
+            };
+            cx.add_children(&self.children);
+            // Every stage's `inbox` takes the Pipeline's size limit, unless it
+            // has its own: a Pipeline serving a connection (a ServerCore limits
+            // its handler's `inbox`) is bounded from end to end, whatever the
+            // peer sends.
+            for child in &self.children {
+                inherit_size(cx.inbox.size(), child, "inbox");
+            }
+            let me = cx.component();
+            let linked =
+                link_children(&me.postoffice(), &self.children, self.circular).and_then(|()| {
+                    // A first stage with no `inbox` (a ConsoleReader, say) leaves
+                    // the Pipeline's unused, but its other boxes are still linked.
+                    if first.has_inbox("inbox") {
+                        cx.link(&cx.inbox, (first, "inbox"))?;
                     }
-                    if last.has_outbox("signal") {
-                        cx.link((last, "signal"), &cx.signal)?;
+                    if first.has_inbox("control") {
+                        cx.link(&cx.control, (first, "control"))?;
                     }
-                }
-                Ok(())
-            });
-        if let Err(error) = linked {
-            // Only a child linked elsewhere since the Pipeline was built gets
-            // here: the types were checked then.
-            tracing::error!(target: "kamaelia::chassis", pipeline = %cx.id(), %error, "a Pipeline could not link its children");
+                    if !self.circular {
+                        if last.has_outbox("outbox") {
+                            cx.link((last, "outbox"), &cx.outbox)?;
+                        }
+                        if last.has_outbox("signal") {
+                            cx.link((last, "signal"), &cx.signal)?;
+                        }
+                    }
+                    Ok(())
+                });
+            if let Err(error) = linked {
+                // Only a child linked elsewhere since the Pipeline was built gets
+                // here: the types were checked then.
+                tracing::error!(target: "kamaelia::chassis", pipeline = %cx.id(), %error, "a Pipeline could not link its children");
+            }
+            for child in &self.children {
+                child.clone().activate();
+            }
+            until_children_done(&cx, self.children.len()).await;
         }
-        for child in &self.children {
-            child.clone().activate();
-        }
-        until_children_done(&cx, self.children.len()).await;
     }
 }
 

@@ -1,5 +1,7 @@
 //! [`EchoProtocol`]: sends back what it receives.
 
+use std::future::Future;
+
 use axon::{Component, Cx, Standard};
 use bytes::Bytes;
 
@@ -45,9 +47,15 @@ pub struct EchoProtocol;
 
 impl Component for EchoProtocol {
     type Boxes = Standard<Bytes, Bytes>;
-    async fn main(self, cx: Cx<Self::Boxes>) {
-        while let Some(data) = cx.recv_until_finished().await {
-            cx.outbox.send(data).await;
+    // An `async move` block, not an `async fn`: an async fn keeps its
+    // arguments twice in its frame (rust-lang/rust#62958), and a component
+    // made for each connection carries its frame for as long as it lives.
+    #[allow(clippy::manual_async_fn)]
+    fn main(self, cx: Cx<Self::Boxes>) -> impl Future<Output = ()> + 'static {
+        async move {
+            while let Some(data) = cx.recv_until_finished().await {
+                cx.outbox.send(data).await;
+            }
         }
     }
 }

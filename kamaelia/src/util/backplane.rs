@@ -3,7 +3,9 @@
 //! (Kamaelia's `Kamaelia.Util.Backplane`).
 
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use bytes::{Bytes, BytesMut};
@@ -250,60 +252,66 @@ impl<T> fmt::Debug for Backplane<T> {
 impl<T: Clone + Weigh + 'static> Component for Backplane<T> {
     type Boxes = Standard<T, T>;
 
-    async fn main(self, cx: Cx<Self::Boxes>) {
-        let tracker = cx.tracker();
-        let ours = tracker
-            .retrieve_service(&publish_service(&self.name))
-            .is_ok_and(|s| &s.component == self.entry());
-        if !ours {
-            // Made with `ComponentRef::new` and activated directly.
-            if let Err(e) = self.register(&tracker) {
-                tracing::error!(backplane = %self.name, "cannot start the backplane: {e}");
-                cx.signal
-                    .send(ErrorInformation::new(cx.id(), e).into())
-                    .await;
-                return;
-            }
-        }
-        let splitter = &self.splitter;
-        let wired = cx
-            .link((&cx, "control"), (splitter, "control"))
-            .and_then(|_| cx.link((splitter, "signal"), (&cx, "signal")));
-        if let Err(e) = wired {
-            tracing::error!(backplane = %self.name, "cannot wire the backplane: {e}");
-        }
-        cx.add_children([splitter]);
-        if let Some((out, into)) = &self.span {
-            let wired = cx
-                .link((out, "outbox"), (splitter, "inbox"))
-                .and_then(|_| cx.link((into, "outbox"), (splitter, "inbox")));
-            if let Err(e) = wired {
-                tracing::error!(backplane = %self.name, "cannot wire the span: {e}");
-            }
-            cx.add_children([out, into]);
-            out.activate_on(&cx.scheduler());
-            into.activate_on(&cx.scheduler());
-        }
-        splitter.activate_on(&cx.scheduler());
-        while !splitter.is_finished() {
-            cx.finished_children();
-            cx.idle().await;
-        }
-        if let Some((out, into)) = &self.span {
-            // The span's two ends end with the splitter; `SpanIn` closes this
-            // member's place, so the other schedulers send it nothing more.
-            for end in [out, into] {
-                if let Ok(control) = end.inbox::<Ipc>("control") {
-                    let _ = control.deliver(ShutdownMicroprocess::new().into());
+    // An `async move` block, not an `async fn`: an async fn keeps its
+    // arguments twice in its frame (rust-lang/rust#62958), and a component
+    // made for each connection carries its frame for as long as it lives.
+    #[allow(clippy::manual_async_fn)]
+    fn main(self, cx: Cx<Self::Boxes>) -> impl Future<Output = ()> + 'static {
+        async move {
+            let tracker = cx.tracker();
+            let ours = tracker
+                .retrieve_service(&publish_service(&self.name))
+                .is_ok_and(|s| &s.component == self.entry());
+            if !ours {
+                // Made with `ComponentRef::new` and activated directly.
+                if let Err(e) = self.register(&tracker) {
+                    tracing::error!(backplane = %self.name, "cannot start the backplane: {e}");
+                    cx.signal
+                        .send(ErrorInformation::new(cx.id(), e).into())
+                        .await;
+                    return;
                 }
             }
-            while !(out.is_finished() && into.is_finished()) {
+            let splitter = &self.splitter;
+            let wired = cx
+                .link((&cx, "control"), (splitter, "control"))
+                .and_then(|_| cx.link((splitter, "signal"), (&cx, "signal")));
+            if let Err(e) = wired {
+                tracing::error!(backplane = %self.name, "cannot wire the backplane: {e}");
+            }
+            cx.add_children([splitter]);
+            if let Some((out, into)) = &self.span {
+                let wired = cx
+                    .link((out, "outbox"), (splitter, "inbox"))
+                    .and_then(|_| cx.link((into, "outbox"), (splitter, "inbox")));
+                if let Err(e) = wired {
+                    tracing::error!(backplane = %self.name, "cannot wire the span: {e}");
+                }
+                cx.add_children([out, into]);
+                out.activate_on(&cx.scheduler());
+                into.activate_on(&cx.scheduler());
+            }
+            splitter.activate_on(&cx.scheduler());
+            while !splitter.is_finished() {
                 cx.finished_children();
                 cx.idle().await;
             }
+            if let Some((out, into)) = &self.span {
+                // The span's two ends end with the splitter; `SpanIn` closes this
+                // member's place, so the other schedulers send it nothing more.
+                for end in [out, into] {
+                    if let Ok(control) = end.inbox::<Ipc>("control") {
+                        let _ = control.deliver(ShutdownMicroprocess::new().into());
+                    }
+                }
+                while !(out.is_finished() && into.is_finished()) {
+                    cx.finished_children();
+                    cx.idle().await;
+                }
+            }
+            let _ = tracker.deregister_service(&publish_service(&self.name));
+            let _ = tracker.deregister_service(&subscribe_service(&self.name));
         }
-        let _ = tracker.deregister_service(&publish_service(&self.name));
-        let _ = tracker.deregister_service(&subscribe_service(&self.name));
     }
 }
 
@@ -384,55 +392,65 @@ async fn find<B: axon::BoxSet>(
 
 /// Why a publisher or subscriber cannot start: logged, and sent out of its
 /// `signal` as `ErrorInformation`, before it ends.
-async fn give_up<B: axon::BoxSet>(
+///
+/// Boxed, as the other steps taken once (subscribing, leaving) are: a
+/// component's frame is as large as the largest state it awaits in, for as
+/// long as it lives, and an error path's future (the error, with the names
+/// of both boxes of a refused link) would otherwise be carried by every
+/// connection's publisher and subscriber while they sit idle.
+fn give_up<'a, B: axon::BoxSet>(
     cx: &Cx<B>,
-    signal: &axon::Outbox<Ipc>,
+    signal: &'a axon::Outbox<Ipc>,
     what: &str,
     error: impl std::error::Error + Send + Sync + 'static,
-) {
+) -> Pin<Box<dyn Future<Output = ()> + 'a>> {
     tracing::error!("{what}: {error}");
-    signal
-        .send(ErrorInformation::new(cx.id(), error).into())
-        .await;
+    Box::pin(signal.send(ErrorInformation::new(cx.id(), error).into()))
 }
 
 impl<T: Clone + 'static> Component for PublishTo<T> {
     type Boxes = Standard<T, T>;
 
-    async fn main(self, cx: Cx<Self::Boxes>) {
-        let Some(splitter) = find(&cx, &cx.signal, &publish_service(&self.name)).await else {
-            return;
-        };
-        let publish = if self.forwarder {
-            let out = cx.add_outbox::<T>("publish", "to the backplane");
-            cx.link(&out, (&splitter, "inbox")).map(|_| Some(out))
-        } else {
-            cx.link((&cx, "inbox"), (&splitter, "inbox")).map(|_| None)
-        };
-        let publish = match publish {
-            Ok(publish) => publish,
-            Err(e) => {
-                let what = format!("cannot publish on backplane {}", self.name);
-                give_up(&cx, &cx.signal, &what, e).await;
+    // An `async move` block, not an `async fn`: an async fn keeps its
+    // arguments twice in its frame (rust-lang/rust#62958), and a component
+    // made for each connection carries its frame for as long as it lives.
+    #[allow(clippy::manual_async_fn)]
+    fn main(self, cx: Cx<Self::Boxes>) -> impl Future<Output = ()> + 'static {
+        async move {
+            let Some(splitter) = find(&cx, &cx.signal, &publish_service(&self.name)).await else {
                 return;
-            }
-        };
-        loop {
-            if let Some(out) = &publish {
-                while let Some(message) = cx.inbox.recv() {
-                    out.send(message.clone()).await;
-                    cx.outbox.send(message).await;
-                }
-            }
-            if let Some(message) = cx.control.recv() {
-                // An error before it (an over-long line, say) ends the
-                // publishing as the end of the data does.
-                if message.is_end_of_stream() || message.is_error() {
-                    cx.signal.send(message).await;
+            };
+            let publish = if self.forwarder {
+                let out = cx.add_outbox::<T>("publish", "to the backplane");
+                cx.link(&out, (&splitter, "inbox")).map(|_| Some(out))
+            } else {
+                cx.link((&cx, "inbox"), (&splitter, "inbox")).map(|_| None)
+            };
+            let publish = match publish {
+                Ok(publish) => publish,
+                Err(e) => {
+                    let what = format!("cannot publish on backplane {}", self.name);
+                    give_up(&cx, &cx.signal, &what, e).await;
                     return;
                 }
+            };
+            loop {
+                if let Some(out) = &publish {
+                    while let Some(message) = cx.inbox.recv() {
+                        out.send(message.clone()).await;
+                        cx.outbox.send(message).await;
+                    }
+                }
+                if let Some(message) = cx.control.recv() {
+                    // An error before it (an over-long line, say) ends the
+                    // publishing as the end of the data does.
+                    if message.is_end_of_stream() || message.is_error() {
+                        cx.signal.send(message).await;
+                        return;
+                    }
+                }
+                cx.idle().await;
             }
-            cx.idle().await;
         }
     }
 }
@@ -830,77 +848,112 @@ impl Subscription {
             .send(Configuration::RemoveSink(self.sink.clone()))
             .await;
     }
+
+    /// Passes on what the backplane says of the subscription, on
+    /// `subscription`; true if the subscription has ended.
+    async fn heard<T: 'static, U: 'static>(
+        &self,
+        cx: &Cx<SubscribeToBoxes<T, U>>,
+        message: Ipc,
+    ) -> bool {
+        // The backplane's feeder leaves after an end of the stream (the
+        // backplane's end, the end of a graceful leave, or a
+        // disconnection); after an error it would carry on.
+        let error = message.is_error();
+        let ends = message.is_end_of_stream() || error;
+        if error {
+            self.leave(cx).await;
+        }
+        cx.signal.send(message).await;
+        ends
+    }
+
+    /// Acts on a message on `control`; true if the subscriber ends.
+    async fn control<T: 'static, U: 'static>(
+        &self,
+        cx: &Cx<SubscribeToBoxes<T, U>>,
+        message: Ipc,
+        on_error: Option<&LastWord<U>>,
+    ) -> bool {
+        match message {
+            Ipc::ProducerFinished(_) => {
+                // Passed on when the feeder has delivered the rest and says
+                // so on `subscription`.
+                cx.splitter
+                    .send(Configuration::FinishSink(self.sink.clone()))
+                    .await;
+                false
+            }
+            Ipc::ShutdownMicroprocess(_) | Ipc::ErrorInformation(_) => {
+                self.leave(cx).await;
+                let last = match (&message, on_error) {
+                    (Ipc::ErrorInformation(_), Some(f)) => f(&message),
+                    _ => None,
+                };
+                if let Some(last) = last {
+                    // A reader with no room does without it: the connection
+                    // is ending either way.
+                    let _ = cx.outbox.try_send(last);
+                }
+                cx.signal.send(message).await;
+                true
+            }
+            other => {
+                cx.signal.send(other).await;
+                false
+            }
+        }
+    }
 }
 
 impl<T: Clone + 'static, U: 'static> Component for SubscribeTo<T, U> {
     type Boxes = SubscribeToBoxes<T, U>;
 
-    async fn main(mut self, cx: Cx<Self::Boxes>) {
-        let Some(splitter) = find(&cx, &cx.signal, &subscribe_service(&self.name)).await else {
-            return;
-        };
-        let subscription = match self.subscribe(&cx, &splitter).await {
-            Ok(subscription) => {
-                // From here on it misses nothing published: the splitter
-                // takes its new sink before the next message.
-                tracing::debug!(target: "kamaelia::backplane", backplane = %self.name, "subscribed");
-                subscription
-            }
-            Err(e) => {
-                let what = format!("cannot subscribe to backplane {}", self.name);
-                give_up(&cx, &cx.signal, &what, e).await;
+    // An `async move` block, not an `async fn`: an async fn keeps its
+    // arguments twice in its frame (rust-lang/rust#62958), and a component
+    // made for each connection carries its frame for as long as it lives.
+    #[allow(clippy::manual_async_fn)]
+    fn main(mut self, cx: Cx<Self::Boxes>) -> impl Future<Output = ()> + 'static {
+        async move {
+            let Some(splitter) = find(&cx, &cx.signal, &subscribe_service(&self.name)).await else {
                 return;
-            }
-        };
-        loop {
-            while let Some(message) = cx.inbox.recv() {
-                if let Some(message) = (self.pass)(message) {
-                    cx.outbox.send(message).await;
+            };
+            let subscription = match Box::pin(self.subscribe(&cx, &splitter)).await {
+                Ok(subscription) => {
+                    // From here on it misses nothing published: the splitter
+                    // takes its new sink before the next message.
+                    tracing::debug!(target: "kamaelia::backplane", backplane = %self.name, "subscribed");
+                    subscription
                 }
-            }
-            if let Some(message) = cx.subscription.recv() {
-                // The backplane's feeder leaves after an end of the stream
-                // (the backplane's end, the end of a graceful leave, or a
-                // disconnection); after an error it would carry on.
-                let error = message.is_error();
-                let ends = message.is_end_of_stream() || error;
-                if error {
-                    subscription.leave(&cx).await;
-                }
-                cx.signal.send(message).await;
-                if ends {
+                Err(e) => {
+                    let what = format!("cannot subscribe to backplane {}", self.name);
+                    give_up(&cx, &cx.signal, &what, e).await;
                     return;
                 }
-                continue;
-            }
-            if let Some(message) = cx.control.recv() {
-                match message {
-                    Ipc::ProducerFinished(_) => {
-                        // Passed on when the feeder has delivered the rest
-                        // and says so on `subscription`.
-                        cx.splitter
-                            .send(Configuration::FinishSink(subscription.sink.clone()))
-                            .await;
+            };
+            loop {
+                while let Some(message) = cx.inbox.recv() {
+                    if let Some(message) = (self.pass)(message) {
+                        cx.outbox.send(message).await;
                     }
-                    Ipc::ShutdownMicroprocess(_) | Ipc::ErrorInformation(_) => {
-                        subscription.leave(&cx).await;
-                        let last = match (&message, &self.on_error) {
-                            (Ipc::ErrorInformation(_), Some(f)) => f(&message),
-                            _ => None,
-                        };
-                        if let Some(last) = last {
-                            // A reader with no room does without it: the
-                            // connection is ending either way.
-                            let _ = cx.outbox.try_send(last);
-                        }
-                        cx.signal.send(message).await;
+                }
+                // Boxed, as subscribing is: what it takes to end would
+                // otherwise stay in the frame of every idle subscriber.
+                if let Some(message) = cx.subscription.recv() {
+                    if Box::pin(subscription.heard(&cx, message)).await {
                         return;
                     }
-                    other => cx.signal.send(other).await,
+                    continue;
                 }
-                continue;
+                if let Some(message) = cx.control.recv() {
+                    let on_error = self.on_error.as_ref();
+                    if Box::pin(subscription.control(&cx, message, on_error)).await {
+                        return;
+                    }
+                    continue;
+                }
+                cx.idle().await;
             }
-            cx.idle().await;
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use std::error::Error;
 use std::fmt;
+use std::future::Future;
 
 use axon::ipc::ErrorInformation;
 use axon::{Component, Cx, Standard};
@@ -278,30 +279,36 @@ impl Splitter {
 impl Component for LineSplitter {
     type Boxes = Standard<Bytes, Bytes>;
 
-    async fn main(self, cx: Cx<Self::Boxes>) {
-        let mut splitter = Splitter::new(&self);
-        let mut lines = Vec::new();
-        while let Some(chunk) = cx.recv_until_finished().await {
-            let split = splitter.push(chunk, &mut lines);
-            for line in lines.drain(..) {
-                cx.outbox.send(line).await;
+    // An `async move` block, not an `async fn`: an async fn keeps its
+    // arguments twice in its frame (rust-lang/rust#62958), and a component
+    // made for each connection carries its frame for as long as it lives.
+    #[allow(clippy::manual_async_fn)]
+    fn main(self, cx: Cx<Self::Boxes>) -> impl Future<Output = ()> + 'static {
+        async move {
+            let mut splitter = Splitter::new(&self);
+            let mut lines = Vec::new();
+            while let Some(chunk) = cx.recv_until_finished().await {
+                let split = splitter.push(chunk, &mut lines);
+                for line in lines.drain(..) {
+                    cx.outbox.send(line).await;
+                }
+                if let Err(too_long) = split {
+                    tracing::warn!(target: "kamaelia::line_splitter", component = %cx.id(), error = %too_long, "ending");
+                    let error = ErrorInformation::new(cx.id(), too_long);
+                    cx.signal.send(error.into()).await;
+                    return;
+                }
             }
-            if let Err(too_long) = split {
-                tracing::warn!(target: "kamaelia::line_splitter", component = %cx.id(), error = %too_long, "ending");
-                let error = ErrorInformation::new(cx.id(), too_long);
-                cx.signal.send(error.into()).await;
+            let Some(message) = cx.control.recv() else {
                 return;
+            };
+            if message.is_producer_finished() {
+                if let Some(last) = splitter.finish() {
+                    cx.outbox.send(last).await;
+                }
             }
+            cx.signal.send(message).await;
         }
-        let Some(message) = cx.control.recv() else {
-            return;
-        };
-        if message.is_producer_finished() {
-            if let Some(last) = splitter.finish() {
-                cx.outbox.send(last).await;
-            }
-        }
-        cx.signal.send(message).await;
     }
 }
 

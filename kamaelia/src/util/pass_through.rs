@@ -1,6 +1,7 @@
 //! [`PassThrough`]: forwards what it receives, unchanged.
 
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
 
 use axon::ipc::Ipc;
@@ -86,33 +87,39 @@ impl<T> fmt::Debug for PassThrough<T> {
 impl<T: 'static> Component for PassThrough<T> {
     type Boxes = Standard<T, T>;
 
-    async fn main(self, cx: Cx<Self::Boxes>) {
-        // A message the outbox had no room for; `try_send` registered us, so
-        // the consumer's next collection wakes us to try again.
-        let mut held: Option<T> = None;
-        let mut order: Option<Ipc> = None;
-        loop {
-            while let Some(message) = held.take().or_else(|| cx.inbox.recv()) {
-                if let Err(full) = cx.outbox.try_send(message) {
-                    held = Some(full.into_inner());
-                    break;
+    // An `async move` block, not an `async fn`: an async fn keeps its
+    // arguments twice in its frame (rust-lang/rust#62958), and a component
+    // made for each connection carries its frame for as long as it lives.
+    #[allow(clippy::manual_async_fn)]
+    fn main(self, cx: Cx<Self::Boxes>) -> impl Future<Output = ()> + 'static {
+        async move {
+            // A message the outbox had no room for; `try_send` registered us, so
+            // the consumer's next collection wakes us to try again.
+            let mut held: Option<T> = None;
+            let mut order: Option<Ipc> = None;
+            loop {
+                while let Some(message) = held.take().or_else(|| cx.inbox.recv()) {
+                    if let Err(full) = cx.outbox.try_send(message) {
+                        held = Some(full.into_inner());
+                        break;
+                    }
                 }
-            }
-            if order.is_none() {
-                order = cx.control.recv();
-            }
-            let due = order.as_ref().is_some_and(|o| {
-                o.is_shutdown_microprocess() || (held.is_none() && cx.inbox.is_empty())
-            });
-            if let Some(message) = order.take_if(|_| due) {
-                let ends = (self.shutdown_on)(&message);
-                cx.signal.send(message).await;
-                if ends {
-                    return;
+                if order.is_none() {
+                    order = cx.control.recv();
                 }
-                continue;
+                let due = order.as_ref().is_some_and(|o| {
+                    o.is_shutdown_microprocess() || (held.is_none() && cx.inbox.is_empty())
+                });
+                if let Some(message) = order.take_if(|_| due) {
+                    let ends = (self.shutdown_on)(&message);
+                    cx.signal.send(message).await;
+                    if ends {
+                        return;
+                    }
+                    continue;
+                }
+                cx.idle().await;
             }
-            cx.idle().await;
         }
     }
 }

@@ -1,6 +1,7 @@
 //! [`PureTransformer`]: a function applied to every message.
 
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
 
 use axon::ipc::{Ipc, ProducerFinished};
@@ -91,39 +92,45 @@ where
 {
     type Boxes = Standard<I, O>;
 
-    async fn main(mut self, cx: Cx<Self::Boxes>) {
-        loop {
-            for message in cx.inbox.drain() {
-                if let Some(out) = (self.function)(message) {
-                    cx.outbox.send(out).await;
+    // An `async move` block, not an `async fn`: an async fn keeps its
+    // arguments twice in its frame (rust-lang/rust#62958), and a component
+    // made for each connection carries its frame for as long as it lives.
+    #[allow(clippy::manual_async_fn)]
+    fn main(mut self, cx: Cx<Self::Boxes>) -> impl Future<Output = ()> + 'static {
+        async move {
+            loop {
+                for message in cx.inbox.drain() {
+                    if let Some(out) = (self.function)(message) {
+                        cx.outbox.send(out).await;
+                    }
                 }
-            }
-            // Control is read only with `inbox` empty (nothing runs between
-            // this test and the read): what was sent before the producer
-            // finished is all transformed first.
-            if !cx.inbox.is_empty() {
-                continue;
-            }
-            match cx.control.recv() {
-                Some(stop @ (Ipc::ShutdownMicroprocess(_) | Ipc::ErrorInformation(_))) => {
-                    cx.signal.send(stop).await;
-                    return;
+                // Control is read only with `inbox` empty (nothing runs between
+                // this test and the read): what was sent before the producer
+                // finished is all transformed first.
+                if !cx.inbox.is_empty() {
+                    continue;
                 }
-                Some(Ipc::ProducerFinished(received)) => {
-                    let finished = ProducerFinished {
-                        message: received.message,
-                        ..ProducerFinished::from(cx.id())
-                    };
-                    cx.signal.send(finished.into()).await;
-                    return;
+                match cx.control.recv() {
+                    Some(stop @ (Ipc::ShutdownMicroprocess(_) | Ipc::ErrorInformation(_))) => {
+                        cx.signal.send(stop).await;
+                        return;
+                    }
+                    Some(Ipc::ProducerFinished(received)) => {
+                        let finished = ProducerFinished {
+                            message: received.message,
+                            ..ProducerFinished::from(cx.id())
+                        };
+                        cx.signal.send(finished.into()).await;
+                        return;
+                    }
+                    Some(Ipc::Shutdown(_)) => {
+                        let finished = ProducerFinished::from(cx.id());
+                        cx.signal.send(finished.into()).await;
+                        return;
+                    }
+                    Some(_) => {}
+                    None => cx.idle().await,
                 }
-                Some(Ipc::Shutdown(_)) => {
-                    let finished = ProducerFinished::from(cx.id());
-                    cx.signal.send(finished.into()).await;
-                    return;
-                }
-                Some(_) => {}
-                None => cx.idle().await,
             }
         }
     }

@@ -8,6 +8,7 @@
 //! goes to exactly the sink that has room, and no step looks at the others.
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -201,146 +202,152 @@ impl<T: Clone + 'static, D: Delivery<T>> Feeder<T, D> {
 impl<T: Clone + 'static, D: Delivery<T>> Component for Feeder<T, D> {
     type Boxes = Standard<(), D::Out>;
 
-    async fn main(mut self, cx: Cx<Self::Boxes>) {
-        // Woken by a collection only when refused: a sink's collections are
-        // news to its feeder only when it waits for room. (Under Axon's rule
-        // each collection would also wake the owners of the outboxes its
-        // messages pass through, a `SubscribeTo` among them, for nothing.)
-        cx.outbox.set_collection_wake(CollectionWake::WhenRefused);
-        cx.signal.set_collection_wake(CollectionWake::WhenRefused);
-        if !self.plug_in(&cx) {
-            self.leave(None);
-            return;
-        }
-        let eviction = Eviction::default();
-        // The key it is stalled under in the log, while stalled.
-        let mut stalled: Option<(u64, ComponentId)> = None;
-        let mut last_progress = cx.now();
-        // At most one timer pending at a time, however often it blocks.
-        let mut timer: Option<Instant> = None;
-        // The log's end when it parked: until the log grows past it, it is
-        // still on the parked list and must not join it again.
-        let mut parked_at: Option<u64> = None;
-        let mut finish_at: Option<u64> = None;
-        // When the room its delivery keeps for the next round goes back, if
-        // no round has brought anything by then.
-        let mut room_until: Option<Instant> = None;
-        loop {
-            if let Some(backlog) = eviction.get() {
-                tracing::warn!(
-                    sink = %self.sink,
-                    backlog_messages = backlog.messages,
-                    backlog_bytes = backlog.bytes,
-                    "subscriber stalled with a backlog over max_backlog_bytes ({} bytes); \
-                     disconnecting it",
-                    self.log.borrow().bounds().max_bytes
-                );
-                // The log has already released its share.
-                self.disconnect(&cx);
+    // An `async move` block, not an `async fn`: an async fn keeps its
+    // arguments twice in its frame (rust-lang/rust#62958), and a component
+    // made for each connection carries its frame for as long as it lives.
+    #[allow(clippy::manual_async_fn)]
+    fn main(mut self, cx: Cx<Self::Boxes>) -> impl Future<Output = ()> + 'static {
+        async move {
+            // Woken by a collection only when refused: a sink's collections are
+            // news to its feeder only when it waits for room. (Under Axon's rule
+            // each collection would also wake the owners of the outboxes its
+            // messages pass through, a `SubscribeTo` among them, for nothing.)
+            cx.outbox.set_collection_wake(CollectionWake::WhenRefused);
+            cx.signal.set_collection_wake(CollectionWake::WhenRefused);
+            if !self.plug_in(&cx) {
+                self.leave(None);
                 return;
             }
-            match cx.control.recv() {
-                Some(Ipc::ProducerFinished(_)) => {
-                    finish_at.get_or_insert(self.log.borrow().end());
-                }
-                Some(_) => {
-                    self.leave(stalled);
+            let eviction = Eviction::default();
+            // The key it is stalled under in the log, while stalled.
+            let mut stalled: Option<(u64, ComponentId)> = None;
+            let mut last_progress = cx.now();
+            // At most one timer pending at a time, however often it blocks.
+            let mut timer: Option<Instant> = None;
+            // The log's end when it parked: until the log grows past it, it is
+            // still on the parked list and must not join it again.
+            let mut parked_at: Option<u64> = None;
+            let mut finish_at: Option<u64> = None;
+            // When the room its delivery keeps for the next round goes back, if
+            // no round has brought anything by then.
+            let mut room_until: Option<Instant> = None;
+            loop {
+                if let Some(backlog) = eviction.get() {
+                    tracing::warn!(
+                        sink = %self.sink,
+                        backlog_messages = backlog.messages,
+                        backlog_bytes = backlog.bytes,
+                        "subscriber stalled with a backlog over max_backlog_bytes ({} bytes); \
+                         disconnecting it",
+                        self.log.borrow().bounds().max_bytes
+                    );
+                    // The log has already released its share.
+                    self.disconnect(&cx);
                     return;
                 }
-                None => {}
-            }
-            let (round, progressed) = self.deliver(&cx, finish_at, stalled.is_none());
-            // The scheduler's time, not the clock's: a feeder runs a round
-            // for every batch of a burst, and its timers are of 5 ms and up.
-            let now = if progressed || !matches!(round, Round::CaughtUp) {
-                cx.now()
-            } else {
-                last_progress
-            };
-            if progressed {
-                last_progress = now;
-                if let Some(key) = stalled.take() {
-                    tracing::debug!(sink = %self.sink, "stalled subscriber reads again; it paces the publishers again");
-                    self.log.borrow_mut().unstall(key, self.cursor);
-                }
-            }
-            match round {
-                Round::Done => {
-                    if finish_at.is_some() && self.sink.control.is_some() {
-                        // Best effort: a sink too full to take it is ending anyway.
-                        let _ = cx.signal.try_send(ProducerFinished::new().into());
+                match cx.control.recv() {
+                    Some(Ipc::ProducerFinished(_)) => {
+                        finish_at.get_or_insert(self.log.borrow().end());
                     }
-                    self.leave(stalled);
-                    return;
-                }
-                Round::CaughtUp => {
-                    if progressed {
-                        if self.delivery.keeps_room() && room_until.is_none_or(|at| at <= now) {
-                            let at = now + KEEP_ROOM;
-                            cx.wake_at(at);
-                            room_until = Some(at);
-                        }
-                    } else if room_until.is_some_and(|at| cx.now() >= at) {
-                        self.delivery.rest();
-                        room_until = None;
-                    }
-                    let mut log = self.log.borrow_mut();
-                    let end = log.end();
-                    if parked_at.is_none_or(|at| end > at) {
-                        log.park(cx.component());
-                        parked_at = Some(end);
-                    }
-                }
-                Round::Blocked => {
-                    let deadline = last_progress + self.stall_timeout;
-                    if now >= deadline {
-                        tracing::warn!(
-                            sink = %self.sink,
-                            backlog_messages = self.log.borrow().backlog(self.cursor).messages,
-                            "subscriber made no progress for {:?} (stall_timeout); disconnecting it",
-                            self.stall_timeout
-                        );
-                        self.disconnect(&cx);
+                    Some(_) => {
                         self.leave(stalled);
                         return;
                     }
-                    let mut next = deadline;
-                    if stalled.is_none() {
-                        let grace_end = last_progress + self.grace;
-                        if now < grace_end {
-                            next = next.min(grace_end);
-                        } else if self.log.borrow().is_at_pacing_bound(self.cursor) {
-                            tracing::debug!(
-                                sink = %self.sink,
-                                "subscriber at its pacing bound took nothing for {:?}; \
-                                 the publishers no longer wait for it",
-                                self.grace
-                            );
-                            self.log.borrow_mut().stall(
-                                self.cursor,
-                                cx.component(),
-                                eviction.clone(),
-                                D::TAKES_BYTES,
-                            );
-                            stalled = Some((self.cursor, cx.id()));
-                            if eviction.get().is_some() {
-                                continue;
-                            }
-                        } else {
-                            // Not holding anyone back yet: look again later.
-                            next = next.min(now + self.grace);
-                        }
-                    }
-                    if self.sink.inbox.is_some() && !cx.outbox.is_linked() {
-                        next = next.min(now + UNLINKED_POLL);
-                    }
-                    if timer.is_none_or(|t| t <= now || next < t) {
-                        cx.wake_at(next);
-                        timer = Some(next);
+                    None => {}
+                }
+                let (round, progressed) = self.deliver(&cx, finish_at, stalled.is_none());
+                // The scheduler's time, not the clock's: a feeder runs a round
+                // for every batch of a burst, and its timers are of 5 ms and up.
+                let now = if progressed || !matches!(round, Round::CaughtUp) {
+                    cx.now()
+                } else {
+                    last_progress
+                };
+                if progressed {
+                    last_progress = now;
+                    if let Some(key) = stalled.take() {
+                        tracing::debug!(sink = %self.sink, "stalled subscriber reads again; it paces the publishers again");
+                        self.log.borrow_mut().unstall(key, self.cursor);
                     }
                 }
+                match round {
+                    Round::Done => {
+                        if finish_at.is_some() && self.sink.control.is_some() {
+                            // Best effort: a sink too full to take it is ending anyway.
+                            let _ = cx.signal.try_send(ProducerFinished::new().into());
+                        }
+                        self.leave(stalled);
+                        return;
+                    }
+                    Round::CaughtUp => {
+                        if progressed {
+                            if self.delivery.keeps_room() && room_until.is_none_or(|at| at <= now) {
+                                let at = now + KEEP_ROOM;
+                                cx.wake_at(at);
+                                room_until = Some(at);
+                            }
+                        } else if room_until.is_some_and(|at| cx.now() >= at) {
+                            self.delivery.rest();
+                            room_until = None;
+                        }
+                        let mut log = self.log.borrow_mut();
+                        let end = log.end();
+                        if parked_at.is_none_or(|at| end > at) {
+                            log.park(cx.component());
+                            parked_at = Some(end);
+                        }
+                    }
+                    Round::Blocked => {
+                        let deadline = last_progress + self.stall_timeout;
+                        if now >= deadline {
+                            tracing::warn!(
+                                sink = %self.sink,
+                                backlog_messages = self.log.borrow().backlog(self.cursor).messages,
+                                "subscriber made no progress for {:?} (stall_timeout); disconnecting it",
+                                self.stall_timeout
+                            );
+                            self.disconnect(&cx);
+                            self.leave(stalled);
+                            return;
+                        }
+                        let mut next = deadline;
+                        if stalled.is_none() {
+                            let grace_end = last_progress + self.grace;
+                            if now < grace_end {
+                                next = next.min(grace_end);
+                            } else if self.log.borrow().is_at_pacing_bound(self.cursor) {
+                                tracing::debug!(
+                                    sink = %self.sink,
+                                    "subscriber at its pacing bound took nothing for {:?}; \
+                                     the publishers no longer wait for it",
+                                    self.grace
+                                );
+                                self.log.borrow_mut().stall(
+                                    self.cursor,
+                                    cx.component(),
+                                    eviction.clone(),
+                                    D::TAKES_BYTES,
+                                );
+                                stalled = Some((self.cursor, cx.id()));
+                                if eviction.get().is_some() {
+                                    continue;
+                                }
+                            } else {
+                                // Not holding anyone back yet: look again later.
+                                next = next.min(now + self.grace);
+                            }
+                        }
+                        if self.sink.inbox.is_some() && !cx.outbox.is_linked() {
+                            next = next.min(now + UNLINKED_POLL);
+                        }
+                        if timer.is_none_or(|t| t <= now || next < t) {
+                            cx.wake_at(next);
+                            timer = Some(next);
+                        }
+                    }
+                }
+                cx.idle().await;
             }
-            cx.idle().await;
         }
     }
 }
