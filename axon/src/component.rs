@@ -97,6 +97,47 @@ pub trait Component: Sized + 'static {
     /// When it returns, the component has finished: its parents are woken and
     /// the linkages it made are removed. A panic inside it ends only this
     /// component (unless the scheduler is [fail-fast](Scheduler::set_fail_fast)).
+    ///
+    /// Its generator's frame is the component's memory while it waits: as
+    /// large as the largest state it awaits in, for as long as it lives. An
+    /// `async fn main` keeps `self` and `cx` in it twice (Rust moves an async
+    /// fn's arguments into locals beside the originals, rust-lang/rust#62958).
+    /// A component made by the thousand (one per connection, say) can write
+    /// `main` as a function returning an `async move` block, which holds them
+    /// once, and box the futures of steps taken once (`Box::pin(step).await`)
+    /// so that their state does not stay in every idle instance's frame:
+    ///
+    /// ```
+    /// use std::future::Future;
+    ///
+    /// use axon::{Component, ComponentRef, Cx, Scheduler, Standard};
+    ///
+    /// /// Doubles what it receives.
+    /// struct Doubler;
+    ///
+    /// impl Component for Doubler {
+    ///     type Boxes = Standard<u32, u32>;
+    ///
+    ///     #[allow(clippy::manual_async_fn)]
+    ///     fn main(self, cx: Cx<Self::Boxes>) -> impl Future<Output = ()> + 'static {
+    ///         async move {
+    ///             while let Some(n) = cx.recv_until_finished().await {
+    ///                 cx.outbox.send(2 * n).await;
+    ///             }
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let (doubler, sink) = (ComponentRef::new(Doubler), ComponentRef::new(Doubler));
+    /// doubler.link((&doubler, "outbox"), (&sink, "inbox"))?;
+    /// doubler.inbox::<u32>("inbox")?.deliver(21)?;
+    /// let scheduler = Scheduler::new();
+    /// doubler.activate_on(&scheduler);
+    /// scheduler.run_cycle();
+    /// scheduler.run_cycle();
+    /// assert_eq!(sink.inbox::<u32>("inbox")?.recv(), Some(42));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn main(self, cx: Cx<Self::Boxes>) -> impl Future<Output = ()> + 'static;
 
     /// Makes the component and activates it on the current scheduler:
