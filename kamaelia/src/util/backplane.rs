@@ -417,39 +417,57 @@ impl<T: Clone + 'static> Component for PublishTo<T> {
     #[allow(clippy::manual_async_fn)]
     fn main(self, cx: Cx<Self::Boxes>) -> impl Future<Output = ()> + 'static {
         async move {
-            let Some(splitter) = find(&cx, &cx.signal, &publish_service(&self.name)).await else {
+            // Found and linked in a step of its own, boxed: its state
+            // would otherwise stay in the frame.
+            let Some(publish) = Box::pin(self.publish(&cx)).await else {
                 return;
-            };
-            let publish = if self.forwarder {
-                let out = cx.add_outbox::<T>("publish", "to the backplane");
-                cx.link(&out, (&splitter, "inbox")).map(|_| Some(out))
-            } else {
-                cx.link((&cx, "inbox"), (&splitter, "inbox")).map(|_| None)
-            };
-            let publish = match publish {
-                Ok(publish) => publish,
-                Err(e) => {
-                    let what = format!("cannot publish on backplane {}", self.name);
-                    give_up(&cx, &cx.signal, &what, e).await;
-                    return;
-                }
             };
             loop {
                 if let Some(out) = &publish {
-                    while let Some(message) = cx.inbox.recv() {
+                    // `let … else`, not `while let`: the latter's `Option`
+                    // would stay in the frame beside the message.
+                    loop {
+                        let Some(message) = cx.inbox.recv() else {
+                            break;
+                        };
                         out.send(message.clone()).await;
                         cx.outbox.send(message).await;
                     }
                 }
-                if let Some(message) = cx.control.recv() {
-                    // An error before it (an over-long line, say) ends the
-                    // publishing as the end of the data does.
-                    if message.is_end_of_stream() || message.is_error() {
-                        cx.signal.send(message).await;
-                        return;
-                    }
+                // An error before it (an over-long line, say) ends the
+                // publishing as the end of the data does.
+                let end = cx
+                    .control
+                    .recv()
+                    .filter(|message| message.is_end_of_stream() || message.is_error());
+                if let Some(end) = end {
+                    Box::pin(cx.signal.send(end)).await;
+                    return;
                 }
                 cx.idle().await;
+            }
+        }
+    }
+}
+
+impl<T: Clone + 'static> PublishTo<T> {
+    /// Links to the backplane's splitter: its `inbox` (passed through), or
+    /// for a forwarder an outbox of its own, returned. `None` if it cannot,
+    /// having said why.
+    async fn publish(&self, cx: &Cx<Standard<T, T>>) -> Option<Option<axon::Outbox<T>>> {
+        let splitter = find(cx, &cx.signal, &publish_service(&self.name)).await?;
+        let publish = if self.forwarder {
+            let out = cx.add_outbox::<T>("publish", "to the backplane");
+            cx.link(&out, (&splitter, "inbox")).map(|_| Some(out))
+        } else {
+            cx.link((cx, "inbox"), (&splitter, "inbox")).map(|_| None)
+        };
+        match publish {
+            Ok(publish) => Some(publish),
+            Err(e) => {
+                let what = format!("cannot publish on backplane {}", self.name);
+                give_up(cx, &cx.signal, &what, e).await;
+                None
             }
         }
     }
@@ -816,6 +834,25 @@ struct Subscription {
 }
 
 impl<T: Clone + 'static, U: 'static> SubscribeTo<T, U> {
+    /// Finds the backplane and joins it; `None` if it cannot, having said
+    /// why.
+    async fn join(&mut self, cx: &Cx<SubscribeToBoxes<T, U>>) -> Option<Subscription> {
+        let splitter = find(cx, &cx.signal, &subscribe_service(&self.name)).await?;
+        match self.subscribe(cx, &splitter).await {
+            Ok(subscription) => {
+                // From here on it misses nothing published: the splitter
+                // takes its new sink before the next message.
+                tracing::debug!(target: "kamaelia::backplane", backplane = %self.name, "subscribed");
+                Some(subscription)
+            }
+            Err(e) => {
+                let what = format!("cannot subscribe to backplane {}", self.name);
+                give_up(cx, &cx.signal, &what, e).await;
+                None
+            }
+        }
+    }
+
     /// Links the boxes the backplane feeds, and joins it as a sink.
     async fn subscribe(
         &mut self,
@@ -915,39 +952,42 @@ impl<T: Clone + 'static, U: 'static> Component for SubscribeTo<T, U> {
     #[allow(clippy::manual_async_fn)]
     fn main(mut self, cx: Cx<Self::Boxes>) -> impl Future<Output = ()> + 'static {
         async move {
-            let Some(splitter) = find(&cx, &cx.signal, &subscribe_service(&self.name)).await else {
+            // Subscribed in a step of its own, boxed: its state would
+            // otherwise stay in the frame.
+            let Some(subscription) = Box::pin(self.join(&cx)).await else {
                 return;
             };
-            let subscription = match Box::pin(self.subscribe(&cx, &splitter)).await {
-                Ok(subscription) => {
-                    // From here on it misses nothing published: the splitter
-                    // takes its new sink before the next message.
-                    tracing::debug!(target: "kamaelia::backplane", backplane = %self.name, "subscribed");
-                    subscription
-                }
-                Err(e) => {
-                    let what = format!("cannot subscribe to backplane {}", self.name);
-                    give_up(&cx, &cx.signal, &what, e).await;
-                    return;
-                }
-            };
             loop {
-                while let Some(message) = cx.inbox.recv() {
-                    if let Some(message) = (self.pass)(message) {
-                        cx.outbox.send(message).await;
-                    }
+                // `let … else`, not `while let` and `if let`: their
+                // `Option`s would stay in the frame beside the send.
+                loop {
+                    let Some(message) = cx.inbox.recv() else {
+                        break;
+                    };
+                    let Some(message) = (self.pass)(message) else {
+                        continue;
+                    };
+                    cx.outbox.send(message).await;
                 }
                 // Boxed, as subscribing is: what it takes to end would
                 // otherwise stay in the frame of every idle subscriber.
-                if let Some(message) = cx.subscription.recv() {
-                    if Box::pin(subscription.heard(&cx, message)).await {
+                let heard = cx
+                    .subscription
+                    .recv()
+                    .map(|message| Box::pin(subscription.heard(&cx, message)));
+                if let Some(heard) = heard {
+                    if heard.await {
                         return;
                     }
                     continue;
                 }
-                if let Some(message) = cx.control.recv() {
-                    let on_error = self.on_error.as_ref();
-                    if Box::pin(subscription.control(&cx, message, on_error)).await {
+                let on_error = self.on_error.as_ref();
+                let told = cx
+                    .control
+                    .recv()
+                    .map(|message| Box::pin(subscription.control(&cx, message, on_error)));
+                if let Some(told) = told {
+                    if told.await {
                         return;
                     }
                     continue;

@@ -289,27 +289,39 @@ impl Component for LineSplitter {
             let mut lines = Vec::new();
             while let Some(chunk) = cx.recv_until_finished().await {
                 let split = splitter.push(chunk, &mut lines);
-                for line in lines.drain(..) {
+                // `let … else`, not `for`: the loop's `Option` would stay
+                // in the frame beside the send.
+                let mut drain = lines.drain(..);
+                loop {
+                    let Some(line) = drain.next() else { break };
                     cx.outbox.send(line).await;
                 }
+                drop(drain);
                 if let Err(too_long) = split {
                     tracing::warn!(target: "kamaelia::line_splitter", component = %cx.id(), error = %too_long, "ending");
                     let error = ErrorInformation::new(cx.id(), too_long);
-                    cx.signal.send(error.into()).await;
+                    // Boxed, as the ending below: sent once.
+                    Box::pin(cx.signal.send(error.into())).await;
                     return;
                 }
             }
-            let Some(message) = cx.control.recv() else {
-                return;
-            };
-            if message.is_producer_finished() {
-                if let Some(last) = splitter.finish() {
-                    cx.outbox.send(last).await;
-                }
-            }
-            cx.signal.send(message).await;
+            Box::pin(finish(&cx, splitter)).await;
         }
     }
+}
+
+/// Ends a LineSplitter told by `control` (if it was) to stop: after the
+/// end of the data, the unfinished last line goes out first.
+async fn finish(cx: &Cx<Standard<Bytes, Bytes>>, mut splitter: Splitter) {
+    let Some(message) = cx.control.recv() else {
+        return;
+    };
+    if message.is_producer_finished() {
+        if let Some(last) = splitter.finish() {
+            cx.outbox.send(last).await;
+        }
+    }
+    cx.signal.send(message).await;
 }
 
 #[cfg(test)]

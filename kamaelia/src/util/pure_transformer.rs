@@ -99,38 +99,41 @@ where
     fn main(mut self, cx: Cx<Self::Boxes>) -> impl Future<Output = ()> + 'static {
         async move {
             loop {
-                for message in cx.inbox.drain() {
-                    if let Some(out) = (self.function)(message) {
-                        cx.outbox.send(out).await;
-                    }
+                // `let … else` rather than `for` and `if let`: their
+                // temporaries (the message, its result) would stay in the
+                // frame beside the send that holds the result.
+                let mut drain = cx.inbox.drain();
+                loop {
+                    let Some(message) = drain.next() else { break };
+                    let Some(out) = (self.function)(message) else {
+                        continue;
+                    };
+                    cx.outbox.send(out).await;
                 }
+                drop(drain);
                 // Control is read only with `inbox` empty (nothing runs between
                 // this test and the read): what was sent before the producer
                 // finished is all transformed first.
                 if !cx.inbox.is_empty() {
                     continue;
                 }
-                match cx.control.recv() {
-                    Some(stop @ (Ipc::ShutdownMicroprocess(_) | Ipc::ErrorInformation(_))) => {
-                        cx.signal.send(stop).await;
-                        return;
+                let last = match cx.control.recv() {
+                    Some(stop @ (Ipc::ShutdownMicroprocess(_) | Ipc::ErrorInformation(_))) => stop,
+                    Some(Ipc::ProducerFinished(received)) => ProducerFinished {
+                        message: received.message,
+                        ..ProducerFinished::from(cx.id())
                     }
-                    Some(Ipc::ProducerFinished(received)) => {
-                        let finished = ProducerFinished {
-                            message: received.message,
-                            ..ProducerFinished::from(cx.id())
-                        };
-                        cx.signal.send(finished.into()).await;
-                        return;
+                    .into(),
+                    Some(Ipc::Shutdown(_)) => ProducerFinished::from(cx.id()).into(),
+                    Some(_) => continue,
+                    None => {
+                        cx.idle().await;
+                        continue;
                     }
-                    Some(Ipc::Shutdown(_)) => {
-                        let finished = ProducerFinished::from(cx.id());
-                        cx.signal.send(finished.into()).await;
-                        return;
-                    }
-                    Some(_) => {}
-                    None => cx.idle().await,
-                }
+                };
+                // Boxed: sent once, at the end.
+                Box::pin(cx.signal.send(last)).await;
+                return;
             }
         }
     }
