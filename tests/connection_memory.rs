@@ -224,7 +224,7 @@ fn chat_connections(server: &InProcessServer, n: usize) -> Vec<TcpStream> {
     let mut clients: Vec<TcpStream> = (0..n)
         .map(|_| TcpStream::connect(server.addr).expect("connect to the server"))
         .collect();
-    let mut hears = TcpStream::connect(server.addr).expect("connect the first witness");
+    let hears = TcpStream::connect(server.addr).expect("connect the first witness");
     let mut says = TcpStream::connect(server.addr).expect("connect the second witness");
     says.write_all(b"x\n").expect("say a line");
     clients.push(hears);
