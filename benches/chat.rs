@@ -8,8 +8,8 @@
 //! tokio server, both by default; `CHAT_LARGE=1` adds 200 clients × 100
 //! lines; `CHAT_AGAINST=<path>` runs only the side-by-side rounds, against
 //! another build of `simple_server` instead of tokio: an A/B of two builds
-//! under the same drift; `CHAT_CHURN=<n>` runs only the churn, below, of `n`
-//! connections a round)
+//! under the same drift, the churn's too; `CHAT_CHURN=<n>` runs only the
+//! churn, below, of `n` connections a round)
 //!
 //! The load is the load generator's chat mode (`examples/loadgen/chat.rs`):
 //! the clients join one at a time, then every client sends its numbered lines
@@ -46,9 +46,10 @@
 //! The churn (`CHAT_CHURN=<n>`) measures what the loads leave out, a
 //! connection's setup and teardown: as the accept bench does, client
 //! threads on CPU 1 connect, shut their sending side and read until the
-//! server closes, `n` connections a round, the servers taking turns; each
-//! connection joins the chat (a subscription to the broadcast, for kamaelia
-//! its Pipeline too) and leaves it.
+//! server closes, `n` connections a round, the servers taking turns, then
+//! side by side (`CHAT_SIDE_BY_SIDE` rounds); each connection joins the
+//! chat (a subscription to the broadcast, for kamaelia its Pipeline too)
+//! and leaves it.
 
 #[path = "../examples/loadgen/chat.rs"]
 mod chat;
@@ -706,6 +707,52 @@ fn compare_churn(binary: &Path, rounds: usize, connections: usize, peers: &[Broa
     println!();
 }
 
+/// Kamaelia's server and `peer` side by side, `rounds` times: both on
+/// [`SERVER_CPU`] at once, each churned by `connections` connections from
+/// [`CLIENT_CPU`] at the same time, so that the VM's drift hits both alike;
+/// prints the median of the rounds' ratios of CPU per connection.
+fn churn_side_by_side(binary: &Path, peer: Contender<'_>, rounds: usize, connections: usize) {
+    let load = Load {
+        clients: 2,
+        lines: 0,
+        writes: Writes::PerLine,
+    };
+    let mut ratios = Vec::new();
+    for _ in 0..rounds {
+        let servers = [Contender::Kamaelia(binary), peer].map(|contender| {
+            contender
+                .start(load)
+                .unwrap_or_else(|e| panic!("{}: {e}", contender.name()))
+        });
+        let churns = servers.each_ref().map(|server| {
+            let (address, stat) = (server.address(), server.cpu_stat());
+            thread::spawn(move || {
+                let before = cpu_time_of(&stat);
+                churn(address, connections, CHURN_CLIENTS);
+                cpu_time_of(&stat).saturating_sub(before)
+            })
+        });
+        let [k, t] = churns.map(|c| c.join().expect("no panic"));
+        for (server, name) in servers.into_iter().zip(["kamaelia", peer.name()]) {
+            if let Err(e) = server.stop() {
+                panic!("{name}: {e}");
+            }
+        }
+        ratios.push(k.as_secs_f64() / t.as_secs_f64());
+    }
+    let each: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+    println!(
+        "churn, side by side (both servers on CPU {SERVER_CPU} at once, {connections} connections each, \
+         the clients on CPU {CLIENT_CPU}): kamaelia against {}: server CPU per connection {:.2}x (rounds: {})",
+        match peer {
+            Contender::Kamaelia(_) => "the other build",
+            Contender::Tokio(broadcasts) => broadcasts.name(),
+        },
+        median(ratios),
+        each.join(", ")
+    );
+}
+
 /// `name`'s value among `choices`, or all of them when it is not set.
 fn chosen<T: Copy>(name: &str, choices: &[(&str, T)]) -> Vec<T> {
     match std::env::var(name) {
@@ -743,7 +790,17 @@ fn main() {
         let connections = connections
             .parse()
             .unwrap_or_else(|_| panic!("CHAT_CHURN={connections:?} is not a whole number"));
+        // An A/B of two builds: side by side only, as for the loads.
+        if let Some(other) = std::env::var_os("CHAT_AGAINST") {
+            let other = Contender::Kamaelia(Path::new(&other));
+            churn_side_by_side(&binary, other, rounds, connections);
+            return;
+        }
         compare_churn(&binary, rounds, connections, &peers);
+        let pairs = setting("CHAT_SIDE_BY_SIDE", SIDE_BY_SIDE).max(1);
+        for &peer in &peers {
+            churn_side_by_side(&binary, Contender::Tokio(peer), pairs, connections);
+        }
         return;
     }
     for writes in writes {
