@@ -252,66 +252,60 @@ impl<T> fmt::Debug for Backplane<T> {
 impl<T: Clone + Weigh + 'static> Component for Backplane<T> {
     type Boxes = Standard<T, T>;
 
-    // An `async move` block, not an `async fn`: an async fn keeps its
-    // arguments twice in its frame (rust-lang/rust#62958), and a component
-    // made for each connection carries its frame for as long as it lives.
-    #[allow(clippy::manual_async_fn)]
-    fn main(self, cx: Cx<Self::Boxes>) -> impl Future<Output = ()> + 'static {
-        async move {
-            let tracker = cx.tracker();
-            let ours = tracker
-                .retrieve_service(&publish_service(&self.name))
-                .is_ok_and(|s| &s.component == self.entry());
-            if !ours {
-                // Made with `ComponentRef::new` and activated directly.
-                if let Err(e) = self.register(&tracker) {
-                    tracing::error!(backplane = %self.name, "cannot start the backplane: {e}");
-                    cx.signal
-                        .send(ErrorInformation::new(cx.id(), e).into())
-                        .await;
-                    return;
-                }
+    async fn main(self, cx: Cx<Self::Boxes>) {
+        let tracker = cx.tracker();
+        let ours = tracker
+            .retrieve_service(&publish_service(&self.name))
+            .is_ok_and(|s| &s.component == self.entry());
+        if !ours {
+            // Made with `ComponentRef::new` and activated directly.
+            if let Err(e) = self.register(&tracker) {
+                tracing::error!(backplane = %self.name, "cannot start the backplane: {e}");
+                cx.signal
+                    .send(ErrorInformation::new(cx.id(), e).into())
+                    .await;
+                return;
             }
-            let splitter = &self.splitter;
+        }
+        let splitter = &self.splitter;
+        let wired = cx
+            .link((&cx, "control"), (splitter, "control"))
+            .and_then(|_| cx.link((splitter, "signal"), (&cx, "signal")));
+        if let Err(e) = wired {
+            tracing::error!(backplane = %self.name, "cannot wire the backplane: {e}");
+        }
+        cx.add_children([splitter]);
+        if let Some((out, into)) = &self.span {
             let wired = cx
-                .link((&cx, "control"), (splitter, "control"))
-                .and_then(|_| cx.link((splitter, "signal"), (&cx, "signal")));
+                .link((out, "outbox"), (splitter, "inbox"))
+                .and_then(|_| cx.link((into, "outbox"), (splitter, "inbox")));
             if let Err(e) = wired {
-                tracing::error!(backplane = %self.name, "cannot wire the backplane: {e}");
+                tracing::error!(backplane = %self.name, "cannot wire the span: {e}");
             }
-            cx.add_children([splitter]);
-            if let Some((out, into)) = &self.span {
-                let wired = cx
-                    .link((out, "outbox"), (splitter, "inbox"))
-                    .and_then(|_| cx.link((into, "outbox"), (splitter, "inbox")));
-                if let Err(e) = wired {
-                    tracing::error!(backplane = %self.name, "cannot wire the span: {e}");
+            cx.add_children([out, into]);
+            out.activate_on(&cx.scheduler());
+            into.activate_on(&cx.scheduler());
+        }
+        splitter.activate_on(&cx.scheduler());
+        while !splitter.is_finished() {
+            cx.finished_children();
+            cx.idle().await;
+        }
+        if let Some((out, into)) = &self.span {
+            // The span's two ends end with the splitter; `SpanIn` closes this
+            // member's place, so the other schedulers send it nothing more.
+            for end in [out, into] {
+                if let Ok(control) = end.inbox::<Ipc>("control") {
+                    let _ = control.deliver(ShutdownMicroprocess::new().into());
                 }
-                cx.add_children([out, into]);
-                out.activate_on(&cx.scheduler());
-                into.activate_on(&cx.scheduler());
             }
-            splitter.activate_on(&cx.scheduler());
-            while !splitter.is_finished() {
+            while !(out.is_finished() && into.is_finished()) {
                 cx.finished_children();
                 cx.idle().await;
             }
-            if let Some((out, into)) = &self.span {
-                // The span's two ends end with the splitter; `SpanIn` closes this
-                // member's place, so the other schedulers send it nothing more.
-                for end in [out, into] {
-                    if let Ok(control) = end.inbox::<Ipc>("control") {
-                        let _ = control.deliver(ShutdownMicroprocess::new().into());
-                    }
-                }
-                while !(out.is_finished() && into.is_finished()) {
-                    cx.finished_children();
-                    cx.idle().await;
-                }
-            }
-            let _ = tracker.deregister_service(&publish_service(&self.name));
-            let _ = tracker.deregister_service(&subscribe_service(&self.name));
         }
+        let _ = tracker.deregister_service(&publish_service(&self.name));
+        let _ = tracker.deregister_service(&subscribe_service(&self.name));
     }
 }
 
