@@ -2,7 +2,6 @@
 //! and [`LinkEnd`], the two ways of naming a box to link: `(&component,
 //! "name")` as in Axon, or a typed box handle, which the compiler checks.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -11,7 +10,7 @@ use crate::boxes::linkage::SharedBook;
 use crate::boxes::{ErasedBox, Inbox, Linkage, Outbox};
 use crate::component_ref::{AsComponent, ComponentRef};
 use crate::error::LinkError;
-use crate::id::{ComponentId, Direction};
+use crate::id::Direction;
 
 /// Makes linkages between boxes and keeps track of them: Axon's `postoffice`.
 ///
@@ -93,14 +92,10 @@ impl Postoffice {
         D: LinkEnd,
         S::Item: Agrees<D::Item>,
     {
-        let (source_id, source_name, source_box) = source.resolve(Direction::Outbox)?;
-        let (sink_id, sink_name, sink_box) = sink.resolve(Direction::Inbox)?;
-        let passthrough = link_boxes(&source_box.0, &sink_box.0)?;
-        let linkage = Linkage::new(
-            (source_id, source_name, &source_box.0),
-            (sink_id, sink_name, &sink_box.0),
-            passthrough,
-        );
+        let source = source.resolve(Direction::Outbox)?;
+        let sink = sink.resolve(Direction::Inbox)?;
+        let passthrough = link_boxes(&source.0, &sink.0)?;
+        let linkage = Linkage::new(&source.0, &sink.0, passthrough);
         tracing::debug!(target: "axon::linkage", linkage = %linkage, "linked");
         self.book.borrow_mut().insert(linkage.clone());
         Ok(linkage)
@@ -187,13 +182,10 @@ pub trait LinkEnd {
     /// named by a string (checked when linked).
     type Item;
 
-    /// The box this end names, with its component and name. `preferred` is
-    /// the direction a name is looked up in first.
+    /// The box this end names. `preferred` is the direction a name is
+    /// looked up in first.
     #[doc(hidden)]
-    fn resolve(
-        &self,
-        preferred: Direction,
-    ) -> Result<(ComponentId, Cow<'static, str>, ErasedBox), LinkError>;
+    fn resolve(&self, preferred: Direction) -> Result<ErasedBox, LinkError>;
 }
 
 /// The [`LinkEnd::Item`] of a box named by a string: its type is checked
@@ -221,47 +213,25 @@ impl Agrees<Named> for Named {}
 impl<S: AsComponent + ?Sized> LinkEnd for (&S, &str) {
     type Item = Named;
 
-    fn resolve(
-        &self,
-        preferred: Direction,
-    ) -> Result<(ComponentId, Cow<'static, str>, ErasedBox), LinkError> {
+    fn resolve(&self, preferred: Direction) -> Result<ErasedBox, LinkError> {
         let component = self.0.as_component();
-        let found = component.0.find_box_either(self.1, preferred)?;
-        // The box's own name: borrowed for a declared box.
-        let name = found.0.label().name;
-        Ok((component.id(), name, found))
+        component.0.find_box_either(self.1, preferred)
     }
-}
-
-/// The id and name of a box from its handle (a box whose component is gone
-/// is named as such).
-fn handle_end(erased: ErasedBox) -> (ComponentId, Cow<'static, str>, ErasedBox) {
-    let label = erased.0.label();
-    let id = label
-        .component
-        .unwrap_or_else(|| ComponentId::new(0, "(dropped)"));
-    (id, label.name, erased)
 }
 
 impl<T: 'static> LinkEnd for &Outbox<T> {
     type Item = Typed<T>;
 
-    fn resolve(
-        &self,
-        _: Direction,
-    ) -> Result<(ComponentId, Cow<'static, str>, ErasedBox), LinkError> {
-        Ok(handle_end(ErasedBox(self.node().clone())))
+    fn resolve(&self, _: Direction) -> Result<ErasedBox, LinkError> {
+        Ok(ErasedBox(self.node().clone()))
     }
 }
 
 impl<T: 'static> LinkEnd for &Inbox<T> {
     type Item = Typed<T>;
 
-    fn resolve(
-        &self,
-        _: Direction,
-    ) -> Result<(ComponentId, Cow<'static, str>, ErasedBox), LinkError> {
-        Ok(handle_end(ErasedBox(self.node().clone())))
+    fn resolve(&self, _: Direction) -> Result<ErasedBox, LinkError> {
+        Ok(ErasedBox(self.node().clone()))
     }
 }
 

@@ -58,6 +58,8 @@ pub(crate) trait AnyBox: Any {
     fn type_name(&self) -> &'static str;
     fn label(&self) -> BoxLabel;
     fn owner(&self) -> &Weak<dyn Owner>;
+    /// The box's number among its owner's boxes (see [`Owner::box_name`]).
+    fn index(&self) -> u32;
     fn into_any(self: Rc<Self>) -> Rc<dyn Any>;
     /// Messages waiting in the box itself (always 0 for an outbox).
     fn len(&self) -> usize;

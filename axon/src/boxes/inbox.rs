@@ -852,6 +852,10 @@ impl<T: 'static> AnyBox for InboxNode<T> {
         &self.owner
     }
 
+    fn index(&self) -> u32 {
+        self.index
+    }
+
     fn into_any(self: Rc<Self>) -> Rc<dyn Any> {
         self
     }

@@ -6,11 +6,12 @@
 
 use slab::Slab;
 use std::borrow::Cow;
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::fmt;
 use std::rc::{Rc, Weak};
 
 use crate::boxes::graph::{count_work, same_box, target_of, unlink_boxes, AnyBox};
+use crate::boxes::owner::Owner;
 use crate::id::ComponentId;
 
 /// Which of Axon's three kinds of linkage this is.
@@ -56,24 +57,52 @@ struct LinkageInner {
     /// Its places in its source's and its sink's lists of linkages, while it
     /// is in a book.
     places: Cell<[usize; 2]>,
-    source: Endpoint,
-    sink: Endpoint,
     passthrough: Passthrough,
+    live: Cell<bool>,
     source_box: Weak<dyn AnyBox>,
     sink_box: Weak<dyn AnyBox>,
-    live: Cell<bool>,
+    /// The names of its two ends (component and box), taken from the boxes'
+    /// owners when first asked for. A box is named by its owner, so they
+    /// are also taken just before they could no longer be (see
+    /// [`Linkage::remember_ends`]): kept apart, and only then, because most
+    /// linkages are never asked (a server makes several per connection),
+    /// and two names in every one were half its size.
+    ends: OnceCell<Box<[Endpoint; 2]>>,
 }
 
-struct Endpoint {
+pub(crate) struct Endpoint {
     component: ComponentId,
-    /// Borrowed for a declared box: recording a link allocates no name.
+    /// Borrowed for a declared box.
     name: Cow<'static, str>,
+}
+
+impl Endpoint {
+    /// The name of `node`'s end: `named`'s, if it names it, or its
+    /// owner's.
+    fn of(node: &Weak<dyn AnyBox>, named: &dyn Fn(&dyn AnyBox) -> Option<Endpoint>) -> Self {
+        let Some(node) = node.upgrade() else {
+            return Endpoint {
+                component: ComponentId::new(0, "(dropped)"),
+                name: Cow::Borrowed("(dropped)"),
+            };
+        };
+        if let Some(end) = named(&*node) {
+            return end;
+        }
+        let label = node.label();
+        Endpoint {
+            component: label
+                .component
+                .unwrap_or_else(|| ComponentId::new(0, "(dropped)")),
+            name: label.name,
+        }
+    }
 }
 
 impl Linkage {
     pub(crate) fn new(
-        source: (ComponentId, Cow<'static, str>, &Rc<dyn AnyBox>),
-        sink: (ComponentId, Cow<'static, str>, &Rc<dyn AnyBox>),
+        source: &Rc<dyn AnyBox>,
+        sink: &Rc<dyn AnyBox>,
         passthrough: Passthrough,
     ) -> Self {
         Linkage {
@@ -81,30 +110,47 @@ impl Linkage {
                 number: next_linkage_number(),
                 slot: Cell::new(usize::MAX),
                 places: Cell::new([usize::MAX; 2]),
-                source: Endpoint {
-                    component: source.0,
-                    name: source.1,
-                },
-                sink: Endpoint {
-                    component: sink.0,
-                    name: sink.1,
-                },
                 passthrough,
-                source_box: Rc::downgrade(source.2),
-                sink_box: Rc::downgrade(sink.2),
                 live: Cell::new(true),
+                source_box: Rc::downgrade(source),
+                sink_box: Rc::downgrade(sink),
+                ends: OnceCell::new(),
             }),
         }
     }
 
+    /// The names of its ends, taken now if they were not yet.
+    fn ends(&self) -> &[Endpoint; 2] {
+        self.remember_ends(&|_| None)
+    }
+
+    /// Takes the names of its ends now, if it has not yet: `named` names
+    /// the boxes whose owner is going (and so can no longer name them),
+    /// the boxes' owners name the others. Called for every linkage that
+    /// can still be seen when an owner goes, or a box is deleted, or when
+    /// its book lets go of it while someone else holds it.
+    pub(crate) fn remember_ends(
+        &self,
+        named: &dyn Fn(&dyn AnyBox) -> Option<Endpoint>,
+    ) -> &[Endpoint; 2] {
+        self.inner.ends.get_or_init(|| {
+            Box::new([
+                Endpoint::of(&self.inner.source_box, named),
+                Endpoint::of(&self.inner.sink_box, named),
+            ])
+        })
+    }
+
     /// The source component and box: Axon's `sourcePair()`.
     pub fn source_pair(&self) -> (ComponentId, &str) {
-        (self.inner.source.component, &self.inner.source.name)
+        let [source, _] = self.ends();
+        (source.component, &source.name)
     }
 
     /// The sink component and box: Axon's `sinkPair()`.
     pub fn sink_pair(&self) -> (ComponentId, &str) {
-        (self.inner.sink.component, &self.inner.sink.name)
+        let [_, sink] = self.ends();
+        (sink.component, &sink.name)
     }
 
     /// Which kind of linkage this is.
@@ -151,13 +197,11 @@ impl Eq for Linkage {}
 impl fmt::Display for Linkage {
     /// Axon's format: `Link( source:[Producer#3,outbox], sink:[Consumer#4,inbox] )`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [source, sink] = self.ends();
         write!(
             f,
             "Link( source:[{},{}], sink:[{},{}] )",
-            self.inner.source.component,
-            self.inner.source.name,
-            self.inner.sink.component,
-            self.inner.sink.name
+            source.component, source.name, sink.component, sink.name
         )
     }
 }
@@ -229,6 +273,12 @@ impl LinkBook {
                 });
             }
         }
+        // No box lists it now, so no owner going will name its ends: if
+        // anyone but the caller holds it, it takes their names while the
+        // owners can give them.
+        if Rc::strong_count(&linkage.inner) > 1 {
+            linkage.remember_ends(&|_| None);
+        }
         Some(linkage)
     }
 
@@ -292,3 +342,43 @@ impl LinkBook {
 
 /// The book of linkages one postoffice has made, shared with the boxes' owners.
 pub(crate) type SharedBook = Rc<RefCell<LinkBook>>;
+
+/// Has every linkage that has `node` at an end, and can still be seen,
+/// take the names of its ends now: `node`'s owner is going, or `node` is
+/// being deleted, and `named` names what can then no longer be asked of it.
+pub(crate) fn remember_ends_at(
+    node: &Rc<dyn AnyBox>,
+    named: &dyn Fn(&dyn AnyBox) -> Option<Endpoint>,
+) {
+    node.read_links(&mut |l| {
+        for linkage in l.ends.iter() {
+            linkage.remember_ends(named);
+        }
+    });
+}
+
+/// Names the boxes owned by `owner` as it would, for an owner that is
+/// going (whose boxes can no longer ask it through their weak handles).
+pub(crate) fn named_by(owner: &dyn Owner) -> impl Fn(&dyn AnyBox) -> Option<Endpoint> + '_ {
+    move |node: &dyn AnyBox| {
+        let mine = std::ptr::addr_eq(node.owner().as_ptr(), owner as *const dyn Owner);
+        mine.then(|| Endpoint {
+            component: owner.id(),
+            name: owner.box_name(node.index()),
+        })
+    }
+}
+
+/// Names `node` `name`, for a box that is being deleted by `owner`.
+pub(crate) fn named_as<'a>(
+    node: &'a Rc<dyn AnyBox>,
+    owner: ComponentId,
+    name: &'a str,
+) -> impl Fn(&dyn AnyBox) -> Option<Endpoint> + 'a {
+    move |other: &dyn AnyBox| {
+        std::ptr::addr_eq(other as *const dyn AnyBox, Rc::as_ptr(node)).then(|| Endpoint {
+            component: owner,
+            name: Cow::Owned(name.to_string()),
+        })
+    }
+}

@@ -446,6 +446,10 @@ impl<T: 'static> AnyBox for OutboxNode<T> {
         &self.owner
     }
 
+    fn index(&self) -> u32 {
+        self.index
+    }
+
     fn into_any(self: Rc<Self>) -> Rc<dyn Any> {
         self
     }

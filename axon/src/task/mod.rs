@@ -22,7 +22,7 @@ use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use crate::boxes::graph::AnyBox;
-use crate::boxes::linkage::SharedBook;
+use crate::boxes::linkage::{named_as, named_by, remember_ends_at, SharedBook};
 use crate::boxes::owner::Owner;
 use crate::boxes::{clean_doc, BoxDecl, BoxInfo, BoxOwner, BoxSet, ErasedBox};
 use crate::error::{BoxError, LinkError, LinkErrorKind};
@@ -61,10 +61,30 @@ pub(crate) trait TaskDyn {
 
 /// A component: its header, its boxes, its body (the generator running its
 /// `main`, stored inline, until it finishes).
-pub(crate) struct Task<B, F: Future<Output = ()>> {
+pub(crate) struct Task<B: BoxSet, F: Future<Output = ()> + 'static> {
     header: Header,
     boxes: B,
     body: RefCell<Option<Coroutine<F>>>,
+}
+
+/// A task names its boxes (see [`Owner::box_name`]), and a linkage names its
+/// ends through them only when asked: so the linkages that can still be
+/// seen, with one of its boxes at an end, take their names as it goes.
+impl<B: BoxSet, F: Future<Output = ()> + 'static> Drop for Task<B, F> {
+    fn drop(&mut self) {
+        let me: &dyn Owner = &*self;
+        let named = named_by(me);
+        for index in 0..B::BOXES.len() {
+            if let Some(node) = self.boxes.erased(index) {
+                remember_ends_at(&node.0, &named);
+            }
+        }
+        self.header.read_extra(|e| {
+            for dynamic in e.dynamic.get().into_iter().flat_map(|d| d.iter()) {
+                remember_ends_at(&dynamic.node.0, &named);
+            }
+        });
+    }
 }
 
 impl<B: BoxSet, F: Future<Output = ()> + 'static> TaskDyn for Task<B, F> {
@@ -373,6 +393,12 @@ impl dyn TaskDyn {
         drop(resource);
         match removed {
             Some(entry) => {
+                // Named now: once out of the table, its number names nothing
+                // (or another box, when the slot is taken again).
+                remember_ends_at(
+                    &entry.node.0,
+                    &named_as(&entry.node.0, self.header().id(), &entry.name),
+                );
                 crate::boxes::graph::detach(&entry.node.0);
                 // The owner's own record of those links goes too (links that
                 // other components made stay in their records, dead).
