@@ -12,7 +12,8 @@ use bytes::{Bytes, BytesMut};
 
 use axon::ipc::{ErrorInformation, Ipc, ShutdownMicroprocess};
 use axon::{
-    Component, ComponentRef, Cx, LinkError, Linkage, Scheduler, ServiceError, Standard, Tracker,
+    Component, ComponentRef, Cx, Inbox, LinkError, Linkage, Scheduler, ServiceError, Standard,
+    Tracker,
 };
 
 use crate::util::span::{BackplaneSpan, SpanFull, SpanIn, SpanOut};
@@ -815,8 +816,6 @@ axon::boxes! {
         /// What is published, linked to `outbox`: the backplane's feeder
         /// sends through it.
         outbox feed: U,
-        /// Joining and leaving the backplane's splitter.
-        outbox splitter: Configuration,
     }
 }
 
@@ -825,6 +824,11 @@ struct Subscription {
     sink: Sink,
     /// `feed` → `outbox`: unlinked to stop the deliveries at once.
     feeding: Linkage,
+    /// The splitter's `configuration`, told of joining and leaving
+    /// directly: three messages in a subscriber's life need no box and
+    /// linkage of its own, which every connection of a chat would carry.
+    /// It has no size limit, so it refuses nothing.
+    configuration: Inbox<Configuration>,
 }
 
 impl<T: Clone + 'static, U: 'static> SubscribeTo<T, U> {
@@ -832,7 +836,15 @@ impl<T: Clone + 'static, U: 'static> SubscribeTo<T, U> {
     /// why.
     async fn join(&mut self, cx: &Cx<SubscribeToBoxes<T, U>>) -> Option<Subscription> {
         let splitter = find(cx, &cx.signal, &subscribe_service(&self.name)).await?;
-        match self.subscribe(cx, &splitter).await {
+        let configuration = match splitter.inbox::<Configuration>("configuration") {
+            Ok(configuration) => configuration,
+            Err(e) => {
+                let what = format!("cannot subscribe to backplane {}", self.name);
+                give_up(cx, &cx.signal, &what, e).await;
+                return None;
+            }
+        };
+        match self.subscribe(cx, configuration) {
             Ok(subscription) => {
                 // From here on it misses nothing published: the splitter
                 // takes its new sink before the next message.
@@ -847,37 +859,47 @@ impl<T: Clone + 'static, U: 'static> SubscribeTo<T, U> {
         }
     }
 
-    /// Links the boxes the backplane feeds, and joins it as a sink.
-    async fn subscribe(
+    /// Links the boxes the backplane feeds, and joins it as a sink through
+    /// its splitter's `configuration`.
+    fn subscribe(
         &mut self,
         cx: &Cx<SubscribeToBoxes<T, U>>,
-        splitter: &ComponentRef,
+        configuration: Inbox<Configuration>,
     ) -> Result<Subscription, LinkError> {
         let feeding = cx.link(&cx.feed, &cx.outbox)?;
-        cx.link(&cx.splitter, (splitter, "configuration"))?;
         let mut sink = Sink::new(&cx.component())
             .inbox("feed")
             .control("subscription");
         if let Some(own) = self.delivery.take() {
             sink = own(sink);
         }
-        // The splitter's `configuration` has no size limit, so this is done
-        // before the first turn ends: the splitter, which reads it before its
-        // `inbox`, takes this subscriber before anything published since.
-        cx.splitter.send(Configuration::AddSink(sink.clone())).await;
-        Ok(Subscription { sink, feeding })
+        let subscription = Subscription {
+            sink,
+            feeding,
+            configuration,
+        };
+        // Done before the first turn ends: the splitter, which reads its
+        // `configuration` before its `inbox`, takes this subscriber before
+        // anything published since.
+        subscription.tell(Configuration::AddSink(subscription.sink.clone()));
+        Ok(subscription)
     }
 }
 
 impl Subscription {
+    /// Tells the splitter `what`.
+    fn tell(&self, what: Configuration) {
+        // Unlimited, so never refused; and a splitter that has gone hears
+        // nothing, as through a linkage to it.
+        let _ = self.configuration.deliver(what);
+    }
+
     /// Leaves at once: nothing more goes out of `outbox` from the backplane.
-    async fn leave<T: 'static, U: 'static>(&self, cx: &Cx<SubscribeToBoxes<T, U>>) {
+    fn leave<T: 'static, U: 'static>(&self, cx: &Cx<SubscribeToBoxes<T, U>>) {
         // Unlinked first: until the splitter has told the feeder, what it
         // sends leads nowhere, and waits (it is dropped with the feeder).
         cx.unlink(&self.feeding);
-        cx.splitter
-            .send(Configuration::RemoveSink(self.sink.clone()))
-            .await;
+        self.tell(Configuration::RemoveSink(self.sink.clone()));
     }
 
     /// Passes on what the backplane says of the subscription, on
@@ -893,7 +915,7 @@ impl Subscription {
         let error = message.is_error();
         let ends = message.is_end_of_stream() || error;
         if error {
-            self.leave(cx).await;
+            self.leave(cx);
         }
         cx.signal.send(message).await;
         ends
@@ -910,13 +932,11 @@ impl Subscription {
             Ipc::ProducerFinished(_) => {
                 // Passed on when the feeder has delivered the rest and says
                 // so on `subscription`.
-                cx.splitter
-                    .send(Configuration::FinishSink(self.sink.clone()))
-                    .await;
+                self.tell(Configuration::FinishSink(self.sink.clone()));
                 false
             }
             Ipc::ShutdownMicroprocess(_) | Ipc::ErrorInformation(_) => {
-                self.leave(cx).await;
+                self.leave(cx);
                 let last = match (&message, on_error) {
                     (Ipc::ErrorInformation(_), Some(f)) => f(&message),
                     _ => None,
