@@ -76,9 +76,10 @@ const GRACE: Duration = Duration::from_millis(250);
 const STALL: Duration = Duration::from_secs(3);
 
 /// Whole lines from one client (those of one read), on their way to the
-/// others.
+/// others. (Visible to the crate, as `chat` is, for the test that counts
+/// what a connection of this server holds: `tests/connection_memory.rs`.)
 #[derive(Clone, Debug)]
-struct Said {
+pub(crate) struct Said {
     from: SocketAddr,
     /// The id of the connection it came from ([`ConnectionInfo::id`]); 0
     /// for lines said on another server (through the Redis bridge), whose
@@ -155,7 +156,7 @@ fn line_too_long(message: &Ipc) -> Option<&LineTooLong> {
 }
 
 /// One client's protocol.
-fn chat(info: &ConnectionInfo) -> Pipeline<Bytes, Bytes> {
+pub(crate) fn chat(info: &ConnectionInfo) -> Pipeline<Bytes, Bytes> {
     let (info, me) = (*info, info.id);
     Pipeline![
         LineSplitter::new()
