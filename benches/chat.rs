@@ -85,6 +85,13 @@ const SIDE_BY_SIDE: usize = 3;
 const BURSTS: usize = 8;
 /// The churn's client threads, as the accept bench's.
 const CHURN_CLIENTS: usize = 16;
+/// What the servers are started for in the churn: no line is said, so the
+/// tokio servers' broadcast needs no room.
+const CHURN_LOAD: Load = Load {
+    clients: 2,
+    lines: 0,
+    writes: Writes::PerLine,
+};
 
 /// The large case's clients and lines.
 const LARGE: (usize, usize) = (200, 100);
@@ -587,12 +594,22 @@ fn compare(binary: &Path, rounds: usize, load: Load, peers: &[Broadcasts]) {
     println!();
 }
 
-/// Kamaelia's server and `peer` side by side, `rounds` times: both on
-/// [`SERVER_CPU`] at once, each under `bursts` loads in a row, the two loads
-/// at once on [`CLIENT_CPU`]. The VM's drift then hits both alike, and the
-/// bursts add up to enough CPU time for the ratio of the servers' CPU per
-/// delivery to be read to about 0.03.
-fn side_by_side(binary: &Path, peer: Contender<'_>, rounds: usize, bursts: usize, load: Load) {
+/// Kamaelia's server and `peer` side by side, `rounds` times: both started
+/// with `load`'s settings on [`SERVER_CPU`] at once, and `work` run on each
+/// at the same time from a thread pinned to [`CLIENT_CPU`], returning the
+/// server CPU time it took (given the server's address and `/proc` stat).
+/// The VM's drift then hits both alike. Returns each round's ratio of
+/// kamaelia's CPU time to the peer's.
+fn side_by_side_ratios<W>(
+    binary: &Path,
+    peer: Contender<'_>,
+    rounds: usize,
+    load: Load,
+    work: W,
+) -> Vec<f64>
+where
+    W: Fn(SocketAddr, &str) -> io::Result<Duration> + Copy + Send + 'static,
+{
     let mut ratios = Vec::new();
     for _ in 0..rounds {
         let servers = [Contender::Kamaelia(binary), peer].map(|contender| {
@@ -600,19 +617,15 @@ fn side_by_side(binary: &Path, peer: Contender<'_>, rounds: usize, bursts: usize
                 .start(load)
                 .unwrap_or_else(|e| panic!("{}: {e}", contender.name()))
         });
-        let loads = servers.each_ref().map(|server| {
+        let works = servers.each_ref().map(|server| {
             let (address, stat) = (server.address(), server.cpu_stat());
             thread::spawn(move || {
                 pin(CLIENT_CPU);
-                let mut cpu = Duration::ZERO;
-                for _ in 0..bursts {
-                    cpu += load.run(address, &stat)?.1;
-                }
-                Ok::<_, io::Error>(cpu)
+                work(address, &stat)
             })
         });
-        let cpu = loads.map(|l| l.join().expect("no panic"));
-        for (server, name) in servers.into_iter().zip(["kamaelia", peer.name()]) {
+        let cpu = works.map(|w| w.join().expect("no panic"));
+        for (server, name) in servers.into_iter().zip(["kamaelia", peer_name(peer)]) {
             if let Err(e) = server.stop() {
                 panic!("{name}: {e}");
             }
@@ -620,17 +633,40 @@ fn side_by_side(binary: &Path, peer: Contender<'_>, rounds: usize, bursts: usize
         let [k, t] = cpu.map(|c| c.unwrap_or_else(|e| panic!("the load failed: {e}")));
         ratios.push(k.as_secs_f64() / t.as_secs_f64());
     }
-    let each: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
-    let peer = match peer {
+    ratios
+}
+
+/// What `peer` is called in a side-by-side summary.
+fn peer_name(peer: Contender<'_>) -> &'static str {
+    match peer {
         Contender::Kamaelia(_) => "the other build",
         Contender::Tokio(broadcasts) => broadcasts.name(),
-    };
+    }
+}
+
+/// The median of `ratios`, and each, for a summary line.
+fn ratios_summary(ratios: Vec<f64>) -> (f64, String) {
+    let each: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+    (median(ratios), each.join(", "))
+}
+
+/// Kamaelia's server and `peer` side by side (see [`side_by_side_ratios`]),
+/// each under `bursts` loads in a row: the bursts add up to enough CPU time
+/// for the ratio of the servers' CPU per delivery to be read to about 0.03.
+fn side_by_side(binary: &Path, peer: Contender<'_>, rounds: usize, bursts: usize, load: Load) {
+    let ratios = side_by_side_ratios(binary, peer, rounds, load, move |address, stat| {
+        let mut cpu = Duration::ZERO;
+        for _ in 0..bursts {
+            cpu += load.run(address, stat)?.1;
+        }
+        Ok(cpu)
+    });
+    let (median, each) = ratios_summary(ratios);
     println!(
         "{}, side by side (both servers on CPU {SERVER_CPU} at once, {bursts} bursts each, the loads on CPU {CLIENT_CPU}): \
-         kamaelia against {peer}: server CPU per delivery {:.2}x (rounds: {})",
+         kamaelia against {}: server CPU per delivery {median:.2}x (rounds: {each})",
         load.writes.name(),
-        median(ratios),
-        each.join(", ")
+        peer_name(peer),
     );
 }
 
@@ -639,14 +675,8 @@ fn side_by_side(binary: &Path, peer: Contender<'_>, rounds: usize, bursts: usize
 /// module's doc), on `contender`.
 fn measure_churn(contender: Contender<'_>, connections: usize) -> (f64, f64) {
     let name = contender.name();
-    // No line is said: the broadcast needs no room.
-    let load = Load {
-        clients: 2,
-        lines: 0,
-        writes: Writes::PerLine,
-    };
     let server = contender
-        .start(load)
+        .start(CHURN_LOAD)
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     let (address, stat) = (server.address(), server.cpu_stat());
     let before = cpu_time_of(&stat);
@@ -707,49 +737,20 @@ fn compare_churn(binary: &Path, rounds: usize, connections: usize, peers: &[Broa
     println!();
 }
 
-/// Kamaelia's server and `peer` side by side, `rounds` times: both on
-/// [`SERVER_CPU`] at once, each churned by `connections` connections from
-/// [`CLIENT_CPU`] at the same time, so that the VM's drift hits both alike;
-/// prints the median of the rounds' ratios of CPU per connection.
+/// Kamaelia's server and `peer` side by side (see [`side_by_side_ratios`]),
+/// each churned by `connections` connections; prints the median of the
+/// rounds' ratios of CPU per connection.
 fn churn_side_by_side(binary: &Path, peer: Contender<'_>, rounds: usize, connections: usize) {
-    let load = Load {
-        clients: 2,
-        lines: 0,
-        writes: Writes::PerLine,
-    };
-    let mut ratios = Vec::new();
-    for _ in 0..rounds {
-        let servers = [Contender::Kamaelia(binary), peer].map(|contender| {
-            contender
-                .start(load)
-                .unwrap_or_else(|e| panic!("{}: {e}", contender.name()))
-        });
-        let churns = servers.each_ref().map(|server| {
-            let (address, stat) = (server.address(), server.cpu_stat());
-            thread::spawn(move || {
-                let before = cpu_time_of(&stat);
-                churn(address, connections, CHURN_CLIENTS);
-                cpu_time_of(&stat).saturating_sub(before)
-            })
-        });
-        let [k, t] = churns.map(|c| c.join().expect("no panic"));
-        for (server, name) in servers.into_iter().zip(["kamaelia", peer.name()]) {
-            if let Err(e) = server.stop() {
-                panic!("{name}: {e}");
-            }
-        }
-        ratios.push(k.as_secs_f64() / t.as_secs_f64());
-    }
-    let each: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+    let ratios = side_by_side_ratios(binary, peer, rounds, CHURN_LOAD, move |address, stat| {
+        let before = cpu_time_of(stat);
+        churn(address, connections, CHURN_CLIENTS);
+        Ok(cpu_time_of(stat).saturating_sub(before))
+    });
+    let (median, each) = ratios_summary(ratios);
     println!(
         "churn, side by side (both servers on CPU {SERVER_CPU} at once, {connections} connections each, \
-         the clients on CPU {CLIENT_CPU}): kamaelia against {}: server CPU per connection {:.2}x (rounds: {})",
-        match peer {
-            Contender::Kamaelia(_) => "the other build",
-            Contender::Tokio(broadcasts) => broadcasts.name(),
-        },
-        median(ratios),
-        each.join(", ")
+         the clients on CPU {CLIENT_CPU}): kamaelia against {}: server CPU per connection {median:.2}x (rounds: {each})",
+        peer_name(peer),
     );
 }
 
