@@ -4,7 +4,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use axon::ipc::{ErrorInformation, Ipc};
-use axon::{Component, ComponentRef, Cx, Standard};
+use axon::{BoxError, Component, ComponentRef, Cx, Inbox, Standard};
 
 use super::{Configuration, Sink};
 
@@ -61,8 +61,10 @@ use super::{Configuration, Sink};
 pub struct Plug<I, O> {
     splitter: ComponentRef,
     child: ComponentRef,
-    /// Whether `new` could already ask the splitter for the sink.
-    plugged: bool,
+    /// The splitter's `configuration`, told directly of the child's joining
+    /// and leaving (it has no size limit, so it refuses nothing), or why
+    /// the splitter has none.
+    configuration: Result<Inbox<Configuration>, BoxError>,
     boxes: PhantomData<fn(I) -> O>,
 }
 
@@ -78,17 +80,14 @@ impl<I, O> Plug<I, O> {
     /// as it drops any sink that stops reading.)
     pub fn new(splitter: &ComponentRef, child: impl Into<ComponentRef>) -> Self {
         let child = child.into();
-        let plugged = splitter
-            .inbox::<Configuration>("configuration")
-            .is_ok_and(|configuration| {
-                configuration
-                    .deliver(Configuration::AddSink(sink_of(&child)))
-                    .is_ok()
-            });
+        let configuration = splitter.inbox::<Configuration>("configuration");
+        if let Ok(configuration) = &configuration {
+            let _ = configuration.deliver(Configuration::AddSink(sink_of(&child)));
+        }
         Plug {
             splitter: splitter.clone(),
             child,
-            plugged,
+            configuration,
             boxes: PhantomData,
         }
     }
@@ -113,11 +112,18 @@ impl<I: 'static, O: 'static> Component for Plug<I, O> {
 
     async fn main(self, cx: Cx<Self::Boxes>) {
         let child = &self.child;
-        let configuration =
-            cx.add_outbox::<Configuration>("splitter", "sinks joining and leaving the splitter");
+        let configuration = match self.configuration {
+            Ok(configuration) => configuration,
+            Err(e) => {
+                tracing::error!("a Plug cannot plug into its splitter: {e}");
+                cx.signal
+                    .send(ErrorInformation::new(cx.id(), e).into())
+                    .await;
+                return;
+            }
+        };
         let wired = cx
-            .link(&configuration, (&self.splitter, "configuration"))
-            .and_then(|_| cx.link((child, "outbox"), (&cx, "outbox")))
+            .link((child, "outbox"), (&cx, "outbox"))
             .and_then(|_| cx.link((child, "signal"), (&cx, "signal")));
         if let Err(e) = wired {
             tracing::error!("a Plug cannot plug into its splitter: {e}");
@@ -126,15 +132,13 @@ impl<I: 'static, O: 'static> Component for Plug<I, O> {
                 .await;
             return;
         }
+        let tell = |what| {
+            let _ = configuration.deliver(what);
+        };
         let sink = sink_of(child);
         let child_control = child.inbox::<Ipc>("control").ok();
         cx.add_children([child]);
         child.activate_on(&cx.scheduler());
-        if !self.plugged {
-            configuration
-                .send(Configuration::AddSink(sink.clone()))
-                .await;
-        }
         while cx.finished_children().is_empty() {
             while let Some(message) = cx.control.recv() {
                 let change = match &message {
@@ -145,11 +149,9 @@ impl<I: 'static, O: 'static> Component for Plug<I, O> {
                     _ => None,
                 };
                 match change {
-                    Some(Configuration::FinishSink(s)) => {
-                        configuration.send(Configuration::FinishSink(s)).await
-                    }
+                    Some(Configuration::FinishSink(s)) => tell(Configuration::FinishSink(s)),
                     Some(other) => {
-                        configuration.send(other).await;
+                        tell(other);
                         if let Some(control) = &child_control {
                             let _ = control.deliver(message);
                         }
@@ -163,6 +165,6 @@ impl<I: 'static, O: 'static> Component for Plug<I, O> {
             }
             cx.idle().await;
         }
-        configuration.send(Configuration::RemoveSink(sink)).await;
+        tell(Configuration::RemoveSink(sink));
     }
 }
