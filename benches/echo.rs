@@ -4,7 +4,9 @@
 //! `cargo bench --bench echo` (`ECHO_PYTHON=1` adds the original Kamaelia;
 //! `ECHO_URING=1` adds, side by side with tokio, the cheapest io_uring echo
 //! server we know how to write, the go/no-go peer for an io_uring backend;
-//! `ECHO_CONNECTIONS=<n>` sets the number of connections, 50 by default)
+//! `ECHO_CONNECTIONS=<n>` sets the number of connections, 50 by default;
+//! `ECHO_LOAD=poller|ring` the load generator's engine, the ring where the
+//! kernel has one by default)
 //!
 //! Two kamaelia servers are measured: the echo as a handler component (two
 //! components per connection, Kamaelia's way), and the echo run inside each
@@ -125,6 +127,15 @@ fn connections() -> usize {
         .unwrap_or(DEFAULT_CONNECTIONS)
 }
 
+/// The load generator's engine: `ECHO_LOAD=poller|ring`, or the ring where
+/// the kernel has one.
+fn engine() -> load::Engine {
+    std::env::var("ECHO_LOAD")
+        .ok()
+        .map(|e| e.parse().expect("ECHO_LOAD: poller or ring"))
+        .unwrap_or_else(load::Engine::best)
+}
+
 fn measure(server: Box<dyn Server>, warmup: Duration, duration: Duration) -> Run {
     let [run] = measure_at_once([server], warmup, duration);
     run
@@ -138,6 +149,7 @@ fn measure_at_once<const N: usize>(
     duration: Duration,
 ) -> [Run; N] {
     let connections = connections();
+    let engine = engine();
     let cpu_before = servers.each_ref().map(|s| s.cpu_time());
     let loads = servers.each_ref().map(|s| {
         let address = s.address();
@@ -149,6 +161,7 @@ fn measure_at_once<const N: usize>(
                 size: SIZE,
                 warmup,
                 duration,
+                engine,
             })
         })
     });
@@ -236,8 +249,9 @@ fn main() {
     );
     println!();
     println!(
-        "{} connections x {SIZE}-byte ping-pong, server on CPU {SERVER_CPU}, load on CPU {CLIENT_CPU} (medians of {ROUNDS} rounds)",
-        connections()
+        "{} connections x {SIZE}-byte ping-pong, server on CPU {SERVER_CPU}, load on CPU {CLIENT_CPU} (its engine: {}; medians of {ROUNDS} rounds)",
+        connections(),
+        engine().name()
     );
     println!(
         "{:<46} {:>14} {:>10} {:>9} {:>9}",

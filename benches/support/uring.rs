@@ -15,14 +15,15 @@
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
-use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::Duration;
 
-use io_uring::types::{BufRingEntry, Fd};
+use io_uring::types::Fd;
 use io_uring::{cqueue, opcode, squeue, IoUring};
 
+use crate::load::ring::{queue_pending, ProvidedBuffers as Buffers};
 use crate::support::{cpu_time_of, pin, thread_id, Server, SERVER_CPU};
 
 /// Bytes per provided buffer, and how many (a power of two).
@@ -58,7 +59,7 @@ impl UringEcho {
             pin(SERVER_CPU);
             // Made on the thread that submits (a single-issuer ring); its
             // outcome is the server's start.
-            let mut buffers = match Buffers::new() {
+            let mut buffers = match Buffers::new(BUFFERS, BUFFER) {
                 Ok(buffers) => buffers,
                 Err(e) => {
                     let _ = tx.send(Err(e));
@@ -118,73 +119,6 @@ impl Server for UringEcho {
     }
 }
 
-/// The provided buffers and the ring that lends them to the kernel.
-struct Buffers {
-    ring: *mut BufRingEntry,
-    layout: std::alloc::Layout,
-    /// The buffers' memory, which the kernel writes into: only reached
-    /// through `base`, never through a Rust reference.
-    memory: Box<[u8]>,
-    base: *mut u8,
-    tail: u16,
-}
-
-impl Buffers {
-    fn new() -> io::Result<Buffers> {
-        let layout = std::alloc::Layout::from_size_align(
-            usize::from(BUFFERS) * std::mem::size_of::<BufRingEntry>(),
-            4096,
-        )
-        .map_err(io::Error::other)?;
-        // SAFETY: the layout has a non-zero size.
-        let ring = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<BufRingEntry>();
-        if ring.is_null() {
-            return Err(io::ErrorKind::OutOfMemory.into());
-        }
-        let mut memory = vec![0; usize::from(BUFFERS) * BUFFER].into_boxed_slice();
-        let base = memory.as_mut_ptr();
-        Ok(Buffers {
-            ring,
-            layout,
-            memory,
-            base,
-            tail: 0,
-        })
-    }
-
-    /// Where buffer `id` starts.
-    fn at(&self, id: u16) -> *mut u8 {
-        debug_assert!(self.memory.len() >= (usize::from(id) + 1) * BUFFER);
-        self.base.wrapping_add(usize::from(id) * BUFFER)
-    }
-
-    /// Lends buffer `id` to the kernel (seen at the next [`Self::publish`]).
-    fn give(&mut self, id: u16) {
-        // SAFETY: the index is masked into the ring, which the kernel reads
-        // only up to the published tail.
-        let entry = unsafe { &mut *self.ring.add(usize::from(self.tail & (BUFFERS - 1))) };
-        entry.set_addr(self.at(id) as u64);
-        entry.set_len(BUFFER as u32);
-        entry.set_bid(id);
-        self.tail = self.tail.wrapping_add(1);
-    }
-
-    fn publish(&self) {
-        // SAFETY: the tail is a u16 in the ring's first entry, which the
-        // kernel reads; the release store publishes the entries before it.
-        unsafe {
-            (*BufRingEntry::tail(self.ring).cast::<AtomicU16>()).store(self.tail, Ordering::Release)
-        };
-    }
-}
-
-impl Drop for Buffers {
-    fn drop(&mut self) {
-        // SAFETY: allocated in `new` with this layout.
-        unsafe { std::alloc::dealloc(self.ring.cast(), self.layout) };
-    }
-}
-
 /// One connection. Its socket is closed once its reads have ended, no
 /// `recv` is armed and no send is in flight: until then a completion may
 /// still name its slot, which must not go to another connection.
@@ -213,14 +147,7 @@ fn ring(buffers: &mut Buffers) -> io::Result<IoUring<squeue::Entry>> {
         .build(4096)?;
     // SAFETY: the server's thread closes the ring before it frees the
     // buffers.
-    unsafe {
-        ring.submitter()
-            .register_buf_ring_with_flags(buffers.ring as u64, BUFFERS, GROUP, 0)?
-    };
-    for id in 0..BUFFERS {
-        buffers.give(id);
-    }
-    buffers.publish();
+    unsafe { buffers.register(&ring, GROUP)? };
     Ok(ring)
 }
 
@@ -244,20 +171,9 @@ fn run(
     let mut starved: Vec<usize> = Vec::new();
     let mut done = Vec::new();
     let result = loop {
-        {
-            let mut queue = ring.submission();
-            let mut pushed = 0;
-            for entry in &pending {
-                // SAFETY: each entry's buffer is a provided buffer, lent to
-                // it until its completion comes back.
-                if unsafe { queue.push(entry) }.is_err() {
-                    // The queue is full: the rest go in after this submit.
-                    break;
-                }
-                pushed += 1;
-            }
-            pending.drain(..pushed);
-        }
+        // SAFETY: each entry's buffer is a provided buffer, lent to it
+        // until its completion comes back.
+        unsafe { queue_pending(ring, &mut pending) };
         buffers.publish();
         if let Err(e) = ring.submit_and_wait(1) {
             if e.kind() == io::ErrorKind::Interrupted {
