@@ -184,7 +184,7 @@ impl Drop for ProvidedBuffers {
 /// One connection of the load.
 struct Connection {
     /// Keeps the socket open; the ring names it by its registered slot.
-    _stream: TcpStream,
+    stream: TcpStream,
     message: Vec<u8>,
     echo: Vec<u8>,
     received: usize,
@@ -220,7 +220,7 @@ pub(crate) fn run(load: &Load) -> io::Result<Measured> {
         let stream = TcpStream::connect(load.address)?;
         stream.set_nodelay(true)?;
         connections.push(Connection {
-            _stream: stream,
+            stream,
             message: message(n, load.size),
             echo: vec![0; load.size],
             received: 0,
@@ -229,7 +229,7 @@ pub(crate) fn run(load: &Load) -> io::Result<Measured> {
             armed: false,
         });
     }
-    let fds: Vec<i32> = connections.iter().map(|c| c._stream.as_raw_fd()).collect();
+    let fds: Vec<i32> = connections.iter().map(|c| c.stream.as_raw_fd()).collect();
     // Enough buffers for every connection's echo to be waiting at once, in
     // two pieces; enough completion entries for a receive and a send each.
     let count = (2 * load.connections)
@@ -240,12 +240,12 @@ pub(crate) fn run(load: &Load) -> io::Result<Measured> {
         .next_power_of_two()
         .max(2 * SUBMISSIONS as usize) as u32;
     let mut buffers = ProvidedBuffers::new(count, BUFFER)?;
-    let ring = new_ring(SUBMISSIONS, completions)?;
-    // SAFETY: the ring is dropped at the end of `drive`'s caller, before
-    // `buffers`, and the streams outlive it too (they are dropped last).
+    // Declared after the buffers and the connections, so dropped before
+    // them on every way out, as the kernel may use them until it is closed.
+    let mut ring = new_ring(SUBMISSIONS, completions)?;
+    // SAFETY: the ring is dropped first (above, and below).
     unsafe { buffers.register(&ring, GROUP)? };
     ring.submitter().register_files(&fds)?;
-    let mut ring = ring;
     let result = drive(&mut ring, &mut buffers, &mut connections, load);
     // The ring goes first: the kernel may use the buffers and the messages
     // until it is closed.
