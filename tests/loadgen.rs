@@ -4,18 +4,25 @@
 //! back whole and for messages that come back in pieces; and each engine
 //! fails, with an error that says why, against a server that answers with
 //! other bytes and one that closes (and the ring against one that answers
-//! with more bytes than it was sent).
+//! with more bytes than it was sent). The chat load hears every line from
+//! the chat server, with a write per line and pasted, and fails on a line
+//! damaged or out of order.
 
+#[path = "../examples/loadgen/chat.rs"]
+#[allow(dead_code)] // what the chat load measures is the benches'
+mod chat;
 #[path = "../examples/loadgen/load.rs"]
 #[allow(dead_code)] // the example's printing uses parts these tests do not
 mod load;
 mod util;
 
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
+use chat::Writes;
 use load::{Engine, Load};
 use util::Example;
 
@@ -142,4 +149,78 @@ fn the_ring_fails_on_an_echo_longer_than_the_message() {
 #[test]
 fn each_engine_fails_when_the_server_closes() {
     fails_with(answering(|_| Vec::new()), "closed the connection");
+}
+
+#[test]
+fn the_chat_load_hears_every_line_from_the_chat_server_both_ways() {
+    let server = Example::server("simple_server");
+    for writes in [Writes::PerLine, Writes::Pasted] {
+        let outcome = chat::run(server.addr(), 6, 50, writes, || Duration::ZERO)
+            .unwrap_or_else(|e| panic!("{}: {e}", writes.name()));
+        assert_eq!(outcome.expected, 6 * 5 * 50, "{}", writes.name());
+        assert_eq!(outcome.delivered, outcome.expected, "{}", writes.name());
+    }
+}
+
+/// A chat server on its own threads that sends every line a client says to
+/// every other client, after `alter` has had its way with it.
+fn relaying(alter: fn(&mut Vec<u8>)) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let address = listener.local_addr().expect("its address");
+    let everyone: Arc<Mutex<Vec<(usize, TcpStream)>>> = Arc::default();
+    thread::spawn(move || {
+        for (me, stream) in listener.incoming().enumerate() {
+            let Ok(stream) = stream else { return };
+            let Ok(writer) = stream.try_clone() else {
+                return;
+            };
+            everyone.lock().expect("not poisoned").push((me, writer));
+            let everyone = Arc::clone(&everyone);
+            thread::spawn(move || {
+                let mut lines = BufReader::new(stream);
+                let mut line = Vec::new();
+                while matches!(lines.read_until(b'\n', &mut line), Ok(1..)) {
+                    alter(&mut line);
+                    for (them, stream) in everyone.lock().expect("not poisoned").iter_mut() {
+                        if *them != me {
+                            let _ = stream.write_all(&line);
+                        }
+                    }
+                    line.clear();
+                }
+            });
+        }
+    });
+    address
+}
+
+#[test]
+fn the_chat_load_fails_on_a_damaged_line() {
+    let address = relaying(|line| {
+        if line.starts_with(b"client 0002 line 000007") {
+            line[30] = b'y';
+        }
+    });
+    let error =
+        chat::run(address, 4, 20, Writes::PerLine, || Duration::ZERO).expect_err("a damaged line");
+    assert!(
+        error.to_string().contains("expected line 7 of client 2"),
+        "{error}"
+    );
+}
+
+#[test]
+fn the_chat_load_fails_on_a_line_out_of_order() {
+    let address = relaying(|line| {
+        // Line 3 of client 1 is said as line 4, skipping one.
+        if line.starts_with(b"client 0001 line 000003") {
+            line[22] = b'4';
+        }
+    });
+    let error = chat::run(address, 3, 10, Writes::Pasted, || Duration::ZERO)
+        .expect_err("a line out of order");
+    assert!(
+        error.to_string().contains("expected line 3 of client 1"),
+        "{error}"
+    );
 }

@@ -3,15 +3,28 @@
 //! other client's lines, intact and in order per sender (`CLIENTS ×
 //! (CLIENTS-1) × LINES` deliveries in all).
 //!
-//! How the lines leave a client is the [`Writes`]: one write per line, as a
-//! client typing fast or a program saying each line as it has it (the
-//! server reads a few at a time, as they come), or all of a client's lines
-//! in one write, as a paste arrives from a client that sends what it was
-//! given at once (the server reads many in each chunk).
+//! How the lines leave a client is the [`Writes`]: one write per line, as
+//! clients typing at once or programs saying each line as they have it (the
+//! clients take turns, a line each, so the server mostly reads one line at
+//! a time from each), or all of a client's lines in one write, as a paste
+//! arrives from a client that sends what it was given at once (the server
+//! reads many in each chunk).
+//!
+//! All the clients run on one thread, with non-blocking sockets and an
+//! edge-triggered poller. Each client's lines are made before the clock
+//! starts, and the lines it hears are checked in place, so the load costs
+//! much less per delivery than the servers it measures. (Until the
+//! nineteenth round of `docs/PERFORMANCE.md` each client was two threads,
+//! which made each line it checked: that load cost several times the
+//! server's CPU per delivery, so its deliveries per second were the load's,
+//! not the server's.)
 
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::num::NonZeroUsize;
 use std::time::{Duration, Instant};
+
+use polling::{Event, Events, PollMode, Poller};
 
 /// How each client writes its lines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,6 +46,7 @@ impl Writes {
 }
 
 /// What the chat load achieved.
+#[derive(Debug)]
 pub(crate) struct Outcome {
     pub(crate) delivered: usize,
     pub(crate) expected: usize,
@@ -57,6 +71,13 @@ pub(crate) fn run(
     writes: Writes,
     cpu_clock: impl Fn() -> Duration,
 ) -> io::Result<Outcome> {
+    if clients > 9_999 || lines > 999_999 {
+        // Each line is 65 bytes, with four digits for its client and six
+        // for its number.
+        return Err(io::Error::other(
+            "the chat load takes at most 9,999 clients and 999,999 lines each",
+        ));
+    }
     // Join one at a time: a client has joined once every earlier one has
     // received its `joined` line. The first has nobody to prove it by: the
     // second says hello until the first hears it (with several schedulers
@@ -115,70 +136,260 @@ pub(crate) fn run(
     let started = Instant::now();
     let cpu_at_start = cpu_clock();
     let expected_each = (clients - 1) * lines;
-    let threads: Vec<_> = joined
+    let mut each: Vec<Client> = joined
         .into_iter()
         .enumerate()
-        .map(|(c, (mut stream, mut reader))| {
-            let writer = std::thread::spawn(move || -> io::Result<()> {
-                match writes {
-                    Writes::PerLine => {
-                        for n in 0..lines {
-                            stream.write_all(line(c, n).as_bytes())?;
-                        }
-                    }
-                    Writes::Pasted => {
-                        let paste: String = (0..lines).map(|n| line(c, n)).collect();
-                        stream.write_all(paste.as_bytes())?;
-                    }
-                }
-                Ok(())
-            });
-            std::thread::spawn(move || -> io::Result<usize> {
-                let mut next = vec![0usize; clients];
-                let mut got = String::new();
-                for _ in 0..expected_each {
-                    got.clear();
-                    if reader.read_line(&mut got)? == 0 {
-                        return Err(io::Error::other(format!("client {c}: closed early")));
-                    }
-                    // The second client's spare hellos, still on their way
-                    // from another scheduler.
-                    while got.starts_with("joined ") {
-                        got.clear();
-                        if reader.read_line(&mut got)? == 0 {
-                            return Err(io::Error::other(format!("client {c}: closed early")));
-                        }
-                    }
-                    let from: usize = got
-                        .get(7..11)
-                        .and_then(|s| s.parse().ok())
-                        .ok_or_else(|| io::Error::other(format!("client {c}: bad line {got:?}")))?;
-                    if from >= clients || from == c || got != line(from, next[from]) {
-                        return Err(io::Error::other(format!(
-                            "client {c}: expected line {} of client {from}, got {got:?}",
-                            next.get(from).copied().unwrap_or(0)
-                        )));
-                    }
-                    next[from] += 1;
-                }
-                writer
-                    .join()
-                    .map_err(|_| io::Error::other("a writer panicked"))??;
-                Ok(expected_each)
-            })
-        })
-        .collect();
-    let mut delivered = 0;
-    for t in threads {
-        delivered += t
-            .join()
-            .map_err(|_| io::Error::other("a reader panicked"))??;
-    }
+        .map(|(c, (stream, reader))| Client::new(c, clients, stream, reader.buffer(), lines))
+        .collect::<io::Result<_>>()?;
+    converse(&mut each, writes, expected_each)?;
     let elapsed = started.elapsed();
     Ok(Outcome {
-        delivered,
+        delivered: each.iter().map(|c| c.received).sum(),
         expected: clients * expected_each,
         elapsed,
         cpu: cpu_clock().saturating_sub(cpu_at_start),
     })
+}
+
+/// How long the load waits for a delivery before it decides that the
+/// server has stopped delivering.
+const STALL: Duration = Duration::from_secs(30);
+
+/// Bytes read at a time from a client's socket.
+const READ: usize = 64 * 1024;
+
+/// One client of the chat, on the load's one thread.
+struct Client {
+    id: usize,
+    stream: TcpStream,
+    /// Its lines, written out before the clock starts.
+    said: Vec<u8>,
+    /// How much of `said` is written.
+    written: usize,
+    /// A write would block: it waits for the socket to take more.
+    blocked: bool,
+    /// What it has read: up to `filled`, of which only the start of a line
+    /// is left once each read's whole lines are checked.
+    heard: Box<[u8]>,
+    filled: usize,
+    /// The number of the next line it expects from each other client.
+    next: Vec<usize>,
+    received: usize,
+}
+
+impl Client {
+    /// Client `id` of `clients`, whose join left `buffered` read and
+    /// unchecked, to say `lines` lines.
+    fn new(
+        id: usize,
+        clients: usize,
+        stream: TcpStream,
+        buffered: &[u8],
+        lines: usize,
+    ) -> io::Result<Client> {
+        stream.set_nonblocking(true)?;
+        let said: Vec<u8> = (0..lines).flat_map(|n| line(id, n).into_bytes()).collect();
+        let mut heard = vec![0; READ.max(buffered.len())].into_boxed_slice();
+        heard[..buffered.len()].copy_from_slice(buffered);
+        Ok(Client {
+            id,
+            stream,
+            said,
+            written: 0,
+            blocked: false,
+            heard,
+            filled: buffered.len(),
+            next: vec![0; clients],
+            received: 0,
+        })
+    }
+
+    /// Writes its next line (a write per line), or all it has left
+    /// (pasted); false once the socket would block.
+    fn say(&mut self, writes: Writes) -> io::Result<bool> {
+        let end = match writes {
+            Writes::PerLine => (self.written / LINE + 1) * LINE,
+            Writes::Pasted => self.said.len(),
+        };
+        let end = end.min(self.said.len());
+        while self.written < end {
+            match self.stream.write(&self.said[self.written..end]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.written += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.blocked = true;
+                    return Ok(false);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+
+    fn has_more_to_say(&self) -> bool {
+        self.written < self.said.len()
+    }
+
+    /// Reads until the socket is empty, checking every whole line.
+    fn hear(&mut self) -> io::Result<()> {
+        loop {
+            match self.stream.read(&mut self.heard[self.filled..]) {
+                Ok(0) => {
+                    return Err(io::Error::other(format!(
+                        "client {}: closed early",
+                        self.id
+                    )))
+                }
+                Ok(n) => {
+                    self.filled += n;
+                    self.check()?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Checks the whole lines heard, keeping the start of the next.
+    fn check(&mut self) -> io::Result<()> {
+        let clients = self.next.len();
+        let mut at = 0;
+        while let Some(end) = memchr::memchr(b'\n', &self.heard[at..self.filled]) {
+            let got = &self.heard[at..at + end + 1];
+            at += end + 1;
+            // The second client's spare hellos, still on their way from
+            // another scheduler.
+            if got.starts_with(b"joined ") {
+                continue;
+            }
+            let from = parse_from(got).filter(|&f| f < clients && f != self.id);
+            let Some(from) = from.filter(|&f| is_line(got, f, self.next[f])) else {
+                let from = parse_from(got).unwrap_or(0);
+                return Err(io::Error::other(format!(
+                    "client {}: expected line {} of client {from}, got {:?}",
+                    self.id,
+                    self.next.get(from).copied().unwrap_or(0),
+                    String::from_utf8_lossy(got)
+                )));
+            };
+            self.next[from] += 1;
+            self.received += 1;
+        }
+        self.heard.copy_within(at..self.filled, 0);
+        self.filled -= at;
+        if self.filled == self.heard.len() {
+            return Err(io::Error::other(format!(
+                "client {}: a line longer than {} bytes",
+                self.id,
+                self.heard.len()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The length of every line [`line`] makes.
+const LINE: usize = 65;
+
+/// The sender's number in a line [`line`] made.
+fn parse_from(got: &[u8]) -> Option<usize> {
+    std::str::from_utf8(got.get(7..11)?).ok()?.parse().ok()
+}
+
+/// Whether `got` is line `n` of client `from`, as [`line`] makes it,
+/// without making it.
+fn is_line(got: &[u8], from: usize, n: usize) -> bool {
+    fn digits(field: &[u8], mut value: usize) -> bool {
+        for &b in field.iter().rev() {
+            if b != b'0' + (value % 10) as u8 {
+                return false;
+            }
+            value /= 10;
+        }
+        value == 0
+    }
+    got.len() == LINE
+        && got.starts_with(b"client ")
+        && digits(&got[7..11], from)
+        && &got[11..17] == b" line "
+        && digits(&got[17..23], n)
+        && got[23] == b' '
+        && got[24..64].iter().all(|&b| b == b'x')
+        && got[64] == b'\n'
+}
+
+/// Every client says its lines and hears everyone else's, on this thread:
+/// with a write per line, each client in turn writes one line a round,
+/// reading between rounds what has come, so the server reads each
+/// client's lines a few at a time, as they come.
+fn converse(clients: &mut [Client], writes: Writes, expected_each: usize) -> io::Result<()> {
+    let poller = Poller::new()?;
+    for (key, client) in clients.iter().enumerate() {
+        // SAFETY: each socket is deleted from the poller below, before
+        // `clients` can be dropped.
+        unsafe { poller.add_with_mode(&client.stream, Event::all(key), PollMode::Edge)? };
+    }
+    let result = converse_on(&poller, clients, writes, expected_each);
+    for client in clients.iter() {
+        let _ = poller.delete(&client.stream);
+    }
+    result
+}
+
+fn converse_on(
+    poller: &Poller,
+    clients: &mut [Client],
+    writes: Writes,
+    expected_each: usize,
+) -> io::Result<()> {
+    let count = clients.len();
+    // What the join left unchecked.
+    for client in clients.iter_mut() {
+        client.check()?;
+    }
+    let mut events = Events::with_capacity(NonZeroUsize::new(1024).expect("not zero"));
+    let mut heard_last = Instant::now();
+    loop {
+        let mut saying = false;
+        for client in clients.iter_mut() {
+            if client.has_more_to_say() && !client.blocked {
+                client.say(writes)?;
+            }
+            saying |= client.has_more_to_say();
+        }
+        if !saying && clients.iter().all(|c| c.received == expected_each) {
+            return Ok(());
+        }
+        events.clear();
+        // While lines are left to write, only a look: the next round of
+        // writes goes on.
+        let wait = if saying && clients.iter().any(|c| !c.blocked && c.has_more_to_say()) {
+            Duration::ZERO
+        } else {
+            STALL
+        };
+        poller.wait(&mut events, Some(wait))?;
+        for event in events.iter() {
+            let client = &mut clients[event.key];
+            if event.writable {
+                client.blocked = false;
+            }
+            if event.readable {
+                let before = client.received;
+                client.hear()?;
+                if client.received > before {
+                    heard_last = Instant::now();
+                }
+            }
+        }
+        if heard_last.elapsed() >= STALL {
+            return Err(io::Error::other(format!(
+                "no line delivered for {STALL:?}: {} of {} delivered",
+                clients.iter().map(|c| c.received).sum::<usize>(),
+                count * expected_each
+            )));
+        }
+    }
 }
