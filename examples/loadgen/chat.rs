@@ -295,11 +295,15 @@ const LINE: usize = 65;
 
 /// The sender's number in a line [`line`] made.
 fn parse_from(got: &[u8]) -> Option<usize> {
-    std::str::from_utf8(got.get(7..11)?).ok()?.parse().ok()
+    got.get(7..11)?.iter().try_fold(0, |value, &b| {
+        b.is_ascii_digit()
+            .then(|| value * 10 + usize::from(b - b'0'))
+    })
 }
 
 /// Whether `got` is line `n` of client `from`, as [`line`] makes it,
-/// without making it.
+/// without making it: the bytes other than the two numbers are compared
+/// with a line's whole, the numbers digit by digit.
 fn is_line(got: &[u8], from: usize, n: usize) -> bool {
     fn digits(field: &[u8], mut value: usize) -> bool {
         for &b in field.iter().rev() {
@@ -310,14 +314,14 @@ fn is_line(got: &[u8], from: usize, n: usize) -> bool {
         }
         value == 0
     }
+    const SHAPE: &[u8; LINE] =
+        b"client 0000 line 000000 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n";
     got.len() == LINE
-        && got.starts_with(b"client ")
+        && got[..7] == SHAPE[..7]
+        && got[11..17] == SHAPE[11..17]
+        && got[23..] == SHAPE[23..]
         && digits(&got[7..11], from)
-        && &got[11..17] == b" line "
         && digits(&got[17..23], n)
-        && got[23] == b' '
-        && got[24..64].iter().all(|&b| b == b'x')
-        && got[64] == b'\n'
 }
 
 /// Every client says its lines and hears everyone else's, on this thread:
