@@ -64,6 +64,10 @@ fn new_ring(entries: u32, completions: u32) -> io::Result<IoUring<squeue::Entry>
         .setup_coop_taskrun()
         .setup_defer_taskrun()
         .setup_cqsize(completions)
+        // A completion queue past the kernel's largest is made its largest:
+        // with tens of thousands of connections, completions then wait in
+        // the kernel's overflow list, not refused.
+        .setup_clamp()
         .build(entries)
 }
 
