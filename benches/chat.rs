@@ -33,9 +33,10 @@
 //! of each round's own ratio.
 //!
 //! The load runs all its clients on one thread and checks each line in
-//! place, at about 110 ns of CPU 1 per delivery: less than tokio's servers
-//! spend, more than ours spends on a paste, so there the deliveries per
-//! second are a floor of ours. The bench therefore also reports each
+//! place, at about 110 ns of CPU 1 per delivery: less than the tokio server
+//! that broadcasts each line spends, more than ours or the tokio server that
+//! broadcasts a read's lines together spends on a paste, so there the
+//! deliveries per second of those two are floors. The bench therefore also reports each
 //! server's CPU time per delivery (counted from the last join to the last
 //! delivery: the process's for kamaelia, the server thread's for tokio),
 //! which compares the servers whatever the load's cost.

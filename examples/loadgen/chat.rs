@@ -361,21 +361,23 @@ fn converse_on(
         .iter()
         .filter(|c| c.received < expected_each)
         .count();
-    let mut saying = clients.len();
+    // Clients with more to say: all of them, and those that can write now.
+    let mut saying = clients.iter().filter(|c| c.has_more_to_say()).count();
+    let mut ready: Vec<usize> = (0..count)
+        .filter(|&n| clients[n].has_more_to_say())
+        .collect();
+    let mut round = Vec::with_capacity(count);
     loop {
-        // A round of writes: a line from each client with more to say
-        // (with a write per line), or all it has left (pasted).
-        let mut more_now = false;
-        if saying > 0 {
-            saying = 0;
-            for client in clients.iter_mut() {
-                if client.has_more_to_say() && !client.blocked {
-                    client.say(writes)?;
-                }
-                if client.has_more_to_say() {
-                    saying += 1;
-                    more_now |= !client.blocked;
-                }
+        // A round of writes: a line from each client that can write (with
+        // a write per line), or all it has left (pasted).
+        std::mem::swap(&mut ready, &mut round);
+        for n in round.drain(..) {
+            let client = &mut clients[n];
+            client.say(writes)?;
+            if !client.has_more_to_say() {
+                saying -= 1;
+            } else if !client.blocked {
+                ready.push(n);
             }
         }
         if saying == 0 && hearing == 0 {
@@ -384,12 +386,17 @@ fn converse_on(
         events.clear();
         // While a client can write on, only a look: its next line goes in
         // the next round.
-        let wait = if more_now { Duration::ZERO } else { STALL };
+        let wait = if ready.is_empty() {
+            STALL
+        } else {
+            Duration::ZERO
+        };
         poller.wait(&mut events, Some(wait))?;
         for event in events.iter() {
             let client = &mut clients[event.key];
-            if event.writable {
+            if event.writable && client.blocked {
                 client.blocked = false;
+                ready.push(event.key);
             }
             if event.readable {
                 let before = client.received;
